@@ -1,0 +1,249 @@
+"""Workspace configuration: ``omnimix.toml``, validated on load.
+
+Every problem in the file is reported at once, each with its key path and the fix. The file written by
+``omnimix init`` documents every key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from omnimix.errors import ConfigError
+from omnimix.taxonomy import CHANNELS, DEFAULT_RULES, FUNNEL_STAGES
+
+CONFIG_FILE = "omnimix.toml"
+ISO_CURRENCIES = frozenset(
+    "CNY USD EUR GBP JPY HKD TWD KRW SGD AUD CAD CHF SEK NOK DKK INR IDR THB MYR PHP VND BRL MXN RUB "
+    "AED SAR NZD ZAR TRY PLN CZK HUF ILS".split()
+)
+IDENTIFIER_TYPES: tuple[str, ...] = (
+    "user_id", "crm_id", "loyalty_id", "email", "phone", "unionid", "openid", "device_id", "anonymous_id",
+)
+TABLES: tuple[str, ...] = ("spend", "touchpoints", "conversions", "contacts", "content", "experiments")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkspaceSection(_Strict):
+    name: str = "omnimix"
+    currency: str = "CNY"
+    timezone: str = "Asia/Shanghai"
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    warehouse: str = "warehouse.duckdb"
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if v.upper() not in ISO_CURRENCIES:
+            raise ValueError(f"unknown currency {v!r}: use an ISO 4217 code such as CNY, USD or EUR")
+        return v.upper()
+
+
+class FiscalSection(_Strict):
+    year_start_month: int = Field(1, ge=1, le=12)
+    week_start: Literal["monday", "sunday"] = "monday"
+
+
+class PIISection(_Strict):
+    keep_pii: bool = False
+    default_region: str = "CN"
+    salt: str = ""
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z]{2}", v):
+            raise ValueError(f"default_region {v!r} is not a two-letter region code such as CN or US")
+        return v
+
+
+class FunnelSection(_Strict):
+    stages: list[str] = Field(default_factory=lambda: list(FUNNEL_STAGES))
+
+    @field_validator("stages")
+    @classmethod
+    def _stages(cls, v: list[str]) -> list[str]:
+        if len(v) < 2 or len(set(v)) != len(v):
+            raise ValueError("stages must list at least two distinct stage names in funnel order")
+        return v
+
+
+class TaxonomyRule(_Strict):
+    channel: str
+    stage: str
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+
+    @model_validator(mode="after")
+    def _patterns(self) -> TaxonomyRule:
+        for name in ("source", "medium", "campaign"):
+            pattern = getattr(self, name)
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{name} pattern {pattern!r} is not a valid regex ({exc})") from exc
+        if self.source is None and self.medium is None and self.campaign is None:
+            raise ValueError("a rule needs at least one of source, medium, campaign")
+        return self
+
+
+class TaxonomySection(_Strict):
+    rules: list[TaxonomyRule] = Field(default_factory=lambda: [TaxonomyRule(**r) for r in DEFAULT_RULES])
+    channels: dict[str, str] = Field(default_factory=lambda: dict(CHANNELS))
+
+
+class SourceSection(_Strict):
+    """A named source: a file pattern, its preset or canonical table, and column overrides."""
+
+    name: str
+    pattern: str
+    preset: str | None = None
+    table: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SourceSection:
+        if (self.preset is None) == (self.table is None):
+            raise ValueError("give exactly one of preset or table")
+        if self.table is not None and self.table not in TABLES:
+            raise ValueError(f"table {self.table!r} is not one of {', '.join(TABLES)}")
+        return self
+
+
+class IdentitySection(_Strict):
+    max_per_person: dict[str, int] = Field(
+        default_factory=lambda: {"user_id": 1, "anonymous_id": 5, "email": 5, "crm_id": 3, "loyalty_id": 2}
+    )
+    priority: list[str] = Field(default_factory=lambda: list(IDENTIFIER_TYPES))
+    blocked_values: list[str] = Field(
+        default_factory=lambda: ["", "0", "-1", "null", "none", "nan", "anonymous", "unknown", "undefined"]
+    )
+    match_threshold: float = Field(0.95, gt=0, lt=1)
+
+    @field_validator("max_per_person")
+    @classmethod
+    def _limits(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [k for k in v if k not in IDENTIFIER_TYPES]
+        if bad:
+            raise ValueError(f"unknown identifier types {bad}: use {', '.join(IDENTIFIER_TYPES)}")
+        if any(n < 1 for n in v.values()):
+            raise ValueError("limits must be at least 1")
+        return v
+
+
+class JourneySection(_Strict):
+    lookback_days: int = Field(30, ge=1, le=3650)
+    lookback_by_event_type: dict[str, int] = Field(default_factory=dict)
+
+
+class Config(_Strict):
+    """The whole ``omnimix.toml``."""
+
+    workspace: WorkspaceSection = Field(default_factory=WorkspaceSection)
+    fiscal: FiscalSection = Field(default_factory=FiscalSection)
+    pii: PIISection = Field(default_factory=PIISection)
+    funnel: FunnelSection = Field(default_factory=FunnelSection)
+    taxonomy: TaxonomySection = Field(default_factory=TaxonomySection)
+    sources: list[SourceSection] = Field(default_factory=list)
+    identity: IdentitySection = Field(default_factory=IdentitySection)
+    journeys: JourneySection = Field(default_factory=JourneySection)
+
+    @model_validator(mode="after")
+    def _stages_known(self) -> Config:
+        for rule in self.taxonomy.rules:
+            if rule.stage not in self.funnel.stages:
+                raise ValueError(f"taxonomy rule for {rule.channel!r} uses stage {rule.stage!r}, "
+                                 f"which is not in funnel.stages {self.funnel.stages}")
+        return self
+
+
+def _format_errors(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key: remove it or check its spelling against docs/configuration.md"
+        out.append(f"{path}: {msg}")
+    return out
+
+
+def parse_config(data: dict[str, Any], origin: str = CONFIG_FILE) -> Config:
+    """Validate a config mapping; raise :class:`ConfigError` listing every problem."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin} is invalid ({exc.error_count()} problem(s)):",
+                          _format_errors(exc)) from None
+
+
+def load_config(workspace: str | Path) -> Config:
+    """Read and validate ``DIR/omnimix.toml``."""
+    path = Path(workspace) / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path} not found: create a workspace with `omnimix init {workspace}`")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return parse_config(data, str(path))
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return "'" + v + "'" if "'" not in v and "\n" not in v else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(type(v))
+
+
+def _key(k: str) -> str:
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else '"' + k + '"'
+
+
+def render_config(cfg: Config) -> str:
+    """Render a config as commented TOML (the file ``omnimix init`` writes)."""
+    d = cfg.model_dump(exclude_none=True)
+    lines = [
+        "# omnimix workspace configuration. Every key is documented in docs/configuration.md.",
+        "",
+        "[workspace]",
+        "# currency: ISO 4217; engine: duckdb (embedded default) or spark (pyspark) for big data",
+    ]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d["workspace"].items()]
+    lines += ["", "[fiscal]", "# first month of the fiscal year; first day of the reporting week"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d["fiscal"].items()]
+    lines += ["", "[pii]",
+              "# keep_pii = false: emails and phones are normalised (phones to E.164 in default_region)",
+              "# and SHA-256 hashed at ingestion; true keeps them raw (you then owe PIPL/GDPR care)"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d["pii"].items()]
+    lines += ["", "[funnel]"] + [f"{k} = {_toml_value(v)}" for k, v in d["funnel"].items()]
+    lines += ["", "[identity]", "# merge protection: per-type limits, priority, values that never link"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d["identity"].items()]
+    lines += ["", "[journeys]"] + [f"{k} = {_toml_value(v)}" for k, v in d["journeys"].items()]
+    lines += ["", "[taxonomy.channels]", "# channel key = display name"]
+    lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in d["taxonomy"]["channels"].items()]
+    lines += ["", "# channel rules, first match wins; patterns are case-insensitive regular expressions"]
+    for rule in d["taxonomy"]["rules"]:
+        lines += ["[[taxonomy.rules]]"] + [f"{k} = {_toml_value(v)}" for k, v in rule.items()]
+    lines += ["", "# sources: file patterns with a preset (or canonical table) and column overrides",
+              "# [[sources]]", "# name = 'crm'", "# pattern = 'exports/hubspot_*.csv'",
+              "# preset = 'hubspot_contacts'", "# columns = { 'Mobile' = 'phone' }"]
+    for src in d["sources"]:
+        lines += ["[[sources]]"] + [f"{k} = {_toml_value(v)}" for k, v in src.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Ingestion: readers, platform presets, validation, quarantine and PII hashing."""

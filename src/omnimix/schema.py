@@ -1,0 +1,247 @@
+"""The canonical data model: every workspace table, its columns, types and natural key.
+
+This module is the only place where warehouse tables are defined; ``create_all`` builds them and the
+loaders, identity and journey stages use :data:`TABLES` for column lists. ``docs/data-model.md``
+documents the same tables for users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omnimix.config import IDENTIFIER_TYPES
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name, DuckDB type, whether a loaded row must have it, and a description."""
+
+    name: str
+    type: str
+    required: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One canonical table.
+
+    Attributes:
+        name: table name in the warehouse.
+        columns: columns in order.
+        key: natural key used to skip rows already loaded (idempotent loads); empty for none.
+        loadable: whether ``omnimix ingest --table NAME`` accepts files for it.
+        doc: one line for the docs.
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    loadable: bool = True
+    doc: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(f'"{c.name}" {c.type}' for c in self.columns)
+        return f'CREATE TABLE IF NOT EXISTS "{self.name}" (\n  {cols}\n)'
+
+
+def _ids() -> tuple[Column, ...]:
+    return tuple(Column(t, "VARCHAR", doc=f"identifier of type {t}") for t in IDENTIFIER_TYPES)
+
+
+_LOAD = Column("load_id", "VARCHAR", doc="the load that wrote the row (see `loads`)")
+
+SPEND = Table(
+    "spend",
+    (
+        Column("date", "DATE", True, "day of the spend"),
+        Column("channel", "VARCHAR", True, "channel from the taxonomy"),
+        Column("campaign", "VARCHAR", doc="campaign name"),
+        Column("spend", "DOUBLE", True, "amount spent, >= 0, in `currency`"),
+        Column("impressions", "BIGINT", doc="impressions, >= 0"),
+        Column("clicks", "BIGINT", doc="clicks, >= 0"),
+        Column("currency", "VARCHAR", doc="ISO 4217 code; the workspace currency when absent"),
+        Column("source", "VARCHAR", doc="platform or file the row came from"),
+        _LOAD,
+    ),
+    key=("date", "channel", "campaign", "source"),
+    doc="advertising cost per day, channel and campaign",
+)
+
+TOUCHPOINTS = Table(
+    "touchpoints",
+    (
+        Column("event_id", "VARCHAR", True, "unique id of the contact"),
+        Column("ts", "TIMESTAMP", True, "time of the contact (workspace time zone)"),
+        Column("channel", "VARCHAR", True, "channel from the taxonomy"),
+        Column("stage", "VARCHAR", doc="funnel stage from the taxonomy"),
+        Column("campaign", "VARCHAR", doc="campaign"),
+        Column("event_type", "VARCHAR", doc="e.g. impression, click, session_start, page_view, open"),
+        Column("utm_source", "VARCHAR", doc="source as reported (utm_source, referrer)"),
+        Column("utm_medium", "VARCHAR", doc="medium as reported"),
+        *_ids(),
+        Column("cost", "DOUBLE", doc="cost of the contact where known"),
+        Column("source", "VARCHAR", doc="system the row came from"),
+        _LOAD,
+    ),
+    key=("event_id",),
+    doc="one marketing contact with a person (click, visit, open, event check-in)",
+)
+
+CONVERSIONS = Table(
+    "conversions",
+    (
+        Column("conversion_id", "VARCHAR", True, "order or conversion id"),
+        Column("ts", "TIMESTAMP", True, "time of the conversion"),
+        Column("type", "VARCHAR", doc="purchase, lead, signup …"),
+        Column("value", "DOUBLE", doc="value in `currency`, >= 0"),
+        Column("currency", "VARCHAR", doc="ISO 4217"),
+        *_ids(),
+        Column("store_id", "VARCHAR", doc="store for offline conversions"),
+        Column("online", "BOOLEAN", doc="true online, false in store"),
+        Column("source", "VARCHAR", doc="system the row came from"),
+        _LOAD,
+    ),
+    key=("conversion_id", "source"),
+    doc="one conversion or order, online or in store",
+)
+
+CONTACTS = Table(
+    "contacts",
+    (
+        Column("record_id", "VARCHAR", True, "record id in the source system"),
+        Column("source", "VARCHAR", doc="system the record came from (crm, pos …)"),
+        *_ids(),
+        Column("name", "VARCHAR", doc="full name (hashed unless the workspace keeps PII)"),
+        Column("city", "VARCHAR", doc="city"),
+        Column("birthday", "DATE", doc="date of birth"),
+        Column("created_at", "TIMESTAMP", doc="record creation time"),
+        Column("lifecycle_stage", "VARCHAR", doc="lead, customer …"),
+        Column("consent_email", "BOOLEAN", doc="email marketing consent"),
+        Column("consent_sms", "BOOLEAN", doc="SMS marketing consent"),
+        _LOAD,
+    ),
+    key=("record_id", "source"),
+    doc="one CRM, POS-member or service-desk record",
+)
+
+CONTENT = Table(
+    "content",
+    (
+        Column("asset_id", "VARCHAR", True, "asset id"),
+        Column("channel", "VARCHAR", doc="channel it runs on"),
+        Column("campaign", "VARCHAR", doc="campaign"),
+        Column("language", "VARCHAR", doc="BCP-47 language, e.g. zh-CN"),
+        Column("text", "VARCHAR", True, "copy"),
+        Column("published_at", "TIMESTAMP", doc="publication time"),
+        Column("source", "VARCHAR", doc="system the row came from"),
+        _LOAD,
+    ),
+    key=("asset_id",),
+    doc="one content asset (ad copy, post, email)",
+)
+
+EXPERIMENTS = Table(
+    "experiments",
+    (
+        Column("experiment_id", "VARCHAR", doc="id; derived from channel and dates when absent"),
+        Column("channel", "VARCHAR", True, "channel tested"),
+        Column("start", "DATE", True, "first day"),
+        Column("end", "DATE", True, "last day"),
+        Column("lift", "DOUBLE", True, "measured incremental KPI over the period"),
+        Column("lift_sd", "DOUBLE", True, "standard error of lift, > 0"),
+        Column("spend", "DOUBLE", doc="spend of the channel during the test"),
+        Column("source", "VARCHAR", doc="system the row came from"),
+        _LOAD,
+    ),
+    key=("channel", "start", "end"),
+    doc="one lift test (geo or conversion-lift experiment)",
+)
+
+IDENTIFIERS = Table(
+    "identifiers",
+    (
+        Column("id_type", "VARCHAR", True),
+        Column("id_value", "VARCHAR", True),
+        Column("customer_id", "VARCHAR", True),
+        Column("first_seen", "TIMESTAMP"),
+        Column("last_seen", "TIMESTAMP"),
+    ),
+    key=("id_type", "id_value"),
+    loadable=False,
+    doc="identifier → customer (written by `omnimix resolve`)",
+)
+
+CUSTOMERS = Table(
+    "customers",
+    (
+        Column("customer_id", "VARCHAR", True),
+        Column("first_seen", "TIMESTAMP"),
+        Column("last_seen", "TIMESTAMP"),
+        Column("channels", "VARCHAR[]"),
+        Column("orders", "BIGINT"),
+        Column("revenue", "DOUBLE"),
+        Column("segment", "VARCHAR"),
+    ),
+    key=("customer_id",),
+    loadable=False,
+    doc="one person (written by `omnimix resolve`)",
+)
+
+QUARANTINE = Table(
+    "quarantine",
+    (
+        Column("load_id", "VARCHAR", True),
+        Column("source_file", "VARCHAR", True),
+        Column("line", "BIGINT", doc="line in the file (1 = header) or record number for JSON/XLSX"),
+        Column("column_name", "VARCHAR", doc="offending column where one is to blame"),
+        Column("raw", "VARCHAR", doc="the raw row (JSON object of header → text, or the raw line)"),
+        Column("reason", "VARCHAR", True),
+        Column("target_table", "VARCHAR"),
+        Column("loaded_at", "TIMESTAMP"),
+    ),
+    loadable=False,
+    doc="one rejected row with its reason (nothing is lost)",
+)
+
+LOADS = Table(
+    "loads",
+    (
+        Column("load_id", "VARCHAR", True),
+        Column("file", "VARCHAR", True),
+        Column("sha256", "VARCHAR", True),
+        Column("target_table", "VARCHAR", True),
+        Column("preset", "VARCHAR"),
+        Column("rows_in", "BIGINT"),
+        Column("rows_loaded", "BIGINT"),
+        Column("rows_quarantined", "BIGINT"),
+        Column("rows_skipped", "BIGINT"),
+        Column("loaded_at", "TIMESTAMP"),
+    ),
+    key=("sha256", "target_table"),
+    loadable=False,
+    doc="one file load (the audit trail of ingestion)",
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (SPEND, TOUCHPOINTS, CONVERSIONS, CONTACTS, CONTENT, EXPERIMENTS, IDENTIFIERS, CUSTOMERS,
+              QUARANTINE, LOADS)
+}
+LOADABLE: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.loadable)
+
+
+def create_all(con: object) -> None:
+    """Create every canonical table that does not exist yet on a DuckDB connection."""
+    for table in TABLES.values():
+        con.execute(table.ddl())  # type: ignore[attr-defined]

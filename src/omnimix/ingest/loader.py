@@ -1,0 +1,465 @@
+"""Load one source file into a canonical table, atomically and idempotently, losing nothing.
+
+The steps, all inside one DuckDB transaction (a crash or kill leaves the warehouse as it was):
+
+1. read the file into a temp table of text columns (:mod:`omnimix.ingest.readers`); rows that do not
+   parse (wrong column count, bad quoting, over-long lines, broken JSON) become rejects;
+2. type and check every mapped column in one generated SELECT: each row gets its typed values and a
+   ``reason`` listing every problem (unparseable date, text in a numeric column, negative spend,
+   unknown currency, missing required value …);
+3. normalise and hash PII, derive channel and stage from the taxonomy, derive event ids;
+4. rows with a reason and rows repeating a key earlier in the same file go to ``quarantine``; rows
+   whose key is already in the warehouse are skipped (counted, not loaded twice); the rest are
+   inserted; a row in ``loads`` records the file's SHA-256 and counts.
+
+A file whose SHA-256 was already loaded into the same table is skipped whole. Every result satisfies
+``rows_in = rows_loaded + rows_quarantined + rows_skipped``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omnimix.config import ISO_CURRENCIES
+from omnimix.errors import EngineError, InputDataError, OmnimixError
+from omnimix.ingest.pii import normalize_phone
+from omnimix.ingest.presets import Preset, detect_preset, get_preset
+from omnimix.ingest.readers import RawTable, read_any
+from omnimix.schema import TABLES, Column
+from omnimix.taxonomy import Taxonomy
+from omnimix.workspace import Workspace
+
+log = logging.getLogger("omnimix")
+
+NUMERIC_NON_NEGATIVE = {"spend", "impressions", "clicks", "value", "cost", "lift_sd"}
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "是", "opted in", "subscribed", "optin")
+FALSE_WORDS = ("false", "f", "0", "no", "n", "否", "opted out", "unsubscribed", "optout", "non-marketing")
+_HANG_ENV = "OMNIMIX_TEST_HANG_BEFORE_COMMIT"  # test hook: pause inside the transaction (kill tests)
+
+
+@dataclass
+class LoadResult:
+    """What happened to one file."""
+
+    file: str
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    table: str | None = None
+    preset: str | None = None
+    load_id: str | None = None
+    already_loaded: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _s(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sha256(path: Path, out: list[str]) -> None:
+    with open(path, "rb") as fh:
+        out.append(hashlib.file_digest(fh, "sha256").hexdigest())
+
+
+class _Compiler:
+    """Generates the typing-and-checking SELECT for one file and preset."""
+
+    def __init__(self, preset: Preset, raw: RawTable, mapping: dict[str, str | tuple[str, ...]],
+                 ws: Workspace, file: str) -> None:
+        self.preset = preset
+        self.raw = raw
+        self.mapping = mapping
+        self.ws = ws
+        self.file = file
+        self.table = TABLES[preset.table]
+        self.keep_pii = ws.config.pii.keep_pii
+        self.salt = ws.config.pii.salt
+
+    def text(self, canon: str) -> str | None:
+        src = self.mapping.get(canon)
+        if src is None:
+            if canon in self.preset.constants:
+                return _s(self.preset.constants[canon])
+            return None
+        if isinstance(src, tuple):
+            parts = ", ".join(f"nullif(trim(r.{_q(h)}), '')" for h in src)
+            return f"nullif(concat_ws(' ', {parts}), '')"
+        return f"nullif(trim(r.{_q(src)}), '')"
+
+    def label(self, canon: str) -> str:
+        src = self.mapping.get(canon)
+        if isinstance(src, tuple):
+            return "+".join(src)
+        return src or canon
+
+    def typed(self, col: Column, t: str) -> tuple[str, str | None]:
+        """Return (typed expression over text ``t``, kind name for error messages)."""
+        if col.type == "DOUBLE":
+            return (f"coalesce(try_cast({t} AS DOUBLE), "
+                    f"try_cast(regexp_replace({t}, '[,¥￥$€£ ]', '', 'g') AS DOUBLE))", "number")
+        if col.type == "BIGINT":
+            d = (f"coalesce(try_cast({t} AS DOUBLE), "
+                 f"try_cast(regexp_replace({t}, '[, ]', '', 'g') AS DOUBLE))")
+            return f"CASE WHEN {d} = floor({d}) THEN CAST({d} AS BIGINT) END", "whole number"
+        if col.type == "DATE":
+            fmts = "[" + ", ".join(_s(f) for f in self.preset.date_formats) + "]"
+            return f"coalesce(try_cast({t} AS DATE), CAST(try_strptime({t}, {fmts}) AS DATE))", "date"
+        if col.type == "TIMESTAMP":
+            unit = self.preset.epoch_units.get(col.name)
+            if unit:
+                div = {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
+                return (f"CAST(to_timestamp(try_cast({t} AS DOUBLE) / {div}) AS TIMESTAMP)",
+                        f"epoch timestamp in {unit}")
+            tz = [f for f in self.preset.ts_formats if "%z" in f]
+            naive = [f for f in self.preset.ts_formats if "%z" not in f]
+            tz_expr = "[" + ", ".join(_s(f) for f in tz) + "]"
+            naive_expr = "[" + ", ".join(_s(f) for f in naive) + "]"
+            return (f"coalesce(CAST(try_strptime({t}, {tz_expr}) AS TIMESTAMP), try_cast({t} AS TIMESTAMP), "
+                    f"try_strptime({t}, {naive_expr}))", "date/time")
+        if col.type == "BOOLEAN":
+            tw = ", ".join(_s(w) for w in TRUE_WORDS)
+            fw = ", ".join(_s(w) for w in FALSE_WORDS)
+            return (f"CASE WHEN lower({t}) IN ({tw}) THEN true WHEN lower({t}) IN ({fw}) THEN false END",
+                    "yes/no value")
+        return t, None
+
+    def pii(self, canon: str, v: str) -> str:
+        if canon == "email":
+            v = f"nullif(lower({v}), '')"
+        elif canon == "name":
+            v = f"nullif(lower(regexp_replace({v}, '\\s+', '', 'g')), '')"
+        elif canon == "phone":
+            v = "_phones.e164"
+        else:
+            return v
+        if self.keep_pii:
+            return v
+        return f"sha256({_s(self.salt)} || {v})"
+
+    def build(self) -> tuple[str, list[str]]:
+        """Return the SELECT producing typed columns + _row + _reason + _column, and output columns."""
+        inner: list[str] = [f"r.rowid - {self.raw.base_rowid} AS _row"]
+        out_cols: list[str] = []
+        checks: list[tuple[str, str]] = []  # (condition SQL producing message or NULL, column label)
+        computed: dict[str, str] = {}
+        for col in self.table.columns:
+            if col.name == "load_id":
+                continue
+            t = self.text(col.name)
+            if t is None:
+                computed[col.name] = "NULL"
+                continue
+            typed, kind = self.typed(col, t)
+            tname, vname = f"_t_{col.name}", f"_v_{col.name}"
+            inner.append(f"{t} AS {_q(tname)}")
+            inner.append(f"{typed} AS {_q(vname)}")
+            computed[col.name] = _q(vname)
+            label = self.label(col.name).replace("'", "''")
+            if kind is not None:
+                checks.append((f"CASE WHEN {_q(tname)} IS NOT NULL AND {_q(vname)} IS NULL THEN "
+                               f"'column {label}: ''' || left({_q(tname)}, 60) || ''' is not a valid {kind}' END",
+                               label))
+            if col.name in NUMERIC_NON_NEGATIVE:
+                checks.append((f"CASE WHEN {_q(vname)} < 0 THEN 'column {label}: negative value ' || "
+                               f"{_q(vname)} || ' (must be >= 0)' END", label))
+            if col.type in ("DATE", "TIMESTAMP"):
+                checks.append((f"CASE WHEN year({_q(vname)}) NOT BETWEEN 1990 AND 2100 THEN "
+                               f"'column {label}: date ' || {_q(vname)} || ' is outside 1990–2100' END", label))
+            if col.name == "currency":
+                iso = ", ".join(_s(c) for c in sorted(ISO_CURRENCIES))
+                checks.append((f"CASE WHEN upper({_q(vname)}) NOT IN ({iso}) THEN 'column {label}: unknown "
+                               f"currency ''' || {_q(vname)} || ''' (use an ISO 4217 code such as CNY)' END",
+                               label))
+        for col in self.table.columns:
+            if col.required and col.name != "load_id":
+                expr = computed.get(col.name, "NULL")
+                if col.name == "event_id" and self.preset.event_id_from and expr == "NULL":
+                    continue
+                if col.name == "channel" and self.table.name == "touchpoints" and expr == "NULL":
+                    continue
+                label = self.label(col.name).replace("'", "''")
+                checks.append((f"CASE WHEN {expr} IS NULL AND {_q('_t_' + col.name) if expr != 'NULL' else 'NULL'} "
+                               f"IS NULL THEN 'column {label}: missing value (required)' END", label))
+        if self.table.name == "experiments":
+            checks.append(("CASE WHEN \"_v_end\" < \"_v_start\" THEN 'end is before start' END", "end"))
+            checks.append(("CASE WHEN \"_v_lift_sd\" = 0 THEN 'column lift_sd: must be > 0' END", "lift_sd"))
+        reason = "nullif(concat_ws('; ', " + ", ".join(c for c, _ in checks) + "), '')" if checks else "NULL"
+        first_col = ("coalesce(" + ", ".join(f"CASE WHEN ({c}) IS NOT NULL THEN {_s(lbl)} END"
+                                              for c, lbl in checks) + ")") if checks else "NULL"
+        joins = ""
+        if "phone" in self.mapping:
+            joins = f" LEFT JOIN _phones ON _phones.raw = {self.text('phone')}"
+            inner.append("_phones.e164 AS _phone_e164")
+        inner_sql = f"SELECT {', '.join(inner)} FROM {self.raw.table} r{joins}"
+        # outer: final canonical values
+        outer: list[str] = ["_row", f"{reason} AS _reason", f"{first_col} AS _column"]
+        for col in self.table.columns:
+            if col.name == "load_id":
+                continue
+            expr = computed.get(col.name, "NULL")
+            if col.name in ("email", "name", "phone") and expr != "NULL":
+                if col.name == "phone":
+                    expr = self.pii("phone", "_phone_e164").replace("_phones.e164", "_phone_e164")
+                else:
+                    expr = self.pii(col.name, expr)
+            elif col.name == "currency" and expr != "NULL":
+                expr = f"upper({expr})"
+            if expr == "NULL":
+                expr = self.default(col)
+            outer.append(f"CAST({expr} AS {col.type}) AS {_q(col.name)}")
+            out_cols.append(col.name)
+        return f"SELECT {', '.join(outer)} FROM ({inner_sql})", out_cols
+
+    def default(self, col: Column) -> str:
+        if col.name == "currency":
+            return _s(self.ws.config.workspace.currency)
+        if col.name == "source":
+            return _s(self.preset.constants.get("source") or Path(self.file).stem)
+        return "NULL"
+
+
+def ingest_file(ws: Workspace, path: str | Path, preset: str | None = None, table: str | None = None,
+                con: Any = None) -> LoadResult:
+    """Load one file. File-level problems raise :class:`InputDataError`; row problems quarantine.
+
+    Args:
+        ws: the workspace.
+        path: the file.
+        preset: preset name (see :data:`omnimix.ingest.presets.PRESETS`).
+        table: canonical table name (the file has canonical columns); exclusive with ``preset``.
+        con: an open writable warehouse connection (opened and closed here when omitted).
+    """
+    p = Path(path)
+    own = con is None
+    if own:
+        con = ws.connect()
+    try:
+        return _ingest(ws, con, p, preset, table)
+    finally:
+        if own:
+            con.close()
+
+
+def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table: str | None) -> LoadResult:
+    import duckdb
+
+    if preset_name and table:
+        raise InputDataError(str(path), "give either --preset or --table, not both.")
+    chosen = get_preset(preset_name, str(path)) if preset_name else (
+        get_preset(f"table:{table}", str(path)) if table else None)
+    digest: list[str] = []
+    hasher = threading.Thread(target=_sha256, args=(path, digest), daemon=True)
+    if path.is_file():
+        hasher.start()
+    tag = "raw_" + uuid.uuid4().hex[:12]
+    load_id = uuid.uuid4().hex
+    result = LoadResult(file=str(path), load_id=load_id)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        raw = read_any(con, path, tag)
+        preset = chosen or detect_preset(raw.header, str(path))
+        mapping = preset.resolve(raw.header, str(path))
+        mapping.update(_config_overrides(ws, path, raw.header))
+        result.table, result.preset = preset.table, preset.name
+        n_parsed = con.execute(f"SELECT count(*) FROM {tag}").fetchone()[0]
+        result.rows_in = int(n_parsed) + len(raw.rejects)
+        if "phone" in mapping:
+            _phone_map(ws, con, tag, mapping["phone"])
+        comp = _Compiler(preset, raw, mapping, ws, str(path))
+        select_sql, cols = comp.build()
+        staged = f"staged_{tag}"
+        _exec(con, f"CREATE TEMP TABLE {staged} AS {select_sql}")
+        _derive(ws, con, staged, preset, mapping)
+        hasher.join() if hasher.is_alive() else None
+        sha = digest[0] if digest else ""
+        prior = con.execute("SELECT load_id, rows_in FROM loads WHERE sha256 = ? AND target_table = ?",
+                            [sha, preset.table]).fetchone()
+        if prior is not None:
+            con.execute("ROLLBACK")
+            result.rows_skipped = result.rows_in
+            result.already_loaded = True
+            result.load_id = prior[0]
+            return result
+        _mark_duplicates(con, staged, TABLES[preset.table].key)
+        target = TABLES[preset.table]
+        key = target.key
+        exists = ""
+        if key and con.execute(f"SELECT count(*) > 0 FROM {_q(target.name)}").fetchone()[0]:
+            cond = " AND ".join(f"t.{_q(k)} IS NOT DISTINCT FROM s.{_q(k)}" for k in key)
+            exists = f" AND NOT EXISTS (SELECT 1 FROM {_q(target.name)} t WHERE {cond})"
+        col_list = ", ".join(_q(c) for c in cols)
+        loaded = con.execute(
+            f"INSERT INTO {_q(target.name)} ({col_list}, load_id) SELECT {col_list}, {_s(load_id)} "
+            f"FROM {staged} s WHERE _reason IS NULL{exists}").fetchone()[0]
+        n_bad = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NOT NULL").fetchone()[0]
+        result.rows_loaded = int(loaded)
+        result.rows_quarantined = int(n_bad) + len(raw.rejects)
+        result.rows_skipped = result.rows_in - result.rows_loaded - result.rows_quarantined
+        _quarantine(con, raw, staged, load_id, str(path), target.name)
+        con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            [load_id, str(path), sha, target.name, preset.name, result.rows_in, result.rows_loaded,
+             result.rows_quarantined, result.rows_skipped])
+        if os.environ.get(_HANG_ENV):
+            import sys
+            import time
+
+            sys.stderr.write(f"omnimix: {_HANG_ENV} set, pausing before commit\n")
+            sys.stderr.flush()
+            time.sleep(3600)
+        con.execute("COMMIT")
+    except OmnimixError:
+        _rollback(con)
+        raise
+    except duckdb.Error as exc:
+        _rollback(con)
+        raise EngineError(f"loading {path} failed: {exc}") from None
+    except BaseException:
+        _rollback(con)
+        raise
+    finally:
+        for t in (tag, f"staged_{tag}", "_phones"):
+            try:
+                con.execute(f"DROP TABLE IF EXISTS {t}")
+            except duckdb.Error:
+                pass
+    if result.rows_quarantined:
+        result.errors.append(f"{result.rows_quarantined} row(s) quarantined: see `omnimix quarantine "
+                             f"--workspace {ws.root}` or the quarantine table (load_id {load_id})")
+    return result
+
+
+def _rollback(con: Any) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except Exception:  # already rolled back
+        log.debug("rollback after failure raised", exc_info=True)
+
+
+def _exec(con: Any, sql: str) -> None:
+    import duckdb
+
+    try:
+        con.execute(sql)
+    except duckdb.Error as exc:
+        raise EngineError(str(exc), sql) from None
+
+
+def _config_overrides(ws: Workspace, path: Path, header: list[str]) -> dict[str, str | tuple[str, ...]]:
+    """Column mappings from [[sources]] in omnimix.toml whose pattern matches the file."""
+    out: dict[str, str | tuple[str, ...]] = {}
+    for src in ws.config.sources:
+        if path.match(src.pattern) or Path(src.pattern).name == path.name:
+            for raw_name, canon in src.columns.items():
+                if raw_name not in header:
+                    raise InputDataError(str(path), f"omnimix.toml source {src.name!r} maps column "
+                                         f"{raw_name!r}, which the file does not have. Header: {header}")
+                out[canon] = raw_name
+    return out
+
+
+def _phone_map(ws: Workspace, con: Any, tag: str, src: str | tuple[str, ...]) -> None:
+    import pyarrow as pa
+
+    col = src if isinstance(src, str) else src[0]
+    values = [v[0] for v in con.execute(
+        f"SELECT DISTINCT nullif(trim({_q(col)}), '') FROM {tag} WHERE nullif(trim({_q(col)}), '') IS NOT NULL"
+    ).fetchall()]
+    region = ws.config.pii.default_region
+    e164 = [normalize_phone(v, region) for v in values]
+    con.register("_phones_arrow", pa.table({"raw": pa.array(values, pa.string()),
+                                            "e164": pa.array(e164, pa.string())}))
+    con.execute("DROP TABLE IF EXISTS _phones")
+    con.execute("CREATE TEMP TABLE _phones AS SELECT * FROM _phones_arrow")
+    con.unregister("_phones_arrow")
+
+
+def _derive(ws: Workspace, con: Any, staged: str, preset: Preset,
+            mapping: dict[str, str | tuple[str, ...]]) -> None:
+    """Fill channel/stage from the taxonomy and derive missing event ids (touchpoints)."""
+    if preset.table != "touchpoints":
+        return
+    import pyarrow as pa
+
+    tax = Taxonomy([r.model_dump(exclude_none=True) for r in ws.config.taxonomy.rules])
+    if "channel" not in mapping:
+        triples = con.execute(
+            f"SELECT DISTINCT utm_source, utm_medium, campaign FROM {staged}").fetchall()
+        cls = [tax.classify(s, m, c) for s, m, c in triples]
+        con.register("_tax_arrow", pa.table({
+            "s": pa.array([t[0] for t in triples], pa.string()),
+            "m": pa.array([t[1] for t in triples], pa.string()),
+            "c": pa.array([t[2] for t in triples], pa.string()),
+            "channel": pa.array([c[0] for c in cls], pa.string()),
+            "stage": pa.array([c[1] for c in cls], pa.string())}))
+        con.execute(
+            f"UPDATE {staged} SET channel = x.channel, stage = coalesce({staged}.stage, x.stage) "
+            f"FROM _tax_arrow x WHERE x.s IS NOT DISTINCT FROM {staged}.utm_source AND "
+            f"x.m IS NOT DISTINCT FROM {staged}.utm_medium AND x.c IS NOT DISTINCT FROM {staged}.campaign")
+        con.unregister("_tax_arrow")
+    elif "stage" not in mapping:
+        stage_of: dict[str, str] = {}
+        for rule in tax.rules:
+            stage_of.setdefault(rule.channel, rule.stage)
+        cases = " ".join(f"WHEN {_s(ch)} THEN {_s(st)}" for ch, st in stage_of.items())
+        con.execute(f"UPDATE {staged} SET stage = CASE channel {cases} ELSE 'awareness' END "
+                    f"WHERE stage IS NULL")
+    if "event_id" not in mapping and preset.event_id_from:
+        parts = ", ".join(f"coalesce(CAST({_q(c)} AS VARCHAR), '')" for c in preset.event_id_from)
+        con.execute(f"UPDATE {staged} SET event_id = {_s(preset.name + ':')} || md5(concat_ws('|', {parts}))")
+
+
+def _mark_duplicates(con: Any, staged: str, key: tuple[str, ...]) -> None:
+    """Quarantine rows that repeat the key of an earlier valid row of the same file."""
+    if not key:
+        return
+    cols = ", ".join(_q(k) for k in key)
+    dup_keys = con.execute(
+        f"SELECT count(*) FROM (SELECT {cols} FROM {staged} WHERE _reason IS NULL "
+        f"GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+    if not dup_keys:
+        return
+    cond = " AND ".join(f"d.{_q(k)} IS NOT DISTINCT FROM {staged}.{_q(k)}" for k in key)
+    con.execute(
+        f"UPDATE {staged} SET _reason = 'duplicate key ({', '.join(key)}) of an earlier row in this file "
+        f"(record ' || (d.first_row + 1) || ')', _column = {_s(key[0])} FROM ("
+        f"SELECT {cols}, min(_row) AS first_row FROM {staged} WHERE _reason IS NULL GROUP BY ALL "
+        f"HAVING count(*) > 1) d WHERE {cond} AND {staged}._row > d.first_row AND {staged}._reason IS NULL")
+
+
+def _quarantine(con: Any, raw: RawTable, staged: str, load_id: str, file: str, table: str) -> None:
+    """Write structural rejects and rows with a reason to ``quarantine`` with their file line."""
+    import pyarrow as pa
+
+    struct = ", ".join(f"{_s(h)}: r.{_q(h)}" for h in raw.header)
+    bad = con.execute(
+        f"SELECT s._row, s._column, s._reason, to_json({{{struct}}}) FROM {staged} s "
+        f"JOIN {raw.table} r ON r.rowid = s._row + {raw.base_rowid} WHERE s._reason IS NOT NULL ORDER BY s._row").fetchall()
+    rows = [(raw.lines.line(int(r)), c, j, reason) for r, c, reason, j in bad]
+    rows += [(line, None, text, reason) for line, text, reason in raw.rejects]
+    if not rows:
+        return
+    con.register("_q_arrow", pa.table({
+        "line": pa.array([r[0] for r in rows], pa.int64()),
+        "column_name": pa.array([r[1] for r in rows], pa.string()),
+        "raw": pa.array([r[2] for r in rows], pa.string()),
+        "reason": pa.array([r[3] for r in rows], pa.string())}))
+    con.execute(
+        "INSERT INTO quarantine SELECT ?, ?, line, column_name, raw, reason, ?, now()::TIMESTAMP "
+        "FROM _q_arrow ORDER BY line", [load_id, file, table])
+    con.unregister("_q_arrow")

@@ -1,0 +1,358 @@
+"""Readers: turn a source file into a DuckDB table of text columns, plus the rows that could not parse.
+
+Every reader produces a :class:`RawTable`: a temporary DuckDB table whose columns are the file's
+header (all VARCHAR, in file order, so ``rowid`` is the record number), a :class:`LineMap` from record
+number to line in the file, and the structural rejects (line, raw text, reason) that go to quarantine.
+CSV goes straight through DuckDB's parallel reader; GBK/GB18030 files are transcoded to UTF-8 first
+(DuckDB reads UTF-8 only without extensions). JSON lines, XLSX and Parquet are parsed without loss.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omnimix.errors import InputDataError
+
+SNIFF_BYTES = 1 << 20
+MAX_LINE_BYTES = 8 << 20
+DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass
+class LineMap:
+    """Record number (0-based ``rowid``) → line in the file, skipping lines that did not become rows."""
+
+    first_line: int
+    skipped: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.skipped = sorted(s for s in self.skipped if s >= self.first_line)
+
+    def line(self, rowid: int) -> int:
+        line = self.first_line + rowid
+        skipped = self.skipped
+        # advance past every skipped line at or before the candidate line
+        i = 0
+        while True:
+            n = bisect.bisect_right(skipped, line) - i
+            if n <= 0:
+                return line
+            i += n
+            line += n
+
+
+@dataclass
+class RawTable:
+    """A parsed file: the temp table's name, its header, the line map and structural rejects."""
+
+    table: str
+    header: list[str]
+    lines: LineMap
+    rejects: list[tuple[int, str, str]]
+    encoding: str
+    fmt: str
+    base_rowid: int = 0
+
+
+def detect_format(path: Path) -> str:
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+    return {
+        ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".csv.gz": "csv",
+        ".parquet": "parquet", ".pq": "parquet",
+        ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+        ".xlsx": "xlsx", ".xlsm": "xlsx",
+    }.get(suffix, "csv")
+
+
+def detect_encoding(path: Path) -> str:
+    """Return ``utf-8``, ``utf-8-sig`` or ``gb18030`` from the first megabyte.
+
+    Raises:
+        InputDataError: UTF-16/32 or binary content (with the fix).
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head[:200].count(b"\x00") > 10:
+        raise InputDataError(str(path), "is UTF-16 or binary, not a text export. Fix: save it as "
+                             "CSV UTF-8 (Excel: Save As → 'CSV UTF-8') or as XLSX.")
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        raise InputDataError(str(path), f"is neither UTF-8 nor GBK/GB18030 text (byte {exc.start}). "
+                             "Fix: re-export the file as CSV UTF-8.") from None
+
+
+def _transcode(path: Path, encoding: str) -> Path:
+    fd, name = tempfile.mkstemp(suffix=".csv", prefix="omnimix-utf8-")
+    with os.fdopen(fd, "wb") as out, open(path, "rb") as fh:
+        dec = codecs.getincrementaldecoder(encoding)(errors="backslashreplace")
+        while chunk := fh.read(1 << 22):
+            out.write(dec.decode(chunk).encode("utf-8"))
+        out.write(dec.decode(b"", final=True).encode("utf-8"))
+    return Path(name)
+
+
+def _first_record(path: Path, encoding: str) -> tuple[str, list[str]]:
+    """Read the header line and a few more to choose the delimiter."""
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        sample_lines = []
+        for _ in range(20):
+            line = fh.readline(MAX_LINE_BYTES)
+            if not line:
+                break
+            sample_lines.append(line)
+    nonblank = [ln for ln in sample_lines if ln.strip()]
+    if not nonblank:
+        raise InputDataError(str(path), "is empty: it has no header line. Fix: export the report again "
+                             "with its column headers.")
+    first = nonblank[0].lstrip("\ufeff")
+    best, best_score = ",", -1.0
+    for d in DELIMITERS:
+        n = len(next(csv.reader([first], delimiter=d)))
+        if n < 2:
+            continue
+        consistent = sum(1 for ln in nonblank[1:] if len(next(csv.reader([ln], delimiter=d))) == n)
+        score = n + 10 * consistent
+        if score > best_score:
+            best, best_score = d, score
+    header = next(csv.reader([first], delimiter=best))
+    return best, [h.strip() for h in header]
+
+
+def check_header(header: list[str], file: str) -> None:
+    """Reject empty and duplicated header names, naming their positions."""
+    problems = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header, start=1):
+        if not h.strip():
+            problems.append(f"column {i} has an empty header name (merged or blank header cell): "
+                            "give every column a name in the first row")
+            continue
+        key = h.strip().lower()
+        if key in seen:
+            problems.append(f"header {h!r} appears twice (columns {seen[key]} and {i}): rename or "
+                            "remove one of them")
+        else:
+            seen[key] = i
+    if problems:
+        raise InputDataError(file, "has an invalid header row.", problems)
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def read_csv(con: Any, path: Path, table: str) -> RawTable:
+    """Load a CSV file as text columns into temp table ``table`` (DuckDB's parallel reader)."""
+    encoding = detect_encoding(path)
+    source = path
+    if encoding == "gb18030":
+        source = _transcode(path, encoding)
+    try:
+        delim, header = _first_record(source, "utf-8-sig" if encoding != "gb18030" else "utf-8")
+        check_header(header, str(path))
+        cols = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+        sql = (
+            f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv({_sql_str(str(source))}, "
+            f"auto_detect=false, header=true, columns={cols}, delim={_sql_str(delim)}, quote='\"', "
+            f"escape='\"', ignore_errors=true, store_rejects=true, rejects_table='_rej_{table}', "
+            f"rejects_scan='_rejscan_{table}', max_line_size={MAX_LINE_BYTES}, strict_mode=true, "
+            f"null_padding=false, allow_quoted_nulls=false)"
+        )
+        con.execute(sql)
+        rows = con.execute(
+            f"SELECT line, coalesce(csv_line, ''), error_type || ': ' || error_message "
+            f"FROM _rej_{table} ORDER BY line"
+        ).fetchall()
+        con.execute(f"DROP TABLE IF EXISTS _rej_{table}")
+        con.execute(f"DROP TABLE IF EXISTS _rejscan_{table}")
+    finally:
+        if source != path:
+            source.unlink(missing_ok=True)
+    rejects: dict[int, tuple[int, str, str]] = {}
+    for line, raw, reason in rows:
+        line = int(line)
+        if line not in rejects:  # one row per line, first error wins
+            rejects[line] = (line, raw.rstrip("\r\n"), _reject_reason(str(reason), delim))
+    # line 1 is the header; rejected lines produced no row
+    return RawTable(table, header, LineMap(2, sorted(rejects)), list(rejects.values()), encoding, "csv")
+
+
+def _reject_reason(reason: str, delim: str) -> str:
+    shown = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}[delim]
+    if reason.startswith("MISSING COLUMNS"):
+        return f"{reason} (truncated line or wrong delimiter; the file is read as {shown}-separated)"
+    if reason.startswith("TOO MANY COLUMNS"):
+        return f"{reason} (an unquoted {shown} inside a value? quote the value)"
+    if reason.startswith("LINE SIZE OVER MAXIMUM"):
+        return f"line longer than {MAX_LINE_BYTES // (1 << 20)} MB: {reason}"
+    return reason
+
+
+def _register_rows(con: Any, table: str, header: list[str], rows: list[list[str | None]]) -> None:
+    import pyarrow as pa
+
+    arrays = [pa.array([r[i] for r in rows], type=pa.string()) for i in range(len(header))]
+    tbl = pa.Table.from_arrays(arrays, names=header)
+    con.register(f"_arrow_{table}", tbl)
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM _arrow_{table}")
+    con.unregister(f"_arrow_{table}")
+
+
+def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list | dict):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
+    """Load JSON lines (nested objects flattened with dots); broken lines become rejects."""
+    encoding = detect_encoding(path)
+    records: list[dict[str, Any]] = []
+    lines_of: list[int] = []
+    rejects: list[tuple[int, str, str]] = []
+    skipped: list[int] = []
+    header: dict[str, None] = {}
+    with open(path, encoding="utf-8-sig" if encoding != "gb18030" else "gb18030", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                skipped.append(lineno)
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError("a line must be one JSON object")
+            except ValueError as exc:
+                rejects.append((lineno, line.rstrip("\n")[:100_000], f"invalid JSON: {exc}"))
+                skipped.append(lineno)
+                continue
+            flat = _flatten(obj)
+            for k in flat:
+                header.setdefault(k, None)
+            records.append(flat)
+            lines_of.append(lineno)
+    if not records and not rejects:
+        raise InputDataError(str(path), "is empty: no JSON records. Fix: export the events again.")
+    cols = list(header)
+    if not cols:
+        cols = ["_empty"]
+    _register_rows(con, table, cols, [[_text(r.get(c)) for c in cols] for r in records])
+    return RawTable(table, cols, LineMap(1, skipped), rejects, encoding, "jsonl")
+
+
+def read_xlsx(con: Any, path: Path, table: str) -> RawTable:
+    """Load the first worksheet of an XLSX file; merged header cells are an error naming them."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
+    except Exception as exc:
+        raise InputDataError(str(path), f"cannot be opened as XLSX ({exc}). Fix: open it in Excel and "
+                             "save it again as .xlsx, or export CSV UTF-8.") from None
+    ws = wb.worksheets[0]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    first = next((i for i, r in enumerate(rows) if any(v not in (None, "") for v in r)), None)
+    if first is None:
+        raise InputDataError(str(path), f"sheet {ws.title!r} is empty: no header row.")
+    merged = [str(rng) for rng in ws.merged_cells.ranges if rng.min_row <= first + 1 <= rng.max_row]
+    if merged:
+        raise InputDataError(str(path), f"sheet {ws.title!r} has merged header cells {merged}. Fix: unmerge "
+                             "them and give every column its own one-row header.")
+    header = [str(v).strip() if v is not None else "" for v in rows[first]]
+    while header and not header[-1]:
+        header.pop()
+    check_header(header, str(path))
+    data: list[list[str | None]] = []
+    skipped: list[int] = []
+    for i, r in enumerate(rows[first + 1:], start=first + 2):
+        if not any(v not in (None, "") for v in r):
+            skipped.append(i)
+            continue
+        vals = [_xlsx_text(v) for v in r[: len(header)]]
+        vals += [None] * (len(header) - len(vals))
+        data.append(vals)
+    _register_rows(con, table, header, data)
+    return RawTable(table, header, LineMap(first + 2, skipped), [], "xlsx", "xlsx")
+
+
+def _xlsx_text(v: Any) -> str | None:
+    import datetime as dt
+
+    if v is None:
+        return None
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def read_parquet(con: Any, path: Path, table: str) -> RawTable:
+    """Load a Parquet file with every column as text."""
+    try:
+        desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(str(path))})").fetchall()
+    except Exception as exc:
+        raise InputDataError(str(path), f"cannot be read as Parquet ({exc}).") from None
+    header = [d[0] for d in desc]
+    check_header(header, str(path))
+    cols = ", ".join(f'CAST("{h}" AS VARCHAR) AS "{h}"' for h in header)
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM read_parquet({_sql_str(str(path))})")
+    return RawTable(table, header, LineMap(1), [], "parquet", "parquet")
+
+
+def read_any(con: Any, path: Path, table: str) -> RawTable:
+    """Dispatch on the file's format; raise a clear error for unreadable files."""
+    if not path.exists():
+        raise InputDataError(str(path), "does not exist. Fix: check the path.")
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise InputDataError(str(path), "is not a readable file. Fix: check the path and permissions.")
+    if path.stat().st_size == 0:
+        raise InputDataError(str(path), "is empty (0 bytes): it has no header line. Fix: export the "
+                             "report again with its column headers.")
+    fmt = detect_format(path)
+    reader = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx, "parquet": read_parquet}[fmt]
+    raw = reader(con, path, table)
+    # temp tables number rows from an offset; record numbers are rowid - base (file order is kept)
+    raw.base_rowid = int(con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchone()[0])
+    return raw
+
+
+def raw_line_text(header: list[str], values: list[str | None]) -> str:
+    """The raw row as a JSON object of header → text (what the quarantine keeps)."""
+    buf = io.StringIO()
+    json.dump(dict(zip(header, values, strict=False)), buf, ensure_ascii=False)
+    return buf.getvalue()

@@ -42,7 +42,9 @@ _register_all()
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
+        if isinstance(rv, int) and rv:
+            sys.exit(rv)
     except OmnimixError as exc:
         typer.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -31,7 +31,7 @@ from omnimix.config import ISO_CURRENCIES
 from omnimix.errors import EngineError, InputDataError, OmnimixError
 from omnimix.ingest.pii import normalize_phone
 from omnimix.ingest.presets import Preset, detect_preset, get_preset
-from omnimix.ingest.readers import RawTable, read_any
+from omnimix.ingest.readers import RawTable, collect_csv_rejects, read_any
 from omnimix.schema import TABLES, Column
 from omnimix.taxonomy import Taxonomy
 from omnimix.workspace import Workspace
@@ -129,8 +129,9 @@ class _Compiler:
             naive = [f for f in self.preset.ts_formats if "%z" not in f]
             tz_expr = "[" + ", ".join(_s(f) for f in tz) + "]"
             naive_expr = "[" + ", ".join(_s(f) for f in naive) + "]"
-            return (f"coalesce(CAST(try_strptime({t}, {tz_expr}) AS TIMESTAMP), try_cast({t} AS TIMESTAMP), "
-                    f"try_strptime({t}, {naive_expr}))", "date/time")
+            return (f"coalesce(CAST(try_cast({t} AS TIMESTAMPTZ) AS TIMESTAMP), "
+                    f"CAST(try_strptime({t}, {tz_expr}) AS TIMESTAMP), try_strptime({t}, {naive_expr}))",
+                    "date/time")
         if col.type == "BOOLEAN":
             tw = ", ".join(_s(w) for w in TRUE_WORDS)
             fw = ", ".join(_s(w) for w in FALSE_WORDS)
@@ -153,7 +154,8 @@ class _Compiler:
 
     def build(self) -> tuple[str, list[str]]:
         """Return the SELECT producing typed columns + _row + _reason + _column, and output columns."""
-        inner: list[str] = [f"r.rowid - {self.raw.base_rowid} AS _row"]
+        struct = ", ".join(f"{_s(h)}: r.{_q(h)}" for h in self.raw.header)
+        inner: list[str] = [f"{{{struct}}} AS _rawrow"]
         out_cols: list[str] = []
         checks: list[tuple[str, str]] = []  # (condition SQL producing message or NULL, column label)
         computed: dict[str, str] = {}
@@ -207,7 +209,8 @@ class _Compiler:
             inner.append("_phones.e164 AS _phone_e164")
         inner_sql = f"SELECT {', '.join(inner)} FROM {self.raw.table} r{joins}"
         # outer: final canonical values
-        outer: list[str] = ["_row", f"{reason} AS _reason", f"{first_col} AS _column"]
+        outer: list[str] = [f"{reason} AS _reason", f"{first_col} AS _column",
+                            f"CASE WHEN {reason} IS NOT NULL THEN to_json(_rawrow) END AS _raw"]
         for col in self.table.columns:
             if col.name == "load_id":
                 continue
@@ -221,9 +224,18 @@ class _Compiler:
                 expr = f"upper({expr})"
             if expr == "NULL":
                 expr = self.default(col)
+            if col.name == "stage" and expr == "NULL" and "channel" in self.mapping:
+                expr = self.stage_from_channel(computed["channel"])
             outer.append(f"CAST({expr} AS {col.type}) AS {_q(col.name)}")
             out_cols.append(col.name)
         return f"SELECT {', '.join(outer)} FROM ({inner_sql})", out_cols
+
+    def stage_from_channel(self, channel_expr: str) -> str:
+        stage_of: dict[str, str] = {}
+        for rule in self.ws.config.taxonomy.rules:
+            stage_of.setdefault(rule.channel, rule.stage)
+        cases = " ".join(f"WHEN {_s(ch)} THEN {_s(st)}" for ch, st in stage_of.items())
+        return f"CASE {channel_expr} {cases} ELSE 'awareness' END"
 
     def default(self, col: Column) -> str:
         if col.name == "currency":
@@ -269,21 +281,25 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
     tag = "raw_" + uuid.uuid4().hex[:12]
     load_id = uuid.uuid4().hex
     result = LoadResult(file=str(path), load_id=load_id)
+    raw_ref: list[RawTable] = []
     con.execute("BEGIN TRANSACTION")
     try:
         raw = read_any(con, path, tag)
+        raw_ref.append(raw)
         preset = chosen or detect_preset(raw.header, str(path))
         mapping = preset.resolve(raw.header, str(path))
         mapping.update(_config_overrides(ws, path, raw.header))
         result.table, result.preset = preset.table, preset.name
-        n_parsed = con.execute(f"SELECT count(*) FROM {tag}").fetchone()[0]
-        result.rows_in = int(n_parsed) + len(raw.rejects)
         if "phone" in mapping:
             _phone_map(ws, con, tag, mapping["phone"])
         comp = _Compiler(preset, raw, mapping, ws, str(path))
         select_sql, cols = comp.build()
         staged = f"staged_{tag}"
         _exec(con, f"CREATE TEMP TABLE {staged} AS {select_sql}")
+        if raw.fmt == "csv":
+            collect_csv_rejects(con, raw)
+        base, n_parsed = con.execute(f"SELECT coalesce(min(rowid), 0), count(*) FROM {staged}").fetchone()
+        result.rows_in = int(n_parsed) + len(raw.rejects)
         _derive(ws, con, staged, preset, mapping)
         hasher.join() if hasher.is_alive() else None
         sha = digest[0] if digest else ""
@@ -295,7 +311,7 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
             result.already_loaded = True
             result.load_id = prior[0]
             return result
-        _mark_duplicates(con, staged, TABLES[preset.table].key)
+        _mark_duplicates(con, staged, TABLES[preset.table].key, int(base))
         target = TABLES[preset.table]
         key = target.key
         exists = ""
@@ -310,7 +326,7 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
         result.rows_loaded = int(loaded)
         result.rows_quarantined = int(n_bad) + len(raw.rejects)
         result.rows_skipped = result.rows_in - result.rows_loaded - result.rows_quarantined
-        _quarantine(con, raw, staged, load_id, str(path), target.name)
+        _quarantine(con, raw, staged, int(base), load_id, str(path), target.name)
         con.execute(
             "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
             [load_id, str(path), sha, target.name, preset.name, result.rows_in, result.rows_loaded,
@@ -333,11 +349,14 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
         _rollback(con)
         raise
     finally:
-        for t in (tag, f"staged_{tag}", "_phones"):
+        for stmt in (f"DROP VIEW IF EXISTS {tag}", f"DROP TABLE IF EXISTS {tag}",
+                     f"DROP TABLE IF EXISTS staged_{tag}", "DROP TABLE IF EXISTS _phones"):
             try:
-                con.execute(f"DROP TABLE IF EXISTS {t}")
+                con.execute(stmt)
             except duckdb.Error:
                 pass
+        if raw_ref and raw_ref[0].cleanup is not None:
+            raw_ref[0].cleanup.unlink(missing_ok=True)
     if result.rows_quarantined:
         result.errors.append(f"{result.rows_quarantined} row(s) quarantined: see `omnimix quarantine "
                              f"--workspace {ws.root}` or the quarantine table (load_id {load_id})")
@@ -412,19 +431,12 @@ def _derive(ws: Workspace, con: Any, staged: str, preset: Preset,
             f"FROM _tax_arrow x WHERE x.s IS NOT DISTINCT FROM {staged}.utm_source AND "
             f"x.m IS NOT DISTINCT FROM {staged}.utm_medium AND x.c IS NOT DISTINCT FROM {staged}.campaign")
         con.unregister("_tax_arrow")
-    elif "stage" not in mapping:
-        stage_of: dict[str, str] = {}
-        for rule in tax.rules:
-            stage_of.setdefault(rule.channel, rule.stage)
-        cases = " ".join(f"WHEN {_s(ch)} THEN {_s(st)}" for ch, st in stage_of.items())
-        con.execute(f"UPDATE {staged} SET stage = CASE channel {cases} ELSE 'awareness' END "
-                    f"WHERE stage IS NULL")
     if "event_id" not in mapping and preset.event_id_from:
         parts = ", ".join(f"coalesce(CAST({_q(c)} AS VARCHAR), '')" for c in preset.event_id_from)
         con.execute(f"UPDATE {staged} SET event_id = {_s(preset.name + ':')} || md5(concat_ws('|', {parts}))")
 
 
-def _mark_duplicates(con: Any, staged: str, key: tuple[str, ...]) -> None:
+def _mark_duplicates(con: Any, staged: str, key: tuple[str, ...], base: int) -> None:
     """Quarantine rows that repeat the key of an earlier valid row of the same file."""
     if not key:
         return
@@ -435,21 +447,21 @@ def _mark_duplicates(con: Any, staged: str, key: tuple[str, ...]) -> None:
     if not dup_keys:
         return
     cond = " AND ".join(f"d.{_q(k)} IS NOT DISTINCT FROM {staged}.{_q(k)}" for k in key)
+    row_json = "to_json({" + ", ".join(f"{_s(k)}: {staged}.{_q(k)}" for k in key) + "})"
     con.execute(
         f"UPDATE {staged} SET _reason = 'duplicate key ({', '.join(key)}) of an earlier row in this file "
-        f"(record ' || (d.first_row + 1) || ')', _column = {_s(key[0])} FROM ("
-        f"SELECT {cols}, min(_row) AS first_row FROM {staged} WHERE _reason IS NULL GROUP BY ALL "
-        f"HAVING count(*) > 1) d WHERE {cond} AND {staged}._row > d.first_row AND {staged}._reason IS NULL")
+        f"(record ' || (d.first_row - {base} + 1) || ')', _column = {_s(key[0])}, _raw = {row_json} FROM ("
+        f"SELECT {cols}, min(rowid) AS first_row FROM {staged} WHERE _reason IS NULL GROUP BY ALL "
+        f"HAVING count(*) > 1) d WHERE {cond} AND {staged}.rowid > d.first_row AND {staged}._reason IS NULL")
 
 
-def _quarantine(con: Any, raw: RawTable, staged: str, load_id: str, file: str, table: str) -> None:
+def _quarantine(con: Any, raw: RawTable, staged: str, base: int, load_id: str, file: str, table: str) -> None:
     """Write structural rejects and rows with a reason to ``quarantine`` with their file line."""
     import pyarrow as pa
 
-    struct = ", ".join(f"{_s(h)}: r.{_q(h)}" for h in raw.header)
     bad = con.execute(
-        f"SELECT s._row, s._column, s._reason, to_json({{{struct}}}) FROM {staged} s "
-        f"JOIN {raw.table} r ON r.rowid = s._row + {raw.base_rowid} WHERE s._reason IS NOT NULL ORDER BY s._row").fetchall()
+        f"SELECT rowid - {base}, _column, _reason, _raw FROM {staged} WHERE _reason IS NOT NULL ORDER BY rowid"
+    ).fetchall()
     rows = [(raw.lines.line(int(r)), c, j, reason) for r, c, reason, j in bad]
     rows += [(line, None, text, reason) for line, text, reason in raw.rejects]
     if not rows:

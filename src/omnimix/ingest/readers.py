@@ -60,7 +60,8 @@ class RawTable:
     rejects: list[tuple[int, str, str]]
     encoding: str
     fmt: str
-    base_rowid: int = 0
+    cleanup: Path | None = None
+    delim: str = ","
 
 
 def detect_format(path: Path) -> str:
@@ -114,11 +115,13 @@ def _first_record(path: Path, encoding: str) -> tuple[str, list[str]]:
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         sample_lines = []
         for _ in range(20):
-            line = fh.readline(MAX_LINE_BYTES)
+            line = fh.readline(1 << 16)
+            if len(line) == 1 << 16 and not line.endswith("\n"):
+                fh.readline()  # rest of an over-long line: not used to choose the delimiter
             if not line:
                 break
             sample_lines.append(line)
-    nonblank = [ln for ln in sample_lines if ln.strip()]
+    nonblank = [ln for ln in sample_lines if ln.strip() and len(ln) < (1 << 16)]
     if not nonblank:
         raise InputDataError(str(path), "is empty: it has no header line. Fix: export the report again "
                              "with its column headers.")
@@ -169,30 +172,45 @@ def read_csv(con: Any, path: Path, table: str) -> RawTable:
         delim, header = _first_record(source, "utf-8-sig" if encoding != "gb18030" else "utf-8")
         check_header(header, str(path))
         cols = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+        # a view: the file is scanned once, by the typing SELECT that reads it
         sql = (
-            f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv({_sql_str(str(source))}, "
+            f"CREATE TEMP VIEW {table} AS SELECT * FROM read_csv({_sql_str(str(source))}, "
             f"auto_detect=false, header=true, columns={cols}, delim={_sql_str(delim)}, quote='\"', "
             f"escape='\"', ignore_errors=true, store_rejects=true, rejects_table='_rej_{table}', "
             f"rejects_scan='_rejscan_{table}', max_line_size={MAX_LINE_BYTES}, strict_mode=true, "
             f"null_padding=false, allow_quoted_nulls=false)"
         )
         con.execute(sql)
-        rows = con.execute(
-            f"SELECT line, coalesce(csv_line, ''), error_type || ': ' || error_message "
-            f"FROM _rej_{table} ORDER BY line"
-        ).fetchall()
-        con.execute(f"DROP TABLE IF EXISTS _rej_{table}")
-        con.execute(f"DROP TABLE IF EXISTS _rejscan_{table}")
-    finally:
+    except BaseException:
         if source != path:
             source.unlink(missing_ok=True)
+        raise
+    raw = RawTable(table, header, LineMap(2), [], encoding, "csv")
+    raw.cleanup = source if source != path else None
+    raw.delim = delim
+    return raw
+
+
+def collect_csv_rejects(con: Any, raw: RawTable) -> None:
+    """After the view was scanned: fetch DuckDB's rejects (one per line) and fix the line map."""
+    table = raw.table
+    rows = con.execute(
+        f"SELECT line, coalesce(csv_line, ''), error_type || ': ' || error_message "
+        f"FROM _rej_{table} ORDER BY line"
+    ).fetchall()
+    con.execute(f"DROP TABLE IF EXISTS _rej_{table}")
+    con.execute(f"DROP TABLE IF EXISTS _rejscan_{table}")
     rejects: dict[int, tuple[int, str, str]] = {}
-    for line, raw, reason in rows:
-        line = int(line)
-        if line not in rejects:  # one row per line, first error wins
-            rejects[line] = (line, raw.rstrip("\r\n"), _reject_reason(str(reason), delim))
+    for line, text, reason in rows:
+        n = int(line)
+        if n not in rejects:  # one row per line, first error wins
+            rejects[n] = (n, str(text).rstrip("\r\n"), _reject_reason(str(reason), raw.delim))
+    raw.rejects = list(rejects.values())
     # line 1 is the header; rejected lines produced no row
-    return RawTable(table, header, LineMap(2, sorted(rejects)), list(rejects.values()), encoding, "csv")
+    raw.lines = LineMap(2, sorted(rejects))
+    if raw.cleanup is not None:
+        raw.cleanup.unlink(missing_ok=True)
+        raw.cleanup = None
 
 
 def _reject_reason(reason: str, delim: str) -> str:
@@ -345,10 +363,7 @@ def read_any(con: Any, path: Path, table: str) -> RawTable:
                              "report again with its column headers.")
     fmt = detect_format(path)
     reader = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx, "parquet": read_parquet}[fmt]
-    raw = reader(con, path, table)
-    # temp tables number rows from an offset; record numbers are rowid - base (file order is kept)
-    raw.base_rowid = int(con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchone()[0])
-    return raw
+    return reader(con, path, table)
 
 
 def raw_line_text(header: list[str], values: list[str | None]) -> str:

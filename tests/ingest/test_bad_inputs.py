@@ -1,0 +1,302 @@
+"""The bad-input corpus: every case gives a clear message or quarantined rows, never a lost row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from omnimix.errors import InputDataError
+from omnimix.ingest.loader import LoadResult, ingest_file
+from omnimix.workspace import Workspace
+
+GOOGLE_HEADER = "Day,Campaign,Cost,Impressions,Clicks,Currency code\n"
+
+
+def load(ws: Workspace, path: Path, **kw: str) -> LoadResult:
+    r = ingest_file(ws, path, **kw)
+    assert r.rows_in == r.rows_loaded + r.rows_quarantined + r.rows_skipped
+    con = ws.connect(read_only=True)
+    try:
+        q = con.execute("SELECT count(*) FROM quarantine WHERE load_id = ?", [r.load_id]).fetchone()[0]
+    finally:
+        con.close()
+    assert q == r.rows_quarantined
+    return r
+
+
+def quarantine(ws: Workspace) -> list[tuple[int, str | None, str]]:
+    con = ws.connect(read_only=True)
+    try:
+        return con.execute("SELECT line, column_name, reason FROM quarantine ORDER BY line").fetchall()
+    finally:
+        con.close()
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+def test_gbk_file_is_transcoded(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "ocean.csv", "日期,广告计划,消耗,展示数,点击数\n2024-06-18,抖音-618大促,1234.5,10000,300\n", "gbk")
+    r = load(ws, p)
+    assert (r.preset, r.rows_loaded) == ("ocean_engine", 1)
+    con = ws.connect(read_only=True)
+    assert con.execute("SELECT campaign, channel, spend FROM spend").fetchone() == ("抖音-618大促", "douyin", 1234.5)
+
+
+def test_gb18030_only_characters(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "ocean18030.csv", "日期,广告计划,消耗,展示数,点击数\n2024-06-18,𠀀计划,1,1,1\n", "gb18030")
+    assert load(ws, p).rows_loaded == 1
+
+
+def test_utf8_bom(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "bom.csv", "\ufeff" + GOOGLE_HEADER + "2024-01-01,a,1,2,3,CNY\n")
+    r = load(ws, p)
+    assert (r.preset, r.rows_loaded) == ("google_ads", 1)
+
+
+def test_empty_file(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "empty.csv", "")
+    with pytest.raises(InputDataError, match=r"empty\.csv.*empty"):
+        ingest_file(ws, p)
+
+
+def test_whitespace_only_file(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "blank.csv", "\n\n  \n")
+    with pytest.raises(InputDataError, match="no header"):
+        ingest_file(ws, p)
+
+
+def test_header_only(ws: Workspace, tmp_path: Path) -> None:
+    r = load(ws, write(tmp_path, "h.csv", GOOGLE_HEADER))
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (0, 0, 0)
+
+
+def test_truncated_last_line(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "trunc.csv", GOOGLE_HEADER + "2024-01-01,a,1,2,3,CNY\n2024-01-02,a,1")
+    r = load(ws, p)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (2, 1, 1)
+    [(line, _col, reason)] = quarantine(ws)
+    assert line == 3 and "MISSING COLUMNS" in reason
+
+
+def test_missing_required_column(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "nocost.csv", "Day,Campaign,Impressions\n2024-01-01,a,1\n")
+    with pytest.raises(InputDataError, match="Cost") as exc:
+        ingest_file(ws, p, preset="google_ads")
+    assert "nocost.csv" in str(exc.value) and "missing required column 'spend'" in str(exc.value)
+
+
+def test_duplicated_header(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "dup.csv", "Day,Campaign,Cost,Cost\n2024-01-01,a,1,2\n")
+    with pytest.raises(InputDataError, match=r"'Cost' appears twice \(columns 3 and 4\)"):
+        ingest_file(ws, p)
+
+
+def test_unparseable_dates(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "d.csv", GOOGLE_HEADER + "yesterday,a,1,2,3,CNY\n2024-13-45,a,1,2,3,CNY\n2024-01-01,a,1,2,3,CNY\n")
+    r = load(ws, p)
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 2)
+    rows = quarantine(ws)
+    assert [x[0] for x in rows] == [2, 3]
+    assert all(c == "Day" and "not a valid date" in reason for _, c, reason in rows)
+
+
+def test_negative_spend(ws: Workspace, tmp_path: Path) -> None:
+    r = load(ws, write(tmp_path, "neg.csv", GOOGLE_HEADER + "2024-01-01,a,-3,2,3,CNY\n"))
+    assert r.rows_quarantined == 1
+    assert "negative value" in quarantine(ws)[0][2]
+
+
+def test_text_in_numeric_column(ws: Workspace, tmp_path: Path) -> None:
+    r = load(ws, write(tmp_path, "txt.csv", GOOGLE_HEADER + "2024-01-01,a,12元x,2,3,CNY\n2024-01-02,a,1,2.5,3,CNY\n"))
+    assert r.rows_quarantined == 2
+    reasons = [q[2] for q in quarantine(ws)]
+    assert "is not a valid number" in reasons[0] and "is not a valid whole number" in reasons[1]
+
+
+def test_unknown_currency(ws: Workspace, tmp_path: Path) -> None:
+    r = load(ws, write(tmp_path, "cur.csv", GOOGLE_HEADER + "2024-01-01,a,1,2,3,RMBX\n2024-01-02,a,1,2,3,usd\n"))
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
+    assert "unknown currency 'RMBX'" in quarantine(ws)[0][2]
+
+
+def test_mixed_date_formats(ws: Workspace, tmp_path: Path) -> None:
+    body = "".join(f"{d},a{i},1,2,3,CNY\n" for i, d in
+                   enumerate(["2024-01-05", "2024/01/06", "20240107", "2024年01月08日", "2024.01.09"]))
+    r = load(ws, write(tmp_path, "mixed.csv", GOOGLE_HEADER + body))
+    assert r.rows_loaded == 5
+    con = ws.connect(read_only=True)
+    days = [str(d[0]) for d in con.execute("SELECT date FROM spend ORDER BY date").fetchall()]
+    assert days == ["2024-01-05", "2024-01-06", "2024-01-07", "2024-01-08", "2024-01-09"]
+
+
+def test_ten_megabyte_single_line(ws: Workspace, tmp_path: Path) -> None:
+    big = "x" * (10 << 20)
+    p = write(tmp_path, "big.csv", GOOGLE_HEADER + f"2024-01-01,{big},1,2,3,CNY\n2024-01-02,a,1,2,3,CNY\n")
+    r = load(ws, p)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (2, 1, 1)
+    assert "longer than" in quarantine(ws)[0][2] or "LINE SIZE" in quarantine(ws)[0][2]
+
+
+def test_semicolon_delimiter_detected(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "semi.csv", GOOGLE_HEADER.replace(",", ";") + "2024-01-01;a;1,5;2;3;CNY\n")
+    r = load(ws, p)
+    assert r.rows_loaded == 1
+
+
+def test_wrong_delimiter_for_the_data(ws: Workspace, tmp_path: Path) -> None:
+    # header comma-separated but rows tab-separated: every row is quarantined with a hint
+    p = write(tmp_path, "tabs.csv", GOOGLE_HEADER + "2024-01-01\ta\t1\t2\t3\tCNY\n")
+    r = load(ws, p)
+    assert r.rows_quarantined == 1
+    assert "wrong delimiter" in quarantine(ws)[0][2]
+
+
+def test_xlsx_merged_header(ws: Workspace, tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(["日期", "推广计划", "花费", None, "点击量"])
+    sheet.merge_cells("C1:D1")
+    sheet.append(["2024-01-01", "x", 1, 2, 3])
+    p = tmp_path / "merged.xlsx"
+    wb.save(p)
+    with pytest.raises(InputDataError, match=r"merged header cells \['C1:D1'\]"):
+        ingest_file(ws, p)
+
+
+def test_xlsx_tencent_ads(ws: Workspace, tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(["日期", "推广计划", "花费", "曝光量", "点击量"])
+    sheet.append(["2024-11-11", "双11", 5000.0, 120000, 3400])
+    sheet.append([None, None, None, None, None])
+    sheet.append(["2024-11-12", "双11", "bad", 1, 1])
+    p = tmp_path / "tencent.xlsx"
+    wb.save(p)
+    r = load(ws, p)
+    assert (r.preset, r.rows_loaded, r.rows_quarantined) == ("tencent_ads", 1, 1)
+    assert quarantine(ws)[0][0] == 4  # the blank row 3 is skipped, line numbers stay the sheet's
+
+
+def test_unknown_preset(ws: Workspace, tmp_path: Path) -> None:
+    p = write(tmp_path, "g.csv", GOOGLE_HEADER)
+    with pytest.raises(InputDataError, match="unknown preset 'bing'.*google_ads"):
+        ingest_file(ws, p, preset="bing")
+
+
+def test_no_preset_matches(ws: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="no preset matches"):
+        ingest_file(ws, write(tmp_path, "odd.csv", "foo,bar\n1,2\n"))
+
+
+def test_missing_file(ws: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="does not exist"):
+        ingest_file(ws, tmp_path / "nope.csv")
+
+
+def test_utf16_file(ws: Workspace, tmp_path: Path) -> None:
+    p = tmp_path / "u16.csv"
+    p.write_bytes(GOOGLE_HEADER.encode("utf-16"))
+    with pytest.raises(InputDataError, match="UTF-16"):
+        ingest_file(ws, p)
+
+
+def test_broken_json_line(ws: Workspace, tmp_path: Path) -> None:
+    good = {"event_timestamp": "1704067200000000", "event_name": "session_start", "user_pseudo_id": "c1",
+            "traffic_source": {"source": "baidu", "medium": "cpc", "name": "brand"}}
+    p = tmp_path / "ga4.jsonl"
+    p.write_text(json.dumps(good) + "\n{\"event_name\": \n" + json.dumps({**good, "user_pseudo_id": "c2"}) + "\n")
+    r = load(ws, p)
+    assert (r.preset, r.rows_in, r.rows_loaded, r.rows_quarantined) == ("ga4_events", 3, 2, 1)
+    assert quarantine(ws)[0][0] == 2 and "invalid JSON" in quarantine(ws)[0][2]
+    con = ws.connect(read_only=True)
+    assert con.execute("SELECT DISTINCT channel, stage FROM touchpoints").fetchall() == [("baidu", "consideration")]
+    assert str(con.execute("SELECT min(ts) FROM touchpoints").fetchone()[0]).startswith("2024-01-01 08:00")
+
+
+def test_thousands_separator_and_quotes(ws: Workspace, tmp_path: Path) -> None:
+    r = load(ws, write(tmp_path, "th.csv", GOOGLE_HEADER + '2024-01-01,"brand, CN","1,234.50",2,3,CNY\n'))
+    assert r.rows_loaded == 1
+    con = ws.connect(read_only=True)
+    assert con.execute("SELECT campaign, spend FROM spend").fetchone() == ("brand, CN", 1234.5)
+
+
+def test_too_many_columns(ws: Workspace, tmp_path: Path) -> None:
+    r = load(ws, write(tmp_path, "many.csv", GOOGLE_HEADER + "2024-01-01,brand, CN,1,2,3,CNY\n"))
+    assert r.rows_quarantined == 1 and "TOO MANY COLUMNS" in quarantine(ws)[0][2]
+
+
+def test_missing_required_value(ws: Workspace, tmp_path: Path) -> None:
+    r = load(ws, write(tmp_path, "mv.csv", GOOGLE_HEADER + ",a,1,2,3,CNY\n2024-01-01,a,,2,3,CNY\n"))
+    assert r.rows_quarantined == 2
+    assert all("missing value (required)" in q[2] for q in quarantine(ws))
+
+
+def test_duplicate_key_in_file(ws: Workspace, tmp_path: Path) -> None:
+    r = load(ws, write(tmp_path, "dupk.csv", GOOGLE_HEADER + "2024-01-01,a,1,2,3,CNY\n2024-01-01,a,5,2,3,CNY\n"))
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
+    assert "duplicate key" in quarantine(ws)[0][2] and quarantine(ws)[0][0] == 3
+
+
+def test_parquet_canonical(ws: Workspace, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "exp.parquet"
+    pq.write_table(pa.table({"channel": ["douyin", "wechat"], "start": ["2024-03-01", "2024-03-01"],
+                             "end": ["2024-03-28", "2024-02-01"], "lift": [1000.0, 5.0],
+                             "lift_sd": [100.0, 1.0]}), p)
+    r = load(ws, p, table="experiments")
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
+    assert "end is before start" in quarantine(ws)[0][2]
+
+
+def test_pii_is_hashed_and_phones_normalised(ws: Workspace, ws_raw: Workspace, tmp_path: Path) -> None:
+    text = "Name,Created at,Total,Currency,Email,Phone\n#1001,2024-01-05 13:22:11 +0800,99,CNY, Li.Lei@Example.COM ,13800138000.0\n"
+    text += "#1002,2024-01-05 13:22:11 +0800,99,CNY,,138 0013 8000\n"
+    p = write(tmp_path, "shopify.csv", text)
+    load(ws, p)
+    load(ws_raw, p)
+    import hashlib
+
+    raw_rows = ws_raw.connect(read_only=True).execute("SELECT email, phone, ts FROM conversions ORDER BY 1").fetchall()
+    assert raw_rows[1][1] == "+8613800138000"
+    raw_row = raw_rows[0]
+    assert raw_row[:2] == ("li.lei@example.com", "+8613800138000")
+    assert str(raw_row[2]) == "2024-01-05 13:22:11"
+    hashed = ws.connect(read_only=True).execute("SELECT email, phone FROM conversions WHERE email IS NOT NULL").fetchone()
+    assert hashed == (hashlib.sha256(b"li.lei@example.com").hexdigest(),
+                      hashlib.sha256(b"+8613800138000").hexdigest())
+
+
+def test_reload_adds_nothing_and_overlap_is_skipped(ws: Workspace, tmp_path: Path) -> None:
+    a = write(tmp_path, "a.csv", GOOGLE_HEADER + "2024-01-01,a,1,2,3,CNY\n2024-01-02,a,1,2,3,CNY\n")
+    b = write(tmp_path, "b.csv", GOOGLE_HEADER + "2024-01-02,a,1,2,3,CNY\n2024-01-03,a,1,2,3,CNY\n")
+    assert load(ws, a).rows_loaded == 2
+    again = load(ws, a)
+    assert (again.rows_loaded, again.rows_skipped, again.already_loaded) == (0, 2, True)
+    over = load(ws, b)
+    assert (over.rows_loaded, over.rows_skipped) == (1, 1)
+
+
+def test_cli_never_prints_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ws_dir = tmp_path / "w"
+    run = [sys.executable, "-c", "from omnimix.cli import main; main()"]
+    assert subprocess.run([*run, "init", str(ws_dir)], capture_output=True).returncode == 0
+    bad = write(tmp_path, "dup.csv", "Day,Day\n1,2\n")
+    out = subprocess.run([*run, "ingest", str(bad), "--workspace", str(ws_dir)], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr and "dup.csv" in out.stderr and "appears twice" in out.stderr
+    out = subprocess.run([*run, "ingest", str(bad), "--workspace", str(ws_dir), "--json"],
+                         capture_output=True, text=True)
+    doc = json.loads(out.stdout)
+    assert doc["files"][0]["rows_in"] == 0 and "appears twice" in doc["files"][0]["errors"][0]

@@ -67,7 +67,9 @@ def test_truth_consistent(world, tmp_path) -> None:
     assert t["baseline_total"] == pytest.approx(df["baseline"].sum())
     (exp,) = t["experiments"]
     assert exp["channel"] == "search"
-    win = (df["week"] >= dt.date.fromisoformat(exp["start"])) & (df["week"] <= dt.date.fromisoformat(exp["end"]))
+    win = (df["week"] >= dt.date.fromisoformat(exp["start"])) & (
+        df["week"] <= dt.date.fromisoformat(exp["end"])
+    )
     assert int(win.sum()) == 6
     assert exp["true_lift"] == pytest.approx(df.loc[win, "contribution_search"].sum())
     assert abs(exp["lift"] - exp["true_lift"]) < 4 * exp["lift_sd"]

@@ -30,22 +30,52 @@ log = logging.getLogger("omnimix")
 
 #: Lunar New Year (春节, first day of the first lunar month), Gregorian dates 2010–2045.
 LUNAR_NEW_YEAR: dict[int, dt.date] = {
-    2010: dt.date(2010, 2, 14), 2011: dt.date(2011, 2, 3), 2012: dt.date(2012, 1, 23),
-    2013: dt.date(2013, 2, 10), 2014: dt.date(2014, 1, 31), 2015: dt.date(2015, 2, 19),
-    2016: dt.date(2016, 2, 8), 2017: dt.date(2017, 1, 28), 2018: dt.date(2018, 2, 16),
-    2019: dt.date(2019, 2, 5), 2020: dt.date(2020, 1, 25), 2021: dt.date(2021, 2, 12),
-    2022: dt.date(2022, 2, 1), 2023: dt.date(2023, 1, 22), 2024: dt.date(2024, 2, 10),
-    2025: dt.date(2025, 1, 29), 2026: dt.date(2026, 2, 17), 2027: dt.date(2027, 2, 6),
-    2028: dt.date(2028, 1, 26), 2029: dt.date(2029, 2, 13), 2030: dt.date(2030, 2, 3),
-    2031: dt.date(2031, 1, 23), 2032: dt.date(2032, 2, 11), 2033: dt.date(2033, 1, 31),
-    2034: dt.date(2034, 2, 19), 2035: dt.date(2035, 2, 8), 2036: dt.date(2036, 1, 28),
-    2037: dt.date(2037, 2, 15), 2038: dt.date(2038, 2, 4), 2039: dt.date(2039, 1, 24),
-    2040: dt.date(2040, 2, 12), 2041: dt.date(2041, 2, 1), 2042: dt.date(2042, 1, 22),
-    2043: dt.date(2043, 2, 10), 2044: dt.date(2044, 1, 30), 2045: dt.date(2045, 2, 17),
-}  # fmt: skip
+    2010: dt.date(2010, 2, 14),
+    2011: dt.date(2011, 2, 3),
+    2012: dt.date(2012, 1, 23),
+    2013: dt.date(2013, 2, 10),
+    2014: dt.date(2014, 1, 31),
+    2015: dt.date(2015, 2, 19),
+    2016: dt.date(2016, 2, 8),
+    2017: dt.date(2017, 1, 28),
+    2018: dt.date(2018, 2, 16),
+    2019: dt.date(2019, 2, 5),
+    2020: dt.date(2020, 1, 25),
+    2021: dt.date(2021, 2, 12),
+    2022: dt.date(2022, 2, 1),
+    2023: dt.date(2023, 1, 22),
+    2024: dt.date(2024, 2, 10),
+    2025: dt.date(2025, 1, 29),
+    2026: dt.date(2026, 2, 17),
+    2027: dt.date(2027, 2, 6),
+    2028: dt.date(2028, 1, 26),
+    2029: dt.date(2029, 2, 13),
+    2030: dt.date(2030, 2, 3),
+    2031: dt.date(2031, 1, 23),
+    2032: dt.date(2032, 2, 11),
+    2033: dt.date(2033, 1, 31),
+    2034: dt.date(2034, 2, 19),
+    2035: dt.date(2035, 2, 8),
+    2036: dt.date(2036, 1, 28),
+    2037: dt.date(2037, 2, 15),
+    2038: dt.date(2038, 2, 4),
+    2039: dt.date(2039, 1, 24),
+    2040: dt.date(2040, 2, 12),
+    2041: dt.date(2041, 2, 1),
+    2042: dt.date(2042, 1, 22),
+    2043: dt.date(2043, 2, 10),
+    2044: dt.date(2044, 1, 30),
+    2045: dt.date(2045, 2, 17),
+}
 
 #: Event regressor names, in column order.
-EVENT_NAMES: tuple[str, ...] = ("event_cny", "event_cny_after", "event_618", "event_double11", "event_double12")
+EVENT_NAMES: tuple[str, ...] = (
+    "event_cny",
+    "event_cny_after",
+    "event_618",
+    "event_double11",
+    "event_double12",
+)
 
 
 def _fixed_dates(year: int) -> dict[str, dt.date]:
@@ -143,7 +173,9 @@ class MMMData:
         if self.spend.shape != self.media.shape:
             problems.append(f"spend has shape {self.spend.shape}, expected {self.media.shape}")
         if self.controls.shape != (t, len(self.control_names)):
-            problems.append(f"controls have shape {self.controls.shape}, expected ({t}, {len(self.control_names)})")
+            problems.append(
+                f"controls have shape {self.controls.shape}, expected ({t}, {len(self.control_names)})"
+            )
         if problems:
             raise InputDataError("<MMMData>", "inconsistent shapes", problems)
 
@@ -162,9 +194,22 @@ class MMMData:
 
         def part(sl: slice) -> MMMData:
             dates = self.dates[sl]
-            exps = tuple(e for e in self.experiments if dates[0] <= e.start and e.end <= dates[-1] + dt.timedelta(days=self.period_days - 1))
-            return MMMData(dates, self.kpi[sl], self.media[sl], self.spend[sl], self.channels,
-                           self.controls[sl], self.control_names, exps, self.period_days)  # fmt: skip
+            exps = tuple(
+                e
+                for e in self.experiments
+                if dates[0] <= e.start and e.end <= dates[-1] + dt.timedelta(days=self.period_days - 1)
+            )
+            return MMMData(
+                dates,
+                self.kpi[sl],
+                self.media[sl],
+                self.spend[sl],
+                self.channels,
+                self.controls[sl],
+                self.control_names,
+                exps,
+                self.period_days,
+            )
 
         return part(slice(0, cut)), part(slice(cut, None))
 
@@ -175,17 +220,27 @@ def _experiments_from_frame(df: pd.DataFrame, source: str) -> tuple[Experiment, 
     need = ["channel", "start", "end", "lift", "lift_sd"]
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise InputDataError(source, f"experiments lack columns {missing}", [f"expected columns {need} (+ spend)"])
+        raise InputDataError(
+            source, f"experiments lack columns {missing}", [f"expected columns {need} (+ spend)"]
+        )
     out = []
     for row in df.itertuples(index=False):
         r: dict[str, Any] = row._asdict()
         sd = float(r["lift_sd"])
         if not np.isfinite(sd) or sd <= 0:
-            raise InputDataError(source, f"experiment on {r['channel']} has lift_sd={sd}", ["lift_sd must be > 0"])
-        out.append(Experiment(
-            channel=str(r["channel"]), start=pd.Timestamp(r["start"]).date(), end=pd.Timestamp(r["end"]).date(),
-            lift=float(r["lift"]), lift_sd=sd, spend=float(r.get("spend", float("nan"))),
-        ))  # fmt: skip
+            raise InputDataError(
+                source, f"experiment on {r['channel']} has lift_sd={sd}", ["lift_sd must be > 0"]
+            )
+        out.append(
+            Experiment(
+                channel=str(r["channel"]),
+                start=pd.Timestamp(r["start"]).date(),
+                end=pd.Timestamp(r["end"]).date(),
+                lift=float(r["lift"]),
+                lift_sd=sd,
+                spend=float(r.get("spend", float("nan"))),
+            )
+        )
     return tuple(out)
 
 
@@ -227,9 +282,7 @@ def from_frame(
     cols = [date_col, kpi_col, *channels, *controls, *(spend_cols or [])]
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise InputDataError(
-            source, f"missing columns {missing}", [f"available columns: {list(df.columns)}"]
-        )
+        raise InputDataError(source, f"missing columns {missing}", [f"available columns: {list(df.columns)}"])
     if not channels:
         raise InputDataError(source, "no channels given", ["pass --channels a,b with the media columns"])
     problems = []
@@ -254,9 +307,13 @@ def from_frame(
     d = df.iloc[order].reset_index(drop=True)
     dates = dates.iloc[order].reset_index(drop=True)
     if dates.duplicated().any():
-        raise InputDataError(source, f"duplicate dates in {date_col!r}", ["aggregate to one row per period first"])
+        raise InputDataError(
+            source, f"duplicate dates in {date_col!r}", ["aggregate to one row per period first"]
+        )
     if len(d) < 20:
-        raise InputDataError(source, f"only {len(d)} periods", ["an MMM needs at least 20 periods (ideally 2 years)"])
+        raise InputDataError(
+            source, f"only {len(d)} periods", ["an MMM needs at least 20 periods (ideally 2 years)"]
+        )
     gaps = np.diff(dates.to_numpy().astype("datetime64[D]").astype(np.int64))
     period_days = int(np.median(gaps)) if len(gaps) else 7
     media = d[list(channels)].to_numpy(float)
@@ -292,10 +349,19 @@ def load_csv(
     try:
         df = pd.read_csv(p)
     except (ValueError, pd.errors.ParserError) as exc:
-        raise InputDataError(str(p), f"cannot parse as CSV ({exc})", ["check delimiter and encoding"]) from exc
+        raise InputDataError(
+            str(p), f"cannot parse as CSV ({exc})", ["check delimiter and encoding"]
+        ) from exc
     exps = load_experiments(experiments_csv) if experiments_csv else ()
-    return from_frame(df, date_col=date_col, kpi_col=kpi_col, channels=channels, controls=controls,
-                      experiments=exps, source=str(p))  # fmt: skip
+    return from_frame(
+        df,
+        date_col=date_col,
+        kpi_col=kpi_col,
+        channels=channels,
+        controls=controls,
+        experiments=exps,
+        source=str(p),
+    )
 
 
 def load_workspace(
@@ -318,10 +384,15 @@ def load_workspace(
 
     db = Path(workspace) / "warehouse.duckdb"
     if not db.exists():
-        raise InputDataError(str(db), "workspace warehouse not found", ["run `omnimix ingest` first or pass a CSV"])
+        raise InputDataError(
+            str(db), "workspace warehouse not found", ["run `omnimix ingest` first or pass a CSV"]
+        )
     if controls:
-        raise InputDataError(str(db), f"controls {list(controls)} are not in the warehouse",
-                             ["use file mode (a CSV) to pass controls"])  # fmt: skip
+        raise InputDataError(
+            str(db),
+            f"controls {list(controls)} are not in the warehouse",
+            ["use file mode (a CSV) to pass controls"],
+        )
     con = duckdb.connect(str(db), read_only=True)
     try:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
@@ -329,7 +400,8 @@ def load_workspace(
             if t not in tables:
                 raise InputDataError(str(db), f"table {t!r} missing", ["ingest spend and conversions first"])
         sp = con.execute(
-            "select cast(date_trunc('week', cast(date as date)) as date) as week, cast(channel as varchar) as channel,"
+            "select cast(date_trunc('week', cast(date as date)) as date) as week,"
+            " cast(channel as varchar) as channel,"
             " sum(spend) as spend from spend group by 1, 2"
         ).df()
         kp = con.execute(
@@ -345,7 +417,9 @@ def load_workspace(
     chans = list(channels) if channels else sorted(str(c) for c in wide.columns)
     missing = [c for c in chans if c not in wide.columns]
     if missing:
-        raise InputDataError(str(db), f"channels {missing} have no spend", [f"known channels: {list(wide.columns)}"])
+        raise InputDataError(
+            str(db), f"channels {missing} have no spend", [f"known channels: {list(wide.columns)}"]
+        )
     lo = max(pd.Timestamp(wide.index.min()), pd.Timestamp(kp["week"].min()))
     hi = min(pd.Timestamp(wide.index.max()), pd.Timestamp(kp["week"].max()))
     weeks = pd.date_range(lo, hi, freq="7D")

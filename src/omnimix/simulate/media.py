@@ -39,8 +39,15 @@ from omnimix.errors import ConfigError
 from omnimix.mmm.data import retail_events
 
 DEFAULT_CHANNELS: tuple[str, ...] = (
-    "search", "social", "douyin", "wechat", "xiaohongshu", "kol", "display", "events",
-)  # fmt: skip
+    "search",
+    "social",
+    "douyin",
+    "wechat",
+    "xiaohongshu",
+    "kol",
+    "display",
+    "events",
+)
 
 # name: (weekly level CNY, CPM CNY, adstock alpha, saturation, target ROI, share of weeks on air,
 #        event sensitivity 0..1 (how strongly spend follows 618/双11/双12/春节))
@@ -57,10 +64,20 @@ _CHANNEL_SPECS: dict[str, tuple[float, float, float, str, float, float, float]] 
 
 L_MAX = 8
 BASE_LEVEL = 4_500_000.0  # baseline revenue per week, CNY
-EVENT_BASELINE = {"event_cny": -0.25, "event_cny_after": -0.10, "event_618": 0.30,
-                  "event_double11": 0.55, "event_double12": 0.20}  # fmt: skip
-EVENT_SPEND = {"event_cny": -0.5, "event_cny_after": -0.2, "event_618": 0.6,
-               "event_double11": 1.0, "event_double12": 0.3}  # fmt: skip
+EVENT_BASELINE = {
+    "event_cny": -0.25,
+    "event_cny_after": -0.10,
+    "event_618": 0.30,
+    "event_double11": 0.55,
+    "event_double12": 0.20,
+}
+EVENT_SPEND = {
+    "event_cny": -0.5,
+    "event_cny_after": -0.2,
+    "event_618": 0.6,
+    "event_double11": 1.0,
+    "event_double12": 0.3,
+}
 
 
 @dataclass(frozen=True)
@@ -85,7 +102,9 @@ class MediaWorld:
         """Write ``truth/media.json`` and ``truth/weekly.csv`` under ``directory``; returns the truth dir."""
         out = Path(directory) / "truth"
         out.mkdir(parents=True, exist_ok=True)
-        (out / "media.json").write_text(json.dumps(self.truth, ensure_ascii=False, indent=2), encoding="utf-8")
+        (out / "media.json").write_text(
+            json.dumps(self.truth, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         self.weekly.to_csv(out / "weekly.csv", index=False)
         return out
 
@@ -217,8 +236,12 @@ def simulate_media(
         if sat_type == "hill":
             on = a[a > 0]
             k = float(np.median(on) * rng.uniform(0.7, 1.4)) if on.size else level
-            sat: dict[str, Any] = {"type": "hill", "beta": 1.0, "half_saturation": k,
-                                   "slope": float(rng.uniform(1.0, 2.0))}  # fmt: skip
+            sat: dict[str, Any] = {
+                "type": "hill",
+                "beta": 1.0,
+                "half_saturation": k,
+                "slope": float(rng.uniform(1.0, 2.0)),
+            }
         else:
             mean_on = float(a[a > 0].mean()) if (a > 0).any() else level
             sat = {"type": "logistic", "beta": 1.0, "lam": float(rng.uniform(1.0, 2.5) / mean_on)}
@@ -268,15 +291,17 @@ def simulate_media(
         s0 = min(s0, weeks - length)
         true_lift = float(contrib[s0 : s0 + length, j].sum())
         lift_sd = 0.10 * true_lift
-        experiments.append({
-            "channel": confounded,
-            "start": dates[s0].isoformat(),
-            "end": (dates[s0 + length - 1] + dt.timedelta(days=6)).isoformat(),
-            "lift": float(true_lift + rng.normal(0.0, lift_sd)),
-            "lift_sd": lift_sd,
-            "spend": float(spend[s0 : s0 + length, j].sum()),
-            "true_lift": true_lift,
-        })  # fmt: skip
+        experiments.append(
+            {
+                "channel": confounded,
+                "start": dates[s0].isoformat(),
+                "end": (dates[s0 + length - 1] + dt.timedelta(days=6)).isoformat(),
+                "lift": float(true_lift + rng.normal(0.0, lift_sd)),
+                "lift_sd": lift_sd,
+                "spend": float(spend[s0 : s0 + length, j].sum()),
+                "true_lift": true_lift,
+            }
+        )
 
     truth: dict[str, Any] = {
         "weeks": weeks,
@@ -290,7 +315,11 @@ def simulate_media(
         "media_total": float(contrib.sum()),
         "kpi_total": float(kpi.sum()),
         "controls": {
-            "price_index": {"coef": price_coef, "reference": 1.0, "effect_total": float((price_coef * (price_index - 1)).sum())},
+            "price_index": {
+                "coef": price_coef,
+                "reference": 1.0,
+                "effect_total": float((price_coef * (price_index - 1)).sum()),
+            },
             "promo": {"coef": promo_coef, "effect_total": float((promo_coef * promo).sum())},
         },
         "events": {k: {"baseline_multiplier": 1.0 + v} for k, v in EVENT_BASELINE.items()},

@@ -180,8 +180,9 @@ class _Compiler:
                 checks.append((f"CASE WHEN {_q(vname)} < 0 THEN 'column {label}: negative value ' || "
                                f"{_q(vname)} || ' (must be >= 0)' END", label))
             if col.type in ("DATE", "TIMESTAMP"):
-                checks.append((f"CASE WHEN year({_q(vname)}) NOT BETWEEN 1990 AND 2100 THEN "
-                               f"'column {label}: date ' || {_q(vname)} || ' is outside 1990–2100' END", label))
+                lo = 1900 if col.name == "birthday" else 1990
+                checks.append((f"CASE WHEN year({_q(vname)}) NOT BETWEEN {lo} AND 2100 THEN "
+                               f"'column {label}: date ' || {_q(vname)} || ' is outside {lo}–2100' END", label))
             if col.name == "currency":
                 iso = ", ".join(_s(c) for c in sorted(ISO_CURRENCIES))
                 checks.append((f"CASE WHEN upper({_q(vname)}) NOT IN ({iso}) THEN 'column {label}: unknown "

@@ -6,6 +6,7 @@ Every problem in the file is reported at once, each with its key path and the fi
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -148,14 +149,14 @@ class JourneySection(_Strict):
 class Config(_Strict):
     """The whole ``omnimix.toml``."""
 
-    workspace: WorkspaceSection = Field(default_factory=WorkspaceSection)
-    fiscal: FiscalSection = Field(default_factory=FiscalSection)
-    pii: PIISection = Field(default_factory=PIISection)
-    funnel: FunnelSection = Field(default_factory=FunnelSection)
-    taxonomy: TaxonomySection = Field(default_factory=TaxonomySection)
+    workspace: WorkspaceSection = Field(default_factory=lambda: WorkspaceSection())
+    fiscal: FiscalSection = Field(default_factory=lambda: FiscalSection())
+    pii: PIISection = Field(default_factory=lambda: PIISection())
+    funnel: FunnelSection = Field(default_factory=lambda: FunnelSection())
+    taxonomy: TaxonomySection = Field(default_factory=lambda: TaxonomySection())
     sources: list[SourceSection] = Field(default_factory=list)
-    identity: IdentitySection = Field(default_factory=IdentitySection)
-    journeys: JourneySection = Field(default_factory=JourneySection)
+    identity: IdentitySection = Field(default_factory=lambda: IdentitySection())
+    journeys: JourneySection = Field(default_factory=lambda: JourneySection())
 
     @model_validator(mode="after")
     def _stages_known(self) -> Config:
@@ -204,7 +205,9 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, int | float):
         return repr(v)
     if isinstance(v, str):
-        return "'" + v + "'" if "'" not in v and "\n" not in v else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if "'" not in v and "\n" not in v:
+            return "'" + v + "'"  # TOML literal string: regexes keep their backslashes
+        return json.dumps(v, ensure_ascii=False)  # a JSON string is a valid TOML basic string
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, dict):

@@ -186,7 +186,7 @@ def test_xlsx_tencent_ads(ws: Workspace, tmp_path: Path) -> None:
 
 def test_unknown_preset(ws: Workspace, tmp_path: Path) -> None:
     p = write(tmp_path, "g.csv", GOOGLE_HEADER)
-    with pytest.raises(InputDataError, match="unknown preset 'bing'.*google_ads"):
+    with pytest.raises(InputDataError, match=r"unknown preset 'bing'.*google_ads"):
         ingest_file(ws, p, preset="bing")
 
 

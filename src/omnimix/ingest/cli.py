@@ -119,3 +119,17 @@ def register(app: typer.Typer) -> None:
         for name, n in summary.files.items():
             typer.echo(f"  {name:<28} {n:>10,} rows")
         typer.echo(f"Ground truth in {out / 'truth'}: {', '.join(summary.truth_files)}")
+
+    @app.command("demo")
+    def demo(
+        out: Annotated[Path, typer.Option("--out", help="demo directory (replaced if it holds a demo)")]
+        = Path("demo-out"),
+        customers: Annotated[int, typer.Option("--customers", min=100)] = 5_000,
+        weeks: Annotated[int, typer.Option("--weeks", min=26, max=520)] = 104,
+        seed: Annotated[int, typer.Option("--seed")] = 7,
+    ) -> None:
+        """Run the whole loop on a synthetic company: simulate, init, ingest and every later stage."""
+        from omnimix.demo import run_demo
+
+        ctx = run_demo(out, customers=customers, weeks=weeks, seed=seed, say=typer.echo)
+        typer.echo(f"Demo written to {ctx.out}. Workspace: {ctx.workspace}")

@@ -21,7 +21,6 @@ scaled media truth and a summary. The same seed gives byte-identical files.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections.abc import Callable
@@ -109,6 +108,15 @@ def scale_world(world: MediaWorld, s: float) -> MediaWorld:
     return MediaWorld(weekly=weekly, truth=truth)
 
 
+def _maybe(mask: Any, values: Any) -> np.ndarray:
+    """An object array holding ``values`` where ``mask`` is true and None elsewhere."""
+    vals = np.asarray(values, dtype=object)
+    m = np.asarray(mask, dtype=bool)
+    out = np.full(m.shape, None, dtype=object)
+    out[m] = vals[m] if vals.shape == m.shape else vals
+    return out
+
+
 def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
     pre = rng.choice(MOBILE_PREFIXES, n)
     # distinct 8-digit suffixes so two people never share a number by chance
@@ -172,7 +180,8 @@ def simulate_world(out: str | Path, customers: int = 20_000, weeks: int = 104, s
         channel=lambda d: np.where(d["channel"], "online", "store")).to_csv(truth / "orders.csv", index=False)
     paths.to_csv(truth / "paths.csv", index=False)
     summary.truth_files = sorted(p.name for p in truth.iterdir())
-    (truth / "summary.json").write_text(json.dumps(summary.to_json(), ensure_ascii=False, indent=2),
+    doc = {k: v for k, v in summary.to_json().items() if k != "out"}  # no machine paths: same seed, same bytes
+    (truth / "summary.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2),
                                         encoding="utf-8")
     if "summary.json" not in summary.truth_files:
         summary.truth_files.append("summary.json")
@@ -197,13 +206,12 @@ def _persons(rng: np.random.Generator, n: int) -> pd.DataFrame:
     P = pd.DataFrame({
         "person_id": pid,
         "registered": registered,
-        "user_id": np.where(registered, np.char.add("U", (idx * 7919 % 10**9 + 10**9).astype(str)), None),
-        "email": np.where(has_email, email, None),
-        "phone": np.where(has_phone, _phones(rng, n), None),
-        "loyalty_id": np.where(loyalty, np.char.add("C", (idx + 3 * 10**8).astype(str)), None),
-        "openid": np.where(wechat, np.char.add("o_", np.char.zfill((idx * 104_729 % 10**9).astype(str), 9)), None),
-        "unionid": np.where(wechat, np.char.add("un_", np.char.zfill((idx * 15_485_863 % 10**10).astype(str), 10)),
-                            None),
+        "user_id": _maybe(registered, np.char.add("U", (idx * 7919 % 10**9 + 10**9).astype(str))),
+        "email": _maybe(has_email, email),
+        "phone": _maybe(has_phone, _phones(rng, n)),
+        "loyalty_id": _maybe(loyalty, np.char.add("C", (idx + 3 * 10**8).astype(str))),
+        "openid": _maybe(wechat, np.char.add("o_", np.char.zfill((idx * 104_729 % 10**9).astype(str), 9))),
+        "unionid": _maybe(wechat, np.char.add("un_", np.char.zfill((idx * 15_485_863 % 10**10).astype(str), 10))),
         "n_cookies": n_cookies,
         "name": name,
         "city": rng.choice(CITIES, n),
@@ -457,9 +465,9 @@ def _write_touches(out: Path, t: pd.DataFrame, P: pd.DataFrame) -> dict[str, int
     first_seen = ~pd.Series(cookie).duplicated().to_numpy()
     logged_in |= first_seen
     # the shared iPad's first event logs one person in; the other person never logs in on it
-    user = np.where(logged_in, P["user_id"].to_numpy()[wp], None)
+    user = _maybe(logged_in, P["user_id"].to_numpy()[wp])
     is_shared = pd.Series(cookie).str.startswith("GA1.shared").to_numpy()
-    user = np.where(is_shared & ~first_seen, None, user)
+    user = _maybe(~(is_shared & ~first_seen), user)
     ts = pd.to_datetime(t["ts"].to_numpy()[web])
     utm = np.array([WEB_UTM[c] for c in chan[web]], dtype=object)
     event = np.where(first_seen, "login", np.where(rng.random(len(web)) < 0.8, "session_start", "page_view"))
@@ -486,8 +494,8 @@ def _write_touches(out: Path, t: pd.DataFrame, P: pd.DataFrame) -> dict[str, int
                                                               "mini_program_visit")),
         "openid": P["openid"].to_numpy()[wpp], "unionid": P["unionid"].to_numpy()[wpp],
         # binding the WeChat account to the membership reveals the user id or phone once
-        "user_id": np.where(first, P["user_id"].to_numpy()[wpp], None),
-        "phone": np.where(first & P["user_id"].isna().to_numpy()[wpp], P["phone"].to_numpy()[wpp], None),
+        "user_id": _maybe(first, P["user_id"].to_numpy()[wpp]),
+        "phone": _maybe(first & P["user_id"].isna().to_numpy()[wpp], P["phone"].to_numpy()[wpp]),
         "channel": "wechat", "campaign": "公众号", "source": "wechat_oa"})
     wx.to_csv(out / "wechat_touchpoints.csv", index=False)
     files["wechat_touchpoints.csv"] = len(wx)
@@ -523,7 +531,7 @@ def _write_orders(rng: np.random.Generator, out: Path, o: pd.DataFrame, P: pd.Da
     shop = pd.DataFrame({"Name": o["order_id"].to_numpy()[web],
                          "Created at": ts.strftime("%Y-%m-%d %H:%M:%S +0800"),
                          "Total": o["value"].to_numpy()[web], "Currency": "CNY", "Email": email,
-                         "Phone": np.where(rng.random(len(web)) < 0.6, phone, None),
+                         "Phone": _maybe(rng.random(len(web)) < 0.6, phone),
                          "Customer ID": P["user_id"].to_numpy()[wp]})
     shop.to_csv(out / "shopify_orders.csv", index=False)
     st = np.nonzero(~online)[0]
@@ -534,7 +542,7 @@ def _write_orders(rng: np.random.Generator, out: Path, o: pd.DataFrame, P: pd.Da
     ts = pd.to_datetime(o["ts"].to_numpy()[st])
     pos = pd.DataFrame({"小票号": o["order_id"].to_numpy()[st], "交易时间": ts.strftime("%Y/%m/%d %H:%M:%S"),
                         "实付金额": o["value"].to_numpy()[st], "会员卡号": card,
-                        "手机号": np.where(show_phone, ph, None),
+                        "手机号": _maybe(show_phone, ph),
                         "门店编号": np.char.add("S", rng.integers(1, 40, len(st)).astype(str))})
     bad = rng.choice(len(pos), size=min(2, len(pos)), replace=False)
     pos = pos.astype({"交易时间": object})

@@ -300,3 +300,14 @@ def test_cli_never_prints_a_traceback(tmp_path: Path) -> None:
                          capture_output=True, text=True)
     doc = json.loads(out.stdout)
     assert doc["files"][0]["rows_in"] == 0 and "appears twice" in doc["files"][0]["errors"][0]
+
+
+def test_quarantine_keeps_no_raw_pii(ws: Workspace, tmp_path: Path) -> None:
+    text = "Name,Created at,Total,Currency,Email,Phone\n#1,not a date,5,CNY,a@b.com,13800138000\n"
+    load(ws, write(tmp_path, "shop.csv", text))
+    raw = json.loads(ws.connect(read_only=True).execute("SELECT raw FROM quarantine").fetchone()[0])
+    import hashlib
+
+    assert raw["Email"] == hashlib.sha256(b"a@b.com").hexdigest()
+    assert raw["Phone"] == hashlib.sha256(b"+8613800138000").hexdigest()
+    assert raw["Created at"] == "not a date"

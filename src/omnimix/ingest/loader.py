@@ -154,8 +154,7 @@ class _Compiler:
 
     def build(self) -> tuple[str, list[str]]:
         """Return the SELECT producing typed columns + _row + _reason + _column, and output columns."""
-        struct = ", ".join(f"{_s(h)}: r.{_q(h)}" for h in self.raw.header)
-        inner: list[str] = [f"{{{struct}}} AS _rawrow"]
+        inner: list[str] = [f"{{{self.raw_struct()}}} AS _rawrow"]
         out_cols: list[str] = []
         checks: list[tuple[str, str]] = []  # (condition SQL producing message or NULL, column label)
         computed: dict[str, str] = {}
@@ -230,6 +229,26 @@ class _Compiler:
             outer.append(f"CAST({expr} AS {col.type}) AS {_q(col.name)}")
             out_cols.append(col.name)
         return f"SELECT {', '.join(outer)} FROM ({inner_sql})", out_cols
+
+    def raw_struct(self) -> str:
+        """The raw row kept for quarantine; PII columns are hashed like the warehouse's unless PII is kept."""
+        pii_of: dict[str, str] = {}
+        if not self.keep_pii:
+            for canon in ("email", "phone", "name"):
+                src = self.mapping.get(canon)
+                for h in (src if isinstance(src, tuple) else (src,) if src else ()):
+                    pii_of[h] = canon
+        parts = []
+        for h in self.raw.header:
+            canon = pii_of.get(h)
+            if canon is None:
+                expr = f"r.{_q(h)}"
+            elif canon == "phone":
+                expr = self.pii("phone", "_phones.e164")
+            else:
+                expr = self.pii(canon, f"nullif(trim(r.{_q(h)}), '')")
+            parts.append(f"{_s(h)}: {expr}")
+        return ", ".join(parts)
 
     def stage_from_channel(self, channel_expr: str) -> str:
         stage_of: dict[str, str] = {}

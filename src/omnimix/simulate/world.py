@@ -461,13 +461,12 @@ def _write_touches(out: Path, t: pd.DataFrame, P: pd.DataFrame) -> dict[str, int
             if c is not None:
                 cookie[i] = c
     logged_in = rng.random(len(web)) < 0.35
-    # every cookie of a person logs in at least once: its first event is a login
-    first_seen = ~pd.Series(cookie).duplicated().to_numpy()
-    logged_in |= first_seen
-    # the shared iPad's first event logs one person in; the other person never logs in on it
-    user = _maybe(logged_in, P["user_id"].to_numpy()[wp])
     is_shared = pd.Series(cookie).str.startswith("GA1.shared").to_numpy()
-    user = _maybe(~(is_shared & ~first_seen), user)
+    # every cookie logs in on its first event; on a family iPad each of the two people logs in once
+    # (so the cookie links to two user ids: merge protection must keep the people apart)
+    first_seen = ~pd.DataFrame({"c": cookie, "p": np.where(is_shared, wp, -1)}).duplicated().to_numpy()
+    logged_in = np.where(is_shared, first_seen, logged_in | first_seen)
+    user = _maybe(logged_in, P["user_id"].to_numpy()[wp])
     ts = pd.to_datetime(t["ts"].to_numpy()[web])
     utm = np.array([WEB_UTM[c] for c in chan[web]], dtype=object)
     event = np.where(first_seen, "login", np.where(rng.random(len(web)) < 0.8, "session_start", "page_view"))

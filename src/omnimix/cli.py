@@ -31,9 +31,11 @@ def emit_json(obj: Any) -> None:
 
 
 def _register_all() -> None:
+    from omnimix.identity.cli import register as register_identity
     from omnimix.ingest.cli import register as register_ingest
 
     register_ingest(app)
+    register_identity(app)
 
 
 _register_all()

@@ -185,17 +185,36 @@ IDENTIFIERS = Table(
 CUSTOMERS = Table(
     "customers",
     (
-        Column("customer_id", "VARCHAR", True),
-        Column("first_seen", "TIMESTAMP"),
-        Column("last_seen", "TIMESTAMP"),
-        Column("channels", "VARCHAR[]"),
-        Column("orders", "BIGINT"),
-        Column("revenue", "DOUBLE"),
-        Column("segment", "VARCHAR"),
+        Column("customer_id", "VARCHAR", True, "stable person id (C + 9 digits; merges keep the oldest)"),
+        Column("first_seen", "TIMESTAMP", doc="first contact or order"),
+        Column("last_seen", "TIMESTAMP", doc="last contact or order"),
+        Column("channels", "VARCHAR[]", doc="distinct channels that touched the person"),
+        Column("orders", "BIGINT", doc="conversions"),
+        Column("revenue", "DOUBLE", doc="total conversion value"),
+        Column("segment", "VARCHAR", doc="RFM segment (written by `omnimix clv segments`)"),
+        Column("first_order_at", "TIMESTAMP", doc="first conversion"),
+        Column("last_order_at", "TIMESTAMP", doc="last conversion"),
+        Column("recency_days", "DOUBLE", doc="days from the last order to the newest data (RFM R)"),
+        Column("monetary", "DOUBLE", doc="mean order value (RFM M); frequency is `orders`"),
+        Column("acquisition_channel", "VARCHAR", doc="first channel that touched the person"),
+        Column("n_identifiers", "BIGINT", doc="identifiers in the profile"),
+        Column("consent_email", "BOOLEAN", doc="email consent from contact records (any true)"),
+        Column("consent_sms", "BOOLEAN", doc="SMS consent from contact records (any true)"),
     ),
     key=("customer_id",),
     loadable=False,
-    doc="one person (written by `omnimix resolve`)",
+    doc="one person, the customer 360 profile (written by `omnimix resolve`)",
+)
+
+IDENTITY_MERGES = Table(
+    "identity_merges",
+    (
+        Column("merged_id", "VARCHAR", True, "customer id that stopped existing"),
+        Column("into_id", "VARCHAR", True, "customer id it was merged into (the older one)"),
+        Column("merged_at", "TIMESTAMP", doc="when the merge was resolved"),
+    ),
+    loadable=False,
+    doc="customer ids merged by identity resolution",
 )
 
 QUARANTINE = Table(
@@ -236,7 +255,7 @@ LOADS = Table(
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (SPEND, TOUCHPOINTS, CONVERSIONS, CONTACTS, CONTENT, EXPERIMENTS, IDENTIFIERS, CUSTOMERS,
-              QUARANTINE, LOADS)
+              IDENTITY_MERGES, QUARANTINE, LOADS)
 }
 LOADABLE: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.loadable)
 

@@ -63,6 +63,7 @@ class Workspace:
         except duckdb.Error as exc:
             raise EngineError(f"cannot open the warehouse {self.warehouse_path}: {exc}. If another "
                               "omnimix process is writing to it, wait for it to finish.") from None
+        con.execute("SET enable_progress_bar = false")
         try:
             con.execute(f"SET TimeZone = '{self.config.workspace.timezone}'")
         except duckdb.Error:

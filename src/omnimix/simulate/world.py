@@ -551,7 +551,8 @@ def _write_orders(rng: np.random.Generator, out: Path, o: pd.DataFrame, P: pd.Da
 
 
 def _write_contacts(rng: np.random.Generator, out: Path, P: pd.DataFrame) -> dict[str, int]:
-    crm = P[P["email"].notna()].reset_index(drop=True)
+    # every site member and every newsletter subscriber has a CRM record
+    crm = P[P["email"].notna() | P["registered"]].reset_index(drop=True)
     n = len(crm)
     created = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700 * 86400, n), unit="s")
     hub = pd.DataFrame({
@@ -567,7 +568,7 @@ def _write_contacts(rng: np.random.Generator, out: Path, P: pd.DataFrame) -> dic
     d = hub.iloc[dup].copy()
     dup_crm_person = crm["person_id"].to_numpy()[dup]
     d["Record ID"] = (np.arange(len(d)) * 37 + 9_000_001).astype(str)
-    d["Email"] = [f"{e.split('@')[0]}.work@corp-mail.cn" for e in d["Email"]]
+    d["Email"] = [f"{e.split('@')[0]}.work@corp-mail.cn" if isinstance(e, str) else None for e in d["Email"]]
     d["Phone Number"] = [(_typo_digit(rng, p) if r < 0.6 else None) if isinstance(p, str) else None
                          for p, r in zip(d["Phone Number"], rng.random(len(d)), strict=True)]
     d["User ID"] = None
@@ -620,7 +621,8 @@ def _identities(P: pd.DataFrame, touches: pd.DataFrame, orders: pd.DataFrame) ->
         frames.append(pd.DataFrame({"id_type": "phone", "id_value": dc["phone"], "person_id": dc["person"]}))
     dcrm = P.attrs.get("dup_crm")
     if dcrm is not None and len(dcrm):
-        frames.append(pd.DataFrame({"id_type": "email", "id_value": dcrm["email"], "person_id": dcrm["person"]}))
+        em = dcrm[dcrm["email"].notna()]
+        frames.append(pd.DataFrame({"id_type": "email", "id_value": em["email"], "person_id": em["person"]}))
         ph = dcrm[dcrm["phone"].notna()]
         frames.append(pd.DataFrame({"id_type": "phone", "id_value": ph["phone"], "person_id": ph["person"]}))
     ids = pd.concat(frames, ignore_index=True)[["id_type", "id_value", "person_id"]]

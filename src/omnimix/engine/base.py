@@ -1,0 +1,101 @@
+"""The engine interface and its DuckDB implementation."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Protocol
+
+from omnimix.errors import EngineError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from omnimix.workspace import Workspace
+
+log = logging.getLogger("omnimix")
+
+
+class Engine(Protocol):
+    """What a relational stage needs from an engine. SQL is written in DuckDB's dialect."""
+
+    name: str
+
+    def execute(self, sql: str) -> None:
+        """Run a statement (DDL or DML)."""
+
+    def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a query and return its rows."""
+
+    def arrow(self, sql: str) -> pa.Table:
+        """Run a query and return an Arrow table."""
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        """Make an Arrow table queryable as ``name`` (a table, replaced if present)."""
+
+    def materialize(self, name: str, sql: str) -> None:
+        """``CREATE OR REPLACE TABLE name AS sql`` (a real table, not a view)."""
+
+    def drop(self, name: str) -> None:
+        """Drop a table if it exists."""
+
+    def table_exists(self, name: str) -> bool:
+        """Whether a table exists."""
+
+
+class DuckDBEngine:
+    """An :class:`Engine` on a DuckDB connection."""
+
+    name = "duckdb"
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def _run(self, sql: str) -> Any:
+        import duckdb
+
+        try:
+            return self.con.execute(sql)
+        except duckdb.Error as exc:
+            raise EngineError(str(exc), sql) from None
+
+    def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
+        return list(self._run(sql).fetchall())
+
+    def arrow(self, sql: str) -> pa.Table:
+        import duckdb
+
+        try:
+            rel = self.con.sql(sql)
+            return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+        except duckdb.Error as exc:
+            raise EngineError(str(exc), sql) from None
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        view = f"_arrow_{name}"
+        self.con.register(view, table)
+        try:
+            self._run(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"')
+        finally:
+            self.con.unregister(view)
+
+    def materialize(self, name: str, sql: str) -> None:
+        self._run(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
+
+    def drop(self, name: str) -> None:
+        self._run(f'DROP TABLE IF EXISTS "{name}"')
+
+    def table_exists(self, name: str) -> bool:
+        rows = self.fetchall(f"SELECT count(*) FROM information_schema.tables WHERE table_name = '{name}'")
+        return bool(rows[0][0])
+
+
+def open_engine(ws: Workspace, con: Any | None = None) -> Engine:
+    """The engine the workspace asks for (``[workspace] engine``), over its warehouse."""
+    if ws.config.workspace.engine == "spark":
+        from omnimix.engine.spark import SparkEngine
+
+        return SparkEngine.for_workspace(ws)
+    return DuckDBEngine(con if con is not None else ws.connect())

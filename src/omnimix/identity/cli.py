@@ -1,0 +1,148 @@
+"""CLI: ``omnimix resolve``, ``omnimix identity …``, ``omnimix journeys export``, ``omnimix funnel``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+WsOpt = Annotated[Path, typer.Option("--workspace", "-w", help="workspace directory")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the identity and journey commands."""
+    identity = typer.Typer(help="Identity graph: export, explain, forget, evaluate.", no_args_is_help=True)
+    journeys = typer.Typer(help="Cross-channel journeys and paths.", no_args_is_help=True)
+    app.add_typer(identity, name="identity")
+    app.add_typer(journeys, name="journeys")
+
+    @app.command("resolve")
+    def resolve_cmd(
+        workspace: WsOpt,
+        no_probabilistic: Annotated[bool, typer.Option("--no-probabilistic",
+                                                       help="skip Splink matching of contact records")] = False,
+        sql_only: Annotated[bool, typer.Option("--sql-clustering",
+                                               help="cluster with iterative SQL instead of the scipy fast path")]
+        = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Resolve identities into stable customer ids, rebuild profiles, journeys and paths."""
+        from omnimix.cli import emit_json
+        from omnimix.engine.base import open_engine
+        from omnimix.identity.resolve import resolve
+        from omnimix.journeys.build import build_journeys
+        from omnimix.workspace import Workspace
+
+        ws = Workspace.open(workspace)
+        eng = open_engine(ws)
+        r = resolve(ws, probabilistic=not no_probabilistic, fast=not sql_only, engine=eng)
+        j = build_journeys(ws, engine=eng)
+        if as_json:
+            emit_json({"identity": r.to_json(), "journeys": j.to_json()})
+            return
+        typer.echo(f"{r.customers:,} customers from {r.identifiers:,} identifiers and {r.edges:,} edges "
+                   f"({r.probabilistic_edges:,} probabilistic, {r.edges_cut:,} cut by merge protection) "
+                   f"in {r.seconds} s [{r.engine}, {r.method}]")
+        typer.echo(f"ids: {r.kept_customers:,} kept, {r.new_customers:,} new, {r.merged_customers:,} merged")
+        typer.echo(f"{j.journeys:,} journeys ({j.converting_journeys:,} converting, {j.null_journeys:,} not), "
+                   f"{j.distinct_paths:,} distinct paths")
+
+    @identity.command("export")
+    def export_cmd(workspace: WsOpt, out: Annotated[Path, typer.Option("--out")]) -> None:
+        """Write id_type, id_value, customer_id (hashed values unless the workspace keeps PII)."""
+        from omnimix.identity.manage import export_identities
+        from omnimix.workspace import Workspace
+
+        n = export_identities(Workspace.open(workspace), out)
+        typer.echo(f"Wrote {n:,} identifiers to {out}")
+
+    @identity.command("explain")
+    def explain_cmd(
+        workspace: WsOpt,
+        customer_id: Annotated[str | None, typer.Argument(help="customer id (or use --id-type/--value)")] = None,
+        id_type: Annotated[str | None, typer.Option("--id-type")] = None,
+        value: Annotated[str | None, typer.Option("--value", help="raw value; hashed like ingestion")] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Show why identifiers joined: the chain of edges with their sources."""
+        from omnimix.cli import emit_json
+        from omnimix.identity.manage import explain
+        from omnimix.workspace import Workspace
+
+        doc = explain(Workspace.open(workspace), customer_id=customer_id, id_type=id_type, value=value)
+        if as_json:
+            emit_json(doc)
+            return
+        typer.echo(f"customer {doc['customer_id']}: {len(doc['identifiers'])} identifiers, from {doc['start']}")
+        for e in doc["chain"]:
+            typer.echo(f"  {e['from']} → {e['to']}  [{e['evidence']}, first {e['first_seen']}, "
+                       f"{e['times_seen']}×]")
+        for e in doc["cut_edges"]:
+            typer.echo(f"  ✂ {e['from']} ✕ {e['to']}  [{e['reason']}]")
+
+    @identity.command("forget")
+    def forget_cmd(
+        workspace: WsOpt,
+        id_type: Annotated[str, typer.Option("--id-type")],
+        value: Annotated[str, typer.Option("--value")],
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Erase a person everywhere (PIPL/GDPR) and report what was deleted."""
+        from omnimix.cli import emit_json
+        from omnimix.identity.manage import forget
+        from omnimix.workspace import Workspace
+
+        doc = forget(Workspace.open(workspace), id_type, value)
+        if as_json:
+            emit_json(doc)
+            return
+        typer.echo(f"Erased customer {doc['customer_id'] or '(unresolved)'} ({doc['identifiers']} identifiers):")
+        for t, n in doc["deleted"].items():
+            typer.echo(f"  {t:<18} {n:>8,} rows")
+
+    @identity.command("evaluate")
+    def evaluate_cmd(
+        workspace: WsOpt,
+        truth: Annotated[Path, typer.Option("--truth", help="truth/identities.csv of `omnimix simulate`")],
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Pairwise precision and recall of the resolved customers against a truth file."""
+        from omnimix.cli import emit_json
+        from omnimix.identity.evaluate import evaluate
+        from omnimix.workspace import Workspace
+
+        s = evaluate(Workspace.open(workspace), truth)
+        if as_json:
+            emit_json(s.to_json())
+            return
+        typer.echo(f"precision {s.precision:.4f}  recall {s.recall:.4f}  ({s.correct_pairs:,}/{s.predicted_pairs:,} "
+                   f"predicted pairs correct, {s.true_pairs:,} true pairs); {s.customers_with_several_persons} "
+                   f"customers hold several persons, {s.blobs_from_shared_ids} of them through a shared identifier")
+
+    @journeys.command("export")
+    def journeys_export(workspace: WsOpt, out: Annotated[Path, typer.Option("--out")]) -> None:
+        """Write paths as path;total_conversions;total_conversion_value;total_null (`>` separated)."""
+        from omnimix.journeys.build import export_paths
+        from omnimix.workspace import Workspace
+
+        n = export_paths(Workspace.open(workspace), out)
+        typer.echo(f"Wrote {n:,} paths to {out}")
+
+    @app.command("funnel")
+    def funnel_cmd(workspace: WsOpt, as_json: JsonOpt = False) -> None:
+        """Funnel by stage, overall and by first-touch channel, and the cross-channel conversion rate."""
+        from omnimix.cli import emit_json
+        from omnimix.journeys.funnel import funnel_report
+        from omnimix.workspace import Workspace
+
+        doc = funnel_report(Workspace.open(workspace))
+        if as_json:
+            emit_json(doc)
+            return
+        for s in doc["stages"]:
+            rate = "" if s["rate_from_previous"] is None else f"  ({s['rate_from_previous']:.1%} of previous)"
+            typer.echo(f"{s['stage']:<14} {s['customers']:>9,}{rate}")
+        ccr = doc["cross_channel_conversion_rate"]
+        typer.echo(f"cross-channel conversion rate: {ccr:.1%}" if ccr is not None else "no converters")

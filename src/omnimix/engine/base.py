@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from omnimix.errors import EngineError
@@ -40,6 +42,9 @@ class Engine(Protocol):
 
     def table_exists(self, name: str) -> bool:
         """Whether a table exists."""
+
+    def close(self) -> None:
+        """Release the engine's connection."""
 
 
 class DuckDBEngine:
@@ -90,6 +95,22 @@ class DuckDBEngine:
     def table_exists(self, name: str) -> bool:
         rows = self.fetchall(f"SELECT count(*) FROM information_schema.tables WHERE table_name = '{name}'")
         return bool(rows[0][0])
+
+    def close(self) -> None:
+        self.con.close()
+
+
+@contextmanager
+def engine_scope(ws: Workspace, engine: Engine | None) -> Iterator[Engine]:
+    """Use ``engine`` if given, else open the workspace's engine and close it afterwards."""
+    if engine is not None:
+        yield engine
+        return
+    eng = open_engine(ws)
+    try:
+        yield eng
+    finally:
+        eng.close()
 
 
 def open_engine(ws: Workspace, con: Any | None = None) -> Engine:

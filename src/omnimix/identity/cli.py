@@ -30,15 +30,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Resolve identities into stable customer ids, rebuild profiles, journeys and paths."""
         from omnimix.cli import emit_json
-        from omnimix.engine.base import open_engine
+        from omnimix.engine.base import engine_scope
         from omnimix.identity.resolve import resolve
         from omnimix.journeys.build import build_journeys
         from omnimix.workspace import Workspace
 
         ws = Workspace.open(workspace)
-        eng = open_engine(ws)
-        r = resolve(ws, probabilistic=not no_probabilistic, fast=not sql_only, engine=eng)
-        j = build_journeys(ws, engine=eng)
+        with engine_scope(ws, None) as eng:
+            r = resolve(ws, probabilistic=not no_probabilistic, fast=not sql_only, engine=eng)
+            j = build_journeys(ws, engine=eng)
         if as_json:
             emit_json({"identity": r.to_json(), "journeys": j.to_json()})
             return

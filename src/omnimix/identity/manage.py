@@ -172,10 +172,11 @@ def forget(ws: Workspace, id_type: str, value: str) -> dict[str, Any]:
                        sum(CASE WHEN converted THEN conversion_value ELSE 0 END) AS total_conversion_value,
                        CAST(sum(CASE WHEN converted THEN 0 ELSE 1 END) AS DOUBLE) AS total_null
                 FROM journeys GROUP BY path""")
+        # the audit trail proves the erasure without keeping anything that points back to the person
         con.execute("CREATE TABLE IF NOT EXISTS erasures (erased_at TIMESTAMP, id_type VARCHAR, "
-                    "request_sha256 VARCHAR, customer_id VARCHAR, deleted VARCHAR)")
-        con.execute("INSERT INTO erasures VALUES (CAST(now() AS TIMESTAMP), ?, ?, ?, ?)",
-                    [id_type, hashlib.sha256(sv.encode()).hexdigest(), cid, json.dumps(deleted)])
+                    "request_sha256 VARCHAR, deleted VARCHAR)")
+        con.execute("INSERT INTO erasures VALUES (CAST(now() AS TIMESTAMP), ?, ?, ?)",
+                    [id_type, hashlib.sha256(("erasure:" + sv).encode()).hexdigest(), json.dumps(deleted)])
         con.execute("DROP TABLE _forget")
         con.execute("COMMIT")
     except BaseException:

@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from omnimix.engine.base import Engine, open_engine
+from omnimix.engine.base import Engine, engine_scope
 from omnimix.identity.cluster import cluster
 from omnimix.identity.graph import build_edges
 from omnimix.schema import CUSTOMERS
@@ -45,7 +45,8 @@ class ResolveResult:
         return asdict(self)
 
 
-def resolve(ws: Workspace, probabilistic: bool = True, fast: bool = True, engine: Engine | None = None) -> ResolveResult:
+def resolve(ws: Workspace, probabilistic: bool = True, fast: bool = True,
+            engine: Engine | None = None) -> ResolveResult:
     """Resolve identities in a workspace and rebuild the customer profiles.
 
     Args:
@@ -54,8 +55,12 @@ def resolve(ws: Workspace, probabilistic: bool = True, fast: bool = True, engine
         fast: allow the in-memory scipy path for clustering (else iterative SQL).
         engine: an engine to use (default: the workspace's).
     """
+    with engine_scope(ws, engine) as eng:
+        return _resolve(ws, eng, probabilistic, fast)
+
+
+def _resolve(ws: Workspace, eng: Engine, probabilistic: bool, fast: bool) -> ResolveResult:
     t0 = time.perf_counter()
-    eng = engine or open_engine(ws)
     cfg = ws.config.identity
     res = ResolveResult(engine=eng.name)
     build_edges(eng, cfg, ws.config.pii.salt)
@@ -105,7 +110,8 @@ def _assign_ids(eng: Engine, res: ResolveResult) -> None:
     eng.execute("""INSERT INTO identity_merges
                    SELECT o.customer_id, k.customer_id, CAST(now() AS TIMESTAMP)
                    FROM _id_owner o JOIN _id_keep k ON k.label = o.label WHERE o.customer_id <> k.customer_id""")
-    eng.materialize("_id_cid", "SELECT label, customer_id FROM _id_keep UNION ALL SELECT label, customer_id FROM _id_new")
+    eng.materialize("_id_cid", "SELECT label, customer_id FROM _id_keep UNION ALL "
+                               "SELECT label, customer_id FROM _id_new")
     eng.materialize("identifiers", """
         SELECT n.id_type, n.id_value, c.customer_id, n.first_seen, n.last_seen
         FROM identity_nodes n
@@ -159,10 +165,10 @@ def build_profiles(eng: Engine) -> None:
           FROM identifiers GROUP BY customer_id),
         horizon AS (SELECT max(ts) AS now_ts FROM (SELECT ts FROM touchpoints UNION ALL SELECT ts FROM conversions) h)
         SELECT ids.customer_id,
-               least(ids.first_seen, coalesce(tt.first_touch, ids.first_seen), coalesce(cc.first_order_at, ids.first_seen))
-                 AS first_seen,
-               greatest(ids.last_seen, coalesce(tt.last_touch, ids.last_seen), coalesce(cc.last_order_at, ids.last_seen))
-                 AS last_seen,
+               least(ids.first_seen, coalesce(tt.first_touch, ids.first_seen),
+                     coalesce(cc.first_order_at, ids.first_seen)) AS first_seen,
+               greatest(ids.last_seen, coalesce(tt.last_touch, ids.last_seen),
+                        coalesce(cc.last_order_at, ids.last_seen)) AS last_seen,
                coalesce(tt.channels, CAST([] AS VARCHAR[])) AS channels,
                coalesce(cc.orders, 0) AS orders, coalesce(cc.revenue, 0) AS revenue,
                CAST(NULL AS VARCHAR) AS segment,

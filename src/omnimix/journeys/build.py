@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from omnimix.engine.base import Engine, open_engine
+from omnimix.engine.base import Engine, engine_scope
 from omnimix.errors import OmnimixError
 from omnimix.workspace import Workspace
 
@@ -62,7 +62,11 @@ def build_journeys(ws: Workspace, engine: Engine | None = None) -> JourneyResult
     Raises:
         OmnimixError: identities were not resolved yet.
     """
-    eng = engine or open_engine(ws)
+    with engine_scope(ws, engine) as eng:
+        return _build(ws, eng)
+
+
+def _build(ws: Workspace, eng: Engine) -> JourneyResult:
     if not eng.table_exists("row_customers"):
         raise OmnimixError("no resolved identities: run `omnimix resolve --workspace "
                            f"{ws.root}` before building journeys")
@@ -119,11 +123,11 @@ def build_journeys(ws: Workspace, engine: Engine | None = None) -> JourneyResult
 
 def export_paths(ws: Workspace, out: str | Path, engine: Engine | None = None) -> int:
     """Write ``paths`` in the common ``path;total_conversions;total_conversion_value;total_null`` form."""
-    eng = engine or open_engine(ws)
-    if not eng.table_exists("paths"):
-        raise OmnimixError(f"no paths yet: run `omnimix resolve --workspace {ws.root}` first")
-    rows = eng.fetchall("SELECT path, total_conversions, total_conversion_value, total_null FROM paths "
-                        "ORDER BY total_conversions + total_null DESC, path")
+    with engine_scope(ws, engine) as eng:
+        if not eng.table_exists("paths"):
+            raise OmnimixError(f"no paths yet: run `omnimix resolve --workspace {ws.root}` first")
+        rows = eng.fetchall("SELECT path, total_conversions, total_conversion_value, total_null FROM paths "
+                            "ORDER BY total_conversions + total_null DESC, path")
     with open(out, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, delimiter=";")
         w.writerow(["path", "total_conversions", "total_conversion_value", "total_null"])

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnimix.engine.base import Engine, open_engine
+from omnimix.engine.base import Engine, engine_scope
 from omnimix.errors import OmnimixError
 from omnimix.workspace import Workspace
 
 
 def funnel_report(ws: Workspace, engine: Engine | None = None) -> dict[str, Any]:
     """The funnel overall and by first-touch channel, and the cross-channel conversion rate."""
-    eng = engine or open_engine(ws)
+    with engine_scope(ws, engine) as eng:
+        return _funnel(ws, eng)
+
+
+def _funnel(ws: Workspace, eng: Engine) -> dict[str, Any]:
     if not eng.table_exists("journey_touches"):
         raise OmnimixError(f"no journeys yet: run `omnimix resolve --workspace {ws.root}` first")
     stages = list(ws.config.funnel.stages)

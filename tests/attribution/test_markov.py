@@ -17,7 +17,7 @@ Journeys = list[tuple[list[str], float, float, float]]  # (channels, conversions
 def _states(seq: list[str], k: int) -> list[tuple[str, ...]]:
     if len(seq) < k:
         return [tuple(seq)]
-    return [tuple(seq[i:i + k]) for i in range(len(seq) - k + 1)]
+    return [tuple(seq[i : i + k]) for i in range(len(seq) - k + 1)]
 
 
 def _collapse(seq: list[str]) -> list[str]:
@@ -78,8 +78,9 @@ def dense_reference(journeys: Journeys, k: int, collapse: bool = True) -> dict[s
 
 
 def _pd(journeys: Journeys):  # type: ignore[no-untyped-def]
-    return from_sequences([j[0] for j in journeys], [j[1] for j in journeys], [j[2] for j in journeys],
-                          [j[3] for j in journeys])
+    return from_sequences(
+        [j[0] for j in journeys], [j[1] for j in journeys], [j[2] for j in journeys], [j[3] for j in journeys]
+    )
 
 
 CYCLIC: Journeys = [
@@ -119,8 +120,13 @@ def test_markov_without_collapse_and_without_null() -> None:
 
 def test_markov_matches_exhaustive_path_enumeration() -> None:
     """On an acyclic chain every route from (start) can be listed; removal = drop routes through c."""
-    journeys: Journeys = [(["a", "b", "c"], 3, 3.0, 2), (["a", "c"], 1, 1.0, 4), (["b", "c"], 2, 2.0, 1),
-                          (["a", "b"], 1, 1.0, 3), (["c"], 2, 2.0, 5)]
+    journeys: Journeys = [
+        (["a", "b", "c"], 3, 3.0, 2),
+        (["a", "c"], 1, 1.0, 4),
+        (["b", "c"], 2, 2.0, 1),
+        (["a", "b"], 1, 1.0, 3),
+        (["c"], 2, 2.0, 5),
+    ]
     res = markov(_pd(journeys), order=1)
     # transition probabilities from counts
     cnt: dict[str, dict[str, float]] = {}

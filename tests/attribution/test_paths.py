@@ -74,24 +74,37 @@ def test_read_paths_file_missing_column(tmp_path: Path) -> None:
 
 
 def _touch_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "journey_id": ["j1", "j1", "j1", "j2", "j2", "j3"],
-        "ts": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-10", "2024-01-02", "2024-01-03",
-                              "2024-01-05"]),
-        "channel": ["search", "email", "search", "social", "email", "search"],
-        "campaign": ["s1", "e1", "s1", "so1", "e1", "s2"],
-        "converted": [True, True, True, False, False, True],
-        "conversion_value": [50.0, 50.0, 50.0, 0.0, 0.0, 20.0],
-        "conversion_ts": pd.to_datetime(["2024-01-10", "2024-01-10", "2024-01-10", None, None, "2024-01-05"]),
-    })
+    return pd.DataFrame(
+        {
+            "journey_id": ["j1", "j1", "j1", "j2", "j2", "j3"],
+            "ts": pd.to_datetime(
+                ["2024-01-01", "2024-01-08", "2024-01-10", "2024-01-02", "2024-01-03", "2024-01-05"]
+            ),
+            "channel": ["search", "email", "search", "social", "email", "search"],
+            "campaign": ["s1", "e1", "s1", "so1", "e1", "s2"],
+            "converted": [True, True, True, False, False, True],
+            "conversion_value": [50.0, 50.0, 50.0, 0.0, 0.0, 20.0],
+            "conversion_ts": pd.to_datetime(
+                ["2024-01-10", "2024-01-10", "2024-01-10", None, None, "2024-01-05"]
+            ),
+        }
+    )
 
 
 def test_touches_to_paths_aggregates_journeys() -> None:
     p = touches_to_paths(_touch_frame())
-    got = dict(zip(p.path_strings(), zip(p.conversions.tolist(), p.value.tolist(), p.null.tolist(),
-                                             strict=True), strict=True))
-    assert got == {"search > email > search": (1.0, 50.0, 0.0), "social > email": (0.0, 0.0, 1.0),
-                   "search": (1.0, 20.0, 0.0)}
+    got = dict(
+        zip(
+            p.path_strings(),
+            zip(p.conversions.tolist(), p.value.tolist(), p.null.tolist(), strict=True),
+            strict=True,
+        )
+    )
+    assert got == {
+        "search > email > search": (1.0, 50.0, 0.0),
+        "social > email": (0.0, 0.0, 1.0),
+        "search": (1.0, 20.0, 0.0),
+    }
     lb = touches_to_paths(_touch_frame(), lookback_days=5)
     assert "email > search" in lb.path_strings()
     camp = touches_to_paths(_touch_frame(), level="campaign")
@@ -108,20 +121,30 @@ def test_read_touches_csv(tmp_path: Path) -> None:
 
 def _make_workspace(root: Path) -> None:
     con = duckdb.connect(str(root / "warehouse.duckdb"))
-    con.execute("CREATE TABLE paths (path VARCHAR, total_conversions DOUBLE, total_conversion_value DOUBLE,"
-                " total_null DOUBLE)")
-    con.execute("INSERT INTO paths VALUES ('search > email', 3, 30, 7), ('email', 1, 12, 9),"
-                " ('social > search > email', 2, 40, 1)")
-    con.execute("CREATE TABLE journey_touches (journey_id VARCHAR, customer_id VARCHAR, ts TIMESTAMP, "
-                "channel VARCHAR, campaign VARCHAR, converted BOOLEAN, conversion_value DOUBLE, "
-                "conversion_ts TIMESTAMP)")
-    con.execute("INSERT INTO journey_touches VALUES "
-                "('j1','c1','2024-01-01 10:00','search','s1',true,30,'2024-01-03 10:00'),"
-                "('j1','c1','2024-01-02 10:00','email','e1',true,30,'2024-01-03 10:00'),"
-                "('j2','c2','2024-01-01 10:00','email','e1',false,NULL,NULL)")
+    con.execute(
+        "CREATE TABLE paths (path VARCHAR, total_conversions DOUBLE, total_conversion_value DOUBLE,"
+        " total_null DOUBLE)"
+    )
+    con.execute(
+        "INSERT INTO paths VALUES ('search > email', 3, 30, 7), ('email', 1, 12, 9),"
+        " ('social > search > email', 2, 40, 1)"
+    )
+    con.execute(
+        "CREATE TABLE journey_touches (journey_id VARCHAR, customer_id VARCHAR, ts TIMESTAMP, "
+        "channel VARCHAR, campaign VARCHAR, converted BOOLEAN, conversion_value DOUBLE, "
+        "conversion_ts TIMESTAMP)"
+    )
+    con.execute(
+        "INSERT INTO journey_touches VALUES "
+        "('j1','c1','2024-01-01 10:00','search','s1',true,30,'2024-01-03 10:00'),"
+        "('j1','c1','2024-01-02 10:00','email','e1',true,30,'2024-01-03 10:00'),"
+        "('j2','c2','2024-01-01 10:00','email','e1',false,NULL,NULL)"
+    )
     con.execute("CREATE TABLE spend (date DATE, channel VARCHAR, campaign VARCHAR, spend DOUBLE)")
-    con.execute("INSERT INTO spend VALUES ('2024-01-01','search','s1',100), ('2024-01-02','search','s1',50),"
-                " ('2024-01-01','email','e1',10)")
+    con.execute(
+        "INSERT INTO spend VALUES ('2024-01-01','search','s1',100), ('2024-01-02','search','s1',50),"
+        " ('2024-01-01','email','e1',10)"
+    )
     con.close()
 
 

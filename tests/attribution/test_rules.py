@@ -51,15 +51,17 @@ def test_position_based() -> None:
 
 
 def _touches() -> pd.DataFrame:
-    return pd.DataFrame({
-        "journey_id": ["j1", "j1", "j1", "j2", "j2"],
-        "ts": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-01", "2024-01-02"]),
-        "channel": ["search", "email", "social", "email", "search"],
-        "converted": [True, True, True, False, False],
-        "conversion_value": [70.0, 70.0, 70.0, 0.0, 0.0],
-        "conversion_ts": pd.to_datetime(["2024-01-15", "2024-01-15", "2024-01-15", None, None]),
-        "campaign": ["s", "e", "so", "e", "s"],
-    })
+    return pd.DataFrame(
+        {
+            "journey_id": ["j1", "j1", "j1", "j2", "j2"],
+            "ts": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-01", "2024-01-02"]),
+            "channel": ["search", "email", "social", "email", "search"],
+            "converted": [True, True, True, False, False],
+            "conversion_value": [70.0, 70.0, 70.0, 0.0, 0.0],
+            "conversion_ts": pd.to_datetime(["2024-01-15", "2024-01-15", "2024-01-15", None, None]),
+            "campaign": ["s", "e", "so", "e", "s"],
+        }
+    )
 
 
 def test_time_decay_half_life() -> None:

@@ -75,8 +75,12 @@ def test_rate_worth_against_brute_force() -> None:
         n = sum(cv + nl for st, cv, nl in zip(sets, conv, null, strict=True) if st <= s)
         return c / n if n else 0.0
 
-    v = {frozenset(i for i in range(3) if mask >> i & 1): rate(frozenset(chans[i] for i in range(3) if mask >> i & 1))
-         for mask in range(8)}
+    v = {
+        frozenset(i for i in range(3) if mask >> i & 1): rate(
+            frozenset(chans[i] for i in range(3) if mask >> i & 1)
+        )
+        for mask in range(8)
+    }
     phi = brute_force_shapley(v, 3)
     np.testing.assert_allclose(res.extras["shapley_value"], phi, atol=1e-12)
     np.testing.assert_allclose(res.conversions, phi / phi.sum() * sum(conv), atol=1e-9)

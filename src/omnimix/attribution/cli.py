@@ -6,12 +6,14 @@ Heavy modules (numpy, pyarrow, scipy, pandas) are imported inside the command, s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-_MODEL_HELP = ("first, last, last_non_direct, linear, linear_touch, position, time_decay, markov, shapley, "
-               "shapley_simplified, shapley_ordered, or all (side-by-side table)")
+_MODEL_HELP = (
+    "first, last, last_non_direct, linear, linear_touch, position, time_decay, markov, shapley, "
+    "shapley_simplified, shapley_ordered, or all (side-by-side table)"
+)
 
 
 def _load(file: Path | None, workspace: Path | None, sep: str, need_touches: bool) -> dict[str, Any]:
@@ -39,27 +41,49 @@ def register(app: typer.Typer) -> None:
 
     @app.command("attribute")
     def attribute_cmd(
-        paths_file: Path | None = typer.Argument(None, metavar="[PATHS]",
-                                                 help="Paths file (path, total_conversions[, "
-                                                      "total_conversion_value][, total_null]) or touch rows."),
-        workspace: Path | None = typer.Option(None, "--workspace", help="Workspace directory (warehouse.duckdb)."),
-        model: str = typer.Option(..., "--model", "-m", help=_MODEL_HELP),
-        order: int = typer.Option(1, "--order", help="Markov chain order (1-4)."),
-        sep: str = typer.Option(">", "--sep", help="Channel separator inside `path`."),
-        no_null: bool = typer.Option(False, "--no-null", help="Markov: ignore non-converting journeys."),
-        keep_repeats: bool = typer.Option(False, "--keep-repeats",
-                                          help="Markov: keep consecutive repeats of a channel."),
-        first: float = typer.Option(0.4, "--first", help="Position model: share of the first touch."),
-        last: float = typer.Option(0.4, "--last", help="Position model: share of the last touch."),
-        half_life: float = typer.Option(7.0, "--half-life", help="Time decay half-life in days."),
-        lookback: float | None = typer.Option(None, "--lookback", help="Lookback window in days (touch rows)."),
-        level: str = typer.Option("channel", "--level", help="channel or campaign (touch rows)."),
-        worth: str = typer.Option("auto", "--worth", help="Shapley worth: auto, conversions or rate."),
-        repeats: str = typer.Option("first", "--repeats", help="Ordered Shapley repeats: first or split."),
-        direct: str | None = typer.Option(None, "--direct",
-                                          help="Comma-separated channels treated as direct (last_non_direct)."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-        chart_file: Path | None = typer.Option(None, "--chart", help="Write an HTML chart (with --model all)."),
+        model: Annotated[str, typer.Option("--model", "-m", help=_MODEL_HELP)],
+        paths_file: Annotated[
+            Path | None,
+            typer.Argument(
+                metavar="[PATHS]",
+                help="Paths file (path, total_conversions[, total_conversion_value][, total_null]) "
+                "or touch rows.",
+            ),
+        ] = None,
+        workspace: Annotated[
+            Path | None, typer.Option("--workspace", help="Workspace directory (warehouse.duckdb).")
+        ] = None,
+        order: Annotated[int, typer.Option("--order", help="Markov chain order (1-4).")] = 1,
+        sep: Annotated[str, typer.Option("--sep", help="Channel separator inside `path`.")] = ">",
+        no_null: Annotated[
+            bool, typer.Option("--no-null", help="Markov: ignore non-converting journeys.")
+        ] = False,
+        keep_repeats: Annotated[
+            bool, typer.Option("--keep-repeats", help="Markov: keep consecutive repeats of a channel.")
+        ] = False,
+        first: Annotated[
+            float, typer.Option("--first", help="Position model: share of the first touch.")
+        ] = 0.4,
+        last: Annotated[float, typer.Option("--last", help="Position model: share of the last touch.")] = 0.4,
+        half_life: Annotated[float, typer.Option("--half-life", help="Time decay half-life in days.")] = 7.0,
+        lookback: Annotated[
+            float | None, typer.Option("--lookback", help="Lookback window in days (touch rows).")
+        ] = None,
+        level: Annotated[str, typer.Option("--level", help="channel or campaign (touch rows).")] = "channel",
+        worth: Annotated[
+            str, typer.Option("--worth", help="Shapley worth: auto, conversions or rate.")
+        ] = "auto",
+        repeats: Annotated[
+            str, typer.Option("--repeats", help="Ordered Shapley repeats: first or split.")
+        ] = "first",
+        direct: Annotated[
+            str | None,
+            typer.Option("--direct", help="Comma-separated channels treated as direct (last_non_direct)."),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        chart_file: Annotated[
+            Path | None, typer.Option("--chart", help="Write an offline HTML chart of the results.")
+        ] = None,
     ) -> None:
         """Credit conversions and value to channels with one attribution model, or all of them."""
         from omnimix.attribution.results import MODELS, attribute
@@ -75,10 +99,16 @@ def register(app: typer.Typer) -> None:
         if model == "all" and data["touches"] is None:
             models = [m for m in models if m != "time_decay"]
         opts: dict[str, Any] = {
-            "order": order, "use_null": not no_null, "collapse_repeats": not keep_repeats,
-            "position_weights": (first, last), "half_life_days": half_life, "lookback_days": lookback,
+            "order": order,
+            "use_null": not no_null,
+            "collapse_repeats": not keep_repeats,
+            "position_weights": (first, last),
+            "half_life_days": half_life,
+            "lookback_days": lookback,
             "direct": tuple(d.strip() for d in direct.split(",")) if direct else None,
-            "shapley_worth": worth, "ordered_repeats": repeats, "level": level,
+            "shapley_worth": worth,
+            "ordered_repeats": repeats,
+            "level": level,
         }
         results = [attribute(m, data["paths"], data["touches"], **opts) for m in models]
         for r in results:
@@ -139,8 +169,12 @@ def _print_single(res: Any) -> None:
     for k in extra:
         t.add_column(k, justify="right")
     for i, name in enumerate(res.channels):
-        t.add_row(name, f"{res.conversions[i]:,.2f}", f"{res.value[i]:,.2f}",
-                  *[f"{res.extras[k][i]:.4f}" for k in extra])
+        t.add_row(
+            name,
+            f"{res.conversions[i]:,.2f}",
+            f"{res.value[i]:,.2f}",
+            *[f"{res.extras[k][i]:.4f}" for k in extra],
+        )
     t.add_row("total", f"{res.conversions.sum():,.2f}", f"{res.value.sum():,.2f}", *["" for _ in extra])
     Console().print(t)
 

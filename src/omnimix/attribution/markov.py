@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from omnimix.attribution.paths import FloatArray, IntArray, PathData
+from omnimix.attribution.paths import FloatArray, IntArray, PathData, wbincount
 from omnimix.errors import ConfigError
 
 logger = logging.getLogger("omnimix")
@@ -127,8 +127,9 @@ class MarkovResult:
         nz_c = np.flatnonzero(ch.p_conv)
         nz_n = np.flatnonzero(ch.p_null)
         rows = np.concatenate([np.full(nz_s.size, start), ch.src + 1, nz_c + 1, nz_n + 1, [conv, null]])
-        cols = np.concatenate([nz_s + 1, ch.dst + 1, np.full(nz_c.size, conv), np.full(nz_n.size, null),
-                               [conv, null]])
+        cols = np.concatenate(
+            [nz_s + 1, ch.dst + 1, np.full(nz_c.size, conv), np.full(nz_n.size, null), [conv, null]]
+        )
         vals = np.concatenate([ch.p_start[nz_s], ch.prob, ch.p_conv[nz_c], ch.p_null[nz_n], [1.0, 1.0]])
         mat = sp.csr_array((vals, (rows, cols)), shape=(n + 3, n + 3))
         return ["(start)", *self.state_labels(), "(conversion)", "(null)"], mat
@@ -177,7 +178,9 @@ def _windows(paths: PathData, order: int) -> tuple[IntArray, IntArray, IntArray]
     return codes, path_of[starts], digits
 
 
-def fit_chain(paths: PathData, order: int = 1, use_null: bool = True, collapse_repeats: bool = True) -> MarkovChain:
+def fit_chain(
+    paths: PathData, order: int = 1, use_null: bool = True, collapse_repeats: bool = True
+) -> MarkovChain:
     """Estimate the absorbing Markov chain of order ``order`` from aggregated paths.
 
     Args:
@@ -224,13 +227,13 @@ def fit_chain(paths: PathData, order: int = 1, use_null: bool = True, collapse_r
     w_edge = w_visit[1:][same]
     if n * n <= 20_000_000:
         key = src * n + dst
-        counts = np.bincount(key, weights=w_edge, minlength=n * n)
+        counts = wbincount(key, w_edge, n * n)
         nz = np.flatnonzero(counts)
         src, dst, w_e = nz // n, nz % n, counts[nz]
     else:
         key = src * n + dst
         ukey, inv = np.unique(key, return_inverse=True)
-        w_e = np.bincount(inv, weights=w_edge)
+        w_e = wbincount(inv, w_edge, ukey.size)
         src, dst = ukey // n, ukey % n
     # first and last visit of each path
     is_first = np.ones(state.size, dtype=bool)
@@ -240,11 +243,11 @@ def fit_chain(paths: PathData, order: int = 1, use_null: bool = True, collapse_r
     first_state = state[is_first]
     last_state = state[is_last]
     p_idx = state_path[is_last]
-    start_w = np.bincount(first_state, weights=weight, minlength=n)
-    conv_w = np.bincount(last_state, weights=paths.conversions[p_idx], minlength=n)
-    null_w = np.bincount(last_state, weights=paths.null[p_idx], minlength=n)
-    val_w = np.bincount(last_state, weights=paths.value[p_idx], minlength=n)
-    out_w = np.bincount(src, weights=w_e, minlength=n) + conv_w + null_w
+    start_w = wbincount(first_state, weight, n)
+    conv_w = wbincount(last_state, paths.conversions[p_idx], n)
+    null_w = wbincount(last_state, paths.null[p_idx], n)
+    val_w = wbincount(last_state, paths.value[p_idx], n)
+    out_w = wbincount(src, w_e, n) + conv_w + null_w
     safe = np.where(out_w > 0, out_w, 1.0)
     denom = n_journeys if n_journeys > 0 else 1.0
     return MarkovChain(
@@ -352,7 +355,9 @@ def markov(
         The :class:`MarkovResult`; ``conversions`` and ``value`` sum to the observed totals.
     """
     if solver not in ("auto", "dense", "iterative", "sparse_lu"):
-        raise ConfigError(f"Markov solver {solver!r} is unknown; expected auto, dense, iterative or sparse_lu.")
+        raise ConfigError(
+            f"Markov solver {solver!r} is unknown; expected auto, dense, iterative or sparse_lu."
+        )
     chain = fit_chain(paths, order, use_null, collapse_repeats)
     m = paths.n_channels
     keep = _removal_masks(chain, m)
@@ -367,8 +372,9 @@ def markov(
     else:
         y_it = _solve_iterative(chain, keep)
         if y_it is None:
-            logger.info("Markov: fixed-point iteration not certified; using sparse LU for %d states",
-                        chain.n_states)
+            logger.info(
+                "Markov: fixed-point iteration not certified; using sparse LU for %d states", chain.n_states
+            )
             y = _solve_sparse_lu(chain, keep)
             used = "sparse_lu"
         else:

@@ -38,8 +38,21 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 PATH_COLUMNS = ("path", "total_conversions", "total_conversion_value", "total_null")
-TOUCH_COLUMNS = ("journey_id", "customer_id", "ts", "channel", "campaign", "converted",
-                 "conversion_value", "conversion_ts")
+TOUCH_COLUMNS = (
+    "journey_id",
+    "customer_id",
+    "ts",
+    "channel",
+    "campaign",
+    "converted",
+    "conversion_value",
+    "conversion_ts",
+)
+
+
+def wbincount(index: IntArray, weights: npt.ArrayLike, minlength: int) -> FloatArray:
+    """Weighted ``np.bincount`` returning float64, shape ``(max(minlength, index.max() + 1),)``."""
+    return np.asarray(np.bincount(index, weights=weights, minlength=minlength), dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,7 +114,7 @@ class PathData:
         names = self.channels
         toks = self.tokens.tolist()
         off = self.offsets.tolist()
-        return [sep.join(names[t] for t in toks[off[p]:off[p + 1]]) for p in range(self.n_paths)]
+        return [sep.join(names[t] for t in toks[off[p] : off[p + 1]]) for p in range(self.n_paths)]
 
     def collapsed(self) -> PathData:
         """Paths with consecutive repeats of a channel merged (``a > a > b`` becomes ``a > b``)."""
@@ -114,8 +127,16 @@ class PathData:
             return self
         new_len = np.bincount(path[keep], minlength=self.n_paths)
         offsets = np.concatenate(([0], np.cumsum(new_len))).astype(np.int64)
-        return PathData(self.channels, self.tokens[keep], offsets, self.conversions, self.value,
-                        self.null, self.has_value, self.has_null)
+        return PathData(
+            self.channels,
+            self.tokens[keep],
+            offsets,
+            self.conversions,
+            self.value,
+            self.null,
+            self.has_value,
+            self.has_null,
+        )
 
     def converting_only(self) -> PathData:
         """Only the paths with conversions, null counts set to zero."""
@@ -128,8 +149,16 @@ class PathData:
         touch_mask = np.repeat(mask, self.lengths)
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         null = np.zeros(int(mask.sum())) if drop_null else self.null[mask]
-        return PathData(self.channels, self.tokens[touch_mask], offsets, self.conversions[mask],
-                        self.value[mask], null, self.has_value, self.has_null and not drop_null)
+        return PathData(
+            self.channels,
+            self.tokens[touch_mask],
+            offsets,
+            self.conversions[mask],
+            self.value[mask],
+            null,
+            self.has_value,
+            self.has_null and not drop_null,
+        )
 
 
 def _as_float(values: Any, name: str, source: str, n: int) -> FloatArray:
@@ -138,8 +167,9 @@ def _as_float(values: Any, name: str, source: str, n: int) -> FloatArray:
     try:
         arr = np.asarray(values, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError) as exc:
-        raise InputDataError(source, f"column `{name}` must be numeric ({exc}).",
-                             [f"fix the non-numeric values in `{name}`"]) from exc
+        raise InputDataError(
+            source, f"column `{name}` must be numeric ({exc}).", [f"fix the non-numeric values in `{name}`"]
+        ) from exc
     if arr.shape[0] != n:
         raise InputDataError(source, f"column `{name}` has {arr.shape[0]} values for {n} paths.")
     bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
@@ -211,11 +241,15 @@ def from_strings(
     empty = np.flatnonzero(counts == 0)
     if empty.size:
         problems = [f"row {int(i) + 1}: path {paths[i]!r} has no channel" for i in empty[:10]]
-        raise InputDataError(source, f"{empty.size} paths are empty.",
-                             [*problems, "remove empty paths or check the separator (--sep)"])
+        raise InputDataError(
+            source,
+            f"{empty.size} paths are empty.",
+            [*problems, "remove empty paths or check the separator (--sep)"],
+        )
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    return PathData(tuple(names), tokens, offsets, conv, val, nul,
-                    has_value=value is not None, has_null=null is not None)
+    return PathData(
+        tuple(names), tokens, offsets, conv, val, nul, has_value=value is not None, has_null=null is not None
+    )
 
 
 def from_sequences(
@@ -233,11 +267,16 @@ def from_sequences(
         raise InputDataError("<sequences>", "a path is empty.", ["every path needs at least one channel"])
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     n = len(sequences)
-    return PathData(tuple(names), tokens, offsets,
-                    _as_float(conversions, "total_conversions", "<sequences>", n),
-                    _as_float(value, "total_conversion_value", "<sequences>", n),
-                    _as_float(null, "total_null", "<sequences>", n),
-                    has_value=value is not None, has_null=null is not None)
+    return PathData(
+        tuple(names),
+        tokens,
+        offsets,
+        _as_float(conversions, "total_conversions", "<sequences>", n),
+        _as_float(value, "total_conversion_value", "<sequences>", n),
+        _as_float(null, "total_null", "<sequences>", n),
+        has_value=value is not None,
+        has_null=null is not None,
+    )
 
 
 def _detect_delimiter(head: str) -> str:
@@ -273,27 +312,39 @@ def read_table(file: str | Path) -> dict[str, Any]:
             delim = _detect_delimiter(head)
             header = next(csv.reader(io.StringIO(head.splitlines()[0] if head else ""), delimiter=delim), [])
             cols = _normalise_header(header)
-            types = {raw: pa.string() for raw, norm in zip(header, cols, strict=False)
-                     if norm in ("path", "channel", "campaign", "journey_id", "customer_id")}
+            types = {
+                raw: pa.string()
+                for raw, norm in zip(header, cols, strict=False)
+                if norm in ("path", "channel", "campaign", "journey_id", "customer_id")
+            }
             table = pcsv.read_csv(
                 path,
                 parse_options=pcsv.ParseOptions(delimiter=delim),
                 convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False),
             )
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
-        raise InputDataError(str(path), f"cannot be read as a table ({exc}).",
-                             ["expected a CSV with a header row (`,` or `;` delimited) or a Parquet file"]
-                             ) from exc
+        raise InputDataError(
+            str(path),
+            f"cannot be read as a table ({exc}).",
+            ["expected a CSV with a header row (`,` or `;` delimited) or a Parquet file"],
+        ) from exc
     return {n: table.column(i) for i, n in enumerate(_normalise_header(table.column_names))}
 
 
 def _numeric(col: Any, name: str, source: str) -> FloatArray:
     import pyarrow as pa
 
-    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
-            or pa.types.is_decimal(col.type) or pa.types.is_null(col.type)):
-        raise InputDataError(source, f"column `{name}` is {col.type}, expected numbers.",
-                             [f"make `{name}` numeric (no text, no thousands separators)"])
+    if not (
+        pa.types.is_integer(col.type)
+        or pa.types.is_floating(col.type)
+        or pa.types.is_decimal(col.type)
+        or pa.types.is_null(col.type)
+    ):
+        raise InputDataError(
+            source,
+            f"column `{name}` is {col.type}, expected numbers.",
+            [f"make `{name}` numeric (no text, no thousands separators)"],
+        )
     arr = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
     return np.nan_to_num(arr, nan=0.0) if col.null_count else arr
 
@@ -313,13 +364,21 @@ def read_paths_file(file: str | Path, sep: str = ">") -> PathData:
     source = str(file)
     missing = [c for c in ("path", "total_conversions") if c not in cols]
     if missing:
-        raise InputDataError(source, f"missing column(s) {missing}; found {sorted(cols)}.",
-                             ["a paths file needs `path` and `total_conversions` "
-                              "(optional `total_conversion_value`, `total_null`)"])
+        raise InputDataError(
+            source,
+            f"missing column(s) {missing}; found {sorted(cols)}.",
+            [
+                "a paths file needs `path` and `total_conversions` "
+                "(optional `total_conversion_value`, `total_null`)"
+            ],
+        )
     paths = [("" if p is None else str(p)) for p in cols["path"].to_pylist()]
     conv = _numeric(cols["total_conversions"], "total_conversions", source)
-    value = (_numeric(cols["total_conversion_value"], "total_conversion_value", source)
-             if "total_conversion_value" in cols else None)
+    value = (
+        _numeric(cols["total_conversion_value"], "total_conversion_value", source)
+        if "total_conversion_value" in cols
+        else None
+    )
     null = _numeric(cols["total_null"], "total_null", source) if "total_null" in cols else None
     return from_strings(paths, conv, value, null, sep=sep, source=source)
 
@@ -357,13 +416,19 @@ def normalise_touches(frame: pd.DataFrame, source: str = "<touches>") -> pd.Data
     df.columns = _normalise_header([str(c) for c in df.columns])
     if "journey_id" not in df.columns:
         if "customer_id" not in df.columns:
-            raise InputDataError(source, f"no `journey_id` or `customer_id` column; found {list(df.columns)}.",
-                                 ["touch rows need a journey or customer id, `ts` and `channel`"])
+            raise InputDataError(
+                source,
+                f"no `journey_id` or `customer_id` column; found {list(df.columns)}.",
+                ["touch rows need a journey or customer id, `ts` and `channel`"],
+            )
         df["journey_id"] = df["customer_id"]
     missing = [c for c in ("ts", "channel") if c not in df.columns]
     if missing:
-        raise InputDataError(source, f"missing column(s) {missing}; found {list(df.columns)}.",
-                             ["touch rows need `ts` (timestamp) and `channel`"])
+        raise InputDataError(
+            source,
+            f"missing column(s) {missing}; found {list(df.columns)}.",
+            ["touch rows need `ts` (timestamp) and `channel`"],
+        )
     problems: list[str] = []
     ts = pd.to_datetime(df["ts"], errors="coerce")
     for i in np.flatnonzero(ts.isna().to_numpy())[:10]:
@@ -373,10 +438,14 @@ def normalise_touches(frame: pd.DataFrame, source: str = "<touches>") -> pd.Data
         problems.append(f"row {int(i) + 1}: channel is empty")
     if problems:
         raise InputDataError(source, "touch rows have invalid values.", problems)
-    out = pd.DataFrame({"journey_id": df["journey_id"].astype("string"), "ts": ts,
-                        "channel": channel.astype(str)})
-    out["campaign"] = (df["campaign"].astype("string").str.strip() if "campaign" in df.columns
-                       else pd.Series(pd.NA, index=df.index, dtype="string"))
+    out = pd.DataFrame(
+        {"journey_id": df["journey_id"].astype("string"), "ts": ts, "channel": channel.astype(str)}
+    )
+    out["campaign"] = (
+        df["campaign"].astype("string").str.strip()
+        if "campaign" in df.columns
+        else pd.Series(pd.NA, index=df.index, dtype="string")
+    )
     if "converted" in df.columns:
         conv = df["converted"]
         if conv.dtype == object or str(conv.dtype).startswith("string"):
@@ -384,16 +453,23 @@ def normalise_touches(frame: pd.DataFrame, source: str = "<touches>") -> pd.Data
         out["converted"] = conv.fillna(False).astype(bool)
     else:
         out["converted"] = False
-    value = (pd.to_numeric(df["conversion_value"], errors="coerce") if "conversion_value" in df.columns
-             else pd.Series(0.0, index=df.index))
+    value = (
+        pd.to_numeric(df["conversion_value"], errors="coerce")
+        if "conversion_value" in df.columns
+        else pd.Series(0.0, index=df.index)
+    )
     out["conversion_value"] = value.fillna(0.0).astype(float)
-    out["conversion_ts"] = (pd.to_datetime(df["conversion_ts"], errors="coerce") if "conversion_ts" in df.columns
-                            else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"))
+    out["conversion_ts"] = (
+        pd.to_datetime(df["conversion_ts"], errors="coerce")
+        if "conversion_ts" in df.columns
+        else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+    )
     return out.sort_values(["journey_id", "ts"], kind="stable").reset_index(drop=True)
 
 
-def journey_table(touches: pd.DataFrame, lookback_days: float | None = None,
-                  level: str = "channel") -> pd.DataFrame:
+def journey_table(
+    touches: pd.DataFrame, lookback_days: float | None = None, level: str = "channel"
+) -> pd.DataFrame:
     """Touches that count for each journey, with the journey's outcome.
 
     A journey converts if any of its rows says ``converted``; its value is the largest
@@ -405,7 +481,6 @@ def journey_table(touches: pd.DataFrame, lookback_days: float | None = None,
         Touch rows with added ``unit`` (channel, or ``"channel / campaign"`` at campaign level),
         ``j_converted``, ``j_value``, ``j_end`` and ``age_days`` (days before the journey end).
     """
-    import pandas as pd
 
     df = touches.copy()
     g = df.groupby("journey_id", sort=False)
@@ -415,7 +490,7 @@ def journey_table(touches: pd.DataFrame, lookback_days: float | None = None,
     last_ts = g["ts"].transform("max")
     df["j_end"] = conv_ts.where(df["j_converted"] & conv_ts.notna(), last_ts)
     df = df[df["ts"] <= df["j_end"]]
-    age = (df["j_end"] - df["ts"]) / pd.Timedelta(days=1)
+    age = (df["j_end"] - df["ts"]).dt.total_seconds() / 86400.0
     df = df.assign(age_days=age.astype(float))
     if lookback_days is not None:
         df = df[df["age_days"] <= lookback_days]
@@ -427,8 +502,9 @@ def journey_table(touches: pd.DataFrame, lookback_days: float | None = None,
     return df.reset_index(drop=True)
 
 
-def touches_to_paths(touches: pd.DataFrame, lookback_days: float | None = None,
-                     level: str = "channel") -> PathData:
+def touches_to_paths(
+    touches: pd.DataFrame, lookback_days: float | None = None, level: str = "channel"
+) -> PathData:
     """Aggregate touch rows into :class:`PathData` (conversions, value and null per distinct path).
 
     Journeys left without any touch after the lookback filter are dropped (logged).
@@ -436,19 +512,29 @@ def touches_to_paths(touches: pd.DataFrame, lookback_days: float | None = None,
     df = journey_table(touches, lookback_days, level)
     n_journeys = touches["journey_id"].nunique()
     if df.empty:
-        raise InputDataError("<touches>", "no touch is left after the lookback filter.",
-                             ["widen the lookback window"])
+        raise InputDataError(
+            "<touches>", "no touch is left after the lookback filter.", ["widen the lookback window"]
+        )
     seqs = df.groupby("journey_id", sort=True).agg(
-        path=("unit", "\x1f".join), conv=("j_converted", "first"), value=("j_value", "first"))
+        path=("unit", "\x1f".join), conv=("j_converted", "first"), value=("j_value", "first")
+    )
     dropped = n_journeys - len(seqs)
     if dropped:
         logger.warning("%d journeys have no touch inside the lookback window and are left out", dropped)
     seqs["null"] = (~seqs["conv"].astype(bool)).astype(float)
     seqs["conv"] = seqs["conv"].astype(float)
-    agg = seqs.groupby("path", sort=True).agg(conv=("conv", "sum"), value=("value", "sum"), null=("null", "sum"))
+    agg = seqs.groupby("path", sort=True).agg(
+        conv=("conv", "sum"), value=("value", "sum"), null=("null", "sum")
+    )
     agg = agg.reset_index()
-    return from_strings(agg["path"].tolist(), agg["conv"].to_numpy(), agg["value"].to_numpy(),
-                        agg["null"].to_numpy(), sep="\x1f", source="<touches>")
+    return from_strings(
+        agg["path"].tolist(),
+        agg["conv"].to_numpy(),
+        agg["value"].to_numpy(),
+        agg["null"].to_numpy(),
+        sep="\x1f",
+        source="<touches>",
+    )
 
 
 @dataclass(frozen=True)
@@ -474,13 +560,19 @@ def read_workspace(directory: str | Path, want_touches: bool = True) -> Workspac
 
     db = Path(directory) / "warehouse.duckdb"
     if not db.exists():
-        raise InputDataError(str(db), "no warehouse in this workspace.",
-                             ["run `omnimix init` and `omnimix ingest` (or `omnimix demo`) first"])
+        raise InputDataError(
+            str(db),
+            "no warehouse in this workspace.",
+            ["run `omnimix init` and `omnimix ingest` (or `omnimix demo`) first"],
+        )
     try:
         con = duckdb.connect(str(db), read_only=True)
     except duckdb.Error as exc:
-        raise InputDataError(str(db), f"cannot open the warehouse read-only ({exc}).",
-                             ["close other programs writing to it and retry"]) from exc
+        raise InputDataError(
+            str(db),
+            f"cannot open the warehouse read-only ({exc}).",
+            ["close other programs writing to it and retry"],
+        ) from exc
     try:
         tables = _tables(con)
         paths = None
@@ -488,19 +580,30 @@ def read_workspace(directory: str | Path, want_touches: bool = True) -> Workspac
             rows = con.execute(
                 "SELECT path, total_conversions, "
                 "COALESCE(total_conversion_value, 0) AS v, COALESCE(total_null, 0) AS n "
-                "FROM paths WHERE path IS NOT NULL AND length(trim(path)) > 0").fetchnumpy()
-            paths = from_strings([str(p) for p in rows["path"].tolist()], rows["total_conversions"],
-                                 rows["v"], rows["n"], sep=">", source=f"{db}:paths")
+                "FROM paths WHERE path IS NOT NULL AND length(trim(path)) > 0"
+            ).fetchnumpy()
+            paths = from_strings(
+                [str(p) for p in rows["path"].tolist()],
+                rows["total_conversions"],
+                rows["v"],
+                rows["n"],
+                sep=">",
+                source=f"{db}:paths",
+            )
         touches = None
         if want_touches and "journey_touches" in tables:
-            touches = normalise_touches(con.execute("SELECT * FROM journey_touches").df(),
-                                        source=f"{db}:journey_touches")
+            touches = normalise_touches(
+                con.execute("SELECT * FROM journey_touches").df(), source=f"{db}:journey_touches"
+            )
         spend = None
         if "spend" in tables:
             spend = con.execute("SELECT date, channel, campaign, spend FROM spend").df()
     finally:
         con.close()
     if paths is None and touches is None:
-        raise InputDataError(str(db), "the warehouse has neither a `paths` nor a `journey_touches` table.",
-                             ["build journeys first (`omnimix ingest` / `omnimix demo`)"])
+        raise InputDataError(
+            str(db),
+            "the warehouse has neither a `paths` nor a `journey_touches` table.",
+            ["build journeys first (`omnimix ingest` / `omnimix demo`)"],
+        )
     return WorkspaceData(paths, touches, spend)

@@ -20,8 +20,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from omnimix.attribution.paths import FloatArray, PathData
 
-MODELS = ("first", "last", "last_non_direct", "linear", "linear_touch", "position", "time_decay",
-          "markov", "shapley", "shapley_simplified", "shapley_ordered")
+MODELS = (
+    "first",
+    "last",
+    "last_non_direct",
+    "linear",
+    "linear_touch",
+    "position",
+    "time_decay",
+    "markov",
+    "shapley",
+    "shapley_simplified",
+    "shapley_ordered",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,9 +71,12 @@ class Attribution:
             if self.position_conversions is not None:
                 row["by_position"] = [float(x) for x in self.position_conversions[i]]
             channels[name] = row
-        out: dict[str, Any] = {"model": self.model, "channels": channels,
-                               "total_conversions": float(self.conversions.sum()),
-                               "total_value": float(self.value.sum())}
+        out: dict[str, Any] = {
+            "model": self.model,
+            "channels": channels,
+            "total_conversions": float(self.conversions.sum()),
+            "total_value": float(self.value.sum()),
+        }
         if self.params:
             out["params"] = self.params
         if self.warnings:
@@ -115,8 +129,10 @@ def attribute(
         raise ConfigError(f"attribution model {model!r} is unknown; expected one of {', '.join(MODELS)}.")
     if model == "time_decay":
         if touches is None:
-            raise ConfigError("time_decay needs touch-level rows with timestamps (journey_id, ts, channel, "
-                              "converted); pass a touches file or a workspace with `journey_touches`.")
+            raise ConfigError(
+                "time_decay needs touch-level rows with timestamps (journey_id, ts, channel, "
+                "converted); pass a touches file or a workspace with `journey_touches`."
+            )
         return rules.time_decay(touches, half_life_days, lookback_days, level)
     if paths is None or level == "campaign":
         if touches is None:
@@ -138,12 +154,21 @@ def attribute(
         from omnimix.attribution.markov import markov
 
         res = markov(paths, order, use_null=use_null, collapse_repeats=collapse_repeats)
-        return Attribution("markov", res.channels, res.conversions, res.value,
-                           extras={"removal_effect": res.removal_effect,
-                                   "removal_effect_value": res.removal_effect_value},
-                           params={"order": order, "use_null": use_null, "collapse_repeats": collapse_repeats,
-                                   "conversion_probability": res.conversion_probability,
-                                   "solver": res.solver, "states": res.chain.n_states})
+        return Attribution(
+            "markov",
+            res.channels,
+            res.conversions,
+            res.value,
+            extras={"removal_effect": res.removal_effect, "removal_effect_value": res.removal_effect_value},
+            params={
+                "order": order,
+                "use_null": use_null,
+                "collapse_repeats": collapse_repeats,
+                "conversion_probability": res.conversion_probability,
+                "solver": res.solver,
+                "states": res.chain.n_states,
+            },
+        )
     if model == "shapley":
         return shapley_exact(paths, shapley_worth)  # type: ignore[arg-type]
     if model == "shapley_simplified":
@@ -160,7 +185,11 @@ def _spend_by_unit(spend: pd.DataFrame | None, level: str) -> dict[str, float]:
         raise ConfigError(f"spend needs `channel` and `spend` columns; found {list(df.columns)}.")
     ch = df["channel"].astype(str).str.strip()
     if level == "campaign":
-        camp = df["campaign"].astype("string").fillna("(none)").str.strip() if "campaign" in df.columns else "(none)"
+        camp = (
+            df["campaign"].astype("string").fillna("(none)").str.strip()
+            if "campaign" in df.columns
+            else "(none)"
+        )
         unit = ch + " / " + camp
     else:
         unit = ch
@@ -213,11 +242,17 @@ def chart(table: pd.DataFrame, file: str | Path, title: str = "Attribution by mo
     fig = make_subplots(rows=rows, cols=1, subplot_titles=titles, vertical_spacing=0.12)
     x = [str(i) for i in table.index]
     for model in models:
-        fig.add_trace(go.Bar(name=model, x=x, y=table[f"{model}_conversions"].tolist(),
-                             legendgroup=model), row=1, col=1)
+        fig.add_trace(
+            go.Bar(name=model, x=x, y=table[f"{model}_conversions"].tolist(), legendgroup=model), row=1, col=1
+        )
         if has_spend:
-            fig.add_trace(go.Bar(name=model, x=x, y=table[f"{model}_roas"].tolist(), legendgroup=model,
-                                 showlegend=False), row=2, col=1)
+            fig.add_trace(
+                go.Bar(
+                    name=model, x=x, y=table[f"{model}_roas"].tolist(), legendgroup=model, showlegend=False
+                ),
+                row=2,
+                col=1,
+            )
     fig.update_layout(barmode="group", title=title, height=450 * rows)
     out = Path(file)
     fig.write_html(str(out), include_plotlyjs=True, full_html=True)

@@ -18,20 +18,21 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from omnimix.attribution.paths import FloatArray, PathData
+from omnimix.attribution.paths import FloatArray, PathData, wbincount
 from omnimix.attribution.results import Attribution
 from omnimix.errors import ConfigError
 
 DEFAULT_DIRECT = ("direct", "(direct)", "direct traffic", "(none)", "none")
 
 
-def _credit(paths: PathData, weights: FloatArray, model: str, params: dict[str, object] | None = None
-            ) -> Attribution:
+def _credit(
+    paths: PathData, weights: FloatArray, model: str, params: dict[str, object] | None = None
+) -> Attribution:
     """Spread each path's conversions/value over its touches by ``weights`` (shape ``(n_touches,)``)."""
     p = paths.path_of_touch
     m = paths.n_channels
-    conv = np.bincount(paths.tokens, weights=weights * paths.conversions[p], minlength=m)
-    val = np.bincount(paths.tokens, weights=weights * paths.value[p], minlength=m)
+    conv = wbincount(paths.tokens, weights * paths.conversions[p], m)
+    val = wbincount(paths.tokens, weights * paths.value[p], m)
     return Attribution(model, paths.channels, conv, val, params=params or {})
 
 
@@ -62,7 +63,7 @@ def last_non_direct(paths: PathData, direct: Iterable[str] = DEFAULT_DIRECT) -> 
     """
     direct_set = {d.strip().lower() for d in direct}
     is_direct = np.array([c.strip().lower() in direct_set for c in paths.channels], dtype=bool)
-    pos, length = _positions(paths)
+    pos, _ = _positions(paths)
     cand = np.where(is_direct[paths.tokens] if paths.n_channels else np.zeros(0, bool), -1, pos)
     if paths.n_paths:
         last_nd = np.maximum.reduceat(cand, paths.offsets[:-1])
@@ -100,8 +101,10 @@ def position_based(paths: PathData, first: float = 0.4, last: float = 0.4) -> At
     ``last`` to the last and ``1 - first - last`` split evenly over the ``L - 2`` middle touches.
     """
     if first < 0 or last < 0 or first + last > 1 + 1e-12 or first + last <= 0:
-        raise ConfigError(f"position weights first={first}, last={last} are invalid; expected "
-                          "first >= 0, last >= 0 and 0 < first + last <= 1 (e.g. 0.4 and 0.4).")
+        raise ConfigError(
+            f"position weights first={first}, last={last} are invalid; expected "
+            "first >= 0, last >= 0 and 0 < first + last <= 1 (e.g. 0.4 and 0.4)."
+        )
     pos, length = _positions(paths)
     middle = (1.0 - first - last) / np.maximum(length - 2, 1)
     w = np.where(pos == 0, first, np.where(pos == length - 1, last, middle))
@@ -141,7 +144,8 @@ def time_decay(
         raise ConfigError(f"lookback {lookback_days!r} days is invalid; expected a number > 0 (e.g. 30).")
     if not isinstance(touches, pd.DataFrame):
         raise ConfigError("time_decay needs touch-level rows (journey_id, ts, channel, converted, ...).")
-    if "ts" not in touches.columns or not pd.api.types.is_datetime64_any_dtype(touches["ts"]):
+    normalised = {"journey_id", "ts", "channel", "campaign", "converted", "conversion_value", "conversion_ts"}
+    if not (normalised <= set(touches.columns) and pd.api.types.is_datetime64_any_dtype(touches["ts"])):
         touches = normalise_touches(touches)
     all_units = sorted(journey_table(touches, None, level)["unit"].unique().tolist())
     df = journey_table(touches, lookback_days, level)
@@ -149,8 +153,11 @@ def time_decay(
     w = np.power(2.0, -conv["age_days"].to_numpy() / half_life_days)
     wsum = pd.Series(w, index=conv.index).groupby(conv["journey_id"]).transform("sum").to_numpy()
     share = w / wsum
-    per_unit = pd.DataFrame({"unit": conv["unit"].to_numpy(), "c": share,
-                             "v": share * conv["j_value"].to_numpy()}).groupby("unit")[["c", "v"]].sum()
+    per_unit = (
+        pd.DataFrame({"unit": conv["unit"].to_numpy(), "c": share, "v": share * conv["j_value"].to_numpy()})
+        .groupby("unit")[["c", "v"]]
+        .sum()
+    )
     journeys = touches.groupby("journey_id")
     converted = journeys["converted"].max().astype(bool)
     total_c = float(converted.sum())
@@ -165,8 +172,11 @@ def time_decay(
     per_unit = per_unit.reindex(units).fillna(0.0)
     if missing_c > 1e-9:
         per_unit.loc["(unattributed)"] = [missing_c, max(missing_v, 0.0)]
-    return Attribution("time_decay", tuple(units), per_unit["c"].to_numpy(dtype=np.float64),
-                       per_unit["v"].to_numpy(dtype=np.float64),
-                       params={"half_life_days": half_life_days, "lookback_days": lookback_days,
-                               "level": level},
-                       warnings=tuple(warnings))
+    return Attribution(
+        "time_decay",
+        tuple(units),
+        per_unit["c"].to_numpy(dtype=np.float64),
+        per_unit["v"].to_numpy(dtype=np.float64),
+        params={"half_life_days": half_life_days, "lookback_days": lookback_days, "level": level},
+        warnings=tuple(warnings),
+    )

@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from omnimix.attribution.paths import FloatArray, IntArray, PathData
+from omnimix.attribution.paths import FloatArray, IntArray, PathData, wbincount
 from omnimix.attribution.results import Attribution
 from omnimix.errors import ConfigError
 
@@ -85,8 +85,10 @@ def shapley_from_worth(v: FloatArray) -> FloatArray:
 def path_masks(paths: PathData) -> IntArray:
     """Channel-set bitmask of every path, shape ``(n_paths,)`` (needs ``m <= 62``)."""
     if paths.n_channels > 62:
-        raise ConfigError(f"{paths.n_channels} channels do not fit a bitmask; exact Shapley supports "
-                          f"up to {MAX_EXACT_CHANNELS}. Use shapley_simplified.")
+        raise ConfigError(
+            f"{paths.n_channels} channels do not fit a bitmask; exact Shapley supports "
+            f"up to {MAX_EXACT_CHANNELS}. Use shapley_simplified."
+        )
     bits = np.left_shift(np.int64(1), paths.tokens.astype(np.int64))
     if paths.n_paths == 0:
         return np.zeros(0, dtype=np.int64)
@@ -97,13 +99,15 @@ def coalition_totals(paths: PathData) -> tuple[FloatArray, FloatArray, FloatArra
     """``R(S)``, value ``V(S)`` and journeys ``N(S)`` per exact channel set ``S``; each ``(2^m,)``."""
     m = paths.n_channels
     if m > MAX_EXACT_CHANNELS:
-        raise ConfigError(f"exact Shapley over {m} channels needs 2^{m} coalitions; the limit is "
-                          f"{MAX_EXACT_CHANNELS}. Group channels, or use --model shapley_simplified.")
+        raise ConfigError(
+            f"exact Shapley over {m} channels needs 2^{m} coalitions; the limit is "
+            f"{MAX_EXACT_CHANNELS}. Group channels, or use --model shapley_simplified."
+        )
     masks = path_masks(paths)
     size = 1 << m
-    r = np.bincount(masks, weights=paths.conversions, minlength=size)
-    v = np.bincount(masks, weights=paths.value, minlength=size)
-    n = np.bincount(masks, weights=paths.conversions + paths.null, minlength=size)
+    r = wbincount(masks, paths.conversions, size)
+    v = wbincount(masks, paths.value, size)
+    n = wbincount(masks, paths.conversions + paths.null, size)
     return r, v, n
 
 
@@ -111,8 +115,10 @@ def _warn_negative(model: str, channels: tuple[str, ...], credit: FloatArray) ->
     neg = [f"{channels[i]} ({credit[i]:.6g})" for i in np.flatnonzero(credit < -1e-12)]
     if not neg:
         return ()
-    msg = (f"{model}: negative credit for {', '.join(neg)} — these channels lower the coalition worth "
-           "(conversion rate) on average; read them as 'no positive contribution'.")
+    msg = (
+        f"{model}: negative credit for {', '.join(neg)} — these channels lower the coalition worth "
+        "(conversion rate) on average; read them as 'no positive contribution'."
+    )
     logger.info(msg)
     return (msg,)
 
@@ -149,9 +155,15 @@ def shapley(paths: PathData, worth: Literal["auto", "conversions", "rate"] = "au
     conv = phi_c / phi_c.sum() * total_c if abs(phi_c.sum()) > 0 else np.zeros_like(phi_c)
     value = phi_v / phi_v.sum() * total_v if abs(phi_v.sum()) > 0 else np.zeros_like(phi_v)
     warnings = _warn_negative("shapley", paths.channels, conv)
-    return Attribution("shapley", paths.channels, conv, value,
-                       extras={"shapley_value": phi_c},
-                       params={"worth": "rate" if use_rate else "conversions"}, warnings=warnings)
+    return Attribution(
+        "shapley",
+        paths.channels,
+        conv,
+        value,
+        extras={"shapley_value": phi_c},
+        params={"worth": "rate" if use_rate else "conversions"},
+        warnings=warnings,
+    )
 
 
 def _distinct_first(paths: PathData) -> tuple[npt.NDArray[np.bool_], IntArray, IntArray]:
@@ -173,8 +185,8 @@ def shapley_simplified(paths: PathData) -> Attribution:
     p = paths.path_of_touch
     share = np.where(is_first, 1.0 / n_distinct[p], 0.0)
     m = paths.n_channels
-    conv = np.bincount(paths.tokens, weights=share * paths.conversions[p], minlength=m)
-    val = np.bincount(paths.tokens, weights=share * paths.value[p], minlength=m)
+    conv = wbincount(paths.tokens, share * paths.conversions[p], m)
+    val = wbincount(paths.tokens, share * paths.value[p], m)
     return Attribution("shapley_simplified", paths.channels, conv, val)
 
 
@@ -195,8 +207,9 @@ class OrderedShapley:
     repeats: str
 
 
-def shapley_ordered(paths: PathData, repeats: Literal["first", "split"] = "first") -> tuple[Attribution,
-                                                                                           OrderedShapley]:
+def shapley_ordered(
+    paths: PathData, repeats: Literal["first", "split"] = "first"
+) -> tuple[Attribution, OrderedShapley]:
     """Ordered Shapley (Zhao et al. 2018): simplified Shapley credit broken down by position.
 
     Args:
@@ -226,9 +239,15 @@ def shapley_ordered(paths: PathData, repeats: Literal["first", "split"] = "first
     n_pos = int(position.max()) + 1 if position.size else 0
     cell = paths.tokens * max(n_pos, 1) + position
     size = m * max(n_pos, 1)
-    by_c = np.bincount(cell, weights=share * paths.conversions[p], minlength=size).reshape(m, -1)
-    by_v = np.bincount(cell, weights=share * paths.value[p], minlength=size).reshape(m, -1)
-    att = Attribution("shapley_ordered", paths.channels, by_c.sum(axis=1), by_v.sum(axis=1),
-                      params={"repeats": repeats},
-                      position_conversions=by_c, position_value=by_v)
+    by_c = wbincount(cell, share * paths.conversions[p], size).reshape(m, -1)
+    by_v = wbincount(cell, share * paths.value[p], size).reshape(m, -1)
+    att = Attribution(
+        "shapley_ordered",
+        paths.channels,
+        by_c.sum(axis=1),
+        by_v.sum(axis=1),
+        params={"repeats": repeats},
+        position_conversions=by_c,
+        position_value=by_v,
+    )
     return att, OrderedShapley(paths.channels, by_c, by_v, repeats)

@@ -145,7 +145,7 @@ def ca_example_data() -> Path | None:
     return None
 
 
-def main() -> None:  # noqa: C901 - a linear script
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100k journeys instead of 1M")
     ap.add_argument("--repeats", type=int, default=5)
@@ -162,8 +162,10 @@ def main() -> None:  # noqa: C901 - a linear script
     file = tmp / "paths.csv"
     write_csv(rows, file)
     n_conv = sum(int(r[1]) for r in rows)  # type: ignore[call-overload]
-    print(f"data: {n_journeys:,} journeys, {len(rows):,} distinct paths, {CHANNELS} channels, "
-          f"{n_conv:,} conversions (generated in {time.perf_counter() - t0:.1f} s) -> {file}")
+    print(
+        f"data: {n_journeys:,} journeys, {len(rows):,} distinct paths, {CHANNELS} channels, "
+        f"{n_conv:,} conversions (generated in {time.perf_counter() - t0:.1f} s) -> {file}"
+    )
     path_strings = [str(r[0]) for r in rows]
     conv = np.array([r[1] for r in rows], dtype=float)
     value = np.array([r[2] for r in rows], dtype=float)
@@ -183,39 +185,70 @@ def main() -> None:  # noqa: C901 - a linear script
             print(f"ChannelAttribution not importable ({exc}); anchor timings skipped")
 
     results: dict[str, dict[str, float]] = {}
-    print("\n== in-process wall time (median of %d) ==" % args.repeats)
+    print(f"\n== in-process wall time (median of {args.repeats}) ==")
     for order in (1, 3):
-        t_mem, _ = median_time(lambda o=order: markov(from_strings(path_strings, conv, value, null), o),
-                               args.repeats)
+        t_mem, _ = median_time(
+            lambda o=order: markov(from_strings(path_strings, conv, value, null), o), args.repeats
+        )
         t_file, _ = median_time(lambda o=order: markov(read_paths_file(file), o), args.repeats)
         ours = markov(read_paths_file(file), order)
-        line = (f"order {order}: omnimix exact {t_mem:.3f} s from strings, {t_file:.3f} s from file "
-                f"({ours.chain.n_states} states, solver {ours.solver})")
+        line = (
+            f"order {order}: omnimix exact {t_mem:.3f} s from strings, {t_file:.3f} s from file "
+            f"({ours.chain.n_states} states, solver {ours.solver})"
+        )
         results[f"order{order}"] = {"ours_mem": t_mem, "ours_file": t_file}
         if have_ca:
             frame = pd.read_csv(file)
 
             def run_ca(o: int = order, frame: object = frame) -> object:
                 with contextlib.redirect_stdout(io.StringIO()):
-                    return markov_model(frame, "path", "total_conversions", var_value="total_conversion_value",
-                                        var_null="total_null", order=o, verbose=False, flg_pro=False,
-                                        out_more=True)
+                    return markov_model(
+                        frame,
+                        "path",
+                        "total_conversions",
+                        var_value="total_conversion_value",
+                        var_null="total_null",
+                        order=o,
+                        verbose=False,
+                        flg_pro=False,
+                        out_more=True,
+                    )
 
             t_ca, _ = median_time(run_ca, args.repeats)
             ca = run_ca()
             results[f"order{order}"]["ca"] = t_ca
-            re_ca = dict(zip(ca["removal_effects"]["channel_name"],  # type: ignore[index]
-                             ca["removal_effects"]["removal_effects_conversion"], strict=True))  # type: ignore[index]
+            re_ca = dict(
+                zip(
+                    ca["removal_effects"]["channel_name"],  # type: ignore[index]
+                    ca["removal_effects"]["removal_effects_conversion"],
+                    strict=True,
+                )
+            )  # type: ignore[index]
             diff = max(abs(re_ca[c] - ours.removal_effect[i]) for i, c in enumerate(ours.channels))
-            line += (f"; ChannelAttribution {t_ca:.3f} s -> ratio {t_mem / t_ca:.2f} (strings), "
-                     f"{t_file / t_ca:.2f} (file); max |RE_CA - RE_exact| = {diff:.4f}")
+            line += (
+                f"; ChannelAttribution {t_ca:.3f} s -> ratio {t_mem / t_ca:.2f} (strings), "
+                f"{t_file / t_ca:.2f} (file); max |RE_CA - RE_exact| = {diff:.4f}"
+            )
         print(line)
 
-    print("\n== whole process: start -> JSON out (median of %d) ==" % max(3, args.repeats // 2))
+    print(f"\n== whole process: start -> JSON out (median of {max(3, args.repeats // 2)}) ==")
     reps = max(3, args.repeats // 2)
     for order in (1, 3):
-        t_ours, out = run_process([sys.executable, "-c", OUR_CLI, "attribute", str(file), "--model", "markov",
-                                   "--order", str(order), "--json"], reps)
+        t_ours, out = run_process(
+            [
+                sys.executable,
+                "-c",
+                OUR_CLI,
+                "attribute",
+                str(file),
+                "--model",
+                "markov",
+                "--order",
+                str(order),
+                "--json",
+            ],
+            reps,
+        )
         doc = json.loads(out)
         total = sum(v["conversions"] for v in doc["channels"].values())
         line = f"order {order}: omnimix CLI {t_ours:.3f} s (credit sum {total:,.1f})"
@@ -231,9 +264,15 @@ def main() -> None:  # noqa: C901 - a linear script
         if example is not None:
             print(f"\n== ChannelAttribution example data ({example.name}), conv_par=0.01 ==")
             frame = pd.read_csv(example, sep=";")
-            ours = markov(from_strings(frame["path"].astype(str).tolist(), frame["total_conversions"].to_numpy(),
-                                       frame["total_conversion_value"].to_numpy(), frame["total_null"].to_numpy()),
-                          1)
+            ours = markov(
+                from_strings(
+                    frame["path"].astype(str).tolist(),
+                    frame["total_conversions"].to_numpy(),
+                    frame["total_conversion_value"].to_numpy(),
+                    frame["total_null"].to_numpy(),
+                ),
+                1,
+            )
             # seed s seeds fold k with mt19937(s + k), k < nfold=10: space seeds so streams do not overlap
             seeds = range(0, 1000, 100)
             ca_conv = []
@@ -241,9 +280,19 @@ def main() -> None:  # noqa: C901 - a linear script
             t0 = time.perf_counter()
             for seed in seeds:
                 with contextlib.redirect_stdout(io.StringIO()):
-                    r = markov_model(frame, "path", "total_conversions", var_value="total_conversion_value",
-                                     var_null="total_null", order=1, conv_par=0.01, seed=seed, verbose=False,
-                                     flg_pro=False, out_more=True)
+                    r = markov_model(
+                        frame,
+                        "path",
+                        "total_conversions",
+                        var_value="total_conversion_value",
+                        var_null="total_null",
+                        order=1,
+                        conv_par=0.01,
+                        seed=seed,
+                        verbose=False,
+                        flg_pro=False,
+                        out_more=True,
+                    )
                 res = r["result"].set_index("channel_name")
                 ca_conv.append([float(res.loc[c, "total_conversions"]) for c in ours.channels])
                 rem = r["removal_effects"].set_index("channel_name")
@@ -252,17 +301,24 @@ def main() -> None:  # noqa: C901 - a linear script
             cc = np.array(ca_conv)
             cr = np.array(ca_re)
             mean_c, sd_c = cc.mean(0), cc.std(0, ddof=1)
-            print(f"{'channel':>10} {'exact conv':>11} {'CA mean':>9} {'CA sd':>7} {'z':>6} "
-                  f"{'exact RE':>9} {'CA RE':>7}")
+            print(
+                f"{'channel':>10} {'exact conv':>11} {'CA mean':>9} {'CA sd':>7} {'z':>6} "
+                f"{'exact RE':>9} {'CA RE':>7}"
+            )
             z = (ours.conversions - mean_c) / np.where(sd_c > 0, sd_c, np.nan)
             for i, c in enumerate(ours.channels):
-                print(f"{c:>10} {ours.conversions[i]:11.2f} {mean_c[i]:9.2f} {sd_c[i]:7.2f} {z[i]:6.2f} "
-                      f"{ours.removal_effect[i]:9.4f} {cr[:, i].mean():7.4f}")
+                print(
+                    f"{c:>10} {ours.conversions[i]:11.2f} {mean_c[i]:9.2f} {sd_c[i]:7.2f} {z[i]:6.2f} "
+                    f"{ours.removal_effect[i]:9.4f} {cr[:, i].mean():7.4f}"
+                )
             rel = np.abs(ours.conversions - mean_c) / np.maximum(mean_c, 1e-9)
             spread = (cc.max(0) - cc.min(0)) / np.maximum(mean_c, 1e-9)
-            print(f"max |exact - CA mean| / CA mean = {rel.max():.4f}; CA seed-to-seed spread (max-min)/mean up "
-                  f"to {spread.max():.4f}; max |z| = {np.nanmax(np.abs(z)):.2f} over {len(seeds)} seeds; "
-                  f"CA time per run {t_ca:.2f} s")
+            print(
+                f"max |exact - CA mean| / CA mean = {rel.max():.4f}; "
+                f"CA seed-to-seed spread (max-min)/mean up "
+                f"to {spread.max():.4f}; max |z| = {np.nanmax(np.abs(z)):.2f} over {len(seeds)} seeds; "
+                f"CA time per run {t_ca:.2f} s"
+            )
 
     print("\n== exact Shapley over 20 channels ==")
     from omnimix.attribution.paths import from_sequences
@@ -271,7 +327,9 @@ def main() -> None:  # noqa: C901 - a linear script
     rng = np.random.default_rng(3)
     names = [f"c{i:02d}" for i in range(20)]
     seqs = [list(rng.choice(names, size=int(rng.integers(1, 9)))) for _ in range(50_000)]
-    sp = from_sequences(seqs, rng.integers(0, 4, 50_000), rng.random(50_000) * 100, rng.integers(0, 30, 50_000))
+    sp = from_sequences(
+        seqs, rng.integers(0, 4, 50_000), rng.random(50_000) * 100, rng.integers(0, 30, 50_000)
+    )
     for worth in ("conversions", "rate"):
         t_sh, _ = median_time(lambda w=worth: shapley(sp, w), 3)  # type: ignore[arg-type]
         print(f"exact Shapley, 20 channels (2^20 coalitions), worth={worth}: {t_sh:.2f} s (target <= 5 s)")
@@ -279,8 +337,11 @@ def main() -> None:  # noqa: C901 - a linear script
     print("\n== summary: ratio omnimix / ChannelAttribution (<= 1.0 means omnimix is as fast or faster) ==")
     for key, r in results.items():
         if "ca" in r:
-            print(f"{key}: in-process {r['ours_mem'] / r['ca']:.2f} (strings) / {r['ours_file'] / r['ca']:.2f} (file);"
-                  f" whole process {r.get('ours_proc', float('nan')) / r.get('ca_proc', float('nan')):.2f}")
+            print(
+                f"{key}: in-process {r['ours_mem'] / r['ca']:.2f} (strings) / "
+                f"{r['ours_file'] / r['ca']:.2f} (file);"
+                f" whole process {r.get('ours_proc', float('nan')) / r.get('ca_proc', float('nan')):.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -30,9 +30,9 @@ def _load(file: Path | None, workspace: Path | None, sep: str, need_touches: boo
         data.update(paths=None, touches=None)
         cols = P.read_table(file)
         if P.is_touch_table(list(cols)):
-            data["touches"] = P.read_touches(file)
+            data["touches"] = P.read_touches(file, cols)
         else:
-            data["paths"] = P.read_paths_file(file, sep=sep)
+            data["paths"] = P.paths_from_columns(cols, sep=sep, source=str(file))
     return data
 
 

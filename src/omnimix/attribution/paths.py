@@ -331,6 +331,39 @@ def read_table(file: str | Path) -> dict[str, Any]:
     return {n: table.column(i) for i, n in enumerate(_normalise_header(table.column_names))}
 
 
+_NUMPY_OF_ARROW = {
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+    "float": np.float32,
+    "double": np.float64,
+}
+
+
+def _chunk_to_float(chunk: Any) -> FloatArray:
+    """An Arrow numeric array as float64 (nulls as NaN), read from its buffers.
+
+    ``Array.to_numpy`` imports pandas (~0.3 s), which would dominate the CLI start; primitive
+    numeric arrays are read straight from their data and validity buffers instead.
+    """
+    dtype = _NUMPY_OF_ARROW.get(str(chunk.type))
+    n = len(chunk)
+    if dtype is None or n == 0:
+        return np.asarray(chunk.to_numpy(zero_copy_only=False), dtype=np.float64)
+    validity, data = chunk.buffers()[:2]
+    out = np.frombuffer(data, dtype=dtype, count=n, offset=chunk.offset * np.dtype(dtype).itemsize)
+    res = out.astype(np.float64)
+    if chunk.null_count and validity is not None:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        res[~bits[chunk.offset : chunk.offset + n].astype(bool)] = np.nan
+    return res
+
+
 def _numeric(col: Any, name: str, source: str) -> FloatArray:
     import pyarrow as pa
 
@@ -345,7 +378,8 @@ def _numeric(col: Any, name: str, source: str) -> FloatArray:
             f"column `{name}` is {col.type}, expected numbers.",
             [f"make `{name}` numeric (no text, no thousands separators)"],
         )
-    arr = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+    parts = [_chunk_to_float(c) for c in col.chunks]
+    arr = np.concatenate(parts) if parts else np.zeros(0)
     return np.nan_to_num(arr, nan=0.0) if col.null_count else arr
 
 
@@ -360,8 +394,11 @@ def read_paths_file(file: str | Path, sep: str = ">") -> PathData:
     Returns:
         The parsed :class:`PathData`.
     """
-    cols = read_table(file)
-    source = str(file)
+    return paths_from_columns(read_table(file), sep=sep, source=str(file))
+
+
+def paths_from_columns(cols: dict[str, Any], sep: str = ">", source: str = "<paths>") -> PathData:
+    """:class:`PathData` from the columns returned by :func:`read_table`."""
     missing = [c for c in ("path", "total_conversions") if c not in cols]
     if missing:
         raise InputDataError(
@@ -372,7 +409,7 @@ def read_paths_file(file: str | Path, sep: str = ">") -> PathData:
                 "(optional `total_conversion_value`, `total_null`)"
             ],
         )
-    paths = [("" if p is None else str(p)) for p in cols["path"].to_pylist()]
+    paths = cols["path"].to_pylist()
     conv = _numeric(cols["total_conversions"], "total_conversions", source)
     value = (
         _numeric(cols["total_conversion_value"], "total_conversion_value", source)
@@ -389,13 +426,15 @@ def is_touch_table(columns: Sequence[str]) -> bool:
     return "path" not in cols and {"ts", "channel"} <= cols
 
 
-def read_touches(file: str | Path) -> pd.DataFrame:
+def read_touches(file: str | Path, cols: dict[str, Any] | None = None) -> pd.DataFrame:
     """Read touch-level rows from a CSV or Parquet file into a normalised DataFrame.
 
     Columns: ``journey_id`` (or ``customer_id``), ``ts``, ``channel``, ``converted`` and optionally
     ``conversion_value``, ``conversion_ts``, ``campaign``. See :func:`normalise_touches`.
+    ``cols`` may pass the file's columns already read with :func:`read_table`.
     """
-    cols = read_table(file)
+    if cols is None:
+        cols = read_table(file)
     import pandas as pd
 
     frame = pd.DataFrame({k: v.to_pandas() for k, v in cols.items()})

@@ -136,6 +136,11 @@ def attribute(
         return rules.time_decay(touches, half_life_days, lookback_days, level)
     if paths is None or level == "campaign":
         if touches is None:
+            if level == "campaign":
+                raise ConfigError(
+                    "--level campaign needs touch rows with a `campaign` column (a touches file "
+                    "or the workspace `journey_touches` table); paths carry channels only."
+                )
             raise ConfigError(f"model {model!r} needs paths (a paths file or the workspace `paths` table).")
         paths = touches_to_paths(touches, lookback_days, level)
     if model == "first":

@@ -15,12 +15,16 @@ Linear conventions:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from omnimix.attribution.paths import FloatArray, PathData, wbincount
 from omnimix.attribution.results import Attribution
 from omnimix.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 DEFAULT_DIRECT = ("direct", "(direct)", "direct traffic", "(none)", "none")
 
@@ -115,7 +119,7 @@ def position_based(paths: PathData, first: float = 0.4, last: float = 0.4) -> At
 
 
 def time_decay(
-    touches: object,
+    touches: pd.DataFrame,
     half_life_days: float = 7.0,
     lookback_days: float | None = None,
     level: str = "channel",

@@ -179,3 +179,27 @@ def test_transition_matrix_rows_sum_to_one() -> None:
 def test_markov_rejects_bad_order() -> None:
     with pytest.raises(ConfigError, match="order"):
         markov(_pd(CYCLIC), order=5)
+
+
+def test_large_chain_code_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The np.unique branches used for big state spaces give the same chain as the fast tables."""
+    from omnimix.attribution import markov as mk
+
+    p = _pd(CYCLIC)
+    ref = markov(p, order=3)
+    monkeypatch.setattr(mk, "_LUT_MAX", 0)
+    monkeypatch.setattr(mk, "_BINCOUNT_MAX", 0)
+    got = markov(p, order=3)
+    np.testing.assert_allclose(got.removal_effect, ref.removal_effect, atol=1e-14)
+    assert got.chain.n_states == ref.chain.n_states
+
+
+def test_uncertified_iteration_falls_back_to_sparse_lu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnimix.attribution import markov as mk
+
+    p = _pd(CYCLIC)
+    ref = markov(p, order=2, solver="dense")
+    monkeypatch.setattr(mk, "_MAX_ITER", 1)
+    got = markov(p, order=2, solver="iterative")
+    assert got.solver == "sparse_lu"
+    np.testing.assert_allclose(got.removal_effect, ref.removal_effect, atol=1e-12)

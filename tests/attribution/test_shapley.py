@@ -118,3 +118,13 @@ def test_exact_shapley_twenty_channels_is_fast() -> None:
     elapsed = time.perf_counter() - t0
     assert res.conversions.sum() == pytest.approx(pd_.total_conversions)
     assert elapsed < 5.0
+
+
+def test_too_many_channels_for_exact_shapley() -> None:
+    from omnimix.errors import ConfigError
+
+    names = [f"c{i}" for i in range(25)]
+    p = from_sequences([names], [1])
+    with pytest.raises(ConfigError, match="shapley_simplified"):
+        shapley(p)
+    assert shapley_simplified(p).conversions.sum() == pytest.approx(1.0)

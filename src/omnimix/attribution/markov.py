@@ -42,6 +42,8 @@ Solver = Literal["auto", "dense", "iterative", "sparse_lu"]
 _DENSE_MAX_STATES = 400
 _TAIL_TOL = 1e-15
 _MAX_ITER = 20_000
+_LUT_MAX = 50_000_000  # state codes below this are factorised with a lookup table, else np.unique
+_BINCOUNT_MAX = 20_000_000  # n_states**2 below this: edges counted with one bincount, else np.unique
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,7 +209,7 @@ def fit_chain(
     codes, state_path, digits = _windows(paths, order)
     # factorise codes -> dense state ids
     base = paths.n_channels + 1
-    if codes.size and base**order <= 50_000_000:
+    if codes.size and base**order <= _LUT_MAX:
         present = np.zeros(base**order, dtype=bool)
         present[codes] = True
         uniq = np.flatnonzero(present)
@@ -225,7 +227,7 @@ def fit_chain(
     src = state[:-1][same]
     dst = state[1:][same]
     w_edge = w_visit[1:][same]
-    if n * n <= 20_000_000:
+    if n * n <= _BINCOUNT_MAX:
         key = src * n + dst
         counts = wbincount(key, w_edge, n * n)
         nz = np.flatnonzero(counts)

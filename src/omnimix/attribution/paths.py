@@ -506,6 +506,16 @@ def normalise_touches(frame: pd.DataFrame, source: str = "<touches>") -> pd.Data
     return out.sort_values(["journey_id", "ts"], kind="stable").reset_index(drop=True)
 
 
+def ensure_normalised(touches: pd.DataFrame) -> pd.DataFrame:
+    """``touches`` if already in :func:`normalise_touches` form, else normalised."""
+    import pandas as pd
+
+    cols = {"journey_id", "ts", "channel", "campaign", "converted", "conversion_value", "conversion_ts"}
+    if cols <= set(touches.columns) and pd.api.types.is_datetime64_any_dtype(touches["ts"]):
+        return touches
+    return normalise_touches(touches)
+
+
 def journey_table(
     touches: pd.DataFrame, lookback_days: float | None = None, level: str = "channel"
 ) -> pd.DataFrame:
@@ -520,8 +530,7 @@ def journey_table(
         Touch rows with added ``unit`` (channel, or ``"channel / campaign"`` at campaign level),
         ``j_converted``, ``j_value``, ``j_end`` and ``age_days`` (days before the journey end).
     """
-
-    df = touches.copy()
+    df = ensure_normalised(touches).copy()
     g = df.groupby("journey_id", sort=False)
     df["j_converted"] = g["converted"].transform("max").astype(bool)
     df["j_value"] = np.where(df["j_converted"], g["conversion_value"].transform("max"), 0.0)
@@ -548,6 +557,7 @@ def touches_to_paths(
 
     Journeys left without any touch after the lookback filter are dropped (logged).
     """
+    touches = ensure_normalised(touches)
     df = journey_table(touches, lookback_days, level)
     n_journeys = touches["journey_id"].nunique()
     if df.empty:

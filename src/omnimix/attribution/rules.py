@@ -140,7 +140,7 @@ def time_decay(
     """
     import pandas as pd
 
-    from omnimix.attribution.paths import journey_table, normalise_touches
+    from omnimix.attribution.paths import ensure_normalised, journey_table
 
     if not half_life_days > 0:
         raise ConfigError(f"half-life {half_life_days!r} days is invalid; expected a number > 0 (e.g. 7).")
@@ -148,9 +148,7 @@ def time_decay(
         raise ConfigError(f"lookback {lookback_days!r} days is invalid; expected a number > 0 (e.g. 30).")
     if not isinstance(touches, pd.DataFrame):
         raise ConfigError("time_decay needs touch-level rows (journey_id, ts, channel, converted, ...).")
-    normalised = {"journey_id", "ts", "channel", "campaign", "converted", "conversion_value", "conversion_ts"}
-    if not (normalised <= set(touches.columns) and pd.api.types.is_datetime64_any_dtype(touches["ts"])):
-        touches = normalise_touches(touches)
+    touches = ensure_normalised(touches)
     all_units = sorted(journey_table(touches, None, level)["unit"].unique().tolist())
     df = journey_table(touches, lookback_days, level)
     conv = df[df["j_converted"]]

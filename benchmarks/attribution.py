@@ -312,6 +312,8 @@ def main() -> None:
                     f"{ours.removal_effect[i]:9.4f} {cr[:, i].mean():7.4f}"
                 )
             rel = np.abs(ours.conversions - mean_c) / np.maximum(mean_c, 1e-9)
+            share = np.abs(ours.conversions - mean_c).max() / ours.conversions.sum()
+            print(f"max |exact - CA mean| = {share:.5f} of total conversions")
             spread = (cc.max(0) - cc.min(0)) / np.maximum(mean_c, 1e-9)
             print(
                 f"max |exact - CA mean| / CA mean = {rel.max():.4f}; "

@@ -105,3 +105,32 @@ def test_cli_module_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_cli_markov_transitions(tmp_path: Path) -> None:
+    f = _write_paths(tmp_path)
+    r = CliRunner().invoke(_app(), ["attribute", str(f), "--model", "markov", "--transitions", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    start = {t["to"]: t["probability"] for t in out["transition_matrix"] if t["from"] == "(start)"}
+    # journeys: A>B 30, A 40, B 45, B>C 18, A>B>C 12 -> 145 ; start->A = 82/145
+    assert start["A"] == pytest.approx(82 / 145)
+    assert start["B"] == pytest.approx(63 / 145)
+
+
+def test_cli_touch_file_time_decay(tmp_path: Path) -> None:
+    f = tmp_path / "touches.csv"
+    f.write_text(
+        "customer_id,ts,channel,converted,conversion_value\n"
+        "c1,2024-01-01,search,true,70\nc1,2024-01-08,email,true,70\nc1,2024-01-15,social,true,70\n"
+        "c2,2024-01-01,email,false,\n",
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(_app(), ["attribute", str(f), "--model", "time_decay", "--json"])
+    assert r.exit_code == 0, r.output
+    ch = json.loads(r.stdout)["channels"]
+    assert ch["social"]["conversions"] == pytest.approx(4 / 7)
+    assert ch["search"]["value"] == pytest.approx(10.0)
+    r2 = CliRunner().invoke(_app(), ["attribute", str(f), "--model", "markov", "--json"])
+    assert r2.exit_code == 0, r2.output
+    assert sum(v["conversions"] for v in json.loads(r2.stdout)["channels"].values()) == pytest.approx(1.0)

@@ -80,6 +80,9 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--direct", help="Comma-separated channels treated as direct (last_non_direct)."),
         ] = None,
+        transitions: Annotated[
+            bool, typer.Option("--transitions", help="Markov: add the transition matrix to the JSON.")
+        ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         chart_file: Annotated[
             Path | None, typer.Option("--chart", help="Write an offline HTML chart of the results.")
@@ -110,6 +113,8 @@ def register(app: typer.Typer) -> None:
             "ordered_repeats": repeats,
             "level": level,
         }
+        if transitions and model == "markov":
+            return _markov_with_transitions(data, opts, as_json)
         results = [attribute(m, data["paths"], data["touches"], **opts) for m in models]
         for r in results:
             for w in r.warnings:
@@ -138,6 +143,37 @@ def register(app: typer.Typer) -> None:
             emit_json(_table_json(table, [r.model for r in results]))
         else:
             _print_table(table, [r.model for r in results])
+
+
+def _markov_with_transitions(data: dict[str, Any], opts: dict[str, Any], as_json: bool) -> None:
+    from omnimix.attribution.markov import markov
+    from omnimix.attribution.paths import touches_to_paths
+    from omnimix.attribution.results import Attribution
+
+    paths = data["paths"]
+    if paths is None or opts["level"] == "campaign":
+        paths = touches_to_paths(data["touches"], opts["lookback_days"], opts["level"])
+    res = markov(paths, opts["order"], use_null=opts["use_null"], collapse_repeats=opts["collapse_repeats"])
+    att = Attribution(
+        "markov",
+        res.channels,
+        res.conversions,
+        res.value,
+        extras={"removal_effect": res.removal_effect, "removal_effect_value": res.removal_effect_value},
+        params={
+            "order": res.order,
+            "conversion_probability": res.conversion_probability,
+            "solver": res.solver,
+        },
+    )
+    if not as_json:
+        _print_single(att)
+        return
+    from omnimix.cli import emit_json
+
+    doc = att.to_dict()
+    doc["transition_matrix"] = [{"from": a, "to": b, "probability": p} for a, b, p in res.transition_table()]
+    emit_json(doc)
 
 
 def _num(x: Any) -> float | None:

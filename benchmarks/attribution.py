@@ -1,0 +1,350 @@
+"""Benchmark: exact Markov attribution (omnimix) vs ChannelAttribution's Monte-Carlo ``markov_model``.
+
+Run from the repository root (on a branch checkout add ``PYTHONPATH=src``)::
+
+    python benchmarks/attribution.py            # full: 1M journeys, ~200k distinct paths, 12 channels
+    python benchmarks/attribution.py --quick    # 100k journeys, for a smoke run
+
+What it measures, all in one run on the same machine:
+
+1. In-process wall time of exact Markov order 1 and 3 (omnimix, from in-memory path strings and from
+   the CSV file) vs ChannelAttribution 2.2.5 ``markov_model`` with its defaults (from a DataFrame).
+2. Whole processes: ``omnimix attribute FILE --model markov --order K --json`` (interpreter start,
+   imports, reading, JSON out) vs a Python process that imports ChannelAttribution, reads the CSV with
+   pandas, runs ``markov_model`` and prints JSON.
+3. Agreement with ChannelAttribution on its shipped example data (``Data.csv``) at ``conv_par=0.01``,
+   with its seed-to-seed spread as the noise yardstick.
+4. Exact Shapley over 20 channels.
+
+ChannelAttribution (GPL-3.0) is imported only here, never by omnimix itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+CHANNELS = 12
+
+
+def generate_journeys(n_journeys: int, n_channels: int = CHANNELS, seed: int = 7) -> list[list[object]]:
+    """Synthetic journeys from a first-order channel process with channel-dependent conversion.
+
+    Returns:
+        Rows ``[path, total_conversions, total_conversion_value, total_null]`` per distinct path.
+    """
+    rng = np.random.default_rng(seed)
+    names = [f"ch{i:02d}" for i in range(n_channels)]
+    trans = rng.dirichlet(np.full(n_channels, 0.35), size=n_channels)
+    start = rng.dirichlet(np.full(n_channels, 1.0))
+    effect = rng.normal(0, 0.5, n_channels)
+    length = np.minimum(1 + rng.geometric(0.3, size=n_journeys), 25)
+    max_len = int(length.max())
+    cur = rng.choice(n_channels, size=n_journeys, p=start)
+    toks = np.full((n_journeys, max_len), -1, dtype=np.int64)
+    toks[:, 0] = cur
+    cum = trans.cumsum(1)
+    for t in range(1, max_len):
+        u = rng.random(n_journeys)
+        cur = np.minimum((u[:, None] > cum[cur]).sum(1), n_channels - 1)
+        toks[:, t] = np.where(t < length, cur, -1)
+    seen = np.zeros((n_journeys, n_channels), bool)
+    for t in range(max_len):
+        m = toks[:, t] >= 0
+        seen[np.nonzero(m)[0], toks[m, t]] = True
+    logit = -3.0 + seen @ effect + 0.15 * length
+    conv = rng.random(n_journeys) < 1 / (1 + np.exp(-logit))
+    value = np.where(conv, rng.lognormal(3.5, 0.6, n_journeys), 0.0)
+    agg: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0, 0])
+    for row, n, c, v in zip(toks.tolist(), length.tolist(), conv.tolist(), value.tolist(), strict=True):
+        a = agg[" > ".join(names[i] for i in row[:n])]
+        if c:
+            a[0] += 1
+            a[1] += v
+        else:
+            a[2] += 1
+    return [[k, int(c), round(v, 4), int(n)] for k, (c, v, n) in agg.items()]
+
+
+def write_csv(rows: list[list[object]], file: Path, delimiter: str = ",") -> None:
+    with file.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, delimiter=delimiter)
+        w.writerow(["path", "total_conversions", "total_conversion_value", "total_null"])
+        w.writerows(rows)
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+OUR_CLI = r"""
+import sys
+from omnimix import cli
+names = {c.name for c in cli.app.registered_commands}
+if "attribute" not in names:  # branch checkout: the lead wires it into _register_all()
+    from omnimix.attribution.cli import register
+    register(cli.app)
+    if len(cli.app.registered_commands) < 2:
+        cli.app.command("noop", hidden=True)(lambda: None)
+cli.main(sys.argv[1:])
+"""
+
+CA_PROCESS = r"""
+import sys, json, io, contextlib
+import pandas as pd
+from ChannelAttribution import markov_model
+data = pd.read_csv(sys.argv[1])
+with contextlib.redirect_stdout(io.StringIO()):
+    res = markov_model(data, "path", "total_conversions", var_value="total_conversion_value",
+                       var_null="total_null", order=int(sys.argv[2]), verbose=False, flg_pro=False)
+out = {"model": "markov", "channels": {r.channel_name: {"conversions": r.total_conversions,
+       "value": r.total_conversion_value} for r in res.itertuples()}}
+print(json.dumps(out))
+"""
+
+
+def run_process(args: list[str], repeats: int) -> tuple[float, str]:
+    times = []
+    out = ""
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        proc = subprocess.run(args, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - t0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{args[:3]} failed: {proc.stderr[-2000:]}")
+        out = proc.stdout
+    return statistics.median(times), out
+
+
+def ca_example_data() -> Path | None:
+    from importlib import metadata
+
+    try:
+        files = metadata.files("channelattribution") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for f in files:
+        if str(f).endswith("data/Data.csv"):
+            return Path(str(f.locate()))
+    return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="100k journeys instead of 1M")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--skip-ca", action="store_true", help="do not run ChannelAttribution")
+    args = ap.parse_args()
+
+    from omnimix.attribution.markov import markov
+    from omnimix.attribution.paths import from_strings, read_paths_file
+
+    n_journeys = 100_000 if args.quick else 1_000_000
+    t0 = time.perf_counter()
+    rows = generate_journeys(n_journeys)
+    tmp = Path(tempfile.mkdtemp(prefix="omnimix-bench-attr-"))
+    file = tmp / "paths.csv"
+    write_csv(rows, file)
+    n_conv = sum(int(r[1]) for r in rows)  # type: ignore[call-overload]
+    print(
+        f"data: {n_journeys:,} journeys, {len(rows):,} distinct paths, {CHANNELS} channels, "
+        f"{n_conv:,} conversions (generated in {time.perf_counter() - t0:.1f} s) -> {file}"
+    )
+    path_strings = [str(r[0]) for r in rows]
+    conv = np.array([r[1] for r in rows], dtype=float)
+    value = np.array([r[2] for r in rows], dtype=float)
+    null = np.array([r[3] for r in rows], dtype=float)
+
+    have_ca = False
+    if not args.skip_ca:
+        try:
+            import contextlib
+            import io
+
+            with contextlib.redirect_stdout(io.StringIO()):
+                import pandas as pd
+                from ChannelAttribution import markov_model
+            have_ca = True
+        except ImportError as exc:
+            print(f"ChannelAttribution not importable ({exc}); anchor timings skipped")
+
+    results: dict[str, dict[str, float]] = {}
+    print(f"\n== in-process wall time (median of {args.repeats}) ==")
+    for order in (1, 3):
+        t_mem, _ = median_time(
+            lambda o=order: markov(from_strings(path_strings, conv, value, null), o), args.repeats
+        )
+        t_file, _ = median_time(lambda o=order: markov(read_paths_file(file), o), args.repeats)
+        ours = markov(read_paths_file(file), order)
+        line = (
+            f"order {order}: omnimix exact {t_mem:.3f} s from strings, {t_file:.3f} s from file "
+            f"({ours.chain.n_states} states, solver {ours.solver})"
+        )
+        results[f"order{order}"] = {"ours_mem": t_mem, "ours_file": t_file}
+        if have_ca:
+            frame = pd.read_csv(file)
+
+            def run_ca(o: int = order, frame: object = frame) -> object:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    return markov_model(
+                        frame,
+                        "path",
+                        "total_conversions",
+                        var_value="total_conversion_value",
+                        var_null="total_null",
+                        order=o,
+                        verbose=False,
+                        flg_pro=False,
+                        out_more=True,
+                    )
+
+            t_ca, _ = median_time(run_ca, args.repeats)
+            ca = run_ca()
+            results[f"order{order}"]["ca"] = t_ca
+            re_ca = dict(
+                zip(
+                    ca["removal_effects"]["channel_name"],  # type: ignore[index]
+                    ca["removal_effects"]["removal_effects_conversion"],
+                    strict=True,
+                )
+            )  # type: ignore[index]
+            diff = max(abs(re_ca[c] - ours.removal_effect[i]) for i, c in enumerate(ours.channels))
+            line += (
+                f"; ChannelAttribution {t_ca:.3f} s -> ratio {t_mem / t_ca:.2f} (strings), "
+                f"{t_file / t_ca:.2f} (file); max |RE_CA - RE_exact| = {diff:.4f}"
+            )
+        print(line)
+
+    print(f"\n== whole process: start -> JSON out (median of {max(3, args.repeats // 2)}) ==")
+    reps = max(3, args.repeats // 2)
+    for order in (1, 3):
+        t_ours, out = run_process(
+            [
+                sys.executable,
+                "-c",
+                OUR_CLI,
+                "attribute",
+                str(file),
+                "--model",
+                "markov",
+                "--order",
+                str(order),
+                "--json",
+            ],
+            reps,
+        )
+        doc = json.loads(out)
+        total = sum(v["conversions"] for v in doc["channels"].values())
+        line = f"order {order}: omnimix CLI {t_ours:.3f} s (credit sum {total:,.1f})"
+        if have_ca:
+            t_ca, out_ca = run_process([sys.executable, "-c", CA_PROCESS, str(file), str(order)], reps)
+            json.loads(out_ca.strip().splitlines()[-1])  # its import prints a banner first
+            line += f"; ChannelAttribution process {t_ca:.3f} s -> ratio {t_ours / t_ca:.2f}"
+            results[f"order{order}"].update(ours_proc=t_ours, ca_proc=t_ca)
+        print(line)
+
+    if have_ca:
+        example = ca_example_data()
+        if example is not None:
+            print(f"\n== ChannelAttribution example data ({example.name}), conv_par=0.01 ==")
+            frame = pd.read_csv(example, sep=";")
+            ours = markov(
+                from_strings(
+                    frame["path"].astype(str).tolist(),
+                    frame["total_conversions"].to_numpy(),
+                    frame["total_conversion_value"].to_numpy(),
+                    frame["total_null"].to_numpy(),
+                ),
+                1,
+            )
+            # seed s seeds fold k with mt19937(s + k), k < nfold=10: space seeds so streams do not overlap
+            seeds = range(0, 1000, 100)
+            ca_conv = []
+            ca_re = []
+            t0 = time.perf_counter()
+            for seed in seeds:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    r = markov_model(
+                        frame,
+                        "path",
+                        "total_conversions",
+                        var_value="total_conversion_value",
+                        var_null="total_null",
+                        order=1,
+                        conv_par=0.01,
+                        seed=seed,
+                        verbose=False,
+                        flg_pro=False,
+                        out_more=True,
+                    )
+                res = r["result"].set_index("channel_name")
+                ca_conv.append([float(res.loc[c, "total_conversions"]) for c in ours.channels])
+                rem = r["removal_effects"].set_index("channel_name")
+                ca_re.append([float(rem.loc[c, "removal_effects_conversion"]) for c in ours.channels])
+            t_ca = (time.perf_counter() - t0) / len(seeds)
+            cc = np.array(ca_conv)
+            cr = np.array(ca_re)
+            mean_c, sd_c = cc.mean(0), cc.std(0, ddof=1)
+            print(
+                f"{'channel':>10} {'exact conv':>11} {'CA mean':>9} {'CA sd':>7} {'z':>6} "
+                f"{'exact RE':>9} {'CA RE':>7}"
+            )
+            z = (ours.conversions - mean_c) / np.where(sd_c > 0, sd_c, np.nan)
+            for i, c in enumerate(ours.channels):
+                print(
+                    f"{c:>10} {ours.conversions[i]:11.2f} {mean_c[i]:9.2f} {sd_c[i]:7.2f} {z[i]:6.2f} "
+                    f"{ours.removal_effect[i]:9.4f} {cr[:, i].mean():7.4f}"
+                )
+            rel = np.abs(ours.conversions - mean_c) / np.maximum(mean_c, 1e-9)
+            share = np.abs(ours.conversions - mean_c).max() / ours.conversions.sum()
+            print(f"max |exact - CA mean| = {share:.5f} of total conversions")
+            spread = (cc.max(0) - cc.min(0)) / np.maximum(mean_c, 1e-9)
+            print(
+                f"max |exact - CA mean| / CA mean = {rel.max():.4f}; "
+                f"CA seed-to-seed spread (max-min)/mean up "
+                f"to {spread.max():.4f}; max |z| = {np.nanmax(np.abs(z)):.2f} over {len(seeds)} seeds; "
+                f"CA time per run {t_ca:.2f} s"
+            )
+
+    print("\n== exact Shapley over 20 channels ==")
+    from omnimix.attribution.paths import from_sequences
+    from omnimix.attribution.shapley import shapley
+
+    rng = np.random.default_rng(3)
+    names = [f"c{i:02d}" for i in range(20)]
+    seqs = [list(rng.choice(names, size=int(rng.integers(1, 9)))) for _ in range(50_000)]
+    sp = from_sequences(
+        seqs, rng.integers(0, 4, 50_000), rng.random(50_000) * 100, rng.integers(0, 30, 50_000)
+    )
+    for worth in ("conversions", "rate"):
+        t_sh, _ = median_time(lambda w=worth: shapley(sp, w), 3)  # type: ignore[arg-type]
+        print(f"exact Shapley, 20 channels (2^20 coalitions), worth={worth}: {t_sh:.2f} s (target <= 5 s)")
+
+    print("\n== summary: ratio omnimix / ChannelAttribution (<= 1.0 means omnimix is as fast or faster) ==")
+    for key, r in results.items():
+        if "ca" in r:
+            print(
+                f"{key}: in-process {r['ours_mem'] / r['ca']:.2f} (strings) / "
+                f"{r['ours_file'] / r['ca']:.2f} (file);"
+                f" whole process {r.get('ours_proc', float('nan')) / r.get('ca_proc', float('nan')):.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -31,11 +31,13 @@ def emit_json(obj: Any) -> None:
 
 
 def _register_all() -> None:
+    from omnimix.attribution.cli import register as register_attribution
     from omnimix.identity.cli import register as register_identity
     from omnimix.ingest.cli import register as register_ingest
 
     register_ingest(app)
     register_identity(app)
+    register_attribution(app)
 
 
 _register_all()

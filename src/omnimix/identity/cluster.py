@@ -38,7 +38,8 @@ def components_numpy(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarr
     _, comp = connected_components(g, directed=True, connection="weak")
     # relabel each component by its smallest member so labels do not depend on the algorithm
     first = np.full(comp.max() + 1 if n_nodes else 0, n_nodes, dtype=np.int64)
-    np.minimum.at(first, comp, np.arange(n_nodes))
+    # O(n): writing nodes in reverse order leaves each component's smallest node as the last write
+    first[comp[::-1]] = np.arange(n_nodes - 1, -1, -1, dtype=np.int64)
     return first[comp]
 
 
@@ -79,32 +80,22 @@ def components_sql(engine: Engine, nodes: str, edges: str, out: str, max_iter: i
 def cluster(engine: Engine, fast: bool = True) -> str:
     """Label every node of ``identity_nodes`` with its component over the kept ``identity_edges``.
 
-    Writes ``identity_labels(id_type, id_value, label)`` where ``label`` is an integer; returns the
-    method used ("scipy" or "sql").
+    Works on the integer ``node`` numbers of the graph tables. Writes ``identity_labels(node, label)``
+    where ``label`` is the smallest node number of the component; returns the method used ("scipy" or
+    "sql").
     """
-    engine.materialize("_id_num", """
-        SELECT id_type, id_value, CAST(row_number() OVER (ORDER BY id_type, id_value) - 1 AS BIGINT) AS node
-        FROM identity_nodes""")
-    engine.materialize("_id_edges", """
-        SELECT a.node AS src, b.node AS dst FROM identity_edges e
-        JOIN _id_num a ON a.id_type = e.a_type AND a.id_value = e.a_value
-        JOIN _id_num b ON b.id_type = e.b_type AND b.id_value = e.b_value
-        WHERE e.cut_reason IS NULL""")
-    n_edges = engine.fetchall("SELECT count(*) FROM _id_edges")[0][0]
-    method = "sql"
+    n_edges = engine.fetchall("SELECT count(*) FROM identity_edges WHERE cut_reason IS NULL")[0][0]
     if fast and n_edges <= FAST_PATH_MAX_EDGES:
         import pyarrow as pa
 
-        n_nodes = engine.fetchall("SELECT count(*) FROM _id_num")[0][0]
-        e = engine.arrow("SELECT src, dst FROM _id_edges")
-        labels = components_numpy(int(n_nodes), e.column("src").to_numpy(), e.column("dst").to_numpy())
-        engine.register_arrow("_id_lab", pa.table({"node": np.arange(n_nodes, dtype=np.int64),
-                                                   "label": labels.astype(np.int64)}))
-        method = "scipy"
-    else:
-        components_sql(engine, "_id_num", "_id_edges", "_id_lab")
-    engine.materialize("identity_labels", """
-        SELECT n.id_type, n.id_value, l.label FROM _id_num n JOIN _id_lab l ON l.node = n.node""")
-    for t in ("_id_num", "_id_edges", "_id_lab"):
-        engine.drop(t)
-    return method
+        n_nodes = engine.fetchall("SELECT count(*) FROM identity_nodes")[0][0]
+        e = engine.arrow("SELECT a_node, b_node FROM identity_edges WHERE cut_reason IS NULL")
+        labels = components_numpy(int(n_nodes), e.column("a_node").to_numpy(), e.column("b_node").to_numpy())
+        engine.register_arrow("identity_labels", pa.table({"node": np.arange(n_nodes, dtype=np.int64),
+                                                           "label": labels.astype(np.int64)}))
+        return "scipy"
+    engine.materialize("_id_edges", "SELECT a_node AS src, b_node AS dst FROM identity_edges "
+                                    "WHERE cut_reason IS NULL")
+    components_sql(engine, "identity_nodes", "_id_edges", "identity_labels")
+    engine.drop("_id_edges")
+    return "sql"

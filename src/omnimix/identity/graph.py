@@ -79,9 +79,12 @@ def build_edges(engine: Engine, cfg: IdentitySection, salt: str) -> None:
     """Write ``identity_obs``, ``identity_nodes`` and ``identity_edges`` (with merge protection)."""
     engine.materialize("identity_priority", priority_sql(cfg))
     engine.materialize("identity_obs", observations_sql(cfg, salt))
+    # every identifier gets a dense integer node number once; clustering works on integers only
     engine.materialize("identity_nodes", """
-        SELECT id_type, id_value, min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS n_obs
-        FROM identity_obs GROUP BY id_type, id_value""")
+        SELECT CAST(row_number() OVER (ORDER BY id_type, id_value) - 1 AS BIGINT) AS node,
+               id_type, id_value, first_seen, last_seen, n_obs
+        FROM (SELECT id_type, id_value, min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS n_obs
+              FROM identity_obs GROUP BY id_type, id_value) n""")
     # anchor of each row: its highest-priority identifier
     engine.materialize("identity_anchor", """
         SELECT src_table, row_key, id_type, id_value FROM (
@@ -128,11 +131,14 @@ def build_edges(engine: Engine, cfg: IdentitySection, salt: str) -> None:
           WHERE pu.rnk > pv.rnk) y
         WHERE k > max_per_person""")
     engine.materialize("identity_edges", """
-        SELECT e.a_type, e.a_value, e.b_type, e.b_value, e.evidence, e.first_seen, e.n,
+        SELECT na.node AS a_node, nb.node AS b_node,
+               e.a_type, e.a_value, e.b_type, e.b_value, e.evidence, e.first_seen, e.n,
                coalesce(sa.reason, sb.reason,
                         CASE WHEN o1.v_value IS NOT NULL OR o2.v_value IS NOT NULL
                              THEN 'over the per-person limit for ' || e.b_type END) AS cut_reason
         FROM identity_raw_edges e
+        JOIN identity_nodes na ON na.id_type = e.a_type AND na.id_value = e.a_value
+        JOIN identity_nodes nb ON nb.id_type = e.b_type AND nb.id_value = e.b_value
         LEFT JOIN identity_shared sa ON sa.v_type = e.a_type AND sa.v_value = e.a_value
         LEFT JOIN identity_shared sb ON sb.v_type = e.b_type AND sb.v_value = e.b_value
         LEFT JOIN identity_overflow o1 ON o1.v_type = e.a_type AND o1.v_value = e.a_value

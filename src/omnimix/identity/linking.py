@@ -44,7 +44,12 @@ def splink_edges(engine: Engine, threshold: float, seed: int = 42) -> int:
         "n": pa.array([1] * len(pairs), type=pa.int64()),
         "cut_reason": pa.array([None] * len(pairs), type=pa.string())})
     engine.register_arrow("_splink_edges", tbl)
-    engine.execute("INSERT INTO identity_edges SELECT * FROM _splink_edges")
+    engine.execute("""INSERT INTO identity_edges
+        SELECT na.node, nb.node, s.a_type, s.a_value, s.b_type, s.b_value, s.evidence, s.first_seen, s.n,
+               s.cut_reason
+        FROM _splink_edges s
+        JOIN identity_nodes na ON na.id_type = s.a_type AND na.id_value = s.a_value
+        JOIN identity_nodes nb ON nb.id_type = s.b_type AND nb.id_value = s.b_value""")
     engine.drop("_splink_edges")
     return len(pairs)
 

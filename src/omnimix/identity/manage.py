@@ -150,7 +150,10 @@ def forget(ws: Workspace, id_type: str, value: str) -> dict[str, Any]:
             deleted[t] = _delete(con, t, " OR ".join(conds))
         deleted["quarantine"] = _delete(
             con, "quarantine", "EXISTS (SELECT 1 FROM _forget f WHERE strpos(quarantine.raw, f.id_value) > 0)")
-        for t in ("identity_obs", "identity_nodes", "identity_labels", "identifiers"):
+        if "identity_labels" in tables and "identity_nodes" in tables:
+            deleted["identity_labels"] = _delete(con, "identity_labels", "node IN (SELECT n.node FROM identity_nodes n "
+                                                 "JOIN _forget f ON f.id_type = n.id_type AND f.id_value = n.id_value)")
+        for t in ("identity_obs", "identity_nodes", "identifiers"):
             if t in tables:
                 deleted[t] = _delete(con, t, "(id_type, id_value) IN (SELECT id_type, id_value FROM _forget)")
         if "identity_edges" in tables:

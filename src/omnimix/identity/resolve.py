@@ -92,7 +92,8 @@ def _assign_ids(eng: Engine, res: ResolveResult) -> None:
           SELECT c.customer_id, c.label,
                  row_number() OVER (PARTITION BY c.customer_id ORDER BY c.n DESC, c.label) AS k
           FROM (SELECT i.customer_id, l.label, count(*) AS n
-                FROM identity_labels l JOIN identifiers i ON i.id_type = l.id_type AND i.id_value = l.id_value
+                FROM identity_labels l JOIN identity_nodes n ON n.node = l.node
+                JOIN identifiers i ON i.id_type = n.id_type AND i.id_value = n.id_value
                 WHERE i.customer_id IS NOT NULL
                 GROUP BY i.customer_id, l.label) c) o
         WHERE k = 1""")
@@ -115,7 +116,7 @@ def _assign_ids(eng: Engine, res: ResolveResult) -> None:
     eng.materialize("identifiers", """
         SELECT n.id_type, n.id_value, c.customer_id, n.first_seen, n.last_seen
         FROM identity_nodes n
-        JOIN identity_labels l ON l.id_type = n.id_type AND l.id_value = n.id_value
+        JOIN identity_labels l ON l.node = n.node
         JOIN _id_cid c ON c.label = l.label""")
     res.kept_customers = eng.fetchall("SELECT count(*) FROM _id_keep")[0][0]
     res.new_customers = eng.fetchall("SELECT count(*) FROM _id_new")[0][0]

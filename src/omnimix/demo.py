@@ -71,10 +71,44 @@ def _ingest(ctx: DemoContext) -> str:
     return f"{len(files)} files: {totals[0]:,} rows in, {totals[1]:,} loaded, {totals[2]:,} quarantined"
 
 
+def _resolve(ctx: DemoContext) -> str:
+    from omnimix.engine.base import engine_scope
+    from omnimix.identity.evaluate import evaluate
+    from omnimix.identity.resolve import resolve
+    from omnimix.journeys.build import build_journeys
+    from omnimix.workspace import Workspace
+
+    ws = Workspace.open(ctx.workspace)
+    with engine_scope(ws, None) as eng:
+        r = resolve(ws, engine=eng)
+        j = build_journeys(ws, engine=eng)
+    score = evaluate(ws, ctx.data_dir / "truth" / "identities.csv")
+    ctx.results["resolve"] = {"identity": r.to_json(), "journeys": j.to_json(), "accuracy": score.to_json()}
+    return (f"{r.customers:,} customers ({r.probabilistic_edges:,} Splink links, {r.edges_cut:,} unsafe edges cut); "
+            f"precision {score.precision:.4f}, recall {score.recall:.4f} vs truth; {j.distinct_paths:,} paths")
+
+
+def _attribute(ctx: DemoContext) -> str:
+    from omnimix.attribution.paths import read_workspace
+    from omnimix.attribution.results import MODELS, attribute, chart, compare
+
+    data = read_workspace(ctx.workspace, want_touches=True)
+    results = [attribute(m, data.paths, data.touches) for m in MODELS]
+    table = compare(results, data.spend, "channel")
+    out = ctx.out / "attribution.html"
+    chart(table, out)
+    ctx.results["attribution"] = {r.model: dict(zip(r.channels, map(float, r.conversions), strict=True))
+                                  for r in results}
+    top = table["markov_conversions"].sort_values(ascending=False).index[:3] if "markov_conversions" in table else []
+    return f"{len(results)} models side by side (top by Markov: {', '.join(map(str, top))}); chart {out}"
+
+
 STEPS: list[tuple[str, Step]] = [
     ("simulate", _simulate),
     ("init", _init),
     ("ingest", _ingest),
+    ("resolve", _resolve),
+    ("attribute", _attribute),
 ]
 
 

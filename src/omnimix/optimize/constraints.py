@@ -268,7 +268,10 @@ def resolve(curves: ResponseCurves, spec: Constraints) -> ResolvedConstraints:
         idx = np.array([pos[n] for n in g.channels], dtype=np.intp)
         hi, hi_l = np.inf, "none"
         if g.max_share is not None:
-            hi, hi_l = g.max_share * alloc, f"cap {g.max_share:.0%} of budget {_fmt(alloc)} = {_fmt(g.max_share * alloc)}"
+            hi, hi_l = (
+                g.max_share * alloc,
+                f"cap {g.max_share:.0%} of budget {_fmt(alloc)} = {_fmt(g.max_share * alloc)}",
+            )
         if g.max is not None and g.max < hi:
             hi, hi_l = g.max, f"cap {_fmt(g.max)}"
         lo, lo_l = 0.0, "0"
@@ -287,7 +290,9 @@ def resolve(curves: ResponseCurves, spec: Constraints) -> ResolvedConstraints:
         room = upper[idx].sum()
         if lo > room + 1e-9:
             parts = ", ".join(f"{names[j]} {hi_lab[j]}" for j in idx)
-            problems.append(f"group {g.name}: {lo_l} is above the most the group can take {_fmt(room)} ({parts})")
+            problems.append(
+                f"group {g.name}: {lo_l} is above the most the group can take {_fmt(room)} ({parts})"
+            )
         if lo > hi + 1e-9:
             problems.append(f"group {g.name}: {lo_l} is above its {hi_l}")
     need_total = lower.sum()

@@ -380,7 +380,9 @@ def load_curves(path: str | Path) -> ResponseCurves:
     except FileNotFoundError as exc:
         raise InputDataError(str(p), "file not found; pass the path of a CURVES.json file") from exc
     except json.JSONDecodeError as exc:
-        raise InputDataError(str(p), f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+        raise InputDataError(
+            str(p), f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+        ) from exc
     return curves_from_dict(data, source=str(p))
 
 

@@ -188,7 +188,7 @@ def _dp(prob: _Problem, n_grid: int, budget: float) -> _DPResult:
     c = prob.curves.n_channels
 
     def channel_values(j: int) -> FloatArray:
-        m = 0 if h == 0 else int(math.floor((upper[j] - lower[j]) / h + 1e-9))
+        m = 0 if h == 0 else math.floor((upper[j] - lower[j]) / h + 1e-9)
         m = min(m, n)
         x = lower[j] + h * np.arange(m + 1)
         vals = prob.v * prob.curves.response(x, channel=j) - prob.c * x
@@ -265,9 +265,11 @@ def _slsqp(
         x[idx] = z * scale
         return x
 
+    fscale = max(abs(fun(np.clip(x0, rc.lower, rc.upper))[0]), 1e-12)
+
     def f(z: FloatArray) -> tuple[float, FloatArray]:
         val, grad = fun(full(z))
-        return -val, -grad[idx] * scale
+        return -val / fscale, -grad[idx] * scale / fscale
 
     fixed_sum = fixed_x[~free].sum()
     cons: list[dict[str, Any]] = [
@@ -299,35 +301,53 @@ def _slsqp(
     bounds = list(zip(rc.lower[idx] / scale, rc.upper[idx] / scale, strict=True))
     z0 = np.clip(x0[idx] / scale, rc.lower[idx] / scale, rc.upper[idx] / scale)
     res = minimize(
-        f, z0, jac=True, method="SLSQP", bounds=bounds, constraints=cons, options={"ftol": 1e-14, "maxiter": 300}
+        f,
+        z0,
+        jac=True,
+        method="SLSQP",
+        bounds=bounds,
+        constraints=cons,
+        options={"ftol": 1e-14, "maxiter": 300},
     )
     return full(np.asarray(res.x, dtype=float))
 
 
 def _equalize(prob: _Problem, x: FloatArray, budget: float) -> FloatArray:
-    """Newton on the KKT conditions of each block of free channels sharing a multiplier."""
+    """Newton on the KKT conditions of each block of free channels sharing a multiplier.
+
+    Near-active bounds, group limits and the budget (within 1e-6 of the scale) are made exactly
+    active; each block's total is held at its exact limit. Results breaking a constraint are dropped.
+    """
     rc = prob.rc
-    tol = 1e-7 * prob.scale
-    g2 = prob.g2(x)
-    free = (x > rc.lower + tol) & (x < rc.upper - tol) & (g2 < 0)
+    tol = 1e-6 * prob.scale
+    y0 = x.copy()
+    y0[y0 <= rc.lower + tol] = rc.lower[y0 <= rc.lower + tol]
+    y0[y0 >= rc.upper - tol] = rc.upper[y0 >= rc.upper - tol]
+    g2 = prob.g2(y0)
+    free = (y0 > rc.lower) & (y0 < rc.upper) & (g2 < 0)
     blocks: list[tuple[NDArray[np.intp], float | None]] = []
     in_tight = np.zeros_like(free)
     for g in rc.groups:
-        s = x[g.index].sum()
-        if s >= g.upper - tol or (g.lower > 0 and s <= g.lower + tol):
-            in_tight[g.index] = True
-            idx = g.index[free[g.index]]
-            if idx.size:
-                blocks.append((idx, float(x[idx].sum())))
+        s = y0[g.index].sum()
+        limit = g.upper if s >= g.upper - tol else (g.lower if g.lower > 0 and s <= g.lower + tol else None)
+        if limit is None:
+            continue
+        in_tight[g.index] = True
+        idx = g.index[free[g.index]]
+        if idx.size:
+            fixed = y0[g.index].sum() - y0[idx].sum()
+            blocks.append((idx, float(limit - fixed)))
     rest = np.flatnonzero(free & ~in_tight)
     if rest.size:
-        if x.sum() >= budget - tol:
-            blocks.append((rest, float(x[rest].sum())))
+        if y0.sum() >= budget - tol:
+            blocks.append((rest, float(budget - (y0.sum() - y0[rest].sum()))))
         elif prob.c > 0:
             blocks.append((rest, None))
-    best = x.copy()
+    cur = y0.copy()
     for idx, total in blocks:
-        y = best.copy()
+        y = cur.copy()
+        if total is not None:
+            y[idx] += (total - y[idx].sum()) / idx.size
         ok = False
         for _ in range(60):
             d1 = prob.g1(y)[idx]
@@ -342,14 +362,14 @@ def _equalize(prob: _Problem, x: FloatArray, budget: float) -> FloatArray:
             y[idx] = new
             if total is not None:
                 y[idx] += (total - y[idx].sum()) / idx.size
-            if np.max(np.abs(step)) < 1e-14 * prob.scale:
+            if np.max(np.abs(step)) < 1e-13 * prob.scale:
                 ok = True
                 break
-        else:
-            ok = True
-        if ok and prob.total(y) >= prob.total(best) - 1e-12 * max(1.0, abs(prob.total(best))):
-            best = y
-    return best
+        if ok and prob.total(y) >= prob.total(cur) - 1e-12 * max(1.0, abs(prob.total(cur))):
+            cur = y
+    if rc.violations(cur, tol=1e-9 * prob.scale) or cur.sum() > budget + 1e-9 * prob.scale:
+        return x
+    return cur
 
 
 def _mean_fun(prob: _Problem) -> Any:
@@ -387,7 +407,7 @@ def _risk_value(curves: ResponseCurves, obj: Objective, x: FloatArray) -> tuple[
         sel = order[:k]
         return float(tot[sel].mean()), np.asarray(grad_d[sel].mean(axis=0))
     pos = obj.alpha * (d - 1)
-    lo, hi = int(math.floor(pos)), int(math.ceil(pos))
+    lo, hi = math.floor(pos), math.ceil(pos)
     w = pos - lo
     val = (1 - w) * tot[order[lo]] + w * tot[order[hi]]
     grad = (1 - w) * grad_d[order[lo]] + w * grad_d[order[hi]]
@@ -665,7 +685,9 @@ def optimize_budget(
         caps = _marginal_caps(prob, obj.min_marginal_roi)
         rc = rc.with_upper(np.minimum(rc.upper, np.maximum(caps, rc.lower)))
         prob = _Problem(curves, rc, obj)
-        notes.append(f"min marginal ROI {obj.min_marginal_roi}: channel caps {np.round(rc.upper, 6).tolist()}")
+        notes.append(
+            f"min marginal ROI {obj.min_marginal_roi}: channel caps {np.round(rc.upper, 6).tolist()}"
+        )
     budget = rc.allocatable
     dp = _dp(prob, grid, budget)
     if not np.isfinite(dp.frontier).any():
@@ -678,7 +700,8 @@ def optimize_budget(
         x = _risk_polish(curves, rc, obj, x, budget, prob.scale)
     if rc.allocatable - x.sum() > 1e-6 * prob.scale and obj.kind != "profit" and obj.min_roi is None:
         notes.append(
-            f"{rc.allocatable - x.sum():,.6g} of the budget is left unallocated: every channel is at its maximum"
+            f"{rc.allocatable - x.sum():,.6g} of the budget is left unallocated: "
+            "every channel is at its maximum"
         )
     bad = rc.violations(x, tol=1e-6 * max(1.0, prob.scale) * 1e-3)
     if bad:
@@ -719,7 +742,12 @@ def _apply_min_roi(prob: _Problem, dp: _DPResult, x: FloatArray, r: float, notes
 
 
 def _risk_polish(
-    curves: ResponseCurves, rc: ResolvedConstraints, obj: Objective, x0: FloatArray, budget: float, scale: float
+    curves: ResponseCurves,
+    rc: ResolvedConstraints,
+    obj: Objective,
+    x0: FloatArray,
+    budget: float,
+    scale: float,
 ) -> FloatArray:
     def fun(x: FloatArray) -> tuple[float, FloatArray]:
         return _risk_value(curves, obj, x)
@@ -777,7 +805,9 @@ def minimize_spend(
     lower = rc.lower
     if b == 0:
         x = _repair(lower.copy(), rc, lower.sum())
-        return evaluate(curves, x, rc, obj, notes=["the channel minimums already reach the target"], target=target)
+        return evaluate(
+            curves, x, rc, obj, notes=["the channel minimums already reach the target"], target=target
+        )
     # largest spend that stays below the target lies in [b-1, b]; search the smallest reaching it
     s_lo = lower.sum() + (b - 1) * dp.step
     s_hi = lower.sum() + b * dp.step
@@ -791,8 +821,14 @@ def minimize_spend(
             s_lo = mid
         if s_hi - s_lo < 1e-11 * prob.scale:
             break
-    return evaluate(curves, x_hi, rc, obj, notes=[f"target {target:,.6g} reached with spend {x_hi.sum():,.6g}"],
-                    target=target)
+    return evaluate(
+        curves,
+        x_hi,
+        rc,
+        obj,
+        notes=[f"target {target:,.6g} reached with spend {x_hi.sum():,.6g}"],
+        target=target,
+    )
 
 
 def frontier_values(
@@ -874,7 +910,9 @@ class FlightingPlan:
                 p: {c: float(v) for c, v in zip(self.channels, row, strict=True)}
                 for p, row in zip(self.periods, self.allocation, strict=True)
             },
-            "channel_totals": {c: float(v) for c, v in zip(self.channels, self.allocation.sum(0), strict=True)},
+            "channel_totals": {
+                c: float(v) for c, v in zip(self.channels, self.allocation.sum(0), strict=True)
+            },
             "reserve": float(self.reserve),
             "budget": float(self.budget),
             "spend": float(self.allocation.sum()),
@@ -930,7 +968,9 @@ def _broadcast_tc(value: Any, t: int, c: int, default: float, name: str) -> Floa
             return np.array(np.broadcast_to(arr[:, None], (t, c)), dtype=float)
         return np.array(np.broadcast_to(arr, (t, c)), dtype=float)
     except ValueError as exc:
-        raise ConfigError(f"{name} has shape {arr.shape}; expected a scalar, ({c},), ({t},) or ({t}, {c}).") from exc
+        raise ConfigError(
+            f"{name} has shape {arr.shape}; expected a scalar, ({c},), ({t},) or ({t}, {c})."
+        ) from exc
 
 
 class _CellEnvelopes:
@@ -1064,8 +1104,12 @@ def _solve_lp(
                 vals.append(np.concatenate([np.full(cur.shape[0], sign), np.full(prev.shape[0], -sign)]))
                 rhs.append(delta[i] - sign * base)
                 r += 1
-    a = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, nv)).tocsr()
-    res = linprog(cvec, A_ub=a, b_ub=np.array(rhs), bounds=np.column_stack([np.zeros(nv), ubv]), method="highs")
+    a = coo_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, nv)
+    ).tocsr()
+    res = linprog(
+        cvec, A_ub=a, b_ub=np.array(rhs), bounds=np.column_stack([np.zeros(nv), ubv]), method="highs"
+    )
     if res.status != 0:
         return None
     z = np.clip(np.asarray(res.x, dtype=float), 0.0, ubv)
@@ -1087,7 +1131,8 @@ def optimize_flighting(
 
     Each period's response is ``weights[t, i] * f_i(x[t, i])`` (steady-state weekly curves).
     Method: a linear programme (HiGHS) over the piecewise-linear concave envelope of every cell's curve
-    (its grid narrowed to where the solution lives), then S-shaped cells left on an envelope chord are switched to
+    (its grid narrowed to where the solution lives), then S-shaped cells left on an envelope chord are
+    switched to
     one end of it ("off" or at the tangent point, i.e. pulsing) and the LP is re-solved, then three
     trust-region LPs refine each cell on the true curve around its solution. When S-shaped cells were
     found, a second start (the exact DP optimum of each period at the LP's period totals) is refined the
@@ -1117,9 +1162,11 @@ def optimize_flighting(
         delta = np.minimum(delta, np.broadcast_to(np.asarray(flighting.max_change, dtype=float), (c_n,)))
     if flighting.max_change_pct is not None:
         delta = np.minimum(delta, flighting.max_change_pct * curves.current_spend)
-    pb = np.full(t_n, np.inf) if flighting.period_budget is None else np.broadcast_to(
-        np.asarray(flighting.period_budget, dtype=float), (t_n,)
-    ).astype(float)
+    pb = (
+        np.full(t_n, np.inf)
+        if flighting.period_budget is None
+        else np.broadcast_to(np.asarray(flighting.period_budget, dtype=float), (t_n,)).astype(float)
+    )
     labels = flighting.labels or tuple(f"p{k + 1}" for k in range(t_n))
     problems = []
     for t, i in zip(*np.nonzero(lo > hi + 1e-12), strict=True):
@@ -1137,11 +1184,14 @@ def optimize_flighting(
             if lo[t, i] - hi[t - 1, i] > delta[i] + 1e-9 or lo[t - 1, i] - hi[t, i] > delta[i] + 1e-9:
                 problems.append(
                     f"{names[i]}: max_change {delta[i]:,.6g} cannot bridge the limits of {labels[t - 1]} "
-                    f"[{lo[t - 1, i]:,.6g}, {hi[t - 1, i]:,.6g}] and {labels[t]} [{lo[t, i]:,.6g}, {hi[t, i]:,.6g}]"
+                    f"[{lo[t - 1, i]:,.6g}, {hi[t - 1, i]:,.6g}] and {labels[t]} "
+                    f"[{lo[t, i]:,.6g}, {hi[t, i]:,.6g}]"
                 )
                 break
     if problems:
-        raise InfeasibleError("The flighting limits cannot all hold:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise InfeasibleError(
+            "The flighting limits cannot all hold:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
     env = _CellEnvelopes(curves, obj, w)
     first = _solve_lp(env, lo, hi, alloc, delta, pb, grid)
     if first is None:
@@ -1187,7 +1237,9 @@ def optimize_flighting(
             break
         trial = _solve_lp(env, clo, chi, alloc, delta, pb, grid)
         if trial is None:
-            notes.append("switching S-shaped cells on/off conflicted with the flighting limits; kept the LP plan")
+            notes.append(
+                "switching S-shaped cells on/off conflicted with the flighting limits; kept the LP plan"
+            )
             clo, chi = lo.copy(), rng_hi.copy()
             break
         x = trial[0]
@@ -1200,9 +1252,15 @@ def optimize_flighting(
         xd = np.zeros_like(x)
         for t in range(t_n):
             rct = ResolvedConstraints(
-                lower=lo[t], upper=hi[t], locked=np.zeros(c_n, dtype=bool), groups=(),
-                allocatable=float(x[t].sum()), reserve=0.0, budget=float(x[t].sum()),
-                lower_labels=("",) * c_n, upper_labels=("",) * c_n,
+                lower=lo[t],
+                upper=hi[t],
+                locked=np.zeros(c_n, dtype=bool),
+                groups=(),
+                allocatable=float(x[t].sum()),
+                reserve=0.0,
+                budget=float(x[t].sum()),
+                lower_labels=("",) * c_n,
+                upper_labels=("",) * c_n,
             )
             prob_t = _Problem(_Tabulated(env, t, rng_hi.max(axis=0)), rct, obj)  # type: ignore[arg-type]
             dpt = _dp(prob_t, 200, float(x[t].sum()))

@@ -724,11 +724,11 @@ def _apply_min_roi(prob: _Problem, dp: _DPResult, x: FloatArray, r: float, notes
     kdp = _dp(kprob, dp.frontier.shape[0] - 1, prob.rc.allocatable)
     spend = lower.sum() + kdp.step * np.arange(kdp.frontier.shape[0])
     with np.errstate(divide="ignore", invalid="ignore"):
-        roi = np.where(spend > 0, kdp.frontier / np.where(spend > 0, spend, 1.0), np.inf)
+        roi = np.where(spend > 0, kdp.frontier / np.where(spend > 0, spend, 1.0), -np.inf)
     ok = np.flatnonzero(roi >= r)
     if ok.size == 0:
         raise InfeasibleError(
-            f"min ROI {r} cannot be met: the best ROI on the frontier is {np.nanmax(roi[spend > 0]):.4g}; "
+            f"min ROI {r} cannot be met: the best ROI on the frontier is {np.max(roi):.4g}; "
             "lower min_roi or relax the channel minimums"
         )
     b = int(ok[-1])

@@ -32,7 +32,11 @@ def brute_force(curves: ResponseCurves, rc: ResolvedConstraints, budget: float, 
     best_v, best_x = -np.inf, None
     for _ in range(4):
         axes = [np.linspace(lo[j], hi[j], n) for j in range(c - 1)]
-        mesh = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1) if c > 1 else np.zeros((1, 0))
+        mesh = (
+            np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
+            if c > 1
+            else np.zeros((1, 0))
+        )
         rest = budget - mesh.sum(axis=1)
         cands = []
         for last in (np.clip(rest, rc.lower[-1], rc.upper[-1]),):
@@ -58,7 +62,11 @@ def brute_force(curves: ResponseCurves, rc: ResolvedConstraints, budget: float, 
 
 
 def multistart(
-    curves: ResponseCurves, rc: ResolvedConstraints, budget: float, starts: int = 20, seed: int = 0,
+    curves: ResponseCurves,
+    rc: ResolvedConstraints,
+    budget: float,
+    starts: int = 20,
+    seed: int = 0,
     lower: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
     """Best mean KPI from SLSQP started at random feasible-ish points (global for concave curves)."""
@@ -81,8 +89,15 @@ def multistart(
     for _ in range(starts):
         w = rng.dirichlet(np.ones(curves.n_channels))
         x0 = np.clip(lo + w * max(budget - lo.sum(), 0.0), lo, hi)
-        res = minimize(f, x0 / scale, jac=True, method="SLSQP", bounds=list(zip(lo / scale, hi / scale, strict=True)),
-                       constraints=cons, options={"ftol": 1e-13, "maxiter": 500})
+        res = minimize(
+            f,
+            x0 / scale,
+            jac=True,
+            method="SLSQP",
+            bounds=list(zip(lo / scale, hi / scale, strict=True)),
+            constraints=cons,
+            options={"ftol": 1e-13, "maxiter": 500},
+        )
         x = np.clip(res.x * scale, lo, hi)
         if not feasible(x[None, :], rc, budget, tol=1e-6 * scale)[0]:
             continue
@@ -113,8 +128,17 @@ def enumerate_on_off(curves: ResponseCurves, rc: ResolvedConstraints, budget: fl
                 upper[j] = lower[j]
         if lower.sum() > budget or np.any(lower > upper):
             continue
-        sub = ResolvedConstraints(lower, upper, rc.locked, rc.groups, budget, rc.reserve, rc.budget,
-                                  rc.lower_labels, rc.upper_labels)
+        sub = ResolvedConstraints(
+            lower,
+            upper,
+            rc.locked,
+            rc.groups,
+            budget,
+            rc.reserve,
+            rc.budget,
+            rc.lower_labels,
+            rc.upper_labels,
+        )
         v, _ = multistart(curves, sub, budget, starts=2, seed=c)
         best = max(best, v)
     return best

@@ -22,7 +22,10 @@ def test_reserve_and_bounds(curves: ResponseCurves) -> None:
         curves,
         Constraints(
             budget=1000,
-            bounds={"tv": ChannelBound(min_change=-0.3, max_change=0.5), "search": ChannelBound(min=20, max=400)},
+            bounds={
+                "tv": ChannelBound(min_change=-0.3, max_change=0.5),
+                "search": ChannelBound(min=20, max=400),
+            },
             locked={"facebook": None},
         ),
     )

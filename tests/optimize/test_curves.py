@@ -53,7 +53,9 @@ def test_derivatives_match_finite_differences(order: int) -> None:
 
 
 def test_draws_shape_and_mean() -> None:
-    c = ResponseCurves.from_params(["a", "b"], "hill", beta=np.array([[1.0, 2.0], [3.0, 4.0]]), half_saturation=1.0)
+    c = ResponseCurves.from_params(
+        ["a", "b"], "hill", beta=np.array([[1.0, 2.0], [3.0, 4.0]]), half_saturation=1.0
+    )
     d = c.draws(np.array([1.0, 1.0]))
     assert d.shape == (2, 2)
     np.testing.assert_allclose(d, [[0.5, 1.0], [1.5, 2.0]])
@@ -64,7 +66,14 @@ def test_draws_shape_and_mean() -> None:
 def test_curves_file_roundtrip_and_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
     doc = {
         "channels": {
-            "tv": {"type": "hill", "beta": 100, "half_saturation": 50, "slope": 2, "current_spend": 40, "max": 90},
+            "tv": {
+                "type": "hill",
+                "beta": 100,
+                "half_saturation": 50,
+                "slope": 2,
+                "current_spend": 40,
+                "max": 90,
+            },
             "search": {"type": "logistic", "beta": 80, "lam": 0.02, "current_spend": 30, "min": 5},
         }
     }
@@ -109,7 +118,9 @@ def test_curves_from_truth_and_posterior(tmp_path) -> None:  # type: ignore[no-u
     assert c.current_spend.tolist() == [1800.0, 900.0]
     assert c.response(np.array([2000.0, 0.0]))[0] == pytest.approx(250.0)
     post = curves_from_posterior(
-        ["a", "b"], "hill", {"beta": np.ones((2, 50, 2)), "half_saturation": np.full((2, 50, 2), 3.0)},
+        ["a", "b"],
+        "hill",
+        {"beta": np.ones((2, 50, 2)), "half_saturation": np.full((2, 50, 2), 3.0)},
         max_draws=30,
     )
     assert post.n_draws == 30 and post.beta.shape == (30, 2)

@@ -149,7 +149,10 @@ def test_mixed_s_shaped_eight_channels_vs_enumeration() -> None:
 
 def test_group_cap_binds_and_kkt_inside_blocks() -> None:
     c = ResponseCurves.from_params(
-        ["fb", "tt", "search", "tv"], "hill", beta=[300, 250, 120, 150], half_saturation=[50, 40, 60, 90],
+        ["fb", "tt", "search", "tv"],
+        "hill",
+        beta=[300, 250, 120, 150],
+        half_saturation=[50, 40, 60, 90],
         current_spend=[10, 10, 10, 10],
     )
     spec = Constraints(budget=500, groups=[Group("social", ("fb", "tt"), max_share=0.4)])
@@ -163,7 +166,11 @@ def test_group_cap_binds_and_kkt_inside_blocks() -> None:
 
 def test_locked_and_relative_bounds() -> None:
     c = ResponseCurves.from_params(
-        ["a", "b", "c"], "logistic", beta=[100, 200, 150], lam=[0.01, 0.02, 0.015], current_spend=[100, 50, 80]
+        ["a", "b", "c"],
+        "logistic",
+        beta=[100, 200, 150],
+        lam=[0.01, 0.02, 0.015],
+        current_spend=[100, 50, 80],
     )
     spec = Constraints(
         budget=300, locked={"a": None}, bounds={"b": ChannelBound(min_change=-0.2, max_change=0.2)}
@@ -186,7 +193,11 @@ def test_profit_objective_stops_at_marginal_roi_one() -> None:
 
 def test_minimize_spend_reaches_target_with_least_spend() -> None:
     c = ResponseCurves.from_params(
-        ["a", "b", "c"], "hill", beta=[100, 80, 60], half_saturation=[50, 30, 80], slope=[1, 2.5, 0.8],
+        ["a", "b", "c"],
+        "hill",
+        beta=[100, 80, 60],
+        half_saturation=[50, 30, 80],
+        slope=[1, 2.5, 0.8],
         current_spend=[40, 40, 40],
     )
     a = minimize_spend(c, 150.0, Constraints(budget=1000.0, reserve=0.0))
@@ -200,7 +211,9 @@ def test_minimize_spend_reaches_target_with_least_spend() -> None:
 
 def test_min_roi_and_min_marginal_roi() -> None:
     c = ResponseCurves.from_params(["a", "b"], "hill", beta=[100.0, 60.0], half_saturation=[30.0, 40.0])
-    free = optimize_budget(c, Constraints(budget=500.0, reserve=0.0), Objective(kind="revenue", kpi_value=2.0))
+    free = optimize_budget(
+        c, Constraints(budget=500.0, reserve=0.0), Objective(kind="revenue", kpi_value=2.0)
+    )
     roi_free = free.expected_revenue / free.spend
     a = optimize_budget(
         c, Constraints(budget=500.0, reserve=0.0), Objective(kind="revenue", kpi_value=2.0, min_roi=1.0)
@@ -208,7 +221,9 @@ def test_min_roi_and_min_marginal_roi() -> None:
     assert roi_free < 1.0
     assert a.expected_revenue / a.spend == pytest.approx(1.0, rel=1e-6)
     m = optimize_budget(
-        c, Constraints(budget=500.0, reserve=0.0), Objective(kind="revenue", kpi_value=2.0, min_marginal_roi=0.5)
+        c,
+        Constraints(budget=500.0, reserve=0.0),
+        Objective(kind="revenue", kpi_value=2.0, min_marginal_roi=0.5),
     )
     funded = m.allocation > 1e-9
     assert np.all(m.marginal_roi[funded] >= 0.5 - 1e-6)
@@ -241,8 +256,9 @@ def test_posterior_intervals_and_cvar() -> None:
 
 
 def test_evaluate_report_and_frames(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    c = ResponseCurves.from_params(["a", "b"], "hill", beta=[10.0, 20.0], half_saturation=[5.0, 5.0],
-                                   current_spend=[5.0, 5.0])
+    c = ResponseCurves.from_params(
+        ["a", "b"], "hill", beta=[10.0, 20.0], half_saturation=[5.0, 5.0], current_spend=[5.0, 5.0]
+    )
     spec = Constraints(budget=20.0)
     rc = resolve(c, spec)
     r = evaluate(c, np.array([9.0, 9.0]), rc, Objective())

@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 
 from omnimix.optimize import Constraints, curves_from_truth, optimize_budget

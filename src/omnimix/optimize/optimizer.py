@@ -244,6 +244,20 @@ def _repair(x: FloatArray, rc: ResolvedConstraints, budget: float) -> FloatArray
     return x
 
 
+def _single_blas_thread() -> Any:
+    """Limit BLAS to one thread around SLSQP (its tiny dense solves thrash with many threads).
+
+    Uses ``threadpoolctl`` when it is installed; otherwise a no-op.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional speed-up
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _slsqp(
     fun: Any,
     x0: FloatArray,
@@ -300,15 +314,16 @@ def _slsqp(
             )
     bounds = list(zip(rc.lower[idx] / scale, rc.upper[idx] / scale, strict=True))
     z0 = np.clip(x0[idx] / scale, rc.lower[idx] / scale, rc.upper[idx] / scale)
-    res = minimize(
-        f,
-        z0,
-        jac=True,
-        method="SLSQP",
-        bounds=bounds,
-        constraints=cons,
-        options={"ftol": 1e-14, "maxiter": 300},
-    )
+    with _single_blas_thread():
+        res = minimize(
+            f,
+            z0,
+            jac=True,
+            method="SLSQP",
+            bounds=bounds,
+            constraints=cons,
+            options={"ftol": 1e-14, "maxiter": 300},
+        )
     return full(np.asarray(res.x, dtype=float))
 
 
@@ -1281,7 +1296,7 @@ class _Tabulated:
 
     def __init__(self, env: _CellEnvelopes, t: int, hi: FloatArray) -> None:
         self.w = env.w[t]
-        self.tab = [env.pieces(i, 0.0, float(hi[i]), 2048)[:2] for i in range(hi.shape[0])]
+        self.tab = [env.pieces(i, 0.0, float(hi[i]), 512)[:2] for i in range(hi.shape[0])]
         self.n_channels = hi.shape[0]
 
     def response(self, x: Any, channel: int | None = None, order: int = 0) -> FloatArray:
@@ -1309,7 +1324,7 @@ def _zoom(
 ) -> FloatArray | None:
     """Trust-region LPs on the true curves around ``x`` until the windows are tiny."""
     step = (np.minimum(chi, np.maximum(env.sat[None, :], clo)) - clo) / grid + 1e-12
-    tiny = 1e-7 * max(alloc, 1.0) / x.shape[0]
+    tiny = 1e-6 * max(alloc, 1.0) / x.shape[0]
     ok = False
     for _ in range(30):
         zlo = np.maximum(clo, x - 2 * step)

@@ -137,7 +137,8 @@ def bench_vs_pymc(label: str, slope_range: tuple[float, float], seed: int) -> No
     print(
         f"[3] vs PyMC-Marketing 0.19.2 BudgetOptimizer, {label}: objective ours {obj_ours:,.3f} / theirs "
         f"{obj_pm:,.3f} = ratio {obj_ours / obj_pm:.9f} (target >= 1.0; theirs feasible={bool(ok)}, "
-        f"scipy status {res.status}: {res.message}); time ours {t_ours:.3f} s vs theirs solve {t_solve:.3f} s "
+        f"scipy status {res.status}: {res.message}); "
+        f"time ours {t_ours:.3f} s vs theirs solve {t_solve:.3f} s "
         f"(+{t_build:.1f} s build/compile) = time ratio theirs/ours {t_solve / t_ours:.2f}x "
         f"({(t_solve + t_build) / t_ours:.1f}x with build)"
     )

@@ -81,9 +81,12 @@ def multistart(
         cons.append({"type": "ineq", "fun": lambda z, m=m, u=g.upper: np.array([u / scale - m @ z])})
         cons.append({"type": "ineq", "fun": lambda z, m=m, low=g.lower: np.array([m @ z - low / scale])})
 
+    fscale = max(float(curves.response((lo + hi) / 2).sum()), 1e-12)
+
     def f(z: np.ndarray) -> tuple[float, np.ndarray]:
         x = z * scale
-        return -curves.response(x).sum(), -curves.response(np.maximum(x, 1e-12), order=1) * scale
+        g = curves.response(np.maximum(x, 1e-12 * scale), order=1)
+        return -curves.response(x).sum() / fscale, -g * scale / fscale
 
     best_v, best_x = -np.inf, lo.copy()
     for _ in range(starts):

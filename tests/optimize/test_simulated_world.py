@@ -60,3 +60,19 @@ def test_plan_beats_current_and_is_within_1pct_of_true_optimum(tmp_path) -> None
     reserved = optimize_budget(curves, Constraints(budget=budget))
     assert reserved.reserve == pytest.approx(0.1 * budget)
     assert reserved.expected_kpi > current_kpi
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_lead_simulator_world(seed: int) -> None:
+    """The same check on the simulator's own truth (runs once omnimix.simulate is merged)."""
+    media = pytest.importorskip("omnimix.simulate.media")
+    world = media.simulate_media(weeks=104, seed=seed)
+    curves = curves_from_truth(world.truth)
+    budget = float(curves.current_spend.sum())
+    spec = Constraints(budget=budget, reserve=0.0)
+    plan = optimize_budget(curves, spec)
+    current_kpi = float(curves.response(curves.current_spend).sum())
+    assert plan.expected_kpi > current_kpi
+    rc = resolve(curves, spec)
+    best = max(enumerate_on_off(curves, rc, budget), multistart(curves, rc, budget, starts=10)[0])
+    assert plan.expected_kpi >= best * 0.99

@@ -178,3 +178,15 @@ def test_cli_options_files_and_errors(curves_file, tmp_path) -> None:  # type: i
     assert len(json.loads(r.output)["allocation"]) == 4
     r = CliRunner().invoke(_app(), ["optimize", "--curves", str(curves_file), "--budget", "1500"])
     assert r.exit_code == 0 and "expected KPI" in r.output
+
+
+def test_dp_frontier_values_match_polished_optimum() -> None:
+    from omnimix.optimize.optimizer import frontier_values
+
+    c = _posterior()
+    spec = Constraints(budget=100.0)
+    spend, value = frontier_values(c, spec, grid=400)
+    assert spend[0] == 0.0 and spend[-1] == pytest.approx(90.0)
+    assert np.all(np.diff(value) >= -1e-12)
+    best = optimize_budget(c, spec).expected_kpi
+    assert value[-1] <= best + 1e-9 and value[-1] >= best * (1 - 1e-3)

@@ -164,6 +164,9 @@ def test_cli_options_files_and_errors(curves_file, tmp_path) -> None:  # type: i
     assert [s["scenario"] for s in doc["scenarios"]] == ["-20%", "current", "+20%"]
     assert len(doc["frontier"]["budget"]) == 3
     assert csv.read_text().splitlines()[0].startswith("channel,current,optimal")
+    sc_lines = (tmp_path / "a_scenarios.csv").read_text().splitlines()
+    assert sc_lines[0].startswith("scenario,budget,channel") and len(sc_lines) == 1 + 3 * 4
+    assert len((tmp_path / "a_frontier.csv").read_text().splitlines()) == 4
     assert html.stat().st_size > 100_000
     r = CliRunner().invoke(_app(), ["optimize", "--curves", str(curves_file), "--target", "2000", "--json"])
     assert r.exit_code == 0, r.output

@@ -107,7 +107,10 @@ def register(app: typer.Typer) -> None:
         max_change_pct: Annotated[
             float | None, typer.Option(help="Flighting: max change between periods, fraction of current.")
         ] = None,
-        csv: Annotated[Path | None, typer.Option("--csv", help="Write the allocation table as CSV.")] = None,
+        csv: Annotated[
+            Path | None,
+            typer.Option("--csv", help="Write the allocation table as CSV (plus _scenarios/_frontier CSVs)."),
+        ] = None,
         chart: Annotated[
             Path | None, typer.Option("--chart", help="Write plotly charts as offline HTML.")
         ] = None,
@@ -189,12 +192,18 @@ def register(app: typer.Typer) -> None:
             sc = compare_scenarios(rc, spec, obj, changes)
             doc["scenarios"] = [s.to_dict() for s in sc]
             figures.append(scenarios_chart(sc))
+            if csv:
+                from omnimix.optimize.scenarios import scenarios_frame
+
+                scenarios_frame(sc).to_csv(csv.with_name(f"{csv.stem}_scenarios.csv"), index=False)
         if frontier and budget is not None:
             from omnimix.optimize.frontier import efficient_frontier
 
             fr = efficient_frontier(rc, spec, obj, points=frontier)
             doc["frontier"] = fr.to_dict()
             figures.append(frontier_chart(fr))
+            if csv:
+                fr.to_frame().to_csv(csv.with_name(f"{csv.stem}_frontier.csv"), index=False)
         if csv:
             table.to_csv(csv, index=False)
         _finish(doc, figures, chart, json_out, emit_json, table)

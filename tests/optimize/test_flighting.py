@@ -102,3 +102,43 @@ def test_infeasible_flighting_names_the_limits() -> None:
     )
     with pytest.raises(InfeasibleError, match="a: max_change 5"):
         optimize_flighting(c, 500.0, fl, reserve=0.0)
+
+
+def test_groups_and_locks_per_period() -> None:
+    from omnimix.optimize import Group
+
+    c = _curves()
+    t = 4
+    w = np.array([0.8, 1.2, 1.0, 0.9])
+    fl = Flighting(periods=t, weights=w, groups=[Group("ab", ("a", "b"), max_share=0.5)], locked={"c": 20.0})
+    plan = optimize_flighting(c, 400.0, fl, reserve=0.0)
+    x = plan.allocation
+    np.testing.assert_allclose(x[:, 2], 20.0)
+    assert np.all(x[:, :2].sum(axis=1) <= 0.5 * x.sum(axis=1) + 1e-6)
+    assert x.sum() <= 400.0 + 1e-6
+    # reference: SLSQP over (a, b) per period with c fixed; the share cap binds: a + b <= 20 per period
+    ww = np.tile(w[:, None], (1, 3))
+
+    def f(z: np.ndarray) -> float:
+        xx = np.column_stack([z.reshape(t, 2), np.full(t, 20.0)])
+        return -sum(float((ww[k] * c.response(xx[k])).sum()) for k in range(t))
+
+    cons = [
+        {"type": "ineq", "fun": lambda z, k=k: np.array([20.0 - z.reshape(t, 2)[k].sum()])} for k in range(t)
+    ]
+    res = minimize(
+        f,
+        np.full(2 * t, 5.0),
+        method="SLSQP",
+        bounds=[(0, 400)] * (2 * t),
+        constraints=cons,
+        options={"ftol": 1e-12, "maxiter": 500},
+    )
+    assert plan.expected_kpi >= -res.fun * (1 - 1e-3)
+    with pytest.raises(InfeasibleError, match="group ab: cap 10 per period"):
+        optimize_flighting(
+            c,
+            400.0,
+            Flighting(periods=2, groups=[Group("ab", ("a", "b"), max=10.0)], period_min=[8.0, 8.0, 0.0]),
+            reserve=0.0,
+        )

@@ -156,7 +156,7 @@ def register(app: typer.Typer) -> None:
             plan = optimize_flighting(
                 rc,
                 budget,
-                Flighting(periods=periods, max_change_pct=max_change_pct),
+                Flighting(periods=periods, max_change_pct=max_change_pct, groups=groups, locked=locked),
                 reserve=reserve,
                 objective=obj,
             )

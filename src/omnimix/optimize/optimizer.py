@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from omnimix.errors import ConfigError, InfeasibleError
-from omnimix.optimize.constraints import Constraints, ResolvedConstraints, resolve
+from omnimix.optimize.constraints import Constraints, Group, ResolvedConstraints, resolve
 from omnimix.optimize.curves import FloatArray, ResponseCurves
 
 log = logging.getLogger("omnimix")
@@ -877,6 +877,9 @@ class Flighting:
         max_change_pct: the same as a fraction of the channel's current per-period spend.
         period_budget: cap on the total spend of each period, scalar or (T,).
         labels: period names (default ``"p1".."pT"``).
+        groups: group limits applied in every period: ``max`` is an amount per period, ``max_share``
+            a share of that period's spend (floors are not supported here).
+        locked: channels held at an amount per period (``None``: current spend) in every period.
     """
 
     periods: int
@@ -887,6 +890,8 @@ class Flighting:
     max_change_pct: float | None = None
     period_budget: Any = None
     labels: tuple[str, ...] = ()
+    groups: Sequence[Group] = ()
+    locked: Mapping[str, float | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.periods < 1:
@@ -997,6 +1002,7 @@ class _CellEnvelopes:
         self.c = obj.cost
         self.w = weights
         self.cache: dict[tuple[int, float, float, int], tuple[FloatArray, FloatArray, NDArray[np.intp]]] = {}
+        self.groups: list[tuple[NDArray[np.intp], float, float | None]] = []
         # spend where every draw's curve is within 0.1% of its ceiling: grids are fine below it
         hill = np.array([k == "hill" for k in curves.kinds])
         sat_h = curves.half_saturation * 999.0 ** (1.0 / curves.slope)
@@ -1119,6 +1125,24 @@ def _solve_lp(
                 vals.append(np.concatenate([np.full(cur.shape[0], sign), np.full(prev.shape[0], -sign)]))
                 rhs.append(delta[i] - sign * base)
                 r += 1
+    for gidx, gmax, share in env.groups:
+        in_g = np.isin(ch, gidx)
+        for t in range(t_n):
+            at_t = per_t == t
+            if np.isfinite(gmax):
+                sel = var[at_t & in_g]
+                rows.append(np.full(sel.shape[0], r, dtype=np.intp))
+                cols.append(sel)
+                vals.append(np.ones(sel.shape[0]))
+                rhs.append(gmax - lo[t, gidx].sum())
+                r += 1
+            if share is not None:
+                sel = var[at_t]
+                rows.append(np.full(sel.shape[0], r, dtype=np.intp))
+                cols.append(sel)
+                vals.append(np.where(in_g[at_t], 1.0 - share, -share))
+                rhs.append(share * lo[t].sum() - lo[t, gidx].sum())
+                r += 1
     a = coo_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, nv)
     ).tocsr()
@@ -1184,6 +1208,33 @@ def optimize_flighting(
     )
     labels = flighting.labels or tuple(f"p{k + 1}" for k in range(t_n))
     problems = []
+    pos = {n: j for j, n in enumerate(names)}
+    unknown = [n for n in flighting.locked if n not in pos] + [
+        n for g in flighting.groups for n in g.channels if n not in pos
+    ]
+    if unknown:
+        raise ConfigError(f"Flighting names unknown channels {sorted(set(unknown))}; known: {list(names)}.")
+    for n, amount in flighting.locked.items():
+        j = pos[n]
+        v = float(curves.current_spend[j] if amount is None else amount)
+        lo[:, j] = v
+        hi[:, j] = v
+    env_groups: list[tuple[NDArray[np.intp], float, float | None]] = []
+    for g in flighting.groups:
+        if g.min is not None or g.min_share is not None:
+            raise ConfigError(
+                f"group {g.name}: floors are not supported in multi-period plans; use period_min."
+            )
+        gidx = np.array([pos[n] for n in g.channels], dtype=np.intp)
+        gmax = float(g.max) if g.max is not None else np.inf
+        env_groups.append((gidx, gmax, g.max_share))
+        need = lo[:, gidx].sum(axis=1)
+        if np.any(need > gmax + 1e-9):
+            t = int(np.argmax(need))
+            problems.append(
+                f"group {g.name}: cap {gmax:,.6g} per period is below the locked/minimum spend "
+                f"{need[t]:,.6g} in {labels[t]}"
+            )
     for t, i in zip(*np.nonzero(lo > hi + 1e-12), strict=True):
         problems.append(f"{labels[t]} {names[i]}: period_min {lo[t, i]:,.6g} > period_max {hi[t, i]:,.6g}")
     if lo.sum() > alloc + 1e-9 * max(alloc, 1.0):
@@ -1208,6 +1259,7 @@ def optimize_flighting(
             "The flighting limits cannot all hold:\n" + "\n".join(f"  - {p}" for p in problems)
         )
     env = _CellEnvelopes(curves, obj, w)
+    env.groups = env_groups
     first = _solve_lp(env, lo, hi, alloc, delta, pb, grid)
     if first is None:
         raise InfeasibleError(

@@ -1,0 +1,58 @@
+"""Budget optimizer: response curves → allocation, scenarios, frontier (``omnimix optimize``).
+
+Public API::
+
+    from omnimix.optimize import (
+        ResponseCurves, load_curves, curves_from_truth, curves_from_posterior,
+        Constraints, ChannelBound, Group, Objective,
+        optimize_budget, minimize_spend, optimize_flighting, Flighting,
+        efficient_frontier, compare_scenarios,
+    )
+"""
+
+from __future__ import annotations
+
+from omnimix.optimize.constraints import ChannelBound, Constraints, Group
+from omnimix.optimize.curves import (
+    ResponseCurves,
+    curves_from_dict,
+    curves_from_posterior,
+    curves_from_truth,
+    load_curves,
+)
+from omnimix.optimize.frontier import Frontier, efficient_frontier
+from omnimix.optimize.optimizer import (
+    Allocation,
+    Flighting,
+    FlightingPlan,
+    Objective,
+    evaluate,
+    minimize_spend,
+    optimize_budget,
+    optimize_flighting,
+)
+from omnimix.optimize.scenarios import Scenario, compare_scenarios, scenarios_frame
+
+__all__ = [
+    "Allocation",
+    "ChannelBound",
+    "Constraints",
+    "Flighting",
+    "FlightingPlan",
+    "Frontier",
+    "Group",
+    "Objective",
+    "ResponseCurves",
+    "Scenario",
+    "compare_scenarios",
+    "curves_from_dict",
+    "curves_from_posterior",
+    "curves_from_truth",
+    "efficient_frontier",
+    "evaluate",
+    "load_curves",
+    "minimize_spend",
+    "optimize_budget",
+    "optimize_flighting",
+    "scenarios_frame",
+]

@@ -1,0 +1,144 @@
+"""Plotly charts of optimizer results, written as one self-contained (offline) HTML file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omnimix.optimize.curves import ResponseCurves
+from omnimix.optimize.frontier import Frontier
+from omnimix.optimize.optimizer import Allocation, FlightingPlan
+from omnimix.optimize.scenarios import Scenario
+
+
+def allocation_chart(a: Allocation) -> Any:
+    """Grouped bars: current vs optimal spend per channel, marginal ROI in the hover."""
+    import plotly.graph_objects as go
+
+    names = list(a.channels)
+    fig = go.Figure()
+    fig.add_bar(name="current", x=names, y=a.current.tolist())
+    fig.add_bar(
+        name="optimal",
+        x=names,
+        y=a.allocation.tolist(),
+        customdata=np.column_stack([a.marginal_roi, a.roi]).tolist(),
+        hovertemplate="%{x}: %{y:,.0f}<br>marginal ROI %{customdata[0]:.3f}<br>ROI %{customdata[1]:.3f}",
+    )
+    lo, hi = a.kpi_interval
+    fig.update_layout(
+        barmode="group",
+        title=(
+            f"Allocation (reserve {a.reserve:,.0f} set aside) — expected KPI {a.expected_kpi:,.1f} "
+            f"[{lo:,.1f}, {hi:,.1f}] vs current {a.current_kpi:,.1f}"
+        ),
+        yaxis_title="spend per period",
+    )
+    return fig
+
+
+def frontier_chart(f: Frontier) -> Any:
+    """Budget → expected KPI with the 90% band."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    x = f.budgets.tolist()
+    fig.add_scatter(x=x, y=f.kpi_high.tolist(), mode="lines", line={"width": 0}, showlegend=False)
+    fig.add_scatter(
+        x=x, y=f.kpi_low.tolist(), mode="lines", line={"width": 0}, fill="tonexty", name="90% interval"
+    )
+    fig.add_scatter(x=x, y=f.expected_kpi.tolist(), mode="lines+markers", name="expected KPI")
+    fig.update_layout(title="Efficient frontier", xaxis_title="budget", yaxis_title="KPI")
+    return fig
+
+
+def scenarios_chart(scenarios: Sequence[Scenario]) -> Any:
+    """Expected KPI per scenario (optimal vs current mix) with 90% error bars."""
+    import plotly.graph_objects as go
+
+    names = [s.name for s in scenarios]
+    opt = np.array([s.optimal.expected_kpi for s in scenarios])
+    lo = np.array([s.optimal.kpi_interval[0] for s in scenarios])
+    hi = np.array([s.optimal.kpi_interval[1] for s in scenarios])
+    cur = np.array([s.current_plan_kpi for s in scenarios])
+    clo = np.array([s.current_plan_interval[0] for s in scenarios])
+    chi = np.array([s.current_plan_interval[1] for s in scenarios])
+    fig = go.Figure()
+    fig.add_bar(
+        name="current mix",
+        x=names,
+        y=cur.tolist(),
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": (chi - cur).tolist(),
+            "arrayminus": (cur - clo).tolist(),
+        },
+    )
+    fig.add_bar(
+        name="optimal",
+        x=names,
+        y=opt.tolist(),
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": (hi - opt).tolist(),
+            "arrayminus": (opt - lo).tolist(),
+        },
+    )
+    fig.update_layout(barmode="group", title="Scenarios", yaxis_title="expected KPI")
+    return fig
+
+
+def curves_chart(curves: ResponseCurves, a: Allocation) -> Any:
+    """Each channel's mean response curve with its current and optimal spend marked."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    top = float(max(a.allocation.max(), a.current.max(), 1e-9)) * 1.6
+    xs = np.linspace(0.0, top, 200)
+    for j, name in enumerate(curves.channels):
+        ys = curves.response(xs, channel=j)
+        fig.add_scatter(x=xs.tolist(), y=ys.tolist(), mode="lines", name=name, legendgroup=name)
+        pts = np.array([a.current[j], a.allocation[j]])
+        fig.add_scatter(
+            x=pts.tolist(),
+            y=curves.response(pts, channel=j).tolist(),
+            mode="markers",
+            marker={"symbol": ["circle-open", "circle"], "size": 10},
+            name=f"{name} current → optimal",
+            legendgroup=name,
+            showlegend=False,
+        )
+    fig.update_layout(
+        title="Response curves (open: current, filled: optimal)", xaxis_title="spend per period"
+    )
+    return fig
+
+
+def flighting_chart(plan: FlightingPlan) -> Any:
+    """Stacked spend per period and channel."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for j, name in enumerate(plan.channels):
+        fig.add_bar(name=name, x=list(plan.periods), y=plan.allocation[:, j].tolist())
+    fig.update_layout(barmode="stack", title="Flighting plan", yaxis_title="spend")
+    return fig
+
+
+def write_html(path: str | Path, figures: Sequence[Any], title: str = "omnimix budget optimizer") -> Path:
+    """Write figures into one HTML page with plotly.js embedded (works offline)."""
+    parts = []
+    for k, fig in enumerate(figures):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(k == 0)))
+    html = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<h1>{title}</h1>" + "\n".join(parts) + "</body></html>"
+    )
+    p = Path(path)
+    p.write_text(html, encoding="utf-8")
+    return p

@@ -34,10 +34,12 @@ def _register_all() -> None:
     from omnimix.attribution.cli import register as register_attribution
     from omnimix.identity.cli import register as register_identity
     from omnimix.ingest.cli import register as register_ingest
+    from omnimix.optimize.cli import register as register_optimize
 
     register_ingest(app)
     register_identity(app)
     register_attribution(app)
+    register_optimize(app)
 
 
 _register_all()

@@ -33,6 +33,20 @@ from omnimix.optimize.optimizer import (
 )
 from omnimix.optimize.scenarios import Scenario, compare_scenarios, scenarios_frame
 
+
+def optimize_curves(curves: dict[str, object], budget: float, reserve: float = 0.1,
+                    objective: str = "kpi") -> dict[str, object]:
+    """One call for services: CURVES.json content + budget → the ``omnimix optimize --json`` document.
+
+    Args:
+        curves: the CURVES.json mapping (``{"channels": {NAME: {"type": ..., ...}}}``).
+        budget: total budget of the period.
+        reserve: share of the budget set aside as the test-and-innovation fund.
+        objective: ``"kpi"`` or ``"profit"``.
+    """
+    rc = curves_from_dict(curves)
+    return optimize_budget(rc, Constraints(budget=float(budget), reserve=float(reserve)), objective).to_dict()
+
 __all__ = [
     "Allocation",
     "ChannelBound",
@@ -53,6 +67,7 @@ __all__ = [
     "load_curves",
     "minimize_spend",
     "optimize_budget",
+    "optimize_curves",
     "optimize_flighting",
     "scenarios_frame",
 ]

@@ -118,5 +118,6 @@ def open_engine(ws: Workspace, con: Any | None = None) -> Engine:
     if ws.config.workspace.engine == "spark":
         from omnimix.engine.spark import SparkEngine
 
-        return SparkEngine.for_workspace(ws)
+        spark: Engine = SparkEngine.for_workspace(ws)
+        return spark
     return DuckDBEngine(con if con is not None else ws.connect())

@@ -40,7 +40,7 @@ def components_numpy(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarr
     first = np.full(comp.max() + 1 if n_nodes else 0, n_nodes, dtype=np.int64)
     # O(n): writing nodes in reverse order leaves each component's smallest node as the last write
     first[comp[::-1]] = np.arange(n_nodes - 1, -1, -1, dtype=np.int64)
-    return first[comp]
+    return np.asarray(first[comp])
 
 
 def components_sql(engine: Engine, nodes: str, edges: str, out: str, max_iter: int = 200) -> int:

@@ -80,7 +80,7 @@ def _predict(records: Any, threshold: float, seed: int) -> Any:
         linker.training.estimate_parameters_using_expectation_maximisation(block_on("birthday"))
         linker.training.estimate_parameters_using_expectation_maximisation(block_on("name"))
         pred = linker.inference.predict(threshold_match_probability=threshold)
-        out = pred.as_pandas_dataframe()
+        out = pred.as_pandas_dataframe()  # type: ignore[no-untyped-call]
         return out[["unique_id_l", "unique_id_r", "match_probability"]]
     finally:
         splink_log.setLevel(level)

@@ -240,13 +240,13 @@ class _Compiler:
                     pii_of[h] = canon
         parts = []
         for h in self.raw.header:
-            canon = pii_of.get(h)
-            if canon is None:
+            kind = pii_of.get(h)
+            if kind is None:
                 expr = f"r.{_q(h)}"
-            elif canon == "phone":
+            elif kind == "phone":
                 expr = self.pii("phone", "_phones.e164")
             else:
-                expr = self.pii(canon, f"nullif(trim(r.{_q(h)}), '')")
+                expr = self.pii(kind, f"nullif(trim(r.{_q(h)}), '')")
             parts.append(f"{_s(h)}: {expr}")
         return ", ".join(parts)
 

@@ -217,7 +217,7 @@ def as_float_array(name: str, values: Any) -> FloatArray:
     arr = np.asarray(values, dtype=float).reshape(-1)
     if not np.all(np.isfinite(arr)):
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise InputDataError(name, f"non-finite value at row {bad}: {arr[bad]!r}; expected finite numbers")
+        raise InputDataError(name, f"non-finite value at row {bad}: {float(arr[bad])!r}; expected finite numbers")
     return arr
 
 
@@ -244,17 +244,17 @@ def validate_rft(frequency: Any, recency: Any, T: Any) -> tuple[FloatArray, Floa
 
     if np.any(x < 0) or np.any(x != np.round(x)):
         i = first((x < 0) | (x != np.round(x)))
-        problems.append(f"row {i}: frequency {x[i]!r}; expected a whole number >= 0 (repeat purchases)")
+        problems.append(f"row {i}: frequency {float(x[i])!r}; expected a whole number >= 0 (repeat purchases)")
     if np.any(big_t <= 0):
         i = first(big_t <= 0)
-        problems.append(f"row {i}: T {big_t[i]!r}; expected > 0 (age of the customer at the end)")
+        problems.append(f"row {i}: T {float(big_t[i])!r}; expected > 0 (age of the customer at the end)")
     tol = 1e-9 * np.maximum(1.0, big_t)
     if np.any(t_x < 0) or np.any(t_x > big_t + tol):
         i = first((t_x < 0) | (t_x > big_t + tol))
-        problems.append(f"row {i}: recency {t_x[i]!r} with T {big_t[i]!r}; expected 0 <= recency <= T")
+        problems.append(f"row {i}: recency {float(t_x[i])!r} with T {float(big_t[i])!r}; expected 0 <= recency <= T")
     if np.any((x == 0) & (t_x > 0)):
         i = first((x == 0) & (t_x > 0))
-        problems.append(f"row {i}: recency {t_x[i]!r} with frequency 0; expected recency 0 without repeats")
+        problems.append(f"row {i}: recency {float(t_x[i])!r} with frequency 0; expected recency 0 without repeats")
     if problems:
         raise InputDataError("summary", "invalid customer summary", problems)
     return x, np.minimum(t_x, big_t), big_t

@@ -109,9 +109,11 @@ class BetaGeoModel:
     def expected_purchases(self, t: float, frequency: Any, recency: Any, T: Any) -> FloatArray:
         """Expected repeat purchases in (T, T+t] given each customer's history, shape (n,).
 
-        Uses the Euler transform of the Gauss hypergeometric function,
+        Closed form with the Euler transform of the Gauss hypergeometric function,
         ``(1−z)^(r+x) 2F1(r+x, b+x; c; z) = (1−z)^(a−1) 2F1(a+b−1−r, a−1; c; z)``, c = a+b+x−1,
-        whose terms stay bounded for frequencies in the hundreds.
+        whose terms stay bounded for frequencies in the hundreds. Where it still fails (extreme
+        parameters, a = 1) the posterior expectation ``E_p[(1 − (1 + p t/(α+T))^−(r+x)) / p]`` with
+        ``p ~ Beta(a, b+x)`` is integrated numerically instead.
         """
         from scipy.special import hyp2f1
 
@@ -121,9 +123,14 @@ class BetaGeoModel:
             return np.zeros_like(x)
         z = t / (alpha + big_t + t)
         c = a + b + x - 1.0
-        core = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
-        ey = c / (a - 1.0) * (1.0 - core)
-        return np.asarray(ey * _p_alive(r, alpha, a, b, x, t_x, big_t), dtype=float)
+        with np.errstate(all="ignore"):
+            core = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+            ey = c / np.float64(a - 1.0) * (1.0 - core)
+        upper = (r + x) * t / (alpha + big_t)  # E[(1 − e^{−λpt})/p] <= E[λ] t
+        bad = ~np.isfinite(ey) | (ey < -1e-9 * upper) | (ey > upper * (1 + 1e-9))
+        if np.any(bad):
+            ey[bad] = _alive_expectation(t, r, alpha, a, b, x[bad], big_t[bad])
+        return np.asarray(np.clip(ey, 0.0, upper) * _p_alive(r, alpha, a, b, x, t_x, big_t), dtype=float)
 
     def expected_purchases_new(self, t: Any) -> FloatArray:
         """Expected repeat purchases in (0, t] of a new customer, E[X(t)], shape of ``t``."""
@@ -132,8 +139,38 @@ class BetaGeoModel:
         r, alpha, a, b = (self.params[k] for k in NAMES)
         tt = np.asarray(t, dtype=float)
         z = tt / (alpha + tt)
-        val = (a + b - 1.0) / (a - 1.0) * (1.0 - np.power(alpha / (alpha + tt), r) * hyp2f1(r, b, a + b - 1.0, z))
-        return np.asarray(val, dtype=float)
+        with np.errstate(all="ignore"):
+            val = np.asarray(np.float64(a + b - 1.0) / np.float64(a - 1.0)
+                             * (1.0 - np.power(alpha / (alpha + tt), r) * hyp2f1(r, b, a + b - 1.0, z)))
+        flat = val.reshape(-1)
+        tflat = np.broadcast_to(tt, val.shape).reshape(-1)
+        bad = ~np.isfinite(flat) | (flat < 0) | (flat > r * tflat / alpha * (1 + 1e-9))
+        if np.any(bad):
+            flat[bad] = _alive_expectation_scalar_grid(tflat[bad], r, alpha, a, b)
+        return np.asarray(flat.reshape(val.shape), dtype=float)
+
+
+_GL_U, _GL_W = np.polynomial.legendre.leggauss(64)
+_GL_U = 0.5 * (_GL_U + 1.0)
+_GL_W = 0.5 * _GL_W
+
+
+def _alive_expectation(t: float, r: float, alpha: float, a: float, b: float, x: FloatArray,
+                       big_t: FloatArray) -> FloatArray:
+    """E_p[(1 − (1 + p t/(α+T))^−(r+x)) / p], p ~ Beta(a, b+x), by quadrature in the Beta's quantiles."""
+    from scipy.special import betaincinv
+
+    ux, inv = np.unique(x, return_inverse=True)
+    nodes = betaincinv(a, b + ux[:, None], _GL_U[None, :])  # (u, m)
+    p = np.clip(nodes[inv.reshape(-1)], 1e-300, 1.0)  # (n, m)
+    k = (r + x)[:, None]
+    scale = (t / (alpha + big_t))[:, None]
+    g = -np.expm1(-k * np.log1p(p * scale)) / p
+    return np.asarray(g @ _GL_W, dtype=float)
+
+
+def _alive_expectation_scalar_grid(t: FloatArray, r: float, alpha: float, a: float, b: float) -> FloatArray:
+    return np.array([_alive_expectation(float(ti), r, alpha, a, b, np.zeros(1), np.zeros(1))[0] for ti in t])
 
 
 def _p_alive(r: float, alpha: float, a: float, b: float, x: FloatArray, t_x: FloatArray,

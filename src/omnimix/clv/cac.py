@@ -57,6 +57,8 @@ def cac_table(
     """
     import pandas as pd
 
+    from omnimix.clv.summary import parse_dates
+
     for name, frame, cols in (("spend", spend, ("date", "channel", "spend")),
                               ("customers", customers, ("customer_id", "first_seen", "acquisition_channel"))):
         missing = [c for c in cols if c not in frame]
@@ -64,13 +66,13 @@ def cac_table(
             raise InputDataError(name, f"missing column(s) {missing}; found {list(frame.columns)}")
     sp = pd.DataFrame({
         "channel": spend["channel"].astype(str).to_numpy(),
-        "cohort_month": pd.to_datetime(spend["date"]).dt.strftime("%Y-%m").to_numpy(),
+        "cohort_month": parse_dates(spend["date"]).dt.strftime("%Y-%m").to_numpy(),
         "spend": pd.to_numeric(spend["spend"], errors="coerce").fillna(0.0).to_numpy(float),
     })
     cu = pd.DataFrame({
         "customer_id": customers["customer_id"].astype(str).to_numpy(),
         "channel": customers["acquisition_channel"].fillna("(unknown)").astype(str).to_numpy(),
-        "cohort_month": pd.to_datetime(customers["first_seen"]).dt.strftime("%Y-%m").to_numpy(),
+        "cohort_month": parse_dates(customers["first_seen"]).dt.strftime("%Y-%m").to_numpy(),
     }).dropna(subset=["cohort_month"])
     if clv is not None:
         clv_s = pd.Series(clv.to_numpy(float), index=clv.index.astype(str))

@@ -106,12 +106,14 @@ def rfm_table(
     """
     import pandas as pd
 
+    from omnimix.clv.summary import parse_dates
+
     missing = [c for c in (customer_col, date_col, value_col) if c is not None and c not in transactions]
     if missing:
         raise InputDataError("transactions", f"missing column(s) {missing}; found {list(transactions.columns)}")
     df = pd.DataFrame({
         "customer": transactions[customer_col].astype(str).to_numpy(),
-        "ts": pd.to_datetime(transactions[date_col], errors="coerce").to_numpy(),
+        "ts": parse_dates(transactions[date_col]).to_numpy(),
         "value": (pd.to_numeric(transactions[value_col], errors="coerce").fillna(0.0).to_numpy(float)
                   if value_col is not None else np.zeros(len(transactions))),
     }).dropna(subset=["ts"])

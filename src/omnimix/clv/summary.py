@@ -66,6 +66,30 @@ def read_summary(path: str | Path, need_monetary: bool = False) -> pd.DataFrame:
     return df
 
 
+def parse_dates(values: Any) -> pd.Series:
+    """Parse dates/timestamps leniently (ISO 8601 of mixed precision, then pandas' mixed parser).
+
+    Unparseable values become NaT; timezone-aware values are converted to UTC and made naive.
+    """
+    import warnings
+
+    import pandas as pd
+
+    s = pd.Series(values)
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    out = pd.to_datetime(s, errors="coerce", format="ISO8601")
+    if bool((out.isna() & s.notna()).any()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = pd.to_datetime(s, errors="coerce", format="mixed")
+    if isinstance(out.dtype, pd.DatetimeTZDtype):
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
 def summarize_transactions(
     transactions: pd.DataFrame,
     customer_col: str = "customer_id",
@@ -99,7 +123,7 @@ def summarize_transactions(
                              "Pass --customer-col/--date-col/--value-col")
     df = pd.DataFrame({
         "customer": transactions[customer_col].astype(str).to_numpy(),
-        "day": pd.to_datetime(transactions[date_col], errors="coerce").dt.floor("D").to_numpy(),
+        "day": parse_dates(transactions[date_col]).dt.floor("D").to_numpy(),
         "value": (pd.to_numeric(transactions[value_col], errors="coerce").to_numpy(dtype=float)
                   if value_col is not None else np.zeros(len(transactions))),
     })

@@ -39,35 +39,50 @@ def _run(app: typer.Typer, args: list[str]) -> dict:  # type: ignore[type-arg]
 def test_fit_summary_bgnbd_json(app: typer.Typer, cdnow: pd.DataFrame, tmp_path: Path) -> None:
     path = tmp_path / "summary.csv"
     cdnow.assign(monetary_value=0.0).to_csv(path, index=False)
-    out = _run(app, ["clv", "fit", "--summary", str(path), "--model", "bgnbd", "--time-unit", "weeks", "--json"])
+    out = _run(
+        app, ["clv", "fit", "--summary", str(path), "--model", "bgnbd", "--time-unit", "weeks", "--json"]
+    )
     assert out["model"] == "bgnbd"
     assert list(out)[:4] == ["model", "params", "log_likelihood", "stderr"]
-    assert {k: round(v, 3) for k, v in out["params"].items()} == {"r": 0.243, "alpha": 4.414, "a": 0.793,
-                                                                  "b": 2.426}
+    assert {k: round(v, 3) for k, v in out["params"].items()} == {
+        "r": 0.243,
+        "alpha": 4.414,
+        "a": 0.793,
+        "b": 2.426,
+    }
     assert round(out["log_likelihood"], 1) == -9582.4
     assert set(out["stderr"]) == {"r", "alpha", "a", "b"}
     # days: alpha scales by 7, the likelihood shifts by the Jacobian of the time change only
     days = tmp_path / "days.csv"
     cdnow.assign(recency=cdnow["recency"] * 7, T=cdnow["T"] * 7).to_csv(days, index=False)
-    out_d = _run(app, ["clv", "fit", "--summary", str(days), "--model", "bgnbd", "--time-unit", "days", "--json"])
+    out_d = _run(
+        app, ["clv", "fit", "--summary", str(days), "--model", "bgnbd", "--time-unit", "days", "--json"]
+    )
     assert out_d["params"]["alpha"] == pytest.approx(7 * out["params"]["alpha"], rel=1e-4)
     assert out_d["params"]["r"] == pytest.approx(out["params"]["r"], rel=1e-4)
 
 
-def test_fit_summary_paretonbd_and_gammagamma(app: typer.Typer, cdnow_monetary: pd.DataFrame,
-                                              tmp_path: Path) -> None:
+def test_fit_summary_paretonbd_and_gammagamma(
+    app: typer.Typer, cdnow_monetary: pd.DataFrame, tmp_path: Path
+) -> None:
     path = tmp_path / "s.csv"
     cdnow_monetary.rename(columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"}).to_csv(
-        path, index=False)
-    p = _run(app, ["clv", "fit", "--summary", str(path), "--model", "paretonbd", "--time-unit", "weeks", "--json"])
+        path, index=False
+    )
+    p = _run(
+        app, ["clv", "fit", "--summary", str(path), "--model", "paretonbd", "--time-unit", "weeks", "--json"]
+    )
     assert set(p["params"]) == {"r", "alpha", "s", "beta"} and round(p["params"]["r"], 3) == 0.553
-    g = _run(app, ["clv", "fit", "--summary", str(path), "--model", "gammagamma", "--time-unit", "weeks",
-                   "--json"])
+    g = _run(
+        app, ["clv", "fit", "--summary", str(path), "--model", "gammagamma", "--time-unit", "weeks", "--json"]
+    )
     assert set(g["params"]) == {"p", "q", "gamma"} and round(g["params"]["p"], 2) == 6.25
 
 
 def test_fit_sbg(app: typer.Typer) -> None:
-    out = _run(app, ["clv", "fit", "--model", "sbg", "--survival", "1000,869,743,653,593,551,517,491", "--json"])
+    out = _run(
+        app, ["clv", "fit", "--model", "sbg", "--survival", "1000,869,743,653,593,551,517,491", "--json"]
+    )
     assert out["model"] == "sbg"
     assert round(out["params"]["alpha"], 3) == 0.668 and round(out["params"]["beta"], 3) == 3.806
     assert out["stderr"]["alpha"] > 0
@@ -82,17 +97,47 @@ def test_time_unit_is_required(app: typer.Typer, cdnow: pd.DataFrame, tmp_path: 
 
 
 def test_fit_and_predict_transactions(app: typer.Typer, tmp_path: Path) -> None:
-    orders = simulate_bgnbd_orders(800, {"r": 0.8, "alpha": 40.0, "a": 0.6, "b": 4.0}, 400,
-                                   np.random.default_rng(8))
+    orders = simulate_bgnbd_orders(
+        800, {"r": 0.8, "alpha": 40.0, "a": 0.6, "b": 4.0}, 400, np.random.default_rng(8)
+    )
     path = tmp_path / "orders.csv"
     orders.to_csv(path, index=False)
-    cols = ["--transactions", str(path), "--customer-col", "person_id", "--date-col", "ts", "--value-col", "value"]
+    cols = [
+        "--transactions",
+        str(path),
+        "--customer-col",
+        "person_id",
+        "--date-col",
+        "ts",
+        "--value-col",
+        "value",
+    ]
     fit = _run(app, ["clv", "fit", *cols, "--model", "bgnbd", "--time-unit", "days", "--json"])
     assert fit["params"]["alpha"] == pytest.approx(40.0, rel=0.5)
     chart = tmp_path / "holdout.html"
-    pred = _run(app, ["clv", "predict", *cols, "--model", "bgnbd", "--time-unit", "days", "--horizon", "90",
-                      "--calibration-end", "2023-11-01", "--chart", str(chart), "--output",
-                      str(tmp_path / "pred.csv"), "--limit", "5", "--json"])
+    pred = _run(
+        app,
+        [
+            "clv",
+            "predict",
+            *cols,
+            "--model",
+            "bgnbd",
+            "--time-unit",
+            "days",
+            "--horizon",
+            "90",
+            "--calibration-end",
+            "2023-11-01",
+            "--chart",
+            str(chart),
+            "--output",
+            str(tmp_path / "pred.csv"),
+            "--limit",
+            "5",
+            "--json",
+        ],
+    )
     assert pred["n_customers"] > 0 and len(pred["customers"]) == 5
     assert pred["holdout"]["correlation"] > 0.5 and chart.exists()
     first = pred["customers"][0]

@@ -42,14 +42,19 @@ def test_bgnbd_matches_lifetimes_predictions(cdnow: pd.DataFrame) -> None:
     for k in ("r", "alpha", "a", "b"):
         assert ours.params[k] == pytest.approx(theirs.params_[k], rel=1e-3)
     ref = BetaGeoModel(params=dict(theirs.params_))
-    np.testing.assert_allclose(ref.expected_purchases(39, x, t_x, big_t),
-                               theirs.conditional_expected_number_of_purchases_up_to_time(39, x, t_x, big_t),
-                               rtol=1e-7)
-    np.testing.assert_allclose(ref.p_alive(x, t_x, big_t), theirs.conditional_probability_alive(x, t_x, big_t),
-                               rtol=1e-9)
-    np.testing.assert_allclose(ref.expected_purchases_new(np.array([5.0, 39.0, 78.0])),
-                               theirs.expected_number_of_purchases_up_to_time(np.array([5.0, 39.0, 78.0])),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        ref.expected_purchases(39, x, t_x, big_t),
+        theirs.conditional_expected_number_of_purchases_up_to_time(39, x, t_x, big_t),
+        rtol=1e-7,
+    )
+    np.testing.assert_allclose(
+        ref.p_alive(x, t_x, big_t), theirs.conditional_probability_alive(x, t_x, big_t), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        ref.expected_purchases_new(np.array([5.0, 39.0, 78.0])),
+        theirs.expected_number_of_purchases_up_to_time(np.array([5.0, 39.0, 78.0])),
+        rtol=1e-9,
+    )
 
 
 def test_paretonbd_matches_lifetimes_and_published(cdnow: pd.DataFrame) -> None:
@@ -69,11 +74,14 @@ def test_paretonbd_matches_lifetimes_and_published(cdnow: pd.DataFrame) -> None:
     ll_theirs = float(ref.log_likelihood(x, t_x, big_t).sum())
     assert ll_theirs <= res.log_likelihood + 1e-6  # ours is at least as good a maximum
     assert ll_theirs == pytest.approx(res.log_likelihood, abs=1e-3)
-    np.testing.assert_allclose(ref.p_alive(x, t_x, big_t), theirs.conditional_probability_alive(x, t_x, big_t),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        ref.p_alive(x, t_x, big_t), theirs.conditional_probability_alive(x, t_x, big_t), rtol=1e-6
+    )
     np.testing.assert_allclose(
         ref.expected_purchases(39, x, t_x, big_t),
-        theirs.conditional_expected_number_of_purchases_up_to_time(39, x, t_x, big_t), rtol=1e-6)
+        theirs.conditional_expected_number_of_purchases_up_to_time(39, x, t_x, big_t),
+        rtol=1e-6,
+    )
 
 
 def test_gammagamma_matches_lifetimes(cdnow_monetary: pd.DataFrame) -> None:
@@ -88,9 +96,14 @@ def test_gammagamma_matches_lifetimes(cdnow_monetary: pd.DataFrame) -> None:
     theirs = lifetimes.GammaGammaFitter().fit(rep["x"], rep["zbar"])
     for ours_k, their_k in (("p", "p"), ("q", "q"), ("gamma", "v")):
         assert res.params[ours_k] == pytest.approx(theirs.params_[their_k], rel=1e-3)
-    ref = GammaGammaModel(params={"p": theirs.params_["p"], "q": theirs.params_["q"], "gamma": theirs.params_["v"]})
-    np.testing.assert_allclose(ref.expected_spend(rep["x"], rep["zbar"]),
-                               theirs.conditional_expected_average_profit(rep["x"], rep["zbar"]), rtol=1e-9)
+    ref = GammaGammaModel(
+        params={"p": theirs.params_["p"], "q": theirs.params_["q"], "gamma": theirs.params_["v"]}
+    )
+    np.testing.assert_allclose(
+        ref.expected_spend(rep["x"], rep["zbar"]),
+        theirs.conditional_expected_average_profit(rep["x"], rep["zbar"]),
+        rtol=1e-9,
+    )
 
 
 def test_clv_matches_lifetimes(cdnow_monetary: pd.DataFrame) -> None:
@@ -101,13 +114,15 @@ def test_clv_matches_lifetimes(cdnow_monetary: pd.DataFrame) -> None:
     x, t_x, big_t, m = (df[c].to_numpy(float) for c in ("x", "t_x", "T", "zbar"))
     bg = lifetimes.BetaGeoFitter().fit(x, t_x, big_t)
     gg = lifetimes.GammaGammaFitter().fit(x[x > 0], m[x > 0])
-    theirs = gg.customer_lifetime_value(bg, df["x"], df["t_x"], df["T"], df["zbar"], time=12,
-                                        discount_rate=0.01, freq="W")
+    theirs = gg.customer_lifetime_value(
+        bg, df["x"], df["t_x"], df["T"], df["zbar"], time=12, discount_rate=0.01, freq="W"
+    )
     ours_bg = BetaGeoModel(params=dict(bg.params_))
     ours_gg = GammaGammaModel(params={"p": gg.params_["p"], "q": gg.params_["q"], "gamma": gg.params_["v"]})
     spend = ours_gg.expected_spend(x, m)
-    ours = discounted_clv(ours_bg, x, t_x, big_t, spend, months=12, discount_rate=0.01, period_length=4.345,
-                          time_unit="weeks")
+    ours = discounted_clv(
+        ours_bg, x, t_x, big_t, spend, months=12, discount_rate=0.01, period_length=4.345, time_unit="weeks"
+    )
     # lifetimes' gamma-gamma uses the observed mean for one-time buyers (m = 0 → population mean too)
     np.testing.assert_allclose(ours, theirs.to_numpy(), rtol=1e-6)
     assert ours.sum() > 0
@@ -131,7 +146,8 @@ def test_sbg_fader_hardie_2007() -> None:
     proj = ShiftedBetaGeoModel(params=reg.params).survival(np.arange(13)) * 1000
     assert np.max(np.abs(proj - np.array(REGULAR))) < 25
     assert full.retention(1.0) == pytest.approx(
-        full.params["beta"] / (full.params["alpha"] + full.params["beta"]))
+        full.params["beta"] / (full.params["alpha"] + full.params["beta"])
+    )
 
 
 def test_sbg_del_matches_sum() -> None:
@@ -175,20 +191,34 @@ def test_paretonbd_likelihood_against_adaptive_quadrature() -> None:
         big_t = rng.uniform(1, 100)
         t_x = 0.0 if x == 0 else big_t * rng.uniform(0.01, 1.0)
         ours = ParetoNBDModel(params={"r": r, "alpha": alpha, "s": s, "beta": beta}).log_likelihood(
-            [x], [t_x], [big_t])[0]
+            [x], [t_x], [big_t]
+        )[0]
         rho, sig = r + x, s + 1.0
         shift = rho * np.log(alpha + t_x) + sig * np.log(beta + t_x)
 
-        def f(tau: float, rho: float = rho, sig: float = sig, shift: float = shift) -> float:
-            return float(np.exp(-rho * np.log(alpha + tau) - sig * np.log(beta + tau) + shift))
+        def f(
+            tau: float,
+            rho: float = rho,
+            sig: float = sig,
+            shift: float = shift,
+            al: float = alpha,
+            be: float = beta,
+        ) -> float:
+            return float(np.exp(-rho * np.log(al + tau) - sig * np.log(be + tau) + shift))
 
         pts = [t_x + (alpha + t_x) / (rho + s) * k for k in (1, 5, 20)]
-        integral, _ = quad(f, t_x, big_t, epsabs=0, epsrel=1e-12, limit=500,
-                           points=[p for p in pts if p < big_t])
+        integral, _ = quad(
+            f, t_x, big_t, epsabs=0, epsrel=1e-12, limit=500, points=[p for p in pts if p < big_t]
+        )
         log_i = np.log(integral) - shift if integral > 0 else -np.inf
         a_term = -rho * np.log(alpha + big_t) - s * np.log(beta + big_t)
-        ref = (gammaln(rho) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-               + np.logaddexp(a_term, np.log(s) + log_i))
+        ref = (
+            gammaln(rho)
+            - gammaln(r)
+            + r * np.log(alpha)
+            + s * np.log(beta)
+            + np.logaddexp(a_term, np.log(s) + log_i)
+        )
         assert ours == pytest.approx(ref, rel=1e-8, abs=1e-8)
 
 

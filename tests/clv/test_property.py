@@ -21,9 +21,12 @@ def summaries(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     unit_scale = draw(st.sampled_from([1.0, 7.0]))  # weeks or days
     horizon = draw(st.floats(8.0, 104.0)) * unit_scale
     params = {
-        "r": draw(st.floats(0.05, 5.0)), "alpha": draw(st.floats(0.5, 40.0)) * unit_scale,
-        "a": draw(st.floats(0.1, 5.0)), "b": draw(st.floats(0.2, 20.0)),
-        "s": draw(st.floats(0.05, 5.0)), "beta": draw(st.floats(1.0, 100.0)) * unit_scale,
+        "r": draw(st.floats(0.05, 5.0)),
+        "alpha": draw(st.floats(0.5, 40.0)) * unit_scale,
+        "a": draw(st.floats(0.1, 5.0)),
+        "b": draw(st.floats(0.2, 20.0)),
+        "s": draw(st.floats(0.05, 5.0)),
+        "beta": draw(st.floats(1.0, 100.0)) * unit_scale,
     }
     big_t = rng.uniform(0.05, 1.0, n) * horizon
     sim = bgnbd.simulate_summary if draw(st.booleans()) else paretonbd.simulate_summary
@@ -42,8 +45,12 @@ def summaries(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     return x, t_x, big_t, mv
 
 
-@settings(max_examples=100, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(summaries())
 def test_fits_never_fail_or_nan(data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
     x, t_x, big_t, mv = data

@@ -27,8 +27,13 @@ def _orders(n: int = 200, seed: int = 0) -> pd.DataFrame:
 
 
 def test_rfm_table_values() -> None:
-    tx = pd.DataFrame({"customer_id": ["a", "a", "b"], "ts": ["2024-01-01", "2024-01-10", "2024-01-05"],
-                       "value": [10.0, 30.0, 5.0]})
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "ts": ["2024-01-01", "2024-01-10", "2024-01-05"],
+            "value": [10.0, 30.0, 5.0],
+        }
+    )
     t = rfm_table(tx, "customer_id", "ts", "value", as_of="2024-01-20")
     assert t.loc["a", "recency_days"] == 10 and t.loc["a", "frequency"] == 2 and t.loc["a", "monetary"] == 40
     assert t.loc["b", "recency_days"] == 15 and t.loc["b", "monetary"] == 5
@@ -37,8 +42,17 @@ def test_rfm_table_values() -> None:
 def test_default_rules_cover_grid_with_ten_segments() -> None:
     validate_rules(DEFAULT_SEGMENTS)
     assert [r.name for r in DEFAULT_SEGMENTS] == [
-        "Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention", "About to Sleep",
-        "At Risk", "Can't Lose Them", "Lost"]
+        "Champions",
+        "Loyal",
+        "Potential Loyalist",
+        "New",
+        "Promising",
+        "Need Attention",
+        "About to Sleep",
+        "At Risk",
+        "Can't Lose Them",
+        "Lost",
+    ]
 
 
 def test_rules_with_gaps_are_rejected() -> None:
@@ -77,8 +91,14 @@ def test_persona_cards() -> None:
     tx = _orders()
     scored = score(rfm_table(tx, "customer_id", "ts", "value"))
     ids = scored.index
-    attrs = pd.DataFrame({"channel": np.where(np.arange(len(ids)) % 3 == 0, "email", "search"),
-                          "path": "search > email", "region": "north"}, index=ids)
+    attrs = pd.DataFrame(
+        {
+            "channel": np.where(np.arange(len(ids)) % 3 == 0, "email", "search"),
+            "path": "search > email",
+            "region": "north",
+        },
+        index=ids,
+    )
     clv = pd.Series(np.linspace(1, 2, len(ids)), index=ids)
     cards = persona_cards(scored, attrs, clv)
     assert sum(c.size for c in cards) == len(scored)
@@ -94,13 +114,27 @@ def test_persona_cards() -> None:
 
 
 def test_cac_table_by_channel_and_month() -> None:
-    spend = pd.DataFrame({"date": ["2024-01-05", "2024-01-20", "2024-02-03", "2024-01-10", "2024-02-10"],
-                          "channel": ["search", "search", "search", "social", "social"],
-                          "spend": [100.0, 100.0, 300.0, 500.0, 0.0]})
-    customers = pd.DataFrame({
-        "customer_id": ["1", "2", "3", "4", "5", "6"],
-        "first_seen": ["2024-01-02", "2024-01-30", "2024-02-14", "2024-01-11", "2024-02-01", "2024-02-02"],
-        "acquisition_channel": ["search", "search", "search", "social", "social", None]})
+    spend = pd.DataFrame(
+        {
+            "date": ["2024-01-05", "2024-01-20", "2024-02-03", "2024-01-10", "2024-02-10"],
+            "channel": ["search", "search", "search", "social", "social"],
+            "spend": [100.0, 100.0, 300.0, 500.0, 0.0],
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["1", "2", "3", "4", "5", "6"],
+            "first_seen": [
+                "2024-01-02",
+                "2024-01-30",
+                "2024-02-14",
+                "2024-01-11",
+                "2024-02-01",
+                "2024-02-02",
+            ],
+            "acquisition_channel": ["search", "search", "search", "social", "social", None],
+        }
+    )
     clv = pd.Series([400.0, 200.0, 150.0, 90.0, 50.0, 10.0], index=["1", "2", "3", "4", "5", "6"])
     t = cac_table(spend, customers, clv).set_index(["channel", "cohort_month"])
     assert t.loc[("search", "2024-01"), "cac"] == 100.0
@@ -120,7 +154,9 @@ def test_cac_table_by_channel_and_month() -> None:
 
 def test_cac_no_customers_flag() -> None:
     spend = pd.DataFrame({"date": ["2024-03-01"], "channel": ["tv"], "spend": [1000.0]})
-    customers = pd.DataFrame({"customer_id": ["1"], "first_seen": ["2024-03-02"], "acquisition_channel": ["search"]})
+    customers = pd.DataFrame(
+        {"customer_id": ["1"], "first_seen": ["2024-03-02"], "acquisition_channel": ["search"]}
+    )
     t = cac_table(spend, customers, None).set_index("channel")
     assert t.loc["tv", "flag"] == "no customers" and np.isnan(t.loc["tv", "cac"])
 
@@ -128,8 +164,9 @@ def test_cac_no_customers_flag() -> None:
 def make_workspace(root: Path, with_customer_id: bool = True) -> Path:
     """A tiny warehouse.duckdb with conversions, customers and spend."""
     tx = _orders(60, seed=4)
-    conv = tx.rename(columns={"ts": "ts"}).assign(conversion_id=[f"o{i}" for i in range(len(tx))],
-                                                  type="purchase")
+    conv = tx.rename(columns={"ts": "ts"}).assign(
+        conversion_id=[f"o{i}" for i in range(len(tx))], type="purchase"
+    )
     con = duckdb.connect(str(root / "warehouse.duckdb"))
     cols = "conversion_id, ts, type, value" + (", customer_id" if with_customer_id else "")
     con.register("conv_df", conv)
@@ -138,13 +175,23 @@ def make_workspace(root: Path, with_customer_id: bool = True) -> Path:
     first["acquisition_channel"] = np.where(np.arange(len(first)) % 2 == 0, "search", "social")
     first["revenue"] = tx.groupby("customer_id")["value"].sum().to_numpy()
     con.register("cust_df", first)
-    con.execute("CREATE TABLE customers AS SELECT customer_id, ts AS first_seen, acquisition_channel, revenue, "
-                "'north' AS region FROM cust_df")
+    con.execute(
+        "CREATE TABLE customers AS SELECT customer_id, ts AS first_seen, acquisition_channel, revenue, "
+        "'north' AS region FROM cust_df"
+    )
     days = pd.date_range("2023-06-01", "2024-06-30", freq="D")
-    sp = pd.DataFrame({"date": np.repeat(days.date, 2), "channel": ["search", "social"] * len(days),
-                       "campaign": "c", "spend": [3.0, 12.0] * len(days)})
+    sp = pd.DataFrame(
+        {
+            "date": np.repeat(days.date, 2),
+            "channel": ["search", "social"] * len(days),
+            "campaign": "c",
+            "spend": [3.0, 12.0] * len(days),
+        }
+    )
     con.register("sp_df", sp)
-    con.execute("CREATE TABLE spend AS SELECT CAST(date AS DATE) AS date, channel, campaign, spend FROM sp_df")
+    con.execute(
+        "CREATE TABLE spend AS SELECT CAST(date AS DATE) AS date, channel, campaign, spend FROM sp_df"
+    )
     con.close()
     return root
 

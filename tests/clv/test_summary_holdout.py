@@ -18,12 +18,21 @@ from omnimix.errors import InputDataError
 
 
 def _tx() -> pd.DataFrame:
-    return pd.DataFrame({
-        "cust": ["a", "a", "a", "a", "b", "c", "c"],
-        "when": ["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-15", "2024-02-12", "2024-01-29",
-                 "2024-01-08", "2024-03-04"],
-        "amount": [10.0, 5.0, 20.0, 40.0, 7.0, 3.0, 9.0],
-    })
+    return pd.DataFrame(
+        {
+            "cust": ["a", "a", "a", "a", "b", "c", "c"],
+            "when": [
+                "2024-01-01 09:00",
+                "2024-01-01 18:00",
+                "2024-01-15",
+                "2024-02-12",
+                "2024-01-29",
+                "2024-01-08",
+                "2024-03-04",
+            ],
+            "amount": [10.0, 5.0, 20.0, 40.0, 7.0, 3.0, 9.0],
+        }
+    )
 
 
 def test_summary_days_and_weeks() -> None:
@@ -39,8 +48,9 @@ def test_summary_days_and_weeks() -> None:
 
 
 def test_summary_calibration_holdout() -> None:
-    d = summarize_transactions(_tx(), "cust", "when", "amount", "days", observation_end="2024-03-04",
-                               calibration_end="2024-01-31")
+    d = summarize_transactions(
+        _tx(), "cust", "when", "amount", "days", observation_end="2024-03-04", calibration_end="2024-01-31"
+    )
     assert list(d.index) == ["a", "b", "c"]
     assert d.loc["a", "frequency"] == 1.0 and d.loc["a", "T"] == 30.0
     assert d.loc["a", "frequency_holdout"] == 1.0 and d.loc["a", "monetary_value_holdout"] == 40.0
@@ -59,8 +69,9 @@ def test_summary_errors() -> None:
         summarize_transactions(bad, "cust", "when", "amount")
 
 
-def simulate_bgnbd_orders(n: int, params: dict[str, float], days: int, rng: np.random.Generator,
-                          acquisition_days: int = 120) -> pd.DataFrame:
+def simulate_bgnbd_orders(
+    n: int, params: dict[str, float], days: int, rng: np.random.Generator, acquisition_days: int = 120
+) -> pd.DataFrame:
     """Order log from the BG/NBD process: λ per day, drop-out after each repeat purchase."""
     rows = []
     start = pd.Timestamp("2023-01-01")
@@ -120,8 +131,13 @@ def _simulated_orders_file(tmp_path: Path) -> Path | None:
         return Path(env)
     out = tmp_path / "sim"
     try:
-        proc = subprocess.run([sys.executable, "-m", "omnimix.cli", "simulate", "--out", str(out)],
-                              capture_output=True, text=True, timeout=900, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "omnimix.cli", "simulate", "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     hits = list(out.rglob("truth/orders.csv")) if proc.returncode == 0 else []
@@ -133,8 +149,10 @@ def test_holdout_on_omnimix_simulate_orders(tmp_path: Path) -> None:
     """Acceptance: predicted holdout purchases correlate with actual >= 0.6 on `omnimix simulate` data."""
     path = _simulated_orders_file(tmp_path)
     if path is None or not path.exists():
-        pytest.skip("no simulator output: set OMNIMIX_TRUTH_ORDERS=.../truth/orders.csv or provide "
-                    "`omnimix simulate --out DIR` writing truth/orders.csv")
+        pytest.skip(
+            "no simulator output: set OMNIMIX_TRUTH_ORDERS=.../truth/orders.csv or provide "
+            "`omnimix simulate --out DIR` writing truth/orders.csv"
+        )
     check = holdout_from_orders(path, holdout_fraction=0.33)
     print({k: v for k, v in check.items() if k not in ("predicted", "actual")})
     assert check["correlation"] >= 0.6

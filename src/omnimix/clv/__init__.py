@@ -27,11 +27,23 @@ if TYPE_CHECKING:
     from omnimix.clv.summary import summarize_transactions
 
 _WHERE = {
-    "FitResult": "_mle", "BetaGeoModel": "bgnbd", "cac_table": "cac", "GammaGammaModel": "gammagamma",
-    "ParetoNBDModel": "paretonbd", "discounted_clv": "predict", "holdout_chart": "predict",
-    "holdout_check": "predict", "predict_customers": "predict", "DEFAULT_SEGMENTS": "rfm",
-    "PersonaCard": "rfm", "SegmentRule": "rfm", "persona_cards": "rfm", "rfm_table": "rfm", "score": "rfm",
-    "ShiftedBetaGeoModel": "sbg", "summarize_transactions": "summary",
+    "FitResult": "_mle",
+    "BetaGeoModel": "bgnbd",
+    "cac_table": "cac",
+    "GammaGammaModel": "gammagamma",
+    "ParetoNBDModel": "paretonbd",
+    "discounted_clv": "predict",
+    "holdout_chart": "predict",
+    "holdout_check": "predict",
+    "predict_customers": "predict",
+    "DEFAULT_SEGMENTS": "rfm",
+    "PersonaCard": "rfm",
+    "SegmentRule": "rfm",
+    "persona_cards": "rfm",
+    "rfm_table": "rfm",
+    "score": "rfm",
+    "ShiftedBetaGeoModel": "sbg",
+    "summarize_transactions": "summary",
 }
 
 
@@ -40,6 +52,7 @@ def __getattr__(name: str) -> Any:
     if name in _WHERE:
         return getattr(importlib.import_module(f"omnimix.clv.{_WHERE[name]}"), name)
     raise AttributeError(f"module 'omnimix.clv' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_SEGMENTS",

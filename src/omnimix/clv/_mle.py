@@ -144,12 +144,20 @@ def maximise(
     starts = [np.asarray(theta0, dtype=float), np.zeros(len(names))]
     for start in starts:
         res = minimize(
-            safe, np.clip(start, -LOG_BOUND + 1, LOG_BOUND - 1), jac=True, method="L-BFGS-B",
-            bounds=bounds, options={"maxiter": 2000, "gtol": gtol, "ftol": 1e-15, "maxcor": 20},
+            safe,
+            np.clip(start, -LOG_BOUND + 1, LOG_BOUND - 1),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 2000, "gtol": gtol, "ftol": 1e-15, "maxcor": 20},
         )
         if not res.success:  # polish: restart from where it stopped (line-search stalls near the optimum)
             res2 = minimize(
-                safe, res.x, jac=True, method="L-BFGS-B", bounds=bounds,
+                safe,
+                res.x,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
                 options={"maxiter": 2000, "gtol": gtol, "ftol": 1e-15, "maxcor": 20},
             )
             if res2.fun <= res.fun:
@@ -171,7 +179,9 @@ def maximise(
     if at_bound:
         logger.warning(
             "%s: parameter(s) %s at the search bound exp(±%g): the data do not identify them",
-            model, ", ".join(at_bound), LOG_BOUND,
+            model,
+            ", ".join(at_bound),
+            LOG_BOUND,
         )
     elif not converged:
         logger.warning("%s: optimiser stopped with message %r", model, best.message)
@@ -217,7 +227,9 @@ def as_float_array(name: str, values: Any) -> FloatArray:
     arr = np.asarray(values, dtype=float).reshape(-1)
     if not np.all(np.isfinite(arr)):
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise InputDataError(name, f"non-finite value at row {bad}: {float(arr[bad])!r}; expected finite numbers")
+        raise InputDataError(
+            name, f"non-finite value at row {bad}: {float(arr[bad])!r}; expected finite numbers"
+        )
     return arr
 
 
@@ -234,7 +246,9 @@ def validate_rft(frequency: Any, recency: Any, T: Any) -> tuple[FloatArray, Floa
     t_x = as_float_array("recency", recency)
     big_t = as_float_array("T", T)
     if not (x.size == t_x.size == big_t.size):
-        raise InputDataError("summary", f"lengths differ: frequency {x.size}, recency {t_x.size}, T {big_t.size}")
+        raise InputDataError(
+            "summary", f"lengths differ: frequency {x.size}, recency {t_x.size}, T {big_t.size}"
+        )
     if x.size == 0:
         raise InputDataError("summary", "no customers; expected at least one row")
     problems: list[str] = []
@@ -244,17 +258,23 @@ def validate_rft(frequency: Any, recency: Any, T: Any) -> tuple[FloatArray, Floa
 
     if np.any(x < 0) or np.any(x != np.round(x)):
         i = first((x < 0) | (x != np.round(x)))
-        problems.append(f"row {i}: frequency {float(x[i])!r}; expected a whole number >= 0 (repeat purchases)")
+        problems.append(
+            f"row {i}: frequency {float(x[i])!r}; expected a whole number >= 0 (repeat purchases)"
+        )
     if np.any(big_t <= 0):
         i = first(big_t <= 0)
         problems.append(f"row {i}: T {float(big_t[i])!r}; expected > 0 (age of the customer at the end)")
     tol = 1e-9 * np.maximum(1.0, big_t)
     if np.any(t_x < 0) or np.any(t_x > big_t + tol):
         i = first((t_x < 0) | (t_x > big_t + tol))
-        problems.append(f"row {i}: recency {float(t_x[i])!r} with T {float(big_t[i])!r}; expected 0 <= recency <= T")
+        problems.append(
+            f"row {i}: recency {float(t_x[i])!r} with T {float(big_t[i])!r}; expected 0 <= recency <= T"
+        )
     if np.any((x == 0) & (t_x > 0)):
         i = first((x == 0) & (t_x > 0))
-        problems.append(f"row {i}: recency {float(t_x[i])!r} with frequency 0; expected recency 0 without repeats")
+        problems.append(
+            f"row {i}: recency {float(t_x[i])!r} with frequency 0; expected recency 0 without repeats"
+        )
     if problems:
         raise InputDataError("summary", "invalid customer summary", problems)
     return x, np.minimum(t_x, big_t), big_t

@@ -51,9 +51,13 @@ class BetaGeoModel:
         self._result: FitResult | None = None
         if params is not None:
             self._result = FitResult(
-                model=self.model, params={k: float(params[k]) for k in NAMES},
-                stderr={k: float("nan") for k in NAMES}, log_likelihood=float("nan"), n_obs=0,
-                converged=True, iterations=0,
+                model=self.model,
+                params={k: float(params[k]) for k in NAMES},
+                stderr={k: float("nan") for k in NAMES},
+                log_likelihood=float("nan"),
+                n_obs=0,
+                converged=True,
+                iterations=0,
             )
 
     @property
@@ -140,8 +144,11 @@ class BetaGeoModel:
         tt = np.asarray(t, dtype=float)
         z = tt / (alpha + tt)
         with np.errstate(all="ignore"):
-            val = np.asarray(np.float64(a + b - 1.0) / np.float64(a - 1.0)
-                             * (1.0 - np.power(alpha / (alpha + tt), r) * hyp2f1(r, b, a + b - 1.0, z)))
+            val = np.asarray(
+                np.float64(a + b - 1.0)
+                / np.float64(a - 1.0)
+                * (1.0 - np.power(alpha / (alpha + tt), r) * hyp2f1(r, b, a + b - 1.0, z))
+            )
         flat = val.reshape(-1)
         tflat = np.broadcast_to(tt, val.shape).reshape(-1)
         bad = ~np.isfinite(flat) | (flat < 0) | (flat > r * tflat / alpha * (1 + 1e-9))
@@ -155,8 +162,9 @@ _GL_U = 0.5 * (_GL_U + 1.0)
 _GL_W = 0.5 * _GL_W
 
 
-def _alive_expectation(t: float, r: float, alpha: float, a: float, b: float, x: FloatArray,
-                       big_t: FloatArray) -> FloatArray:
+def _alive_expectation(
+    t: float, r: float, alpha: float, a: float, b: float, x: FloatArray, big_t: FloatArray
+) -> FloatArray:
     """E_p[(1 − (1 + p t/(α+T))^−(r+x)) / p], p ~ Beta(a, b+x), by quadrature in the Beta's quantiles."""
     from scipy.special import betaincinv
 
@@ -173,14 +181,18 @@ def _alive_expectation_scalar_grid(t: FloatArray, r: float, alpha: float, a: flo
     return np.array([_alive_expectation(float(ti), r, alpha, a, b, np.zeros(1), np.zeros(1))[0] for ti in t])
 
 
-def _p_alive(r: float, alpha: float, a: float, b: float, x: FloatArray, t_x: FloatArray,
-             big_t: FloatArray) -> FloatArray:
+def _p_alive(
+    r: float, alpha: float, a: float, b: float, x: FloatArray, t_x: FloatArray, big_t: FloatArray
+) -> FloatArray:
     from scipy.special import expit
 
     pos = x > 0
     log_ratio = np.full(x.shape, -np.inf)
-    log_ratio[pos] = (np.log(a) - np.log(b + x[pos] - 1.0)
-                      + (r + x[pos]) * (np.log(alpha + big_t[pos]) - np.log(alpha + t_x[pos])))
+    log_ratio[pos] = (
+        np.log(a)
+        - np.log(b + x[pos] - 1.0)
+        + (r + x[pos]) * (np.log(alpha + big_t[pos]) - np.log(alpha + t_x[pos]))
+    )
     return np.asarray(expit(-log_ratio), dtype=float)
 
 
@@ -233,11 +245,19 @@ def _objective(x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray)
         ww2 = w * w2
         ww3 = w * w3
         # d/dr
-        g_r = (np.dot(wx, digamma(r + ux)) - wsum * digamma(r) + wsum * np.log(alpha)
-               - np.dot(ww2, l_big) - np.dot(ww3, np.where(pos, l_small, 0.0)))
+        g_r = (
+            np.dot(wx, digamma(r + ux))
+            - wsum * digamma(r)
+            + wsum * np.log(alpha)
+            - np.dot(ww2, l_big)
+            - np.dot(ww3, np.where(pos, l_small, 0.0))
+        )
         # d/dalpha
-        g_alpha = (wsum * r / alpha - np.dot(ww2 * rx, np.exp(-l_big))
-                   - np.dot(ww3 * rx, np.where(pos, np.exp(-l_small), 0.0)))
+        g_alpha = (
+            wsum * r / alpha
+            - np.dot(ww2 * rx, np.exp(-l_big))
+            - np.dot(ww3 * rx, np.where(pos, np.exp(-l_small), 0.0))
+        )
         # d/da, d/db through the per-x beta functions
         w3u = np.bincount(inv, weights=ww3, minlength=ux.size)
         w2u = wx - w3u

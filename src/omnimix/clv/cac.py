@@ -59,21 +59,27 @@ def cac_table(
 
     from omnimix.clv.summary import parse_dates
 
-    for name, frame, cols in (("spend", spend, ("date", "channel", "spend")),
-                              ("customers", customers, ("customer_id", "first_seen", "acquisition_channel"))):
+    for name, frame, cols in (
+        ("spend", spend, ("date", "channel", "spend")),
+        ("customers", customers, ("customer_id", "first_seen", "acquisition_channel")),
+    ):
         missing = [c for c in cols if c not in frame]
         if missing:
             raise InputDataError(name, f"missing column(s) {missing}; found {list(frame.columns)}")
-    sp = pd.DataFrame({
-        "channel": spend["channel"].astype(str).to_numpy(),
-        "cohort_month": parse_dates(spend["date"]).dt.strftime("%Y-%m").to_numpy(),
-        "spend": pd.to_numeric(spend["spend"], errors="coerce").fillna(0.0).to_numpy(float),
-    })
-    cu = pd.DataFrame({
-        "customer_id": customers["customer_id"].astype(str).to_numpy(),
-        "channel": customers["acquisition_channel"].fillna("(unknown)").astype(str).to_numpy(),
-        "cohort_month": parse_dates(customers["first_seen"]).dt.strftime("%Y-%m").to_numpy(),
-    }).dropna(subset=["cohort_month"])
+    sp = pd.DataFrame(
+        {
+            "channel": spend["channel"].astype(str).to_numpy(),
+            "cohort_month": parse_dates(spend["date"]).dt.strftime("%Y-%m").to_numpy(),
+            "spend": pd.to_numeric(spend["spend"], errors="coerce").fillna(0.0).to_numpy(float),
+        }
+    )
+    cu = pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].astype(str).to_numpy(),
+            "channel": customers["acquisition_channel"].fillna("(unknown)").astype(str).to_numpy(),
+            "cohort_month": parse_dates(customers["first_seen"]).dt.strftime("%Y-%m").to_numpy(),
+        }
+    ).dropna(subset=["cohort_month"])
     if clv is not None:
         clv_s = pd.Series(clv.to_numpy(float), index=clv.index.astype(str))
         cu["clv"] = clv_s.reindex(cu["customer_id"]).to_numpy(float)
@@ -118,18 +124,24 @@ def read_workspace_cac(workspace: str | Path) -> tuple[pd.DataFrame, pd.DataFram
         if not s_cols:
             raise InputDataError(str(workspace), "the warehouse has no `spend` table; ingest ad spend first")
         if not c_cols:
-            raise InputDataError(str(workspace), "the warehouse has no `customers` table; run `omnimix resolve`")
+            raise InputDataError(
+                str(workspace), "the warehouse has no `customers` table; run `omnimix resolve`"
+            )
         if "acquisition_channel" in c_cols:
             chan = "acquisition_channel"
         elif "channels" in c_cols:
             chan = "channels[1]"
         else:
-            raise InputDataError(str(workspace), "table `customers` has neither acquisition_channel nor "
-                                 "channels; run attribution/identity to credit each customer's first journey")
+            raise InputDataError(
+                str(workspace),
+                "table `customers` has neither acquisition_channel nor "
+                "channels; run attribution/identity to credit each customer's first journey",
+            )
         spend = con.execute("SELECT date, CAST(channel AS VARCHAR) AS channel, spend FROM spend").df()
         customers = con.execute(
             f"SELECT CAST(customer_id AS VARCHAR) AS customer_id, first_seen, "
-            f"CAST({chan} AS VARCHAR) AS acquisition_channel FROM customers").df()
+            f"CAST({chan} AS VARCHAR) AS acquisition_channel FROM customers"
+        ).df()
     finally:
         con.close()
     return spend, customers
@@ -139,6 +151,14 @@ def table_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts (NaN → None)."""
     recs: list[dict[str, Any]] = []
     for row in df.to_dict(orient="records"):
-        recs.append({str(k): (None if isinstance(v, float) and not math.isfinite(v) else
-                              (v.item() if hasattr(v, "item") else v)) for k, v in row.items()})
+        recs.append(
+            {
+                str(k): (
+                    None
+                    if isinstance(v, float) and not math.isfinite(v)
+                    else (v.item() if hasattr(v, "item") else v)
+                )
+                for k, v in row.items()
+            }
+        )
     return recs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,37 +11,47 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
-clv_app = typer.Typer(help="Customer value: BG/NBD, Pareto/NBD, Gamma-Gamma, sBG, RFM, CAC and LTV:CAC.",
-                      no_args_is_help=True)
+clv_app = typer.Typer(
+    help="Customer value: BG/NBD, Pareto/NBD, Gamma-Gamma, sBG, RFM, CAC and LTV:CAC.", no_args_is_help=True
+)
 
 
-class Model(str, Enum):
+class Model(StrEnum):
     bgnbd = "bgnbd"
     paretonbd = "paretonbd"
     gammagamma = "gammagamma"
     sbg = "sbg"
 
 
-class PurchaseModel(str, Enum):
+class PurchaseModel(StrEnum):
     bgnbd = "bgnbd"
     paretonbd = "paretonbd"
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     days = "days"
     weeks = "weeks"
 
 
-SummaryOpt = Annotated[Path | None, typer.Option("--summary", help="CSV/Parquet: frequency, recency, T, "
-                                                  "monetary_value per customer.")]
+SummaryOpt = Annotated[
+    Path | None,
+    typer.Option("--summary", help="CSV/Parquet: frequency, recency, T, monetary_value per customer."),
+]
 TransOpt = Annotated[Path | None, typer.Option("--transactions", help="CSV/Parquet transaction log.")]
 WsOpt = Annotated[Path | None, typer.Option("--workspace", help="Workspace directory (warehouse.duckdb).")]
 CustCol = Annotated[str, typer.Option("--customer-col", help="Customer id column of --transactions.")]
 DateCol = Annotated[str, typer.Option("--date-col", help="Date/timestamp column of --transactions.")]
 ValueCol = Annotated[str | None, typer.Option("--value-col", help="Order value column of --transactions.")]
-UnitOpt = Annotated[Unit | None, typer.Option("--time-unit", help="Unit of recency/T: days or weeks (required "
-                                               "for purchase models: no silent default).")]
-ObsEnd = Annotated[str | None, typer.Option("--observation-end", help="Last observed day (default: last order).")]
+UnitOpt = Annotated[
+    Unit | None,
+    typer.Option(
+        "--time-unit",
+        help="Unit of recency/T: days or weeks (required for purchase models: no silent default).",
+    ),
+]
+ObsEnd = Annotated[
+    str | None, typer.Option("--observation-end", help="Last observed day (default: last order).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -54,15 +64,26 @@ def _need_unit(unit: Unit | None) -> str:
     from omnimix.errors import InputDataError
 
     if unit is None:
-        raise InputDataError("--time-unit", "missing; pass --time-unit days or --time-unit weeks (the unit of "
-                             "recency and T; the fitted alpha/beta are per that unit)")
+        raise InputDataError(
+            "--time-unit",
+            "missing; pass --time-unit days or --time-unit weeks (the unit of "
+            "recency and T; the fitted alpha/beta are per that unit)",
+        )
     return unit.value
 
 
-def _load_summary(summary: Path | None, transactions: Path | None, workspace: Path | None,
-                  customer_col: str, date_col: str, value_col: str | None, unit: str,
-                  observation_end: str | None, calibration_end: str | None = None,
-                  need_monetary: bool = False) -> pd.DataFrame:
+def _load_summary(
+    summary: Path | None,
+    transactions: Path | None,
+    workspace: Path | None,
+    customer_col: str,
+    date_col: str,
+    value_col: str | None,
+    unit: str,
+    observation_end: str | None,
+    calibration_end: str | None = None,
+    need_monetary: bool = False,
+) -> pd.DataFrame:
     from omnimix.clv.summary import (
         read_summary,
         read_table,
@@ -71,19 +92,26 @@ def _load_summary(summary: Path | None, transactions: Path | None, workspace: Pa
     )
     from omnimix.errors import InputDataError
 
-    given = [n for n, v in (("--summary", summary), ("--transactions", transactions),
-                            ("--workspace", workspace)) if v is not None]
+    given = [
+        n
+        for n, v in (("--summary", summary), ("--transactions", transactions), ("--workspace", workspace))
+        if v is not None
+    ]
     if len(given) != 1:
-        raise InputDataError("input", f"got {given or 'none'}; pass exactly one of --summary FILE, "
-                             "--transactions FILE or --workspace DIR")
+        raise InputDataError(
+            "input",
+            f"got {given or 'none'}; pass exactly one of --summary FILE, "
+            "--transactions FILE or --workspace DIR",
+        )
     if summary is not None:
         if calibration_end is not None:
             raise InputDataError("--calibration-end", "needs --transactions or --workspace (dated orders)")
         return read_summary(summary, need_monetary=need_monetary)
     if transactions is not None:
         tx = read_table(transactions)
-        return summarize_transactions(tx, customer_col, date_col, value_col, unit, observation_end,
-                                      calibration_end)
+        return summarize_transactions(
+            tx, customer_col, date_col, value_col, unit, observation_end, calibration_end
+        )
     assert workspace is not None
     tx = read_workspace_transactions(workspace)
     return summarize_transactions(tx, "customer_id", "ts", "value", unit, observation_end, calibration_end)
@@ -113,8 +141,12 @@ def fit_cmd(
     date_col: DateCol = "date",
     value_col: ValueCol = None,
     time_unit: UnitOpt = None,
-    survival: Annotated[str | None, typer.Option("--survival", help="sBG: customers alive at the start of "
-                                                  "each period, e.g. 1000,631,468")] = None,
+    survival: Annotated[
+        str | None,
+        typer.Option(
+            "--survival", help="sBG: customers alive at the start of each period, e.g. 1000,631,468"
+        ),
+    ] = None,
     observation_end: ObsEnd = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -125,7 +157,9 @@ def fit_cmd(
         from omnimix.clv.sbg import ShiftedBetaGeoModel, parse_survival
 
         if survival is None:
-            raise InputDataError("--survival", "missing; sBG needs cohort counts, e.g. --survival 1000,631,468")
+            raise InputDataError(
+                "--survival", "missing; sBG needs cohort counts, e.g. --survival 1000,631,468"
+            )
         result = ShiftedBetaGeoModel().fit(parse_survival(survival)).result
     else:
         if survival is not None:
@@ -136,15 +170,25 @@ def fit_cmd(
             unit = time_unit.value if time_unit is not None else "days"
             if value_col is None and transactions is not None:
                 raise InputDataError("--value-col", "missing; the Gamma-Gamma model needs order values")
-            df = _load_summary(summary, transactions, workspace, customer_col, date_col, value_col, unit,
-                               observation_end, need_monetary=True)
+            df = _load_summary(
+                summary,
+                transactions,
+                workspace,
+                customer_col,
+                date_col,
+                value_col,
+                unit,
+                observation_end,
+                need_monetary=True,
+            )
             result = GammaGammaModel().fit(df["frequency"], df["monetary_value"]).result
         else:
             from omnimix.clv.predict import transaction_model
 
             unit = _need_unit(time_unit)
-            df = _load_summary(summary, transactions, workspace, customer_col, date_col, value_col, unit,
-                               observation_end)
+            df = _load_summary(
+                summary, transactions, workspace, customer_col, date_col, value_col, unit, observation_end
+            )
             m = transaction_model(model.value)
             m.fit(df["frequency"], df["recency"], df["T"], time_unit=unit)
             result = m.result
@@ -160,7 +204,9 @@ def fit_cmd(
 @clv_app.command("predict")
 def predict_cmd(
     horizon: Annotated[float, typer.Option("--horizon", help="Predict purchases over this many time units.")],
-    model: Annotated[PurchaseModel, typer.Option("--model", help="bgnbd or paretonbd.")] = PurchaseModel.bgnbd,
+    model: Annotated[
+        PurchaseModel, typer.Option("--model", help="bgnbd or paretonbd.")
+    ] = PurchaseModel.bgnbd,
     summary: SummaryOpt = None,
     transactions: TransOpt = None,
     workspace: WsOpt = None,
@@ -171,10 +217,16 @@ def predict_cmd(
     observation_end: ObsEnd = None,
     months: Annotated[int, typer.Option("--months", help="CLV horizon in months.")] = 12,
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Monthly discount rate.")] = 0.01,
-    calibration_end: Annotated[str | None, typer.Option(
-        "--calibration-end", help="Fit on orders up to this day and check predictions on the rest.")] = None,
+    calibration_end: Annotated[
+        str | None,
+        typer.Option(
+            "--calibration-end", help="Fit on orders up to this day and check predictions on the rest."
+        ),
+    ] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Holdout chart (offline HTML).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", help="Write per-customer rows (CSV/Parquet).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write per-customer rows (CSV/Parquet).")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows in the printed output (by CLV).")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
@@ -187,8 +239,17 @@ def predict_cmd(
     unit = _need_unit(time_unit)
     if chart is not None and calibration_end is None:
         raise InputDataError("--chart", "the holdout chart needs --calibration-end DATE")
-    df = _load_summary(summary, transactions, workspace, customer_col, date_col, value_col, unit,
-                       observation_end, calibration_end)
+    df = _load_summary(
+        summary,
+        transactions,
+        workspace,
+        customer_col,
+        date_col,
+        value_col,
+        unit,
+        observation_end,
+        calibration_end,
+    )
     m = transaction_model(model.value)
     m.fit(df["frequency"], df["recency"], df["T"], time_unit=unit)
     spend_model = None
@@ -196,11 +257,17 @@ def predict_cmd(
         spend_model = GammaGammaModel().fit(df["frequency"], df["monetary_value"])
     pred = predict_customers(df, m, horizon, spend_model, months, discount_rate, unit)
     out: dict[str, Any] = {
-        "model": model.value, "time_unit": unit, "horizon": horizon, "params": m.result.params,
+        "model": model.value,
+        "time_unit": unit,
+        "horizon": horizon,
+        "params": m.result.params,
         "spend_params": spend_model.params if spend_model is not None else None,
         "n_customers": len(pred),
-        "totals": {"expected_purchases": float(pred["expected_purchases"].sum()),
-                   "clv": float(pred["clv"].sum()), "mean_p_alive": float(pred["p_alive"].mean())},
+        "totals": {
+            "expected_purchases": float(pred["expected_purchases"].sum()),
+            "clv": float(pred["clv"].sum()),
+            "mean_p_alive": float(pred["p_alive"].mean()),
+        },
     }
     if calibration_end is not None:
         check = holdout_check(df, m)
@@ -221,20 +288,34 @@ def predict_cmd(
 
         emit_json(out)
         return
-    typer.echo(f"{model.value} on {len(pred)} customers ({unit}); params "
-               + ", ".join(f"{k}={v:.4g}" for k, v in m.result.params.items()))
-    typer.echo(f"expected purchases next {horizon:g} {unit}: {out['totals']['expected_purchases']:.1f}; "
-               f"total {months}-month CLV: {out['totals']['clv']:.2f}")
+    typer.echo(
+        f"{model.value} on {len(pred)} customers ({unit}); params "
+        + ", ".join(f"{k}={v:.4g}" for k, v in m.result.params.items())
+    )
+    typer.echo(
+        f"expected purchases next {horizon:g} {unit}: {out['totals']['expected_purchases']:.1f}; "
+        f"total {months}-month CLV: {out['totals']['clv']:.2f}"
+    )
     if "holdout" in out:
         h = out["holdout"]
-        typer.echo(f"holdout: correlation {h['correlation']:.3f}, mean predicted {h['mean_predicted']:.3f}, "
-                   f"mean actual {h['mean_actual']:.3f}" + (f"; chart {h['chart']}" if "chart" in h else ""))
-    cols = ["customer_id", "frequency", "recency", "T", "p_alive", "expected_purchases", "expected_spend", "clv"]
+        typer.echo(
+            f"holdout: correlation {h['correlation']:.3f}, mean predicted {h['mean_predicted']:.3f}, "
+            f"mean actual {h['mean_actual']:.3f}" + (f"; chart {h['chart']}" if "chart" in h else "")
+        )
+    cols = [
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "p_alive",
+        "expected_purchases",
+        "expected_spend",
+        "clv",
+    ]
     typer.echo(top[[c for c in cols if c in top]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
 def _attributes(workspace: Path | None, attributes: Path | None) -> pd.DataFrame | None:
-    import pandas as pd
 
     from omnimix.clv.summary import open_workspace, read_table, table_columns
 
@@ -243,8 +324,10 @@ def _attributes(workspace: Path | None, attributes: Path | None) -> pd.DataFrame
         if "customer_id" not in a:
             from omnimix.errors import InputDataError
 
-            raise InputDataError(str(attributes), "no customer_id column; expected customer_id plus any of "
-                                 "channel, path, region")
+            raise InputDataError(
+                str(attributes),
+                "no customer_id column; expected customer_id plus any of channel, path, region",
+            )
         a["customer_id"] = a["customer_id"].astype(str)
         return a.set_index("customer_id")
     if workspace is None:
@@ -278,10 +361,13 @@ def segments_cmd(
     customer_col: CustCol = "customer_id",
     date_col: DateCol = "date",
     value_col: ValueCol = "value",
-    rules: Annotated[Path | None, typer.Option("--rules", help="JSON segment rules (default: the ten "
-                                                "common segments).")] = None,
-    attributes: Annotated[Path | None, typer.Option("--attributes", help="Per-customer file: customer_id, "
-                                                     "channel, path, region.")] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="JSON segment rules (default: the ten common segments).")
+    ] = None,
+    attributes: Annotated[
+        Path | None,
+        typer.Option("--attributes", help="Per-customer file: customer_id, channel, path, region."),
+    ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Reference day for recency.")] = None,
     output: Annotated[Path | None, typer.Option("--output", help="Write per-customer scores (CSV).")] = None,
     as_json: JsonOpt = False,
@@ -307,27 +393,37 @@ def segments_cmd(
     if as_json:
         from omnimix.cli import emit_json
 
-        emit_json({"n_customers": len(scored), "segments": [c.to_dict() for c in cards],
-                   "output": str(output) if output else None})
+        emit_json(
+            {
+                "n_customers": len(scored),
+                "segments": [c.to_dict() for c in cards],
+                "output": str(output) if output else None,
+            }
+        )
         return
     for c in cards:
         chans = ", ".join(f"{n} {s:.0%}" for n, s in c.top_channels) or "—"
-        typer.echo(f"{c.segment:<20} {c.size:>7} customers ({c.share:.1%}), value {c.value_share:.1%}, "
-                   f"AOV {c.aov:.2f}, {c.mean_orders:.1f} orders, last {c.median_recency_days:.0f} d ago; "
-                   f"channels: {chans}")
+        typer.echo(
+            f"{c.segment:<20} {c.size:>7} customers ({c.share:.1%}), value {c.value_share:.1%}, "
+            f"AOV {c.aov:.2f}, {c.mean_orders:.1f} orders, last {c.median_recency_days:.0f} d ago; "
+            f"channels: {chans}"
+        )
 
 
 @clv_app.command("cac")
 def cac_cmd(
     workspace: WsOpt = None,
     spend: Annotated[Path | None, typer.Option("--spend", help="File: date, channel, spend.")] = None,
-    customers: Annotated[Path | None, typer.Option("--customers", help="File: customer_id, first_seen, "
-                                                    "acquisition_channel.")] = None,
+    customers: Annotated[
+        Path | None, typer.Option("--customers", help="File: customer_id, first_seen, acquisition_channel.")
+    ] = None,
     transactions: TransOpt = None,
     customer_col: CustCol = "customer_id",
     date_col: DateCol = "date",
     value_col: ValueCol = "value",
-    model: Annotated[PurchaseModel, typer.Option("--model", help="Purchase model for CLV.")] = PurchaseModel.bgnbd,
+    model: Annotated[
+        PurchaseModel, typer.Option("--model", help="Purchase model for CLV.")
+    ] = PurchaseModel.bgnbd,
     months: Annotated[int, typer.Option("--months", help="CLV horizon in months.")] = 12,
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Monthly discount rate.")] = 0.01,
     by_month: Annotated[bool, typer.Option("--by-month/--by-channel", help="Split by cohort month.")] = True,
@@ -341,10 +437,13 @@ def cac_cmd(
     if workspace is not None:
         sp, cu = read_workspace_cac(workspace)
         tx = read_workspace_transactions(workspace)
-        ccol, dcol, vcol = "customer_id", "ts", "value"
+        ccol, dcol = "customer_id", "ts"
+        vcol: str | None = "value"
     else:
         if spend is None or customers is None or transactions is None:
-            raise InputDataError("input", "pass --workspace DIR, or all of --spend, --customers and --transactions")
+            raise InputDataError(
+                "input", "pass --workspace DIR, or all of --spend, --customers and --transactions"
+            )
         sp, cu, tx = read_table(spend), read_table(customers), read_table(transactions)
         ccol, dcol, vcol = customer_col, date_col, value_col
     clv = _clv_series(tx, ccol, dcol, vcol, model.value, months, discount_rate)
@@ -353,26 +452,42 @@ def cac_cmd(
     if as_json:
         from omnimix.cli import emit_json
 
-        emit_json({"model": model.value, "months": months, "discount_rate": discount_rate,
-                   "by_channel": table_records(totals), "rows": table_records(table)})
+        emit_json(
+            {
+                "model": model.value,
+                "months": months,
+                "discount_rate": discount_rate,
+                "by_channel": table_records(totals),
+                "rows": table_records(table),
+            }
+        )
         return
     from rich.console import Console
     from rich.table import Table
 
     t = Table(title="CAC and LTV:CAC by channel" + (" and cohort month" if by_month else ""))
-    cols = ["channel"] + (["cohort_month"] if by_month else []) + ["spend", "new_customers", "cac",
-                                                                   "mean_clv", "ltv_cac", "flag"]
+    cols = (
+        ["channel"]
+        + (["cohort_month"] if by_month else [])
+        + ["spend", "new_customers", "cac", "mean_clv", "ltv_cac", "flag"]
+    )
     for c in cols:
         t.add_column(c)
     for rec in table_records(table):
         style = {"loss": "red", "strong": "green"}.get(str(rec["flag"]))
-        t.add_row(*[("—" if rec[c] is None else f"{rec[c]:.2f}" if isinstance(rec[c], float) else str(rec[c]))
-                    for c in cols], style=style)
+        t.add_row(
+            *[
+                ("—" if rec[c] is None else f"{rec[c]:.2f}" if isinstance(rec[c], float) else str(rec[c]))
+                for c in cols
+            ],
+            style=style,
+        )
     Console().print(t)
 
 
-def _clv_series(tx: pd.DataFrame, ccol: str, dcol: str, vcol: str | None, model: str, months: int,
-                discount_rate: float) -> pd.Series:
+def _clv_series(
+    tx: pd.DataFrame, ccol: str, dcol: str, vcol: str | None, model: str, months: int, discount_rate: float
+) -> pd.Series:
     import pandas as pd
 
     from omnimix.clv.gammagamma import GammaGammaModel
@@ -387,6 +502,9 @@ def _clv_series(tx: pd.DataFrame, ccol: str, dcol: str, vcol: str | None, model:
         gg = GammaGammaModel().fit(summ["frequency"], summ["monetary_value"])
     pred = predict_customers(summ, m, 30.0, gg, months, discount_rate, "days")
     # LTV = revenue to date + discounted predicted future value
-    revenue = (pd.to_numeric(tx[vcol], errors="coerce").fillna(0.0).groupby(tx[ccol].astype(str)).sum()
-               if vcol is not None else pd.Series(0.0, index=pred.index))
+    revenue = (
+        pd.to_numeric(tx[vcol], errors="coerce").fillna(0.0).groupby(tx[ccol].astype(str)).sum()
+        if vcol is not None
+        else pd.Series(0.0, index=pred.index)
+    )
     return pred["clv"] + revenue.reindex(pred.index).fillna(0.0)

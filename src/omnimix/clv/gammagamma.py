@@ -39,9 +39,13 @@ class GammaGammaModel:
         self._fallback_mean = float("nan")
         if params is not None:
             self._result = FitResult(
-                model=self.model, params={k: float(params[k]) for k in NAMES},
-                stderr={k: float("nan") for k in NAMES}, log_likelihood=float("nan"), n_obs=0,
-                converged=True, iterations=0,
+                model=self.model,
+                params={k: float(params[k]) for k in NAMES},
+                stderr={k: float("nan") for k in NAMES},
+                log_likelihood=float("nan"),
+                n_obs=0,
+                converged=True,
+                iterations=0,
             )
 
     @property
@@ -76,8 +80,10 @@ class GammaGammaModel:
         keep = (x > 0) & (m > 0) & (w > 0)
         if int(keep.sum()) < 3:
             raise InputDataError(
-                "summary", f"only {int(keep.sum())} customers have repeat purchases with spend > 0; "
-                "the Gamma-Gamma model needs at least 3 (use a longer calibration period)")
+                "summary",
+                f"only {int(keep.sum())} customers have repeat purchases with spend > 0; "
+                "the Gamma-Gamma model needs at least 3 (use a longer calibration period)",
+            )
         x, m, w = x[keep], m[keep], w[keep]
         self._fallback_mean = float(np.average(m, weights=w))
         objective = _objective(x, m, w)
@@ -110,8 +116,12 @@ class GammaGammaModel:
             pop = p * g / (q - 1.0)
         else:
             pop = self._fallback_mean if np.isfinite(self._fallback_mean) else float(np.mean(m[has]))
-            logger.warning("gammagamma: q = %.4g <= 1, the population mean spend is infinite; "
-                           "using the observed mean %.4g for customers without repeat purchases", q, pop)
+            logger.warning(
+                "gammagamma: q = %.4g <= 1, the population mean spend is infinite; "
+                "using the observed mean %.4g for customers without repeat purchases",
+                q,
+                pop,
+            )
         cond = np.where(denom > 0, p * (g + ms * xs) / np.where(denom > 0, denom, 1.0), pop)
         return np.asarray(np.where(has, cond, pop), dtype=float)
 
@@ -120,8 +130,16 @@ def _ll(p: float, q: float, g: float, x: FloatArray, m: FloatArray) -> FloatArra
     from scipy.special import gammaln
 
     px = p * x
-    return np.asarray(gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1.0) * np.log(m)
-                      + px * np.log(x) - (px + q) * np.log(g + m * x), dtype=float)
+    return np.asarray(
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(g)
+        + (px - 1.0) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(g + m * x),
+        dtype=float,
+    )
 
 
 def _objective(x: FloatArray, m: FloatArray, w: FloatArray):  # type: ignore[no-untyped-def]

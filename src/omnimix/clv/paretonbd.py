@@ -49,9 +49,13 @@ class ParetoNBDModel:
         self._result: FitResult | None = None
         if params is not None:
             self._result = FitResult(
-                model=self.model, params={k: float(params[k]) for k in NAMES},
-                stderr={k: float("nan") for k in NAMES}, log_likelihood=float("nan"), n_obs=0,
-                converged=True, iterations=0,
+                model=self.model,
+                params={k: float(params[k]) for k in NAMES},
+                stderr={k: float("nan") for k in NAMES},
+                log_likelihood=float("nan"),
+                n_obs=0,
+                converged=True,
+                iterations=0,
             )
 
     @property
@@ -64,8 +68,9 @@ class ParetoNBDModel:
         """Parameter name → value."""
         return self.result.params
 
-    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None,
-            time_unit: str | None = None) -> ParetoNBDModel:
+    def fit(
+        self, frequency: Any, recency: Any, T: Any, weights: Any = None, time_unit: str | None = None
+    ) -> ParetoNBDModel:
         """Fit by maximum likelihood (arguments as :meth:`BetaGeoModel.fit`)."""
         x, t_x, big_t = validate_rft(frequency, recency, T)
         w = validate_weights(weights, x.size)
@@ -73,8 +78,9 @@ class ParetoNBDModel:
         objective = _objective(x, t_x, big_t, w)
         scale = float(np.average(big_t, weights=w))
         theta0 = np.array([0.0, np.log(max(scale, 1e-3) / 4.0), 0.0, np.log(max(scale, 1e-3) / 4.0)])
-        self._result = maximise(self.model, NAMES, objective, theta0, int(round(w.sum())), float(w.sum()),
-                                time_unit)
+        self._result = maximise(
+            self.model, NAMES, objective, theta0, round(float(w.sum())), float(w.sum()), time_unit
+        )
         return self
 
     def log_likelihood(self, frequency: Any, recency: Any, T: Any) -> FloatArray:
@@ -100,8 +106,9 @@ class ParetoNBDModel:
             return np.zeros_like(x)
         pa = self.p_alive(x, t_x, big_t)
         lg = np.log1p(t / (beta + big_t))  # ln((β+T+t)/(β+T))
-        return np.asarray(pa * (r + x) * (beta + big_t) / (alpha + big_t) * _expm1_ratio(s - 1.0, lg),
-                          dtype=float)
+        return np.asarray(
+            pa * (r + x) * (beta + big_t) / (alpha + big_t) * _expm1_ratio(s - 1.0, lg), dtype=float
+        )
 
     def expected_purchases_new(self, t: Any) -> FloatArray:
         """Expected purchases in (0, t] of a new customer, shape of ``t``."""
@@ -117,8 +124,9 @@ def _expm1_ratio(k: float, lg: Any) -> Any:
     return -np.expm1(-k * lg) / k
 
 
-def _compress(x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray
-              ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+def _compress(
+    x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Merge identical (x, t_x, T) rows into weights (e.g. all one-time buyers of one cohort)."""
     stacked = np.stack([x, t_x, big_t], axis=1)
     uniq, inv = np.unique(stacked, axis=0, return_inverse=True)
@@ -126,11 +134,15 @@ def _compress(x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray
         return x, t_x, big_t, w
     wu = np.bincount(inv.reshape(-1), weights=w, minlength=uniq.shape[0])
     keep = wu > 0
-    return uniq[keep, 0], uniq[keep, 1], uniq[keep, 2], wu[keep]
+    out: tuple[FloatArray, FloatArray, FloatArray, FloatArray] = (
+        uniq[keep, 0], uniq[keep, 1], uniq[keep, 2], np.asarray(wu[keep], dtype=float)
+    )
+    return out
 
 
-def _terms(theta: FloatArray, x: FloatArray, t_x: FloatArray, big_t: FloatArray, grad: bool
-           ) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _terms(
+    theta: FloatArray, x: FloatArray, t_x: FloatArray, big_t: FloatArray, grad: bool
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per-customer log-likelihood (n,), P(alive) (n,), and gradient w.r.t. natural params (n, 4)."""
     from scipy.special import digamma, gammaln
 
@@ -150,7 +162,7 @@ def _terms(theta: FloatArray, x: FloatArray, t_x: FloatArray, big_t: FloatArray,
         big_a = -rho * la_t - s * lb_t
         # integral over the death time, in log space: v = ln(m + τ), m = min(α, β), on two panels
         # split at the transition v = ln|α − β|, each cut where concavity bounds the rest below e^-50
-        la_i, lb_i, lw, mx, e, tot, log_i = _log_integral(alpha, beta, rho, sig, tc, bc)
+        la_i, lb_i, _, mx, e, tot, log_i = _log_integral(alpha, beta, rho, sig, tc, bc)
         b_branch = np.log(s) + log_i
         lse = np.logaddexp(big_a, b_branch)
         const = gammaln(rho) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
@@ -164,19 +176,16 @@ def _terms(theta: FloatArray, x: FloatArray, t_x: FloatArray, big_t: FloatArray,
             la, lb = la_i, lb_i
             inv_a = np.exp(-la)
             inv_b = np.exp(-lb)
-            g[sl, 0] = (digamma(rho) - digamma(r) + np.log(alpha)
-                        - w_a * la_t - w_i * np.sum(p * la, axis=1))
-            g[sl, 1] = (r / alpha - w_a * rho / (alpha + bc)
-                        - w_i * rho * np.sum(p * inv_a, axis=1))
-            g[sl, 2] = (np.log(beta) - w_a * lb_t
-                        + w_i * (1.0 / s - np.sum(p * lb, axis=1)))
-            g[sl, 3] = (s / beta - w_a * s / (beta + bc)
-                        - w_i * sig * np.sum(p * inv_b, axis=1))
+            g[sl, 0] = digamma(rho) - digamma(r) + np.log(alpha) - w_a * la_t - w_i * np.sum(p * la, axis=1)
+            g[sl, 1] = r / alpha - w_a * rho / (alpha + bc) - w_i * rho * np.sum(p * inv_a, axis=1)
+            g[sl, 2] = np.log(beta) - w_a * lb_t + w_i * (1.0 / s - np.sum(p * lb, axis=1))
+            g[sl, 3] = s / beta - w_a * s / (beta + bc) - w_i * sig * np.sum(p * inv_b, axis=1)
     return ll, pa, g
 
 
-def _log_integral(alpha: float, beta: float, rho: FloatArray, sig: float, tc: FloatArray, bc: FloatArray
-                  ) -> tuple[FloatArray, ...]:
+def _log_integral(
+    alpha: float, beta: float, rho: FloatArray, sig: float, tc: FloatArray, bc: FloatArray
+) -> tuple[FloatArray, ...]:
     """log ∫_{t_x}^{T} (α+τ)^−ρ (β+τ)^−σ dτ by two-panel Gauss–Legendre in v = ln(m+τ).
 
     The log-integrand ``h(v) = v − ρ ln(α+τ) − σ ln(β+τ)`` is concave in v, with slope

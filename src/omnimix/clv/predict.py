@@ -24,8 +24,13 @@ class TransactionModel(Protocol):
 
     model: str
 
-    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None,
-            time_unit: str | None = None) -> Any: ...
+    @property
+    def result(self) -> Any: ...
+    @property
+    def params(self) -> dict[str, float]: ...
+    def fit(
+        self, frequency: Any, recency: Any, T: Any, weights: Any = None, time_unit: str | None = None
+    ) -> Any: ...
     def p_alive(self, frequency: Any, recency: Any, T: Any) -> FloatArray: ...
     def expected_purchases(self, t: float, frequency: Any, recency: Any, T: Any) -> FloatArray: ...
 
@@ -73,8 +78,11 @@ def discounted_clv(
     per_day = check_time_unit(time_unit)
     delta = period_length if period_length is not None else DAYS_PER_MONTH / per_day
     if months < 1 or delta <= 0 or discount_rate < 0:
-        raise InputDataError("clv", f"months={months}, period_length={delta}, discount_rate={discount_rate}; "
-                             "expected months >= 1, period_length > 0, discount_rate >= 0")
+        raise InputDataError(
+            "clv",
+            f"months={months}, period_length={delta}, discount_rate={discount_rate}; "
+            "expected months >= 1, period_length > 0, discount_rate >= 0",
+        )
     m = np.asarray(spend, dtype=float)
     prev = np.zeros_like(m)
     total = np.zeros_like(m)
@@ -144,8 +152,9 @@ def holdout_check(summary: pd.DataFrame, model: TransactionModel, max_frequency:
             raise InputDataError("summary", f"no {col} column; build the summary with a calibration end")
     x = summary["frequency"].to_numpy(float)
     duration = float(summary["duration_holdout"].iloc[0])
-    pred = model.expected_purchases(duration, x, summary["recency"].to_numpy(float),
-                                     summary["T"].to_numpy(float))
+    pred = model.expected_purchases(
+        duration, x, summary["recency"].to_numpy(float), summary["T"].to_numpy(float)
+    )
     actual = summary["frequency_holdout"].to_numpy(float)
     corr = float(np.corrcoef(pred, actual)[0, 1]) if pred.size > 1 and np.std(actual) > 0 else float("nan")
     bucket = np.minimum(x, max_frequency).astype(int)
@@ -153,11 +162,24 @@ def holdout_check(summary: pd.DataFrame, model: TransactionModel, max_frequency:
     for k in range(max_frequency + 1):
         sel = bucket == k
         if sel.any():
-            rows.append({"frequency": k if k < max_frequency else f"{max_frequency}+", "n": int(sel.sum()),
-                         "predicted": float(pred[sel].mean()), "actual": float(actual[sel].mean())})
-    return {"n": int(pred.size), "correlation": corr, "mean_predicted": float(pred.mean()),
-            "mean_actual": float(actual.mean()), "duration_holdout": duration, "by_frequency": rows,
-            "predicted": pred, "actual": actual}
+            rows.append(
+                {
+                    "frequency": k if k < max_frequency else f"{max_frequency}+",
+                    "n": int(sel.sum()),
+                    "predicted": float(pred[sel].mean()),
+                    "actual": float(actual[sel].mean()),
+                }
+            )
+    return {
+        "n": int(pred.size),
+        "correlation": corr,
+        "mean_predicted": float(pred.mean()),
+        "mean_actual": float(actual.mean()),
+        "duration_holdout": duration,
+        "by_frequency": rows,
+        "predicted": pred,
+        "actual": actual,
+    }
 
 
 def holdout_chart(check: dict[str, Any], path: str | Path, title: str = "Holdout check") -> Path:
@@ -167,19 +189,29 @@ def holdout_chart(check: dict[str, Any], path: str | Path, title: str = "Holdout
 
     rows = check["by_frequency"]
     labels = [str(r["frequency"]) for r in rows]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(
-        "Mean holdout purchases by calibration frequency", f"Per customer (r = {check['correlation']:.3f})"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=(
+            "Mean holdout purchases by calibration frequency",
+            f"Per customer (r = {check['correlation']:.3f})",
+        ),
+    )
     fig.add_trace(go.Bar(x=labels, y=[r["actual"] for r in rows], name="actual"), row=1, col=1)
     fig.add_trace(go.Bar(x=labels, y=[r["predicted"] for r in rows], name="predicted"), row=1, col=1)
     pred, act = np.asarray(check["predicted"]), np.asarray(check["actual"])
     if pred.size > 20000:  # keep the file light
         idx = np.random.default_rng(0).choice(pred.size, 20000, replace=False)
         pred, act = pred[idx], act[idx]
-    fig.add_trace(go.Scattergl(x=pred, y=act, mode="markers", name="customers",
-                               marker={"size": 4, "opacity": 0.4}), row=1, col=2)
+    fig.add_trace(
+        go.Scattergl(x=pred, y=act, mode="markers", name="customers", marker={"size": 4, "opacity": 0.4}),
+        row=1,
+        col=2,
+    )
     top = float(max(pred.max(initial=0.0), act.max(initial=0.0)))
-    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="y = x",
-                             line={"dash": "dash"}), row=1, col=2)
+    fig.add_trace(
+        go.Scatter(x=[0, top], y=[0, top], mode="lines", name="y = x", line={"dash": "dash"}), row=1, col=2
+    )
     fig.update_xaxes(title_text="calibration repeat purchases", row=1, col=1)
     fig.update_yaxes(title_text="holdout purchases", row=1, col=1)
     fig.update_xaxes(title_text="predicted", row=1, col=2)
@@ -231,11 +263,11 @@ def holdout_from_orders(
         raise InputDataError(str(path), f"no {date_col!r} column; found {list(orders.columns)}")
     ts = parse_dates(orders[date_col])
     start, end = ts.min().floor("D"), ts.max().floor("D")
-    cal_end = start + pd.Timedelta(days=int(round((end - start).days * (1.0 - holdout_fraction))))
+    cal_end = start + pd.Timedelta(days=round((end - start).days * (1.0 - holdout_fraction)))
     summ = summarize_transactions(orders, customer_col, date_col, value_col, time_unit, end, cal_end)
     m = transaction_model(model)
     m.fit(summ["frequency"], summ["recency"], summ["T"], time_unit=time_unit)
     check = holdout_check(summ, m)
-    check["params"] = m.result.params  # type: ignore[attr-defined]
+    check["params"] = m.params
     check["calibration_end"] = str(cal_end.date())
     return check

@@ -46,8 +46,10 @@ class SegmentRule:
     def __post_init__(self) -> None:
         for label, rng in (("r", self.r), ("fm", self.fm)):
             if len(rng) != 2 or not (1 <= rng[0] <= rng[1] <= 5):
-                raise ConfigError(f"segment {self.name!r}: {label}={list(rng)}; expected [low, high] with "
-                                  "1 <= low <= high <= 5")
+                raise ConfigError(
+                    f"segment {self.name!r}: {label}={list(rng)}; expected [low, high] with "
+                    "1 <= low <= high <= 5"
+                )
 
     def matches(self, r: int, fm: int) -> bool:
         """Whether scores (r, fm) fall in this segment."""
@@ -61,7 +63,9 @@ DEFAULT_SEGMENTS: tuple[SegmentRule, ...] = (
     SegmentRule("New", (5, 5), (1, 1), "Bought very recently, for the first time or rarely."),
     SegmentRule("Promising", (4, 4), (1, 1), "Recent shoppers who have not spent much yet."),
     SegmentRule("Need Attention", (3, 3), (3, 3), "Average recency, frequency and spend; slipping."),
-    SegmentRule("About to Sleep", (3, 3), (1, 2), "Below-average recency and value; will be lost without a nudge."),
+    SegmentRule(
+        "About to Sleep", (3, 3), (1, 2), "Below-average recency and value; will be lost without a nudge."
+    ),
     SegmentRule("At Risk", (1, 2), (3, 4), "Bought often and spent well, but long ago."),
     SegmentRule("Can't Lose Them", (1, 2), (5, 5), "Were among the best customers; have not come back."),
     SegmentRule("Lost", (1, 2), (1, 2), "Lowest recency, frequency and spend."),
@@ -73,8 +77,12 @@ def validate_rules(rules: tuple[SegmentRule, ...] | list[SegmentRule]) -> tuple[
     rules_t = tuple(rules)
     if not rules_t:
         raise ConfigError("no segment rules given; expected at least one")
-    gaps = [f"R={r} FM={fm}" for r in range(1, 6) for fm in range(1, 6)
-            if not any(rule.matches(r, fm) for rule in rules_t)]
+    gaps = [
+        f"R={r} FM={fm}"
+        for r in range(1, 6)
+        for fm in range(1, 6)
+        if not any(rule.matches(r, fm) for rule in rules_t)
+    ]
     if gaps:
         raise ConfigError("segment rules leave score cells without a segment; add rules covering them", gaps)
     return rules_t
@@ -84,11 +92,20 @@ def load_rules(path: str | Path) -> tuple[SegmentRule, ...]:
     """Read rules from JSON: ``[{"name": ..., "r": [lo, hi], "fm": [lo, hi], "description": ...}]``."""
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        rules = [SegmentRule(str(d["name"]), (int(d["r"][0]), int(d["r"][1])),
-                             (int(d["fm"][0]), int(d["fm"][1])), str(d.get("description", ""))) for d in raw]
+        rules = [
+            SegmentRule(
+                str(d["name"]),
+                (int(d["r"][0]), int(d["r"][1])),
+                (int(d["fm"][0]), int(d["fm"][1])),
+                str(d.get("description", "")),
+            )
+            for d in raw
+        ]
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise ConfigError(f"{path}: cannot read segment rules ({exc}); expected a JSON list of "
-                          '{"name", "r": [lo, hi], "fm": [lo, hi]} objects') from exc
+        raise ConfigError(
+            f"{path}: cannot read segment rules ({exc}); expected a JSON list of "
+            '{"name", "r": [lo, hi], "fm": [lo, hi]} objects'
+        ) from exc
     return validate_rules(rules)
 
 
@@ -110,25 +127,34 @@ def rfm_table(
 
     missing = [c for c in (customer_col, date_col, value_col) if c is not None and c not in transactions]
     if missing:
-        raise InputDataError("transactions", f"missing column(s) {missing}; found {list(transactions.columns)}")
-    df = pd.DataFrame({
-        "customer": transactions[customer_col].astype(str).to_numpy(),
-        "ts": parse_dates(transactions[date_col]).to_numpy(),
-        "value": (pd.to_numeric(transactions[value_col], errors="coerce").fillna(0.0).to_numpy(float)
-                  if value_col is not None else np.zeros(len(transactions))),
-    }).dropna(subset=["ts"])
+        raise InputDataError(
+            "transactions", f"missing column(s) {missing}; found {list(transactions.columns)}"
+        )
+    df = pd.DataFrame(
+        {
+            "customer": transactions[customer_col].astype(str).to_numpy(),
+            "ts": parse_dates(transactions[date_col]).to_numpy(),
+            "value": (
+                pd.to_numeric(transactions[value_col], errors="coerce").fillna(0.0).to_numpy(float)
+                if value_col is not None
+                else np.zeros(len(transactions))
+            ),
+        }
+    ).dropna(subset=["ts"])
     if df.empty:
         raise InputDataError("transactions", "no dated transactions to score")
     df["day"] = df["ts"].dt.floor("D")
     ref = pd.Timestamp(as_of).floor("D") if as_of is not None else df["day"].max()
     g = df.groupby("customer")
-    out = pd.DataFrame({
-        "recency_days": (ref - g["day"].max()).dt.days.astype(float),
-        "frequency": g["day"].nunique().astype(float),
-        "monetary": g["value"].sum().astype(float),
-        "orders": g["value"].size().astype(float),
-        "first_purchase": g["day"].min(),
-    })
+    out = pd.DataFrame(
+        {
+            "recency_days": (ref - g["day"].max()).dt.days.astype(float),
+            "frequency": g["day"].nunique().astype(float),
+            "monetary": g["value"].sum().astype(float),
+            "orders": g["value"].size().astype(float),
+            "first_purchase": g["day"].min(),
+        }
+    )
     out.index.name = "customer_id"
     return out
 
@@ -229,19 +255,21 @@ def persona_cards(
     cards = []
     for name, grp in df.groupby("segment", sort=False):
         orders = float(grp["orders"].sum())
-        cards.append(PersonaCard(
-            segment=str(name),
-            description=desc.get(str(name), ""),
-            size=len(grp),
-            share=len(grp) / n_all,
-            value_share=float(grp["monetary"].sum()) / total_value if total_value > 0 else 0.0,
-            aov=float(grp["monetary"].sum()) / orders if orders > 0 else 0.0,
-            mean_orders=float(grp["orders"].mean()),
-            median_recency_days=float(grp["recency_days"].median()),
-            mean_clv=float(grp["clv"].mean()) if "clv" in grp and grp["clv"].notna().any() else None,
-            top_channels=_top(grp["channel"]) if "channel" in grp else [],
-            typical_path=(_top(grp["path"], 1)[0][0] if "path" in grp and _top(grp["path"], 1) else None),
-            top_regions=_top(grp["region"]) if "region" in grp else [],
-        ))
+        cards.append(
+            PersonaCard(
+                segment=str(name),
+                description=desc.get(str(name), ""),
+                size=len(grp),
+                share=len(grp) / n_all,
+                value_share=float(grp["monetary"].sum()) / total_value if total_value > 0 else 0.0,
+                aov=float(grp["monetary"].sum()) / orders if orders > 0 else 0.0,
+                mean_orders=float(grp["orders"].mean()),
+                median_recency_days=float(grp["recency_days"].median()),
+                mean_clv=float(grp["clv"].mean()) if "clv" in grp and grp["clv"].notna().any() else None,
+                top_channels=_top(grp["channel"]) if "channel" in grp else [],
+                typical_path=(_top(grp["path"], 1)[0][0] if "path" in grp and _top(grp["path"], 1) else None),
+                top_regions=_top(grp["region"]) if "region" in grp else [],
+            )
+        )
     cards.sort(key=lambda c: -c.value_share)
     return cards

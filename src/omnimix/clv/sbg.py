@@ -35,11 +35,17 @@ def validate_survival(survival: Any) -> FloatArray:
     """Check cohort counts: at least two, non-negative, non-increasing, first > 0; shape (k+1,)."""
     n = as_float_array("survival", survival)
     if n.size < 2:
-        raise InputDataError("survival", f"got {n.size} count(s); expected the number alive at the start of "
-                             "at least two periods, e.g. 1000,631,468")
+        raise InputDataError(
+            "survival",
+            f"got {n.size} count(s); expected the number alive at the start of "
+            "at least two periods, e.g. 1000,631,468",
+        )
     if n[0] <= 0 or np.any(n < 0) or np.any(np.diff(n) > 0):
-        raise InputDataError("survival", f"counts {n.tolist()} must start > 0, be >= 0 and never increase "
-                             "(customers alive at the start of each period of one cohort)")
+        raise InputDataError(
+            "survival",
+            f"counts {n.tolist()} must start > 0, be >= 0 and never increase "
+            "(customers alive at the start of each period of one cohort)",
+        )
     return n
 
 
@@ -56,9 +62,13 @@ class ShiftedBetaGeoModel:
         self._result: FitResult | None = None
         if params is not None:
             self._result = FitResult(
-                model=self.model, params={k: float(params[k]) for k in NAMES},
-                stderr={k: float("nan") for k in NAMES}, log_likelihood=float("nan"), n_obs=0,
-                converged=True, iterations=0,
+                model=self.model,
+                params={k: float(params[k]) for k in NAMES},
+                stderr={k: float("nan") for k in NAMES},
+                log_likelihood=float("nan"),
+                n_obs=0,
+                converged=True,
+                iterations=0,
             )
 
     @property
@@ -92,9 +102,11 @@ class ShiftedBetaGeoModel:
             # d ln P(T=t): ψ(a+1) − ψ(a+b+t) − (ψ(a) − ψ(a+b)) ; ψ(b+t−1) − ψ(a+b+t) − (ψ(b) − ψ(a+b))
             dabt = digamma(a + b + t)
             g_a = np.dot(lost, digamma(a + 1.0) - dabt - da + dab) + last * (
-                da - digamma(a + b + k) - da + dab)
+                da - digamma(a + b + k) - da + dab
+            )
             g_b = np.dot(lost, digamma(b + t - 1.0) - dabt - db + dab) + last * (
-                digamma(b + k) - digamma(a + b + k) - db + dab)
+                digamma(b + k) - digamma(a + b + k) - db + dab
+            )
             return -ll / total, -np.array([g_a * a, g_b * b]) / total
 
         self._result = maximise(self.model, NAMES, objective, np.zeros(2), int(total), total)

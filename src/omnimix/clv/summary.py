@@ -61,8 +61,11 @@ def read_summary(path: str | Path, need_monetary: bool = False) -> pd.DataFrame:
     need = ["frequency", "recency", "T"] + (["monetary_value"] if need_monetary else [])
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise InputDataError(str(path), f"missing column(s) {missing}; found {list(df.columns)}. "
-                             "A summary needs frequency, recency, T (and monetary_value for spend models)")
+        raise InputDataError(
+            str(path),
+            f"missing column(s) {missing}; found {list(df.columns)}. "
+            "A summary needs frequency, recency, T (and monetary_value for spend models)",
+        )
     return df
 
 
@@ -119,23 +122,35 @@ def summarize_transactions(
     per_day = check_time_unit(time_unit)
     missing = [c for c in (customer_col, date_col, value_col) if c is not None and c not in transactions]
     if missing:
-        raise InputDataError("transactions", f"missing column(s) {missing}; found {list(transactions.columns)}. "
-                             "Pass --customer-col/--date-col/--value-col")
-    df = pd.DataFrame({
-        "customer": transactions[customer_col].astype(str).to_numpy(),
-        "day": parse_dates(transactions[date_col]).dt.floor("D").to_numpy(),
-        "value": (pd.to_numeric(transactions[value_col], errors="coerce").to_numpy(dtype=float)
-                  if value_col is not None else np.zeros(len(transactions))),
-    })
+        raise InputDataError(
+            "transactions",
+            f"missing column(s) {missing}; found {list(transactions.columns)}. "
+            "Pass --customer-col/--date-col/--value-col",
+        )
+    df = pd.DataFrame(
+        {
+            "customer": transactions[customer_col].astype(str).to_numpy(),
+            "day": parse_dates(transactions[date_col]).dt.floor("D").to_numpy(),
+            "value": (
+                pd.to_numeric(transactions[value_col], errors="coerce").to_numpy(dtype=float)
+                if value_col is not None
+                else np.zeros(len(transactions))
+            ),
+        }
+    )
     bad = df["day"].isna()
     if bool(bad.any()):
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputDataError("transactions", f"row {i}: {date_col}={transactions[date_col].iloc[i]!r} is not a "
-                             "date; expected ISO dates/timestamps")
+        raise InputDataError(
+            "transactions",
+            f"row {i}: {date_col}={transactions[date_col].iloc[i]!r} is not a "
+            "date; expected ISO dates/timestamps",
+        )
     if value_col is not None and bool(df["value"].isna().any()):
         i = int(np.flatnonzero(df["value"].isna().to_numpy())[0])
-        raise InputDataError("transactions", f"row {i}: {value_col}={transactions[value_col].iloc[i]!r} is not "
-                             "a number")
+        raise InputDataError(
+            "transactions", f"row {i}: {value_col}={transactions[value_col].iloc[i]!r} is not a number"
+        )
     if df.empty:
         raise InputDataError("transactions", "no transactions; expected at least one row")
     end = pd.Timestamp(observation_end).floor("D") if observation_end is not None else df["day"].max()
@@ -145,8 +160,11 @@ def summarize_transactions(
         return _summarize_daily(daily, end, per_day)
     cal_end = pd.Timestamp(calibration_end).floor("D")
     if cal_end >= end:
-        raise InputDataError("--calibration-end", f"{cal_end.date()} is not before the observation end "
-                             f"{end.date()}; choose an earlier calibration end")
+        raise InputDataError(
+            "--calibration-end",
+            f"{cal_end.date()} is not before the observation end "
+            f"{end.date()}; choose an earlier calibration end",
+        )
     cal = daily[daily["day"] <= cal_end]
     summary = _summarize_daily(cal, cal_end, per_day)
     hold = daily[(daily["day"] > cal_end) & daily["customer"].isin(summary.index)]
@@ -172,12 +190,14 @@ def _summarize_daily(daily: pd.DataFrame, end: Any, per_day: float) -> pd.DataFr
     freq = (count - 1).astype(float)
     repeat_total = total - first_value
     monetary = np.where(freq > 0, repeat_total / freq.where(freq > 0, 1.0), 0.0)
-    out = pd.DataFrame({
-        "frequency": freq,
-        "recency": (last - first).dt.days.astype(float) / per_day,
-        "T": (pd.Timestamp(end) - first).dt.days.astype(float) / per_day,
-        "monetary_value": monetary,
-    })
+    out = pd.DataFrame(
+        {
+            "frequency": freq,
+            "recency": (last - first).dt.days.astype(float) / per_day,
+            "T": (pd.Timestamp(end) - first).dt.days.astype(float) / per_day,
+            "monetary_value": monetary,
+        }
+    )
     out.index.name = "customer_id"
     # customers whose first purchase is the last day have T = 0: they carry no information
     return out[out["T"] > 0]
@@ -196,20 +216,27 @@ def read_workspace_transactions(workspace: str | Path) -> pd.DataFrame:
     try:
         cols = table_columns(con, "conversions")
         if not cols:
-            raise InputDataError(str(workspace), "the warehouse has no `conversions` table; run `omnimix ingest`")
+            raise InputDataError(
+                str(workspace), "the warehouse has no `conversions` table; run `omnimix ingest`"
+            )
         if "customer_id" not in cols:
-            raise InputDataError(str(workspace), "table `conversions` has no customer_id column yet; run "
-                                 "`omnimix resolve` (identity) first, or pass --transactions FILE")
+            raise InputDataError(
+                str(workspace),
+                "table `conversions` has no customer_id column yet; run "
+                "`omnimix resolve` (identity) first, or pass --transactions FILE",
+            )
         value = "coalesce(value, 0.0)" if "value" in cols else "0.0"
         where = "customer_id IS NOT NULL AND ts IS NOT NULL"
         if "type" in cols:
             n_purchase = con.execute(
-                "SELECT count(*) FROM conversions WHERE lower(type) IN ('purchase', 'order')").fetchone()
+                "SELECT count(*) FROM conversions WHERE lower(type) IN ('purchase', 'order')"
+            ).fetchone()
             if n_purchase is not None and int(n_purchase[0]) > 0:
                 where += " AND lower(type) IN ('purchase', 'order')"
         return con.execute(
             f"SELECT CAST(customer_id AS VARCHAR) AS customer_id, ts, {value} AS value "
-            f"FROM conversions WHERE {where}").df()
+            f"FROM conversions WHERE {where}"
+        ).df()
     finally:
         con.close()
 
@@ -220,8 +247,11 @@ def open_workspace(workspace: str | Path) -> Any:
 
     path = Path(workspace) / "warehouse.duckdb"
     if not path.exists():
-        raise InputDataError(str(path), "no warehouse here; run `omnimix init` and `omnimix ingest`, "
-                             "or pass the workspace directory that holds warehouse.duckdb")
+        raise InputDataError(
+            str(path),
+            "no warehouse here; run `omnimix init` and `omnimix ingest`, "
+            "or pass the workspace directory that holds warehouse.duckdb",
+        )
     return duckdb.connect(str(path), read_only=True)
 
 
@@ -229,5 +259,6 @@ def table_columns(con: Any, table: str) -> list[str]:
     """Column names of ``table`` in the main schema (empty when the table does not exist)."""
     rows = con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table]).fetchall()
+        [table],
+    ).fetchall()
     return [str(r[0]) for r in rows]

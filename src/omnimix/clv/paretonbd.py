@@ -7,10 +7,12 @@ lifetime with rate ``mu ~ Gamma(s, beta)``. Integrating over the death time τ g
 
 The usual closed form writes the integral with two Gauss hypergeometric functions whose difference
 cancels catastrophically and overflows for frequencies in the hundreds (the classic failure of
-``lifetimes``). Here the integral is evaluated directly in log space: the substitution
-``u = ((c+t_x)/(c+τ))^K`` with ``K = r+x+s`` and ``c`` a weighted harmonic mean of α and β flattens
-the integrand, so a fixed Gauss–Legendre rule (48 nodes) is accurate to ~1e-12 relative for any
-frequency. The same nodes give the analytic gradient (derivatives under the integral sign).
+``lifetimes``). Here the integral is evaluated directly in log space, in ``v = ln(min(α, β) + τ)``:
+the log-integrand is concave in v with one change of slope at ``v = ln|α − β|``, so two Gauss–Legendre
+panels (20 nodes each) split there, each cut where concavity proves the remainder below e^-50, give
+~1e-10 relative accuracy for any frequency (checked against adaptive quadrature in the tests). The same
+nodes give the analytic gradient (derivatives under the integral sign). Fits on more than 200,000
+distinct customers start from a fit on a 100,000-customer subsample.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from omnimix.clv._mle import (
 )
 
 NAMES = ("r", "alpha", "s", "beta")
-_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(32)
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(20)
 _U01 = 0.5 * (_NODES + 1.0)  # nodes on (0, 1), shape (m,)
 _W01 = 0.5 * _WEIGHTS
 _CUT = 50.0  # panels stop where the log-integrand has provably fallen by this much
@@ -78,6 +80,20 @@ class ParetoNBDModel:
         objective = _objective(x, t_x, big_t, w)
         scale = float(np.average(big_t, weights=w))
         theta0 = np.array([0.0, np.log(max(scale, 1e-3) / 4.0), 0.0, np.log(max(scale, 1e-3) / 4.0)])
+        if x.size > 200_000:  # warm start from a subsample: the full data then needs a few iterations
+            idx = np.random.default_rng(0).choice(x.size, 100_000, replace=False)
+            sub_fit = maximise(
+                self.model,
+                NAMES,
+                _objective(x[idx], t_x[idx], big_t[idx], w[idx]),
+                theta0,
+                idx.size,
+                float(w[idx].sum()),
+                time_unit,
+                gtol=1e-6,
+                stderr=False,
+            )
+            theta0 = np.log([sub_fit.params[k] for k in NAMES])
         self._result = maximise(
             self.model, NAMES, objective, theta0, round(float(w.sum())), float(w.sum()), time_unit
         )
@@ -135,7 +151,10 @@ def _compress(
     wu = np.bincount(inv.reshape(-1), weights=w, minlength=uniq.shape[0])
     keep = wu > 0
     out: tuple[FloatArray, FloatArray, FloatArray, FloatArray] = (
-        uniq[keep, 0], uniq[keep, 1], uniq[keep, 2], np.asarray(wu[keep], dtype=float)
+        uniq[keep, 0],
+        uniq[keep, 1],
+        uniq[keep, 2],
+        np.asarray(wu[keep], dtype=float),
     )
     return out
 
@@ -162,7 +181,7 @@ def _terms(
         big_a = -rho * la_t - s * lb_t
         # integral over the death time, in log space: v = ln(m + τ), m = min(α, β), on two panels
         # split at the transition v = ln|α − β|, each cut where concavity bounds the rest below e^-50
-        la_i, lb_i, _, mx, e, tot, log_i = _log_integral(alpha, beta, rho, sig, tc, bc)
+        la, lb, inv_a, inv_b, mx, e, tot, log_i = _log_integral(alpha, beta, rho, sig, tc, bc)
         b_branch = np.log(s) + log_i
         lse = np.logaddexp(big_a, b_branch)
         const = gammaln(rho) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
@@ -171,15 +190,16 @@ def _terms(
         pa[sl] = w_a
         if grad:
             w_i = 1.0 - w_a
-            with np.errstate(invalid="ignore"):
-                p = np.where(np.isfinite(mx)[:, None], e / np.where(tot > 0, tot, 1.0)[:, None], 0.0)
-            la, lb = la_i, lb_i
-            inv_a = np.exp(-la)
-            inv_b = np.exp(-lb)
-            g[sl, 0] = digamma(rho) - digamma(r) + np.log(alpha) - w_a * la_t - w_i * np.sum(p * la, axis=1)
-            g[sl, 1] = r / alpha - w_a * rho / (alpha + bc) - w_i * rho * np.sum(p * inv_a, axis=1)
-            g[sl, 2] = np.log(beta) - w_a * lb_t + w_i * (1.0 / s - np.sum(p * lb, axis=1))
-            g[sl, 3] = s / beta - w_a * s / (beta + bc) - w_i * sig * np.sum(p * inv_b, axis=1)
+            # node weights normalised per customer: E_I[h] = Σ_j e_j h_j / Σ_j e_j
+            w_n = np.where(np.isfinite(mx) & (tot > 0), w_i / np.where(tot > 0, tot, 1.0), 0.0)
+
+            def avg(h: FloatArray, e: FloatArray = e, w_n: FloatArray = w_n) -> FloatArray:
+                return np.asarray(np.einsum("ij,ij->i", e, h) * w_n, dtype=float)
+
+            g[sl, 0] = digamma(rho) - digamma(r) + np.log(alpha) - w_a * la_t - avg(la)
+            g[sl, 1] = r / alpha - w_a * rho / (alpha + bc) - rho * avg(inv_a)
+            g[sl, 2] = np.log(beta) - w_a * lb_t + w_i / s - avg(lb)
+            g[sl, 3] = s / beta - w_a * s / (beta + bc) - sig * avg(inv_b)
     return ll, pa, g
 
 
@@ -193,8 +213,8 @@ def _log_integral(
     point ``v_a`` and is cut at ``v_a + 50/|h'(v_a)|`` (beyond it, ``h < h(v_a) − 50`` by concavity).
 
     Returns:
-        ln(α+τ_j), ln(β+τ_j) (c, 2m); log node weights × integrand (c, 2m); row max (c,);
-        exp(row − max) (c, 2m); their row sums (c,); log integral (c,) (−inf where t_x = T).
+        ln(α+τ_j), ln(β+τ_j), 1/(α+τ_j), 1/(β+τ_j) (c, 2m); row max of the log terms (c,);
+        exp(terms − max) (c, 2m); their row sums (c,); log integral (c,) (−inf where t_x = T).
     """
     m = min(alpha, beta)
     da, db = alpha - m, beta - m
@@ -219,10 +239,17 @@ def _log_integral(
         panels.append((v, lw))
     v = np.concatenate([panels[0][0], panels[1][0]], axis=1)
     lw = np.concatenate([panels[0][1], panels[1][1]], axis=1)
-    ev_neg = np.exp(-v)
-    la = v + np.log1p(da * ev_neg)
-    lb = v + np.log1p(db * ev_neg)
-    lw = lw + v - rho[:, None] * la - sig * lb
+    ev_neg = np.exp(-v)  # 1/(m+τ)
+    # one of α+τ, β+τ is m+τ = e^v itself; only the other needs a logarithm
+    l_far = v + np.log1p(delta * ev_neg)
+    inv_far = ev_neg / (1.0 + delta * ev_neg)
+    if da > 0:
+        la, lb, inv_a, inv_b = l_far, v, inv_far, ev_neg
+    else:
+        la, lb, inv_a, inv_b = v, l_far, ev_neg, inv_far
+    lw += v
+    lw -= rho[:, None] * la
+    lw -= sig * lb
     mx = np.max(lw, axis=1)
     fin = np.isfinite(mx)
     mx_safe = np.where(fin, mx, 0.0)
@@ -230,7 +257,7 @@ def _log_integral(
     tot = e.sum(axis=1)
     with np.errstate(divide="ignore"):
         log_i = np.where(fin, mx_safe + np.log(np.where(fin, tot, 1.0)), -np.inf)
-    return la, lb, lw, mx, e, tot, log_i
+    return la, lb, inv_a, inv_b, mx, e, tot, log_i
 
 
 def _objective(x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray):  # type: ignore[no-untyped-def]

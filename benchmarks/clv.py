@@ -98,7 +98,7 @@ def million(pareto: bool) -> None:
         f"\nBG/NBD on a simulated 1,000,000-customer summary: {dt:.2f} s (target <= 10 s); max frequency "
         f"{int(x.max())}; params "
         + ", ".join(f"{k}={v:.4f}" for k, v in res.params.items())
-        + f" (truth r=0.243, alpha=4.414, a=0.793, b=2.426)"
+        + " (truth r=0.243, alpha=4.414, a=0.793, b=2.426)"
     )
     if pareto:
         x, t_x, big_t = paretonbd.simulate_summary(truth, big_t, rng)
@@ -135,8 +135,8 @@ def cdnow_holdout(out: Path) -> None:
     )
     for row in check["by_frequency"]:
         print(
-            f"  calibration frequency {row['frequency']!s:>3}: n={row['n']:>6} predicted {row['predicted']:.3f}"
-            f" actual {row['actual']:.3f}"
+            f"  calibration frequency {row['frequency']!s:>3}: n={row['n']:>6} "
+            f"predicted {row['predicted']:.3f} actual {row['actual']:.3f}"
         )
 
 

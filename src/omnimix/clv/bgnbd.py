@@ -209,7 +209,11 @@ def _ll_terms(theta: FloatArray, x: FloatArray, t_x: FloatArray, big_t: FloatArr
 
 
 def _objective(x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray):  # type: ignore[no-untyped-def]
-    """Mean negative log-likelihood and its analytic gradient in log space."""
+    """Mean negative log-likelihood and its analytic gradient in log space.
+
+    Per-customer work is limited to ln(α+T) for everyone and ln(α+t_x) plus one ``logaddexp`` for repeat
+    buyers; everything that depends on x alone is computed per distinct frequency.
+    """
     from scipy.special import betaln, digamma, gammaln
 
     ux, inv = np.unique(x, return_inverse=True)
@@ -217,49 +221,46 @@ def _objective(x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray)
     wx = np.bincount(inv, weights=w, minlength=ux.size)  # total weight per distinct frequency
     wsum = float(w.sum())
     pos_u = ux > 0
-    pos = x > 0
-    log_at = None  # cache of log(alpha+T) per alpha
-    cache: dict[str, Any] = {}
+    ip = np.flatnonzero(x > 0)  # repeat buyers
+    inv_p, x_p, t_p, w_p = inv[ip], x[ip], t_x[ip], w[ip]
 
     def fun(theta: FloatArray) -> tuple[float, FloatArray]:
-        nonlocal log_at
         r, alpha, a, b = np.exp(theta)
         # per distinct x
         b2 = betaln(a, b + ux)
-        b3 = np.full(ux.shape, -np.inf)
+        b3 = np.zeros(ux.shape)
         b3[pos_u] = betaln(a + 1.0, b + ux[pos_u] - 1.0)
         const_u = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
-        rx = r + x
-        if cache.get("alpha") != alpha:
-            cache["alpha"] = alpha
-            cache["lT"] = np.log(alpha + big_t)
-            cache["lt"] = np.log(alpha + t_x)
-        l_big = cache["lT"]
-        l_small = cache["lt"]
-        a2 = b2[inv] - rx * l_big
-        a3 = np.where(pos, b3[inv] - rx * l_small, -np.inf)
-        lse = np.logaddexp(a2, a3)
-        ll = float(np.dot(wx, const_u) + np.dot(w, lse))
-        w3 = np.exp(a3 - lse)  # posterior weight of the "dropped out after t_x" branch
-        w2 = 1.0 - w3
-        ww2 = w * w2
-        ww3 = w * w3
-        # d/dr
+        ru = r + ux
+        # customers: branch 2 (alive at T) for all, branch 3 (dropped after t_x) for repeat buyers
+        l_big = np.log(alpha + big_t)
+        a2 = b2[inv] - ru[inv] * l_big
+        rx_p = r + x_p
+        l_small_p = np.log(alpha + t_p)
+        a3_p = b3[inv_p] - rx_p * l_small_p
+        a2_p = a2[ip]
+        lse_p = np.logaddexp(a2_p, a3_p)
+        w3_p = np.exp(a3_p - lse_p)  # posterior weight of "dropped out after t_x"
+        ll = float(np.dot(wx, const_u) + np.dot(w, a2) + np.dot(w_p, lse_p - a2_p))
+        ww3_p = w_p * w3_p
+        # branch-2 weight per customer is 1 − w3 (w3 = 0 for one-time buyers)
+        inv_big = 1.0 / (alpha + big_t)
+        sum_l_big = np.dot(w, l_big) - np.dot(ww3_p, l_big[ip])
         g_r = (
-            np.dot(wx, digamma(r + ux))
+            np.dot(wx, digamma(ru))
             - wsum * digamma(r)
             + wsum * np.log(alpha)
-            - np.dot(ww2, l_big)
-            - np.dot(ww3, np.where(pos, l_small, 0.0))
+            - sum_l_big
+            - np.dot(ww3_p, l_small_p)
         )
-        # d/dalpha
         g_alpha = (
             wsum * r / alpha
-            - np.dot(ww2 * rx, np.exp(-l_big))
-            - np.dot(ww3 * rx, np.where(pos, np.exp(-l_small), 0.0))
+            - np.dot(w * ru[inv], inv_big)
+            + np.dot(ww3_p * rx_p, inv_big[ip])
+            - np.dot(ww3_p * rx_p, 1.0 / (alpha + t_p))
         )
         # d/da, d/db through the per-x beta functions
-        w3u = np.bincount(inv, weights=ww3, minlength=ux.size)
+        w3u = np.bincount(inv_p, weights=ww3_p, minlength=ux.size)
         w2u = wx - w3u
         dab = digamma(a + b)
         dabx = digamma(a + b + ux)

@@ -162,3 +162,44 @@ def test_holdout_check_needs_holdout_columns() -> None:
     m = BetaGeoModel(params={"r": 1, "alpha": 1, "a": 1.5, "b": 1})
     with pytest.raises(InputDataError, match="frequency_holdout"):
         holdout_check(pd.DataFrame({"frequency": [1.0], "recency": [1.0], "T": [2.0]}), m)
+
+
+def test_summary_matches_lifetimes_on_cdnow_log() -> None:
+    """Our calibration/holdout summary equals lifetimes' on the full CDNOW log (23,570 customers)."""
+    pytest.importorskip("lifetimes", reason="lifetimes (bench extra) carries the CDNOW log; not installed")
+    import warnings
+    from importlib import resources
+
+    from lifetimes.utils import calibration_and_holdout_data
+
+    path = resources.files("lifetimes") / "datasets" / "CDNOW_master.txt"
+    tx = pd.read_csv(str(path), sep=r"\s+", dtype={"customer_id": str, "date": str})
+    tx["date"] = pd.to_datetime(tx["date"], format="%Y%m%d")
+    ours = summarize_transactions(
+        tx,
+        "customer_id",
+        "date",
+        "dollar_value",
+        "weeks",
+        observation_end="1998-06-30",
+        calibration_end="1997-09-30",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = calibration_and_holdout_data(
+            tx,
+            "customer_id",
+            "date",
+            calibration_period_end="1997-09-30",
+            observation_period_end="1998-06-30",
+            freq="D",
+            monetary_value_col="dollar_value",
+        )
+    theirs.index = theirs.index.astype(str)
+    j = ours.join(theirs, rsuffix="_l", how="inner")
+    assert len(ours) == len(theirs) == len(j) == 23570
+    np.testing.assert_array_equal(j["frequency"], j["frequency_cal"])
+    np.testing.assert_allclose(j["recency"] * 7, j["recency_cal"], atol=1e-9)
+    np.testing.assert_allclose(j["T"] * 7, j["T_cal"], atol=1e-9)
+    np.testing.assert_allclose(j["monetary_value"], j["monetary_value_cal"], atol=1e-9)
+    np.testing.assert_array_equal(j["frequency_holdout"], j["frequency_holdout_l"])

@@ -141,13 +141,20 @@ def cdnow_holdout(out: Path) -> None:
 
 
 def orders_holdout(path: Path, out: Path) -> None:
-    check = holdout_from_orders(path)
-    html = holdout_chart(check, out / "clv_holdout_orders.html", f"Holdout check: {path}")
-    print(
-        f"\n{path}: {check['n']} customers, calibration to {check['calibration_end']}: correlation "
-        f"{check['correlation']:.3f} (target >= 0.6), mean predicted {check['mean_predicted']:.3f}, "
-        f"mean actual {check['mean_actual']:.3f}; chart {html}"
-    )
+    for model in ("bgnbd", "paretonbd"):
+        for fraction in (0.25, 0.33):
+            check = holdout_from_orders(path, holdout_fraction=fraction, model=model)
+            html = holdout_chart(
+                check,
+                out / f"clv_holdout_orders_{model}_{int(fraction * 100)}.html",
+                f"Holdout check ({model}): {path}",
+            )
+            print(
+                f"\n{path} [{model}, last {fraction:.0%} held out]: {check['n']} customers, calibration to "
+                f"{check['calibration_end']}: correlation {check['correlation']:.3f} (target >= 0.6), mean "
+                f"predicted {check['mean_predicted']:.3f}, mean actual {check['mean_actual']:.3f}; "
+                f"chart {html}"
+            )
 
 
 def main() -> None:

@@ -233,7 +233,7 @@ def holdout_from_orders(
     customer_col: str = "person_id",
     date_col: str = "ts",
     value_col: str | None = "value",
-    holdout_fraction: float = 0.33,
+    holdout_fraction: float = 0.25,
     model: str = "bgnbd",
     time_unit: str = "days",
 ) -> dict[str, Any]:

@@ -165,3 +165,24 @@ def test_segments_and_cac_workspace(app: typer.Typer, tmp_path: Path) -> None:
     assert any(r.get("cohort_month") for r in cac["rows"])
     text = CliRunner().invoke(app, ["clv", "cac", "--workspace", str(ws), "--by-channel"])
     assert text.exit_code == 0 and "search" in text.stdout
+
+
+def test_segments_save_and_cac_channel_col(app: typer.Typer, tmp_path: Path) -> None:
+    import duckdb
+
+    from .test_rfm_cac import make_resolved_workspace
+
+    ws = make_resolved_workspace(tmp_path)
+    seg = _run(app, ["clv", "segments", "--workspace", str(ws), "--save", "--json"])
+    assert seg["saved"] == 40
+    champ = [s for s in seg["segments"] if s["typical_path"]]
+    assert champ and champ[0]["typical_path"] == "search > email"
+    con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
+    n = con.execute("SELECT count(*) FROM customers WHERE segment IS NOT NULL").fetchall()[0][0]
+    con.close()
+    assert n == 40
+    cac = _run(
+        app, ["clv", "cac", "--workspace", str(ws), "--channel-col", "acq_markov", "--by-channel", "--json"]
+    )
+    by = {r["channel"]: r for r in cac["by_channel"]}
+    assert by["email"]["new_customers"] == 40 and by["search"]["flag"] == "no customers"

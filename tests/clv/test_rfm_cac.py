@@ -211,3 +211,81 @@ def test_workspace_without_identity(tmp_path: Path) -> None:
         read_workspace_transactions(ws)
     with pytest.raises(InputDataError, match="no warehouse"):
         read_workspace_transactions(tmp_path / "nowhere")
+
+
+def make_resolved_workspace(root: Path) -> Path:
+    """A warehouse shaped like `omnimix resolve` + journeys output: conversions without customer_id,
+    the row_customers map, customers with first_order_at, contacts with city, journeys with paths."""
+    tx = _orders(40, seed=9)
+    conv = tx.assign(conversion_id=[f"o{i}" for i in range(len(tx))], type="purchase", source="shop")
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    con.register("conv_df", conv)
+    con.execute("CREATE TABLE conversions AS SELECT conversion_id, ts, type, value, source FROM conv_df")
+    con.execute(
+        "CREATE TABLE row_customers AS SELECT 'conversions' AS src_table, conversion_id AS row_key, "
+        "'C' || customer_id AS customer_id FROM conv_df"
+    )
+    first = tx.groupby("customer_id")["ts"].min().reset_index()
+    first["cid"] = "C" + first["customer_id"]
+    first["acq"] = np.where(np.arange(len(first)) % 2 == 0, "search", "social")
+    first["acq_markov"] = "email"
+    con.register("cust_df", first)
+    con.execute(
+        "CREATE TABLE customers AS SELECT cid AS customer_id, ts - INTERVAL 20 DAY AS first_seen, "
+        "ts AS first_order_at, acq AS acquisition_channel, acq_markov, "
+        "CAST(NULL AS VARCHAR) AS segment FROM cust_df "
+        "UNION ALL SELECT 'Cnobuyer', TIMESTAMP '2024-01-01', NULL, 'search', 'email', NULL"
+    )
+    con.execute(
+        "CREATE TABLE contacts AS SELECT 'r' || cid AS record_id, 'crm' AS source, 'Lyon' AS city "
+        "FROM cust_df"
+    )
+    con.execute("INSERT INTO row_customers SELECT 'contacts', 'crm:r' || cid, cid FROM cust_df")
+    con.execute(
+        "CREATE TABLE journeys AS SELECT cid || ':1' AS journey_id, cid AS customer_id, true AS converted, "
+        "ts AS conversion_ts, 'search > email' AS path FROM cust_df"
+    )
+    days = pd.date_range("2023-06-01", "2024-06-30", freq="D")
+    sp = pd.DataFrame(
+        {
+            "date": np.repeat(days.date, 3),
+            "channel": ["search", "social", "email"] * len(days),
+            "spend": [2.0, 6.0, 1.0] * len(days),
+        }
+    )
+    con.register("sp_df", sp)
+    con.execute("CREATE TABLE spend AS SELECT CAST(date AS DATE) AS date, channel, spend FROM sp_df")
+    con.close()
+    return root
+
+
+def test_resolved_workspace_readers(tmp_path: Path) -> None:
+    from omnimix.clv.rfm import read_workspace_attributes
+
+    ws = make_resolved_workspace(tmp_path)
+    tx = read_workspace_transactions(ws)
+    assert tx["customer_id"].str.startswith("C").all() and tx["customer_id"].nunique() == 40
+    _, customers = read_workspace_cac(ws)
+    assert len(customers) == 40 and "Cnobuyer" not in set(customers["customer_id"])  # never bought
+    _, markov = read_workspace_cac(ws, "acq_markov")
+    assert set(markov["acquisition_channel"]) == {"email"}
+    with pytest.raises(InputDataError, match="--channel-col"):
+        read_workspace_cac(ws, "nope")
+    attrs = read_workspace_attributes(ws)
+    assert attrs is not None
+    assert (attrs.loc[attrs.index != "Cnobuyer", "region"] == "Lyon").all()
+    assert attrs.loc["C" + "c000", "path"] == "search > email"
+    assert attrs.loc["Cc000", "channel"] == "search"
+
+
+def test_save_segments(tmp_path: Path) -> None:
+    from omnimix.clv.rfm import save_segments
+
+    ws = make_resolved_workspace(tmp_path)
+    scored = score(rfm_table(read_workspace_transactions(ws), "customer_id", "ts", "value"))
+    assert save_segments(ws, scored) == 40
+    con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
+    got = dict(con.execute("SELECT customer_id, segment FROM customers").fetchall())
+    con.close()
+    assert got["Cnobuyer"] is None
+    assert all(got[c] == s for c, s in scored["segment"].items())

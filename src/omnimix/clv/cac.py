@@ -107,10 +107,15 @@ def cac_table(
     return out.sort_values(keys).reset_index(drop=True)
 
 
-def read_workspace_cac(workspace: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_workspace_cac(
+    workspace: str | Path, channel_col: str = "acquisition_channel"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``spend`` and ``customers`` from ``DIR/warehouse.duckdb`` (read-only).
 
-    ``customers.acquisition_channel`` is used when present, else the first element of ``channels``.
+    The channel is ``customers.<channel_col>`` (default ``acquisition_channel``: pass another column
+    written by a chosen attribution model), else the first element of ``channels``. The cohort date is
+    ``first_order_at`` (first conversion) when the table has it — people who never bought are not
+    acquired customers — else ``first_seen``.
 
     Returns:
         (spend with date, channel, spend; customers with customer_id, first_seen, acquisition_channel).
@@ -127,20 +132,24 @@ def read_workspace_cac(workspace: str | Path) -> tuple[pd.DataFrame, pd.DataFram
             raise InputDataError(
                 str(workspace), "the warehouse has no `customers` table; run `omnimix resolve`"
             )
-        if "acquisition_channel" in c_cols:
-            chan = "acquisition_channel"
-        elif "channels" in c_cols:
+        if channel_col in c_cols:
+            chan = f'"{channel_col}"'
+        elif channel_col == "acquisition_channel" and "channels" in c_cols:
             chan = "channels[1]"
         else:
             raise InputDataError(
                 str(workspace),
-                "table `customers` has neither acquisition_channel nor "
-                "channels; run attribution/identity to credit each customer's first journey",
+                f"table `customers` has no column {channel_col!r} (found {c_cols}); pass --channel-col "
+                "naming the column that credits each customer's acquisition",
             )
+        if "first_order_at" in c_cols:
+            first, where = "first_order_at", " WHERE first_order_at IS NOT NULL"
+        else:
+            first, where = "first_seen", ""
         spend = con.execute("SELECT date, CAST(channel AS VARCHAR) AS channel, spend FROM spend").df()
         customers = con.execute(
-            f"SELECT CAST(customer_id AS VARCHAR) AS customer_id, first_seen, "
-            f"CAST({chan} AS VARCHAR) AS acquisition_channel FROM customers"
+            f"SELECT CAST(customer_id AS VARCHAR) AS customer_id, {first} AS first_seen, "
+            f"CAST({chan} AS VARCHAR) AS acquisition_channel FROM customers{where}"
         ).df()
     finally:
         con.close()

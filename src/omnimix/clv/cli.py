@@ -317,7 +317,7 @@ def predict_cmd(
 
 def _attributes(workspace: Path | None, attributes: Path | None) -> pd.DataFrame | None:
 
-    from omnimix.clv.summary import open_workspace, read_table, table_columns
+    from omnimix.clv.summary import read_table
 
     if attributes is not None:
         a = read_table(attributes)
@@ -332,26 +332,9 @@ def _attributes(workspace: Path | None, attributes: Path | None) -> pd.DataFrame
         return a.set_index("customer_id")
     if workspace is None:
         return None
-    con = open_workspace(workspace)
-    try:
-        cols = table_columns(con, "customers")
-        if not cols:
-            return None
-        sel = ["CAST(customer_id AS VARCHAR) AS customer_id"]
-        if "acquisition_channel" in cols:
-            sel.append("CAST(acquisition_channel AS VARCHAR) AS channel")
-        elif "channels" in cols:
-            sel.append("CAST(channels[1] AS VARCHAR) AS channel")
-        for c in ("region", "city", "country"):
-            if c in cols:
-                sel.append(f"CAST({c} AS VARCHAR) AS region")
-                break
-        if "path" in cols:
-            sel.append("CAST(path AS VARCHAR) AS path")
-        df: pd.DataFrame = con.execute(f"SELECT {', '.join(sel)} FROM customers").df()
-    finally:
-        con.close()
-    return df.set_index("customer_id")
+    from omnimix.clv.rfm import read_workspace_attributes
+
+    return read_workspace_attributes(workspace)
 
 
 @clv_app.command("segments")
@@ -370,15 +353,20 @@ def segments_cmd(
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Reference day for recency.")] = None,
     output: Annotated[Path | None, typer.Option("--output", help="Write per-customer scores (CSV).")] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Write each segment into customers.segment (workspace mode).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """RFM scores (1–5), the named segments and a persona card per segment."""
-    from omnimix.clv.rfm import DEFAULT_SEGMENTS, load_rules, persona_cards, rfm_table, score
+    from omnimix.clv.rfm import DEFAULT_SEGMENTS, load_rules, persona_cards, rfm_table, save_segments, score
     from omnimix.clv.summary import read_table, read_workspace_transactions
     from omnimix.errors import InputDataError
 
     if (transactions is None) == (workspace is None):
         raise InputDataError("input", "pass exactly one of --transactions FILE or --workspace DIR")
+    if save and workspace is None:
+        raise InputDataError("--save", "writes customers.segment in a workspace; pass --workspace DIR")
     if transactions is not None:
         tx = read_table(transactions)
         table = rfm_table(tx, customer_col, date_col, value_col, as_of)
@@ -390,6 +378,7 @@ def segments_cmd(
     cards = persona_cards(scored, _attributes(workspace, attributes), rules=rule_set)
     if output is not None:
         scored.to_csv(output)
+    saved = save_segments(workspace, scored) if save and workspace is not None else None
     if as_json:
         from omnimix.cli import emit_json
 
@@ -398,6 +387,7 @@ def segments_cmd(
                 "n_customers": len(scored),
                 "segments": [c.to_dict() for c in cards],
                 "output": str(output) if output else None,
+                "saved": saved,
             }
         )
         return
@@ -426,6 +416,13 @@ def cac_cmd(
     ] = PurchaseModel.bgnbd,
     months: Annotated[int, typer.Option("--months", help="CLV horizon in months.")] = 12,
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Monthly discount rate.")] = 0.01,
+    channel_col: Annotated[
+        str,
+        typer.Option(
+            "--channel-col",
+            help="customers column crediting the acquisition (e.g. one written by an attribution model).",
+        ),
+    ] = "acquisition_channel",
     by_month: Annotated[bool, typer.Option("--by-month/--by-channel", help="Split by cohort month.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -435,7 +432,7 @@ def cac_cmd(
     from omnimix.errors import InputDataError
 
     if workspace is not None:
-        sp, cu = read_workspace_cac(workspace)
+        sp, cu = read_workspace_cac(workspace, channel_col)
         tx = read_workspace_transactions(workspace)
         ccol, dcol = "customer_id", "ts"
         vcol: str | None = "value"
@@ -445,6 +442,9 @@ def cac_cmd(
                 "input", "pass --workspace DIR, or all of --spend, --customers and --transactions"
             )
         sp, cu, tx = read_table(spend), read_table(customers), read_table(transactions)
+        if channel_col not in cu:
+            raise InputDataError(str(customers), f"no column {channel_col!r}; found {list(cu.columns)}")
+        cu = cu.assign(acquisition_channel=cu[channel_col])
         ccol, dcol, vcol = customer_col, date_col, value_col
     clv = _clv_series(tx, ccol, dcol, vcol, model.value, months, discount_rate)
     table = cac_table(sp, cu, clv, by_month=by_month)

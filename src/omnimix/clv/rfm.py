@@ -273,3 +273,88 @@ def persona_cards(
         )
     cards.sort(key=lambda c: -c.value_share)
     return cards
+
+
+def read_workspace_attributes(workspace: str | Path) -> pd.DataFrame | None:
+    """Per-customer persona attributes from the warehouse (read-only), index customer_id.
+
+    ``channel``: ``customers.acquisition_channel`` (else the first of ``channels``); ``region``:
+    ``customers.region/city/country``, else the most common ``contacts.city`` of the person (through
+    ``row_customers``); ``path``: ``customers.path``, else the path of the person's first converting
+    journey (``journeys``). Columns whose source is missing are left out; None without ``customers``.
+    """
+    from omnimix.clv.summary import open_workspace, table_columns
+
+    con = open_workspace(workspace)
+    try:
+        cols = table_columns(con, "customers")
+        if not cols:
+            return None
+        sel = ["CAST(customer_id AS VARCHAR) AS customer_id"]
+        if "acquisition_channel" in cols:
+            sel.append("CAST(acquisition_channel AS VARCHAR) AS channel")
+        elif "channels" in cols:
+            sel.append("CAST(channels[1] AS VARCHAR) AS channel")
+        region_col = next((c for c in ("region", "city", "country") if c in cols), None)
+        if region_col:
+            sel.append(f'CAST("{region_col}" AS VARCHAR) AS region')
+        if "path" in cols:
+            sel.append("CAST(path AS VARCHAR) AS path")
+        df: pd.DataFrame = (
+            con.execute(f"SELECT {', '.join(sel)} FROM customers").df().set_index("customer_id")
+        )
+        has_map = bool(table_columns(con, "row_customers"))
+        ct_cols = table_columns(con, "contacts")
+        if region_col is None and has_map and "city" in ct_cols and "record_id" in ct_cols:
+            key = "ct.source || ':' || ct.record_id" if "source" in ct_cols else "ct.record_id"
+            reg = con.execute(
+                "SELECT CAST(r.customer_id AS VARCHAR) AS customer_id, mode(ct.city) AS region "
+                f"FROM contacts ct JOIN row_customers r ON r.src_table = 'contacts' AND r.row_key = {key} "
+                "WHERE ct.city IS NOT NULL GROUP BY 1"
+            ).df()
+            df = df.join(reg.set_index("customer_id"), how="left")
+        j_cols = table_columns(con, "journeys")
+        if "path" not in cols and {"customer_id", "path", "converted", "conversion_ts"} <= set(j_cols):
+            paths = con.execute(
+                "SELECT CAST(customer_id AS VARCHAR) AS customer_id, "
+                "CAST(arg_min(path, conversion_ts) AS VARCHAR) AS path FROM journeys "
+                "WHERE converted GROUP BY 1"
+            ).df()
+            df = df.join(paths.set_index("customer_id"), how="left")
+    finally:
+        con.close()
+    return df
+
+
+def save_segments(workspace: str | Path, scored: pd.DataFrame) -> int:
+    """Write each customer's segment into ``customers.segment`` (opens the warehouse read-write).
+
+    Returns:
+        Number of customers updated.
+    """
+    import duckdb
+
+    from omnimix.clv.summary import table_columns
+
+    path = Path(workspace) / "warehouse.duckdb"
+    if not path.exists():
+        raise InputDataError(str(path), "no warehouse here; pass the workspace directory")
+    seg = scored[["segment"]].reset_index()
+    seg.columns = ["customer_id", "segment"]
+    con = duckdb.connect(str(path))
+    try:
+        if "segment" not in table_columns(con, "customers"):
+            con.execute("ALTER TABLE customers ADD COLUMN segment VARCHAR")
+        con.register("_clv_segments", seg)
+        con.execute(
+            "UPDATE customers SET segment = s.segment FROM _clv_segments s "
+            "WHERE CAST(customers.customer_id AS VARCHAR) = s.customer_id"
+        )
+        row = con.execute(
+            "SELECT count(*) FROM customers c "
+            "JOIN _clv_segments s ON CAST(c.customer_id AS VARCHAR) = s.customer_id"
+        ).fetchall()[0]
+        con.unregister("_clv_segments")
+    finally:
+        con.close()
+    return int(row[0]) if row else 0

@@ -204,13 +204,17 @@ def _summarize_daily(daily: pd.DataFrame, end: Any, per_day: float) -> pd.DataFr
 
 
 def read_workspace_transactions(workspace: str | Path) -> pd.DataFrame:
-    """Purchases with a customer from ``DIR/warehouse.duckdb`` table ``conversions``.
+    """Purchases with their person from ``DIR/warehouse.duckdb`` (read-only).
+
+    The person comes from ``conversions.customer_id`` when that column exists, else from the identity
+    map ``row_customers(src_table, row_key, customer_id)`` written by ``omnimix resolve``. Rows of type
+    ``purchase``/``order`` are used when any exist, else all conversions.
 
     Returns:
         DataFrame with columns customer_id, ts, value.
 
     Raises:
-        InputDataError: no warehouse, no ``conversions`` table, or no ``customer_id`` column yet.
+        InputDataError: no warehouse, no ``conversions`` table, or no person for the conversions yet.
     """
     con = open_workspace(workspace)
     try:
@@ -219,23 +223,31 @@ def read_workspace_transactions(workspace: str | Path) -> pd.DataFrame:
             raise InputDataError(
                 str(workspace), "the warehouse has no `conversions` table; run `omnimix ingest`"
             )
-        if "customer_id" not in cols:
+        if "customer_id" in cols:
+            source, person = "conversions c", "c.customer_id"
+        elif table_columns(con, "row_customers"):
+            source = (
+                "conversions c JOIN row_customers r ON r.src_table = 'conversions' "
+                "AND r.row_key = c.conversion_id"
+            )
+            person = "r.customer_id"
+        else:
             raise InputDataError(
                 str(workspace),
-                "table `conversions` has no customer_id column yet; run "
-                "`omnimix resolve` (identity) first, or pass --transactions FILE",
+                "conversions are not linked to people yet (no customer_id, no "
+                "row_customers); run `omnimix resolve` first, or pass --transactions FILE",
             )
-        value = "coalesce(value, 0.0)" if "value" in cols else "0.0"
-        where = "customer_id IS NOT NULL AND ts IS NOT NULL"
+        value = "coalesce(c.value, 0.0)" if "value" in cols else "0.0"
+        where = f"{person} IS NOT NULL AND c.ts IS NOT NULL"
         if "type" in cols:
             n_purchase = con.execute(
                 "SELECT count(*) FROM conversions WHERE lower(type) IN ('purchase', 'order')"
-            ).fetchone()
+            ).fetchall()[0]
             if n_purchase is not None and int(n_purchase[0]) > 0:
-                where += " AND lower(type) IN ('purchase', 'order')"
+                where += " AND lower(c.type) IN ('purchase', 'order')"
         return con.execute(
-            f"SELECT CAST(customer_id AS VARCHAR) AS customer_id, ts, {value} AS value "
-            f"FROM conversions WHERE {where}"
+            f"SELECT CAST({person} AS VARCHAR) AS customer_id, c.ts AS ts, {value} AS value "
+            f"FROM {source} WHERE {where}"
         ).df()
     finally:
         con.close()

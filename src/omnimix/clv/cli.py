@@ -356,6 +356,9 @@ def segments_cmd(
     save: Annotated[
         bool, typer.Option("--save", help="Write each segment into customers.segment (workspace mode).")
     ] = False,
+    with_clv: Annotated[
+        bool, typer.Option("--clv/--no-clv", help="Add mean predicted 12-month CLV (BG/NBD + Gamma-Gamma).")
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """RFM scores (1–5), the named segments and a persona card per segment."""
@@ -369,13 +372,25 @@ def segments_cmd(
         raise InputDataError("--save", "writes customers.segment in a workspace; pass --workspace DIR")
     if transactions is not None:
         tx = read_table(transactions)
-        table = rfm_table(tx, customer_col, date_col, value_col, as_of)
+        ccol, dcol, vcol = customer_col, date_col, value_col
     else:
         assert workspace is not None
-        table = rfm_table(read_workspace_transactions(workspace), "customer_id", "ts", "value", as_of)
+        tx = read_workspace_transactions(workspace)
+        ccol, dcol, vcol = "customer_id", "ts", "value"
+    table = rfm_table(tx, ccol, dcol, vcol, as_of)
     rule_set = load_rules(rules) if rules is not None else DEFAULT_SEGMENTS
     scored = score(table, rule_set)
-    cards = persona_cards(scored, _attributes(workspace, attributes), rules=rule_set)
+    clv = None
+    if with_clv:
+        from omnimix.errors import OmnimixError
+
+        try:
+            clv = _clv_series(tx, ccol, dcol, vcol, "bgnbd", 12, 0.01, include_revenue=False)
+        except OmnimixError as exc:  # too little history for the models: cards without CLV
+            import logging
+
+            logging.getLogger("omnimix").warning("segments: no CLV on the persona cards (%s)", exc)
+    cards = persona_cards(scored, _attributes(workspace, attributes), clv, rules=rule_set)
     if output is not None:
         scored.to_csv(output)
     saved = save_segments(workspace, scored) if save and workspace is not None else None
@@ -486,8 +501,16 @@ def cac_cmd(
 
 
 def _clv_series(
-    tx: pd.DataFrame, ccol: str, dcol: str, vcol: str | None, model: str, months: int, discount_rate: float
+    tx: pd.DataFrame,
+    ccol: str,
+    dcol: str,
+    vcol: str | None,
+    model: str,
+    months: int,
+    discount_rate: float,
+    include_revenue: bool = True,
 ) -> pd.Series:
+    """Predicted discounted CLV per customer (+ revenue to date when ``include_revenue``: the LTV)."""
     import pandas as pd
 
     from omnimix.clv.gammagamma import GammaGammaModel
@@ -501,6 +524,8 @@ def _clv_series(
     if int(((summ["frequency"] > 0) & (summ["monetary_value"] > 0)).sum()) >= 3:
         gg = GammaGammaModel().fit(summ["frequency"], summ["monetary_value"])
     pred = predict_customers(summ, m, 30.0, gg, months, discount_rate, "days")
+    if not include_revenue:
+        return pred["clv"]
     # LTV = revenue to date + discounted predicted future value
     revenue = (
         pd.to_numeric(tx[vcol], errors="coerce").fillna(0.0).groupby(tx[ccol].astype(str)).sum()

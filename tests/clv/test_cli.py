@@ -187,3 +187,37 @@ def test_segments_save_and_cac_channel_col(app: typer.Typer, tmp_path: Path) -> 
     )
     by = {r["channel"]: r for r in cac["by_channel"]}
     assert by["email"]["new_customers"] == 40 and by["search"]["flag"] == "no customers"
+
+
+def test_predict_from_summary_keeps_customer_ids(
+    app: typer.Typer, cdnow_monetary: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.csv"
+    df = cdnow_monetary.rename(
+        columns={"ID": "customer_id", "x": "frequency", "t_x": "recency", "zbar": "monetary_value"}
+    )
+    df.to_csv(path, index=False)
+    out = _run(
+        app,
+        [
+            "clv",
+            "predict",
+            "--summary",
+            str(path),
+            "--time-unit",
+            "weeks",
+            "--horizon",
+            "39",
+            "--limit",
+            "3",
+            "--json",
+        ],
+    )
+    assert out["n_customers"] == 2357 and out["spend_params"]["p"] == pytest.approx(6.2488, rel=1e-3)
+    top = out["customers"][0]
+    assert isinstance(top["customer_id"], str) and top["customer_id"] in set(df["customer_id"].astype(str))
+    # the top customer by CLV has the largest expected purchases × spend among the printed ones
+    assert top["clv"] == max(c["clv"] for c in out["customers"])
+    total = out["totals"]["expected_purchases"]
+    # Σ conditional expectations over the next 39 weeks (equal to lifetimes', see test_models)
+    assert total == pytest.approx(1653.42, abs=0.05)

@@ -55,7 +55,7 @@ def read_summary(path: str | Path, need_monetary: bool = False) -> pd.DataFrame:
     """Read a summary file with columns frequency, recency, T (and monetary_value).
 
     Returns:
-        DataFrame with those columns, one row per customer.
+        DataFrame with those columns, one row per customer (indexed by ``customer_id`` when present).
     """
     df = read_table(path)
     need = ["frequency", "recency", "T"] + (["monetary_value"] if need_monetary else [])
@@ -66,6 +66,9 @@ def read_summary(path: str | Path, need_monetary: bool = False) -> pd.DataFrame:
             f"missing column(s) {missing}; found {list(df.columns)}. "
             "A summary needs frequency, recency, T (and monetary_value for spend models)",
         )
+    if "customer_id" in df.columns:
+        df = df.set_index(df["customer_id"].astype(str)).drop(columns=["customer_id"])
+        df.index.name = "customer_id"
     return df
 
 

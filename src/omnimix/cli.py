@@ -32,6 +32,7 @@ def emit_json(obj: Any) -> None:
 
 def _register_all() -> None:
     from omnimix.attribution.cli import register as register_attribution
+    from omnimix.clv.cli import register as register_clv
     from omnimix.identity.cli import register as register_identity
     from omnimix.ingest.cli import register as register_ingest
     from omnimix.optimize.cli import register as register_optimize
@@ -40,6 +41,7 @@ def _register_all() -> None:
     register_identity(app)
     register_attribution(app)
     register_optimize(app)
+    register_clv(app)
 
 
 _register_all()

@@ -103,12 +103,37 @@ def _attribute(ctx: DemoContext) -> str:
     return f"{len(results)} models side by side (top by Markov: {', '.join(map(str, top))}); chart {out}"
 
 
+def _cli_json(*args: str) -> Any:
+    """Run an omnimix command in a child process and return its --json output."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "from omnimix.cli import main; main()", *args, "--json"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        from omnimix.errors import OmnimixError
+
+        raise OmnimixError(f"`omnimix {' '.join(args)}` failed: {out.stderr.strip()[-2000:]}")
+    return json.loads(out.stdout)
+
+
+def _clv(ctx: DemoContext) -> str:
+    ws = str(ctx.workspace)
+    seg = _cli_json("clv", "segments", "--workspace", ws, "--save")
+    cac = _cli_json("clv", "cac", "--workspace", ws)
+    ctx.results["clv"] = {"segments": seg, "cac": cac}
+    n_seg = len(seg.get("segments", seg.get("personas", [])))
+    return f"RFM segments saved to customers.segment ({n_seg} segments); CAC and LTV:CAC by channel and cohort"
+
+
 STEPS: list[tuple[str, Step]] = [
     ("simulate", _simulate),
     ("init", _init),
     ("ingest", _ingest),
     ("resolve", _resolve),
     ("attribute", _attribute),
+    ("clv", _clv),
 ]
 
 

@@ -28,10 +28,14 @@ CHANNELS: dict[str, tuple[str, float]] = {  # channel -> (stage, mean daily spen
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    cols = list(rows[0])
-    sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) VALUES ' \
-          f'({", ".join("?" for _ in cols)})'
-    con.executemany(sql, [[r[c] for c in cols] for r in rows])
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    con.register("_rows", frame)
+    try:
+        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _rows')
+    finally:
+        con.unregister("_rows")
 
 
 def build_sample_workspace(directory: str | Path, *, seed: int = 7, days: int = 120, users: int = 150,

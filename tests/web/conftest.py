@@ -85,8 +85,16 @@ def login(client: TestClient, role: str, password: str | None = None) -> str:
     r = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', r.text)
     assert token is not None
-    r = client.post("/login", data={"username": role, "password": password or PASSWORDS[role],
-                                    "csrf_token": token.group(1), "next": "/data"}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={
+            "username": role,
+            "password": password or PASSWORDS[role],
+            "csrf_token": token.group(1),
+            "next": "/data",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     page = client.get("/data")
     m = re.search(r'<meta name="csrf-token" content="([^"]*)"', page.text)

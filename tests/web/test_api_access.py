@@ -58,8 +58,12 @@ def fake_optimizer(curves: dict[str, Any], budget: float, reserve: float, object
     """Equal split of the usable budget: enough to exercise the job plumbing."""
     chans = sorted(curves["channels"])
     usable = budget * (1 - reserve)
-    return {"allocation": {c: usable / len(chans) for c in chans}, "reserve": budget * reserve,
-            "expected_kpi": 1.0, "marginal_roi": {c: 1.0 for c in chans}}
+    return {
+        "allocation": {c: usable / len(chans) for c in chans},
+        "reserve": budget * reserve,
+        "expected_kpi": 1.0,
+        "marginal_roi": {c: 1.0 for c in chans},
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +79,9 @@ def _fill(env: Env, method: str, path: str, body: Any) -> tuple[str, Any]:
     admin = env.headers("admin")
     analyst = env.headers("analyst")
     if "{job_id}" in path or "{scenario_id}" in path or body == "SAVE" or path.endswith("/compare"):
-        job = c.post("/api/v1/optimizer/runs", json={"budget": 50000, "name": "matrix"}, headers=analyst).json()
+        job = c.post(
+            "/api/v1/optimizer/runs", json={"budget": 50000, "name": "matrix"}, headers=analyst
+        ).json()
         env.app.state.ctx.jobs.wait(job["id"])  # type: ignore[attr-defined]
         if "{job_id}" in path:
             return path.replace("{job_id}", job["id"]), body
@@ -104,18 +110,25 @@ def _fill(env: Env, method: str, path: str, body: Any) -> tuple[str, Any]:
 
 def test_matrix_covers_every_api_route(env: Env) -> None:
     spec = env.client.get("/openapi.json").json()
-    routes = {(m.upper(), path) for path, ops in spec["paths"].items() if path.startswith("/api/") for m in ops}
+    routes = {
+        (m.upper(), path) for path, ops in spec["paths"].items() if path.startswith("/api/") for m in ops
+    }
     listed = {(m, p) for m, p, *_ in ENDPOINTS}
     assert routes == listed
 
 
-@pytest.mark.parametrize(("method", "path", "min_role", "body", "ok"), ENDPOINTS,
-                         ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS])
+@pytest.mark.parametrize(
+    ("method", "path", "min_role", "body", "ok"), ENDPOINTS, ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS]
+)
 def test_access(env: Env, method: str, path: str, min_role: str, body: Any, ok: int) -> None:
     url, payload = _fill(env, method, path, body)
     c = env.client
     # no credentials, a bogus token, a forged cookie: 401 with the error body
-    for headers, cookies in (({}, {}), ({"Authorization": "Bearer omx_bogus"}, {}), ({}, {"omx_session": "x.y.z"})):
+    for headers, cookies in (
+        ({}, {}),
+        ({"Authorization": "Bearer omx_bogus"}, {}),
+        ({}, {"omx_session": "x.y.z"}),
+    ):
         c.cookies.clear()
         for k, v in cookies.items():
             c.cookies.set(k, v)
@@ -154,7 +167,11 @@ def test_validation_errors_use_the_error_body(env: Env) -> None:
     r = env.client.get("/api/v1/kpis?start=2026-13-01", headers=env.headers("viewer"))
     assert r.status_code == 422
     err = r.json()["error"]
-    assert err["code"] == "invalid_request" and "start" in err["message"] and err["details"][0]["loc"][-1] == "start"
+    assert (
+        err["code"] == "invalid_request"
+        and "start" in err["message"]
+        and err["details"][0]["loc"][-1] == "start"
+    )
     r = env.client.get("/api/v1/kpis?start=2026-03-01&end=2026-02-01", headers=env.headers("viewer"))
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_range"
     r = env.client.get("/api/v1/data/loads?limit=0", headers=env.headers("viewer"))
@@ -164,15 +181,26 @@ def test_validation_errors_use_the_error_body(env: Env) -> None:
 def test_pages_redirect_to_login_without_session(env: Env) -> None:
     c = env.client
     c.cookies.clear()
-    for path in ("/", "/channels", "/mix", "/budget", "/customers", "/customers/C00001", "/data", "/admin",
-                 "/does-not-exist"):
+    for path in (
+        "/",
+        "/channels",
+        "/mix",
+        "/budget",
+        "/customers",
+        "/customers/C00001",
+        "/data",
+        "/admin",
+        "/does-not-exist",
+    ):
         r = c.get(path, follow_redirects=False)
         assert r.status_code == 303, path
         assert r.headers["location"].startswith("/login?next=")
     # a token is for machines: pages accept it too (it is a valid credential) but a bogus one redirects
     r = c.get("/", headers={"Authorization": "Bearer omx_bogus"}, follow_redirects=False)
     assert r.status_code == 303
-    r = c.post("/admin/users", data={"username": "x", "password": "y" * 9, "role": "admin"}, follow_redirects=False)
+    r = c.post(
+        "/admin/users", data={"username": "x", "password": "y" * 9, "role": "admin"}, follow_redirects=False
+    )
     assert r.status_code == 303
 
 

@@ -45,17 +45,25 @@ def test_failed_logins_are_audited_and_generic(env: Env) -> None:
     page = c.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     for user, pw in (("viewer", "wrong-password"), ("nobody", "whatever-pw")):
-        r = c.post("/login", data={"username": user, "password": pw, "csrf_token": token}, follow_redirects=False)
+        r = c.post(
+            "/login", data={"username": user, "password": pw, "csrf_token": token}, follow_redirects=False
+        )
         assert r.status_code == 303 and "error=1" in r.headers["location"]
     assert c.get("/login?error=1&lang=en").text.count("Wrong username or password.") == 1
     # a login without the pre-login CSRF cookie is refused even with the right password
     c2 = fresh(env)
-    r = c2.post("/login", data={"username": "viewer", "password": PASSWORDS["viewer"], "csrf_token": token},
-                follow_redirects=False)
+    r = c2.post(
+        "/login",
+        data={"username": "viewer", "password": PASSWORDS["viewer"], "csrf_token": token},
+        follow_redirects=False,
+    )
     assert "error=1" in r.headers["location"] and c2.get("/api/v1/me").status_code == 401
     log = env.client.get("/api/v1/audit?action=login_failed", headers=env.headers("admin")).json()["items"]
     details = {(a["actor"], a["detail"]) for a in log}
-    assert ("viewer", "wrong username or password") in details and ("nobody", "wrong username or password") in details
+    assert ("viewer", "wrong username or password") in details and (
+        "nobody",
+        "wrong username or password",
+    ) in details
     assert ("viewer", "bad CSRF token") in details
 
 
@@ -64,8 +72,16 @@ def test_open_redirect_is_blocked(env: Env) -> None:
     page = c.get("/login?next=//evil.example.com/")
     assert 'name="next" value="/"' in page.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    r = c.post("/login", data={"username": "viewer", "password": PASSWORDS["viewer"], "csrf_token": token,
-                               "next": "https://evil.example.com/"}, follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={
+            "username": "viewer",
+            "password": PASSWORDS["viewer"],
+            "csrf_token": token,
+            "next": "https://evil.example.com/",
+        },
+        follow_redirects=False,
+    )
     assert r.headers["location"] == "/"
 
 
@@ -87,15 +103,19 @@ def test_admin_forms_need_csrf_and_are_audited(env: Env) -> None:
     csrf = login(c, "admin")
     r = c.post("/admin/users", data={"username": "formuser", "password": "form-pass-1", "role": "viewer"})
     assert r.status_code == 403
-    r = c.post("/admin/users", data={"username": "formuser", "password": "form-pass-1", "role": "viewer",
-                                     "csrf_token": csrf})
+    r = c.post(
+        "/admin/users",
+        data={"username": "formuser", "password": "form-pass-1", "role": "viewer", "csrf_token": csrf},
+    )
     assert r.status_code == 200 and "formuser" in r.text
     r = c.post("/admin/users/formuser/role", data={"role": "analyst", "csrf_token": csrf})
     assert r.status_code == 200
     assert env.app.state.ctx.state.get_user("formuser").role == "analyst"  # type: ignore[attr-defined]
     r = c.post("/admin/tokens", data={"name": "bot", "username": "formuser", "csrf_token": csrf})
-    tok = re.search(r'<code>(omx_[^<]+)</code>', r.text).group(1)  # type: ignore[union-attr]
-    assert env.client.get("/api/v1/me", headers={"Authorization": f"Bearer {tok}"}).json()["role"] == "analyst"
+    tok = re.search(r"<code>(omx_[^<]+)</code>", r.text).group(1)  # type: ignore[union-attr]
+    assert (
+        env.client.get("/api/v1/me", headers={"Authorization": f"Bearer {tok}"}).json()["role"] == "analyst"
+    )
     r = c.post("/admin/users/formuser/delete", data={"csrf_token": csrf})
     assert r.status_code == 200
     assert env.client.get("/api/v1/me", headers={"Authorization": f"Bearer {tok}"}).status_code == 401
@@ -113,8 +133,9 @@ def test_viewer_and_analyst_cannot_open_admin_page(env: Env) -> None:
         r = c.get("/admin")
         assert r.status_code == 403
         csrf = re.search(r'<meta name="csrf-token" content="([^"]*)"', c.get("/").text).group(1)  # type: ignore[union-attr]
-        r = c.post("/admin/users", data={"username": "x1", "password": "x" * 10, "role": "admin",
-                                         "csrf_token": csrf})
+        r = c.post(
+            "/admin/users", data={"username": "x1", "password": "x" * 10, "role": "admin", "csrf_token": csrf}
+        )
         assert r.status_code == 403
     assert env.app.state.ctx.state.get_user("x1") is None  # type: ignore[attr-defined]
 
@@ -135,7 +156,9 @@ def test_role_change_via_api_applies_at_once_and_is_audited(env: Env) -> None:
 
 
 def test_export_csv(env: Env) -> None:
-    r = env.client.get("/api/v1/export/channels?start=2026-02-01&end=2026-02-28", headers=env.headers("analyst"))
+    r = env.client.get(
+        "/api/v1/export/channels?start=2026-02-01&end=2026-02-28", headers=env.headers("analyst")
+    )
     assert r.headers["content-type"].startswith("text/csv")
     lines = r.text.strip().splitlines()
     assert lines[0].startswith("channel,spend,impressions,clicks") and len(lines) == 5
@@ -144,8 +167,11 @@ def test_export_csv(env: Env) -> None:
 
 
 def test_last_admin_is_protected(env: Env) -> None:
-    admins = [u for u in env.client.get("/api/v1/users", headers=env.headers("admin")).json()["items"]
-              if u["role"] == "admin"]
+    admins = [
+        u
+        for u in env.client.get("/api/v1/users", headers=env.headers("admin")).json()["items"]
+        if u["role"] == "admin"
+    ]
     assert len(admins) == 1
     r = env.client.patch("/api/v1/users/admin", json={"role": "viewer"}, headers=env.headers("admin"))
     assert r.status_code == 409 and "last admin" in r.json()["error"]["message"]
@@ -153,7 +179,9 @@ def test_last_admin_is_protected(env: Env) -> None:
 
 
 def test_token_revocation_is_immediate(env: Env) -> None:
-    r = env.client.post("/api/v1/tokens", json={"name": "temp", "username": "viewer"}, headers=env.headers("admin"))
+    r = env.client.post(
+        "/api/v1/tokens", json={"name": "temp", "username": "viewer"}, headers=env.headers("admin")
+    )
     tid, tok = r.json()["id"], r.json()["token"]
     h = {"Authorization": f"Bearer {tok}"}
     assert env.client.get("/api/v1/me", headers=h).status_code == 200
@@ -223,12 +251,17 @@ def test_admin_reveals_raw_identifiers_where_pii_is_kept(tmp_path: Path) -> None
     gen = make_env(ws)
     e = next(gen)
     try:
-        cid = e.client.get("/api/v1/customers?limit=1", headers=e.headers("viewer")).json()["items"][0]["customer_id"]
+        cid = e.client.get("/api/v1/customers?limit=1", headers=e.headers("viewer")).json()["items"][0][
+            "customer_id"
+        ]
         prof = e.client.get(f"/api/v1/customers/{cid}?reveal=true", headers=e.headers("admin")).json()
         email = next(i for i in prof["identifiers"] if i["id_type"] == "email")
         assert prof["pii_revealed"] is True and email["id_value"] == f"user{int(cid[1:])}@example.com"
         log = e.client.get("/api/v1/audit?action=reveal_pii", headers=e.headers("admin")).json()["items"]
         assert log[0]["target"] == cid and log[0]["actor"] == "admin"
-        assert e.client.get(f"/api/v1/customers/{cid}?reveal=true", headers=e.headers("analyst")).status_code == 403
+        assert (
+            e.client.get(f"/api/v1/customers/{cid}?reveal=true", headers=e.headers("analyst")).status_code
+            == 403
+        )
     finally:
         gen.close()

@@ -21,10 +21,16 @@ def proportional(curves: dict[str, Any], budget: float, reserve: float, objectiv
     ch = curves["channels"]
     usable = budget * (1 - reserve)
     tot = sum(c["beta"] for c in ch.values())
-    alloc = {k: min(max(usable * c["beta"] / tot, c.get("min", 0.0)), c.get("max", float("inf")))
-             for k, c in ch.items()}
-    return {"allocation": alloc, "reserve": budget * reserve, "expected_kpi": 123.5,
-            "marginal_roi": {k: 0.5 for k in ch}}
+    alloc = {
+        k: min(max(usable * c["beta"] / tot, c.get("min", 0.0)), c.get("max", float("inf")))
+        for k, c in ch.items()
+    }
+    return {
+        "allocation": alloc,
+        "reserve": budget * reserve,
+        "expected_kpi": 123.5,
+        "marginal_roi": {k: 0.5 for k in ch},
+    }
 
 
 @pytest.fixture
@@ -46,8 +52,16 @@ def run(env: Env, spec: dict[str, Any], role: str = "analyst") -> dict[str, Any]
 
 
 def test_run_passes_curves_bounds_and_returns_result(env: Env, optimizer: list[dict[str, Any]]) -> None:
-    job = run(env, {"name": "plan A", "budget": 100000, "reserve": 0.2, "objective": "profit",
-                    "channels": {"email": {"min": 5000, "max": 6000}, "douyin": {"max": 1000}}})
+    job = run(
+        env,
+        {
+            "name": "plan A",
+            "budget": 100000,
+            "reserve": 0.2,
+            "objective": "profit",
+            "channels": {"email": {"min": 5000, "max": 6000}, "douyin": {"max": 1000}},
+        },
+    )
     assert job["status"] == "succeeded" and job["progress"] == 1.0 and job["stage"] == "done"
     call = optimizer[-1]
     assert call["budget"] == 100000 and call["reserve"] == 0.2 and call["objective"] == "profit"
@@ -64,15 +78,20 @@ def test_run_passes_curves_bounds_and_returns_result(env: Env, optimizer: list[d
 
 def test_invalid_specs_are_422(env: Env, optimizer: list[dict[str, Any]]) -> None:
     h = env.headers("analyst")
-    for bad in ({"budget": -1}, {"budget": 10, "reserve": 0.95}, {"budget": 10, "objective": "fun"},
-                {"budget": 10, "channels": {"email": {"min": 5, "max": 1}}}):
+    for bad in (
+        {"budget": -1},
+        {"budget": 10, "reserve": 0.95},
+        {"budget": 10, "objective": "fun"},
+        {"budget": 10, "channels": {"email": {"min": 5, "max": 1}}},
+    ):
         r = env.client.post("/api/v1/optimizer/runs", json=bad, headers=h)
         assert r.status_code == 422, bad
         assert r.json()["error"]["code"] == "invalid_request"
 
 
-def test_job_fails_with_clear_messages(env: Env, optimizer: list[dict[str, Any]],
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_job_fails_with_clear_messages(
+    env: Env, optimizer: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     job = run(env, {"budget": 1000, "channels": {"tv": {"min": 1}}})
     assert job["status"] == "failed" and "tv" in job["error"] and "response curve" in job["error"]
     job = run(env, {"budget": 1000, "reserve": 0.5, "channels": {"email": {"min": 900}}})
@@ -90,7 +109,9 @@ def test_scenarios_save_share_compare_delete(env: Env, optimizer: list[dict[str,
     j1 = run(env, {"name": "small", "budget": 50000})
     j2 = run(env, {"name": "big", "budget": 150000})
     s1 = c.post("/api/v1/scenarios", json={"job_id": j1["id"]}, headers=a).json()
-    s2 = c.post("/api/v1/scenarios", json={"job_id": j2["id"], "name": "big plan", "shared": True}, headers=a).json()
+    s2 = c.post(
+        "/api/v1/scenarios", json={"job_id": j2["id"], "name": "big plan", "shared": True}, headers=a
+    ).json()
     assert s1["name"] == "small" and s1["owner"] == "analyst" and s1["shared"] is False
     assert s1["result"]["allocation"] == j1["result"]["allocation"]
     # the viewer sees only the shared one; the admin sees both
@@ -137,5 +158,7 @@ def test_optimizer_job_function_directly() -> None:
 
 
 def test_no_curves_means_409(bare_env: Env) -> None:
-    r = bare_env.client.post("/api/v1/optimizer/runs", json={"budget": 10}, headers=bare_env.headers("analyst"))
+    r = bare_env.client.post(
+        "/api/v1/optimizer/runs", json={"budget": 10}, headers=bare_env.headers("analyst")
+    )
     assert r.status_code == 409 and "omnimix mmm fit" in r.json()["error"]["message"]

@@ -54,8 +54,10 @@ def test_kpis_match_pandas_with_identity_and_results(env: Env) -> None:
     buyers = {m[("user_id", u)] for u in conv["user_id"]}
     tp = d["touchpoints"]
     tp = tp[in_range(tp["ts"], START - timedelta(days=30), END)]
-    person = [m[("user_id", u)] if isinstance(u, str) else m[("anonymous_id", a)]
-              for u, a in zip(tp["user_id"], tp["anonymous_id"], strict=True)]
+    person = [
+        m[("user_id", u)] if isinstance(u, str) else m[("anonymous_id", a)]
+        for u, a in zip(tp["user_id"], tp["anonymous_id"], strict=True)
+    ]
     n_ch = pd.DataFrame({"p": person, "ch": tp["channel"].to_numpy()}).groupby("p")["ch"].nunique()
     multi = sum(1 for b in buyers if n_ch.get(b, 0) >= 2)
     assert k["converting_customers"] == len(buyers)
@@ -68,8 +70,11 @@ def test_channel_filter_uses_attribution_share(env: Env) -> None:
     d = frames(env.workspace)
     k = env.client.get(f"/api/v1/kpis?{Q}&channel=douyin&channel=email", headers=env.headers("viewer")).json()
     sp = d["spend"]
-    sel = sp[(sp["date"] >= pd.Timestamp(START)) & (sp["date"] <= pd.Timestamp(END))
-             & sp["channel"].isin(["douyin", "email"])]["spend"].sum()
+    sel = sp[
+        (sp["date"] >= pd.Timestamp(START))
+        & (sp["date"] <= pd.Timestamp(END))
+        & sp["channel"].isin(["douyin", "email"])
+    ]["spend"].sum()
     att = d["attribution_results"]
     mk = att[att["model"] == "markov"]
     share = mk[mk["channel"].isin(["douyin", "email"])]["value"].sum() / mk["value"].sum()
@@ -78,8 +83,9 @@ def test_channel_filter_uses_attribution_share(env: Env) -> None:
     assert k["spend"] == pytest.approx(sel)
     assert k["revenue"] == pytest.approx(revenue * share)
     assert k["roas"] == pytest.approx(revenue * share / sel)
-    k2 = env.client.get(f"/api/v1/kpis?{Q}&channel=douyin&channel=email&model=shapley",
-                        headers=env.headers("viewer")).json()
+    k2 = env.client.get(
+        f"/api/v1/kpis?{Q}&channel=douyin&channel=email&model=shapley", headers=env.headers("viewer")
+    ).json()
     sh = att[att["model"] == "shapley"]
     share2 = sh[sh["channel"].isin(["douyin", "email"])]["value"].sum() / sh["value"].sum()
     assert k2["attribution_model"] == "shapley" and k2["revenue"] == pytest.approx(revenue * share2)
@@ -127,7 +133,9 @@ def test_funnel_trend_and_channels(env: Env) -> None:
     ch = env.client.get(f"/api/v1/kpis/channels?{Q}&channel=wechat", headers=h).json()
     assert [r["channel"] for r in ch["items"]] == ["wechat"]
     sp = d["spend"]
-    want = sp[(sp["date"] >= pd.Timestamp(START)) & (sp["date"] <= pd.Timestamp(END)) & (sp["channel"] == "wechat")]
+    want = sp[
+        (sp["date"] >= pd.Timestamp(START)) & (sp["date"] <= pd.Timestamp(END)) & (sp["channel"] == "wechat")
+    ]
     assert ch["items"][0]["spend"] == pytest.approx(want["spend"].sum())
     assert ch["items"][0]["clicks"] == int(want["clicks"].sum())
     assert ch["all_channels"] == ["baidu", "douyin", "email", "wechat"]

@@ -54,8 +54,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                               "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
 }
 
 
@@ -82,8 +82,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_json(status: int, code: str, message: str, details: Any = None,
-               headers: dict[str, str] | None = None) -> JSONResponse:
+def error_json(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"status": status, "code": code, "message": message}
     if details is not None:
         body["details"] = details
@@ -94,8 +95,9 @@ def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith("/static/")
 
 
-def create_app(workspace: str | Path, state_url: str | None = None, *, idle_close_s: float = 3.0,
-               job_workers: int = 2) -> FastAPI:
+def create_app(
+    workspace: str | Path, state_url: str | None = None, *, idle_close_s: float = 3.0, job_workers: int = 2
+) -> FastAPI:
     """Build the web application for a workspace directory.
 
     Args:
@@ -113,8 +115,16 @@ def create_app(workspace: str | Path, state_url: str | None = None, *, idle_clos
     jobs = JobManager(workers=job_workers)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     default_locale = state.get_setting("default_locale", "zh-CN") or "zh-CN"
-    context = AppContext(ws, config, state, signer, warehouse, jobs, templates,
-                         default_locale=default_locale if default_locale in LOCALES else "zh-CN")
+    context = AppContext(
+        ws,
+        config,
+        state,
+        signer,
+        warehouse,
+        jobs,
+        templates,
+        default_locale=default_locale if default_locale in LOCALES else "zh-CN",
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,9 +132,15 @@ def create_app(workspace: str | Path, state_url: str | None = None, *, idle_clos
         jobs.shutdown()
         warehouse.close()
 
-    app = FastAPI(title="omnimix", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="omnimix web API: KPIs, data quality, attribution, MMM, budget scenarios, CLV. "
-                              "Authenticate with `Authorization: Bearer <token>` (see `omnimix users token`).")
+    app = FastAPI(
+        title="omnimix",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="omnimix web API: KPIs, data quality, attribution, MMM, budget scenarios, CLV. "
+        "Authenticate with `Authorization: Bearer <token>` (see `omnimix users token`).",
+    )
     app.state.ctx = context
 
     @app.middleware("http")
@@ -134,15 +150,28 @@ def create_app(workspace: str | Path, state_url: str | None = None, *, idle_clos
         request.state.principal = p
         if p is None and not _is_public(path):
             if path.startswith("/api/"):
-                resp: Response = error_json(401, "unauthorized", "authentication required: log in or send "
-                                            "'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+                resp: Response = error_json(
+                    401,
+                    "unauthorized",
+                    "authentication required: log in or send 'Authorization: Bearer <token>'",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             else:
                 nxt = path + (("?" + request.url.query) if request.url.query else "")
                 resp = RedirectResponse("/login?" + urlencode({"next": nxt}), status_code=303)
-        elif (p is not None and p.via == "session" and request.method in UNSAFE and path.startswith("/api/")
-              and not same(p.csrf, request.headers.get(CSRF_HEADER, ""))):
-            resp = error_json(403, "csrf", f"missing or wrong {CSRF_HEADER} header: send the token from the "
-                              "page's csrf-token meta tag, or use a Bearer token")
+        elif (
+            p is not None
+            and p.via == "session"
+            and request.method in UNSAFE
+            and path.startswith("/api/")
+            and not same(p.csrf, request.headers.get(CSRF_HEADER, ""))
+        ):
+            resp = error_json(
+                403,
+                "csrf",
+                f"missing or wrong {CSRF_HEADER} header: send the token from the "
+                "page's csrf-token meta tag, or use a Bearer token",
+            )
         else:
             resp = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
@@ -165,14 +194,25 @@ def create_app(workspace: str | Path, state_url: str | None = None, *, idle_clos
 
         p = request.state.principal
         loc = context.default_locale
-        return render(request, context, p, "error.html", "forbidden", status_code=403,
-                      message=f"{translate('forbidden', loc)} ({exc.needed})")
+        return render(
+            request,
+            context,
+            p,
+            "error.html",
+            "forbidden",
+            status_code=403,
+            message=f"{translate('forbidden', loc)} ({exc.needed})",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "too_large"}
-        return error_json(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
-                          headers=dict(exc.headers) if exc.headers else None)
+        return error_json(
+            exc.status_code,
+            codes.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            headers=dict(exc.headers) if exc.headers else None,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -180,7 +220,9 @@ def create_app(workspace: str | Path, state_url: str | None = None, *, idle_clos
         first = errs[0] if errs else {}
         where = ".".join(str(x) for x in first.get("loc", ()))
         msg = f"invalid request: {where}: {first.get('msg', '')}" if first else "invalid request"
-        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errs]
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errs
+        ]
         return error_json(422, "invalid_request", msg, jsonable_encoder(details))
 
     @app.exception_handler(WarehouseBusy)
@@ -211,10 +253,17 @@ def create_app(workspace: str | Path, state_url: str | None = None, *, idle_clos
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         schema.setdefault("components", {})["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer", "description": "API token from `omnimix users token`"},
-            "session": {"type": "apiKey", "in": "cookie", "name": "omx_session"}}
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "API token from `omnimix users token`",
+            },
+            "session": {"type": "apiKey", "in": "cookie", "name": "omx_session"},
+        }
         for path, ops in schema.get("paths", {}).items():
             for op in ops.values():
                 if path == "/health":

@@ -8,9 +8,12 @@ from typing import Annotated
 
 import typer
 
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="workspace directory (has omnimix.toml)")]
-StateOpt = Annotated[str | None, typer.Option("--state-url", help="app-state database URL "
-                                                                  "(default sqlite:///DIR/app.db)")]
+WorkspaceOpt = Annotated[
+    Path, typer.Option("--workspace", "-w", help="workspace directory (has omnimix.toml)")
+]
+StateOpt = Annotated[
+    str | None, typer.Option("--state-url", help="app-state database URL (default sqlite:///DIR/app.db)")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
@@ -33,15 +36,18 @@ def _actor() -> str:
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` and the ``users`` group to the main app."""
-    users = typer.Typer(help="Manage dashboard users (roles: viewer, analyst, admin) and API tokens.",
-                        no_args_is_help=True)
+    users = typer.Typer(
+        help="Manage dashboard users (roles: viewer, analyst, admin) and API tokens.", no_args_is_help=True
+    )
 
     @app.command("serve")
-    def serve(workspace: WorkspaceOpt = Path("."),
-              host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
-              port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-              state_url: StateOpt = None,
-              log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info") -> None:
+    def serve(
+        workspace: WorkspaceOpt = Path("."),
+        host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+        state_url: StateOpt = None,
+        log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    ) -> None:
         """Run the web dashboard and API for a workspace."""
         import uvicorn
 
@@ -50,17 +56,29 @@ def register(app: typer.Typer) -> None:
         application = create_app(workspace, state_url)
         st = application.state.ctx.state
         if not st.list_users():
-            typer.echo("No users yet: add one with `omnimix users add NAME --role admin -w "
-                       f"{workspace}`", err=True)
+            typer.echo(
+                f"No users yet: add one with `omnimix users add NAME --role admin -w {workspace}`", err=True
+            )
         typer.echo(f"omnimix dashboard on http://{host}:{port}/  (workspace {Path(workspace).resolve()})")
         uvicorn.run(application, host=host, port=port, log_level=log_level)
 
     @users.command("add")
-    def users_add(username: Annotated[str, typer.Argument(help="login name")],
-                  role: Annotated[str, typer.Option(help="viewer, analyst or admin")] = "viewer",
-                  password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                                        help="at least 8 characters (prompted when omitted)")] = "",
-                  workspace: WorkspaceOpt = Path("."), state_url: StateOpt = None, json: JsonOpt = False) -> None:
+    def users_add(
+        username: Annotated[str, typer.Argument(help="login name")],
+        role: Annotated[str, typer.Option(help="viewer, analyst or admin")] = "viewer",
+        password: Annotated[
+            str,
+            typer.Option(
+                prompt=True,
+                hide_input=True,
+                confirmation_prompt=True,
+                help="at least 8 characters (prompted when omitted)",
+            ),
+        ] = "",
+        workspace: WorkspaceOpt = Path("."),
+        state_url: StateOpt = None,
+        json: JsonOpt = False,
+    ) -> None:
         """Add a user."""
         st = _state(workspace, state_url)
         u = st.add_user(username, password, role)
@@ -73,7 +91,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"added {u.username} ({u.role})")
 
     @users.command("list")
-    def users_list(workspace: WorkspaceOpt = Path("."), state_url: StateOpt = None, json: JsonOpt = False) -> None:
+    def users_list(
+        workspace: WorkspaceOpt = Path("."), state_url: StateOpt = None, json: JsonOpt = False
+    ) -> None:
         """List users and roles."""
         st = _state(workspace, state_url)
         rows = st.list_users()
@@ -86,8 +106,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{u.username}\t{u.role}\t{u.created_at:%Y-%m-%d %H:%M}")
 
     @users.command("remove")
-    def users_remove(username: Annotated[str, typer.Argument(help="login name")],
-                     workspace: WorkspaceOpt = Path("."), state_url: StateOpt = None) -> None:
+    def users_remove(
+        username: Annotated[str, typer.Argument(help="login name")],
+        workspace: WorkspaceOpt = Path("."),
+        state_url: StateOpt = None,
+    ) -> None:
         """Remove a user (and their API tokens)."""
         st = _state(workspace, state_url)
         st.remove_user(username)
@@ -95,9 +118,12 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"removed {username}")
 
     @users.command("set-role")
-    def users_set_role(username: Annotated[str, typer.Argument(help="login name")],
-                       role: Annotated[str, typer.Argument(help="viewer, analyst or admin")],
-                       workspace: WorkspaceOpt = Path("."), state_url: StateOpt = None) -> None:
+    def users_set_role(
+        username: Annotated[str, typer.Argument(help="login name")],
+        role: Annotated[str, typer.Argument(help="viewer, analyst or admin")],
+        workspace: WorkspaceOpt = Path("."),
+        state_url: StateOpt = None,
+    ) -> None:
         """Change a user's role."""
         st = _state(workspace, state_url)
         before = st.get_user(username)
@@ -106,9 +132,12 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{u.username} is now {u.role}")
 
     @users.command("token")
-    def users_token(username: Annotated[str, typer.Argument(help="owner; the token acts with this role")],
-                    name: Annotated[str, typer.Option(help="label, e.g. the machine using it")] = "cli",
-                    workspace: WorkspaceOpt = Path("."), state_url: StateOpt = None) -> None:
+    def users_token(
+        username: Annotated[str, typer.Argument(help="owner; the token acts with this role")],
+        name: Annotated[str, typer.Option(help="label, e.g. the machine using it")] = "cli",
+        workspace: WorkspaceOpt = Path("."),
+        state_url: StateOpt = None,
+    ) -> None:
         """Create an API token (printed once) for machines: send it as 'Authorization: Bearer TOKEN'."""
         st = _state(workspace, state_url)
         tid, token = st.create_token(username, name)

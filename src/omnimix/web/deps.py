@@ -45,20 +45,24 @@ def principal(request: Request) -> Principal | None:
 
 def api_role(role: str) -> Callable[[Request], Principal]:
     """Dependency: the caller, who must hold at least ``role`` (401 without credentials, 403 below)."""
+
     def dep(request: Request) -> Principal:
         p = principal(request)
         if p is None:
-            raise ApiError(401, "unauthorized", "authentication required: log in or send "
-                           "'Authorization: Bearer <token>'")
+            raise ApiError(
+                401, "unauthorized", "authentication required: log in or send 'Authorization: Bearer <token>'"
+            )
         if RANK[p.role] < RANK[role]:
             raise ApiError(403, "forbidden", f"role {p.role!r} may not do this: needs {role!r} or above")
         return p
+
     dep.__name__ = f"require_{role}"
     return dep
 
 
 def page_role(role: str) -> Callable[[Request], Principal]:
     """Dependency for HTML pages: redirect to /login without a session, 403 page below ``role``."""
+
     def dep(request: Request) -> Principal:
         p = principal(request)
         if p is None:
@@ -67,6 +71,7 @@ def page_role(role: str) -> Callable[[Request], Principal]:
         if RANK[p.role] < RANK[role]:
             raise PageForbidden(role)
         return p
+
     dep.__name__ = f"page_{role}"
     return dep
 
@@ -88,8 +93,9 @@ class Page:
     limit: int
 
 
-def page_params(offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Page:
+def page_params(
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> Page:
     return Page(offset, limit)
 
 
@@ -118,11 +124,14 @@ def parse_filters(c: AppContext, start: date | None, end: date | None, channels:
     return Filters(start, end, chans)
 
 
-def filters_dep(request: Request,
-                start: Annotated[date | None, Query(description="first day (inclusive), ISO date")] = None,
-                end: Annotated[date | None, Query(description="last day (inclusive), ISO date")] = None,
-                channel: Annotated[list[str] | None, Query(description="channel filter (repeatable)",
-                                                           max_length=100)] = None) -> Filters:
+def filters_dep(
+    request: Request,
+    start: Annotated[date | None, Query(description="first day (inclusive), ISO date")] = None,
+    end: Annotated[date | None, Query(description="last day (inclusive), ISO date")] = None,
+    channel: Annotated[
+        list[str] | None, Query(description="channel filter (repeatable)", max_length=100)
+    ] = None,
+) -> Filters:
     return parse_filters(ctx(request), start, end, channel)
 
 

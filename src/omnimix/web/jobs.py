@@ -86,9 +86,19 @@ class Job:
     finished_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "owner": self.owner, "spec": self.spec, "status": self.status,
-                "progress": self.progress, "stage": self.stage, "result": self.result, "error": self.error,
-                "created_at": self.created_at, "finished_at": self.finished_at}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "owner": self.owner,
+            "spec": self.spec,
+            "status": self.status,
+            "progress": self.progress,
+            "stage": self.stage,
+            "result": self.result,
+            "error": self.error,
+            "created_at": self.created_at,
+            "finished_at": self.finished_at,
+        }
 
 
 Progress = Callable[[float, str], None]
@@ -103,8 +113,9 @@ class JobManager:
         self._lock = threading.Lock()
         self._keep = keep
 
-    def submit(self, kind: str, owner: str, spec: dict[str, Any],
-               fn: Callable[[Progress], dict[str, Any]]) -> Job:
+    def submit(
+        self, kind: str, owner: str, spec: dict[str, Any], fn: Callable[[Progress], dict[str, Any]]
+    ) -> Job:
         job = Job(id=uuid.uuid4().hex[:16], kind=kind, owner=owner, spec=spec)
         with self._lock:
             self._jobs[job.id] = job
@@ -169,19 +180,24 @@ class JobManager:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def optimizer_job(curves: dict[str, dict[str, Any]], spec: ScenarioSpec) -> Callable[[Progress], dict[str, Any]]:
+def optimizer_job(
+    curves: dict[str, dict[str, Any]], spec: ScenarioSpec
+) -> Callable[[Progress], dict[str, Any]]:
     """The work of one optimizer run: merge the scenario's limits into the curves, call the optimizer.
 
     ``curves`` is the ``channels`` mapping of the optimizer's CURVES.json (from the workspace table
     ``response_curves``). The optimizer is :func:`omnimix.optimize.optimize_curves`, imported when the
     job runs; a missing optimizer fails the job with a message saying what to install or merge.
     """
+
     def run(progress: Progress) -> dict[str, Any]:
         progress(0.1, "validating")
         unknown = sorted(set(spec.channels) - set(curves))
         if unknown:
-            raise OmnimixError(f"scenario limits name channels without a response curve: {', '.join(unknown)}; "
-                               f"channels with curves: {', '.join(sorted(curves))}")
+            raise OmnimixError(
+                f"scenario limits name channels without a response curve: {', '.join(unknown)}; "
+                f"channels with curves: {', '.join(sorted(curves))}"
+            )
         channels: dict[str, dict[str, Any]] = {}
         for name, params in curves.items():
             entry = dict(params)
@@ -195,23 +211,29 @@ def optimizer_job(curves: dict[str, dict[str, Any]], spec: ScenarioSpec) -> Call
         usable = spec.budget * (1 - spec.reserve)
         mins = sum(c.get("min", 0.0) for c in channels.values())
         if mins > usable + 1e-9:
-            raise OmnimixError(f"per-channel minimums add up to {mins:,.2f}, above the budget after the reserve "
-                               f"({usable:,.2f} = {spec.budget:,.2f} × (1 − {spec.reserve})): lower the minimums, "
-                               "raise the budget or shrink the reserve")
+            raise OmnimixError(
+                f"per-channel minimums add up to {mins:,.2f}, above the budget after the reserve "
+                f"({usable:,.2f} = {spec.budget:,.2f} × (1 − {spec.reserve})): lower the minimums, "
+                "raise the budget or shrink the reserve"
+            )
         progress(0.3, "loading optimizer")
         try:
             from omnimix.optimize import optimize_curves
         except ImportError as exc:
-            raise OmnimixError("the budget optimizer is not available in this installation "
-                               f"(cannot import omnimix.optimize.optimize_curves: {exc}); install or merge the "
-                               "omnimix optimize module and retry") from None
+            raise OmnimixError(
+                "the budget optimizer is not available in this installation "
+                f"(cannot import omnimix.optimize.optimize_curves: {exc}); install or merge the "
+                "omnimix optimize module and retry"
+            ) from None
         progress(0.5, "optimizing")
         out = optimize_curves({"channels": channels}, spec.budget, spec.reserve, spec.objective)
         progress(0.9, "summarising")
         missing = [k for k in ("allocation", "reserve", "expected_kpi", "marginal_roi") if k not in out]
         if missing:
-            raise OmnimixError(f"the optimizer returned no {', '.join(missing)}: expected the keys allocation, "
-                               "reserve, expected_kpi, marginal_roi")
+            raise OmnimixError(
+                f"the optimizer returned no {', '.join(missing)}: expected the keys allocation, "
+                "reserve, expected_kpi, marginal_roi"
+            )
         allocation = {str(k): float(v) for k, v in out["allocation"].items()}
         current = {k: float(v.get("current_spend") or 0.0) for k, v in curves.items()}
         return {
@@ -222,4 +244,5 @@ def optimizer_job(curves: dict[str, dict[str, Any]], spec: ScenarioSpec) -> Call
             "current": current,
             "budget": spec.budget,
         }
+
     return run

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -33,6 +33,7 @@ from omnimix.errors import EngineError, OmnimixError
 from omnimix.schema import TABLES
 
 log = logging.getLogger("omnimix")
+T = TypeVar("T")
 
 
 class WarehouseBusy(OmnimixError):
@@ -55,14 +56,29 @@ class ResultTable:
 
 
 RESULTS: dict[str, ResultTable] = {
-    "attribution": ResultTable("attribution_results", ("model", "channel", "conversions", "value"),
-                               "omnimix attribute"),
-    "mmm": ResultTable("mmm_channels", ("channel", "contribution_mean", "contribution_lo", "contribution_hi",
-                                        "roi_mean", "roi_lo", "roi_hi"), "omnimix mmm fit"),
+    "attribution": ResultTable(
+        "attribution_results", ("model", "channel", "conversions", "value"), "omnimix attribute"
+    ),
+    "mmm": ResultTable(
+        "mmm_channels",
+        (
+            "channel",
+            "contribution_mean",
+            "contribution_lo",
+            "contribution_hi",
+            "roi_mean",
+            "roi_lo",
+            "roi_hi",
+        ),
+        "omnimix mmm fit",
+    ),
     "mmm_diagnostics": ResultTable("mmm_diagnostics", ("metric", "value"), "omnimix mmm fit"),
     "mmm_fit": ResultTable("mmm_fit", ("date", "actual", "predicted"), "omnimix mmm fit"),
-    "response_curves": ResultTable("response_curves", ("channel", "type", "beta", "half_saturation", "slope",
-                                                       "lam", "current_spend"), "omnimix mmm fit"),
+    "response_curves": ResultTable(
+        "response_curves",
+        ("channel", "type", "beta", "half_saturation", "slope", "lam", "current_spend"),
+        "omnimix mmm fit",
+    ),
     "clv": ResultTable("clv_customers", ("customer_id", "segment", "clv", "p_alive"), "omnimix clv fit"),
     "segment_profiles": ResultTable("segment_profiles", ("segment", "persona"), "omnimix clv segments"),
 }
@@ -132,8 +148,11 @@ class Warehouse:
     def _reap(self) -> None:
         while not self._stop.wait(0.5):
             with self._lock:
-                if self._con is not None and self._in_use == 0 and \
-                        time.monotonic() - self._last_used > self.idle_close_s:
+                if (
+                    self._con is not None
+                    and self._in_use == 0
+                    and time.monotonic() - self._last_used > self.idle_close_s
+                ):
                     self._close_locked()
 
     def close(self) -> None:
@@ -153,8 +172,10 @@ class Warehouse:
                 try:
                     self._con = duckdb.connect(str(self.path), read_only=True)
                 except duckdb.IOException as exc:
-                    raise WarehouseBusy(f"the warehouse {self.path} is locked by another omnimix process "
-                                        f"(a load or a model run is writing); retry in a moment ({exc})") from None
+                    raise WarehouseBusy(
+                        f"the warehouse {self.path} is locked by another omnimix process "
+                        f"(a load or a model run is writing); retry in a moment ({exc})"
+                    ) from None
                 if stamp != self._stamp:
                     self._stamp = stamp
                     self._cache.clear()
@@ -190,13 +211,14 @@ class Warehouse:
                 raise EngineError(f"warehouse query failed: {exc}", sql) from exc
         return row[0] if row else None
 
-    def cached(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
+    def cached(self, key: tuple[Any, ...], fn: Callable[[], T]) -> T:
         """``fn()`` memoised under ``key`` until the warehouse file changes."""
         with self.cursor():  # opens (and revalidates the stamp) before the lookup
             with self._lock:
                 if key in self._cache:
                     self._cache.move_to_end(key)
-                    return self._cache[key]
+                    hit: T = self._cache[key]
+                    return hit
             value = fn()
             with self._lock:
                 self._cache[key] = value
@@ -211,8 +233,10 @@ class Warehouse:
             return {}
         with self.cursor():
             if self._tables is None:
-                rows = self.rows("SELECT table_name, column_name FROM information_schema.columns "
-                                 "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")
+                rows = self.rows(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+                )
                 out: dict[str, list[str]] = {}
                 for r in rows:
                     out.setdefault(r["table_name"], []).append(r["column_name"])
@@ -260,6 +284,7 @@ class Filters:
 
 def data_range(wh: Warehouse) -> tuple[date, date] | None:
     """First and last day with spend or conversions; None when both are empty."""
+
     def compute() -> tuple[date, date] | None:
         parts = []
         if wh.has("spend"):
@@ -272,7 +297,8 @@ def data_range(wh: Warehouse) -> tuple[date, date] | None:
         if row["lo"] is None:
             return None
         return (row["lo"], row["hi"])
-    return wh.cached(("data_range",), compute)  # type: ignore[no-any-return]
+
+    return wh.cached(("data_range",), compute)
 
 
 def default_filters(wh: Warehouse, days: int = 90) -> Filters:
@@ -284,8 +310,10 @@ def default_filters(wh: Warehouse, days: int = 90) -> Filters:
 
 
 def _ts_range(f: Filters) -> list[Any]:
-    return [datetime.combine(f.start, datetime.min.time()),
-            datetime.combine(f.end + timedelta(days=1), datetime.min.time())]
+    return [
+        datetime.combine(f.start, datetime.min.time()),
+        datetime.combine(f.end + timedelta(days=1), datetime.min.time()),
+    ]
 
 
 def _chan_clause(f: Filters, col: str = "channel") -> tuple[str, list[Any]]:
@@ -323,7 +351,9 @@ def _person_sql(wh: Warehouse, table: str, alias: str) -> tuple[str, str]:
     joins = []
     mapped = []
     for i, t in enumerate(ids):
-        joins.append(f'LEFT JOIN identifiers _i{i} ON _i{i}.id_type = \'{t}\' AND _i{i}.id_value = {alias}."{t}"')
+        joins.append(
+            f"LEFT JOIN identifiers _i{i} ON _i{i}.id_type = '{t}' AND _i{i}.id_value = {alias}.\"{t}\""
+        )
         mapped.append(f"_i{i}.customer_id")
     return " ".join(joins), "coalesce(" + ", ".join(mapped) + f", {fallback})"
 
@@ -335,8 +365,15 @@ def _person_sql(wh: Warehouse, table: str, alias: str) -> tuple[str, str]:
 def attribution_models(wh: Warehouse) -> list[str]:
     if wh.result_state("attribution") is not None:
         return []
-    return [r["model"] for r in wh.cached(("attr_models",), lambda: wh.rows(
-        "SELECT DISTINCT model FROM attribution_results WHERE model IS NOT NULL ORDER BY model"))]
+    return [
+        r["model"]
+        for r in wh.cached(
+            ("attr_models",),
+            lambda: wh.rows(
+                "SELECT DISTINCT model FROM attribution_results WHERE model IS NOT NULL ORDER BY model"
+            ),
+        )
+    ]
 
 
 def default_model(models: Sequence[str]) -> str | None:
@@ -348,8 +385,11 @@ def default_model(models: Sequence[str]) -> str | None:
 
 def _attr_share(wh: Warehouse, model: str, channels: tuple[str, ...]) -> float | None:
     """Share of attributed value that goes to ``channels`` under ``model``."""
-    rows = wh.rows("SELECT sum(value) AS total, sum(CASE WHEN list_contains(?, channel) THEN value END) AS sel "
-                   "FROM attribution_results WHERE model = ?", [list(channels), model])
+    rows = wh.rows(
+        "SELECT sum(value) AS total, sum(CASE WHEN list_contains(?, channel) THEN value END) AS sel "
+        "FROM attribution_results WHERE model = ?",
+        [list(channels), model],
+    )
     total, sel = rows[0]["total"], rows[0]["sel"]
     if not total:
         return None
@@ -377,7 +417,7 @@ def kpis(wh: Warehouse, f: Filters, lookback_days: int = 30, model: str | None =
     (needs ``attribution_results``); MER = all revenue / all spend; cross-channel conversion = share of
     converting people touched by >= 2 channels in the lookback window before the range end.
     """
-    return wh.cached(("kpis", *f.key(), lookback_days, model), lambda: _kpis(wh, f, lookback_days, model))  # type: ignore[no-any-return]
+    return wh.cached(("kpis", *f.key(), lookback_days, model), lambda: _kpis(wh, f, lookback_days, model))
 
 
 def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> dict[str, Any]:
@@ -386,8 +426,11 @@ def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> d
     spend_all = spend_sel = 0.0
     if wh.has("spend"):
         chan, cp = _chan_clause(f)
-        row = wh.rows('SELECT sum(spend) AS s_all, sum(CASE WHEN true' + chan + ' THEN spend END) AS s_sel '
-                      'FROM spend WHERE "date" BETWEEN ? AND ?', [*cp, f.start, f.end])[0]
+        row = wh.rows(
+            "SELECT sum(spend) AS s_all, sum(CASE WHEN true" + chan + " THEN spend END) AS s_sel "
+            'FROM spend WHERE "date" BETWEEN ? AND ?',
+            [*cp, f.start, f.end],
+        )[0]
         spend_all = float(row["s_all"] or 0.0)
         spend_sel = float(row["s_sel"] or 0.0)
     revenue_all = 0.0
@@ -396,19 +439,28 @@ def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> d
     new_customers = 0
     conv_joins, conv_person = _person_sql(wh, "conversions", "c") if wh.has("conversions") else ("", "NULL")
     if wh.has("conversions"):
-        row = wh.rows(f"SELECT sum(c.value) AS rev, count(*) AS n, count(DISTINCT {conv_person}) AS people "
-                      f"FROM conversions c {conv_joins} WHERE c.ts >= ? AND c.ts < ?", ts)[0]
+        row = wh.rows(
+            f"SELECT sum(c.value) AS rev, count(*) AS n, count(DISTINCT {conv_person}) AS people "
+            f"FROM conversions c {conv_joins} WHERE c.ts >= ? AND c.ts < ?",
+            ts,
+        )[0]
         revenue_all = float(row["rev"] or 0.0)
         conversions = int(row["n"])
         converting = int(row["people"])
     if wh.count("customers") > 0:
-        new_customers = int(wh.scalar("SELECT count(*) FROM customers WHERE first_seen >= ? AND first_seen < ?",
-                                      ts) or 0)
+        new_customers = int(
+            wh.scalar("SELECT count(*) FROM customers WHERE first_seen >= ? AND first_seen < ?", ts) or 0
+        )
         new_source = "customers"
     elif wh.has("conversions"):
-        new_customers = int(wh.scalar(
-            f"SELECT count(*) FROM (SELECT {conv_person} AS p, min(c.ts) AS first_ts FROM conversions c "
-            f"{conv_joins} GROUP BY 1) WHERE p IS NOT NULL AND first_ts >= ? AND first_ts < ?", ts) or 0)
+        new_customers = int(
+            wh.scalar(
+                f"SELECT count(*) FROM (SELECT {conv_person} AS p, min(c.ts) AS first_ts FROM conversions c "
+                f"{conv_joins} GROUP BY 1) WHERE p IS NOT NULL AND first_ts >= ? AND first_ts < ?",
+                ts,
+            )
+            or 0
+        )
         new_source = "identifiers"
     else:
         new_source = "none"
@@ -425,37 +477,53 @@ def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> d
         notes.append({"metric": "roas", **_hint("attribution")})
         if f.channels:
             revenue_sel = None
-            notes.append({"metric": "revenue", "message": "revenue cannot be split by channel without "
-                          "attribution results — " + _hint("attribution")["message"]})
+            notes.append(
+                {
+                    "metric": "revenue",
+                    "message": "revenue cannot be split by channel without "
+                    "attribution results — " + _hint("attribution")["message"],
+                }
+            )
     # LTV
     ltv: float | None
     if wh.result_state("clv") is None:
         ltv = _f(wh.scalar("SELECT avg(clv) FROM clv_customers"))
         ltv_source = "clv_customers"
     elif wh.has("conversions"):
-        row = wh.rows(f"SELECT sum(c.value) AS rev, count(DISTINCT {conv_person}) AS people "
-                      f"FROM conversions c {conv_joins}")[0]
+        row = wh.rows(
+            f"SELECT sum(c.value) AS rev, count(DISTINCT {conv_person}) AS people "
+            f"FROM conversions c {conv_joins}"
+        )[0]
         ltv = _div(_f(row["rev"]), float(row["people"] or 0))
         ltv_source = "historical"
-        notes.append({"metric": "ltv", "message": "historical revenue per customer; predicted CLV is "
-                      + _hint("clv")["message"]})
+        notes.append(
+            {
+                "metric": "ltv",
+                "message": "historical revenue per customer; predicted CLV is " + _hint("clv")["message"],
+            }
+        )
     else:
         ltv, ltv_source = None, "none"
     cac = _div(spend_sel if f.channels else spend_all, float(new_customers) if new_customers else None)
     cross = cross_channel(wh, f, lookback_days)
     return {
-        "start": f.start.isoformat(), "end": f.end.isoformat(), "channels": list(f.channels),
+        "start": f.start.isoformat(),
+        "end": f.end.isoformat(),
+        "channels": list(f.channels),
         "spend": spend_sel if f.channels else spend_all,
         "spend_total": spend_all,
         "revenue": revenue_sel,
         "revenue_total": revenue_all,
         "conversions": conversions,
         "converting_customers": converting,
-        "new_customers": new_customers, "new_customers_source": new_source,
+        "new_customers": new_customers,
+        "new_customers_source": new_source,
         "cac": cac,
-        "ltv": ltv, "ltv_source": ltv_source,
+        "ltv": ltv,
+        "ltv_source": ltv_source,
         "ltv_cac": _div(ltv, cac),
-        "roas": roas, "attribution_model": model,
+        "roas": roas,
+        "attribution_model": model,
         "mer": _div(revenue_all, spend_all),
         "cross_channel_rate": cross["rate"],
         "multi_channel_customers": cross["multi_channel"],
@@ -485,7 +553,8 @@ def cross_channel(wh: Warehouse, f: Filters, lookback_days: int = 30) -> dict[st
         f"WHERE t.ts >= ? AND t.ts < ? GROUP BY 1) "
         "SELECT count(*) AS converting, count(*) FILTER (WHERE touch.n >= 2) AS multi "
         "FROM conv LEFT JOIN touch ON conv.p = touch.p WHERE conv.p IS NOT NULL",
-        [*ts, t0, ts[1]])[0]
+        [*ts, t0, ts[1]],
+    )[0]
     n = int(row["converting"])
     m = int(row["multi"])
     return {"converting": n, "multi_channel": m, "rate": (m / n) if n else None}
@@ -493,26 +562,40 @@ def cross_channel(wh: Warehouse, f: Filters, lookback_days: int = 30) -> dict[st
 
 def funnel(wh: Warehouse, f: Filters, stages: Sequence[str]) -> list[dict[str, Any]]:
     """Touchpoints and distinct people per funnel stage (configured order), then conversions."""
+
     def compute() -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         ts = _ts_range(f)
         if wh.has("touchpoints", ["stage"]):
             tj, tp = _person_sql(wh, "touchpoints", "t")
             chan, cp = _chan_clause(f, "t.channel")
-            rows = wh.rows(f"SELECT coalesce(t.stage, 'unknown') AS stage, count(*) AS events, "
-                           f"count(DISTINCT {tp}) AS people FROM touchpoints t {tj} "
-                           f"WHERE t.ts >= ? AND t.ts < ?{chan} GROUP BY 1", [*ts, *cp])
+            rows = wh.rows(
+                f"SELECT coalesce(t.stage, 'unknown') AS stage, count(*) AS events, "
+                f"count(DISTINCT {tp}) AS people FROM touchpoints t {tj} "
+                f"WHERE t.ts >= ? AND t.ts < ?{chan} GROUP BY 1",
+                [*ts, *cp],
+            )
             by = {r["stage"]: r for r in rows}
             order = list(stages) + sorted(s for s in by if s not in stages)
-            out = [{"stage": s, "events": int(by[s]["events"]) if s in by else 0,
-                    "people": int(by[s]["people"]) if s in by else 0} for s in order]
+            out = [
+                {
+                    "stage": s,
+                    "events": int(by[s]["events"]) if s in by else 0,
+                    "people": int(by[s]["people"]) if s in by else 0,
+                }
+                for s in order
+            ]
         if wh.has("conversions"):
             cj, cpers = _person_sql(wh, "conversions", "c")
-            row = wh.rows(f"SELECT count(*) AS events, count(DISTINCT {cpers}) AS people FROM conversions c {cj} "
-                          "WHERE c.ts >= ? AND c.ts < ?", ts)[0]
+            row = wh.rows(
+                f"SELECT count(*) AS events, count(DISTINCT {cpers}) AS people FROM conversions c {cj} "
+                "WHERE c.ts >= ? AND c.ts < ?",
+                ts,
+            )[0]
             out.append({"stage": "conversion", "events": int(row["events"]), "people": int(row["people"])})
         return out
-    return wh.cached(("funnel", *f.key(), tuple(stages)), compute)  # type: ignore[no-any-return]
+
+    return wh.cached(("funnel", *f.key(), tuple(stages)), compute)
 
 
 def trend(wh: Warehouse, f: Filters, grain: str = "auto") -> dict[str, Any]:
@@ -530,52 +613,83 @@ def trend(wh: Warehouse, f: Filters, grain: str = "auto") -> dict[str, Any]:
         if wh.has("spend"):
             chan, cp = _chan_clause(f)
             b_spend = bucket.format(c='"date"')
-            for r in wh.rows(f"SELECT {b_spend} AS d, sum(spend) AS s FROM spend "
-                             f"WHERE \"date\" BETWEEN ? AND ?{chan} GROUP BY 1", [f.start, f.end, *cp]):
+            for r in wh.rows(
+                f"SELECT {b_spend} AS d, sum(spend) AS s FROM spend "
+                f'WHERE "date" BETWEEN ? AND ?{chan} GROUP BY 1',
+                [f.start, f.end, *cp],
+            ):
                 spend[r["d"]] = float(r["s"] or 0.0)
         if wh.has("conversions"):
             b_conv = bucket.format(c="ts")
-            for r in wh.rows(f"SELECT {b_conv} AS d, sum(value) AS v, count(*) AS n "
-                             "FROM conversions WHERE ts >= ? AND ts < ? GROUP BY 1", _ts_range(f)):
+            for r in wh.rows(
+                f"SELECT {b_conv} AS d, sum(value) AS v, count(*) AS n "
+                "FROM conversions WHERE ts >= ? AND ts < ? GROUP BY 1",
+                _ts_range(f),
+            ):
                 rev[r["d"]] = float(r["v"] or 0.0)
                 conv[r["d"]] = int(r["n"])
         days = sorted(set(spend) | set(rev))
-        return {"grain": grain, "dates": [d.isoformat() for d in days],
-                "spend": [spend.get(d, 0.0) for d in days], "revenue": [rev.get(d, 0.0) for d in days],
-                "conversions": [conv.get(d, 0) for d in days], "revenue_scope": "all channels"}
-    return wh.cached(("trend", *f.key(), grain), compute)  # type: ignore[no-any-return]
+        return {
+            "grain": grain,
+            "dates": [d.isoformat() for d in days],
+            "spend": [spend.get(d, 0.0) for d in days],
+            "revenue": [rev.get(d, 0.0) for d in days],
+            "conversions": [conv.get(d, 0) for d in days],
+            "revenue_scope": "all channels",
+        }
+
+    return wh.cached(("trend", *f.key(), grain), compute)
 
 
 def by_channel(wh: Warehouse, f: Filters, model: str | None = None) -> list[dict[str, Any]]:
     """Per channel: spend, impressions, clicks, touchpoints and, with attribution results, ROAS."""
+
     def compute() -> list[dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         if wh.has("spend"):
             chan, cp = _chan_clause(f)
-            for r in wh.rows("SELECT channel, sum(spend) AS spend, sum(impressions) AS impressions, "
-                             f"sum(clicks) AS clicks FROM spend WHERE \"date\" BETWEEN ? AND ?{chan} "
-                             "GROUP BY 1", [f.start, f.end, *cp]):
-                out[r["channel"]] = {"channel": r["channel"], "spend": float(r["spend"] or 0.0),
-                                     "impressions": int(r["impressions"] or 0), "clicks": int(r["clicks"] or 0)}
+            for r in wh.rows(
+                "SELECT channel, sum(spend) AS spend, sum(impressions) AS impressions, "
+                f'sum(clicks) AS clicks FROM spend WHERE "date" BETWEEN ? AND ?{chan} '
+                "GROUP BY 1",
+                [f.start, f.end, *cp],
+            ):
+                out[r["channel"]] = {
+                    "channel": r["channel"],
+                    "spend": float(r["spend"] or 0.0),
+                    "impressions": int(r["impressions"] or 0),
+                    "clicks": int(r["clicks"] or 0),
+                }
         if wh.has("touchpoints"):
             chan, cp = _chan_clause(f)
-            for r in wh.rows(f"SELECT channel, count(*) AS n FROM touchpoints WHERE ts >= ? AND ts < ?{chan} "
-                             "GROUP BY 1", [*_ts_range(f), *cp]):
-                out.setdefault(r["channel"], {"channel": r["channel"], "spend": 0.0, "impressions": 0,
-                                              "clicks": 0})["touchpoints"] = int(r["n"])
+            for r in wh.rows(
+                f"SELECT channel, count(*) AS n FROM touchpoints WHERE ts >= ? AND ts < ?{chan} GROUP BY 1",
+                [*_ts_range(f), *cp],
+            ):
+                out.setdefault(
+                    r["channel"], {"channel": r["channel"], "spend": 0.0, "impressions": 0, "clicks": 0}
+                )["touchpoints"] = int(r["n"])
         models = attribution_models(wh)
         m = model if model in models else default_model(models)
         if m is not None and wh.has("conversions"):
-            rev = float(wh.scalar("SELECT coalesce(sum(value), 0) FROM conversions WHERE ts >= ? AND ts < ?",
-                                  _ts_range(f)) or 0.0)
-            rows = wh.rows("SELECT channel, sum(conversions) AS conv, sum(value) AS value FROM attribution_results "
-                           "WHERE model = ? GROUP BY 1", [m])
+            rev = float(
+                wh.scalar(
+                    "SELECT coalesce(sum(value), 0) FROM conversions WHERE ts >= ? AND ts < ?", _ts_range(f)
+                )
+                or 0.0
+            )
+            rows = wh.rows(
+                "SELECT channel, sum(conversions) AS conv, sum(value) AS value FROM attribution_results "
+                "WHERE model = ? GROUP BY 1",
+                [m],
+            )
             total = sum(float(r["value"] or 0.0) for r in rows)
             for r in rows:
                 if f.channels and r["channel"] not in f.channels:
                     continue
-                d = out.setdefault(r["channel"], {"channel": r["channel"], "spend": 0.0, "impressions": 0,
-                                                  "clicks": 0})
+                d = out.setdefault(
+                    r["channel"], {"channel": r["channel"], "spend": 0.0, "impressions": 0, "clicks": 0}
+                )
                 d["attributed_conversions"] = _f(r["conv"])
                 d["attributed_revenue"] = rev * float(r["value"] or 0.0) / total if total else None
                 d["roas"] = _div(d["attributed_revenue"], d["spend"])
@@ -583,17 +697,22 @@ def by_channel(wh: Warehouse, f: Filters, model: str | None = None) -> list[dict
             d.setdefault("touchpoints", 0)
             d["attribution_model"] = m
         return sorted(out.values(), key=lambda d: -d["spend"])
-    return wh.cached(("by_channel", *f.key(), model), compute)  # type: ignore[no-any-return]
+
+    return wh.cached(("by_channel", *f.key(), model), compute)
 
 
 def channels(wh: Warehouse) -> list[str]:
     """Every channel seen in spend or touchpoints."""
+
     def compute() -> list[str]:
-        parts = [f"SELECT DISTINCT channel FROM {t}" for t in ("spend", "touchpoints") if wh.has(t, ["channel"])]
+        parts = [
+            f"SELECT DISTINCT channel FROM {t}" for t in ("spend", "touchpoints") if wh.has(t, ["channel"])
+        ]
         if not parts:
             return []
         return [r["channel"] for r in wh.rows(" UNION ".join(parts) + " ORDER BY 1") if r["channel"]]
-    return wh.cached(("channels",), compute)  # type: ignore[no-any-return]
+
+    return wh.cached(("channels",), compute)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -603,31 +722,51 @@ def channels(wh: Warehouse) -> list[str]:
 def table_counts(wh: Warehouse) -> list[dict[str, Any]]:
     """Row counts of the canonical tables and of every result table present."""
     names = list(TABLES) + [r.table for r in RESULTS.values()]
-    return [{"table": n, "rows": wh.count(n), "present": wh.has(n),
-             "kind": "canonical" if n in TABLES else "result"} for n in names]
+    return [
+        {
+            "table": n,
+            "rows": wh.count(n),
+            "present": wh.has(n),
+            "kind": "canonical" if n in TABLES else "result",
+        }
+        for n in names
+    ]
 
 
-def loads(wh: Warehouse, offset: int, limit: int, target_table: str | None = None
-          ) -> tuple[int, list[dict[str, Any]]]:
+def loads(
+    wh: Warehouse, offset: int, limit: int, target_table: str | None = None
+) -> tuple[int, list[dict[str, Any]]]:
     if not wh.has("loads"):
         return 0, []
     where, params = ("WHERE target_table = ?", [target_table]) if target_table else ("", [])
     total = int(wh.scalar(f"SELECT count(*) FROM loads {where}", params) or 0)
-    rows = wh.rows(f"SELECT * FROM loads {where} ORDER BY loaded_at DESC NULLS LAST, load_id "
-                   "LIMIT ? OFFSET ?", [*params, limit, offset])
+    rows = wh.rows(
+        f"SELECT * FROM loads {where} ORDER BY loaded_at DESC NULLS LAST, load_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
     return total, rows
 
 
 def quarantine_summary(wh: Warehouse) -> list[dict[str, Any]]:
     if not wh.has("quarantine"):
         return []
-    return wh.cached(("q_summary",), lambda: wh.rows(
-        "SELECT target_table, reason, count(*) AS rows FROM quarantine GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"))  # type: ignore[no-any-return]
+    return wh.cached(
+        ("q_summary",),
+        lambda: wh.rows(
+            "SELECT target_table, reason, count(*) AS rows FROM quarantine "
+            "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
+        ),
+    )
 
 
-def quarantine_rows(wh: Warehouse, offset: int, limit: int, load_id: str | None = None,
-                    target_table: str | None = None, reason: str | None = None
-                    ) -> tuple[int, list[dict[str, Any]]]:
+def quarantine_rows(
+    wh: Warehouse,
+    offset: int,
+    limit: int,
+    load_id: str | None = None,
+    target_table: str | None = None,
+    reason: str | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
     if not wh.has("quarantine"):
         return 0, []
     conds, params = [], []
@@ -637,8 +776,11 @@ def quarantine_rows(wh: Warehouse, offset: int, limit: int, load_id: str | None 
             params.append(val)
     where = ("WHERE " + " AND ".join(conds)) if conds else ""
     total = int(wh.scalar(f"SELECT count(*) FROM quarantine {where}", params) or 0)
-    rows = wh.rows(f"SELECT * FROM quarantine {where} ORDER BY loaded_at DESC NULLS LAST, source_file, line "
-                   "LIMIT ? OFFSET ?", [*params, limit, offset])
+    rows = wh.rows(
+        f"SELECT * FROM quarantine {where} ORDER BY loaded_at DESC NULLS LAST, source_file, line "
+        "LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
     return total, rows
 
 
@@ -672,19 +814,26 @@ def mask_identifier(id_type: str, value: str | None) -> str | None:
     return value
 
 
-def customers(wh: Warehouse, q: str | None, segment: str | None, offset: int, limit: int
-              ) -> tuple[int, list[dict[str, Any]]]:
+def customers(
+    wh: Warehouse, q: str | None, segment: str | None, offset: int, limit: int
+) -> tuple[int, list[dict[str, Any]]]:
     """Customers (from ``customers``) with predicted CLV when present; search by id or identifier."""
     if wh.count("customers") == 0:
         return 0, []
     with_clv = wh.result_state("clv") is None
     join = "LEFT JOIN clv_customers k ON k.customer_id = c.customer_id" if with_clv else ""
-    sel = ", k.clv, k.p_alive, coalesce(k.segment, c.segment) AS segment" if with_clv else \
-        ", NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive, c.segment"
+    sel = (
+        ", k.clv, k.p_alive, coalesce(k.segment, c.segment) AS segment"
+        if with_clv
+        else ", NULL::DOUBLE AS clv, NULL::DOUBLE AS p_alive, c.segment"
+    )
     conds, params = [], []
     if q:
-        conds.append("(c.customer_id = ? OR c.customer_id IN (SELECT customer_id FROM identifiers "
-                     "WHERE id_value = ?))" if wh.has("identifiers") else "c.customer_id = ?")
+        conds.append(
+            "(c.customer_id = ? OR c.customer_id IN (SELECT customer_id FROM identifiers WHERE id_value = ?))"
+            if wh.has("identifiers")
+            else "c.customer_id = ?"
+        )
         params += [q, q] if wh.has("identifiers") else [q]
     if segment:
         conds.append(("coalesce(k.segment, c.segment)" if with_clv else "c.segment") + " = ?")
@@ -692,8 +841,11 @@ def customers(wh: Warehouse, q: str | None, segment: str | None, offset: int, li
     where = ("WHERE " + " AND ".join(conds)) if conds else ""
     total = int(wh.scalar(f"SELECT count(*) FROM customers c {join} {where}", params) or 0)
     order = "k.clv DESC NULLS LAST, c.customer_id" if with_clv else "c.revenue DESC NULLS LAST, c.customer_id"
-    rows = wh.rows(f"SELECT c.customer_id, c.first_seen, c.last_seen, c.channels, c.orders, c.revenue{sel} "
-                   f"FROM customers c {join} {where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
+    rows = wh.rows(
+        f"SELECT c.customer_id, c.first_seen, c.last_seen, c.channels, c.orders, c.revenue{sel} "
+        f"FROM customers c {join} {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
     return total, rows
 
 
@@ -707,8 +859,11 @@ def customer_profile(wh: Warehouse, customer_id: str, reveal: bool) -> dict[str,
     out = dict(rows[0])
     ids = []
     if wh.has("identifiers"):
-        for r in wh.rows("SELECT id_type, id_value, first_seen, last_seen FROM identifiers "
-                         "WHERE customer_id = ? ORDER BY id_type, id_value", [customer_id]):
+        for r in wh.rows(
+            "SELECT id_type, id_value, first_seen, last_seen FROM identifiers "
+            "WHERE customer_id = ? ORDER BY id_type, id_value",
+            [customer_id],
+        ):
             r["id_value"] = r["id_value"] if reveal else mask_identifier(r["id_type"], r["id_value"])
             ids.append(r)
     out["identifiers"] = ids
@@ -734,8 +889,11 @@ def attribution(wh: Warehouse, model: str | None = None) -> dict[str, Any]:
     where = ""
     if model:
         where, params = "WHERE model = ?", [model]
-    rows = wh.rows(f"SELECT model, channel, sum(conversions) AS conversions, sum(value) AS value "
-                   f"FROM attribution_results {where} GROUP BY 1, 2 ORDER BY 1, 4 DESC", params)
+    rows = wh.rows(
+        f"SELECT model, channel, sum(conversions) AS conversions, sum(value) AS value "
+        f"FROM attribution_results {where} GROUP BY 1, 2 ORDER BY 1, 4 DESC",
+        params,
+    )
     return {"computed": True, "models": models, "items": rows}
 
 
@@ -744,27 +902,34 @@ def mmm_channels(wh: Warehouse) -> dict[str, Any]:
     if state is not None:
         return {**state, "items": []}
     cols = ", ".join(RESULTS["mmm"].columns)
-    return {"computed": True, "items": wh.rows(f"SELECT {cols} FROM mmm_channels ORDER BY contribution_mean DESC")}
+    return {
+        "computed": True,
+        "items": wh.rows(f"SELECT {cols} FROM mmm_channels ORDER BY contribution_mean DESC"),
+    }
 
 
 def mmm_diagnostics(wh: Warehouse) -> dict[str, Any]:
     state = wh.result_state("mmm_diagnostics")
-    diag: dict[str, Any] = {**state, "items": []} if state else {
-        "computed": True, "items": wh.rows("SELECT metric, value FROM mmm_diagnostics ORDER BY metric")}
+    diag: dict[str, Any] = (
+        {**state, "items": []}
+        if state
+        else {"computed": True, "items": wh.rows("SELECT metric, value FROM mmm_diagnostics ORDER BY metric")}
+    )
     fit_state = wh.result_state("mmm_fit")
     diag["fit"] = None if fit_state else wh.rows("SELECT date, actual, predicted FROM mmm_fit ORDER BY date")
     return diag
 
 
-def curve_value(kind: str, x: float, beta: float, half_saturation: float | None, slope: float | None,
-                lam: float | None) -> float:
+def curve_value(
+    kind: str, x: float, beta: float, half_saturation: float | None, slope: float | None, lam: float | None
+) -> float:
     """Response at spend ``x``: Hill ``β·x^s/(x^s+K^s)`` or logistic ``β·(1−e^{−λx})/(1+e^{−λx})``."""
     if kind == "hill":
         if half_saturation is None or slope is None or half_saturation <= 0:
             raise ValueError("hill curve needs half_saturation > 0 and slope")
         if x <= 0:
             return 0.0
-        return beta / (1.0 + (half_saturation / x) ** slope)
+        return float(beta / (1.0 + (half_saturation / x) ** slope))
     if kind == "logistic":
         if lam is None:
             raise ValueError("logistic curve needs lam")
@@ -785,8 +950,17 @@ def response_curves(wh: Warehouse, points: int = 40) -> dict[str, Any]:
         top = cur * 2.5 if cur > 0 else (_f(r["half_saturation"]) or 1.0) * 3
         xs = [top * i / (points - 1) for i in range(points)]
         try:
-            ys: list[float | None] = [curve_value(str(r["type"]), x, float(r["beta"]), _f(r["half_saturation"]),
-                                                  _f(r["slope"]), _f(r["lam"])) for x in xs]
+            ys: list[float | None] = [
+                curve_value(
+                    str(r["type"]),
+                    x,
+                    float(r["beta"]),
+                    _f(r["half_saturation"]),
+                    _f(r["slope"]),
+                    _f(r["lam"]),
+                )
+                for x in xs
+            ]
             error = None
         except (ValueError, TypeError, OverflowError) as exc:
             ys, error = [], str(exc)
@@ -802,7 +976,11 @@ def curves_for_optimizer(wh: Warehouse) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     cols = ", ".join(RESULTS["response_curves"].columns)
     for r in wh.rows(f"SELECT {cols} FROM response_curves ORDER BY channel"):
-        entry: dict[str, Any] = {"type": r["type"], "beta": _f(r["beta"]), "current_spend": _f(r["current_spend"])}
+        entry: dict[str, Any] = {
+            "type": r["type"],
+            "beta": _f(r["beta"]),
+            "current_spend": _f(r["current_spend"]),
+        }
         if r["type"] == "hill":
             entry.update(half_saturation=_f(r["half_saturation"]), slope=_f(r["slope"]))
         else:
@@ -823,7 +1001,8 @@ def segments(wh: Warehouse) -> dict[str, Any]:
         + (", any_value(p.persona) AS persona" if with_p else ", NULL AS persona")
         + " FROM clv_customers k"
         + (" LEFT JOIN segment_profiles p ON p.segment = k.segment" if with_p else "")
-        + " GROUP BY 1 ORDER BY total_clv DESC NULLS LAST")
+        + " GROUP BY 1 ORDER BY total_clv DESC NULLS LAST"
+    )
     total = sum(float(r["total_clv"] or 0.0) for r in rows)
     for r in rows:
         r["share_clv"] = _div(_f(r["total_clv"]), total)
@@ -836,24 +1015,42 @@ def clv_customers(wh: Warehouse, segment: str | None, offset: int, limit: int) -
         return {**state, "items": [], "total": 0}
     where, params = ("WHERE segment = ?", [segment]) if segment else ("", [])
     total = int(wh.scalar(f"SELECT count(*) FROM clv_customers {where}", params) or 0)
-    rows = wh.rows(f"SELECT customer_id, segment, clv, p_alive FROM clv_customers {where} "
-                   "ORDER BY clv DESC NULLS LAST, customer_id LIMIT ? OFFSET ?", [*params, limit, offset])
+    rows = wh.rows(
+        f"SELECT customer_id, segment, clv, p_alive FROM clv_customers {where} "
+        "ORDER BY clv DESC NULLS LAST, customer_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
     return {"computed": True, "items": rows, "total": total}
 
 
 def status(wh: Warehouse) -> dict[str, Any]:
     """Workspace status: warehouse presence, table counts, result availability, data range, last load."""
     if not wh.exists():
-        return {"warehouse": str(wh.path), "exists": False, "tables": [], "results": {}, "data_range": None,
-                "last_load": None}
+        return {
+            "warehouse": str(wh.path),
+            "exists": False,
+            "tables": [],
+            "results": {},
+            "data_range": None,
+            "last_load": None,
+        }
     rng = data_range(wh)
     last = loads(wh, 0, 1)[1]
     results = {}
     for key, src in RESULTS.items():
         st = wh.result_state(key)
-        results[key] = {"table": src.table, "computed": st is None, "rows": wh.count(src.table),
-                        "message": None if st is None else st["message"]}
-    return {"warehouse": str(wh.path), "exists": True, "tables": table_counts(wh), "results": results,
-            "data_range": None if rng is None else {"start": rng[0].isoformat(), "end": rng[1].isoformat()},
-            "last_load": last[0] if last else None,
-            "quarantine_rows": wh.count("quarantine")}
+        results[key] = {
+            "table": src.table,
+            "computed": st is None,
+            "rows": wh.count(src.table),
+            "message": None if st is None else st["message"],
+        }
+    return {
+        "warehouse": str(wh.path),
+        "exists": True,
+        "tables": table_counts(wh),
+        "results": results,
+        "data_range": None if rng is None else {"start": rng[0].isoformat(), "end": rng[1].isoformat()},
+        "last_load": last[0] if last else None,
+        "quarantine_rows": wh.count("quarantine"),
+    }

@@ -137,8 +137,10 @@ class AppState:
             self.engine: Engine = create_engine(url, **kwargs)
             Base.metadata.create_all(self.engine)
         except Exception as exc:  # SQLAlchemy raises many types; report the URL the user gave
-            raise ConfigError(f"cannot open the app-state database {url!r}: {exc}. "
-                              "Pass a valid SQLAlchemy URL (sqlite:///path or postgresql+psycopg://...)") from exc
+            raise ConfigError(
+                f"cannot open the app-state database {url!r}: {exc}. "
+                "Pass a valid SQLAlchemy URL (sqlite:///path or postgresql+psycopg://...)"
+            ) from exc
         self.url = url
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self.hasher = PasswordHasher()
@@ -244,10 +246,19 @@ class AppState:
 
     def list_tokens(self) -> list[dict[str, Any]]:
         with self.session() as s:
-            rows = s.execute(select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
-                             .order_by(ApiToken.id)).all()
-            return [{"id": t.id, "name": t.name, "username": name, "created_at": t.created_at,
-                     "last_used": t.last_used} for t, name in rows]
+            rows = s.execute(
+                select(ApiToken, User.username).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+            ).all()
+            return [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "username": name,
+                    "created_at": t.created_at,
+                    "last_used": t.last_used,
+                }
+                for t, name in rows
+            ]
 
     def revoke_token(self, token_id: int) -> bool:
         with self.session() as s:
@@ -272,8 +283,11 @@ class AppState:
             if hit is not None and now - hit[0] < ttl:
                 return hit[1]
         with self.session() as s:
-            row = s.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                            .where(ApiToken.digest == digest)).first()
+            row = s.execute(
+                select(ApiToken, User)
+                .join(User, User.id == ApiToken.user_id)
+                .where(ApiToken.digest == digest)
+            ).first()
             user = None
             if row is not None:
                 tok, u = row
@@ -287,8 +301,9 @@ class AppState:
         return user
 
     # ---- scenarios ---------------------------------------------------------------------------
-    def save_scenario(self, name: str, owner: str, spec: dict[str, Any], result: dict[str, Any],
-                      shared: bool) -> dict[str, Any]:
+    def save_scenario(
+        self, name: str, owner: str, spec: dict[str, Any], result: dict[str, Any], shared: bool
+    ) -> dict[str, Any]:
         with self.session() as s:
             sc = Scenario(name=name, owner=owner, spec=spec, result=result, shared=shared)
             s.add(sc)
@@ -352,12 +367,16 @@ class AppState:
     # ---- audit -------------------------------------------------------------------------------
     def audit(self, actor: str, action: str, target: str = "", detail: str = "", ip: str = "") -> None:
         with self.session() as s:
-            s.add(AuditEntry(actor=actor[:64], action=action[:32], target=target[:256], detail=detail,
-                             ip=ip[:64]))
+            s.add(
+                AuditEntry(
+                    actor=actor[:64], action=action[:32], target=target[:256], detail=detail, ip=ip[:64]
+                )
+            )
             s.commit()
 
-    def audit_log(self, offset: int = 0, limit: int = 50, action: str | None = None
-                  ) -> tuple[int, list[dict[str, Any]]]:
+    def audit_log(
+        self, offset: int = 0, limit: int = 50, action: str | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
         with self.session() as s:
             q = select(AuditEntry)
             cq = select(func.count()).select_from(AuditEntry)
@@ -366,10 +385,27 @@ class AppState:
                 cq = cq.where(AuditEntry.action == action)
             total = int(s.scalar(cq) or 0)
             rows = s.scalars(q.order_by(AuditEntry.id.desc()).offset(offset).limit(limit))
-            return total, [{"id": r.id, "ts": r.ts, "actor": r.actor, "action": r.action,
-                            "target": r.target, "detail": r.detail, "ip": r.ip} for r in rows]
+            return total, [
+                {
+                    "id": r.id,
+                    "ts": r.ts,
+                    "actor": r.actor,
+                    "action": r.action,
+                    "target": r.target,
+                    "detail": r.detail,
+                    "ip": r.ip,
+                }
+                for r in rows
+            ]
 
 
 def _scenario(sc: Scenario) -> dict[str, Any]:
-    return {"id": sc.id, "name": sc.name, "owner": sc.owner, "shared": sc.shared, "spec": sc.spec,
-            "result": sc.result, "created_at": sc.created_at}
+    return {
+        "id": sc.id,
+        "name": sc.name,
+        "owner": sc.owner,
+        "shared": sc.shared,
+        "spec": sc.spec,
+        "result": sc.result,
+        "created_at": sc.created_at,
+    }

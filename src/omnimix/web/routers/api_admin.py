@@ -105,8 +105,9 @@ def revoke_token(c: Ctx, p: Admin, token_id: int) -> dict[str, Any]:
 
 
 @router.get("/audit", summary="Audit log (newest first)")
-def audit(c: Ctx, p: Admin, page: Paging,
-          action: Annotated[str | None, Query(max_length=32)] = None) -> dict[str, Any]:
+def audit(
+    c: Ctx, p: Admin, page: Paging, action: Annotated[str | None, Query(max_length=32)] = None
+) -> dict[str, Any]:
     total, rows = c.state.audit_log(page.offset, page.limit, action)
     return {"total": total, "offset": page.offset, "limit": page.limit, "items": rows}
 
@@ -114,9 +115,12 @@ def audit(c: Ctx, p: Admin, page: Paging,
 @router.get("/settings", summary="Dashboard settings")
 def get_settings(c: Ctx, p: Viewer) -> dict[str, Any]:
     s = c.state.settings()
-    return {"default_locale": s.get("default_locale", "zh-CN"),
-            "default_range_days": int(s.get("default_range_days", "90")), "locales": list(LOCALES),
-            "currency": c.currency}
+    return {
+        "default_locale": s.get("default_locale", "zh-CN"),
+        "default_range_days": int(s.get("default_range_days", "90")),
+        "locales": list(LOCALES),
+        "currency": c.currency,
+    }
 
 
 @router.put("/settings", summary="Change dashboard settings")

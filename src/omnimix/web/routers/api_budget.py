@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from omnimix.errors import OmnimixError
 from omnimix.web import queries as q
 from omnimix.web.auth import ApiError, Principal
-from omnimix.web.deps import AppContext, Analyst, Ctx, Viewer
+from omnimix.web.deps import Analyst, AppContext, Ctx, Viewer
 from omnimix.web.jobs import ScenarioSpec, optimizer_job
 
 router = APIRouter(prefix="/api/v1", tags=["budget"])
@@ -51,14 +51,18 @@ def list_runs(c: Ctx, p: Viewer, mine: Annotated[bool, Query()] = False) -> dict
 def get_run(c: Ctx, p: Viewer, job_id: str) -> dict[str, Any]:
     job = c.jobs.get(job_id)
     if job is None:
-        raise ApiError(404, "not_found", f"no optimizer run {job_id!r}: list runs with GET /api/v1/optimizer/runs")
+        raise ApiError(
+            404, "not_found", f"no optimizer run {job_id!r}: list runs with GET /api/v1/optimizer/runs"
+        )
     return job.to_dict()
 
 
 def _visible(c: AppContext, p: Principal, scenario_id: int) -> dict[str, Any]:
     sc = c.state.get_scenario(scenario_id)
     if sc is None or not (sc["shared"] or sc["owner"] == p.username or p.at_least("admin")):
-        raise ApiError(404, "not_found", f"no scenario {scenario_id} visible to you: list with GET /api/v1/scenarios")
+        raise ApiError(
+            404, "not_found", f"no scenario {scenario_id} visible to you: list with GET /api/v1/scenarios"
+        )
     return sc
 
 
@@ -81,15 +85,27 @@ def save_scenario(c: Ctx, p: Analyst, body: SaveScenario) -> dict[str, Any]:
 
 
 @router.get("/scenarios/compare", summary="Several scenarios side by side (allocation per channel)")
-def compare(c: Ctx, p: Viewer,
-            id: Annotated[list[int], Query(min_length=1, max_length=10, description="scenario ids")]
-            ) -> dict[str, Any]:
+def compare(
+    c: Ctx,
+    p: Viewer,
+    id: Annotated[list[int], Query(min_length=1, max_length=10, description="scenario ids")],
+) -> dict[str, Any]:
     scs = [_visible(c, p, i) for i in id]
     chans = sorted({ch for sc in scs for ch in sc["result"].get("allocation", {})})
-    return {"channels": chans, "items": [
-        {"id": sc["id"], "name": sc["name"], "budget": sc["spec"].get("budget"),
-         "reserve": sc["result"].get("reserve"), "expected_kpi": sc["result"].get("expected_kpi"),
-         "allocation": [sc["result"].get("allocation", {}).get(ch, 0.0) for ch in chans]} for sc in scs]}
+    return {
+        "channels": chans,
+        "items": [
+            {
+                "id": sc["id"],
+                "name": sc["name"],
+                "budget": sc["spec"].get("budget"),
+                "reserve": sc["result"].get("reserve"),
+                "expected_kpi": sc["result"].get("expected_kpi"),
+                "allocation": [sc["result"].get("allocation", {}).get(ch, 0.0) for ch in chans],
+            }
+            for sc in scs
+        ],
+    }
 
 
 @router.get("/scenarios/{scenario_id}", summary="One scenario")
@@ -115,8 +131,12 @@ def update_scenario(c: Ctx, p: Analyst, scenario_id: int, body: UpdateScenario) 
         with c.state.session() as s:
             s.execute(update(Scenario).where(Scenario.id == scenario_id).values(**values))
             s.commit()
-        c.state.audit(p.username, "scenario_update", f"scenario:{scenario_id}",
-                      ", ".join(f"{k}={v}" for k, v in values.items()))
+        c.state.audit(
+            p.username,
+            "scenario_update",
+            f"scenario:{scenario_id}",
+            ", ".join(f"{k}={v}" for k, v in values.items()),
+        )
     return c.state.get_scenario(scenario_id) or sc
 
 

@@ -28,17 +28,28 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-@router.get("/export/{dataset}", summary="Download a dataset as CSV (analyst)",
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/export/{dataset}",
+    summary="Download a dataset as CSV (analyst)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
 def export(c: Ctx, p: Analyst, dataset: Dataset, f: FilterParams) -> Response:
     wh = c.warehouse
     rows: list[dict[str, Any]]
     if dataset == "scenarios":
-        rows = [{"id": s["id"], "name": s["name"], "owner": s["owner"], "shared": s["shared"],
-                 "budget": s["spec"].get("budget"), "reserve": s["result"].get("reserve"),
-                 "expected_kpi": s["result"].get("expected_kpi"),
-                 **{f"alloc_{k}": v for k, v in s["result"].get("allocation", {}).items()}}
-                for s in c.state.list_scenarios(p.username, p.at_least("admin"))]
+        rows = [
+            {
+                "id": s["id"],
+                "name": s["name"],
+                "owner": s["owner"],
+                "shared": s["shared"],
+                "budget": s["spec"].get("budget"),
+                "reserve": s["result"].get("reserve"),
+                "expected_kpi": s["result"].get("expected_kpi"),
+                **{f"alloc_{k}": v for k, v in s["result"].get("allocation", {}).items()},
+            }
+            for s in c.state.list_scenarios(p.username, p.at_least("admin"))
+        ]
     elif not wh.exists():
         raise ApiError(404, "no_warehouse", f"no warehouse at {wh.path}: run `omnimix ingest` first")
     elif dataset == "channels":
@@ -50,7 +61,14 @@ def export(c: Ctx, p: Analyst, dataset: Dataset, f: FilterParams) -> Response:
         if not res.get("computed", False):
             raise ApiError(404, "not_computed", res["message"])
         rows = res["items"]
-    c.state.audit(p.username, "export", dataset, f"{f.start}..{f.end} channels={','.join(f.channels) or 'all'} "
-                  f"rows={len(rows)}")
-    return Response(_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="omnimix-{dataset}.csv"'})
+    c.state.audit(
+        p.username,
+        "export",
+        dataset,
+        f"{f.start}..{f.end} channels={','.join(f.channels) or 'all'} rows={len(rows)}",
+    )
+    return Response(
+        _csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="omnimix-{dataset}.csv"'},
+    )

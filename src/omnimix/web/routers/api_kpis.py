@@ -28,8 +28,9 @@ def kpis(c: Ctx, p: Viewer, f: FilterParams, model: ModelParam = None) -> dict[s
 
 
 @router.get("/kpis/trend", summary="Spend, revenue and conversions per day or week")
-def kpi_trend(c: Ctx, p: Viewer, f: FilterParams,
-              grain: Annotated[Literal["auto", "day", "week"], Query()] = "auto") -> dict[str, Any]:
+def kpi_trend(
+    c: Ctx, p: Viewer, f: FilterParams, grain: Annotated[Literal["auto", "day", "week"], Query()] = "auto"
+) -> dict[str, Any]:
     if _empty(c):
         raise ApiError(404, "no_warehouse", f"no warehouse at {c.warehouse.path}: run `omnimix ingest` first")
     return {**q.trend(c.warehouse, f, grain), "start": f.start, "end": f.end, "channels": list(f.channels)}
@@ -39,37 +40,61 @@ def kpi_trend(c: Ctx, p: Viewer, f: FilterParams,
 def kpi_funnel(c: Ctx, p: Viewer, f: FilterParams) -> dict[str, Any]:
     if _empty(c):
         raise ApiError(404, "no_warehouse", f"no warehouse at {c.warehouse.path}: run `omnimix ingest` first")
-    return {"start": f.start, "end": f.end, "channels": list(f.channels),
-            "items": q.funnel(c.warehouse, f, c.config.funnel.stages)}
+    return {
+        "start": f.start,
+        "end": f.end,
+        "channels": list(f.channels),
+        "items": q.funnel(c.warehouse, f, c.config.funnel.stages),
+    }
 
 
 @router.get("/kpis/channels", summary="Per channel: spend, impressions, clicks, touchpoints, ROAS")
 def kpi_channels(c: Ctx, p: Viewer, f: FilterParams, model: ModelParam = None) -> dict[str, Any]:
     if _empty(c):
         raise ApiError(404, "no_warehouse", f"no warehouse at {c.warehouse.path}: run `omnimix ingest` first")
-    return {"start": f.start, "end": f.end, "currency": c.currency, "items": q.by_channel(c.warehouse, f, model),
-            "all_channels": q.channels(c.warehouse)}
+    return {
+        "start": f.start,
+        "end": f.end,
+        "currency": c.currency,
+        "items": q.by_channel(c.warehouse, f, model),
+        "all_channels": q.channels(c.warehouse),
+    }
 
 
 @router.get("/customers", tags=["customers"], summary="Customers with CLV; search by id or identifier value")
-def customers(c: Ctx, p: Viewer, page: Paging,
-              q_: Annotated[str | None, Query(alias="q", max_length=256)] = None,
-              segment: Annotated[str | None, Query(max_length=128)] = None) -> dict[str, Any]:
+def customers(
+    c: Ctx,
+    p: Viewer,
+    page: Paging,
+    q_: Annotated[str | None, Query(alias="q", max_length=256)] = None,
+    segment: Annotated[str | None, Query(max_length=128)] = None,
+) -> dict[str, Any]:
     if _empty(c):
         return {"total": 0, "offset": page.offset, "limit": page.limit, "items": []}
     total, rows = q.customers(c.warehouse, q_, segment, page.offset, page.limit)
     return {"total": total, "offset": page.offset, "limit": page.limit, "items": rows}
 
 
-@router.get("/customers/{customer_id}", tags=["customers"],
-            summary="One customer: identifiers (masked; raw for admins where the workspace keeps PII)")
-def customer(c: Ctx, p: Viewer, customer_id: str,
-             reveal: Annotated[bool, Query(description="admins: show raw identifiers")] = False) -> dict[str, Any]:
+@router.get(
+    "/customers/{customer_id}",
+    tags=["customers"],
+    summary="One customer: identifiers (masked; raw for admins where the workspace keeps PII)",
+)
+def customer(
+    c: Ctx,
+    p: Viewer,
+    customer_id: str,
+    reveal: Annotated[bool, Query(description="admins: show raw identifiers")] = False,
+) -> dict[str, Any]:
     if reveal and not p.at_least("admin"):
         raise ApiError(403, "forbidden", "only admins may reveal raw identifiers")
     if reveal and not c.config.pii.keep_pii:
-        raise ApiError(409, "pii_not_kept", "this workspace does not keep raw PII (pii.keep_pii = false): "
-                       "identifiers are hashed at ingestion and cannot be revealed")
+        raise ApiError(
+            409,
+            "pii_not_kept",
+            "this workspace does not keep raw PII (pii.keep_pii = false): "
+            "identifiers are hashed at ingestion and cannot be revealed",
+        )
     prof = q.customer_profile(c.warehouse, customer_id, reveal) if not _empty(c) else None
     if prof is None:
         raise ApiError(404, "not_found", f"no customer {customer_id!r}: search with GET /api/v1/customers?q=")

@@ -23,7 +23,9 @@ def _missing(c: Ctx, key: str) -> dict[str, Any] | None:
 
 
 @router.get("/attribution", summary="Attribution results per model and channel")
-def attribution(c: Ctx, p: Viewer, model: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
+def attribution(
+    c: Ctx, p: Viewer, model: Annotated[str | None, Query(max_length=64)] = None
+) -> dict[str, Any]:
     return _missing(c, "attribution") or q.attribution(c.warehouse, model)
 
 
@@ -38,8 +40,7 @@ def mmm_diagnostics(c: Ctx, p: Viewer) -> dict[str, Any]:
 
 
 @router.get("/mmm/response-curves", summary="Response curves (parameters and evaluated points)")
-def response_curves(c: Ctx, p: Viewer,
-                    points: Annotated[int, Query(ge=2, le=500)] = 40) -> dict[str, Any]:
+def response_curves(c: Ctx, p: Viewer, points: Annotated[int, Query(ge=2, le=500)] = 40) -> dict[str, Any]:
     return _missing(c, "response_curves") or q.response_curves(c.warehouse, points)
 
 
@@ -49,8 +50,9 @@ def clv_segments(c: Ctx, p: Viewer) -> dict[str, Any]:
 
 
 @router.get("/clv/customers", summary="Customers by predicted CLV, paginated, optional segment filter")
-def clv_customers(c: Ctx, p: Viewer, page: Paging,
-                  segment: Annotated[str | None, Query(max_length=128)] = None) -> dict[str, Any]:
+def clv_customers(
+    c: Ctx, p: Viewer, page: Paging, segment: Annotated[str | None, Query(max_length=128)] = None
+) -> dict[str, Any]:
     base = _missing(c, "clv")
     out = {**base, "total": 0} if base else q.clv_customers(c.warehouse, segment, page.offset, page.limit)
     return {**out, "offset": page.offset, "limit": page.limit}

@@ -39,6 +39,18 @@ NAV: list[tuple[str, str]] = [
     ("customers", "/customers"),
     ("data", "/data"),
 ]
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 _LAYOUT = {
     "margin": {"t": 20, "r": 10, "b": 40, "l": 60},
     "height": 340,
@@ -230,7 +242,7 @@ def _funnel_fig(fn: list[dict[str, Any]], fmt: Formatter) -> dict[str, Any]:
                 "type": "funnel",
                 "y": [r["stage"] for r in fn],
                 "x": [r["people"] for r in fn],
-                "textinfo": "value+percent initial",
+                "textinfo": "value",
             }
         ],
         "layout": {**_LAYOUT, "margin": {"t": 20, "r": 10, "b": 20, "l": 110}},
@@ -394,10 +406,20 @@ def mix_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
         ctxd["roi_fig"] = _interval_fig(mmm["items"], "roi_mean", "roi_lo", "roi_hi")
     if curves["computed"]:
         data: list[dict[str, Any]] = []
-        for r in curves["items"]:
+        for i, r in enumerate(curves["items"]):
             if r["error"]:
                 continue
-            data.append({"type": "scatter", "mode": "lines", "name": r["channel"], "x": r["x"], "y": r["y"]})
+            color = PALETTE[i % len(PALETTE)]
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": r["channel"],
+                    "x": r["x"],
+                    "y": r["y"],
+                    "line": {"color": color},
+                }
+            )
             cur = r["current_spend"]
             if cur is not None:
                 y = q.curve_value(r["type"], cur, r["beta"], r["half_saturation"], r["slope"], r["lam"])
@@ -409,7 +431,7 @@ def mix_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
                         "x": [cur],
                         "y": [y],
                         "showlegend": False,
-                        "marker": {"size": 9},
+                        "marker": {"size": 9, "color": color},
                     }
                 )
         ctxd["curves_fig"] = {

@@ -21,8 +21,16 @@ import pytest
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PAGES = ["/", "/channels", "/mix", "/budget", "/customers", "/customers/C00001", "/data", "/admin"]
 CHARTS = {"/": 2, "/channels": 2, "/mix": 4, "/customers": 1}
 
@@ -31,8 +39,12 @@ def proportional(curves: dict[str, Any], budget: float, reserve: float, objectiv
     ch = curves["channels"]
     usable = budget * (1 - reserve)
     tot = sum(c["beta"] for c in ch.values())
-    return {"allocation": {k: usable * c["beta"] / tot for k, c in ch.items()}, "reserve": budget * reserve,
-            "expected_kpi": 4321.0, "marginal_roi": {k: 0.8 for k in ch}}
+    return {
+        "allocation": {k: usable * c["beta"] / tot for k, c in ch.items()},
+        "reserve": budget * reserve,
+        "expected_kpi": 4321.0,
+        "marginal_roi": {k: 0.8 for k in ch},
+    }
 
 
 def _free_port() -> int:
@@ -75,8 +87,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = Path(os.environ["OMNIMIX_SCREENSHOTS"]) if os.environ.get("OMNIMIX_SCREENSHOTS") else \
-        tmp_path_factory.mktemp("screenshots")
+    d = (
+        Path(os.environ["OMNIMIX_SCREENSHOTS"])
+        if os.environ.get("OMNIMIX_SCREENSHOTS")
+        else tmp_path_factory.mktemp("screenshots")
+    )
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -101,8 +116,10 @@ class Page:
         self.page = self.ctx.new_page()
         self.base = base
         self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}")
-                     if m.type == "error" else None)
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
 
     def goto(self, path: str) -> Any:

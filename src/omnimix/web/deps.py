@@ -102,8 +102,17 @@ def page_params(
 Paging = Annotated[Page, Depends(page_params)]
 
 
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+
+
 def parse_filters(c: AppContext, start: date | None, end: date | None, channels: list[str] | None) -> Filters:
     """Filters from query parameters; missing dates default to the last 90 days with data."""
+    for name, d in (("start", start), ("end", end)):
+        if d is not None and not (MIN_DATE <= d <= MAX_DATE):
+            raise ApiError(
+                422, "invalid_range", f"{name} {d} is outside {MIN_DATE}..{MAX_DATE}: pick a real date"
+            )
     if start is not None and end is not None and start > end:
         raise ApiError(422, "invalid_range", f"start {start} is after end {end}: swap them")
     if start is None or end is None:

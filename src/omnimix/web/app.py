@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnimix import __version__
 from omnimix.config import load_config
@@ -95,6 +96,68 @@ def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith("/static/")
 
 
+_HEADER_BYTES = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+
+
+class SecurityMiddleware:
+    """Pure ASGI middleware: resolve the caller, refuse anonymous access, check CSRF, add headers.
+
+    Written without ``BaseHTTPMiddleware`` to keep the per-request cost low (it is on every request).
+    """
+
+    def __init__(self, app: ASGIApp, state: AppState, signer: SessionSigner) -> None:
+        self.app = app
+        self.state = state
+        self.signer = signer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        path = scope["path"]
+        p = principal_from_request(request, self.state, self.signer)
+        scope.setdefault("state", {})["principal"] = p
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in _HEADER_BYTES if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        resp: Response | None = None
+        if p is None and not _is_public(path):
+            if path.startswith("/api/"):
+                resp = error_json(
+                    401,
+                    "unauthorized",
+                    "authentication required: log in or send 'Authorization: Bearer <token>'",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            else:
+                nxt = path + (("?" + request.url.query) if request.url.query else "")
+                resp = RedirectResponse("/login?" + urlencode({"next": nxt}), status_code=303)
+        elif (
+            p is not None
+            and p.via == "session"
+            and scope["method"] in UNSAFE
+            and path.startswith("/api/")
+            and not same(p.csrf, request.headers.get(CSRF_HEADER, ""))
+        ):
+            resp = error_json(
+                403,
+                "csrf",
+                f"missing or wrong {CSRF_HEADER} header: send the token from the "
+                "page's csrf-token meta tag, or use a Bearer token",
+            )
+        if resp is not None:
+            await resp(scope, receive, send_with_headers)
+        else:
+            await self.app(scope, receive, send_with_headers)
+
+
 def create_app(
     workspace: str | Path, state_url: str | None = None, *, idle_close_s: float = 3.0, job_workers: int = 2
 ) -> FastAPI:
@@ -142,41 +205,7 @@ def create_app(
         "Authenticate with `Authorization: Bearer <token>` (see `omnimix users token`).",
     )
     app.state.ctx = context
-
-    @app.middleware("http")
-    async def security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        path = request.url.path
-        p = principal_from_request(request, state, signer)
-        request.state.principal = p
-        if p is None and not _is_public(path):
-            if path.startswith("/api/"):
-                resp: Response = error_json(
-                    401,
-                    "unauthorized",
-                    "authentication required: log in or send 'Authorization: Bearer <token>'",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-            else:
-                nxt = path + (("?" + request.url.query) if request.url.query else "")
-                resp = RedirectResponse("/login?" + urlencode({"next": nxt}), status_code=303)
-        elif (
-            p is not None
-            and p.via == "session"
-            and request.method in UNSAFE
-            and path.startswith("/api/")
-            and not same(p.csrf, request.headers.get(CSRF_HEADER, ""))
-        ):
-            resp = error_json(
-                403,
-                "csrf",
-                f"missing or wrong {CSRF_HEADER} header: send the token from the "
-                "page's csrf-token meta tag, or use a Bearer token",
-            )
-        else:
-            resp = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            resp.headers.setdefault(k, v)
-        return resp
+    app.add_middleware(SecurityMiddleware, state=state, signer=signer)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:

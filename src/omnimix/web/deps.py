@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,18 +35,19 @@ class AppContext:
         return self.config.workspace.currency
 
 
-def ctx(request: Request) -> AppContext:
+async def ctx(request: Request) -> AppContext:
     return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 def principal(request: Request) -> Principal | None:
-    return getattr(request.state, "principal", None)
+    p: Principal | None = request.scope.get("state", {}).get("principal")
+    return p
 
 
-def api_role(role: str) -> Callable[[Request], Principal]:
+def api_role(role: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: the caller, who must hold at least ``role`` (401 without credentials, 403 below)."""
 
-    def dep(request: Request) -> Principal:
+    async def dep(request: Request) -> Principal:
         p = principal(request)
         if p is None:
             raise ApiError(
@@ -60,10 +61,10 @@ def api_role(role: str) -> Callable[[Request], Principal]:
     return dep
 
 
-def page_role(role: str) -> Callable[[Request], Principal]:
+def page_role(role: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency for HTML pages: redirect to /login without a session, 403 page below ``role``."""
 
-    def dep(request: Request) -> Principal:
+    async def dep(request: Request) -> Principal:
         p = principal(request)
         if p is None:
             nxt = request.url.path + (("?" + request.url.query) if request.url.query else "")
@@ -93,7 +94,7 @@ class Page:
     limit: int
 
 
-def page_params(
+async def page_params(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> Page:
     return Page(offset, limit)
@@ -108,10 +109,10 @@ MAX_DATE = date(2999, 12, 31)
 
 def parse_filters(c: AppContext, start: date | None, end: date | None, channels: list[str] | None) -> Filters:
     """Filters from query parameters; missing dates default to the last 90 days with data."""
-    for name, d in (("start", start), ("end", end)):
-        if d is not None and not (MIN_DATE <= d <= MAX_DATE):
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not (MIN_DATE <= day <= MAX_DATE):
             raise ApiError(
-                422, "invalid_range", f"{name} {d} is outside {MIN_DATE}..{MAX_DATE}: pick a real date"
+                422, "invalid_range", f"{name} {day} is outside {MIN_DATE}..{MAX_DATE}: pick a real date"
             )
     if start is not None and end is not None and start > end:
         raise ApiError(422, "invalid_range", f"start {start} is after end {end}: swap them")
@@ -133,7 +134,7 @@ def parse_filters(c: AppContext, start: date | None, end: date | None, channels:
     return Filters(start, end, chans)
 
 
-def filters_dep(
+async def filters_dep(
     request: Request,
     start: Annotated[date | None, Query(description="first day (inclusive), ISO date")] = None,
     end: Annotated[date | None, Query(description="last day (inclusive), ISO date")] = None,
@@ -141,7 +142,7 @@ def filters_dep(
         list[str] | None, Query(description="channel filter (repeatable)", max_length=100)
     ] = None,
 ) -> Filters:
-    return parse_filters(ctx(request), start, end, channel)
+    return parse_filters(request.app.state.ctx, start, end, channel)
 
 
 FilterParams = Annotated[Filters, Depends(filters_dep)]

@@ -34,6 +34,7 @@ from omnimix.schema import TABLES
 
 log = logging.getLogger("omnimix")
 T = TypeVar("T")
+MISSING: Any = object()
 
 
 class WarehouseBusy(OmnimixError):
@@ -210,6 +211,17 @@ class Warehouse:
             except duckdb.Error as exc:
                 raise EngineError(f"warehouse query failed: {exc}", sql) from exc
         return row[0] if row else None
+
+    def peek(self, key: tuple[Any, ...]) -> Any:
+        """The cached value for ``key`` while the handle is open, else :data:`MISSING` (no I/O, no wait)."""
+        with self._lock:
+            if self._con is None:
+                return MISSING
+            hit = self._cache.get(key, MISSING)
+            if hit is not MISSING:
+                self._cache.move_to_end(key)
+                self._last_used = time.monotonic()
+            return hit
 
     def cached(self, key: tuple[Any, ...], fn: Callable[[], T]) -> T:
         """``fn()`` memoised under ``key`` until the warehouse file changes."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from omnimix.web import queries as q
 from omnimix.web.auth import ApiError
-from omnimix.web.deps import Ctx, FilterParams, Paging, Viewer
+from omnimix.web.deps import AppContext, Ctx, FilterParams, Paging, Viewer
+from omnimix.web.queries import MISSING, Filters
 
 router = APIRouter(prefix="/api/v1", tags=["kpis"])
 
@@ -19,12 +23,30 @@ def _empty(c: Ctx) -> bool:
     return not c.warehouse.exists()
 
 
-@router.get("/kpis", summary="Headline KPIs (spend, revenue, CAC, LTV, LTV:CAC, ROAS, MER, cross-channel)")
-def kpis(c: Ctx, p: Viewer, f: FilterParams, model: ModelParam = None) -> dict[str, Any]:
+def _kpis_body(c: AppContext, f: Filters, model: str | None) -> bytes:
+    lookback = c.config.journeys.lookback_days
+
+    def compute() -> bytes:
+        out = {**q.kpis(c.warehouse, f, lookback, model), "currency": c.currency}
+        return json.dumps(out, ensure_ascii=False, default=str).encode("utf-8")
+
+    return c.warehouse.cached(("kpis_json", *f.key(), lookback, model), compute)
+
+
+@router.get(
+    "/kpis",
+    summary="Headline KPIs (spend, revenue, CAC, LTV, LTV:CAC, ROAS, MER, cross-channel)",
+    response_class=JSONResponse,
+)
+async def kpis(c: Ctx, p: Viewer, f: FilterParams, model: ModelParam = None) -> Response:
+    """The Overview's KPIs. Served from the result cache without a thread hop when warm."""
     if _empty(c):
         raise ApiError(404, "no_warehouse", f"no warehouse at {c.warehouse.path}: run `omnimix ingest` first")
-    out = q.kpis(c.warehouse, f, c.config.journeys.lookback_days, model)
-    return {**out, "currency": c.currency}
+    key = ("kpis_json", *f.key(), c.config.journeys.lookback_days, model)
+    body = c.warehouse.peek(key)
+    if body is MISSING:
+        body = await run_in_threadpool(_kpis_body, c, f, model)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/kpis/trend", summary="Spend, revenue and conversions per day or week")

@@ -172,7 +172,7 @@ class Warehouse:
                     raise OmnimixError(f"no warehouse at {self.path}: load data with `omnimix ingest` first")
                 try:
                     self._con = duckdb.connect(str(self.path), read_only=True)
-                except duckdb.IOException as exc:
+                except duckdb.Error as exc:  # IOException (lock) from another process, or a clash here
                     raise WarehouseBusy(
                         f"the warehouse {self.path} is locked by another omnimix process "
                         f"(a load or a model run is writing); retry in a moment ({exc})"

@@ -89,3 +89,16 @@ def test_serve_builds_the_app_and_runs_uvicorn(ws: Path, monkeypatch: pytest.Mon
     assert out.exit_code == 0, out.output
     assert "http://127.0.0.1:8765/" in out.output and seen["port"] == 8765
     assert seen["app"].title == "omnimix"  # type: ignore[attr-defined]
+
+
+def test_demo_login_message(ws: Path) -> None:
+    from omnimix.web.demo import dashboard_message
+
+    msg = dashboard_message(ws, port=8123)
+    assert "http://127.0.0.1:8123/" in msg and f"--workspace {ws}" in msg
+    password = msg.rsplit(" / ", 1)[1]
+    st = AppState(default_state_url(ws))
+    user = st.authenticate("demo", password)
+    assert user is not None and user.role == "admin"
+    again = dashboard_message(ws).rsplit(" / ", 1)[1]  # rerun resets the password
+    assert again != password and st.authenticate("demo", again) is not None

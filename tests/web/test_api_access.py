@@ -50,7 +50,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("DELETE", "/api/v1/tokens/{token_id}", "admin", None, 200),
     ("GET", "/api/v1/audit", "admin", None, 200),
     ("GET", "/api/v1/settings", "viewer", None, 200),
-    ("PUT", "/api/v1/settings", "admin", {"default_range_days": 60}, 200),
+    ("PUT", "/api/v1/settings", "admin", {"default_range_days": 90}, 200),
 ]
 
 
@@ -209,3 +209,22 @@ def test_static_assets_are_served_without_auth(env: Env) -> None:
     assert r.status_code == 200 and len(r.content) > 1_000_000 and b"plotly" in r.content[:2000].lower()
     assert env.client.get("/static/omnimix.css").status_code == 200
     assert re.search(r"default-src 'self'", env.client.get("/health").headers["content-security-policy"])
+
+
+def test_settings_change_default_range_and_language(env: Env) -> None:
+    admin = env.headers("admin")
+    try:
+        r = env.client.put(
+            "/api/v1/settings", json={"default_range_days": 30, "default_locale": "en"}, headers=admin
+        )
+        assert r.json()["default_range_days"] == 30 and r.json()["default_locale"] == "en"
+        k = env.client.get("/api/v1/kpis", headers=env.headers("viewer")).json()
+        assert (k["start"], k["end"]) == ("2026-04-01", "2026-04-30")
+        log = env.client.get("/api/v1/audit?action=settings", headers=admin).json()["items"]
+        assert "default_range_days=30" in log[0]["detail"]
+    finally:
+        env.client.put(
+            "/api/v1/settings", json={"default_range_days": 90, "default_locale": "zh-CN"}, headers=admin
+        )
+    k = env.client.get("/api/v1/kpis", headers=env.headers("viewer")).json()
+    assert (k["start"], k["end"]) == ("2026-01-31", "2026-04-30")

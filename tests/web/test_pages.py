@@ -55,6 +55,15 @@ def test_formatting_golden_values() -> None:
     assert format_date("2026-03-01", "zh-CN") == "2026年3月1日"
 
 
+def test_accept_language_then_default(env: Env) -> None:
+    c = TestClient(env.app)  # type: ignore[arg-type]
+    login(c, "viewer")
+    c.cookies.delete("omx_lang")
+    assert '<html lang="en">' in c.get("/data", headers={"Accept-Language": "en-US,en;q=0.9"}).text
+    assert '<html lang="zh-CN">' in c.get("/data", headers={"Accept-Language": "fr"}).text
+    assert '<html lang="zh-CN">' in c.get("/data").text
+
+
 def test_pick_locale() -> None:
     assert pick_locale("en", "zh-CN", None) == "en"
     assert pick_locale(None, "zh_CN", "en") == "zh-CN"

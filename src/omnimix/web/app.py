@@ -187,6 +187,7 @@ def create_app(
         jobs,
         templates,
         default_locale=default_locale if default_locale in LOCALES else "zh-CN",
+        range_days=int(state.get_setting("default_range_days", "90") or 90),
     )
 
     @asynccontextmanager
@@ -222,7 +223,9 @@ def create_app(
         from omnimix.web.routers.pages import render
 
         p = request.state.principal
-        loc = context.default_locale
+        from omnimix.web.routers.pages import locale_of
+
+        loc = locale_of(request, context)
         return render(
             request,
             context,

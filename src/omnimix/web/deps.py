@@ -29,6 +29,7 @@ class AppContext:
     jobs: JobManager
     templates: Any
     default_locale: str = "zh-CN"
+    range_days: int = 90
 
     @property
     def currency(self) -> str:
@@ -117,17 +118,17 @@ def parse_filters(c: AppContext, start: date | None, end: date | None, channels:
     if start is not None and end is not None and start > end:
         raise ApiError(422, "invalid_range", f"start {start} is after end {end}: swap them")
     if start is None or end is None:
-        d = default_filters(c.warehouse) if c.warehouse.exists() else None
+        d = default_filters(c.warehouse, c.range_days) if c.warehouse.exists() else None
         if d is None:
             today = date.today()
-            d = Filters(today - timedelta(days=89), today)
+            d = Filters(today - timedelta(days=c.range_days - 1), today)
         if start is None and end is None:
             start, end = d.start, d.end
         elif start is None:
             assert end is not None
-            start = end - timedelta(days=89)
+            start = end - timedelta(days=c.range_days - 1)
         else:
-            end = start + timedelta(days=89)
+            end = start + timedelta(days=c.range_days - 1)
     if (end - start).days > 366 * 20:
         raise ApiError(422, "invalid_range", f"range {start}..{end} spans more than 20 years: narrow it")
     chans = tuple(sorted({ch for ch in (channels or []) if ch}))

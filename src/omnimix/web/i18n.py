@@ -321,8 +321,10 @@ def normalize_locale(value: str | None) -> str | None:
     return None
 
 
-def pick_locale(query: str | None, cookie: str | None, accept_language: str | None) -> str:
-    """Choose the locale from the query parameter, the cookie, then Accept-Language."""
+def pick_locale(
+    query: str | None, cookie: str | None, accept_language: str | None, default: str = DEFAULT_LOCALE
+) -> str:
+    """Choose the locale from the query parameter, the cookie, Accept-Language, then ``default``."""
     for candidate in (query, cookie):
         loc = normalize_locale(candidate)
         if loc:
@@ -332,7 +334,7 @@ def pick_locale(query: str | None, cookie: str | None, accept_language: str | No
             loc = normalize_locale(part.split(";")[0])
             if loc:
                 return loc
-    return DEFAULT_LOCALE
+    return default
 
 
 def translate(key: str, locale: str) -> str:

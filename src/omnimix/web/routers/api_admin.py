@@ -128,6 +128,10 @@ def put_settings(c: Ctx, p: Admin, body: Settings) -> dict[str, Any]:
     changed = body.model_dump(exclude_none=True)
     for k, v in changed.items():
         c.state.set_setting(k, str(v))
+    if body.default_locale is not None:
+        c.default_locale = body.default_locale
+    if body.default_range_days is not None:
+        c.range_days = body.default_range_days
     if changed:
         c.state.audit(p.username, "settings", "", ", ".join(f"{k}={v}" for k, v in changed.items()))
     return get_settings(c, p)

@@ -26,7 +26,7 @@ from omnimix.web.auth import (
     same,
 )
 from omnimix.web.deps import AppContext, Ctx, PageAdmin, PageViewer, ctx, parse_filters
-from omnimix.web.i18n import LANG_COOKIE, Formatter, normalize_locale, translate
+from omnimix.web.i18n import LANG_COOKIE, Formatter, normalize_locale, pick_locale, translate
 from omnimix.web.state import ROLES
 
 router = APIRouter(include_in_schema=False)
@@ -59,11 +59,12 @@ _LAYOUT = {
 
 
 def locale_of(request: Request, c: AppContext) -> str:
-    for cand in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
-        loc = normalize_locale(cand)
-        if loc:
-            return loc
-    return c.default_locale
+    return pick_locale(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+        c.default_locale,
+    )
 
 
 def render(
@@ -582,7 +583,8 @@ def customer_page(request: Request, c: Ctx, p: PageViewer, customer_id: str) -> 
             status_code=404,
             message=f"no customer {customer_id!r}",
         )
-    resp = render(request, c, p, "customer.html", "nav.customers", active="customers", cust=prof)
+    title = f"{translate('nav.customers', locale_of(request, c))} · {customer_id}"
+    resp = render(request, c, p, "customer.html", "nav.customers", active="customers", cust=prof, title=title)
     return resp
 
 

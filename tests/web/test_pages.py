@@ -153,3 +153,26 @@ def test_viewer_sees_no_run_button_or_export(env: Env) -> None:
     assert "/api/v1/export/" not in c.get("/?lang=en").text
     data = c.get("/data").text
     assert "li.wei@example.com" not in data and "l***@example.com" in data
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?start=0001-01-01",
+        "/?start=abc",
+        "/?end=9999-12-31",
+        "/?channel=%27%3Bdrop%20table%20spend",
+        "/customers?offset=99999999999999999999",
+        "/customers?q=%27%20OR%201%3D1",
+        "/customers/%27",
+        "/budget?scenario=99999999999",
+        "/budget?compare=0",
+        "/budget?compare=abc",
+        "/data?reason=%27;drop",
+        "/data?limit=100000",
+        "/admin?offset=-1",
+    ],
+)
+def test_odd_page_parameters_never_500(admin_client: TestClient, url: str) -> None:
+    r = admin_client.get(url)
+    assert r.status_code in (200, 404, 422), (url, r.status_code, r.text[:300])

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from fastapi import Path as PathParam
+from pydantic import Field
 
 from omnimix.config import Config
 from omnimix.web.auth import RANK, ApiError, LoginRequired, PageForbidden, Principal, SessionSigner
@@ -102,6 +104,12 @@ async def page_params(
 
 
 Paging = Annotated[Page, Depends(page_params)]
+
+MAX_ID = 2_147_483_647
+#: A database id in a path (positive 32-bit, so no backend overflows).
+PathId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+#: A database id inside a list query parameter.
+ItemId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 MIN_DATE = date(1900, 1, 1)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from omnimix.errors import ConfigError
 from omnimix.web.auth import ApiError
-from omnimix.web.deps import Admin, Ctx, Paging, Viewer
+from omnimix.web.deps import Admin, Ctx, Paging, PathId, Viewer
 from omnimix.web.i18n import LOCALES
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -97,7 +97,7 @@ def create_token(c: Ctx, p: Admin, body: NewToken) -> dict[str, Any]:
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke an API token")
-def revoke_token(c: Ctx, p: Admin, token_id: int) -> dict[str, Any]:
+def revoke_token(c: Ctx, p: Admin, token_id: PathId) -> dict[str, Any]:
     if not c.state.revoke_token(token_id):
         raise ApiError(404, "not_found", f"no token {token_id}")
     c.state.audit(p.username, "token_revoke", f"token:{token_id}")

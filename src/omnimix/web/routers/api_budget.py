@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from omnimix.errors import OmnimixError
 from omnimix.web import queries as q
 from omnimix.web.auth import ApiError, Principal
-from omnimix.web.deps import Analyst, AppContext, Ctx, Viewer
+from omnimix.web.deps import Analyst, AppContext, Ctx, ItemId, PathId, Viewer
 from omnimix.web.jobs import ScenarioSpec, optimizer_job
 
 router = APIRouter(prefix="/api/v1", tags=["budget"])
@@ -88,7 +88,7 @@ def save_scenario(c: Ctx, p: Analyst, body: SaveScenario) -> dict[str, Any]:
 def compare(
     c: Ctx,
     p: Viewer,
-    id: Annotated[list[int], Query(min_length=1, max_length=10, description="scenario ids")],
+    id: Annotated[list[ItemId], Query(min_length=1, max_length=10, description="scenario ids")],
 ) -> dict[str, Any]:
     scs = [_visible(c, p, i) for i in id]
     chans = sorted({ch for sc in scs for ch in sc["result"].get("allocation", {})})
@@ -109,12 +109,12 @@ def compare(
 
 
 @router.get("/scenarios/{scenario_id}", summary="One scenario")
-def get_scenario(c: Ctx, p: Viewer, scenario_id: int) -> dict[str, Any]:
+def get_scenario(c: Ctx, p: Viewer, scenario_id: PathId) -> dict[str, Any]:
     return _visible(c, p, scenario_id)
 
 
 @router.patch("/scenarios/{scenario_id}", summary="Rename or share a scenario (owner or admin)")
-def update_scenario(c: Ctx, p: Analyst, scenario_id: int, body: UpdateScenario) -> dict[str, Any]:
+def update_scenario(c: Ctx, p: Analyst, scenario_id: PathId, body: UpdateScenario) -> dict[str, Any]:
     sc = _visible(c, p, scenario_id)
     if sc["owner"] != p.username and not p.at_least("admin"):
         raise ApiError(403, "forbidden", "only the owner or an admin may change a scenario")
@@ -141,7 +141,7 @@ def update_scenario(c: Ctx, p: Analyst, scenario_id: int, body: UpdateScenario) 
 
 
 @router.delete("/scenarios/{scenario_id}", summary="Delete a scenario (owner or admin)")
-def delete_scenario(c: Ctx, p: Analyst, scenario_id: int) -> dict[str, Any]:
+def delete_scenario(c: Ctx, p: Analyst, scenario_id: PathId) -> dict[str, Any]:
     sc = _visible(c, p, scenario_id)
     if sc["owner"] != p.username and not p.at_least("admin"):
         raise ApiError(403, "forbidden", "only the owner or an admin may delete a scenario")

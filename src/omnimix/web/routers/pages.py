@@ -25,7 +25,17 @@ from omnimix.web.auth import (
     new_csrf,
     same,
 )
-from omnimix.web.deps import AppContext, Ctx, PageAdmin, PageViewer, ctx, parse_filters
+from omnimix.web.deps import (
+    MAX_ID,
+    AppContext,
+    Ctx,
+    ItemId,
+    PageAdmin,
+    PageViewer,
+    PathId,
+    ctx,
+    parse_filters,
+)
 from omnimix.web.i18n import LANG_COOKIE, Formatter, normalize_locale, pick_locale, translate
 from omnimix.web.state import ROLES
 
@@ -469,8 +479,8 @@ def budget_page(
     request: Request,
     c: Ctx,
     p: PageViewer,
-    scenario: Annotated[int | None, Query()] = None,
-    compare: Annotated[list[int] | None, Query(max_length=10)] = None,
+    scenario: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    compare: Annotated[list[ItemId] | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
     wh = c.warehouse
     curves = q.response_curves(wh, 2) if wh.exists() else {**q.not_computed("response_curves"), "items": []}
@@ -525,7 +535,7 @@ def customers_page(
     p: PageViewer,
     q_: Annotated[str | None, Query(alias="q", max_length=256)] = None,
     segment: Annotated[str | None, Query(max_length=128)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 25,
 ) -> HTMLResponse:
     wh = c.warehouse
@@ -594,7 +604,7 @@ def data_page(
     c: Ctx,
     p: PageViewer,
     reason: Annotated[str | None, Query(max_length=500)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 25,
 ) -> HTMLResponse:
     wh = c.warehouse
@@ -663,7 +673,7 @@ def admin_page(
     request: Request,
     c: Ctx,
     p: PageAdmin,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> HTMLResponse:
     return _admin(request, c, p, offset=offset, limit=limit)
@@ -759,7 +769,7 @@ def admin_revoke_token(
     request: Request,
     c: Ctx,
     p: PageAdmin,
-    token_id: int,
+    token_id: PathId,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     if not _check_form_csrf(request, p, csrf_token):

@@ -52,12 +52,21 @@ def combos(ws: Path) -> list[str]:
 
     con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
     lo, hi = con.execute("SELECT min(date), max(date) FROM spend").fetchone()  # type: ignore[misc]
-    chans = [r[0] for r in con.execute(
-        "SELECT channel FROM spend GROUP BY 1 ORDER BY sum(spend) DESC LIMIT 2").fetchall()]
+    chans = [
+        r[0]
+        for r in con.execute(
+            "SELECT channel FROM spend GROUP BY 1 ORDER BY sum(spend) DESC LIMIT 2"
+        ).fetchall()
+    ]
     con.close()
     from datetime import timedelta
 
-    ranges = [(hi - timedelta(days=29), hi), (hi - timedelta(days=89), hi), (hi - timedelta(days=179), hi), (lo, hi)]
+    ranges = [
+        (hi - timedelta(days=29), hi),
+        (hi - timedelta(days=89), hi),
+        (hi - timedelta(days=179), hi),
+        (lo, hi),
+    ]
     out = []
     for a, b in ranges:
         out.append(f"/api/v1/kpis?start={a}&end={b}")
@@ -65,14 +74,16 @@ def combos(ws: Path) -> list[str]:
     return out
 
 
-async def load_httpx(base: str, token: str, urls: list[str], clients: int, seconds: float
-                     ) -> tuple[list[float], int, float]:
+async def load_httpx(
+    base: str, token: str, urls: list[str], clients: int, seconds: float
+) -> tuple[list[float], int, float]:
     """``clients`` coroutines sharing one httpx.AsyncClient (pool bounded to ``clients`` connections)."""
     lat: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits,
-                                 timeout=30.0) as client:
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30.0
+    ) as client:
         stop = time.perf_counter() + seconds
 
         async def worker(i: int) -> None:
@@ -97,8 +108,9 @@ async def load_httpx(base: str, token: str, urls: list[str], clients: int, secon
     return lat, errors, elapsed
 
 
-async def load_raw(host: str, port: int, token: str, urls: list[str], clients: int, seconds: float
-                   ) -> tuple[list[float], int, float]:
+async def load_raw(
+    host: str, port: int, token: str, urls: list[str], clients: int, seconds: float
+) -> tuple[list[float], int, float]:
     """``clients`` keep-alive HTTP/1.1 connections driven by plain asyncio streams.
 
     A minimal client (request line + headers out; status, Content-Length and body in, then the body parsed
@@ -109,8 +121,13 @@ async def load_raw(host: str, port: int, token: str, urls: list[str], clients: i
 
     lat: list[float] = []
     errors = 0
-    reqs = [(f"GET {u} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-             "Accept: application/json\r\n\r\n").encode() for u in urls]
+    reqs = [
+        (
+            f"GET {u} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            "Accept: application/json\r\n\r\n"
+        ).encode()
+        for u in urls
+    ]
     stop = time.perf_counter() + seconds
 
     async def worker(i: int) -> None:
@@ -163,8 +180,12 @@ def main() -> None:
     ap.add_argument("--workspace", type=Path, help="workspace directory (omnimix.toml + warehouse.duckdb)")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30.0)
-    ap.add_argument("--client", choices=("raw", "httpx", "both"), default="both",
-                    help="load generator: plain asyncio streams, httpx.AsyncClient, or both in turn")
+    ap.add_argument(
+        "--client",
+        choices=("raw", "httpx", "both"),
+        default="both",
+        help="load generator: plain asyncio streams, httpx.AsyncClient, or both in turn",
+    )
     args = ap.parse_args()
     tmp = None
     if args.workspace is None:
@@ -180,9 +201,11 @@ def main() -> None:
     urls = combos(ws)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    code = ("import sys, uvicorn; from omnimix.web.app import create_app; "
-            f"uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port={port}, log_level='warning', "
-            "access_log=False)")
+    code = (
+        "import sys, uvicorn; from omnimix.web.app import create_app; "
+        f"uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port={port}, log_level='warning', "
+        "access_log=False)"
+    )
     server = subprocess.Popen([sys.executable, "-c", code, str(ws)], env=dict(os.environ))
     try:
         deadline = time.time() + 60
@@ -203,8 +226,10 @@ def main() -> None:
                 cold.append(time.perf_counter() - t0)
                 assert r.status_code == 200, r.text
         print(f"workspace: {ws}")
-        print(f"cold (uncached) KPI latency over {len(urls)} filter combinations: "
-              f"median {statistics.median(cold) * 1000:.1f} ms, max {max(cold) * 1000:.1f} ms")
+        print(
+            f"cold (uncached) KPI latency over {len(urls)} filter combinations: "
+            f"median {statistics.median(cold) * 1000:.1f} ms, max {max(cold) * 1000:.1f} ms"
+        )
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before the run")
         if args.client in ("raw", "both"):
             res = asyncio.run(load_raw("127.0.0.1", port, token, urls, args.clients, args.seconds))

@@ -176,3 +176,12 @@ def test_viewer_sees_no_run_button_or_export(env: Env) -> None:
 def test_odd_page_parameters_never_500(admin_client: TestClient, url: str) -> None:
     r = admin_client.get(url)
     assert r.status_code in (200, 404, 422), (url, r.status_code, r.text[:300])
+
+
+def test_customers_page_without_identity_resolution(bare_env: Env) -> None:
+    c = TestClient(bare_env.app)  # type: ignore[arg-type]
+    login(c, "viewer")
+    r = c.get("/customers?lang=en")
+    assert "<code>omnimix resolve</code>" in r.text
+    body = c.get("/api/v1/customers").json()
+    assert body["total"] == 0 and "omnimix resolve" in body["message"]

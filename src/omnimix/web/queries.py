@@ -85,6 +85,10 @@ RESULTS: dict[str, ResultTable] = {
 }
 
 
+#: Shown where customer-level pages need identity resolution (the canonical ``customers`` table).
+IDENTITY_HINT = "no customers yet — run `omnimix resolve` to link identifiers into customers"
+
+
 def not_computed(key: str, reason: str = "") -> dict[str, Any]:
     """The body answered for a result that is not in the warehouse yet."""
     src = RESULTS[key]

@@ -91,8 +91,14 @@ def customers(
     q_: Annotated[str | None, Query(alias="q", max_length=256)] = None,
     segment: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict[str, Any]:
-    if _empty(c):
-        return {"total": 0, "offset": page.offset, "limit": page.limit, "items": []}
+    if _empty(c) or c.warehouse.count("customers") == 0:
+        return {
+            "total": 0,
+            "offset": page.offset,
+            "limit": page.limit,
+            "items": [],
+            "message": q.IDENTITY_HINT,
+        }
     total, rows = q.customers(c.warehouse, q_, segment, page.offset, page.limit)
     return {"total": total, "offset": page.offset, "limit": page.limit, "items": rows}
 

@@ -571,6 +571,8 @@ def customers_page(
         segments=seg["items"],
         seg_fig=seg_fig,
         q=q_,
+        no_customers=not wh.exists() or wh.count("customers") == 0,
+        identity_hint=q.IDENTITY_HINT,
         segment=segment,
         total=total,
         rows=rows,

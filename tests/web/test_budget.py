@@ -162,3 +162,20 @@ def test_no_curves_means_409(bare_env: Env) -> None:
         "/api/v1/optimizer/runs", json={"budget": 10}, headers=bare_env.headers("analyst")
     )
     assert r.status_code == 409 and "omnimix mmm fit" in r.json()["error"]["message"]
+
+
+def test_with_the_real_optimizer_when_installed(env: Env) -> None:
+    """Active once omnimix.optimize is merged: the job honours limits and the reserve end to end."""
+    pytest.importorskip("omnimix.optimize")
+    spec = {
+        "budget": 100000,
+        "reserve": 0.2,
+        "channels": {"email": {"min": 5000, "max": 6000}, "douyin": {"max": 1000}},
+    }
+    job = run(env, spec)
+    assert job["status"] == "succeeded", job["error"]
+    alloc = job["result"]["allocation"]
+    assert 5000 - 1e-6 <= alloc["email"] <= 6000 + 1e-6 and alloc["douyin"] <= 1000 + 1e-6
+    assert sum(alloc.values()) <= 80000 + 1e-6 and job["result"]["reserve"] == pytest.approx(20000)
+    m = job["result"]["marginal_roi"]
+    assert m["baidu"] == pytest.approx(m["wechat"], rel=0.01)  # equal marginal returns where unconstrained

@@ -164,6 +164,51 @@ async def load_raw(
     return lat, errors, time.perf_counter() - t0
 
 
+def load_threads(
+    base: str, token: str, urls: list[str], clients: int, seconds: float
+) -> tuple[list[float], int, float]:
+    """``clients`` threads, each with its own keep-alive ``httpx.Client`` (bounded: one connection each)."""
+    import threading
+
+    lat: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def worker(i: int) -> None:
+        mine: list[float] = []
+        bad = 0
+        with httpx.Client(
+            base_url=base,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30.0,
+            limits=httpx.Limits(max_connections=1),
+        ) as client:
+            n = i
+            while time.perf_counter() < stop:
+                url = urls[n % len(urls)]
+                n += 1
+                t0 = time.perf_counter()
+                try:
+                    r = client.get(url)
+                    ok = r.status_code == 200 and "spend" in r.json()
+                except httpx.HTTPError:
+                    ok = False
+                mine.append(time.perf_counter() - t0)
+                bad += 0 if ok else 1
+        with lock:
+            lat.extend(mine)
+            errors[0] += bad
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return lat, errors[0], time.perf_counter() - t0
+
+
 def report(name: str, clients: int, seconds: float, lat: list[float], errors: int, elapsed: float) -> bool:
     n = len(lat)
     p50, p95, p99 = (percentile(lat, q) * 1000 for q in (0.50, 0.95, 0.99))
@@ -182,7 +227,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument(
         "--client",
-        choices=("raw", "httpx", "both"),
+        choices=("raw", "httpx", "threads", "both"),
         default="both",
         help="load generator: plain asyncio streams, httpx.AsyncClient, or both in turn",
     )
@@ -233,10 +278,13 @@ def main() -> None:
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before the run")
         if args.client in ("raw", "both"):
             res = asyncio.run(load_raw("127.0.0.1", port, token, urls, args.clients, args.seconds))
-            report("asyncio client", args.clients, args.seconds, *res)
+            report("asyncio streams", args.clients, args.seconds, *res)
         if args.client in ("httpx", "both"):
             res = asyncio.run(load_httpx(base, token, urls, args.clients, args.seconds))
-            report("httpx client", args.clients, args.seconds, *res)
+            report("httpx.AsyncClient", args.clients, args.seconds, *res)
+        if args.client in ("threads", "both"):
+            res = load_threads(base, token, urls, args.clients, args.seconds)
+            report("httpx.Client × threads", args.clients, args.seconds, *res)
     finally:
         server.terminate()
         try:

@@ -1,12 +1,15 @@
 """Load test of the Overview KPI endpoint: 50 concurrent clients on loopback for 30 s with an API token.
 
     PYTHONPATH=src python benchmarks/web.py [--workspace DIR] [--clients 50] [--seconds 30]
+        [--client both|threads|raw|httpx]
 
-Without ``--workspace`` it uses ``omnimix demo``'s workspace when given with ``--demo-out`` or builds the
-sample workspace of ``omnimix.web.sample`` (1 year, 5,000 people). The server runs as a separate process
-(uvicorn, one worker) so client and server do not share a GIL. Clients cycle through 8 filter combinations
-(date ranges × channel filters), as dashboard users do. Prints requests/s, p50/p95/p99 latency and errors,
-plus the cold (uncached) latency of each combination measured first. Target: p95 <= 150 ms, 0 errors.
+``--workspace`` names a workspace (e.g. ``demo-out/workspace`` from ``omnimix demo``); without it the
+sample workspace of ``omnimix.web.sample`` is built (1 year, 5,000 people). The server runs as a separate
+process (uvicorn, one worker) so client and server do not share a GIL. Clients cycle through 8 filter
+combinations (date ranges × channel filters), as dashboard users do. Three load generators run in turn
+(``both``): 50 threads with one httpx.Client each, 50 connections on plain asyncio streams, and one
+httpx.AsyncClient with 50 coroutines. Each prints requests/s, p50/p95/p99 latency and errors; the cold
+(uncached) latency of each combination is measured first. Target: p95 <= 150 ms, 0 errors.
 """
 
 from __future__ import annotations

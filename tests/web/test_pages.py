@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,27 @@ def test_customers_page_without_identity_resolution(bare_env: Env) -> None:
     assert "<code>omnimix resolve</code>" in r.text
     body = c.get("/api/v1/customers").json()
     assert body["total"] == 0 and "omnimix resolve" in body["message"]
+
+
+def test_data_page_lists_configured_sources(tmp_path: Path) -> None:
+    from omnimix.config import Config, SourceSection, render_config
+    from omnimix.web.sample import build_sample_workspace
+
+    from .conftest import make_env
+
+    ws = build_sample_workspace(tmp_path / "ws", with_results=False, users=10, days=10)
+    cfg = Config(sources=[SourceSection(name="crm", pattern="exports/hubspot_*.csv", table="contacts")])
+    (ws / "omnimix.toml").write_text(render_config(cfg), encoding="utf-8")
+    gen = make_env(ws)
+    e = next(gen)
+    try:
+        st = e.client.get("/api/v1/workspace/status", headers=e.headers("viewer")).json()
+        assert st["sources"] == [
+            {"name": "crm", "pattern": "exports/hubspot_*.csv", "table": "contacts", "columns": {}}
+        ]
+        c = TestClient(e.app)  # type: ignore[arg-type]
+        login(c, "viewer")
+        page = c.get("/data?lang=en").text
+        assert "<td>crm</td><td><code>exports/hubspot_*.csv</code></td><td></td><td>contacts</td>" in page
+    finally:
+        gen.close()

@@ -27,6 +27,7 @@ def me(p: Viewer) -> dict[str, Any]:
 def workspace_status(c: Ctx, p: Viewer) -> dict[str, Any]:
     st = q.status(c.warehouse)
     return {
+        "sources": [s.model_dump(exclude_none=True) for s in c.config.sources],
         "workspace": c.config.workspace.name,
         "currency": c.currency,
         "timezone": c.config.workspace.timezone,

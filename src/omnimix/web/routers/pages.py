@@ -241,8 +241,26 @@ def _trend_fig(tr: dict[str, Any], fmt: Formatter) -> dict[str, Any]:
                 "x": tr["dates"],
                 "y": tr["revenue"],
             },
+            {
+                "type": "bar",
+                "name": fmt.t("kpi.conversions"),
+                "x": tr["dates"],
+                "y": tr["conversions"],
+                "yaxis": "y2",
+                "opacity": 0.3,
+            },
         ],
-        "layout": _LAYOUT,
+        "layout": {
+            **_LAYOUT,
+            "yaxis": {"title": {"text": fmt.currency}},
+            "yaxis2": {
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+                "title": {"text": fmt.t("kpi.conversions")},
+            },
+            "margin": {"t": 20, "r": 50, "b": 40, "l": 60},
+        },
     }
 
 
@@ -625,6 +643,7 @@ def data_page(
         active="data",
         has_warehouse=True,
         tables=q.table_counts(wh),
+        sources=c.config.sources,
         reasons=q.quarantine_summary(wh),
         loads=q.loads(wh, 0, 100)[1],
         qtotal=qtotal,

@@ -20,6 +20,7 @@ from omnimix.web.auth import (
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
     SESSION_MAX_AGE,
+    ApiError,
     Principal,
     client_ip,
     new_csrf,
@@ -317,16 +318,8 @@ def overview(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
         f = parse_filters(c, start, end, qp.getlist("channel"))
     except (ValueError, OmnimixError) as exc:
         return render(request, c, p, "error.html", "nav.overview", status_code=422, message=str(exc))
-    except Exception as exc:  # ApiError from parse_filters
-        return render(
-            request,
-            c,
-            p,
-            "error.html",
-            "nav.overview",
-            status_code=422,
-            message=getattr(exc, "message", str(exc)),
-        )
+    except ApiError as exc:
+        return render(request, c, p, "error.html", "nav.overview", status_code=422, message=exc.message)
     fmt = Formatter(locale_of(request, c), c.currency)
     k = q.kpis(wh, f, c.config.journeys.lookback_days)
     tr = q.trend(wh, f)

@@ -1,0 +1,248 @@
+"""Background jobs with progress (optimizer runs) on a small thread pool.
+
+A job moves ``queued → running → succeeded | failed`` and reports ``progress`` in [0, 1] with a
+``stage`` label. Jobs live in memory (the server process); results worth keeping are saved as
+scenarios in the app state.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from omnimix.errors import OmnimixError
+
+log = logging.getLogger("omnimix")
+
+OBJECTIVES: tuple[str, ...] = ("kpi", "profit")
+
+
+class ChannelBounds(BaseModel):
+    """Per-channel spend limits for a scenario (absolute amounts in the workspace currency)."""
+
+    min: float | None = Field(None, ge=0)
+    max: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> ChannelBounds:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}: swap them")
+        return self
+
+
+class ScenarioSpec(BaseModel):
+    """What the Budget page's scenario builder sends.
+
+    Attributes:
+        name: label shown when comparing scenarios.
+        budget: total budget for the period, > 0.
+        reserve: share of the budget set aside as the test-and-innovation fund, in [0, 0.9).
+        objective: ``kpi`` (maximise expected KPI) or ``profit`` (KPI − spend).
+        channels: optional per-channel min/max; channels left out have no limits.
+    """
+
+    name: str = Field("scenario", min_length=1, max_length=200)
+    budget: float = Field(gt=0, le=1e15)
+    reserve: float = Field(0.1, ge=0, lt=0.9)
+    objective: str = "kpi"
+    channels: dict[str, ChannelBounds] = Field(default_factory=dict)
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, v: str) -> str:
+        if v not in OBJECTIVES:
+            raise ValueError(f"objective {v!r}: use one of {', '.join(OBJECTIVES)}")
+        return v
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class Job:
+    """One background job; ``to_dict`` is what the API answers."""
+
+    id: str
+    kind: str
+    owner: str
+    spec: dict[str, Any]
+    status: str = "queued"
+    progress: float = 0.0
+    stage: str = "queued"
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    created_at: str = field(default_factory=_now)
+    finished_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "owner": self.owner,
+            "spec": self.spec,
+            "status": self.status,
+            "progress": self.progress,
+            "stage": self.stage,
+            "result": self.result,
+            "error": self.error,
+            "created_at": self.created_at,
+            "finished_at": self.finished_at,
+        }
+
+
+Progress = Callable[[float, str], None]
+
+
+class JobManager:
+    """Runs jobs on ``workers`` threads and keeps the last ``keep`` of them."""
+
+    def __init__(self, workers: int = 2, keep: int = 200) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="omnimix-job")
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._keep = keep
+
+    def submit(
+        self, kind: str, owner: str, spec: dict[str, Any], fn: Callable[[Progress], dict[str, Any]]
+    ) -> Job:
+        job = Job(id=uuid.uuid4().hex[:16], kind=kind, owner=owner, spec=spec)
+        with self._lock:
+            self._jobs[job.id] = job
+            while len(self._jobs) > self._keep:
+                oldest = next(iter(self._jobs))
+                if self._jobs[oldest].status in ("queued", "running"):
+                    break
+                self._jobs.pop(oldest)
+        self._pool.submit(self._run, job, fn)
+        return job
+
+    def _run(self, job: Job, fn: Callable[[Progress], dict[str, Any]]) -> None:
+        def progress(p: float, stage: str) -> None:
+            with self._lock:
+                job.progress = max(0.0, min(1.0, p))
+                job.stage = stage
+
+        with self._lock:
+            job.status = "running"
+            job.stage = "starting"
+        t0 = time.perf_counter()
+        try:
+            result = fn(progress)
+        except OmnimixError as exc:
+            self._finish(job, None, str(exc))
+        except Exception as exc:  # a job must never take the server down; keep the reason for the user
+            log.exception("job %s failed", job.id)
+            self._finish(job, None, f"{type(exc).__name__}: {exc}")
+        else:
+            result = {**result, "seconds": round(time.perf_counter() - t0, 4)}
+            self._finish(job, result, None)
+
+    def _finish(self, job: Job, result: dict[str, Any] | None, error: str | None) -> None:
+        with self._lock:
+            job.result = result
+            job.error = error
+            job.status = "failed" if error else "succeeded"
+            job.progress = 1.0
+            job.stage = "failed" if error else "done"
+            job.finished_at = _now()
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def list(self, owner: str | None = None) -> list[Job]:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return [j for j in reversed(jobs) if owner is None or j.owner == owner]
+
+    def wait(self, job_id: str, timeout: float = 30.0) -> Job | None:
+        """Block until the job finishes (tests and CLI use); returns the job."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.get(job_id)
+            if job is None or job.status in ("succeeded", "failed"):
+                return job
+            time.sleep(0.02)
+        return self.get(job_id)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def optimizer_job(
+    curves: dict[str, dict[str, Any]], spec: ScenarioSpec
+) -> Callable[[Progress], dict[str, Any]]:
+    """The work of one optimizer run: merge the scenario's limits into the curves, call the optimizer.
+
+    ``curves`` is the ``channels`` mapping of the optimizer's CURVES.json (from the workspace table
+    ``response_curves``). The optimizer is :func:`omnimix.optimize.optimize_curves`, imported when the
+    job runs; a missing optimizer fails the job with a message saying what to install or merge.
+    """
+
+    def run(progress: Progress) -> dict[str, Any]:
+        progress(0.1, "validating")
+        unknown = sorted(set(spec.channels) - set(curves))
+        if unknown:
+            raise OmnimixError(
+                f"scenario limits name channels without a response curve: {', '.join(unknown)}; "
+                f"channels with curves: {', '.join(sorted(curves))}"
+            )
+        channels: dict[str, dict[str, Any]] = {}
+        for name, params in curves.items():
+            entry = dict(params)
+            bounds = spec.channels.get(name)
+            if bounds is not None:
+                if bounds.min is not None:
+                    entry["min"] = bounds.min
+                if bounds.max is not None:
+                    entry["max"] = bounds.max
+            channels[name] = entry
+        usable = spec.budget * (1 - spec.reserve)
+        mins = sum(c.get("min", 0.0) for c in channels.values())
+        if mins > usable + 1e-9:
+            raise OmnimixError(
+                f"per-channel minimums add up to {mins:,.2f}, above the budget after the reserve "
+                f"({usable:,.2f} = {spec.budget:,.2f} × (1 − {spec.reserve})): lower the minimums, "
+                "raise the budget or shrink the reserve"
+            )
+        progress(0.3, "loading optimizer")
+        try:
+            from omnimix.optimize import optimize_curves
+        except ImportError as exc:
+            raise OmnimixError(
+                "the budget optimizer is not available in this installation "
+                f"(cannot import omnimix.optimize.optimize_curves: {exc}); install or merge the "
+                "omnimix optimize module and retry"
+            ) from None
+        progress(0.5, "optimizing")
+        out = optimize_curves({"channels": channels}, spec.budget, spec.reserve, spec.objective)
+        progress(0.9, "summarising")
+        missing = [k for k in ("allocation", "reserve", "expected_kpi", "marginal_roi") if k not in out]
+        if missing:
+            raise OmnimixError(
+                f"the optimizer returned no {', '.join(missing)}: expected the keys allocation, "
+                "reserve, expected_kpi, marginal_roi"
+            )
+        allocation = {str(k): float(v) for k, v in out["allocation"].items()}
+        current = {k: float(v.get("current_spend") or 0.0) for k, v in curves.items()}
+        return {
+            "allocation": allocation,
+            "reserve": float(out["reserve"]),
+            "expected_kpi": float(out["expected_kpi"]),
+            "marginal_roi": {str(k): float(v) for k, v in out["marginal_roi"].items()},
+            "current": current,
+            "budget": spec.budget,
+        }
+
+    return run

@@ -1,0 +1,74 @@
+"""CSV exports (analyst and above); every export is written to the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from omnimix.web import queries as q
+from omnimix.web.auth import ApiError
+from omnimix.web.deps import Analyst, Ctx, FilterParams
+
+router = APIRouter(prefix="/api/v1", tags=["export"])
+
+Dataset = Literal["channels", "funnel", "attribution", "mmm", "segments", "scenarios"]
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("|".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+@router.get(
+    "/export/{dataset}",
+    summary="Download a dataset as CSV (analyst)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export(c: Ctx, p: Analyst, dataset: Dataset, f: FilterParams) -> Response:
+    wh = c.warehouse
+    rows: list[dict[str, Any]]
+    if dataset == "scenarios":
+        rows = [
+            {
+                "id": s["id"],
+                "name": s["name"],
+                "owner": s["owner"],
+                "shared": s["shared"],
+                "budget": s["spec"].get("budget"),
+                "reserve": s["result"].get("reserve"),
+                "expected_kpi": s["result"].get("expected_kpi"),
+                **{f"alloc_{k}": v for k, v in s["result"].get("allocation", {}).items()},
+            }
+            for s in c.state.list_scenarios(p.username, p.at_least("admin"))
+        ]
+    elif not wh.exists():
+        raise ApiError(404, "no_warehouse", f"no warehouse at {wh.path}: run `omnimix ingest` first")
+    elif dataset == "channels":
+        rows = q.by_channel(wh, f)
+    elif dataset == "funnel":
+        rows = q.funnel(wh, f, c.config.funnel.stages)
+    else:
+        res = {"attribution": q.attribution, "mmm": q.mmm_channels, "segments": q.segments}[dataset](wh)
+        if not res.get("computed", False):
+            raise ApiError(404, "not_computed", res["message"])
+        rows = res["items"]
+    c.state.audit(
+        p.username,
+        "export",
+        dataset,
+        f"{f.start}..{f.end} channels={','.join(f.channels) or 'all'} rows={len(rows)}",
+    )
+    return Response(
+        _csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="omnimix-{dataset}.csv"'},
+    )

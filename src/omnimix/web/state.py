@@ -1,0 +1,411 @@
+"""Application state of the web service: users, API tokens, saved scenarios, settings and the audit log.
+
+Stored with SQLAlchemy so the same code runs on SQLite (default, ``DIR/app.db``) and PostgreSQL
+(pass a URL such as ``postgresql+psycopg://user:pw@host/db``). Passwords are argon2 hashes; API tokens
+are stored as SHA-256 digests (a token is 32 random bytes, so a fast digest is safe) and shown once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from omnimix.errors import ConfigError, OmnimixError
+
+ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
+TOKEN_PREFIX = "omx_"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    last_used: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Scenario(Base):
+    __tablename__ = "scenarios"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime, default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(256), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A user as the rest of the app sees it (no hash)."""
+
+    id: int
+    username: str
+    role: str
+    created_at: datetime
+
+
+def _info(u: User) -> UserInfo:
+    return UserInfo(u.id, u.username, u.role, u.created_at)
+
+
+def check_role(role: str) -> str:
+    """Return ``role`` if it is one of :data:`ROLES`, else raise :class:`ConfigError`."""
+    if role not in ROLES:
+        raise ConfigError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    return role
+
+
+def check_username(username: str) -> str:
+    """Usernames are 1–64 characters of letters, digits, ``._-@``."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", username):
+        raise ConfigError(f"invalid username {username!r}: use 1-64 letters, digits or . _ - @")
+    return username
+
+
+def default_state_url(workspace: str | Path) -> str:
+    """SQLite file ``DIR/app.db`` inside the workspace."""
+    return f"sqlite:///{Path(workspace).resolve() / 'app.db'}"
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class AppState:
+    """All reads and writes of the application state.
+
+    Args:
+        url: SQLAlchemy database URL (``sqlite:///path/app.db`` or ``postgresql+psycopg://...``).
+    """
+
+    def __init__(self, url: str) -> None:
+        from omnimix.web.auth import PasswordHasher
+
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+            Base.metadata.create_all(self.engine)
+        except Exception as exc:  # SQLAlchemy raises many types; report the URL the user gave
+            raise ConfigError(
+                f"cannot open the app-state database {url!r}: {exc}. "
+                "Pass a valid SQLAlchemy URL (sqlite:///path or postgresql+psycopg://...)"
+            ) from exc
+        self.url = url
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self.hasher = PasswordHasher()
+        self._token_cache: dict[str, tuple[float, UserInfo | None]] = {}
+        self._cache_lock = threading.Lock()
+
+    def session(self) -> Session:
+        return self._session()
+
+    # ---- users -------------------------------------------------------------------------------
+    def add_user(self, username: str, password: str, role: str = "viewer") -> UserInfo:
+        check_username(username)
+        check_role(role)
+        if len(password) < 8:
+            raise ConfigError("password too short: use at least 8 characters")
+        with self.session() as s:
+            if s.scalar(select(User).where(User.username == username)) is not None:
+                raise ConfigError(f"user {username!r} already exists: remove it first or pick another name")
+            u = User(username=username, password_hash=self.hasher.hash(password), role=role)
+            s.add(u)
+            s.commit()
+            return _info(u)
+
+    def get_user(self, username: str) -> UserInfo | None:
+        with self.session() as s:
+            u = s.scalar(select(User).where(User.username == username))
+            return _info(u) if u else None
+
+    def get_user_by_id(self, user_id: int) -> UserInfo | None:
+        with self.session() as s:
+            u = s.get(User, user_id)
+            return _info(u) if u else None
+
+    def list_users(self) -> list[UserInfo]:
+        with self.session() as s:
+            return [_info(u) for u in s.scalars(select(User).order_by(User.username))]
+
+    def set_role(self, username: str, role: str) -> UserInfo:
+        check_role(role)
+        with self.session() as s:
+            u = s.scalar(select(User).where(User.username == username))
+            if u is None:
+                raise ConfigError(f"no user {username!r}: see `omnimix users list`")
+            if u.role == "admin" and role != "admin" and self._admin_count(s) <= 1:
+                raise ConfigError(f"{username!r} is the last admin: make another admin first")
+            u.role = role
+            s.commit()
+        self.clear_token_cache()
+        return self.get_user(username)  # type: ignore[return-value]
+
+    def set_password(self, username: str, password: str) -> None:
+        if len(password) < 8:
+            raise ConfigError("password too short: use at least 8 characters")
+        with self.session() as s:
+            u = s.scalar(select(User).where(User.username == username))
+            if u is None:
+                raise ConfigError(f"no user {username!r}: see `omnimix users list`")
+            u.password_hash = self.hasher.hash(password)
+            s.commit()
+
+    def _admin_count(self, s: Session) -> int:
+        return int(s.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0)
+
+    def remove_user(self, username: str) -> None:
+        with self.session() as s:
+            u = s.scalar(select(User).where(User.username == username))
+            if u is None:
+                raise ConfigError(f"no user {username!r}: see `omnimix users list`")
+            if u.role == "admin" and self._admin_count(s) <= 1:
+                raise ConfigError(f"{username!r} is the last admin: make another admin first")
+            for t in s.scalars(select(ApiToken).where(ApiToken.user_id == u.id)):
+                s.delete(t)
+            s.delete(u)
+            s.commit()
+        self.clear_token_cache()
+
+    def authenticate(self, username: str, password: str) -> UserInfo | None:
+        """Return the user when the password matches, else None (constant work for unknown users)."""
+        with self.session() as s:
+            u = s.scalar(select(User).where(User.username == username))
+            if u is None:
+                self.hasher.verify_dummy(password)
+                return None
+            if not self.hasher.verify(u.password_hash, password):
+                return None
+            if self.hasher.needs_rehash(u.password_hash):
+                u.password_hash = self.hasher.hash(password)
+                s.commit()
+            return _info(u)
+
+    # ---- tokens ------------------------------------------------------------------------------
+    def create_token(self, username: str, name: str) -> tuple[int, str]:
+        """Create an API token for ``username``; returns (id, plaintext token shown once)."""
+        with self.session() as s:
+            u = s.scalar(select(User).where(User.username == username))
+            if u is None:
+                raise ConfigError(f"no user {username!r}: see `omnimix users list`")
+            token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+            t = ApiToken(name=name[:128], digest=token_digest(token), user_id=u.id)
+            s.add(t)
+            s.commit()
+            return t.id, token
+
+    def list_tokens(self) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.execute(
+                select(ApiToken, User.username).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+            ).all()
+            return [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "username": name,
+                    "created_at": t.created_at,
+                    "last_used": t.last_used,
+                }
+                for t, name in rows
+            ]
+
+    def revoke_token(self, token_id: int) -> bool:
+        with self.session() as s:
+            t = s.get(ApiToken, token_id)
+            if t is None:
+                return False
+            s.delete(t)
+            s.commit()
+        self.clear_token_cache()
+        return True
+
+    def clear_token_cache(self) -> None:
+        with self._cache_lock:
+            self._token_cache.clear()
+
+    def resolve_token(self, token: str, ttl: float = 5.0) -> UserInfo | None:
+        """User owning ``token`` or None. Results are cached for ``ttl`` seconds (cleared on changes)."""
+        digest = token_digest(token)
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._token_cache.get(digest)
+            if hit is not None and now - hit[0] < ttl:
+                return hit[1]
+        with self.session() as s:
+            row = s.execute(
+                select(ApiToken, User)
+                .join(User, User.id == ApiToken.user_id)
+                .where(ApiToken.digest == digest)
+            ).first()
+            user = None
+            if row is not None:
+                tok, u = row
+                user = _info(u)
+                tok.last_used = _now()
+                s.commit()
+        with self._cache_lock:
+            if len(self._token_cache) > 10_000:
+                self._token_cache.clear()
+            self._token_cache[digest] = (now, user)
+        return user
+
+    # ---- scenarios ---------------------------------------------------------------------------
+    def save_scenario(
+        self, name: str, owner: str, spec: dict[str, Any], result: dict[str, Any], shared: bool
+    ) -> dict[str, Any]:
+        with self.session() as s:
+            sc = Scenario(name=name, owner=owner, spec=spec, result=result, shared=shared)
+            s.add(sc)
+            s.commit()
+            return _scenario(sc)
+
+    def list_scenarios(self, viewer: str, is_admin: bool) -> list[dict[str, Any]]:
+        with self.session() as s:
+            q = select(Scenario).order_by(Scenario.id.desc())
+            if not is_admin:
+                q = q.where((Scenario.owner == viewer) | Scenario.shared.is_(True))
+            return [_scenario(sc) for sc in s.scalars(q)]
+
+    def get_scenario(self, scenario_id: int) -> dict[str, Any] | None:
+        with self.session() as s:
+            sc = s.get(Scenario, scenario_id)
+            return _scenario(sc) if sc else None
+
+    def delete_scenario(self, scenario_id: int) -> bool:
+        with self.session() as s:
+            sc = s.get(Scenario, scenario_id)
+            if sc is None:
+                return False
+            s.delete(sc)
+            s.commit()
+            return True
+
+    # ---- settings ----------------------------------------------------------------------------
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        with self.session() as s:
+            row = s.get(Setting, key)
+            return row.value if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.session() as s:
+            row = s.get(Setting, key)
+            if row is None:
+                s.add(Setting(key=key, value=value))
+            else:
+                row.value = value
+            s.commit()
+
+    def settings(self) -> dict[str, str]:
+        with self.session() as s:
+            return {r.key: r.value for r in s.scalars(select(Setting)) if r.key != "secret_key"}
+
+    def secret_key(self) -> str:
+        """The cookie-signing key, generated once and kept in the settings table."""
+        key = self.get_setting("secret_key")
+        if key is None:
+            key = secrets.token_urlsafe(48)
+            try:
+                self.set_setting("secret_key", key)
+            except Exception:  # another process created it at the same time
+                stored = self.get_setting("secret_key")
+                if stored is None:
+                    raise OmnimixError("cannot store the session secret key in the app state") from None
+                key = stored
+        return key
+
+    # ---- audit -------------------------------------------------------------------------------
+    def audit(self, actor: str, action: str, target: str = "", detail: str = "", ip: str = "") -> None:
+        with self.session() as s:
+            s.add(
+                AuditEntry(
+                    actor=actor[:64], action=action[:32], target=target[:256], detail=detail, ip=ip[:64]
+                )
+            )
+            s.commit()
+
+    def audit_log(
+        self, offset: int = 0, limit: int = 50, action: str | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        with self.session() as s:
+            q = select(AuditEntry)
+            cq = select(func.count()).select_from(AuditEntry)
+            if action:
+                q = q.where(AuditEntry.action == action)
+                cq = cq.where(AuditEntry.action == action)
+            total = int(s.scalar(cq) or 0)
+            rows = s.scalars(q.order_by(AuditEntry.id.desc()).offset(offset).limit(limit))
+            return total, [
+                {
+                    "id": r.id,
+                    "ts": r.ts,
+                    "actor": r.actor,
+                    "action": r.action,
+                    "target": r.target,
+                    "detail": r.detail,
+                    "ip": r.ip,
+                }
+                for r in rows
+            ]
+
+
+def _scenario(sc: Scenario) -> dict[str, Any]:
+    return {
+        "id": sc.id,
+        "name": sc.name,
+        "owner": sc.owner,
+        "shared": sc.shared,
+        "spec": sc.spec,
+        "result": sc.result,
+        "created_at": sc.created_at,
+    }

@@ -1,0 +1,119 @@
+/* omnimix dashboard: draws server-built plotly figures and drives the Budget page. No external code. */
+(function () {
+  "use strict";
+  var config = { responsive: true, displaylogo: false };
+
+  function draw(el, fig) {
+    if (!window.Plotly) { return; }
+    window.Plotly.newPlot(el, fig.data, fig.layout || {}, config);
+  }
+
+  function drawAll() {
+    var els = document.querySelectorAll(".chart[data-figure]");
+    for (var i = 0; i < els.length; i++) { draw(els[i], JSON.parse(els[i].getAttribute("data-figure"))); }
+  }
+
+  function csrf() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  function api(method, url, body) {
+    var opts = { method: method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf(), "Accept": "application/json" } };
+    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    return fetch(url, opts).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok) { throw new Error((j.error && j.error.message) || ("HTTP " + r.status)); }
+        return j;
+      });
+    });
+  }
+
+  function budget() {
+    var root = document.getElementById("budget");
+    if (!root) { return; }
+    var i18n = JSON.parse(root.getAttribute("data-i18n"));
+    var locale = root.getAttribute("data-locale") === "zh-CN" ? "zh-CN" : "en-US";
+    var money = new Intl.NumberFormat(locale, { style: "currency", currency: root.getAttribute("data-currency"), maximumFractionDigits: 0 });
+    var num = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
+    var form = document.getElementById("scenario-form");
+    var lastJob = null;
+
+    function show(id, on) { var el = document.getElementById(id); if (el) { el.hidden = !on; } }
+
+    function render(job) {
+      var res = job.result;
+      document.getElementById("r-expected").textContent = num.format(res.expected_kpi);
+      document.getElementById("r-reserve").textContent = money.format(res.reserve);
+      var tbody = document.querySelector("#result-table tbody");
+      tbody.innerHTML = "";
+      var chans = Object.keys(res.allocation);
+      chans.forEach(function (ch) {
+        var tr = document.createElement("tr");
+        [ch, money.format(res.current[ch] || 0), money.format(res.allocation[ch]), num.format(res.marginal_roi[ch])].forEach(function (v, k) {
+          var td = document.createElement("td"); td.textContent = v; if (k > 0) { td.className = "num"; } tr.appendChild(td);
+        });
+        tbody.appendChild(tr);
+      });
+      draw(document.getElementById("chart-run"), {
+        data: [
+          { type: "bar", name: i18n.current, x: chans, y: chans.map(function (c) { return res.current[c] || 0; }) },
+          { type: "bar", name: i18n.allocation, x: chans, y: chans.map(function (c) { return res.allocation[c]; }) }
+        ],
+        layout: { barmode: "group", margin: { t: 20, r: 10, b: 40, l: 60 }, height: 320 }
+      });
+      document.getElementById("save-name").value = job.spec.name;
+      show("run-result", true);
+    }
+
+    function poll(id) {
+      api("GET", "/api/v1/optimizer/runs/" + encodeURIComponent(id)).then(function (job) {
+        document.getElementById("run-progress").value = job.progress;
+        document.getElementById("run-stage").textContent = job.status === "running" || job.status === "queued" ? i18n.running + " " + job.stage : (job.status === "succeeded" ? i18n.done : i18n.failed);
+        if (job.status === "succeeded") { lastJob = job; render(job); }
+        else if (job.status === "failed") { var e = document.getElementById("run-error"); e.textContent = job.error; show("run-error", true); }
+        else { setTimeout(function () { poll(id); }, 250); }
+      }).catch(function (err) { var e = document.getElementById("run-error"); e.textContent = err.message; show("run-error", true); });
+    }
+
+    if (form) {
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        show("run-error", false); show("run-result", false); show("run-status", true);
+        var channels = {};
+        var rows = document.querySelectorAll("#bounds tbody tr");
+        for (var i = 0; i < rows.length; i++) {
+          var mn = rows[i].querySelector(".bmin").value, mx = rows[i].querySelector(".bmax").value;
+          if (mn !== "" || mx !== "") {
+            channels[rows[i].getAttribute("data-channel")] = { min: mn === "" ? null : Number(mn), max: mx === "" ? null : Number(mx) };
+          }
+        }
+        var spec = { name: form.elements.name.value, budget: Number(form.elements.budget.value),
+          reserve: Number(form.elements.reserve.value), objective: form.elements.objective.value, channels: channels };
+        api("POST", "/api/v1/optimizer/runs", spec).then(function (job) { poll(job.id); })
+          .catch(function (err) { var e = document.getElementById("run-error"); e.textContent = err.message; show("run-error", true); show("run-status", false); });
+      });
+    }
+    var save = document.getElementById("save-form");
+    if (save) {
+      save.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        if (!lastJob) { return; }
+        api("POST", "/api/v1/scenarios", { job_id: lastJob.id, name: document.getElementById("save-name").value || null,
+          shared: document.getElementById("save-shared").checked })
+          .then(function (sc) { window.location.href = "/budget?scenario=" + sc.id; })
+          .catch(function (err) { var e = document.getElementById("run-error"); e.textContent = err.message; show("run-error", true); });
+      });
+    }
+    var dels = document.querySelectorAll(".del-scenario");
+    for (var k = 0; k < dels.length; k++) {
+      dels[k].addEventListener("click", function (ev) {
+        var id = ev.currentTarget.getAttribute("data-id");
+        api("DELETE", "/api/v1/scenarios/" + id).then(function () { window.location.href = "/budget"; })
+          .catch(function (err) { var e = document.getElementById("run-error"); if (e) { e.textContent = err.message; e.hidden = false; } });
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { drawAll(); budget(); });
+})();

@@ -1,0 +1,102 @@
+"""Fixtures: a small sample workspace, the app, users of every role and their API tokens."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():  # starlette warns that it prefers httpx2 over httpx; not our concern here
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from omnimix.config import Config, render_config
+from omnimix.web.app import create_app
+from omnimix.web.sample import build_sample_workspace
+
+PASSWORDS = {"viewer": "viewer-pass-1", "analyst": "analyst-pass-1", "admin": "admin-pass-1"}
+
+
+@dataclass
+class Env:
+    """A running app with one user and one token per role."""
+
+    app: object
+    client: TestClient
+    workspace: Path
+    tokens: dict[str, str]
+
+    def headers(self, role: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+
+
+def make_env(workspace: Path) -> Iterator[Env]:
+    app = create_app(workspace, idle_close_s=1.0)
+    st = app.state.ctx.state
+    tokens = {}
+    for role, pw in PASSWORDS.items():
+        if st.get_user(role) is None:
+            st.add_user(role, pw, role)
+        tokens[role] = st.create_token(role, f"test-{role}")[1]
+    with TestClient(app) as client:
+        yield Env(app, client, workspace, tokens)
+
+
+@pytest.fixture(scope="session")
+def sample_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_sample_workspace(tmp_path_factory.mktemp("ws_full"))
+
+
+@pytest.fixture(scope="session")
+def bare_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Canonical tables only: no identity resolution, no result tables."""
+    return build_sample_workspace(tmp_path_factory.mktemp("ws_bare"), with_results=False, with_identity=False)
+
+
+@pytest.fixture(scope="session")
+def empty_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with a config but no warehouse yet."""
+    d = tmp_path_factory.mktemp("ws_empty")
+    (d / "omnimix.toml").write_text(render_config(Config()), encoding="utf-8")
+    return d
+
+
+@pytest.fixture(scope="module")
+def env(sample_ws: Path) -> Iterator[Env]:
+    yield from make_env(sample_ws)
+
+
+@pytest.fixture(scope="module")
+def bare_env(bare_ws: Path) -> Iterator[Env]:
+    yield from make_env(bare_ws)
+
+
+@pytest.fixture(scope="module")
+def empty_env(empty_ws: Path) -> Iterator[Env]:
+    yield from make_env(empty_ws)
+
+
+def login(client: TestClient, role: str, password: str | None = None) -> str:
+    """Log ``role`` in through the HTML form; returns the session's CSRF token (from a page)."""
+    r = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', r.text)
+    assert token is not None
+    r = client.post(
+        "/login",
+        data={
+            "username": role,
+            "password": password or PASSWORDS[role],
+            "csrf_token": token.group(1),
+            "next": "/data",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    page = client.get("/data")
+    m = re.search(r'<meta name="csrf-token" content="([^"]*)"', page.text)
+    assert m is not None
+    return m.group(1)

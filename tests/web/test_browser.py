@@ -1,0 +1,217 @@
+"""Browser tests: Playwright driving Debian's chromium against a live uvicorn server.
+
+Marked ``browser`` (excluded from the default run). Screenshots go to ``$OMNIMIX_SCREENSHOTS`` when set,
+else to a pytest temp directory. Any JavaScript console error or uncaught page error fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = ["/", "/channels", "/mix", "/budget", "/customers", "/customers/C00001", "/data", "/admin"]
+CHARTS = {"/": 2, "/channels": 2, "/mix": 4, "/customers": 1}
+
+
+def proportional(curves: dict[str, Any], budget: float, reserve: float, objective: str) -> dict[str, Any]:
+    ch = curves["channels"]
+    usable = budget * (1 - reserve)
+    tot = sum(c["beta"] for c in ch.values())
+    return {
+        "allocation": {k: usable * c["beta"] / tot for k, c in ch.items()},
+        "reserve": budget * reserve,
+        "expected_kpi": 4321.0,
+        "marginal_roi": {k: 0.8 for k in ch},
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    from omnimix.web.app import create_app
+    from omnimix.web.sample import build_sample_workspace
+
+    mod = types.ModuleType("omnimix.optimize")
+    mod.optimize_curves = proportional  # type: ignore[attr-defined]
+    saved = sys.modules.get("omnimix.optimize")
+    sys.modules["omnimix.optimize"] = mod
+    ws = build_sample_workspace(tmp_path_factory.mktemp("browser_ws"))
+    app = create_app(ws)
+    st = app.state.ctx.state
+    st.add_user("ana", "ana-pass-123", "admin")
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    th.join(10)
+    if saved is None:
+        sys.modules.pop("omnimix.optimize", None)
+    else:
+        sys.modules["omnimix.optimize"] = saved
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = (
+        Path(os.environ["OMNIMIX_SCREENSHOTS"])
+        if os.environ.get("OMNIMIX_SCREENSHOTS")
+        else tmp_path_factory.mktemp("screenshots")
+    )
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page that records console errors and page errors."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        self.page = self.ctx.new_page()
+        self.base = base
+        self.errors: list[str] = []
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+
+    def goto(self, path: str) -> Any:
+        resp = self.page.goto(self.base + path, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+        return resp
+
+    def login(self, user: str, password: str) -> None:
+        self.goto("/login")
+        self.page.fill("#username", user)
+        self.page.fill("#password", password)
+        self.page.click("#login-submit")
+        self.page.wait_for_load_state("networkidle")
+
+
+def test_login_every_page_both_languages(browser: Any, server: str, shots: Path) -> None:
+    p = Page(browser, server)
+    p.goto("/")
+    assert "/login" in p.page.url
+    p.login("ana", "wrong-password")
+    assert p.page.locator("p.error").count() == 1
+    p.login("ana", "ana-pass-123")
+    assert p.page.url.rstrip("/") == server
+    for lang in ("zh-CN", "en"):
+        for path in PAGES:
+            sep = "&" if "?" in path else "?"
+            resp = p.goto(f"{path}{sep}lang={lang}")
+            assert resp.status == 200, path
+            assert p.page.locator("html").get_attribute("lang") == lang
+            want = CHARTS.get(path, 0)
+            if want:
+                p.page.wait_for_selector(".chart .main-svg", timeout=15000)
+                assert p.page.locator(".chart .plot-container").count() >= want, path
+            name = path.strip("/").replace("/", "_") or "overview"
+            p.page.screenshot(path=str(shots / f"{name}-{lang}.png"), full_page=True)
+    # the switch links work from any page
+    p.goto("/data?lang=en")
+    p.page.click("#lang-zh")
+    p.page.wait_for_load_state("networkidle")
+    assert p.page.locator("h1").inner_text() == "数据"
+    assert p.errors == [], p.errors
+    assert len(list(shots.glob("*.png"))) >= 16
+
+
+def test_overview_filter_changes_kpis(browser: Any, server: str, shots: Path) -> None:
+    p = Page(browser, server)
+    p.login("ana", "ana-pass-123")
+    p.goto("/?lang=en")
+    before = p.page.locator('[data-kpi="spend"] .value').inner_text()
+    p.page.fill("#f-start", "2026-02-01")
+    p.page.fill("#f-end", "2026-02-28")
+    p.page.check('input[name="channel"][value="wechat"]')
+    p.page.click("#f-apply")
+    p.page.wait_for_load_state("networkidle")
+    assert "channel=wechat" in p.page.url and "start=2026-02-01" in p.page.url
+    assert p.page.locator("#f-summary").inner_text() == "Feb 1, 2026 – Feb 28, 2026 · wechat"
+    after = p.page.locator('[data-kpi="spend"] .value').inner_text()
+    assert after != before and after.startswith("CN¥")
+    assert p.page.locator("#channel-table tbody tr").count() == 1
+    p.page.wait_for_selector("#chart-trend .main-svg")
+    p.page.screenshot(path=str(shots / "overview-filtered-en.png"), full_page=True)
+    assert p.errors == [], p.errors
+
+
+def test_budget_run_save_compare(browser: Any, server: str, shots: Path) -> None:
+    p = Page(browser, server)
+    p.login("ana", "ana-pass-123")
+    ids = []
+    for name, budget in (("Plan 80k", "80000"), ("Plan 120k", "120000")):
+        p.goto("/budget?lang=en")
+        p.page.fill("#s-name", name)
+        p.page.fill("#s-budget", budget)
+        p.page.fill("#s-reserve", "0.1")
+        p.page.locator('#bounds tr[data-channel="email"] .bmin').fill("1000")
+        p.page.click("#run-btn")
+        p.page.wait_for_selector("#run-result:not([hidden])", timeout=20000)
+        assert p.page.locator("#result-table tbody tr").count() == 4
+        assert p.page.locator("#r-expected").inner_text() == "4,321"
+        p.page.wait_for_selector("#chart-run .main-svg")
+        p.page.screenshot(path=str(shots / f"budget-result-{budget}.png"), full_page=True)
+        p.page.check("#save-shared")
+        p.page.click("#save-btn")
+        p.page.wait_for_url("**/budget?scenario=*")
+        p.page.wait_for_load_state("networkidle")
+        assert name in p.page.locator("#scenario-detail h2").inner_text()
+        ids.append(p.page.url.rsplit("=", 1)[1])
+    p.goto("/budget?lang=en")
+    for i in ids:
+        p.page.check(f'input[name="compare"][value="{i}"]')
+    p.page.click("#compare-btn")
+    p.page.wait_for_load_state("networkidle")
+    p.page.wait_for_selector("#chart-compare .main-svg")
+    assert p.page.locator("#comparison tbody tr").count() == 2
+    p.page.screenshot(path=str(shots / "budget-compare-en.png"), full_page=True)
+    assert p.errors == [], p.errors

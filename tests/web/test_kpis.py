@@ -1,0 +1,156 @@
+"""KPI values against an independent pandas computation on the same warehouse."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from .conftest import Env
+
+START, END = date(2026, 2, 1), date(2026, 3, 31)
+Q = f"start={START}&end={END}"
+
+
+def frames(ws: Path) -> dict[str, pd.DataFrame]:
+    con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
+    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    out = {n: con.execute(f'SELECT * FROM "{n}"').df() for n in names}
+    con.close()
+    return out
+
+
+def in_range(ts: pd.Series, start: date = START, end: date = END) -> pd.Series:
+    return (ts >= pd.Timestamp(start)) & (ts < pd.Timestamp(end + timedelta(days=1)))
+
+
+def test_kpis_match_pandas_with_identity_and_results(env: Env) -> None:
+    d = frames(env.workspace)
+    r = env.client.get(f"/api/v1/kpis?{Q}", headers=env.headers("viewer"))
+    assert r.status_code == 200
+    k = r.json()
+    sp = d["spend"][(d["spend"]["date"] >= pd.Timestamp(START)) & (d["spend"]["date"] <= pd.Timestamp(END))]
+    conv = d["conversions"][in_range(d["conversions"]["ts"])]
+    spend, revenue = sp["spend"].sum(), conv["value"].sum()
+    assert k["spend"] == pytest.approx(spend)
+    assert k["revenue"] == pytest.approx(revenue)
+    assert k["conversions"] == len(conv) > 0
+    cust = d["customers"]
+    new = int(in_range(cust["first_seen"]).sum())
+    assert k["new_customers"] == new > 0 and k["new_customers_source"] == "customers"
+    assert k["cac"] == pytest.approx(spend / new)
+    ltv = d["clv_customers"]["clv"].mean()
+    assert k["ltv"] == pytest.approx(ltv) and k["ltv_source"] == "clv_customers"
+    assert k["ltv_cac"] == pytest.approx(ltv / (spend / new))
+    assert k["mer"] == pytest.approx(revenue / spend)
+    assert k["roas"] == pytest.approx(revenue / spend) and k["attribution_model"] == "markov"
+    assert k["currency"] == "CNY"
+    # cross-channel conversion through the identifiers table
+    ids = d["identifiers"]
+    m = {(t, v): c for t, v, c in zip(ids["id_type"], ids["id_value"], ids["customer_id"], strict=True)}
+    buyers = {m[("user_id", u)] for u in conv["user_id"]}
+    tp = d["touchpoints"]
+    tp = tp[in_range(tp["ts"], START - timedelta(days=30), END)]
+    person = [
+        m[("user_id", u)] if isinstance(u, str) else m[("anonymous_id", a)]
+        for u, a in zip(tp["user_id"], tp["anonymous_id"], strict=True)
+    ]
+    n_ch = pd.DataFrame({"p": person, "ch": tp["channel"].to_numpy()}).groupby("p")["ch"].nunique()
+    multi = sum(1 for b in buyers if n_ch.get(b, 0) >= 2)
+    assert k["converting_customers"] == len(buyers)
+    assert k["multi_channel_customers"] == multi
+    assert k["cross_channel_rate"] == pytest.approx(multi / len(buyers))
+    assert k["notes"] == []
+
+
+def test_channel_filter_uses_attribution_share(env: Env) -> None:
+    d = frames(env.workspace)
+    k = env.client.get(f"/api/v1/kpis?{Q}&channel=douyin&channel=email", headers=env.headers("viewer")).json()
+    sp = d["spend"]
+    sel = sp[
+        (sp["date"] >= pd.Timestamp(START))
+        & (sp["date"] <= pd.Timestamp(END))
+        & sp["channel"].isin(["douyin", "email"])
+    ]["spend"].sum()
+    att = d["attribution_results"]
+    mk = att[att["model"] == "markov"]
+    share = mk[mk["channel"].isin(["douyin", "email"])]["value"].sum() / mk["value"].sum()
+    revenue = d["conversions"][in_range(d["conversions"]["ts"])]["value"].sum()
+    assert k["channels"] == ["douyin", "email"]
+    assert k["spend"] == pytest.approx(sel)
+    assert k["revenue"] == pytest.approx(revenue * share)
+    assert k["roas"] == pytest.approx(revenue * share / sel)
+    k2 = env.client.get(
+        f"/api/v1/kpis?{Q}&channel=douyin&channel=email&model=shapley", headers=env.headers("viewer")
+    ).json()
+    sh = att[att["model"] == "shapley"]
+    share2 = sh[sh["channel"].isin(["douyin", "email"])]["value"].sum() / sh["value"].sum()
+    assert k2["attribution_model"] == "shapley" and k2["revenue"] == pytest.approx(revenue * share2)
+
+
+def test_kpis_without_identity_or_results(bare_env: Env) -> None:
+    d = frames(bare_env.workspace)
+    k = bare_env.client.get(f"/api/v1/kpis?{Q}", headers=bare_env.headers("viewer")).json()
+    conv = d["conversions"]
+    first = conv.groupby("user_id")["ts"].min()
+    new = int(in_range(first).sum())
+    assert k["new_customers_source"] == "identifiers" and k["new_customers"] == new
+    allc = conv.groupby("user_id")["value"].sum()
+    assert k["ltv_source"] == "historical" and k["ltv"] == pytest.approx(allc.mean())
+    assert k["roas"] is None
+    metrics = {n["metric"]: n["message"] for n in k["notes"]}
+    assert "omnimix attribute" in metrics["roas"] and "omnimix clv fit" in metrics["ltv"]
+    # the person key falls back to the first identifier: anonymous touches do not join to buyers
+    tp = d["touchpoints"]
+    tp = tp[in_range(tp["ts"], START - timedelta(days=30), END) & tp["user_id"].notna()]
+    n_ch = tp.groupby("user_id")["channel"].nunique()
+    buyers = set(conv[in_range(conv["ts"])]["user_id"])
+    multi = sum(1 for b in buyers if n_ch.get(b, 0) >= 2)
+    assert k["multi_channel_customers"] == multi and k["converting_customers"] == len(buyers)
+    kf = bare_env.client.get(f"/api/v1/kpis?{Q}&channel=douyin", headers=bare_env.headers("viewer")).json()
+    assert kf["revenue"] is None and any(n["metric"] == "revenue" for n in kf["notes"])
+
+
+def test_funnel_trend_and_channels(env: Env) -> None:
+    d = frames(env.workspace)
+    h = env.headers("viewer")
+    fn = env.client.get(f"/api/v1/kpis/funnel?{Q}", headers=h).json()["items"]
+    tp = d["touchpoints"][in_range(d["touchpoints"]["ts"])]
+    by = tp.groupby("stage").size()
+    stages = [r["stage"] for r in fn]
+    assert stages == ["awareness", "consideration", "decision", "retention", "advocacy", "conversion"]
+    for r in fn[:-1]:
+        assert r["events"] == int(by.get(r["stage"], 0))
+    assert fn[-1]["events"] == int(in_range(d["conversions"]["ts"]).sum())
+    tr = env.client.get(f"/api/v1/kpis/trend?{Q}&grain=week", headers=h).json()
+    assert tr["grain"] == "week"
+    assert sum(tr["spend"]) == pytest.approx(env.client.get(f"/api/v1/kpis?{Q}", headers=h).json()["spend"])
+    tr_day = env.client.get(f"/api/v1/kpis/trend?{Q}", headers=h).json()
+    assert tr_day["grain"] == "day" and len(tr_day["dates"]) == (END - START).days + 1
+    ch = env.client.get(f"/api/v1/kpis/channels?{Q}&channel=wechat", headers=h).json()
+    assert [r["channel"] for r in ch["items"]] == ["wechat"]
+    sp = d["spend"]
+    want = sp[
+        (sp["date"] >= pd.Timestamp(START)) & (sp["date"] <= pd.Timestamp(END)) & (sp["channel"] == "wechat")
+    ]
+    assert ch["items"][0]["spend"] == pytest.approx(want["spend"].sum())
+    assert ch["items"][0]["clicks"] == int(want["clicks"].sum())
+    assert ch["all_channels"] == ["baidu", "douyin", "email", "wechat"]
+
+
+def test_default_range_is_last_90_days_of_data(env: Env) -> None:
+    k = env.client.get("/api/v1/kpis", headers=env.headers("viewer")).json()
+    assert k["end"] == "2026-04-30" and k["start"] == "2026-01-31"
+
+
+def test_empty_workspace(empty_env: Env) -> None:
+    h = empty_env.headers("viewer")
+    r = empty_env.client.get("/api/v1/kpis", headers=h)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "no_warehouse"
+    st = empty_env.client.get("/api/v1/workspace/status", headers=h).json()
+    assert st["exists"] is False
+    att = empty_env.client.get("/api/v1/attribution", headers=h).json()
+    assert att["computed"] is False and "omnimix attribute" in att["message"]

@@ -36,12 +36,14 @@ def _register_all() -> None:
     from omnimix.identity.cli import register as register_identity
     from omnimix.ingest.cli import register as register_ingest
     from omnimix.optimize.cli import register as register_optimize
+    from omnimix.web.cli import register as register_web
 
     register_ingest(app)
     register_identity(app)
     register_attribution(app)
     register_optimize(app)
     register_clv(app)
+    register_web(app)
 
 
 _register_all()

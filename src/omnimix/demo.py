@@ -90,11 +90,12 @@ def _resolve(ctx: DemoContext) -> str:
 
 def _attribute(ctx: DemoContext) -> str:
     from omnimix.attribution.paths import read_workspace
-    from omnimix.attribution.results import MODELS, attribute, chart, compare
+    from omnimix.attribution.results import MODELS, attribute, chart, compare, save_to_workspace
 
     data = read_workspace(ctx.workspace, want_touches=True)
     results = [attribute(m, data.paths, data.touches) for m in MODELS]
     table = compare(results, data.spend, "channel")
+    save_to_workspace(ctx.workspace, results)
     out = ctx.out / "attribution.html"
     chart(table, out)
     ctx.results["attribution"] = {r.model: dict(zip(r.channels, map(float, r.conversions), strict=True))
@@ -122,9 +123,11 @@ def _clv(ctx: DemoContext) -> str:
     ws = str(ctx.workspace)
     seg = _cli_json("clv", "segments", "--workspace", ws, "--save")
     cac = _cli_json("clv", "cac", "--workspace", ws)
-    ctx.results["clv"] = {"segments": seg, "cac": cac}
+    pred = _cli_json("clv", "predict", "--workspace", ws, "--horizon", "52", "--time-unit", "weeks", "--save")
+    ctx.results["clv"] = {"segments": seg, "cac": cac, "predict": pred}
     n_seg = len(seg.get("segments", seg.get("personas", [])))
-    return f"RFM segments saved to customers.segment ({n_seg} segments); CAC and LTV:CAC by channel and cohort"
+    return (f"RFM segments saved ({n_seg} segments, persona cards); CLV for {pred['n_customers']:,} customers "
+            f"(BG/NBD + Gamma-Gamma); CAC and LTV:CAC by channel and cohort")
 
 
 STEPS: list[tuple[str, Step]] = [

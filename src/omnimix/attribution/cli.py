@@ -116,6 +116,10 @@ def register(app: typer.Typer) -> None:
         if transitions and model == "markov":
             return _markov_with_transitions(data, opts, as_json)
         results = [attribute(m, data["paths"], data["touches"], **opts) for m in models]
+        if workspace is not None and paths_file is None and level == "channel":
+            from omnimix.attribution.results import save_to_workspace
+
+            save_to_workspace(workspace, results)  # the dashboard's Channels page reads it
         for r in results:
             for w in r.warnings:
                 typer.echo(f"Warning: {w}", err=True)

@@ -7,6 +7,7 @@ cost per acquisition (``CPA = spend / conversions``) and return on ad spend (``R
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -262,3 +263,33 @@ def chart(table: pd.DataFrame, file: str | Path, title: str = "Attribution by mo
     out = Path(file)
     fig.write_html(str(out), include_plotlyjs=True, full_html=True)
     return out
+
+
+def save_to_workspace(workspace: str | Path, results: Sequence[Attribution]) -> int:
+    """Write credit per model and channel to the workspace table ``attribution_results``.
+
+    Rows of the models in ``results`` are replaced; other models' rows stay. The dashboard's Channels
+    page reads this table. Returns the number of rows written.
+    """
+    import duckdb
+
+    from omnimix.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    rows = [(r.model, str(ch), float(c), float(v)) for r in results
+            for ch, c, v in zip(r.channels, r.conversions, r.value, strict=True)]
+    con = ws.connect()
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("CREATE TABLE IF NOT EXISTS attribution_results (model VARCHAR, channel VARCHAR, "
+                    "conversions DOUBLE, value DOUBLE)")
+        con.execute("DELETE FROM attribution_results WHERE model IN (SELECT unnest(?::VARCHAR[]))",
+                    [sorted({r.model for r in results})])
+        con.executemany("INSERT INTO attribution_results VALUES (?, ?, ?, ?)", rows)
+        con.execute("COMMIT")
+    except duckdb.Error:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return len(rows)

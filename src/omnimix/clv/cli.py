@@ -228,6 +228,9 @@ def predict_cmd(
         Path | None, typer.Option("--output", help="Write per-customer rows (CSV/Parquet).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows in the printed output (by CLV).")] = 20,
+    save: Annotated[
+        bool, typer.Option("--save", help="Write clv_customers into the workspace (dashboard).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Per customer: expected purchases over --horizon, P(alive), expected spend and discounted CLV."""
@@ -280,6 +283,12 @@ def predict_cmd(
         else:
             pred.to_csv(output)
         out["output"] = str(output)
+    if save:
+        from omnimix.clv.store import save_predictions
+
+        if workspace is None:
+            raise InputDataError("--save", "--save writes clv_customers into a workspace: pass --workspace DIR")
+        out["saved"] = save_predictions(workspace, pred)
     top = pred.sort_values("clv", ascending=False).head(max(limit, 0)).reset_index()
     top = top.rename(columns={top.columns[0]: "customer_id"}) if "customer_id" not in top else top
     out["customers"] = table_records(top)
@@ -394,6 +403,10 @@ def segments_cmd(
     if output is not None:
         scored.to_csv(output)
     saved = save_segments(workspace, scored) if save and workspace is not None else None
+    if save and workspace is not None:
+        from omnimix.clv.store import save_personas
+
+        save_personas(workspace, cards)
     if as_json:
         from omnimix.cli import emit_json
 

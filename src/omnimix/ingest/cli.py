@@ -130,6 +130,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the whole loop on a synthetic company: simulate, init, ingest and every later stage."""
         from omnimix.demo import run_demo
+        from omnimix.web.demo import dashboard_message
 
         ctx = run_demo(out, customers=customers, weeks=weeks, seed=seed, say=typer.echo)
         typer.echo(f"Demo written to {ctx.out}. Workspace: {ctx.workspace}")
+        typer.echo(dashboard_message(ctx.workspace))

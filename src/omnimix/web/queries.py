@@ -58,7 +58,8 @@ class ResultTable:
 
 RESULTS: dict[str, ResultTable] = {
     "attribution": ResultTable(
-        "attribution_results", ("model", "channel", "conversions", "value"), "omnimix attribute"
+        "attribution_results", ("model", "channel", "conversions", "value"),
+        "omnimix attribute --workspace DIR --model all"
     ),
     "mmm": ResultTable(
         "mmm_channels",
@@ -80,8 +81,14 @@ RESULTS: dict[str, ResultTable] = {
         ("channel", "type", "beta", "half_saturation", "slope", "lam", "current_spend"),
         "omnimix mmm fit",
     ),
-    "clv": ResultTable("clv_customers", ("customer_id", "segment", "clv", "p_alive"), "omnimix clv fit"),
-    "segment_profiles": ResultTable("segment_profiles", ("segment", "persona"), "omnimix clv segments"),
+    "clv": ResultTable(
+        "clv_customers",
+        ("customer_id", "segment", "clv", "p_alive"),
+        "omnimix clv predict --workspace DIR --horizon 52 --time-unit weeks --save",
+    ),
+    "segment_profiles": ResultTable(
+        "segment_profiles", ("segment", "persona"), "omnimix clv segments --workspace DIR --save"
+    ),
 }
 
 

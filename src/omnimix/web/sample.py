@@ -233,7 +233,8 @@ def build_sample_workspace(
             "OR (i.id_type = 'anonymous_id' AND i.id_value = t.anonymous_id)"
         )
         con.execute(
-            "INSERT INTO customers SELECT p.customer_id, min(p.ts), max(p.ts), list(DISTINCT p.channel "
+            "INSERT INTO customers (customer_id, first_seen, last_seen, channels, orders, revenue, segment) "
+            "SELECT p.customer_id, min(p.ts), max(p.ts), list(DISTINCT p.channel "
             "ORDER BY p.channel), coalesce(o.orders, 0), coalesce(o.revenue, 0), "
             "CASE WHEN coalesce(o.revenue, 0) > 1000 THEN 'vip' WHEN o.orders > 0 THEN 'active' "
             "ELSE 'prospect' END FROM _people p LEFT JOIN (SELECT i.customer_id, count(*) AS orders, "

@@ -71,3 +71,23 @@ class Workspace:
         if not read_only:
             create_all(con)
         return con
+
+
+def connect_warehouse(directory: str | Path, read_only: bool = False) -> Any:
+    """Open a workspace's warehouse; a bare directory with only ``warehouse.duckdb`` works too.
+
+    Analyses that read or write result tables accept either, so a warehouse built elsewhere can be used.
+    """
+    import duckdb
+
+    root = Path(directory)
+    if (root / CONFIG_FILE).exists():
+        return Workspace.open(root).connect(read_only=read_only)
+    path = root / "warehouse.duckdb"
+    if not path.exists():
+        raise ConfigError(f"{root} is not a workspace: no {CONFIG_FILE} and no warehouse.duckdb. "
+                          f"Create one with `omnimix init {root}`.")
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise EngineError(f"cannot open the warehouse {path}: {exc}") from None

@@ -102,7 +102,7 @@ def test_kpis_without_identity_or_results(bare_env: Env) -> None:
     assert k["ltv_source"] == "historical" and k["ltv"] == pytest.approx(allc.mean())
     assert k["roas"] is None
     metrics = {n["metric"]: n["message"] for n in k["notes"]}
-    assert "omnimix attribute" in metrics["roas"] and "omnimix clv fit" in metrics["ltv"]
+    assert "omnimix attribute" in metrics["roas"] and "omnimix clv predict" in metrics["ltv"]
     # the person key falls back to the first identifier: anonymous touches do not join to buyers
     tp = d["touchpoints"]
     tp = tp[in_range(tp["ts"], START - timedelta(days=30), END) & tp["user_id"].notna()]

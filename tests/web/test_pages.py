@@ -124,7 +124,7 @@ def test_language_links_keep_the_query(admin_client: TestClient) -> None:
         ("/channels", "omnimix attribute"),
         ("/mix", "omnimix mmm fit"),
         ("/budget", "omnimix mmm fit"),
-        ("/customers", "omnimix clv fit"),
+        ("/customers", "omnimix clv predict"),
     ],
 )
 def test_not_computed_states(bare_env: Env, path: str, command: str) -> None:
@@ -133,7 +133,7 @@ def test_not_computed_states(bare_env: Env, path: str, command: str) -> None:
     for lang, word in (("en", "Not computed yet"), ("zh-CN", "尚未计算")):
         r = c.get(f"{path}?lang={lang}")
         assert r.status_code == 200
-        assert word in r.text and f"<code>{command}</code>" in r.text
+        assert word in r.text and f"<code>{command}" in r.text
         assert 'data-state="not-computed"' in r.text
 
 

@@ -273,12 +273,11 @@ def save_to_workspace(workspace: str | Path, results: Sequence[Attribution]) -> 
     """
     import duckdb
 
-    from omnimix.workspace import Workspace
+    from omnimix.workspace import connect_warehouse
 
-    ws = Workspace.open(workspace)
     rows = [(r.model, str(ch), float(c), float(v)) for r in results
             for ch, c, v in zip(r.channels, r.conversions, r.value, strict=True)]
-    con = ws.connect()
+    con = connect_warehouse(workspace)
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute("CREATE TABLE IF NOT EXISTS attribution_results (model VARCHAR, channel VARCHAR, "

@@ -11,9 +11,9 @@ import pandas as pd
 
 
 def _connect(workspace: str | Path) -> Any:
-    from omnimix.workspace import Workspace
+    from omnimix.workspace import connect_warehouse
 
-    return Workspace.open(workspace).connect()
+    return connect_warehouse(workspace)
 
 
 def save_predictions(workspace: str | Path, pred: pd.DataFrame) -> int:

@@ -80,6 +80,39 @@ def require_fitted(result: FitResult | None, model: str) -> FitResult:
     return result
 
 
+class FittedModel:
+    """Common state of a fitted model: known parameters or a :class:`FitResult` from ``fit``.
+
+    Subclasses set ``model`` (the short name) and ``names`` (parameter names in the literature's order).
+    """
+
+    model: str = ""
+    names: tuple[str, ...] = ()
+
+    def __init__(self, params: dict[str, float] | None = None) -> None:
+        self._result: FitResult | None = None
+        if params is not None:
+            self._result = FitResult(
+                model=self.model,
+                params={k: float(params[k]) for k in self.names},
+                stderr={k: float("nan") for k in self.names},
+                log_likelihood=float("nan"),
+                n_obs=0,
+                converged=True,
+                iterations=0,
+            )
+
+    @property
+    def result(self) -> FitResult:
+        """The fit (raises NotFittedError before ``fit``)."""
+        return require_fitted(self._result, type(self).__name__)
+
+    @property
+    def params(self) -> dict[str, float]:
+        """Parameter name → value."""
+        return self.result.params
+
+
 def numerical_hessian(objective: ObjectiveFn, theta: FloatArray, step: float = 1e-4) -> FloatArray:
     """Central-difference Hessian of the objective from its gradient.
 

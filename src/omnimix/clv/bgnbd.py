@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 
 from omnimix.clv._mle import (
-    FitResult,
+    FittedModel,
     FloatArray,
     maximise,
-    require_fitted,
     validate_rft,
     validate_weights,
 )
@@ -33,7 +32,7 @@ from omnimix.clv._mle import (
 NAMES = ("r", "alpha", "a", "b")
 
 
-class BetaGeoModel:
+class BetaGeoModel(FittedModel):
     """BG/NBD model fitted by maximum likelihood.
 
     Example:
@@ -47,28 +46,7 @@ class BetaGeoModel:
 
     model = "bgnbd"
 
-    def __init__(self, params: dict[str, float] | None = None) -> None:
-        self._result: FitResult | None = None
-        if params is not None:
-            self._result = FitResult(
-                model=self.model,
-                params={k: float(params[k]) for k in NAMES},
-                stderr={k: float("nan") for k in NAMES},
-                log_likelihood=float("nan"),
-                n_obs=0,
-                converged=True,
-                iterations=0,
-            )
-
-    @property
-    def result(self) -> FitResult:
-        """The fit (raises NotFittedError before ``fit``)."""
-        return require_fitted(self._result, "BetaGeoModel")
-
-    @property
-    def params(self) -> dict[str, float]:
-        """Parameter name → value."""
-        return self.result.params
+    names = NAMES
 
     def fit(
         self,

@@ -18,14 +18,20 @@ from typing import Any
 
 import numpy as np
 
-from omnimix.clv._mle import FitResult, FloatArray, as_float_array, maximise, require_fitted, validate_weights
+from omnimix.clv._mle import (
+    FittedModel,
+    FloatArray,
+    as_float_array,
+    maximise,
+    validate_weights,
+)
 from omnimix.errors import InputDataError
 
 logger = logging.getLogger("omnimix")
 NAMES = ("p", "q", "gamma")
 
 
-class GammaGammaModel:
+class GammaGammaModel(FittedModel):
     """Gamma-Gamma spend model.
 
     Args:
@@ -34,29 +40,11 @@ class GammaGammaModel:
 
     model = "gammagamma"
 
+    names = NAMES
+
     def __init__(self, params: dict[str, float] | None = None) -> None:
-        self._result: FitResult | None = None
+        super().__init__(params)
         self._fallback_mean = float("nan")
-        if params is not None:
-            self._result = FitResult(
-                model=self.model,
-                params={k: float(params[k]) for k in NAMES},
-                stderr={k: float("nan") for k in NAMES},
-                log_likelihood=float("nan"),
-                n_obs=0,
-                converged=True,
-                iterations=0,
-            )
-
-    @property
-    def result(self) -> FitResult:
-        """The fit (raises NotFittedError before ``fit``)."""
-        return require_fitted(self._result, "GammaGammaModel")
-
-    @property
-    def params(self) -> dict[str, float]:
-        """Parameter name → value."""
-        return self.result.params
 
     def fit(self, frequency: Any, monetary_value: Any, weights: Any = None) -> GammaGammaModel:
         """Fit on repeat buyers.

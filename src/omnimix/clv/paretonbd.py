@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 
 from omnimix.clv._mle import (
-    FitResult,
+    FittedModel,
     FloatArray,
     maximise,
-    require_fitted,
     validate_rft,
     validate_weights,
 )
@@ -38,7 +37,7 @@ _CUT = 50.0  # panels stop where the log-integrand has provably fallen by this m
 _CHUNK = 32768
 
 
-class ParetoNBDModel:
+class ParetoNBDModel(FittedModel):
     """Pareto/NBD model.
 
     Args:
@@ -47,28 +46,7 @@ class ParetoNBDModel:
 
     model = "paretonbd"
 
-    def __init__(self, params: dict[str, float] | None = None) -> None:
-        self._result: FitResult | None = None
-        if params is not None:
-            self._result = FitResult(
-                model=self.model,
-                params={k: float(params[k]) for k in NAMES},
-                stderr={k: float("nan") for k in NAMES},
-                log_likelihood=float("nan"),
-                n_obs=0,
-                converged=True,
-                iterations=0,
-            )
-
-    @property
-    def result(self) -> FitResult:
-        """The fit (raises NotFittedError before ``fit``)."""
-        return require_fitted(self._result, "ParetoNBDModel")
-
-    @property
-    def params(self) -> dict[str, float]:
-        """Parameter name → value."""
-        return self.result.params
+    names = NAMES
 
     def fit(
         self, frequency: Any, recency: Any, T: Any, weights: Any = None, time_unit: str | None = None

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from omnimix.clv._mle import FitResult, FloatArray, as_float_array, maximise, require_fitted
+from omnimix.clv._mle import FittedModel, FloatArray, as_float_array, maximise
 from omnimix.errors import InputDataError
 
 NAMES = ("alpha", "beta")
@@ -49,7 +49,7 @@ def validate_survival(survival: Any) -> FloatArray:
     return n
 
 
-class ShiftedBetaGeoModel:
+class ShiftedBetaGeoModel(FittedModel):
     """sBG model for contractual churn.
 
     Args:
@@ -58,28 +58,7 @@ class ShiftedBetaGeoModel:
 
     model = "sbg"
 
-    def __init__(self, params: dict[str, float] | None = None) -> None:
-        self._result: FitResult | None = None
-        if params is not None:
-            self._result = FitResult(
-                model=self.model,
-                params={k: float(params[k]) for k in NAMES},
-                stderr={k: float("nan") for k in NAMES},
-                log_likelihood=float("nan"),
-                n_obs=0,
-                converged=True,
-                iterations=0,
-            )
-
-    @property
-    def result(self) -> FitResult:
-        """The fit (raises NotFittedError before ``fit``)."""
-        return require_fitted(self._result, "ShiftedBetaGeoModel")
-
-    @property
-    def params(self) -> dict[str, float]:
-        """Parameter name → value."""
-        return self.result.params
+    names = NAMES
 
     def fit(self, survival: Any) -> ShiftedBetaGeoModel:
         """Fit on one cohort's counts alive at the start of each period, shape (k+1,)."""

@@ -18,12 +18,14 @@ One local SparkSession is shared by every engine of the process (``local[2]`` by
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
 import sys
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +46,15 @@ _SESSION_DIR: Path | None = None
 # DuckDB date_diff counts unit boundaries crossed; Spark's timestampdiff counts whole units elapsed.
 # small local jobs are dominated by JIT warm-up: the C1 compiler alone starts much faster
 _JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+# Spark's own logging: errors only, to stderr (its default profile chats at WARN on every start)
+_LOG4J = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = stderr
+appender.console.type = Console
+appender.console.name = stderr
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
 _BOUNDARY_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
@@ -67,6 +78,8 @@ def spark_session() -> Any:
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         _SESSION_DIR = Path(tempfile.mkdtemp(prefix="omnimix-spark-"))
+        log4j = _SESSION_DIR / "log4j2.properties"
+        log4j.write_text(_LOG4J, encoding="utf-8")
         builder = (
             SparkSession.builder.appName("omnimix")
             .master(os.environ.get("OMNIMIX_SPARK_MASTER", "local[2]"))
@@ -84,16 +97,29 @@ def spark_session() -> Any:
             .config("spark.sql.warehouse.dir", str(_SESSION_DIR / "warehouse"))
             .config("spark.local.dir", str(_SESSION_DIR / "local"))
             .config("spark.checkpoint.dir", str(_SESSION_DIR / "checkpoints"))
-            .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={_SESSION_DIR} {os.environ.get('OMNIMIX_SPARK_JAVA_OPTS', _JAVA_OPTS)}")
+            .config("spark.driver.extraJavaOptions",
+                    f"-Djava.io.tmpdir={_SESSION_DIR} -Dlog4j2.configurationFile=file:{log4j} "
+                    + os.environ.get("OMNIMIX_SPARK_JAVA_OPTS", _JAVA_OPTS))
         )
         try:
-            _SESSION = builder.getOrCreate()
+            with warnings.catch_warnings():  # pyspark 4 frowns on pandas 3; omnimix passes Arrow, not pandas
+                warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+                _SESSION = builder.getOrCreate()
         except Exception as exc:  # Java missing, port clash …
             raise EngineError(f"cannot start Spark ({exc}). Spark needs Java 17 or newer on PATH or "
                               "JAVA_HOME; or set [workspace] engine = \"duckdb\"") from None
         _SESSION.sparkContext.setLogLevel("ERROR")
         _SESSION.sparkContext.setCheckpointDir(str(_SESSION_DIR / "checkpoints"))
         return _SESSION
+
+
+@atexit.register
+def _cleanup() -> None:
+    try:
+        stop_session()
+    except Exception:  # the JVM may already be gone at interpreter exit
+        if _SESSION_DIR is not None:
+            shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
 
 def _is_stopped(spark: Any) -> bool:
@@ -115,13 +141,13 @@ def stop_session() -> None:
             _SESSION_DIR = None
 
 
-def _cte_names(tree: sqlexp.Expression) -> set[str]:
+def _cte_names(tree: sqlexp.Expr) -> set[str]:
     from sqlglot import exp
 
     return {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
 
 
-def table_refs(tree: sqlexp.Expression) -> set[str]:
+def table_refs(tree: sqlexp.Expr) -> set[str]:
     """Names of the tables a statement reads or writes (CTE names left out), lower case."""
     from sqlglot import exp
 
@@ -133,12 +159,21 @@ def table_refs(tree: sqlexp.Expression) -> set[str]:
     return names
 
 
-def _portable(tree: sqlexp.Expression) -> sqlexp.Expression:
-    """Rewrite the DuckDB constructs whose meaning sqlglot does not carry over to Spark."""
+_NOW = {"now", "get_current_timestamp", "transaction_timestamp"}
+
+
+def _portable(tree: sqlexp.Expr, tz: str = "UTC") -> sqlexp.Expr:
+    """Rewrite the DuckDB constructs whose meaning sqlglot does not carry over to Spark.
+
+    * ``a / b`` is floating division in DuckDB, decimal division for decimals in Spark → cast to DOUBLE;
+    * ``date_diff(unit, a, b)`` counts unit boundaries in DuckDB, whole units elapsed in Spark;
+    * ``now()`` is the workspace's local time in DuckDB; Spark's session time zone stays UTC so that
+      arithmetic on zone-less timestamps never meets daylight saving → shift ``now()`` to ``tz``.
+    """
     import sqlglot
     from sqlglot import exp
 
-    def fix(node: exp.Expression) -> exp.Expression:
+    def fix(node: exp.Expr) -> exp.Expr:
         # DuckDB `/` is always floating division; Spark divides decimals as decimals (x / 86400.0)
         if isinstance(node, exp.Div) and not node.args.get("typed"):
             node.set("this", exp.cast(node.this, exp.DataType.build("DOUBLE")))
@@ -146,26 +181,35 @@ def _portable(tree: sqlexp.Expression) -> sqlexp.Expression:
             return node
         # DuckDB date_diff(unit, a, b) counts boundaries crossed: floor(b/unit) - floor(a/unit)
         if isinstance(node, exp.DateDiff):
-            unit = (node.unit.name if node.args.get("unit") is not None else "day").lower()
+            unit_node = node.args.get("unit")
+            unit = (unit_node.name if unit_node is not None else "day").lower()
             if unit in _BOUNDARY_SECONDS:
                 u = _BOUNDARY_SECONDS[unit]
 
-                def ticks(e: exp.Expression) -> str:
+                def ticks(e: exp.Expr) -> str:
                     secs = f"unix_seconds(CAST({e.sql(dialect='spark')} AS TIMESTAMP_LTZ))"
                     return secs if u == 1 else f"floor({secs} / {u})"
                 # sqlglot: DateDiff(this=end, expression=start)
                 return sqlglot.parse_one(f"({ticks(node.this)} - {ticks(node.expression)})", read="spark")
+        if isinstance(node, exp.CurrentTimestamp) or (
+                isinstance(node, exp.Anonymous) and str(node.this).lower() in _NOW and not node.expressions):
+            return sqlglot.parse_one(f"from_utc_timestamp(current_timestamp(), '{tz}')", read="spark")
         return node
 
     return tree.transform(fix)
 
 
-def to_spark_sql(sql: str) -> str:
-    """DuckDB-dialect SQL → Spark SQL (sqlglot, plus :func:`_portable`'s semantic fixes)."""
+def to_spark_sql(sql: str, tz: str = "UTC") -> str:
+    """DuckDB-dialect SQL → Spark SQL (sqlglot, plus :func:`_portable`'s semantic fixes).
+
+    Args:
+        sql: one statement in DuckDB's dialect.
+        tz: the IANA time zone DuckDB's ``now()`` is local to (the workspace's).
+    """
     import sqlglot
 
     tree = sqlglot.parse_one(sql, read="duckdb")
-    return _portable(tree).sql(dialect="spark")
+    return _portable(tree, tz).sql(dialect="spark")
 
 
 class SparkEngine:
@@ -181,7 +225,7 @@ class SparkEngine:
     def __init__(self, spark: Any, ws: Workspace | None = None) -> None:
         self.spark = spark
         self.ws = ws
-        self._dir = Path(tempfile.mkdtemp(prefix="omnimix-spark-engine-"))
+        self._dir = Path(tempfile.mkdtemp(prefix="omnimix-spark-engine-", dir=_SESSION_DIR))
         self._tables: dict[str, Any] = {}  # name → DataFrame over its Parquet copy
         self._paths: dict[str, Path] = {}
         self._seq = 0
@@ -189,6 +233,7 @@ class SparkEngine:
         self._dropped: set[str] = set()  # dropped here: dropped in the warehouse on close
         self._wh_tables: set[str] | None = None
         self._closed = False
+        self._tz = ws.config.workspace.timezone if ws is not None else "UTC"
         self._partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
 
     @classmethod
@@ -222,7 +267,8 @@ class SparkEngine:
             for name in todo:
                 path = self._new_path(name)
                 path.mkdir(parents=True)
-                con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{path / 'part-0.parquet'}' (FORMAT parquet)")
+                part = path / "part-0.parquet"
+                con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{part}' (FORMAT parquet)")
                 self._register(name, self.spark.read.parquet(str(path)), path)
                 log.debug("spark: loaded %s from the warehouse", name)
         finally:
@@ -262,50 +308,60 @@ class SparkEngine:
         except sqlglot.errors.ParseError as exc:
             raise EngineError(f"cannot parse SQL for Spark: {exc}", sql) from None
         self._load(table_refs(tree))
-        spark_sql = _portable(tree).sql(dialect="spark")
+        spark_sql = _portable(tree, self._tz).sql(dialect="spark")
         try:
             return self.spark.sql(spark_sql)
         except Exception as exc:
             raise EngineError(f"Spark rejected the statement: {_short(exc)}", spark_sql) from None
 
     def execute(self, sql: str) -> None:
-        """Run a statement. ``INSERT INTO t SELECT …`` appends (positionally, cast to t's types)."""
+        """Run a statement.
+
+        ``INSERT INTO t [(cols)] SELECT …`` appends (positionally, cast to t's column types) and
+        ``CREATE [OR REPLACE] TABLE t AS …`` materialises; anything else goes to ``spark.sql``.
+        """
         import sqlglot
         from sqlglot import exp
 
-        tree = sqlglot.parse_one(sql, read="duckdb")
+        try:
+            tree = sqlglot.parse_one(sql, read="duckdb")
+        except sqlglot.errors.ParseError as exc:
+            raise EngineError(f"cannot parse SQL for Spark: {exc}", sql) from None
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         if isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Query):
-            target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
-            name = target.name.lower()
-            self._load(table_refs(tree))
-            if name not in self._tables:
-                raise EngineError(f"INSERT INTO {name}: no such table in the Spark engine", sql)
-            old = self._tables[name]
-            new = self._df(tree.expression.sql(dialect="duckdb"))
-            if isinstance(tree.this, exp.Schema):
-                cols = [c.name for c in tree.this.expressions]
-                new = new.toDF(*cols)
-                from pyspark.sql import functions as F  # noqa: N812
+            self._insert(tree, target.name.lower(), sql)
+        elif isinstance(tree, exp.Create) and tree.args.get("expression") is not None \
+                and str(tree.args.get("kind") or "").upper() == "TABLE":
+            self.materialize(target.name, tree.expression.sql(dialect="duckdb"))
+        elif isinstance(tree, exp.Drop) and str(tree.args.get("kind") or "").upper() in ("TABLE", "VIEW"):
+            self.drop(target.name)
+        else:
+            try:
+                self._df(sql).collect()
+            except EngineError:
+                raise
+            except Exception as exc:
+                raise EngineError(f"Spark failed: {_short(exc)}", sql) from None
 
-                new = new.select(*[F.col(f"`{c}`") if c in cols else F.lit(None) for c in old.columns])
-            if len(new.columns) != len(old.columns):
-                raise EngineError(f"INSERT INTO {name}: {len(new.columns)} columns for {len(old.columns)}", sql)
-            from pyspark.sql import functions as F  # noqa: N812
+    def _insert(self, tree: sqlexp.Insert, name: str, sql: str) -> None:
+        from pyspark.sql import functions as F
+        from sqlglot import exp
 
-            new = new.toDF(*old.columns)
-            new = new.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in old.schema.fields])
-            self._store(name, old.unionByName(new))
-            return
-        if isinstance(tree, exp.Create) and tree.args.get("expression") is not None:
-            kind = str(tree.args.get("kind") or "").upper()
-            if kind == "TABLE":
-                self.materialize(tree.this.name if not isinstance(tree.this, exp.Schema)
-                                 else tree.this.this.name, tree.expression.sql(dialect="duckdb"))
-                return
-        if isinstance(tree, exp.Drop):
-            self.drop(tree.this.name)
-            return
-        self._df(sql).collect()
+        self._load(table_refs(tree))
+        if name not in self._tables:
+            raise EngineError(f"INSERT INTO {name}: no such table in the Spark engine", sql)
+        old = self._tables[name]
+        new = self._df(tree.expression.sql(dialect="duckdb"))
+        if isinstance(tree.this, exp.Schema):  # INSERT INTO t (a, b) SELECT …: the rest are NULL
+            cols = [c.name for c in tree.this.expressions]
+            new = new.toDF(*cols)
+            new = new.select(*[F.col(f"`{c}`") if c in cols else F.lit(None) for c in old.columns])
+        if len(new.columns) != len(old.columns):
+            raise EngineError(f"INSERT INTO {name}: the query gives {len(new.columns)} columns, "
+                              f"the table has {len(old.columns)}", sql)
+        new = new.toDF(*old.columns)
+        new = new.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in old.schema.fields])
+        self._store(name, old.unionByName(new))
 
     def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
         try:

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -229,13 +230,40 @@ def test_engine_round_trip_through_the_warehouse(spark: Any, ws: Workspace) -> N
 
 
 @pytest.mark.slow
-def test_rerun_on_spark_keeps_every_id(runs: dict[str, Any]) -> None:
-    ws: Workspace = runs["spark"]["ws"]
-    before = _rows(ws, "SELECT id_type, id_value, customer_id FROM identifiers ORDER BY ALL")
-    r = resolve(ws, probabilistic=True)
-    assert (r.engine, r.kept_customers, r.new_customers, r.merged_customers) == (
-        "spark", runs["spark"]["resolve"].customers, 0, 0)
-    assert _rows(ws, "SELECT id_type, id_value, customer_id FROM identifiers ORDER BY ALL") == before
+def test_rerun_with_a_bridge_merges_alike(runs: dict[str, Any], tmp_path: Path) -> None:
+    """Re-resolving keeps every id; a new touch joining two customers merges them alike on both engines."""
+    wss = {}
+    for name in ("duckdb", "spark"):
+        shutil.copytree(runs[name]["ws"].root, tmp_path / name)
+        wss[name] = Workspace.open(tmp_path / name)
+    # customer A: one user id; customer B: no user id but a WeChat unionid. One touch shows both.
+    (a_id, user), = _rows(wss["duckdb"], """
+        SELECT customer_id, min(id_value) FILTER (WHERE id_type = 'user_id') FROM identifiers
+        GROUP BY customer_id HAVING count(*) FILTER (WHERE id_type = 'user_id') = 1
+        ORDER BY customer_id LIMIT 1""")
+    (b_id, unionid), = _rows(wss["duckdb"], """
+        SELECT customer_id, min(id_value) FILTER (WHERE id_type = 'unionid') FROM identifiers
+        WHERE id_value NOT IN (SELECT a_value FROM identity_edges WHERE cut_reason IS NOT NULL
+                               UNION ALL SELECT b_value FROM identity_edges WHERE cut_reason IS NOT NULL)
+        GROUP BY customer_id HAVING count(*) FILTER (WHERE id_type = 'user_id') = 0
+           AND count(*) FILTER (WHERE id_type = 'unionid') = 1 ORDER BY customer_id DESC LIMIT 1""")
+    bridge = tmp_path / "bridge.csv"
+    bridge.write_text("event_id,ts,channel,user_id,unionid\n"
+                      f"bridge1,2024-05-01 12:00:00,search,{user},{unionid}\n")
+    results = {}
+    for name, ws in wss.items():
+        assert ingest_file(ws, bridge, table="touchpoints").rows_loaded == 1
+        results[name] = resolve(ws, probabilistic=True, fast=True)
+        build_journeys(ws)
+    d, s = results["duckdb"], results["spark"]
+    assert (s.engine, s.method) == ("spark", "scipy")
+    assert _counts(s) == _counts(d)
+    assert (d.merged_customers, d.new_customers, d.kept_customers) == (1, 0, runs["duckdb"]["resolve"].customers - 1)
+    merges = "SELECT merged_id, into_id FROM identity_merges ORDER BY ALL"
+    assert _rows(wss["spark"], merges) == _rows(wss["duckdb"], merges) == [(max(a_id, b_id), min(a_id, b_id))]
+    for sql in ("SELECT id_type, id_value, customer_id FROM identifiers ORDER BY ALL",
+                "SELECT * FROM customers ORDER BY customer_id", "SELECT * FROM journeys ORDER BY journey_id"):
+        assert _rows(wss["spark"], sql) == _rows(wss["duckdb"], sql)
 
 
 def test_spark_errors_are_engine_errors(spark: Any) -> None:

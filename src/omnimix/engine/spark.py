@@ -373,14 +373,23 @@ class SparkEngine:
 
     def arrow(self, sql: str) -> pa.Table:
         try:
-            return self._df(sql).toArrow()
+            df = self._df(sql)
+            if hasattr(df, "toArrow"):  # pyspark 4
+                return df.toArrow()
+            import pyarrow as pa
+
+            return pa.Table.from_pandas(df.toPandas(), preserve_index=False)
         except EngineError:
             raise
         except Exception as exc:
             raise EngineError(f"Spark failed: {_short(exc)}", sql) from None
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
-        self._store(name.lower(), self.spark.createDataFrame(table))
+        try:
+            df = self.spark.createDataFrame(table)  # pyspark 4 takes Arrow tables
+        except TypeError:
+            df = self.spark.createDataFrame(table.to_pandas())
+        self._store(name.lower(), df)
 
     def materialize(self, name: str, sql: str) -> None:
         self._store(name.lower(), self._df(sql))

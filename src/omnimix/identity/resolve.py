@@ -155,7 +155,8 @@ def build_profiles(eng: Engine) -> None:
         tt AS (
           SELECT customer_id, min(ts) AS first_touch, max(ts) AS last_touch,
                  list_sort(list_distinct(list(channel))) AS channels,
-                 arg_min(channel, ts) AS acquisition_channel
+                 -- ties on ts broken by channel (struct order) so DuckDB and Spark pick the same one
+                 arg_min(channel, struct_pack(ts := ts, ch := channel)) AS acquisition_channel
           FROM t GROUP BY customer_id),
         cc AS (
           SELECT customer_id, count(*) AS orders, sum(value) AS revenue, min(ts) AS first_order_at,

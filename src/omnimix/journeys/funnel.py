@@ -47,7 +47,8 @@ def _funnel(ws: Workspace, eng: Engine) -> dict[str, Any]:
                                          THEN {adv if adv is not None else 0}
                                          WHEN t.stage = 'advocacy' THEN {max(idx.get('retention', 0), 0)}
                                          ELSE t.rnk END) AS rnk,
-                 arg_min(t.channel, t.ts) AS first_channel
+                 -- ties on ts broken by channel (struct order) so DuckDB and Spark pick the same one
+                 arg_min(t.channel, struct_pack(ts := t.ts, ch := t.channel)) AS first_channel
           FROM touch t JOIN customers c ON c.customer_id = t.customer_id GROUP BY t.customer_id)
         SELECT c.customer_id, coalesce(tm.first_channel, '(none)') AS first_channel,
                greatest(coalesce(tm.rnk, 0), {beh_sql}) AS reached

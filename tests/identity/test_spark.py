@@ -136,7 +136,7 @@ def test_scipy_path_on_spark_matches_sql_path(runs: dict[str, Any]) -> None:
     eng = SparkEngine.for_workspace(ws)
     try:
         assert cluster(eng, fast=True) == "scipy"  # arrow out, numpy, register_arrow back
-        spark_labels = sorted(eng.fetchall("SELECT id_type, id_value, label FROM identity_labels"))
+        spark_labels = sorted(eng.fetchall("SELECT node, label FROM identity_labels"))
     finally:
         eng.close()
     assert spark_labels == sql_labels

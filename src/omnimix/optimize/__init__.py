@@ -12,6 +12,8 @@ Public API::
 
 from __future__ import annotations
 
+from typing import Any
+
 from omnimix.optimize.constraints import ChannelBound, Constraints, Group
 from omnimix.optimize.curves import (
     ResponseCurves,
@@ -34,8 +36,8 @@ from omnimix.optimize.optimizer import (
 from omnimix.optimize.scenarios import Scenario, compare_scenarios, scenarios_frame
 
 
-def optimize_curves(curves: dict[str, object], budget: float, reserve: float = 0.1,
-                    objective: str = "kpi") -> dict[str, object]:
+def optimize_curves(curves: dict[str, Any], budget: float, reserve: float = 0.1,
+                    objective: str = "kpi") -> dict[str, Any]:
     """One call for services: CURVES.json content + budget → the ``omnimix optimize --json`` document.
 
     Args:

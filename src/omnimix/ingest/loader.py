@@ -145,7 +145,7 @@ class _Compiler:
         elif canon == "name":
             v = f"nullif(lower(regexp_replace({v}, '\\s+', '', 'g')), '')"
         elif canon == "phone":
-            v = "_phones.e164"
+            v = "_phone_e164"  # normalised in Python (phonenumbers), joined in as a column
         else:
             return v
         if self.keep_pii:
@@ -154,7 +154,8 @@ class _Compiler:
 
     def build(self) -> tuple[str, list[str]]:
         """Return the SELECT producing typed columns + _row + _reason + _column, and output columns."""
-        inner: list[str] = [f"{{{self.raw_struct()}}} AS _rawrow"]
+        # raw columns pass through by reference; the JSON of the raw row is built only for bad rows
+        inner: list[str] = [f"r.{_q(h)} AS _r{i}" for i, h in enumerate(self.raw.header)]
         out_cols: list[str] = []
         checks: list[tuple[str, str]] = []  # (condition SQL producing message or NULL, column label)
         computed: dict[str, str] = {}
@@ -200,24 +201,29 @@ class _Compiler:
         if self.table.name == "experiments":
             checks.append(("CASE WHEN \"_v_end\" < \"_v_start\" THEN 'end is before start' END", "end"))
             checks.append(("CASE WHEN \"_v_lift_sd\" = 0 THEN 'column lift_sd: must be > 0' END", "lift_sd"))
-        reason = "nullif(concat_ws('; ', " + ", ".join(c for c, _ in checks) + "), '')" if checks else "NULL"
-        first_col = ("coalesce(" + ", ".join(f"CASE WHEN ({c}) IS NOT NULL THEN {_s(lbl)} END"
-                                              for c, lbl in checks) + ")") if checks else "NULL"
         joins = ""
         if "phone" in self.mapping:
             joins = f" LEFT JOIN _phones ON _phones.raw = {self.text('phone')}"
             inner.append("_phones.e164 AS _phone_e164")
         inner_sql = f"SELECT {', '.join(inner)} FROM {self.raw.table} r{joins}"
+        # middle: every check once, as its own column (message or NULL)
+        middle_sql = ("SELECT *, " + ", ".join(f"{c} AS _c{i}" for i, (c, _) in enumerate(checks))
+                      + f" FROM ({inner_sql})") if checks else inner_sql
+        cs = [f"_c{i}" for i in range(len(checks))]
+        reason = f"nullif(concat_ws('; ', {', '.join(cs)}), '')" if checks else "NULL"
+        first_col = ("coalesce(" + ", ".join(f"CASE WHEN {c} IS NOT NULL THEN {_s(lbl)} END"
+                                              for c, (_, lbl) in zip(cs, checks, strict=True)) + ")") if checks else "NULL"
+        any_bad = " OR ".join(f"{c} IS NOT NULL" for c in cs) if checks else "false"
         # outer: final canonical values
         outer: list[str] = [f"{reason} AS _reason", f"{first_col} AS _column",
-                            f"CASE WHEN {reason} IS NOT NULL THEN to_json(_rawrow) END AS _raw"]
+                            f"CASE WHEN {any_bad} THEN to_json({{{self.raw_struct()}}}) END AS _raw"]
         for col in self.table.columns:
             if col.name == "load_id":
                 continue
             expr = computed.get(col.name, "NULL")
             if col.name in ("email", "name", "phone") and expr != "NULL":
                 if col.name == "phone":
-                    expr = self.pii("phone", "_phone_e164").replace("_phones.e164", "_phone_e164")
+                    expr = self.pii("phone", "_phone_e164")
                 else:
                     expr = self.pii(col.name, expr)
             elif col.name == "currency" and expr != "NULL":
@@ -228,7 +234,7 @@ class _Compiler:
                 expr = self.stage_from_channel(computed["channel"])
             outer.append(f"CAST({expr} AS {col.type}) AS {_q(col.name)}")
             out_cols.append(col.name)
-        return f"SELECT {', '.join(outer)} FROM ({inner_sql})", out_cols
+        return f"SELECT {', '.join(outer)} FROM ({middle_sql})", out_cols
 
     def raw_struct(self) -> str:
         """The raw row kept for quarantine; PII columns are hashed like the warehouse's unless PII is kept."""
@@ -239,14 +245,14 @@ class _Compiler:
                 for h in (src if isinstance(src, tuple) else (src,) if src else ()):
                     pii_of[h] = canon
         parts = []
-        for h in self.raw.header:
+        for i, h in enumerate(self.raw.header):
             kind = pii_of.get(h)
             if kind is None:
-                expr = f"r.{_q(h)}"
+                expr = f"_r{i}"
             elif kind == "phone":
-                expr = self.pii("phone", "_phones.e164")
+                expr = self.pii("phone", "_phone_e164")
             else:
-                expr = self.pii(kind, f"nullif(trim(r.{_q(h)}), '')")
+                expr = self.pii(kind, f"nullif(trim(_r{i}), '')")
             parts.append(f"{_s(h)}: {expr}")
         return ", ".join(parts)
 

@@ -211,8 +211,8 @@ class _Compiler:
                       + f" FROM ({inner_sql})") if checks else inner_sql
         cs = [f"_c{i}" for i in range(len(checks))]
         reason = f"nullif(concat_ws('; ', {', '.join(cs)}), '')" if checks else "NULL"
-        first_col = ("coalesce(" + ", ".join(f"CASE WHEN {c} IS NOT NULL THEN {_s(lbl)} END"
-                                              for c, (_, lbl) in zip(cs, checks, strict=True)) + ")") if checks else "NULL"
+        whens = [f"CASE WHEN {c} IS NOT NULL THEN {_s(lbl)} END" for c, (_, lbl) in zip(cs, checks, strict=True)]
+        first_col = f"coalesce({', '.join(whens)})" if checks else "NULL"
         any_bad = " OR ".join(f"{c} IS NOT NULL" for c in cs) if checks else "false"
         # outer: final canonical values
         outer: list[str] = [f"{reason} AS _reason", f"{first_col} AS _column",

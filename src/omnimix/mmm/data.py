@@ -432,3 +432,27 @@ def load_workspace(
     exps = _experiments_from_frame(ex, f"{db}:experiments") if ex is not None and not ex.empty else ()
     exps = tuple(e for e in exps if e.channel in chans)
     return from_frame(frame, date_col="week", kpi_col="kpi", channels=chans, experiments=exps, source=str(db))
+
+
+def from_world(world: Any, *, media: str = "spend", calibrate: bool = True) -> MMMData:
+    """Model data from a :class:`omnimix.simulate.media.MediaWorld` (channels named as in the world).
+
+    Args:
+        world: the simulated world.
+        media: ``"spend"`` or ``"impressions"`` as the media input (ROI always uses spend).
+        calibrate: include the world's lift tests.
+    """
+    import pandas as pd
+
+    chans = list(world.truth["channels"])
+    df: pd.DataFrame = world.weekly
+    frame = pd.DataFrame({"week": df["week"], "kpi": df["kpi"], "price_index": df["price_index"],
+                          "promo": df["promo"]})  # fmt: skip
+    for c in chans:
+        frame[c] = df[f"{media}_{c}"]
+        frame[f"__spend_{c}"] = df[f"spend_{c}"]
+    exps = ()
+    if calibrate and world.truth.get("experiments"):
+        exps = _experiments_from_frame(pd.DataFrame(world.truth["experiments"]), "<world experiments>")
+    return from_frame(frame, date_col="week", kpi_col="kpi", channels=chans, controls=["price_index", "promo"],
+                      spend_cols=[f"__spend_{c}" for c in chans], experiments=exps, source="<world>")  # fmt: skip

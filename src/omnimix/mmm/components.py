@@ -133,7 +133,11 @@ class Adstock:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"type": self.name, "l_max": self.l_max, "priors": {k: v.to_dict() for k, v in self.priors.items()}}
+        return {
+            "type": self.name,
+            "l_max": self.l_max,
+            "priors": {k: v.to_dict() for k, v in self.priors.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,9 @@ class Saturation:
         """Saturate adstocked media ``a`` (..., C) with parameters broadcastable to it; values in [0, 1)."""
         raise NotImplementedError
 
-    def to_kpi_units(self, p: dict[str, float], beta: float, y_scale: float, x_scale: float) -> dict[str, Any]:
+    def to_kpi_units(
+        self, p: dict[str, float], beta: float, y_scale: float, x_scale: float
+    ) -> dict[str, Any]:
         """Curve parameters in KPI and spend units, in the ``truth`` format of the simulator."""
         raise NotImplementedError
 
@@ -236,9 +242,11 @@ class HillSaturation(Saturation):
         s = p["slope"]
         # a^s/(a^s+K^s) = 1/(1+(K/a)^s), computed stably in logs
         la = xp.log(xp.maximum(a, 1e-12))
-        return 1.0 / (1.0 + xp.exp(s * (xp.log(p["half_saturation"]) - la)))
+        return xp.where(a > 0, 1.0 / (1.0 + xp.exp(s * (xp.log(p["half_saturation"]) - la))), 0.0)
 
-    def to_kpi_units(self, p: dict[str, float], beta: float, y_scale: float, x_scale: float) -> dict[str, Any]:
+    def to_kpi_units(
+        self, p: dict[str, float], beta: float, y_scale: float, x_scale: float
+    ) -> dict[str, Any]:
         return {
             "type": "hill",
             "beta": beta * y_scale,
@@ -262,7 +270,9 @@ class LogisticSaturation(Saturation):
         e = xp.exp(-p["lam"] * a)
         return (1.0 - e) / (1.0 + e)
 
-    def to_kpi_units(self, p: dict[str, float], beta: float, y_scale: float, x_scale: float) -> dict[str, Any]:
+    def to_kpi_units(
+        self, p: dict[str, float], beta: float, y_scale: float, x_scale: float
+    ) -> dict[str, Any]:
         return {"type": "logistic", "beta": beta * y_scale, "lam": p["lam"] / x_scale}
 
 

@@ -85,26 +85,26 @@ def _jax_arrays(prep: Prepared) -> dict[str, Any]:
     return {k: jnp.asarray(v) for k, v in prep.arrays().items()}
 
 
-def _model_sites(spec: ModelSpec, arr: dict[str, Any], seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Latent sites of the model: (bijections to their supports, unconstrained prior-median start)."""
+def _initial_point(spec: ModelSpec, arr: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Unconstrained prior-median start for every latent site (one jitted program, no eager ops)."""
     import jax
     import jax.numpy as jnp
     from numpyro import handlers
     from numpyro.distributions.transforms import biject_to
 
-    tr = handlers.trace(handlers.seed(spec.model, seed)).get_trace(arr)
-    inv: dict[str, Any] = {}
-    z0: dict[str, Any] = {}
-    key = jax.random.PRNGKey(seed)
-    for name, site in tr.items():
-        if site["type"] != "sample" or site["is_observed"]:
-            continue
-        t = biject_to(site["fn"].support)
-        key, sub = jax.random.split(key)
-        draws = site["fn"].sample(sub, (31,))
-        inv[name] = t
-        z0[name] = jnp.asarray(t.inv(jnp.median(draws, axis=0)), dtype=jnp.float32)
-    return inv, z0
+    def init(key: Any, a: dict[str, Any]) -> dict[str, Any]:
+        k_model, k_draw = jax.random.split(key)
+        tr = handlers.trace(handlers.seed(spec.model, k_model)).get_trace(a)
+        z: dict[str, Any] = {}
+        for name, site in tr.items():
+            if site["type"] != "sample" or site["is_observed"]:
+                continue
+            k_draw, sub = jax.random.split(k_draw)
+            draws = site["fn"].sample(sub, (31,))
+            z[name] = jnp.asarray(biject_to(site["fn"].support).inv(jnp.median(draws, axis=0)), jnp.float32)
+        return z
+
+    return dict(jax.jit(init)(jax.random.PRNGKey(seed), arr))
 
 
 def _find_mode(spec: ModelSpec, arr: dict[str, Any], seed: int, starts: int = 1) -> dict[str, Any]:
@@ -121,8 +121,10 @@ def _find_mode(spec: ModelSpec, arr: dict[str, Any], seed: int, starts: int = 1)
     from numpyro.infer.util import constrain_fn, potential_energy
     from scipy.optimize import minimize
 
-    inv, z0d = _model_sites(spec, arr, seed)
+    t0 = time.perf_counter()
+    z0d = _initial_point(spec, arr, seed)
     z0, unravel = ravel_pytree(z0d)
+    log.debug("MAP init point in %.2fs", time.perf_counter() - t0)
 
     def flat_pot(z: Any, a: dict[str, Any]) -> Any:
         return potential_energy(spec.model, (), {"arr": a}, unravel(z))
@@ -137,6 +139,9 @@ def _find_mode(spec: ModelSpec, arr: dict[str, Any], seed: int, starts: int = 1)
             return 1e20, np.zeros_like(g)
         return v, g
 
+    t0 = time.perf_counter()
+    fun(np.asarray(z0, dtype=np.float64))
+    log.debug("potential compiled in %.2fs", time.perf_counter() - t0)
     rng = np.random.default_rng(seed)
     best = None
     z0n = np.asarray(z0, dtype=np.float64)
@@ -212,10 +217,16 @@ def run_map(spec: ModelSpec, prep: Prepared, *, seed: int = 0) -> InferenceResul
     t0 = time.perf_counter()
     arr = _jax_arrays(prep)
     mode = _find_mode(spec, arr, seed)
+    t1 = time.perf_counter()
     draws, pd_ok = _laplace_draws(mode, spec.config.laplace_draws, seed)
-    samples = _constrain(mode, draws)
-    map_point = _constrain(mode, mode["z"][None, :])
-    secs = time.perf_counter() - t0
+    t2 = time.perf_counter()
+    both = _constrain(mode, np.concatenate([mode["z"][None, :], draws]))
+    samples = {k: v[1:] for k, v in both.items()}
+    map_point = {k: v[:1] for k, v in both.items()}
+    t3 = time.perf_counter()
+    secs = t3 - t0
+    log.debug("MAP timings: mode %.2fs (%d its), hessian %.2fs, constrain %.2fs", t1 - t0, mode["nit"], t2 - t1,
+              t3 - t2)  # fmt: skip
     log.info("MAP fit in %.2f s (%s)", secs, mode["message"])
     return InferenceResult(
         samples={k: v[None] for k, v in samples.items() if k in map_point},
@@ -256,7 +267,11 @@ def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool =
             init_params = jax.tree_util.tree_map(lambda v: v[0], init_params)
     except ConvergenceError as exc:
         log.warning("MAP initialisation failed (%s); chains start from the prior median", exc)
-    method = "parallel" if jax.local_device_count() >= cfg.chains > 1 else "vectorized"
+    can_parallel = jax.local_device_count() >= cfg.chains > 1
+    method = "parallel" if can_parallel and cfg.chain_method != "vectorized" else "vectorized"
+    if cfg.chain_method == "parallel" and not can_parallel:
+        log.warning("parallel chains need %d host devices, JAX sees %d: running vectorised", cfg.chains,
+                    jax.local_device_count())  # fmt: skip
     kernel = NUTS(spec.model, target_accept_prob=cfg.target_accept, max_tree_depth=cfg.max_tree_depth)
     mcmc = MCMC(
         kernel,
@@ -266,7 +281,9 @@ def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool =
         chain_method=method,
         progress_bar=progress,
     )
-    mcmc.run(jax.random.PRNGKey(seed), arr=arr, init_params=init_params, extra_fields=("diverging", "num_steps"))
+    mcmc.run(
+        jax.random.PRNGKey(seed), arr=arr, init_params=init_params, extra_fields=("diverging", "num_steps")
+    )
     samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
     extra = mcmc.get_extra_fields(group_by_chain=True)
     diverging = np.asarray(extra["diverging"]).reshape(cfg.chains, cfg.samples)

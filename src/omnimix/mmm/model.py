@@ -69,7 +69,9 @@ class MMMConfig:
         ar_errors: AR(1) residuals (honest intervals when demand drifts).
         geo_pooling: partial pooling of channel effects across geos (when the data have geos).
         holdout: last N periods held out of the likelihood for an out-of-sample check.
-        chains, warmup, samples: NUTS settings (chains run vectorised).
+        chains, warmup, samples: NUTS settings.
+        chain_method: ``"vectorized"`` (one program for all chains), ``"parallel"`` (one host device
+            per chain; needs XLA_FLAGS set before JAX starts) or ``"auto"`` (parallel when possible).
         target_accept: NUTS target acceptance probability.
         max_tree_depth: NUTS maximum tree depth.
         laplace_draws: posterior draws of the MAP/Laplace mode.
@@ -99,6 +101,7 @@ class MMMConfig:
     max_tree_depth: int = 10
     laplace_draws: int = 1000
     max_plausible_roi: float | None = 25.0
+    chain_method: str = "auto"
 
     def __post_init__(self) -> None:
         problems = []
@@ -110,6 +113,8 @@ class MMMConfig:
             v = getattr(self, name)
             if not lo <= v <= hi:
                 problems.append(f"{name}={v}: expected {lo}..{hi}")
+        if self.chain_method not in ("auto", "vectorized", "parallel"):
+            problems.append(f"chain_method={self.chain_method!r}: expected auto, vectorized or parallel")
         if not 0.5 <= self.target_accept < 1.0:
             problems.append(f"target_accept={self.target_accept}: expected 0.5..0.99")
         if problems:
@@ -329,7 +334,9 @@ class ModelSpec:
         if config.prior == "roi":
             unknown = sorted(set(config.roi_priors) - set(channels))
             if unknown:
-                raise ConfigError(f"roi_priors name unknown channels {unknown}", [f"channels: {list(channels)}"])
+                raise ConfigError(
+                    f"roi_priors name unknown channels {unknown}", [f"channels: {list(channels)}"]
+                )
 
     # -- sampling -------------------------------------------------------------------------------
     def sample_params(self) -> dict[str, Any]:
@@ -377,7 +384,8 @@ class ModelSpec:
         """Deterministic quantities for one parameter draw.
 
         Args:
-            p: parameters (unbatched; vmap over draws).
+            p: parameters (unbatched; vmap over draws). A ``beta_gc`` entry (G, C) fixes the
+                coefficients instead of deriving them (used to hold β fixed when media change).
             arr: the arrays of :meth:`Prepared.arrays` (jax or numpy).
 
         Returns:
@@ -391,15 +399,20 @@ class ModelSpec:
         w = self.adstock.weights(ad)  # (L, C)
         a = jnp.einsum("ltgc,lc->tgc", arr["xlag"], w)
         s = self.saturation.apply(a, sp)  # (T, G, C)
-        if "roi" in p:
+        if "beta_gc" in p:  # fixed coefficients (marginal ROI, response curves)
+            beta_c = None
+        elif "roi" in p:
             # ROI = Σ_g y_scale_g Σ_t β_c sat / Σ_g spend_gc  →  β_c = ROI · spend_c / Σ y_scale·sat
             denom = jnp.einsum("tgc,g->c", s, arr["y_scale"]) + 1e-9
             beta_c = p["roi"] * arr["spend_total"].sum(axis=0) / denom
         else:
             beta_c = p["beta"]
-        beta = jnp.broadcast_to(beta_c, (self.n_geo, self.n_channels))
-        if "geo_eta" in p:
-            beta = beta * jnp.exp(p["geo_tau"] * p["geo_eta"])
+        if beta_c is None:
+            beta = p["beta_gc"]
+        else:
+            beta = jnp.broadcast_to(beta_c, (self.n_geo, self.n_channels))
+            if "geo_eta" in p:
+                beta = beta * jnp.exp(p["geo_tau"] * p["geo_eta"])
         media = s * beta
         base = jnp.broadcast_to(p["intercept"], (arr["y"].shape[0], self.n_geo))
         if "trend" in p:
@@ -447,9 +460,7 @@ class MMM:
     def __init__(self, config: MMMConfig | None = None) -> None:
         self.config = config or MMMConfig()
 
-    def fit(
-        self, data: MMMData, *, mode: str = "nuts", seed: int = 0, progress: bool = False
-    ) -> FittedMMM:
+    def fit(self, data: MMMData, *, mode: str = "nuts", seed: int = 0, progress: bool = False) -> FittedMMM:
         """Fit the model.
 
         Args:

@@ -6,7 +6,7 @@
   Chains start near the posterior mode (MAP plus Laplace jitter), which shortens warm-up and avoids
   chains stuck in far modes.
 * :func:`run_map` minimises the jitted negative log density in unconstrained space with L-BFGS
-  from the prior median, then draws from the Laplace approximation N(mode, H⁻¹).
+  from the centre of the unconstrained space, then draws from the Laplace approximation N(mode, H⁻¹).
 
 Compiled programs go to JAX's persistent compile cache (:func:`enable_compile_cache`) so a second
 process with the same shapes starts warm.
@@ -85,26 +85,22 @@ def _jax_arrays(prep: Prepared) -> dict[str, Any]:
     return {k: jnp.asarray(v) for k, v in prep.arrays().items()}
 
 
-def _initial_point(spec: ModelSpec, arr: dict[str, Any], seed: int) -> dict[str, Any]:
-    """Unconstrained prior-median start for every latent site (one jitted program, no eager ops)."""
+def _initial_point(spec: ModelSpec, arr: dict[str, Any]) -> dict[str, Any]:
+    """Unconstrained start for every latent site: zeros (the centre of each site's unconstrained space).
+
+    Site names and shapes come from an abstract trace of the model (``jax.eval_shape``: nothing is
+    compiled or executed).
+    """
     import jax
     import jax.numpy as jnp
     from numpyro import handlers
-    from numpyro.distributions.transforms import biject_to
 
-    def init(key: Any, a: dict[str, Any]) -> dict[str, Any]:
-        k_model, k_draw = jax.random.split(key)
-        tr = handlers.trace(handlers.seed(spec.model, k_model)).get_trace(a)
-        z: dict[str, Any] = {}
-        for name, site in tr.items():
-            if site["type"] != "sample" or site["is_observed"]:
-                continue
-            k_draw, sub = jax.random.split(k_draw)
-            draws = site["fn"].sample(sub, (31,))
-            z[name] = jnp.asarray(biject_to(site["fn"].support).inv(jnp.median(draws, axis=0)), jnp.float32)
-        return z
+    def shapes(a: dict[str, Any]) -> dict[str, Any]:
+        tr = handlers.trace(handlers.seed(spec.model, 0)).get_trace(a)
+        return {n: s["value"] for n, s in tr.items() if s["type"] == "sample" and not s["is_observed"]}
 
-    return dict(jax.jit(init)(jax.random.PRNGKey(seed), arr))
+    abstract = jax.eval_shape(shapes, arr)
+    return {n: jnp.zeros(v.shape, jnp.float32) for n, v in abstract.items()}
 
 
 def _find_mode(spec: ModelSpec, arr: dict[str, Any], seed: int, starts: int = 1) -> dict[str, Any]:
@@ -122,7 +118,7 @@ def _find_mode(spec: ModelSpec, arr: dict[str, Any], seed: int, starts: int = 1)
     from scipy.optimize import minimize
 
     t0 = time.perf_counter()
-    z0d = _initial_point(spec, arr, seed)
+    z0d = _initial_point(spec, arr)
     z0, unravel = ravel_pytree(z0d)
     log.debug("MAP init point in %.2fs", time.perf_counter() - t0)
 
@@ -244,35 +240,46 @@ def run_map(spec: ModelSpec, prep: Prepared, *, seed: int = 0) -> InferenceResul
 
 
 def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool = False) -> InferenceResult:
-    """NUTS with ``config.chains`` chains (vectorised, or parallel when host devices allow).
+    """NUTS with ``config.chains`` chains (parallel when host devices allow, else vectorised).
 
-    Chains are initialised at the MAP mode plus Laplace-scaled jitter (one start per chain).
+    Chains start at the MAP mode plus Laplace-scaled jitter (one start per chain). NUTS runs on the
+    jitted potential in unconstrained space (no per-run model re-tracing by NumPyro); draws are mapped
+    back to the constrained space in one vmapped program.
     """
     enable_compile_cache()
     import jax
     import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
     from numpyro.infer import MCMC, NUTS
+    from numpyro.infer.util import constrain_fn, potential_energy
 
     cfg = spec.config
     t0 = time.perf_counter()
     arr = _jax_arrays(prep)
-    init_params = None
+    rng = np.random.default_rng(seed)
     try:
         mode = _find_mode(spec, arr, seed)
         draws, _ = _laplace_draws(mode, cfg.chains, seed + 1)
-        jittered = mode["z"][None, :] + 0.5 * (draws - mode["z"][None, :])
+        starts = mode["z"][None, :] + 0.5 * (draws - mode["z"][None, :])
         unravel = mode["unravel"]
-        init_params = jax.vmap(unravel)(jnp.asarray(jittered, dtype=jnp.float32))
-        if cfg.chains == 1:
-            init_params = jax.tree_util.tree_map(lambda v: v[0], init_params)
     except ConvergenceError as exc:
-        log.warning("MAP initialisation failed (%s); chains start from the prior median", exc)
+        log.warning("MAP initialisation failed (%s); chains start near the prior centre", exc)
+        z0, unravel = ravel_pytree(_initial_point(spec, arr))
+        starts = rng.normal(0.0, 0.5, (cfg.chains, z0.size))
+    init_params = jax.vmap(unravel)(jnp.asarray(starts, dtype=jnp.float32))
+    if cfg.chains == 1:
+        init_params = jax.tree_util.tree_map(lambda v: v[0], init_params)
     can_parallel = jax.local_device_count() >= cfg.chains > 1
+    t_init = time.perf_counter() - t0
     method = "parallel" if can_parallel and cfg.chain_method != "vectorized" else "vectorized"
     if cfg.chain_method == "parallel" and not can_parallel:
         log.warning("parallel chains need %d host devices, JAX sees %d: running vectorised", cfg.chains,
                     jax.local_device_count())  # fmt: skip
-    kernel = NUTS(spec.model, target_accept_prob=cfg.target_accept, max_tree_depth=cfg.max_tree_depth)
+
+    def potential(zd: dict[str, Any]) -> Any:
+        return potential_energy(spec.model, (), {"arr": arr}, zd)
+
+    kernel = NUTS(potential_fn=potential, target_accept_prob=cfg.target_accept, max_tree_depth=cfg.max_tree_depth)
     mcmc = MCMC(
         kernel,
         num_warmup=cfg.warmup,
@@ -281,14 +288,20 @@ def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool =
         chain_method=method,
         progress_bar=progress,
     )
-    mcmc.run(
-        jax.random.PRNGKey(seed), arr=arr, init_params=init_params, extra_fields=("diverging", "num_steps")
-    )
-    samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
+    mcmc.run(jax.random.PRNGKey(seed), init_params=init_params, extra_fields=("diverging", "num_steps"))
+    z = mcmc.get_samples(group_by_chain=True)
+    if cfg.chains == 1 and next(iter(z.values())).ndim == next(iter(init_params.values())).ndim + 1:
+        z = jax.tree_util.tree_map(lambda v: v[None], z)
+
+    def constrain(zd: dict[str, Any]) -> dict[str, Any]:
+        return dict(constrain_fn(spec.model, (), {"arr": arr}, zd))
+
+    samples = {k: np.asarray(v) for k, v in jax.jit(jax.vmap(jax.vmap(constrain)))(z).items()}
     extra = mcmc.get_extra_fields(group_by_chain=True)
     diverging = np.asarray(extra["diverging"]).reshape(cfg.chains, cfg.samples)
     steps = np.asarray(extra["num_steps"])
     secs = time.perf_counter() - t0
+    log.debug("NUTS timings: MAP init %.2fs, sampling (incl. compile) %.2fs", t_init, secs - t_init)
     log.info("NUTS: %d chains x %d draws in %.1f s (%s)", cfg.chains, cfg.samples, secs, method)
     return InferenceResult(
         samples=samples,

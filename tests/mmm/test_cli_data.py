@@ -36,8 +36,15 @@ def _app() -> typer.Typer:
 
 
 def test_retail_events_golden() -> None:
-    mondays = [dt.date(2024, 2, 5), dt.date(2024, 2, 12), dt.date(2024, 6, 17), dt.date(2024, 11, 11),
-               dt.date(2024, 12, 9), dt.date(2025, 1, 27), dt.date(2025, 3, 3)]
+    mondays = [
+        dt.date(2024, 2, 5),
+        dt.date(2024, 2, 12),
+        dt.date(2024, 6, 17),
+        dt.date(2024, 11, 11),
+        dt.date(2024, 12, 9),
+        dt.date(2025, 1, 27),
+        dt.date(2025, 3, 3),
+    ]
     ev = retail_events(mondays)
     assert ev["event_cny"].tolist() == [1, 0, 0, 0, 0, 1, 0]  # 春节 2024-02-10, 2025-01-29
     assert ev["event_cny_after"].tolist() == [0, 1, 0, 0, 0, 0, 0]
@@ -67,10 +74,29 @@ def test_cli_fit_json_contract(tmp_path, world) -> None:
     exp = tmp_path / "exp.csv"
     pd.DataFrame(world.truth["experiments"]).to_csv(exp, index=False)
     chans = ",".join(f"spend_{c}" for c in CHANNELS)
-    res = CliRunner().invoke(_app(), [
-        "mmm", "fit", str(p), "--date-col", "week", "--kpi-col", "kpi", "--channels", chans,
-        "--controls", "price_index,promo", "--mode", "map", "--seed", "1", "--json", "--out", str(tmp_path / "fit"),
-    ])  # fmt: skip
+    res = CliRunner().invoke(
+        _app(),
+        [
+            "mmm",
+            "fit",
+            str(p),
+            "--date-col",
+            "week",
+            "--kpi-col",
+            "kpi",
+            "--channels",
+            chans,
+            "--controls",
+            "price_index,promo",
+            "--mode",
+            "map",
+            "--seed",
+            "1",
+            "--json",
+            "--out",
+            str(tmp_path / "fit"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert set(out["channels"]) == {f"spend_{c}" for c in CHANNELS}
@@ -110,7 +136,10 @@ def _workspace(tmp_path, world) -> None:
     spend = pd.DataFrame(rows, columns=["date", "channel", "spend"])
     conv = []
     for wk, v in zip(df["week"], df["kpi"], strict=True):
-        conv += [(pd.Timestamp(wk) + pd.Timedelta(hours=10), v * 0.5), (pd.Timestamp(wk) + pd.Timedelta(days=5), v * 0.5)]
+        conv += [
+            (pd.Timestamp(wk) + pd.Timedelta(hours=10), v * 0.5),
+            (pd.Timestamp(wk) + pd.Timedelta(days=5), v * 0.5),
+        ]
     conversions = pd.DataFrame(conv, columns=["ts", "value"])
     experiments = pd.DataFrame(world.truth["experiments"]).drop(columns=["true_lift"])
     experiments["start"] = pd.to_datetime(experiments["start"]).dt.date

@@ -25,8 +25,9 @@ def test_geometric_weights_golden() -> None:
     assert w.shape == (3, 2)
     np.testing.assert_allclose(w[:, 0], [4 / 7, 2 / 7, 1 / 7])
     np.testing.assert_allclose(w[:, 1], [1.0, 0.0, 0.0])
-    np.testing.assert_allclose(GeometricAdstock(l_max=8).weights({"alpha": np.array([0.3])})[:, 0],
-                               geometric_weights(0.3, 8))
+    np.testing.assert_allclose(
+        GeometricAdstock(l_max=8).weights({"alpha": np.array([0.3])})[:, 0], geometric_weights(0.3, 8)
+    )
 
 
 def test_delayed_and_weibull_weights() -> None:
@@ -64,7 +65,7 @@ def test_lag_tensor_adstock_matches_bruteforce() -> None:
     lag = lag_tensor(x, 5)
     got = np.einsum("ltc,lc->tc", lag, w)
     for c in range(3):
-        ref = np.array([sum(w[l, c] * x[t - l, c] for l in range(5) if t - l >= 0) for t in range(30)])
+        ref = np.array([sum(w[k, c] * x[t - k, c] for k in range(5) if t - k >= 0) for t in range(30)])
         np.testing.assert_allclose(got[:, c], ref)
         np.testing.assert_allclose(got[:, c], adstock_np(x[:, c], w[:, c]))
 
@@ -72,7 +73,9 @@ def test_lag_tensor_adstock_matches_bruteforce() -> None:
 def test_registry_and_priors() -> None:
     assert adstock_names() == ["delayed", "geometric", "weibull"]
     assert saturation_names() == ["hill", "logistic"]
-    a = make_adstock("geometric", 6, {"alpha": {"dist": "Beta", "params": {"concentration1": 2, "concentration0": 2}}})
+    a = make_adstock(
+        "geometric", 6, {"alpha": {"dist": "Beta", "params": {"concentration1": 2, "concentration0": 2}}}
+    )
     assert a.priors["alpha"] == Prior("Beta", {"concentration1": 2.0, "concentration0": 2.0})
     assert make_saturation("logistic").priors["lam"].dist == "Gamma"
     with pytest.raises(ConfigError, match="unknown"):

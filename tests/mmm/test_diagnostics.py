@@ -29,9 +29,18 @@ def _review(**kw):
     rng = np.random.default_rng(0)
     y = 100 + rng.standard_normal(50)
     y_rep = 100 + rng.standard_normal((400, 50))
-    args = dict(mode="nuts", samples={"x": rng.standard_normal((2, 200))}, diverging=np.zeros((2, 200), bool),
-                info={}, y=y, y_rep=y_rep, train=np.ones(50, bool), roi_mean={"a": 2.0}, media_share=0.3,
-                max_plausible_roi=25.0)
+    args = dict(
+        mode="nuts",
+        samples={"x": rng.standard_normal((2, 200))},
+        diverging=np.zeros((2, 200), bool),
+        info={},
+        y=y,
+        y_rep=y_rep,
+        train=np.ones(50, bool),
+        roi_mean={"a": 2.0},
+        media_share=0.3,
+        max_plausible_roi=25.0,
+    )
     args.update(kw)
     return review(**args)
 

@@ -31,7 +31,7 @@ def _ask_host_devices() -> None:
 
 _ask_host_devices()
 
-from omnimix.mmm.data import Experiment, MMMData, from_frame, load_csv, load_experiments, load_workspace
+from omnimix.mmm.data import Experiment  # noqa: E402, MMMData, from_frame, load_csv, load_experiments, load_workspace
 
 __all__ = [
     "MMM",

@@ -142,16 +142,13 @@ class FittedMMM:
         return self.result.mode
 
     def _spend(self) -> np.ndarray:
-        return (
-            np.asarray(self.data.spend, float)
-            .reshape(self.data.n_periods, -1, len(self.channels))
-            .sum(axis=1)
-        )
+        spend = np.asarray(self.data.spend, float).reshape(self.data.n_periods, -1, len(self.channels))
+        return np.asarray(spend.sum(axis=1))
 
     def roi_draws(self) -> np.ndarray:
         """ROI per draw and channel, shape (S, C)."""
         spend = self._spend().sum(axis=0)
-        return self.contributions.sum(axis=1) / np.where(spend > 0, spend, np.nan)
+        return np.asarray(self.contributions.sum(axis=1) / np.where(spend > 0, spend, np.nan))
 
     def marginal_roi_draws(self, step: float = 0.01) -> np.ndarray:
         """Marginal ROI per draw and channel, shape (S, C): ΔKPI / Δspend when spend rises by ``step``."""
@@ -303,7 +300,7 @@ class FittedMMM:
                     "spend": e.spend,
                 }
                 for e in self.data.experiments
-            ],  # fmt: skip
+            ],
             "seconds": self.result.seconds,
             "info": {k: v for k, v in self.result.info.items() if k != "map"},
             "diagnostics": self.diagnostics.to_dict(),
@@ -316,8 +313,13 @@ class FittedMMM:
         if self.result.diverging is not None:
             arrays["diverging"] = self.result.diverging
         np.savez_compressed(d / "samples.npz", **arrays)  # type: ignore[arg-type]
-        np.savez_compressed(d / "data.npz", kpi=self.data.kpi, media=self.data.media, spend=self.data.spend,
-                            controls=self.data.controls)  # fmt: skip
+        np.savez_compressed(
+            d / "data.npz",
+            kpi=self.data.kpi,
+            media=self.data.media,
+            spend=self.data.spend,
+            controls=self.data.controls,
+        )
         curves = {
             "kpi_per_week": True,
             "passed": self.diagnostics.passed,
@@ -326,7 +328,7 @@ class FittedMMM:
         }
         (d / "response_curves.json").write_text(json.dumps(_jsonable(curves), ensure_ascii=False, indent=2))
         ot = self.contributions_over_time()
-        frame = {"week": [x.isoformat() for x in self.data.dates]}
+        frame: dict[str, Any] = {"week": [x.isoformat() for x in self.data.dates]}
         for name, iv in ot.items():
             for k in ("mean", "lo", "hi"):
                 frame[f"{name}_{k}"] = iv[k]
@@ -416,15 +418,24 @@ def load_fit(directory: str | Path) -> FittedMMM:
         )
     meta = json.loads((d / "model.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT_VERSION:
-        raise InputDataError(str(d), f"model format {meta.get('format')} is not supported",
-                             [f"expected {FORMAT_VERSION}; refit the model"])  # fmt: skip
+        raise InputDataError(
+            str(d),
+            f"model format {meta.get('format')} is not supported",
+            [f"expected {FORMAT_VERSION}; refit the model"],
+        )
     config = MMMConfig.from_dict(meta["config"])
     arrays = np.load(d / "data.npz")
     exps = tuple(
-        Experiment(e["channel"], dt.date.fromisoformat(e["start"]), dt.date.fromisoformat(e["end"]),
-                   float(e["lift"]), float(e["lift_sd"]), float(e["spend"]) if e["spend"] is not None else np.nan)
+        Experiment(
+            e["channel"],
+            dt.date.fromisoformat(e["start"]),
+            dt.date.fromisoformat(e["end"]),
+            float(e["lift"]),
+            float(e["lift_sd"]),
+            float(e["spend"]) if e["spend"] is not None else np.nan,
+        )
         for e in meta["experiments"]
-    )  # fmt: skip
+    )
     data = MMMData(
         dates=tuple(dt.date.fromisoformat(x) for x in meta["dates"]),
         kpi=arrays["kpi"],
@@ -500,10 +511,18 @@ def figures(fit: FittedMMM) -> dict[str, Any]:
 
     roi = fit.roi_draws()
     r = _iv(roi)
-    rf = go.Figure(go.Bar(
-        x=list(fit.channels), y=r["mean"],
-        error_y={"type": "data", "symmetric": False, "array": r["hi"] - r["mean"], "arrayminus": r["mean"] - r["lo"]},
-    ))  # fmt: skip
+    rf = go.Figure(
+        go.Bar(
+            x=list(fit.channels),
+            y=r["mean"],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": r["hi"] - r["mean"],
+                "arrayminus": r["mean"] - r["lo"],
+            },
+        )
+    )
     rf.update_layout(title="ROI per channel (90% intervals)", yaxis_title="KPI per unit spend")
     figs["roi"] = rf
 
@@ -511,10 +530,22 @@ def figures(fit: FittedMMM) -> dict[str, Any]:
     cf = go.Figure()
     for c, cv in curves.items():
         cf.add_trace(go.Scatter(x=cv["spend"], y=cv["mean"], name=c))
-        cf.add_trace(go.Scatter(x=cv["spend"] + cv["spend"][::-1], y=cv["hi"] + cv["lo"][::-1], fill="toself",
-                                opacity=0.2, line={"width": 0}, showlegend=False, hoverinfo="skip"))  # fmt: skip
-    cf.update_layout(title="Response curves: weekly KPI vs constant weekly spend (90% bands)",
-                     xaxis_title="weekly spend", yaxis_title="weekly KPI")  # fmt: skip
+        cf.add_trace(
+            go.Scatter(
+                x=cv["spend"] + cv["spend"][::-1],
+                y=cv["hi"] + cv["lo"][::-1],
+                fill="toself",
+                opacity=0.2,
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+    cf.update_layout(
+        title="Response curves: weekly KPI vs constant weekly spend (90% bands)",
+        xaxis_title="weekly spend",
+        yaxis_title="weekly KPI",
+    )
     figs["response"] = cf
 
     af = go.Figure()
@@ -549,3 +580,29 @@ def write_report(fit: FittedMMM, path: str | Path) -> Path:
     parts.append("</body></html>")
     p.write_text("\n".join(parts), encoding="utf-8")
     return p
+
+
+def compare_to_truth(fit: FittedMMM, truth: dict[str, Any]) -> dict[str, Any]:
+    """Score a fit against a simulated world's ``truth`` (see :mod:`omnimix.simulate.media`).
+
+    Returns:
+        ``{"channels": {name: {"true_roi", "roi", "lo", "hi", "covered", "rel_error"}},
+        "coverage": share of channels whose true ROI lies in the 90% interval,
+        "media_total_error": relative error of the posterior-mean total media contribution}``.
+    """
+    roi = fit.roi_draws()
+    out: dict[str, Any] = {}
+    hits = 0
+    for i, c in enumerate(fit.channels):
+        t = float(truth["channels"][c]["roi"])
+        iv = _iv(roi[:, i])
+        ok = bool(iv["lo"] <= t <= iv["hi"])
+        hits += ok
+        out[c] = {"true_roi": t, "roi": iv["mean"], "lo": iv["lo"], "hi": iv["hi"], "covered": ok,
+                  "rel_error": abs(iv["mean"] - t) / t}  # fmt: skip
+    media = float(fit.contributions.sum(axis=(1, 2)).mean())
+    return {
+        "channels": out,
+        "coverage": hits / len(fit.channels),
+        "media_total_error": media / float(truth["media_total"]) - 1.0,
+    }

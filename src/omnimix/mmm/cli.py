@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -33,10 +33,15 @@ def fit_payload(fit: Any) -> dict[str, Any]:
     d = s["diagnostics"]
     return {
         "channels": {
-            c: {"contribution": v["contribution"], "roi": v["roi"], "mroi": v.get("mroi"), "share": v["share"],
-                "spend": v["spend"]}
+            c: {
+                "contribution": v["contribution"],
+                "roi": v["roi"],
+                "mroi": v.get("mroi"),
+                "share": v["share"],
+                "spend": v["spend"],
+            }
             for c, v in s["channels"].items()
-        },  # fmt: skip
+        },
         "baseline": s["baseline"],
         "media_total": s["media_total"],
         "kpi_total": s["kpi_total"],
@@ -90,27 +95,46 @@ def _print_human(payload: dict[str, Any]) -> None:
 
 @mmm_app.command("fit")
 def fit_cmd(
-    data_csv: Path | None = typer.Argument(None, help="Weekly CSV, one row per period (file mode)."),
-    date_col: str = typer.Option("date", "--date-col", help="Period start date column."),
-    kpi_col: str = typer.Option("kpi", "--kpi-col", help="KPI column (revenue or conversions)."),
-    channels: str | None = typer.Option(None, "--channels", help="Media columns, comma separated."),
-    controls: str | None = typer.Option(None, "--controls", help="Control columns, comma separated."),
-    experiments: Path | None = typer.Option(
-        None, "--experiments", help="Lift tests CSV: channel,start,end,lift,lift_sd[,spend]."
-    ),
-    workspace: Path | None = typer.Option(None, "--workspace", help="Workspace dir (reads warehouse.duckdb)."),
-    mode: str = typer.Option("nuts", "--mode", help="nuts (full posterior) or map (fast MAP + Laplace)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
-    chains: int = typer.Option(4, "--chains"),
-    warmup: int = typer.Option(1000, "--warmup"),
-    samples: int = typer.Option(1000, "--samples"),
-    holdout: int = typer.Option(0, "--holdout", help="Hold out the last N periods for an out-of-sample check."),
-    prior: str = typer.Option("roi", "--prior", help="roi (prior on ROI) or beta (prior on coefficients)."),
-    adstock: str = typer.Option("geometric", "--adstock", help="geometric, delayed or weibull."),
-    saturation: str = typer.Option("hill", "--saturation", help="hill or logistic."),
-    chain_method: str = typer.Option("auto", "--chain-method", help="auto, vectorized or parallel."),
-    out: Path | None = typer.Option(None, "--out", help="Save the fit (curves, charts, draws) here."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    data_csv: Annotated[
+        Path | None, typer.Argument(help="Weekly CSV, one row per period (file mode).")
+    ] = None,
+    date_col: Annotated[str, typer.Option("--date-col", help="Period start date column.")] = "date",
+    kpi_col: Annotated[str, typer.Option("--kpi-col", help="KPI column (revenue or conversions).")] = "kpi",
+    channels: Annotated[
+        str | None, typer.Option("--channels", help="Media columns, comma separated.")
+    ] = None,
+    controls: Annotated[
+        str | None, typer.Option("--controls", help="Control columns, comma separated.")
+    ] = None,
+    experiments: Annotated[
+        Path | None,
+        typer.Option("--experiments", help="Lift tests CSV: channel,start,end,lift,lift_sd[,spend]."),
+    ] = None,
+    workspace: Annotated[
+        Path | None, typer.Option("--workspace", help="Workspace dir (reads warehouse.duckdb).")
+    ] = None,
+    mode: Annotated[
+        str, typer.Option("--mode", help="nuts (full posterior) or map (fast MAP + Laplace).")
+    ] = "nuts",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    chains: Annotated[int, typer.Option("--chains", help="NUTS chains.")] = 4,
+    warmup: Annotated[int, typer.Option("--warmup", help="NUTS warm-up iterations per chain.")] = 1000,
+    samples: Annotated[int, typer.Option("--samples", help="NUTS draws per chain.")] = 1000,
+    holdout: Annotated[
+        int, typer.Option("--holdout", help="Hold out the last N periods (out-of-sample check).")
+    ] = 0,
+    prior: Annotated[
+        str, typer.Option("--prior", help="roi (prior on ROI) or beta (prior on coefficients).")
+    ] = "roi",
+    adstock: Annotated[str, typer.Option("--adstock", help="geometric, delayed or weibull.")] = "geometric",
+    saturation: Annotated[str, typer.Option("--saturation", help="hill or logistic.")] = "hill",
+    chain_method: Annotated[
+        str, typer.Option("--chain-method", help="auto, vectorized or parallel.")
+    ] = "auto",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Save the fit (curves, charts, draws) here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Fit the MMM and print contributions, ROI and the review verdict."""
     from omnimix.errors import ConfigError, InputDataError
@@ -133,15 +157,29 @@ def fit_cmd(
     elif data_csv is not None:
         chans = _split(channels)
         if not chans:
-            raise InputDataError(str(data_csv), "no --channels given", ["pass --channels a,b with the media columns"])
+            raise InputDataError(
+                str(data_csv), "no --channels given", ["pass --channels a,b with the media columns"]
+            )
         data = load_csv(
-            data_csv, date_col=date_col, kpi_col=kpi_col, channels=chans, controls=_split(controls),
+            data_csv,
+            date_col=date_col,
+            kpi_col=kpi_col,
+            channels=chans,
+            controls=_split(controls),
             experiments_csv=experiments,
-        )  # fmt: skip
+        )
     else:
         raise InputDataError("<command line>", "no data given", ["pass DATA.csv or --workspace DIR"])
-    cfg = MMMConfig(chains=chains, warmup=warmup, samples=samples, holdout=holdout, prior=prior,
-                    adstock=adstock, saturation=saturation, chain_method=chain_method)  # fmt: skip
+    cfg = MMMConfig(
+        chains=chains,
+        warmup=warmup,
+        samples=samples,
+        holdout=holdout,
+        prior=prior,
+        adstock=adstock,
+        saturation=saturation,
+        chain_method=chain_method,
+    )
     progress = not as_json and sys.stderr.isatty()
     fit = MMM(cfg).fit(data, mode=mode, seed=seed, progress=progress)
     payload = fit_payload(fit)
@@ -160,9 +198,11 @@ def fit_cmd(
 
 @mmm_app.command("report")
 def report_cmd(
-    fit_dir: Path = typer.Argument(..., help="Directory written by `omnimix mmm fit --out`."),
-    html: Path | None = typer.Option(None, "--html", help="Write the HTML report here (default: FIT_DIR)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    fit_dir: Annotated[Path, typer.Argument(help="Directory written by `omnimix mmm fit --out`.")],
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML report here (default: FIT_DIR).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Summarise a saved fit and (re)write its HTML report with every chart."""
     from omnimix.mmm.analysis import load_fit, write_report

@@ -446,13 +446,22 @@ def from_world(world: Any, *, media: str = "spend", calibrate: bool = True) -> M
 
     chans = list(world.truth["channels"])
     df: pd.DataFrame = world.weekly
-    frame = pd.DataFrame({"week": df["week"], "kpi": df["kpi"], "price_index": df["price_index"],
-                          "promo": df["promo"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {"week": df["week"], "kpi": df["kpi"], "price_index": df["price_index"], "promo": df["promo"]}
+    )
     for c in chans:
         frame[c] = df[f"{media}_{c}"]
         frame[f"__spend_{c}"] = df[f"spend_{c}"]
-    exps = ()
+    exps: tuple[Experiment, ...] = ()
     if calibrate and world.truth.get("experiments"):
         exps = _experiments_from_frame(pd.DataFrame(world.truth["experiments"]), "<world experiments>")
-    return from_frame(frame, date_col="week", kpi_col="kpi", channels=chans, controls=["price_index", "promo"],
-                      spend_cols=[f"__spend_{c}" for c in chans], experiments=exps, source="<world>")  # fmt: skip
+    return from_frame(
+        frame,
+        date_col="week",
+        kpi_col="kpi",
+        channels=chans,
+        controls=["price_index", "promo"],
+        spend_cols=[f"__spend_{c}" for c in chans],
+        experiments=exps,
+        source="<world>",
+    )

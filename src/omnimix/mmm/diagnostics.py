@@ -42,7 +42,7 @@ def _ess(x: np.ndarray) -> float:
 
 def _split(x: np.ndarray) -> np.ndarray:
     """(chains, draws) → (2·chains, draws//2)."""
-    c, n = x.shape
+    n = x.shape[1]
     h = n // 2
     return np.concatenate([x[:, :h], x[:, n - h :]], axis=0)
 
@@ -53,7 +53,7 @@ def _rank_normal(x: np.ndarray) -> np.ndarray:
 
 
 def _rhat_plain(x: np.ndarray) -> float:
-    c, n = x.shape
+    n = x.shape[1]
     if n < 2:
         return float("nan")
     means = x.mean(axis=1)
@@ -101,8 +101,14 @@ def mcmc_summary(samples: dict[str, np.ndarray]) -> dict[str, Any]:
     Returns:
         ``rhat_max``, ``ess_bulk_min``, ``ess_tail_min`` and the scalar names where each is worst.
     """
-    worst: dict[str, Any] = {"rhat_max": 1.0, "ess_bulk_min": np.inf, "ess_tail_min": np.inf,
-                             "rhat_param": "", "ess_bulk_param": "", "ess_tail_param": ""}  # fmt: skip
+    worst: dict[str, Any] = {
+        "rhat_max": 1.0,
+        "ess_bulk_min": np.inf,
+        "ess_tail_min": np.inf,
+        "rhat_param": "",
+        "ess_bulk_param": "",
+        "ess_tail_param": "",
+    }
     for name, v in samples.items():
         c, n = v.shape[:2]
         flat = v.reshape(c, n, -1)

@@ -52,9 +52,9 @@ def enable_compile_cache() -> None:
     d = cache_dir()
     try:
         d.mkdir(parents=True, exist_ok=True)
-        jax.config.update("jax_compilation_cache_dir", str(d))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+        jax.config.update("jax_compilation_cache_dir", str(d))  # type: ignore[no-untyped-call]
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # type: ignore[no-untyped-call]
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)  # type: ignore[no-untyped-call]
     except (OSError, AttributeError) as exc:  # read-only home, old jax
         log.warning("JAX compile cache disabled: %s", exc)
     _CACHE_DONE = True
@@ -221,8 +221,13 @@ def run_map(spec: ModelSpec, prep: Prepared, *, seed: int = 0) -> InferenceResul
     map_point = {k: v[:1] for k, v in both.items()}
     t3 = time.perf_counter()
     secs = t3 - t0
-    log.debug("MAP timings: mode %.2fs (%d its), hessian %.2fs, constrain %.2fs", t1 - t0, mode["nit"], t2 - t1,
-              t3 - t2)  # fmt: skip
+    log.debug(
+        "MAP timings: mode %.2fs (%d its), hessian %.2fs, constrain %.2fs",
+        t1 - t0,
+        mode["nit"],
+        t2 - t1,
+        t3 - t2,
+    )
     log.info("MAP fit in %.2f s (%s)", secs, mode["message"])
     return InferenceResult(
         samples={k: v[None] for k, v in samples.items() if k in map_point},
@@ -273,13 +278,18 @@ def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool =
     t_init = time.perf_counter() - t0
     method = "parallel" if can_parallel and cfg.chain_method != "vectorized" else "vectorized"
     if cfg.chain_method == "parallel" and not can_parallel:
-        log.warning("parallel chains need %d host devices, JAX sees %d: running vectorised", cfg.chains,
-                    jax.local_device_count())  # fmt: skip
+        log.warning(
+            "parallel chains need %d host devices, JAX sees %d: running vectorised",
+            cfg.chains,
+            jax.local_device_count(),
+        )
 
     def potential(zd: dict[str, Any]) -> Any:
         return potential_energy(spec.model, (), {"arr": arr}, zd)
 
-    kernel = NUTS(potential_fn=potential, target_accept_prob=cfg.target_accept, max_tree_depth=cfg.max_tree_depth)
+    kernel = NUTS(
+        potential_fn=potential, target_accept_prob=cfg.target_accept, max_tree_depth=cfg.max_tree_depth
+    )
     mcmc = MCMC(
         kernel,
         num_warmup=cfg.warmup,

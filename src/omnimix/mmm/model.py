@@ -107,9 +107,15 @@ class MMMConfig:
         problems = []
         if self.prior not in PRIOR_MODES:
             problems.append(f"prior={self.prior!r}: expected one of {list(PRIOR_MODES)}")
-        for name, lo, hi in (("fourier_order", 0, 10), ("chains", 1, 64), ("warmup", 10, 100_000),
-                             ("samples", 10, 100_000), ("holdout", 0, 10_000), ("laplace_draws", 10, 100_000),
-                             ("max_tree_depth", 3, 15)):  # fmt: skip
+        for name, lo, hi in (
+            ("fourier_order", 0, 10),
+            ("chains", 1, 64),
+            ("warmup", 10, 100_000),
+            ("samples", 10, 100_000),
+            ("holdout", 0, 10_000),
+            ("laplace_draws", 10, 100_000),
+            ("max_tree_depth", 3, 15),
+        ):
             v = getattr(self, name)
             if not lo <= v <= hi:
                 problems.append(f"{name}={v}: expected {lo}..{hi}")
@@ -199,11 +205,19 @@ class Prepared:
     def arrays(self) -> dict[str, np.ndarray]:
         """The numeric inputs of the model as a dict (what the NumPyro model receives)."""
         return {
-            "xlag": self.xlag, "y": self.y, "mask": self.mask, "time": self.time, "seasonal": self.seasonal,
-            "controls": self.controls, "y_scale": self.y_scale, "spend_total": self.spend_total,
-            "exp_weight": self.exp_weight, "exp_channel": self.exp_channel, "exp_lift": self.exp_lift,
+            "xlag": self.xlag,
+            "y": self.y,
+            "mask": self.mask,
+            "time": self.time,
+            "seasonal": self.seasonal,
+            "controls": self.controls,
+            "y_scale": self.y_scale,
+            "spend_total": self.spend_total,
+            "exp_weight": self.exp_weight,
+            "exp_channel": self.exp_channel,
+            "exp_lift": self.exp_lift,
             "exp_sd": self.exp_sd,
-        }  # fmt: skip
+        }
 
 
 def lag_tensor(x: np.ndarray, l_max: int) -> np.ndarray:

@@ -274,8 +274,8 @@ def simulate_media(
         frame[f"impressions_{ch}"] = impressions[:, j]
     frame["price_index"] = np.round(price_index, 4)
     frame["promo"] = promo
-    for k, v in ev.items():
-        frame[k] = v.astype(int)
+    for ev_name, flags in ev.items():
+        frame[ev_name] = flags.astype(int)
     frame["baseline"] = baseline
     for j, ch in enumerate(chans):
         frame[f"contribution_{ch}"] = contrib[:, j]
@@ -289,7 +289,7 @@ def simulate_media(
         length = 6
         s0 = int(weeks * 0.55)
         # move the window off event weeks
-        busy = sum(ev.values())
+        busy = np.sum(np.stack(list(ev.values())), axis=0)
         while s0 + length < weeks and busy[s0 : s0 + length].sum() > 0:
             s0 += 1
         s0 = min(s0, weeks - length)

@@ -138,3 +138,32 @@ def test_config_validation() -> None:
     assert MMMConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     with pytest.raises(ConfigError, match="mode"):
         MMM().fit(from_world(simulate_media(weeks=52, channels=["a"], confounded=None)), mode="vi")
+
+
+def test_geo_hierarchy_map(tmp_path) -> None:
+    from omnimix.mmm.data import MMMData
+
+    chans = ["search", "douyin"]
+    worlds = [simulate_media(weeks=78, seed=s, channels=chans, confounded=None) for s in (11, 12)]
+    dfs = [w.weekly for w in worlds]
+    data = MMMData(
+        dates=tuple(dfs[0]["week"]),
+        kpi=np.stack([d["kpi"].to_numpy() for d in dfs], axis=1),
+        media=np.stack([d[[f"spend_{c}" for c in chans]].to_numpy() for d in dfs], axis=1),
+        spend=np.stack([d[[f"spend_{c}" for c in chans]].to_numpy() for d in dfs], axis=1),
+        channels=tuple(chans),
+        controls=np.stack([d[["price_index", "promo"]].to_numpy() for d in dfs], axis=1),
+        control_names=("price_index", "promo"),
+        geos=("north", "south"),
+    )
+    fit = MMM().fit(data, mode="map")
+    assert fit.result.samples["geo_eta"].shape == (1, 1000, 2, 2)
+    assert fit.contributions.shape == (1000, 78, 2)
+    roi = fit.summary(marginal=False)["channels"]
+    for c in chans:
+        true = sum(w.truth["channels"][c]["contribution_total"] for w in worlds) / sum(
+            w.truth["channels"][c]["spend_total"] for w in worlds
+        )
+        assert roi[c]["roi"]["lo"] <= true <= roi[c]["roi"]["hi"], (c, roi[c]["roi"], true)
+    again = load_fit(fit.save(tmp_path / "geo", html=False))
+    assert again.data.geos == ("north", "south")

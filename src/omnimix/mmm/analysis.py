@@ -290,6 +290,7 @@ class FittedMMM:
             "control_names": list(self.data.control_names),
             "dates": [x.isoformat() for x in self.data.dates],
             "period_days": self.data.period_days,
+            "geos": list(self.data.geos),
             "experiments": [
                 {
                     "channel": e.channel,
@@ -446,6 +447,7 @@ def load_fit(directory: str | Path) -> FittedMMM:
         control_names=tuple(meta["control_names"]),
         experiments=exps,
         period_days=int(meta["period_days"]),
+        geos=tuple(meta.get("geos", [])),
     )
     prep = prepare(data, config)
     spec = ModelSpec(config, prep, data.channels)

@@ -14,6 +14,8 @@ processes; the median wall time of the whole process is reported, with min bulk 
 ROI error (mean |ROI_est - ROI_true| / ROI_true over channels). Also timed: omnimix MAP on world104.
 
 Usage: PYTHONPATH=src python benchmarks/mmm.py [--repeats N] [--skip-pymc] [--datasets pymc179,world104]
+       PYTHONPATH=src python benchmarks/mmm.py --recovery [--seeds 0,1,2] [--mode nuts|map]
+         (acceptance: true ROI inside the 90% interval, total media error, calibration effect)
 """
 
 from __future__ import annotations
@@ -62,14 +64,23 @@ def make_pymc179(seed: int = 42) -> tuple[pd.DataFrame, dict[str, float]]:
     s2 = 2.0 * _logistic(_geom(x2 / x2.max(), 0.2), 3.0)
     t = np.arange(n)
     trend = (np.linspace(0, 1, n) + 1) ** 0.5 - 1
-    doy = dates.dayofyear.to_numpy()
+    doy = dates.day_of_year.to_numpy()
     season = 0.5 * (np.sin(2 * np.pi * doy / 365.25) + np.cos(4 * np.pi * doy / 365.25) / 2)
     event_1 = (dates == "2019-05-13").astype(float)
     event_2 = (dates == "2020-09-14").astype(float)
     base = 2.0 + trend + season + 1.5 * event_1 - 1.0 * event_2
     y = (base + s1 + s2 + rng.normal(0, 0.25, n)) * 5_000
-    df = pd.DataFrame({"date_week": dates, "y": y, "x1": spend1, "x2": spend2, "event_1": event_1,
-                       "event_2": event_2, "t": t})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "date_week": dates,
+            "y": y,
+            "x1": spend1,
+            "x2": spend2,
+            "event_1": event_1,
+            "event_2": event_2,
+            "t": t,
+        }
+    )
     truth = {"x1": float((s1 * 5_000).sum() / spend1.sum()), "x2": float((s2 * 5_000).sum() / spend2.sum())}
     return df, truth
 
@@ -82,8 +93,15 @@ def make_world104() -> tuple[pd.DataFrame, dict[str, float], list[str], list[str
     df = pd.DataFrame({"date_week": pd.to_datetime(w.weekly["week"]), "y": w.weekly["kpi"]})
     for c in chans:
         df[c] = w.weekly[f"spend_{c}"]
-    controls = ["price_index", "promo", "event_cny", "event_cny_after", "event_618", "event_double11",
-                "event_double12"]  # fmt: skip
+    controls = [
+        "price_index",
+        "promo",
+        "event_cny",
+        "event_cny_after",
+        "event_618",
+        "event_double11",
+        "event_double12",
+    ]
     for c in controls:
         df[c] = w.weekly[c].astype(float)
     df["t"] = np.arange(len(df))
@@ -97,10 +115,20 @@ def worker_omnimix(csv: str, spec: dict) -> dict:
     from omnimix.mmm.model import MMM, MMMConfig
 
     t0 = time.perf_counter()
-    data = load_csv(csv, date_col="date_week", kpi_col="y", channels=spec["channels"],
-                    controls=spec["omnimix_controls"])  # fmt: skip
-    cfg = MMMConfig(adstock="geometric", l_max=8, saturation="logistic", fourier_order=2,
-                    events=spec["events"], ar_errors=False, chains=4, warmup=1000, samples=1000)  # fmt: skip
+    data = load_csv(
+        csv, date_col="date_week", kpi_col="y", channels=spec["channels"], controls=spec["omnimix_controls"]
+    )
+    cfg = MMMConfig(
+        adstock="geometric",
+        l_max=8,
+        saturation="logistic",
+        fourier_order=2,
+        events=spec["events"],
+        ar_errors=False,
+        chains=4,
+        warmup=1000,
+        samples=1000,
+    )
     fit = MMM(cfg).fit(data, mode=spec.get("mode", "nuts"), seed=1)
     roi = fit.roi_draws().mean(axis=0)
     d = fit.diagnostics
@@ -159,8 +187,11 @@ def _run_process(tool: str, csv: str, spec: dict, env: dict[str, str]) -> tuple[
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, str(HERE), "--worker", tool, "--csv", csv, "--spec", json.dumps(spec), "--out", out],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{tool} worker failed:\n{proc.stderr[-4000:]}")
@@ -169,6 +200,45 @@ def _run_process(tool: str, csv: str, spec: dict, env: dict[str, str]) -> tuple[
 
 def _roi_error(est: dict[str, float], truth: dict[str, float]) -> float:
     return float(np.mean([abs(est[c] - truth[c]) / truth[c] for c in truth]))
+
+
+def recovery(seeds: list[int], mode: str) -> None:
+    """Acceptance: recovery of the simulated truth (calibrated with the world's lift test) and the
+    calibration effect on the confounded channel."""
+    from omnimix.mmm.analysis import compare_to_truth
+    from omnimix.mmm.data import from_world
+    from omnimix.mmm.model import MMM
+    from omnimix.simulate.media import simulate_media
+
+    hits = pairs = 0
+    for seed in seeds:
+        w = simulate_media(weeks=104, seed=seed)
+        t0 = time.perf_counter()
+        fit = MMM().fit(from_world(w), mode=mode, seed=seed)
+        secs = time.perf_counter() - t0
+        score = compare_to_truth(fit, w.truth)
+        d = fit.diagnostics
+        print(
+            f"seed {seed}: {secs:.1f}s  media total error {score['media_total_error']:+.3f}  "
+            f"coverage {score['coverage']:.3f}  R-hat {d.rhat_max}  ESS {d.ess_bulk_min}  "
+            f"divergences {d.divergences}  passed {d.passed}",
+            flush=True,
+        )
+        for c, v in score["channels"].items():
+            hits += v["covered"]
+            pairs += 1
+            print(
+                f"    {c:12s} true {v['true_roi']:.2f}  est {v['roi']:.2f} [{v['lo']:.2f}, {v['hi']:.2f}]"
+                + ("" if v["covered"] else "  MISS")
+            )
+        naive = compare_to_truth(MMM().fit(from_world(w, calibrate=False), mode=mode, seed=seed), w.truth)
+        ch = w.truth["confounded"]
+        print(
+            f"    calibration on {ch}: ROI error {naive['channels'][ch]['rel_error']:.3f} (no lift test) -> "
+            f"{score['channels'][ch]['rel_error']:.3f} (with lift test)",
+            flush=True,
+        )
+    print(f"coverage {hits}/{pairs} = {hits / pairs:.3f} (target >= 0.9)")
 
 
 def main() -> None:
@@ -180,7 +250,14 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--skip-pymc", action="store_true")
     ap.add_argument("--datasets", default="pymc179,world104")
+    ap.add_argument("--no-map", action="store_true", help="skip the MAP timing")
+    ap.add_argument("--recovery", action="store_true", help="run the recovery/calibration acceptance instead")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--mode", default="nuts")
     args = ap.parse_args()
+    if args.recovery:
+        recovery([int(x) for x in args.seeds.split(",")], args.mode)
+        return
     if args.worker:
         spec = json.loads(args.spec)
         fn = worker_omnimix if args.worker == "omnimix" else worker_pymc
@@ -195,13 +272,31 @@ def main() -> None:
     env_omni["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
     sets = {}
     df, truth = make_pymc179()
-    sets["pymc179"] = (df, truth, {"channels": ["x1", "x2"], "omnimix_controls": ["event_1", "event_2"],
-                                   "pymc_controls": ["event_1", "event_2", "t"], "events": False})  # fmt: skip
+    sets["pymc179"] = (
+        df,
+        truth,
+        {
+            "channels": ["x1", "x2"],
+            "omnimix_controls": ["event_1", "event_2"],
+            "pymc_controls": ["event_1", "event_2", "t"],
+            "events": False,
+        },
+    )
     wdf, wtruth, chans, controls = make_world104()
-    sets["world104"] = (wdf, wtruth, {"channels": chans, "omnimix_controls": ["price_index", "promo"],
-                                      "pymc_controls": [*controls, "t"], "events": True})  # fmt: skip
-    print(f"machine: {os.cpu_count()} CPUs; repeats={args.repeats}; timings are whole fresh processes "
-          "after one warm-up process")  # fmt: skip
+    sets["world104"] = (
+        wdf,
+        wtruth,
+        {
+            "channels": chans,
+            "omnimix_controls": ["price_index", "promo"],
+            "pymc_controls": [*controls, "t"],
+            "events": True,
+        },
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs; repeats={args.repeats}; timings are whole fresh processes "
+        "after one warm-up process"
+    )
     rows = []
     for name in args.datasets.split(","):
         data, tr, spec = sets[name]
@@ -219,16 +314,23 @@ def main() -> None:
                 outs.append(o)
             o = outs[-1]
             res[tool] = {"wall": statistics.median(walls), **o, "roi_error": _roi_error(o["roi"], tr)}
-            print(f"[{name}] {tool:8s} wall {res[tool]['wall']:7.1f}s  min bulk ESS {o['ess_bulk_min']:7.0f}  "
-                  f"max R-hat {o['rhat_max']:.4f}  divergences {o['divergences']:4d}  "
-                  f"ROI error {res[tool]['roi_error']:.3f}  "
-                  + (f"chains {o.get('chains')}x{o.get('draws')} blas={o.get('blas')}" if tool == "pymc"
-                     else f"chain_method {o.get('chain_method')}"),
-                  flush=True)  # fmt: skip
+            print(
+                f"[{name}] {tool:8s} wall {res[tool]['wall']:7.1f}s  min bulk ESS {o['ess_bulk_min']:7.0f}  "
+                f"max R-hat {o['rhat_max']:.4f}  divergences {o['divergences']:4d}  "
+                f"ROI error {res[tool]['roi_error']:.3f}  "
+                + (
+                    f"chains {o.get('chains')}x{o.get('draws')} blas={o.get('blas')}"
+                    if tool == "pymc"
+                    else f"chain_method {o.get('chain_method')}"
+                ),
+                flush=True,
+            )
         if "pymc" in res:
             ratio = res["omnimix"]["wall"] / res["pymc"]["wall"]
             print(f"[{name}] time ratio omnimix/pymc-marketing = {ratio:.3f}  (target <= 0.2)", flush=True)
         rows.append((name, res))
+    if args.no_map:
+        return
     # MAP mode on the 104 x 8 world
     data, tr, spec = sets["world104"]
     csv = tmp / "world104.csv"
@@ -240,8 +342,10 @@ def main() -> None:
         w, o = _run_process("omnimix", str(csv), spec_map, env_omni)
         walls.append(w)
         fits.append(o["fit_seconds"])
-    print(f"[world104] omnimix MAP: fit {statistics.median(fits):.2f}s (load + fit + derived), "
-          f"whole process {statistics.median(walls):.2f}s (target fit <= 5 s)")  # fmt: skip
+    print(
+        f"[world104] omnimix MAP: fit {statistics.median(fits):.2f}s (load + fit + derived), "
+        f"whole process {statistics.median(walls):.2f}s (target fit <= 5 s)"
+    )
 
 
 if __name__ == "__main__":

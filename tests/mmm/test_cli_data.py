@@ -116,6 +116,11 @@ def test_cli_fit_json_contract(tmp_path, world) -> None:
         out["channels"]["spend_search"]["roi"]["mean"], rel=1e-5
     )
     assert (tmp_path / "fit" / "report.html").exists()
+    human = CliRunner().invoke(_app(), ["mmm", "report", str(tmp_path / "fit")])
+    assert human.exit_code == 0, human.output
+    assert "spend_search" in human.output and (
+        "Review gates passed" in human.output or "FAILED" in human.output
+    )
 
 
 def test_cli_errors(tmp_path) -> None:

@@ -67,3 +67,12 @@ def test_review_gates() -> None:
     assert h.holdout_coverage == 0.0 and not h.passed
     m = _review(mode="map", info={"optimizer_success": False, "optimizer_message": "x", "laplace_ok": False})
     assert m.rhat_max is None and len(m.reasons) == 2
+
+
+def test_rankdata_matches_scipy() -> None:
+    from scipy import stats
+
+    from omnimix.mmm.diagnostics import _rankdata
+
+    x = np.array([[3.0, 1.0, 2.0, 2.0], [5.0, 1.0, 0.5, 2.0]])
+    np.testing.assert_allclose(_rankdata(x), stats.rankdata(x, method="average").reshape(x.shape))

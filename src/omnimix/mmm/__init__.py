@@ -7,13 +7,31 @@ Public API (imported lazily so ``import omnimix.mmm`` stays light)::
     fit.summary(); fit.response_curves(); fit.save("out/mmm")
 
 See docs/mmm.md for the maths and the CLI.
+
+Parallel chains: when JAX has not been imported yet, importing this package asks XLA for 4 host CPU
+devices (``XLA_FLAGS=--xla_force_host_platform_device_count=4``) so NUTS chains run in parallel rather
+than vectorised (several times less CPU on this model). Set ``OMNIMIX_HOST_DEVICES=0`` to leave
+``XLA_FLAGS`` alone.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
-from omnimix.mmm.data import Experiment, MMMData, from_frame, load_csv, load_experiments, load_workspace
+
+def _ask_host_devices() -> None:
+    n = os.environ.get("OMNIMIX_HOST_DEVICES", "4")
+    flags = os.environ.get("XLA_FLAGS", "")
+    if n == "0" or "jax" in sys.modules or "xla_force_host_platform_device_count" in flags:
+        return
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={int(n)}".strip()
+
+
+_ask_host_devices()
+
+from omnimix.mmm.data import Experiment  # noqa: E402, MMMData, from_frame, load_csv, load_experiments, load_workspace
 
 __all__ = [
     "MMM",

@@ -139,18 +139,19 @@ class Experiment:
 
 @dataclass(frozen=True)
 class MMMData:
-    """A weekly (or daily) modelling table.
+    """A weekly (or daily) modelling table, national or by geo.
 
     Attributes:
         dates: period start dates, length T.
-        kpi: KPI per period, shape (T,).
-        media: media inputs (spend or impressions) per period, shape (T, C).
-        spend: spend per period, shape (T, C); used for ROI. Equals ``media`` when media is spend.
+        kpi: KPI per period, shape (T,) — or (T, G) with geos.
+        media: media inputs (spend or impressions), shape (T, C) — or (T, G, C).
+        spend: spend, same shape as ``media``; used for ROI. Equals ``media`` when media is spend.
         channels: channel names, length C.
-        controls: control regressors, shape (T, K).
+        controls: control regressors, shape (T, K) — or (T, G, K).
         control_names: names of the controls, length K.
-        experiments: lift tests to calibrate with.
+        experiments: lift tests to calibrate with (national: summed over geos).
         period_days: 7 for weekly data, 1 for daily.
+        geos: geo names, length G (empty for national data).
     """
 
     dates: tuple[dt.date, ...]
@@ -162,20 +163,22 @@ class MMMData:
     control_names: tuple[str, ...]
     experiments: tuple[Experiment, ...] = field(default_factory=tuple)
     period_days: int = 7
+    geos: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         t = len(self.dates)
+        g = (len(self.geos),) if self.geos else ()
         problems = []
-        if self.kpi.shape != (t,):
-            problems.append(f"kpi has shape {self.kpi.shape}, expected ({t},)")
-        if self.media.shape != (t, len(self.channels)):
-            problems.append(f"media has shape {self.media.shape}, expected ({t}, {len(self.channels)})")
-        if self.spend.shape != self.media.shape:
-            problems.append(f"spend has shape {self.spend.shape}, expected {self.media.shape}")
-        if self.controls.shape != (t, len(self.control_names)):
-            problems.append(
-                f"controls have shape {self.controls.shape}, expected ({t}, {len(self.control_names)})"
-            )
+        want = {
+            "kpi": (t, *g),
+            "media": (t, *g, len(self.channels)),
+            "spend": (t, *g, len(self.channels)),
+            "controls": (t, *g, len(self.control_names)),
+        }
+        for name, shape in want.items():
+            got = getattr(self, name).shape
+            if got != shape:
+                problems.append(f"{name} has shape {got}, expected {shape}")
         if problems:
             raise InputDataError("<MMMData>", "inconsistent shapes", problems)
 
@@ -209,6 +212,7 @@ class MMMData:
                 self.control_names,
                 exps,
                 self.period_days,
+                self.geos,
             )
 
         return part(slice(0, cut)), part(slice(cut, None))
@@ -432,3 +436,36 @@ def load_workspace(
     exps = _experiments_from_frame(ex, f"{db}:experiments") if ex is not None and not ex.empty else ()
     exps = tuple(e for e in exps if e.channel in chans)
     return from_frame(frame, date_col="week", kpi_col="kpi", channels=chans, experiments=exps, source=str(db))
+
+
+def from_world(world: Any, *, media: str = "spend", calibrate: bool = True) -> MMMData:
+    """Model data from a :class:`omnimix.simulate.media.MediaWorld` (channels named as in the world).
+
+    Args:
+        world: the simulated world.
+        media: ``"spend"`` or ``"impressions"`` as the media input (ROI always uses spend).
+        calibrate: include the world's lift tests.
+    """
+    import pandas as pd
+
+    chans = list(world.truth["channels"])
+    df: pd.DataFrame = world.weekly
+    frame = pd.DataFrame(
+        {"week": df["week"], "kpi": df["kpi"], "price_index": df["price_index"], "promo": df["promo"]}
+    )
+    for c in chans:
+        frame[c] = df[f"{media}_{c}"]
+        frame[f"__spend_{c}"] = df[f"spend_{c}"]
+    exps: tuple[Experiment, ...] = ()
+    if calibrate and world.truth.get("experiments"):
+        exps = _experiments_from_frame(pd.DataFrame(world.truth["experiments"]), "<world experiments>")
+    return from_frame(
+        frame,
+        date_col="week",
+        kpi_col="kpi",
+        channels=chans,
+        controls=["price_index", "promo"],
+        spend_cols=[f"__spend_{c}" for c in chans],
+        experiments=exps,
+        source="<world>",
+    )

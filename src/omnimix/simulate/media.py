@@ -63,6 +63,10 @@ _CHANNEL_SPECS: dict[str, tuple[float, float, float, str, float, float, float]] 
 }
 
 L_MAX = 8
+DEMAND_RHO = 0.8  # AR(1) coefficient of the latent demand factor
+DEMAND_INNOV_SD = 0.02  # its innovation standard deviation (log scale)
+CONFOUNDING = 4.0  # confounded spend ∝ exp(CONFOUNDING · d_t)
+SPEND_NOISE = 0.35  # log-sd of week-to-week spend variation
 BASE_LEVEL = 4_500_000.0  # baseline revenue per week, CNY
 EVENT_BASELINE = {
     "event_cny": -0.25,
@@ -176,7 +180,7 @@ def simulate_media(
     year_phase = 2 * np.pi * np.array([d.timetuple().tm_yday for d in dates]) / 365.25
 
     # latent demand d_t: AR(1), not observed by any regressor
-    rho, innov = 0.8, 0.035
+    rho, innov = DEMAND_RHO, DEMAND_INNOV_SD
     eps = rng.normal(0.0, innov, weeks)
     d = np.zeros(weeks)
     d[0] = eps[0] / np.sqrt(1 - rho**2)
@@ -223,9 +227,9 @@ def simulate_media(
             on_air, ev_sens = 1.0, rng.uniform(0.2, 1.0)
         phase = rng.uniform(0, 2 * np.pi)
         shape = 1.0 + 0.15 * np.sin(year_phase + phase) + ev_sens * event_spend
-        noise = rng.lognormal(0.0, 0.3, weeks)
+        noise = rng.lognormal(0.0, SPEND_NOISE, weeks)
         if ch == confounded:
-            noise = rng.lognormal(0.0, 0.12, weeks) * np.exp(5.0 * d)
+            noise = rng.lognormal(0.0, 0.12, weeks) * np.exp(CONFOUNDING * d)
         x = level * np.clip(shape, 0.2, None) * noise
         if on_air < 1.0:
             x *= rng.random(weeks) < on_air
@@ -270,8 +274,8 @@ def simulate_media(
         frame[f"impressions_{ch}"] = impressions[:, j]
     frame["price_index"] = np.round(price_index, 4)
     frame["promo"] = promo
-    for k, v in ev.items():
-        frame[k] = v.astype(int)
+    for ev_name, flags in ev.items():
+        frame[ev_name] = flags.astype(int)
     frame["baseline"] = baseline
     for j, ch in enumerate(chans):
         frame[f"contribution_{ch}"] = contrib[:, j]
@@ -285,7 +289,7 @@ def simulate_media(
         length = 6
         s0 = int(weeks * 0.55)
         # move the window off event weeks
-        busy = sum(ev.values())
+        busy = np.sum(np.stack(list(ev.values())), axis=0)
         while s0 + length < weeks and busy[s0 : s0 + length].sum() > 0:
             s0 += 1
         s0 = min(s0, weeks - length)

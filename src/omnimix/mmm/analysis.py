@@ -1,0 +1,610 @@
+"""Results of a fitted MMM: contributions, ROI, marginal ROI, response curves, charts, save and load.
+
+All intervals are central 90% posterior intervals (5% and 95% quantiles). ROI of a channel is its
+incremental KPI over the data period divided by its spend (for a revenue KPI this is ROAS: revenue per
+unit spend); marginal ROI is the extra KPI per extra unit of spend when every week's spend rises by 1%.
+
+A response curve gives the steady-state weekly KPI for a constant weekly spend x: because the adstock
+weights sum to one, a constant spend x adstocks to x, so the curve is ``β·sat(x)`` (in KPI units per
+week). Curves are saved (``response_curves.json``) for the budget optimizer, together with the fit's
+review verdict: :func:`load_response_curves` refuses a failed fit unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omnimix.errors import ConvergenceError, InputDataError
+from omnimix.mmm.data import Experiment, MMMData
+from omnimix.mmm.diagnostics import Diagnostics, review
+from omnimix.mmm.inference import InferenceResult
+from omnimix.mmm.model import MMMConfig, ModelSpec, Prepared, prepare
+
+log = logging.getLogger("omnimix")
+
+Q_LO, Q_HI = 0.05, 0.95
+MAX_DERIVED_DRAWS = 2000
+FORMAT_VERSION = 1
+
+
+def _iv(x: np.ndarray, axis: int = 0) -> dict[str, Any]:
+    """Mean and 90% interval along ``axis``."""
+    m = x.mean(axis=axis)
+    lo, hi = np.quantile(x, [Q_LO, Q_HI], axis=axis)
+    if np.ndim(m) == 0:
+        return {"mean": float(m), "lo": float(lo), "hi": float(hi)}
+    return {"mean": m, "lo": lo, "hi": hi}
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _jsonable(o.tolist())
+    if isinstance(o, np.floating | float):
+        f = float(o)
+        return f if np.isfinite(f) else None
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, dt.date):
+        return o.isoformat()
+    return o
+
+
+@dataclass
+class FittedMMM:
+    """A fitted model with its posterior draws, derived quantities and review verdict.
+
+    Attributes:
+        data: the modelling table.
+        config: model settings.
+        prep: scaled inputs.
+        spec: the model.
+        result: posterior draws and sampler facts.
+        contributions: KPI contribution per draw, period and channel, shape (S, T, C) (summed over geos).
+        baseline: baseline KPI per draw and period, shape (S, T).
+        y_rep: posterior predictive KPI per draw and period, shape (S, T).
+        diagnostics: review verdict.
+    """
+
+    data: MMMData
+    config: MMMConfig
+    prep: Prepared
+    spec: ModelSpec
+    result: InferenceResult
+    contributions: np.ndarray
+    baseline: np.ndarray
+    y_rep: np.ndarray
+    diagnostics: Diagnostics
+    _flat: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        *,
+        data: MMMData,
+        config: MMMConfig,
+        prep: Prepared,
+        spec: ModelSpec,
+        result: InferenceResult,
+        mode: str,
+    ) -> FittedMMM:
+        """Compute derived quantities and run the review gates."""
+        flat = _flatten_draws(result.samples, MAX_DERIVED_DRAWS)
+        out = _forward_draws(spec, prep, flat)
+        ys = prep.y_scale  # (G,)
+        contrib = np.einsum("stgc,g->stc", out["media"], ys)
+        baseline = np.einsum("stg,g->st", out["base"], ys)
+        y_rep = _predictive(prep, out["mu"], flat, seed=17)
+        y_kpi = np.einsum("tg,g->t", prep.y, ys)
+        y_rep_kpi = np.einsum("stg,g->st", y_rep, ys)
+        spend = prep.spend_total.sum(axis=0)
+        roi = contrib.sum(axis=1) / np.where(spend > 0, spend, np.nan)
+        roi_mean = {c: float(np.nanmean(roi[:, i])) for i, c in enumerate(data.channels)}
+        share = float(contrib.sum(axis=(1, 2)).mean() / max(abs(y_kpi.sum()), 1e-12))
+        diag = review(
+            mode=mode,
+            samples=result.samples,
+            diverging=result.diverging,
+            info=result.info,
+            y=y_kpi,
+            y_rep=y_rep_kpi,
+            train=prep.mask > 0,
+            roi_mean=roi_mean,
+            media_share=share,
+            max_plausible_roi=config.max_plausible_roi,
+        )
+        if not diag.passed:
+            log.warning("MMM fit failed review: %s", "; ".join(diag.reasons))
+        return cls(data, config, prep, spec, result, contrib, baseline, y_rep_kpi, diag, flat)
+
+    # -- headline numbers -----------------------------------------------------------------------
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Channel names."""
+        return self.data.channels
+
+    @property
+    def mode(self) -> str:
+        """``"nuts"`` or ``"map"``."""
+        return self.result.mode
+
+    def _spend(self) -> np.ndarray:
+        spend = np.asarray(self.data.spend, float).reshape(self.data.n_periods, -1, len(self.channels))
+        return np.asarray(spend.sum(axis=1))
+
+    def roi_draws(self) -> np.ndarray:
+        """ROI per draw and channel, shape (S, C)."""
+        spend = self._spend().sum(axis=0)
+        return np.asarray(self.contributions.sum(axis=1) / np.where(spend > 0, spend, np.nan))
+
+    def marginal_roi_draws(self, step: float = 0.01) -> np.ndarray:
+        """Marginal ROI per draw and channel, shape (S, C): ΔKPI / Δspend when spend rises by ``step``."""
+        out = np.zeros((self.contributions.shape[0], len(self.channels)))
+        spend = self._spend().sum(axis=0)
+        for c in range(len(self.channels)):
+            bumped = _forward_draws(self.spec, self.prep, self._flat, bump=(c, 1.0 + step))
+            tot = np.einsum("stg,g->s", bumped["media"][..., c], self.prep.y_scale)
+            base = self.contributions[..., c].sum(axis=1)
+            out[:, c] = (tot - base) / (step * spend[c]) if spend[c] > 0 else np.nan
+        return out
+
+    def summary(self, marginal: bool = True) -> dict[str, Any]:
+        """Per-channel contribution, share, ROI and marginal ROI with 90% intervals, plus diagnostics.
+
+        Returns:
+            ``{"channels": {name: {"contribution", "roi", "mroi", "share", "spend"}}, "baseline",
+            "kpi_total", "diagnostics", "mode"}``; contribution is the total over the data period.
+        """
+        tot = self.contributions.sum(axis=1)  # (S, C)
+        roi = self.roi_draws()
+        mroi = self.marginal_roi_draws() if marginal else None
+        kpi_total = float(np.einsum("tg,g->", self.prep.y, self.prep.y_scale))
+        spend = self._spend().sum(axis=0)
+        ch: dict[str, Any] = {}
+        for i, c in enumerate(self.channels):
+            ch[c] = {
+                "contribution": _iv(tot[:, i]),
+                "roi": _iv(roi[:, i]),
+                "share": _iv(tot[:, i] / kpi_total),
+                "spend": float(spend[i]),
+            }
+            if mroi is not None:
+                ch[c]["mroi"] = _iv(mroi[:, i])
+        d = self.diagnostics
+        return {
+            "mode": self.mode,
+            "channels": ch,
+            "baseline": _iv(self.baseline.sum(axis=1)),
+            "media_total": _iv(tot.sum(axis=1)),
+            "kpi_total": kpi_total,
+            "periods": self.data.n_periods,
+            "start": self.data.dates[0].isoformat(),
+            "end": self.data.dates[-1].isoformat(),
+            "diagnostics": {
+                "rhat_max": d.rhat_max,
+                "ess_bulk_min": d.ess_bulk_min,
+                "ess_tail_min": d.ess_tail_min,
+                "divergences": d.divergences,
+                "ppc_coverage": d.ppc_coverage,
+                "r2": d.r2,
+                "mape": d.mape,
+                "holdout_mape": d.holdout_mape,
+                "holdout_coverage": d.holdout_coverage,
+                "passed": d.passed,
+                "reasons": list(d.reasons),
+                "suggestions": list(d.suggestions),
+            },
+            "seconds": self.result.seconds,
+        }
+
+    def contributions_over_time(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per channel (and ``baseline``): weekly mean, lo, hi arrays of shape (T,)."""
+        out = {c: _iv(self.contributions[..., i]) for i, c in enumerate(self.channels)}
+        out["baseline"] = _iv(self.baseline)
+        return out
+
+    def adstock_curves(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per channel: lag weights (mean, lo, hi) over lags 0..L-1."""
+        ad = {k[len("adstock_") :]: v for k, v in self._flat.items() if k.startswith("adstock_")}
+        w = self.spec.adstock.weights(ad)  # (S, L, C)
+        return {c: _iv(np.asarray(w)[..., i]) for i, c in enumerate(self.channels)}
+
+    def response_curves(self, points: int = 41, max_multiple: float = 2.5) -> dict[str, Any]:
+        """Steady-state weekly response to a constant weekly spend, per channel, with 90% intervals.
+
+        Returns:
+            ``{channel: {"spend": [...], "mean": [...], "lo": [...], "hi": [...],
+            "current_weekly_spend", "saturation": {type, beta, ...} (posterior-mean parameters in
+            KPI/spend units; approximate for geo models), "adstock": {...}}}``.
+        """
+        sp = {k[len("sat_") :]: v for k, v in self._flat.items() if k.startswith("sat_")}
+        beta = _forward_draws(self.spec, self.prep, self._flat)["beta"]  # (S, G, C)
+        spend_t = np.asarray(self.data.spend, float).reshape(self.data.n_periods, -1, len(self.channels))
+        media_t = np.asarray(self.data.media, float).reshape(spend_t.shape)
+        weekly = spend_t.sum(axis=1)  # (T, C)
+        recent = weekly[-min(13, len(weekly)) :].mean(axis=0)
+        out: dict[str, Any] = {}
+        for i, c in enumerate(self.channels):
+            tot_sp = spend_t[:, :, i].sum(axis=0)  # (G,)
+            geo_share = tot_sp / tot_sp.sum() if tot_sp.sum() > 0 else np.full(len(tot_sp), 1 / len(tot_sp))
+            per_unit = np.where(tot_sp > 0, media_t[:, :, i].sum(axis=0) / np.where(tot_sp > 0, tot_sp, 1), 0)
+            grid = np.linspace(0.0, max_multiple * max(weekly[:, i].max(), 1.0), points)
+            # media units per geo, scaled: (P, G)
+            a = grid[:, None] * geo_share[None, :] * per_unit[None, :] / self.prep.x_scale[None, :, i]
+            p_i = {k: v[:, i][:, None, None] for k, v in sp.items()}
+            sat = self.spec.saturation.apply(a[None], p_i)  # (S, P, G)
+            resp = np.einsum("spg,sg,g->sp", np.asarray(sat), beta[:, :, i], self.prep.y_scale)
+            iv = _iv(resp)
+            pm = {k: float(np.mean(v[:, i])) for k, v in sp.items()}
+            ratio = float(per_unit.mean()) if per_unit.mean() > 0 else 1.0
+            beta_kpi = float(np.mean((beta[:, :, i] * self.prep.y_scale).sum(axis=1)))
+            x_scale_spend = float((self.prep.x_scale[:, i] / ratio).mean())
+            sat_kpi = self.spec.saturation.to_kpi_units(pm, beta_kpi, 1.0, x_scale_spend)
+            ad = {
+                k[len("adstock_") :]: float(np.mean(v[:, i]))
+                for k, v in self._flat.items()
+                if k.startswith("adstock_")
+            }
+            out[c] = {
+                "spend": grid.tolist(),
+                "mean": iv["mean"].tolist(),
+                "lo": iv["lo"].tolist(),
+                "hi": iv["hi"].tolist(),
+                "current_weekly_spend": float(recent[i]),
+                "saturation": sat_kpi,
+                "adstock": {"type": self.spec.adstock.name, "l_max": self.spec.adstock.l_max, **ad},
+            }
+        return out
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, directory: str | Path, *, html: bool = True) -> Path:
+        """Write the fit to ``directory``.
+
+        Files: ``model.json`` (config, data meta, diagnostics, summary), ``samples.npz`` (posterior
+        draws), ``data.npz`` (the modelling arrays), ``response_curves.json`` (for the optimizer),
+        ``contributions.csv`` (weekly mean/lo/hi per channel) and ``report.html`` (charts).
+        """
+        import pandas as pd
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        summ = self.summary()
+        meta = {
+            "format": FORMAT_VERSION,
+            "mode": self.mode,
+            "config": self.config.to_dict(),
+            "channels": list(self.channels),
+            "control_names": list(self.data.control_names),
+            "dates": [x.isoformat() for x in self.data.dates],
+            "period_days": self.data.period_days,
+            "geos": list(self.data.geos),
+            "experiments": [
+                {
+                    "channel": e.channel,
+                    "start": e.start.isoformat(),
+                    "end": e.end.isoformat(),
+                    "lift": e.lift,
+                    "lift_sd": e.lift_sd,
+                    "spend": e.spend,
+                }
+                for e in self.data.experiments
+            ],
+            "seconds": self.result.seconds,
+            "info": {k: v for k, v in self.result.info.items() if k != "map"},
+            "diagnostics": self.diagnostics.to_dict(),
+            "summary": summ,
+        }
+        (d / "model.json").write_text(
+            json.dumps(_jsonable(meta), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        arrays = {f"s__{k}": v for k, v in self.result.samples.items()}
+        if self.result.diverging is not None:
+            arrays["diverging"] = self.result.diverging
+        np.savez_compressed(d / "samples.npz", **arrays)  # type: ignore[arg-type]
+        np.savez_compressed(
+            d / "data.npz",
+            kpi=self.data.kpi,
+            media=self.data.media,
+            spend=self.data.spend,
+            controls=self.data.controls,
+        )
+        curves = {
+            "kpi_per_week": True,
+            "passed": self.diagnostics.passed,
+            "reasons": self.diagnostics.reasons,
+            "channels": self.response_curves(),
+        }
+        (d / "response_curves.json").write_text(json.dumps(_jsonable(curves), ensure_ascii=False, indent=2))
+        ot = self.contributions_over_time()
+        frame: dict[str, Any] = {"week": [x.isoformat() for x in self.data.dates]}
+        for name, iv in ot.items():
+            for k in ("mean", "lo", "hi"):
+                frame[f"{name}_{k}"] = iv[k]
+        pd.DataFrame(frame).to_csv(d / "contributions.csv", index=False)
+        if html:
+            write_report(self, d / "report.html")
+        return d
+
+
+def _flatten_draws(samples: dict[str, np.ndarray], max_draws: int) -> dict[str, np.ndarray]:
+    out = {k: v.reshape(-1, *v.shape[2:]) for k, v in samples.items()}
+    n = next(iter(out.values())).shape[0]
+    if n > max_draws:
+        idx = np.linspace(0, n - 1, max_draws).round().astype(int)
+        out = {k: v[idx] for k, v in out.items()}
+    return out
+
+
+def _forward_fn(spec: ModelSpec) -> Any:
+    """The jitted, draw-vmapped forward pass of ``spec`` (memoised on the spec)."""
+    fn = getattr(spec, "_fwd_jit", None)
+    if fn is None:
+        import jax
+
+        fn = jax.jit(jax.vmap(lambda p, a: spec.forward(p, a), in_axes=(0, None)))
+        spec._fwd_jit = fn  # type: ignore[attr-defined]
+    return fn
+
+
+def _forward_draws(
+    spec: ModelSpec, prep: Prepared, flat: dict[str, np.ndarray], bump: tuple[int, float] | None = None
+) -> dict[str, np.ndarray]:
+    """Run the forward pass for every draw (jit + vmap).
+
+    With ``bump=(c, f)`` channel c's media are multiplied by f while the coefficients β stay at their
+    values on the observed data (in ROI mode β would otherwise be re-derived from the new media).
+    """
+    import jax.numpy as jnp
+
+    arrs = prep.arrays()
+    fn = _forward_fn(spec)
+    params = {k: jnp.asarray(v) for k, v in flat.items()}
+    if bump is not None:
+        base = fn(params, {k: jnp.asarray(v) for k, v in arrs.items()})
+        x = arrs["xlag"].copy()
+        x[..., bump[0]] *= bump[1]
+        arrs = {**arrs, "xlag": x}
+        params = {**params, "beta_gc": base["beta"]}
+    out = fn(params, {k: jnp.asarray(v) for k, v in arrs.items()})
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+def _predictive(prep: Prepared, mu: np.ndarray, flat: dict[str, np.ndarray], seed: int) -> np.ndarray:
+    """Posterior predictive draws (scaled units), shape (S, T, G).
+
+    Training periods: one-step-ahead (AR errors use the observed previous residual). Held-out
+    periods: the AR error is propagated forward from the last training residual.
+    """
+    rng = np.random.default_rng(seed)
+    s_n, t_n, g_n = mu.shape
+    sigma = flat["sigma"].reshape(s_n, 1)
+    rho = flat["rho"].reshape(s_n, 1) if "rho" in flat else np.zeros((s_n, 1))
+    y = prep.y.astype(np.float64)
+    train = prep.mask > 0
+    eps = rng.standard_normal((s_n, t_n, g_n))
+    out = np.empty_like(mu)
+    resid = y[None] - mu  # (S, T, G)
+    first_sd = sigma / np.sqrt(np.clip(1 - rho**2, 1e-6, None))
+    out[:, 0] = mu[:, 0] + first_sd * eps[:, 0]
+    e_prev = resid[:, 0]
+    for t in range(1, t_n):
+        if train[t]:
+            out[:, t] = mu[:, t] + rho * resid[:, t - 1] + sigma * eps[:, t]
+            e_prev = resid[:, t]
+        else:
+            e_prev = rho * e_prev + sigma * eps[:, t]
+            out[:, t] = mu[:, t] + e_prev
+    return out
+
+
+def load_fit(directory: str | Path) -> FittedMMM:
+    """Load a fit written by :meth:`FittedMMM.save` (recomputes derived quantities; needs JAX)."""
+    d = Path(directory)
+    if not (d / "model.json").exists():
+        raise InputDataError(
+            str(d), "no model.json here", ["pass a directory written by `omnimix mmm fit --out`"]
+        )
+    meta = json.loads((d / "model.json").read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT_VERSION:
+        raise InputDataError(
+            str(d),
+            f"model format {meta.get('format')} is not supported",
+            [f"expected {FORMAT_VERSION}; refit the model"],
+        )
+    config = MMMConfig.from_dict(meta["config"])
+    arrays = np.load(d / "data.npz")
+    exps = tuple(
+        Experiment(
+            e["channel"],
+            dt.date.fromisoformat(e["start"]),
+            dt.date.fromisoformat(e["end"]),
+            float(e["lift"]),
+            float(e["lift_sd"]),
+            float(e["spend"]) if e["spend"] is not None else np.nan,
+        )
+        for e in meta["experiments"]
+    )
+    data = MMMData(
+        dates=tuple(dt.date.fromisoformat(x) for x in meta["dates"]),
+        kpi=arrays["kpi"],
+        media=arrays["media"],
+        spend=arrays["spend"],
+        channels=tuple(meta["channels"]),
+        controls=arrays["controls"],
+        control_names=tuple(meta["control_names"]),
+        experiments=exps,
+        period_days=int(meta["period_days"]),
+        geos=tuple(meta.get("geos", [])),
+    )
+    prep = prepare(data, config)
+    spec = ModelSpec(config, prep, data.channels)
+    s = np.load(d / "samples.npz")
+    samples = {k[3:]: s[k] for k in s.files if k.startswith("s__")}
+    diverging = s["diverging"] if "diverging" in s.files else None
+    result = InferenceResult(
+        samples, diverging, meta["mode"], float(meta["seconds"]), dict(meta.get("info", {}))
+    )
+    return FittedMMM.build(data=data, config=config, prep=prep, spec=spec, result=result, mode=meta["mode"])
+
+
+def load_response_curves(path: str | Path, *, allow_failed: bool = False) -> dict[str, Any]:
+    """Read ``response_curves.json`` (a file or a fit directory) for the optimizer.
+
+    Raises:
+        ConvergenceError: the fit failed its review gates and ``allow_failed`` is False.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "response_curves.json"
+    if not p.exists():
+        raise InputDataError(
+            str(p), "response curves not found", ["fit a model with `omnimix mmm fit --out DIR`"]
+        )
+    curves: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
+    if not curves.get("passed", False) and not allow_failed:
+        raise ConvergenceError(
+            f"the MMM fit behind {p} failed review: {'; '.join(curves.get('reasons', []))}. "
+            "Refit (see `omnimix mmm report`) or pass allow_failed=True to use it anyway."
+        )
+    return curves
+
+
+# -- charts ---------------------------------------------------------------------------------------
+def figures(fit: FittedMMM) -> dict[str, Any]:
+    """Plotly figures: decomposition, fit, ROI, response curves, adstock decay."""
+    import plotly.graph_objects as go
+
+    x = [d.isoformat() for d in fit.data.dates]
+    figs: dict[str, Any] = {}
+    ot = fit.contributions_over_time()
+    dec = go.Figure()
+    dec.add_trace(go.Scatter(x=x, y=ot["baseline"]["mean"], name="baseline", stackgroup="one"))
+    for c in fit.channels:
+        dec.add_trace(go.Scatter(x=x, y=ot[c]["mean"], name=c, stackgroup="one"))
+    y_obs = np.einsum("tg,g->t", fit.prep.y, fit.prep.y_scale)
+    dec.add_trace(go.Scatter(x=x, y=y_obs, name="actual KPI", mode="lines", line={"color": "black"}))
+    dec.update_layout(title="Baseline vs media decomposition (posterior means)", yaxis_title="KPI")
+    figs["decomposition"] = dec
+
+    iv = _iv(fit.y_rep)
+    fitf = go.Figure()
+    fitf.add_trace(go.Scatter(x=x, y=iv["hi"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    fitf.add_trace(go.Scatter(x=x, y=iv["lo"], fill="tonexty", line={"width": 0}, name="90% predictive"))
+    fitf.add_trace(go.Scatter(x=x, y=iv["mean"], name="predicted"))
+    fitf.add_trace(go.Scatter(x=x, y=y_obs, name="actual", mode="markers"))
+    hold = np.where(fit.prep.mask == 0)[0]
+    if hold.size:
+        fitf.add_vline(x=x[int(hold[0])], line_dash="dash")
+    fitf.update_layout(title="Posterior predictive fit (dashed line: holdout starts)", yaxis_title="KPI")
+    figs["fit"] = fitf
+
+    roi = fit.roi_draws()
+    r = _iv(roi)
+    rf = go.Figure(
+        go.Bar(
+            x=list(fit.channels),
+            y=r["mean"],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": r["hi"] - r["mean"],
+                "arrayminus": r["mean"] - r["lo"],
+            },
+        )
+    )
+    rf.update_layout(title="ROI per channel (90% intervals)", yaxis_title="KPI per unit spend")
+    figs["roi"] = rf
+
+    curves = fit.response_curves()
+    cf = go.Figure()
+    for c, cv in curves.items():
+        cf.add_trace(go.Scatter(x=cv["spend"], y=cv["mean"], name=c))
+        cf.add_trace(
+            go.Scatter(
+                x=cv["spend"] + cv["spend"][::-1],
+                y=cv["hi"] + cv["lo"][::-1],
+                fill="toself",
+                opacity=0.2,
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+    cf.update_layout(
+        title="Response curves: weekly KPI vs constant weekly spend (90% bands)",
+        xaxis_title="weekly spend",
+        yaxis_title="weekly KPI",
+    )
+    figs["response"] = cf
+
+    af = go.Figure()
+    for c, cv in fit.adstock_curves().items():
+        af.add_trace(go.Scatter(x=list(range(len(cv["mean"]))), y=cv["mean"], name=c, mode="lines+markers"))
+    af.update_layout(title="Adstock decay: share of effect by lag", xaxis_title="lag (periods)")
+    figs["adstock"] = af
+    return figs
+
+
+def write_report(fit: FittedMMM, path: str | Path) -> Path:
+    """One self-contained HTML page (plotly.js embedded, works offline) with every chart and the verdict."""
+    import html as _html
+
+    p = Path(path)
+    d = fit.diagnostics
+    verdict = "PASSED" if d.passed else "FAILED"
+    items = "".join(
+        f"<li>{_html.escape(r)} — try: {_html.escape(t)}</li>"
+        for r, t in zip(d.reasons, d.suggestions, strict=False)
+    )
+    parts = [
+        "<html><head><meta charset='utf-8'><title>omnimix MMM report</title></head><body>",
+        f"<h1>omnimix MMM ({fit.mode}) — review {verdict}</h1>",
+        f"<p>R-hat max {d.rhat_max}, bulk ESS min {d.ess_bulk_min}, divergences {d.divergences}, "
+        f"in-sample 90% coverage {d.ppc_coverage:.0%}, R² {d.r2:.3f}, holdout MAPE {d.holdout_mape}, "
+        f"holdout coverage {d.holdout_coverage}</p>",
+        f"<ul>{items}</ul>" if items else "",
+    ]
+    for i, fig in enumerate(figures(fit).values()):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+    parts.append("</body></html>")
+    p.write_text("\n".join(parts), encoding="utf-8")
+    return p
+
+
+def compare_to_truth(fit: FittedMMM, truth: dict[str, Any]) -> dict[str, Any]:
+    """Score a fit against a simulated world's ``truth`` (see :mod:`omnimix.simulate.media`).
+
+    Returns:
+        ``{"channels": {name: {"true_roi", "roi", "lo", "hi", "covered", "rel_error"}},
+        "coverage": share of channels whose true ROI lies in the 90% interval,
+        "media_total_error": relative error of the posterior-mean total media contribution}``.
+    """
+    roi = fit.roi_draws()
+    out: dict[str, Any] = {}
+    hits = 0
+    for i, c in enumerate(fit.channels):
+        t = float(truth["channels"][c]["roi"])
+        iv = _iv(roi[:, i])
+        ok = bool(iv["lo"] <= t <= iv["hi"])
+        hits += ok
+        out[c] = {"true_roi": t, "roi": iv["mean"], "lo": iv["lo"], "hi": iv["hi"], "covered": ok,
+                  "rel_error": abs(iv["mean"] - t) / t}  # fmt: skip
+    media = float(fit.contributions.sum(axis=(1, 2)).mean())
+    return {
+        "channels": out,
+        "coverage": hits / len(fit.channels),
+        "media_total_error": media / float(truth["media_total"]) - 1.0,
+    }

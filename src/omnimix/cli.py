@@ -35,6 +35,7 @@ def _register_all() -> None:
     from omnimix.clv.cli import register as register_clv
     from omnimix.identity.cli import register as register_identity
     from omnimix.ingest.cli import register as register_ingest
+    from omnimix.mmm.cli import register as register_mmm
     from omnimix.optimize.cli import register as register_optimize
     from omnimix.web.cli import register as register_web
 
@@ -43,6 +44,7 @@ def _register_all() -> None:
     register_attribution(app)
     register_optimize(app)
     register_clv(app)
+    register_mmm(app)
     register_web(app)
 
 

@@ -130,6 +130,40 @@ def _clv(ctx: DemoContext) -> str:
             f"(BG/NBD + Gamma-Gamma); CAC and LTV:CAC by channel and cohort")
 
 
+def _mmm(ctx: DemoContext) -> str:
+    doc = _cli_json("mmm", "fit", "--workspace", str(ctx.workspace), "--seed", str(ctx.seed))
+    ctx.results["mmm"] = doc
+    d = doc["diagnostics"]
+    verdict = "passed review" if d["passed"] else "FAILED review: " + "; ".join(d["reasons"])
+    return (f"Bayesian MMM (NUTS) on {len(doc['channels'])} channels: R-hat {d['rhat_max']:.3f}, "
+            f"min ESS {d['ess_bulk_min']:.0f}, {d['divergences']} divergences — {verdict}; "
+            f"report {doc['saved_to']}/report.html")
+
+
+def _optimize(ctx: DemoContext) -> str:
+    from omnimix.optimize import optimize_curves
+    from omnimix.workspace import Workspace
+
+    con = Workspace.open(ctx.workspace).connect(read_only=True)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "response_curves" not in tables:
+            return "skipped: the MMM fit did not pass review, so there are no response curves to optimize"
+        rows = con.execute("SELECT channel, type, beta, half_saturation, slope, lam, current_spend "
+                           "FROM response_curves").fetchall()
+    finally:
+        con.close()
+    curves = {"channels": {ch: ({"type": t, "beta": b, "half_saturation": k, "slope": sl, "current_spend": cur}
+                                if t == "hill" else {"type": t, "beta": b, "lam": lam, "current_spend": cur})
+                           for ch, t, b, k, sl, lam, cur in rows}}
+    budget = sum(float(r[6] or 0) for r in rows)
+    plan = optimize_curves(curves, budget, reserve=0.1)
+    ctx.results["optimize"] = plan
+    up = plan["expected_kpi"] / plan["current_kpi"] - 1 if plan.get("current_kpi") else float("nan")
+    return (f"weekly budget {budget:,.0f} with a 10% test reserve: expected KPI {plan['expected_kpi']:,.0f} "
+            f"vs {plan['current_kpi']:,.0f} now ({up:+.1%}), marginal ROI equalised")
+
+
 STEPS: list[tuple[str, Step]] = [
     ("simulate", _simulate),
     ("init", _init),
@@ -137,6 +171,8 @@ STEPS: list[tuple[str, Step]] = [
     ("resolve", _resolve),
     ("attribute", _attribute),
     ("clv", _clv),
+    ("mmm", _mmm),
+    ("optimize", _optimize),
 ]
 
 

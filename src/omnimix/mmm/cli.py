@@ -183,9 +183,15 @@ def fit_cmd(
     progress = not as_json and sys.stderr.isatty()
     fit = MMM(cfg).fit(data, mode=mode, seed=seed, progress=progress)
     payload = fit_payload(fit)
+    if out is None and workspace is not None:
+        out = workspace / "mmm" / "latest"  # workspace fits are kept for the dashboard and optimizer
     if out is not None:
         fit.save(out)
         payload["saved_to"] = str(out)
+    if workspace is not None and out is not None:
+        from omnimix.mmm.store import save_to_workspace
+
+        payload["workspace_tables"] = save_to_workspace(workspace, payload, out)
     if as_json:
         from omnimix.cli import emit_json
 

@@ -311,3 +311,17 @@ def test_quarantine_keeps_no_raw_pii(ws: Workspace, tmp_path: Path) -> None:
     assert raw["Email"] == hashlib.sha256(b"a@b.com").hexdigest()
     assert raw["Phone"] == hashlib.sha256(b"+8613800138000").hexdigest()
     assert raw["Created at"] == "not a date"
+
+
+def test_timestamps_with_and_without_offsets(ws: Workspace, tmp_path: Path) -> None:
+    # the workspace clock is Asia/Shanghai (UTC+8): offsets are converted, naive times kept as written
+    text = "event_id,ts,channel\n" + "\n".join([
+        "e1,2024-01-05 13:22:11,email", "e2,2024-01-05 13:22:11+00,email", "e3,2024-01-05T13:22:11Z,email",
+        "e4,2024-01-05 13:22:11-05:00,email", "e5,2024-01-05T13:22Z,email", "e6,2024-01-05 13:22:11.5,email",
+        "e7,2024/01/05 13:22,email"]) + "\n"
+    assert load(ws, write(tmp_path, "tz.csv", text), table="touchpoints").rows_loaded == 7
+    con = ws.connect(read_only=True)
+    got = dict(con.execute("SELECT event_id, CAST(ts AS VARCHAR) FROM touchpoints").fetchall())
+    assert got == {"e1": "2024-01-05 13:22:11", "e2": "2024-01-05 21:22:11", "e3": "2024-01-05 21:22:11",
+                   "e4": "2024-01-06 02:22:11", "e5": "2024-01-05 21:22:00", "e6": "2024-01-05 13:22:11.5",
+                   "e7": "2024-01-05 13:22:00"}

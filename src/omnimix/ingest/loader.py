@@ -129,9 +129,15 @@ class _Compiler:
             naive = [f for f in self.preset.ts_formats if "%z" not in f]
             tz_expr = "[" + ", ".join(_s(f) for f in tz) + "]"
             naive_expr = "[" + ", ".join(_s(f) for f in naive) + "]"
-            return (f"coalesce(CAST(try_cast({t} AS TIMESTAMPTZ) AS TIMESTAMP), "
-                    f"CAST(try_strptime({t}, {tz_expr}) AS TIMESTAMP), try_strptime({t}, {naive_expr}))",
-                    "date/time")
+            # an offset or Z after the date needs the (slower) time-zone-aware parse into local time;
+            # a plain TIMESTAMP cast would silently drop the offset
+            after_date = f"substr({t}, 11)"
+            has_offset = (f"(contains({after_date}, '+') OR contains({after_date}, '-') "
+                          f"OR contains(upper({after_date}), 'Z'))")
+            iso = (f"CASE WHEN {has_offset} THEN CAST(try_cast({t} AS TIMESTAMPTZ) AS TIMESTAMP) "
+                   f"ELSE try_cast({t} AS TIMESTAMP) END")
+            return (f"coalesce({iso}, CAST(try_strptime({t}, {tz_expr}) AS TIMESTAMP), "
+                    f"try_strptime({t}, {naive_expr}))", "date/time")
         if col.type == "BOOLEAN":
             tw = ", ".join(_s(w) for w in TRUE_WORDS)
             fw = ", ".join(_s(w) for w in FALSE_WORDS)

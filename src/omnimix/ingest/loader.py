@@ -221,7 +221,9 @@ class _Compiler:
         first_col = f"coalesce({', '.join(whens)})" if checks else "NULL"
         any_bad = " OR ".join(f"{c} IS NOT NULL" for c in cs) if checks else "false"
         # outer: final canonical values
-        outer: list[str] = [f"{reason} AS _reason", f"{first_col} AS _column",
+        # good rows (almost all) skip the string work: only rows with a problem build messages and JSON
+        outer: list[str] = [f"CASE WHEN {any_bad} THEN {reason} END AS _reason",
+                            f"CASE WHEN {any_bad} THEN {first_col} END AS _column",
                             f"CASE WHEN {any_bad} THEN to_json({{{self.raw_struct()}}}) END AS _raw"]
         for col in self.table.columns:
             if col.name == "load_id":

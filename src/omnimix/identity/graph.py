@@ -145,5 +145,6 @@ def build_edges(engine: Engine, cfg: IdentitySection, salt: str) -> None:
              AND o1.u_type = e.b_type AND o1.u_value = e.b_value
         LEFT JOIN identity_overflow o2 ON o2.v_type = e.b_type AND o2.v_value = e.b_value
              AND o2.u_type = e.a_type AND o2.u_value = e.a_value""")
-    for t in ("identity_anchor", "identity_raw_edges", "identity_adj", "identity_overflow"):
+    # identity_anchor stays for resolve's row → customer mapping (it drops the table afterwards)
+    for t in ("identity_raw_edges", "identity_adj", "identity_overflow"):
         engine.drop(t)

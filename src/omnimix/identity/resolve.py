@@ -128,13 +128,9 @@ def _assign_ids(eng: Engine, res: ResolveResult) -> None:
 def _row_customers(eng: Engine) -> None:
     """``row_customers(src_table, row_key, customer_id)``: each source row's person (via its anchor)."""
     eng.materialize("row_customers", """
-        SELECT src_table, row_key, customer_id FROM (
-          SELECT o.src_table, o.row_key, i.customer_id,
-                 row_number() OVER (PARTITION BY o.src_table, o.row_key ORDER BY p.rnk, o.id_value) AS k
-          FROM identity_obs o
-          JOIN identity_priority p ON p.id_type = o.id_type
-          JOIN identifiers i ON i.id_type = o.id_type AND i.id_value = o.id_value) r
-        WHERE k = 1""")
+        SELECT a.src_table, a.row_key, i.customer_id
+        FROM identity_anchor a JOIN identifiers i ON i.id_type = a.id_type AND i.id_value = a.id_value""")
+    eng.drop("identity_anchor")  # it names identifiers: keep no copy that erasure would have to chase
 
 
 def build_profiles(eng: Engine) -> None:

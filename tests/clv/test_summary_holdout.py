@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -125,34 +123,20 @@ def test_predict_customers_columns() -> None:
     assert (out["clv"] >= 0).all() and out["clv"].sum() > 0
 
 
-def _simulated_orders_file(tmp_path: Path) -> Path | None:
+def _simulated_orders_file(tmp_path: Path) -> Path:
     env = os.environ.get("OMNIMIX_TRUTH_ORDERS")
     if env:
         return Path(env)
-    out = tmp_path / "sim"
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "omnimix.cli", "simulate", "--out", str(out)],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    hits = list(out.rglob("truth/orders.csv")) if proc.returncode == 0 else []
-    return hits[0] if hits else None
+    from omnimix.simulate.world import simulate_world
+
+    simulate_world(tmp_path / "sim", customers=20_000, weeks=104, seed=7)
+    return tmp_path / "sim" / "truth" / "orders.csv"
 
 
 @pytest.mark.slow
 def test_holdout_on_omnimix_simulate_orders(tmp_path: Path) -> None:
     """Acceptance: predicted holdout purchases correlate with actual >= 0.6 on `omnimix simulate` data."""
     path = _simulated_orders_file(tmp_path)
-    if path is None or not path.exists():
-        pytest.skip(
-            "no simulator output: set OMNIMIX_TRUTH_ORDERS=.../truth/orders.csv or provide "
-            "`omnimix simulate --out DIR` writing truth/orders.csv"
-        )
     # the simulator's lifetimes are exponential (Pareto/NBD's assumption); last quarter held out
     check = holdout_from_orders(path, holdout_fraction=0.25, model="paretonbd")
     print({k: v for k, v in check.items() if k not in ("predicted", "actual")})

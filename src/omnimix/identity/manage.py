@@ -170,11 +170,9 @@ def forget(ws: Workspace, id_type: str, value: str) -> dict[str, Any]:
                 deleted["identity_merges"] = _delete(con, "identity_merges",
                                                      f"merged_id = '{cid}' OR into_id = '{cid}'")
         if "journeys" in tables and "paths" in tables:
-            con.execute("""CREATE OR REPLACE TABLE paths AS
-                SELECT path, CAST(sum(CASE WHEN converted THEN 1 ELSE 0 END) AS DOUBLE) AS total_conversions,
-                       sum(CASE WHEN converted THEN conversion_value ELSE 0 END) AS total_conversion_value,
-                       CAST(sum(CASE WHEN converted THEN 0 ELSE 1 END) AS DOUBLE) AS total_null
-                FROM journeys GROUP BY path""")
+            from omnimix.journeys.build import PATHS_SQL
+
+            con.execute(f"CREATE OR REPLACE TABLE paths AS {PATHS_SQL}")
         # the audit trail proves the erasure without keeping anything that points back to the person
         con.execute("CREATE TABLE IF NOT EXISTS erasures (erased_at TIMESTAMP, id_type VARCHAR, "
                     "request_sha256 VARCHAR, deleted VARCHAR)")

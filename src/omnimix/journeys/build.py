@@ -42,6 +42,14 @@ class JourneyResult:
         return asdict(self)
 
 
+#: ``paths`` from ``journeys``: distinct paths with conversions, value and non-converting journeys.
+PATHS_SQL = """
+    SELECT path, CAST(sum(CASE WHEN converted THEN 1 ELSE 0 END) AS DOUBLE) AS total_conversions,
+           sum(CASE WHEN converted THEN conversion_value ELSE 0 END) AS total_conversion_value,
+           CAST(sum(CASE WHEN converted THEN 0 ELSE 1 END) AS DOUBLE) AS total_null
+    FROM journeys GROUP BY path"""
+
+
 def _lookback_sql(ws: Workspace) -> str:
     default = ws.config.journeys.lookback_days
     cases = " ".join(f"WHEN '{k}' THEN {int(v)}" for k, v in ws.config.journeys.lookback_by_event_type.items())
@@ -102,11 +110,7 @@ def _build(ws: Workspace, eng: Engine) -> JourneyResult:
                      max(conversion_value) AS conversion_value, max(conversion_ts) AS conversion_ts,
                      count(*) AS n_touches, count(DISTINCT channel) AS n_channels, {agg} AS path
               FROM journey_touches GROUP BY journey_id) j""")
-    eng.materialize("paths", """
-        SELECT path, CAST(sum(CASE WHEN converted THEN 1 ELSE 0 END) AS DOUBLE) AS total_conversions,
-               sum(CASE WHEN converted THEN conversion_value ELSE 0 END) AS total_conversion_value,
-               CAST(sum(CASE WHEN converted THEN 0 ELSE 1 END) AS DOUBLE) AS total_null
-        FROM journeys GROUP BY path""")
+    eng.materialize("paths", PATHS_SQL)
     res = JourneyResult()
     (res.journeys, res.converting_journeys, res.null_journeys, res.touches_in_journeys) = eng.fetchall("""
         SELECT count(*), sum(CASE WHEN converted THEN 1 ELSE 0 END), sum(CASE WHEN converted THEN 0 ELSE 1 END),

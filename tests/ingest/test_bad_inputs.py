@@ -325,3 +325,25 @@ def test_timestamps_with_and_without_offsets(ws: Workspace, tmp_path: Path) -> N
     assert got == {"e1": "2024-01-05 13:22:11", "e2": "2024-01-05 21:22:11", "e3": "2024-01-05 21:22:11",
                    "e4": "2024-01-06 02:22:11", "e5": "2024-01-05 21:22:00", "e6": "2024-01-05 13:22:11.5",
                    "e7": "2024-01-05 13:22:00"}
+
+
+def test_values_are_trimmed_of_ascii_and_unicode_spaces(ws: Workspace, tmp_path: Path) -> None:
+    # the fast path skips trim for ASCII values without an edge space; everything else is trimmed
+    text = "event_id,ts,channel,campaign,anonymous_id\n" + "\n".join([
+        "e1,2024-01-05 13:22:11,email, spring ,a1", "e2,2024-01-05 13:22:11,email,\u3000春季\u3000,a2",
+        "e3,2024-01-05 13:22:11,email,\u00a0x\u2009,a3", "e4,2024-01-05 13:22:11,email,双11,a4",
+        "e5,2024-01-05 13:22:11,email,   ,a5", "e6,2024-01-05 13:22:11,email,\tkeep\t,a6"]) + "\n"
+    assert load(ws, write(tmp_path, "trim.csv", text), table="touchpoints").rows_loaded == 6
+    con = ws.connect(read_only=True)
+    got = dict(con.execute("SELECT event_id, campaign FROM touchpoints").fetchall())
+    assert got == {"e1": "spring", "e2": "春季", "e3": "x", "e4": "双11", "e5": None, "e6": "\tkeep\t"}
+
+
+def test_duplicate_keys_found_among_many_rows(ws: Workspace, tmp_path: Path) -> None:
+    rows = [f"e{i},2024-01-05 13:22:11,email" for i in range(5000)]
+    rows.insert(4000, "e17,2024-01-06 00:00:00,email")  # repeats row 18's key at record 4001
+    r = load(ws, write(tmp_path, "many.csv", "event_id,ts,channel\n" + "\n".join(rows) + "\n"),
+             table="touchpoints")
+    assert (r.rows_loaded, r.rows_quarantined) == (5000, 1)
+    line, column, reason = quarantine(ws)[0]
+    assert (line, column) == (4002, "event_id") and "record 18" in reason

@@ -71,6 +71,16 @@ def _s(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _trimmed(v: str) -> str:
+    """``nullif(trim(v), '')``, skipping the (copying) trim for the usual value that needs none.
+
+    DuckDB's trim strips the Unicode space separators; an ASCII-only value (byte length = character
+    length) can only carry the plain space, which two cheap prefix/suffix tests rule out.
+    """
+    return (f"CASE WHEN {v} LIKE ' %' OR {v} LIKE '% ' OR strlen({v}) <> length({v}) "
+            f"THEN nullif(trim({v}), '') WHEN {v} <> '' THEN {v} END")
+
+
 def _sha256(path: Path, out: list[str]) -> None:
     with open(path, "rb") as fh:
         out.append(hashlib.file_digest(fh, "sha256").hexdigest())
@@ -97,9 +107,9 @@ class _Compiler:
                 return _s(self.preset.constants[canon])
             return None
         if isinstance(src, tuple):
-            parts = ", ".join(f"nullif(trim(r.{_q(h)}), '')" for h in src)
+            parts = ", ".join(_trimmed(f"r.{_q(h)}") for h in src)
             return f"nullif(concat_ws(' ', {parts}), '')"
-        return f"nullif(trim(r.{_q(src)}), '')"
+        return _trimmed(f"r.{_q(src)}")
 
     def label(self, canon: str) -> str:
         src = self.mapping.get(canon)
@@ -133,7 +143,7 @@ class _Compiler:
             # a plain TIMESTAMP cast would silently drop the offset
             after_date = f"substr({t}, 11)"
             has_offset = (f"(contains({after_date}, '+') OR contains({after_date}, '-') "
-                          f"OR contains(upper({after_date}), 'Z'))")
+                          f"OR contains({after_date}, 'Z') OR contains({after_date}, 'z'))")
             iso = (f"CASE WHEN {has_offset} THEN CAST(try_cast({t} AS TIMESTAMPTZ) AS TIMESTAMP) "
                    f"ELSE try_cast({t} AS TIMESTAMP) END")
             return (f"coalesce({iso}, CAST(try_strptime({t}, {tz_expr}) AS TIMESTAMP), "
@@ -240,6 +250,8 @@ class _Compiler:
                 expr = self.default(col)
             if col.name == "stage" and expr == "NULL" and "channel" in self.mapping:
                 expr = self.stage_from_channel(computed["channel"])
+            if expr == "NULL" and col.name not in self.needed():
+                continue  # left to the column default: staging and inserting a NULL column costs time
             outer.append(f"CAST({expr} AS {col.type}) AS {_q(col.name)}")
             out_cols.append(col.name)
         select = f"SELECT {', '.join(outer)} FROM ({middle_sql})"
@@ -247,6 +259,16 @@ class _Compiler:
         if key:  # a 64-bit hash of the natural key, for a cheap duplicate screen (see _mark_duplicates)
             select = f"SELECT *, hash({', '.join(_q(k) for k in key)}) AS _kh FROM ({select})"
         return select, out_cols
+
+    def needed(self) -> set[str]:
+        """Columns the later steps read or write in the staged table even when the file lacks them."""
+        out = set(self.table.key)
+        if self.table.name == "touchpoints":
+            if "channel" not in self.mapping:  # _derive classifies the channel from utm fields
+                out |= {"channel", "stage", "utm_source", "utm_medium", "campaign"}
+            if "event_id" not in self.mapping and self.preset.event_id_from:
+                out |= {"event_id", *self.preset.event_id_from}
+        return out
 
     def raw_struct(self) -> str:
         """The raw row kept for quarantine; PII columns are hashed like the warehouse's unless PII is kept."""
@@ -482,11 +504,14 @@ def _mark_duplicates(con: Any, staged: str, key: tuple[str, ...], base: int, scr
         return
     cols = ", ".join(_q(k) for k in key)
     if screen:
-        # equal keys have equal hashes, so as many distinct hashes as rows proves every key distinct;
-        # a hash collision only sends us on to the exact check
-        n, n_hash = con.execute(f"SELECT count(*), count(DISTINCT _kh) FROM {staged} WHERE _reason IS NULL"
-                                ).fetchone()
-        if n == n_hash:
+        # equal keys have equal hashes, so all hashes distinct proves every key distinct; a hash
+        # collision only sends us on to the exact check. Sorting the 64-bit hashes in NumPy is 4x
+        # faster than a distinct hash aggregate over millions of rows.
+        import numpy as np
+
+        h = con.execute(f"SELECT _kh FROM {staged} WHERE _reason IS NULL").fetchnumpy()["_kh"]
+        h = np.sort(np.asarray(h, dtype=np.uint64))
+        if not bool(np.any(h[1:] == h[:-1])):
             return
     dup_keys = con.execute(
         f"SELECT count(*) FROM (SELECT {cols} FROM {staged} WHERE _reason IS NULL "

@@ -10,6 +10,7 @@ import pytest
 
 from omnimix.errors import ConfigError, ConvergenceError
 from omnimix.mmm.analysis import load_fit, load_response_curves
+from omnimix.mmm.components import Prior
 from omnimix.mmm.data import from_world
 from omnimix.mmm.model import MMM, MMMConfig
 from omnimix.simulate.media import saturation_np, simulate_media
@@ -167,3 +168,15 @@ def test_geo_hierarchy_map(tmp_path) -> None:
         assert roi[c]["roi"]["lo"] <= true <= roi[c]["roi"]["hi"], (c, roi[c]["roi"], true)
     again = load_fit(fit.save(tmp_path / "geo", html=False))
     assert again.data.geos == ("north", "south")
+
+
+def test_per_channel_roi_prior_moves_only_its_channel() -> None:
+    # roi_priors samples one site per channel; the derived quantities must read them (regression)
+    w = simulate_media(weeks=52, seed=4, channels=["search", "douyin"], confounded=None)
+    base = MMM().fit(from_world(w), mode="map", seed=0).summary(marginal=False)["channels"]
+    tight = Prior("LogNormal", {"loc": float(np.log(6.0)), "scale": 0.05})
+    fit = MMM(MMMConfig(roi_priors={"search": tight})).fit(from_world(w), mode="map", seed=0)
+    got = fit.summary(marginal=False)["channels"]
+    assert 5.0 < got["search"]["roi"]["mean"] < 7.0
+    assert abs(base["search"]["roi"]["mean"] - 6.0) > 1.5  # the prior, not the data, put it there
+    assert got["douyin"]["roi"]["mean"] > 0

@@ -420,12 +420,15 @@ class ModelSpec:
         w = self.adstock.weights(ad)  # (L, C)
         a = jnp.einsum("ltgc,lc->tgc", arr["xlag"], w)
         s = self.saturation.apply(a, sp)  # (T, G, C)
+        roi = p.get("roi")
+        if roi is None and "roi_0" in p:  # per-channel ROI priors: the draws hold one site per channel
+            roi = jnp.stack([p[f"roi_{i}"] for i in range(self.n_channels)])
         if "beta_gc" in p:  # fixed coefficients (marginal ROI, response curves)
             beta_c = None
-        elif "roi" in p:
+        elif roi is not None:
             # ROI = Σ_g y_scale_g Σ_t β_c sat / Σ_g spend_gc  →  β_c = ROI · spend_c / Σ y_scale·sat
             denom = jnp.einsum("tgc,g->c", s, arr["y_scale"]) + 1e-9
-            beta_c = p["roi"] * arr["spend_total"].sum(axis=0) / denom
+            beta_c = roi * arr["spend_total"].sum(axis=0) / denom
         else:
             beta_c = p["beta"]
         if beta_c is None:

@@ -347,3 +347,27 @@ def test_duplicate_keys_found_among_many_rows(ws: Workspace, tmp_path: Path) -> 
     assert (r.rows_loaded, r.rows_quarantined) == (5000, 1)
     line, column, reason = quarantine(ws)[0]
     assert (line, column) == (4002, "event_id") and "record 18" in reason
+
+
+def test_jsonl_read_in_chunks_keeps_lines_and_late_keys(ws: Workspace, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnimix.ingest import readers
+
+    monkeypatch.setattr(readers, "JSONL_CHUNK", 3)  # 10 records in 4 chunks
+    good = {"event_timestamp": "1704067200000000", "event_name": "session_start",
+            "traffic_source": {"source": "baidu", "medium": "cpc", "name": "brand"}}
+    lines = [json.dumps({**good, "user_pseudo_id": f"c{i}"}) for i in range(9)]
+    lines.insert(4, "{broken")  # line 5
+    lines.insert(7, "")  # line 8, blank
+    # a key first seen in the last chunk, and a bad timestamp on the line after it
+    lines.append(json.dumps({**good, "user_pseudo_id": "c9", "user_id": "u9"}))
+    lines.append(json.dumps({**good, "user_pseudo_id": "c10", "event_timestamp": "soon"}))
+    p = tmp_path / "ga4.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    r = load(ws, p)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (12, 10, 2)
+    q = quarantine(ws)
+    assert [row[0] for row in q] == [5, 13] and "invalid JSON" in q[0][2] and "event_timestamp" in q[1][2]
+    con = ws.connect(read_only=True)
+    got = dict(con.execute("SELECT anonymous_id, user_id FROM touchpoints").fetchall())
+    assert len(got) == 10 and got["c9"] == "u9" and got["c0"] is None

@@ -255,14 +255,35 @@ def _text(v: Any) -> str | None:
     return str(v)
 
 
+JSONL_CHUNK = 100_000  # records parsed before they are appended to the temp table (bounds memory)
+
+
 def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
-    """Load JSON lines (nested objects flattened with dots); broken lines become rejects."""
+    """Load JSON lines (nested objects flattened with dots); broken lines become rejects.
+
+    Records are appended to the temp table in chunks of :data:`JSONL_CHUNK`, so memory stays flat
+    for multi-GB exports; a key first seen in a later chunk adds a column (earlier rows hold NULL).
+    """
     encoding = detect_encoding(path)
-    records: list[dict[str, Any]] = []
-    lines_of: list[int] = []
+    chunk: list[dict[str, Any]] = []
     rejects: list[tuple[int, str, str]] = []
     skipped: list[int] = []
     header: dict[str, None] = {}
+    created: list[str] = []  # columns of the temp table so far
+    n_records = 0
+
+    def flush() -> None:
+        new = [c for c in header if c not in created]
+        if not created:
+            con.execute(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{_q(c)} VARCHAR" for c in new) + ")")
+        else:
+            for c in new:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {_q(c)} VARCHAR")
+        created.extend(new)
+        if chunk:
+            _append_rows(con, table, created, [[_text(r.get(c)) for c in created] for r in chunk])
+            chunk.clear()
+
     with open(path, encoding="utf-8-sig" if encoding != "gb18030" else "gb18030", errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
@@ -279,15 +300,31 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
             flat = _flatten(obj)
             for k in flat:
                 header.setdefault(k, None)
-            records.append(flat)
-            lines_of.append(lineno)
-    if not records and not rejects:
+            chunk.append(flat)
+            n_records += 1
+            if len(chunk) >= JSONL_CHUNK:
+                flush()
+    if not n_records and not rejects:
         raise InputDataError(str(path), "is empty: no JSON records. Fix: export the events again.")
-    cols = list(header)
-    if not cols:
-        cols = ["_empty"]
-    _register_rows(con, table, cols, [[_text(r.get(c)) for c in cols] for r in records])
-    return RawTable(table, cols, LineMap(1, skipped), rejects, encoding, "jsonl")
+    if not header:
+        header["_empty"] = None
+    flush()
+    return RawTable(table, list(created), LineMap(1, skipped), rejects, encoding, "jsonl")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _append_rows(con: Any, table: str, header: list[str], rows: list[list[str | None]]) -> None:
+    import pyarrow as pa
+
+    arrays = [pa.array([r[i] for r in rows], type=pa.string()) for i in range(len(header))]
+    con.register(f"_arrow_{table}", pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(header))]))
+    cols = ", ".join(_q(h) for h in header)
+    picks = ", ".join(f"c{i}" for i in range(len(header)))
+    con.execute(f"INSERT INTO {table} ({cols}) SELECT {picks} FROM _arrow_{table}")
+    con.unregister(f"_arrow_{table}")
 
 
 def read_xlsx(con: Any, path: Path, table: str) -> RawTable:

@@ -32,6 +32,7 @@ from omnimix.errors import EngineError, InputDataError, OmnimixError
 from omnimix.ingest.pii import normalize_phone
 from omnimix.ingest.presets import Preset, detect_preset, get_preset
 from omnimix.ingest.readers import RawTable, collect_csv_rejects, read_any
+from omnimix.ingest.readers import quote_ident as _q
 from omnimix.schema import TABLES, Column
 from omnimix.taxonomy import Taxonomy
 from omnimix.workspace import Workspace
@@ -61,10 +62,6 @@ class LoadResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _s(text: str) -> str:
@@ -235,6 +232,7 @@ class _Compiler:
         outer: list[str] = [f"CASE WHEN {any_bad} THEN {reason} END AS _reason",
                             f"CASE WHEN {any_bad} THEN {first_col} END AS _column",
                             f"CASE WHEN {any_bad} THEN to_json({{{self.raw_struct()}}}) END AS _raw"]
+        needed = self.needed()
         for col in self.table.columns:
             if col.name == "load_id":
                 continue
@@ -250,7 +248,7 @@ class _Compiler:
                 expr = self.default(col)
             if col.name == "stage" and expr == "NULL" and "channel" in self.mapping:
                 expr = self.stage_from_channel(computed["channel"])
-            if expr == "NULL" and col.name not in self.needed():
+            if expr == "NULL" and col.name not in needed:
                 continue  # left to the column default: staging and inserting a NULL column costs time
             outer.append(f"CAST({expr} AS {col.type}) AS {_q(col.name)}")
             out_cols.append(col.name)

@@ -224,13 +224,26 @@ def _reject_reason(reason: str, delim: str) -> str:
     return reason
 
 
+def quote_ident(name: str) -> str:
+    """A SQL identifier, double-quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _register_rows(con: Any, table: str, header: list[str], rows: list[list[str | None]]) -> None:
+    """Create temp table ``table`` of text columns ``header`` holding ``rows``."""
+    con.execute(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{quote_ident(c)} VARCHAR" for c in header) + ")")
+    _append_rows(con, table, header, rows)
+
+
+def _append_rows(con: Any, table: str, header: list[str], rows: list[list[str | None]]) -> None:
+    """Append ``rows`` (values in ``header`` order) to the text columns ``header`` of ``table``."""
     import pyarrow as pa
 
     arrays = [pa.array([r[i] for r in rows], type=pa.string()) for i in range(len(header))]
-    tbl = pa.Table.from_arrays(arrays, names=header)
-    con.register(f"_arrow_{table}", tbl)
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM _arrow_{table}")
+    con.register(f"_arrow_{table}", pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(header))]))
+    cols = ", ".join(quote_ident(h) for h in header)
+    picks = ", ".join(f"c{i}" for i in range(len(header)))
+    con.execute(f"INSERT INTO {table} ({cols}) SELECT {picks} FROM _arrow_{table}")
     con.unregister(f"_arrow_{table}")
 
 
@@ -274,15 +287,15 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
 
     def flush() -> None:
         new = [c for c in header if c not in created]
+        rows = [[_text(r.get(c)) for c in created + new] for r in chunk]
         if not created:
-            con.execute(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{_q(c)} VARCHAR" for c in new) + ")")
+            _register_rows(con, table, new, rows)
         else:
             for c in new:
-                con.execute(f"ALTER TABLE {table} ADD COLUMN {_q(c)} VARCHAR")
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} VARCHAR")
+            _append_rows(con, table, created + new, rows)
         created.extend(new)
-        if chunk:
-            _append_rows(con, table, created, [[_text(r.get(c)) for c in created] for r in chunk])
-            chunk.clear()
+        chunk.clear()
 
     with open(path, encoding="utf-8-sig" if encoding != "gb18030" else "gb18030", errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -310,21 +323,6 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
         header["_empty"] = None
     flush()
     return RawTable(table, list(created), LineMap(1, skipped), rejects, encoding, "jsonl")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _append_rows(con: Any, table: str, header: list[str], rows: list[list[str | None]]) -> None:
-    import pyarrow as pa
-
-    arrays = [pa.array([r[i] for r in rows], type=pa.string()) for i in range(len(header))]
-    con.register(f"_arrow_{table}", pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(header))]))
-    cols = ", ".join(_q(h) for h in header)
-    picks = ", ".join(f"c{i}" for i in range(len(header)))
-    con.execute(f"INSERT INTO {table} ({cols}) SELECT {picks} FROM _arrow_{table}")
-    con.unregister(f"_arrow_{table}")
 
 
 def read_xlsx(con: Any, path: Path, table: str) -> RawTable:

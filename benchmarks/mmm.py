@@ -15,7 +15,9 @@ ROI error (mean |ROI_est - ROI_true| / ROI_true over channels). Also timed: omni
 
 Usage: PYTHONPATH=src python benchmarks/mmm.py [--repeats N] [--skip-pymc] [--datasets pymc179,world104]
        PYTHONPATH=src python benchmarks/mmm.py --recovery [--seeds 0,1,2] [--mode nuts|map]
-         (acceptance: true ROI inside the 90% interval, total media error, calibration effect)
+         (acceptance: true ROI inside the 90% interval, total media error, calibration effect;
+          each world is also fitted by the known-curve oracle of omnimix.simulate.oracle, which is
+          told every true response curve: the ceiling of what the data identify)
 """
 
 from __future__ import annotations
@@ -209,10 +211,13 @@ def recovery(seeds: list[int], mode: str) -> None:
     from omnimix.mmm.data import from_world
     from omnimix.mmm.model import MMM
     from omnimix.simulate.media import simulate_media
+    from omnimix.simulate.oracle import known_curve_fit
 
-    hits = pairs = 0
+    hits = pairs = o_hits = 0
+    errors, o_errors = [], []
     for seed in seeds:
         w = simulate_media(weeks=104, seed=seed)
+        oracle = known_curve_fit(w)
         t0 = time.perf_counter()
         fit = MMM().fit(from_world(w), mode=mode, seed=seed)
         secs = time.perf_counter() - t0
@@ -224,12 +229,22 @@ def recovery(seeds: list[int], mode: str) -> None:
             f"divergences {d.divergences}  passed {d.passed}",
             flush=True,
         )
+        print(
+            f"    known-curve oracle (calibrated GLS): media total error {oracle['media_total_error']:+.3f}  "
+            f"coverage {oracle['coverage']:.3f}"
+        )
+        errors.append(score["media_total_error"])
+        o_errors.append(oracle["media_total_error"])
         for c, v in score["channels"].items():
+            o = oracle["channels"][c]
             hits += v["covered"]
+            o_hits += o["covered"]
             pairs += 1
             print(
                 f"    {c:12s} true {v['true_roi']:.2f}  est {v['roi']:.2f} [{v['lo']:.2f}, {v['hi']:.2f}]"
-                + ("" if v["covered"] else "  MISS")
+                + ("      " if v["covered"] else "  MISS")
+                + f"  oracle {o['roi']:.2f} [{o['lo']:.2f}, {o['hi']:.2f}]"
+                + ("" if o["covered"] else "  MISS")
             )
         naive = compare_to_truth(MMM().fit(from_world(w, calibrate=False), mode=mode, seed=seed), w.truth)
         ch = w.truth["confounded"]
@@ -239,6 +254,11 @@ def recovery(seeds: list[int], mode: str) -> None:
             flush=True,
         )
     print(f"coverage {hits}/{pairs} = {hits / pairs:.3f} (target >= 0.9)")
+    print("media total error " + " / ".join(f"{e:+.3f}" for e in errors) + " (target |e| <= 0.10)")
+    print(
+        f"known-curve oracle: coverage {o_hits}/{pairs} = {o_hits / pairs:.3f}, media total error "
+        + " / ".join(f"{e:+.3f}" for e in o_errors)
+    )
 
 
 def main() -> None:

@@ -76,3 +76,26 @@ def test_rankdata_matches_scipy() -> None:
 
     x = np.array([[3.0, 1.0, 2.0, 2.0], [5.0, 1.0, 0.5, 2.0]])
     np.testing.assert_allclose(_rankdata(x), stats.rankdata(x, method="average").reshape(x.shape))
+
+
+def test_identification_contraction_and_warnings() -> None:
+    from omnimix.mmm.diagnostics import identification
+
+    rng = np.random.default_rng(0)
+    prior = np.exp(rng.normal(0.2, 0.9, size=(4000, 3)))
+    post = np.column_stack(
+        [
+            np.exp(rng.normal(0.7, 0.09, 4000)),  # pinned: 1% of the prior variance left
+            np.exp(rng.normal(0.0, 0.85, 4000)),  # the prior again
+            np.exp(rng.normal(0.3, 0.45, 4000)),  # a quarter of the variance left
+        ]
+    )
+    k, warns = identification(post, prior, ["search", "kol", "wechat"])
+    assert k["search"] == pytest.approx(0.99, abs=0.01)
+    assert k["kol"] == pytest.approx(1 - 0.85**2 / 0.81, abs=0.06)
+    assert k["wechat"] == pytest.approx(0.75, abs=0.05)
+    assert len(warns) == 1 and warns[0].startswith("kol: ROI is weakly identified")
+    # non-positive or missing draws are ignored, not propagated as NaN
+    post[:10, 0] = np.nan
+    k2, _ = identification(post, prior, ["search", "kol", "wechat"])
+    assert np.isfinite(k2["search"])

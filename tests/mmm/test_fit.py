@@ -180,3 +180,15 @@ def test_per_channel_roi_prior_moves_only_its_channel() -> None:
     assert 5.0 < got["search"]["roi"]["mean"] < 7.0
     assert abs(base["search"]["roi"]["mean"] - 6.0) > 1.5  # the prior, not the data, put it there
     assert got["douyin"]["roi"]["mean"] > 0
+
+
+def test_identification_in_fit_diagnostics(map_fit, tmp_path) -> None:
+    """The lift-tested search channel is pinned by the data; the numbers survive save/load."""
+    ident = map_fit.diagnostics.details["identification"]
+    assert set(ident) == {"search", "douyin", "social"}
+    assert ident["search"] > 0.9
+    assert all(v <= 1.0 for v in ident.values())
+    s = map_fit.summary(marginal=False)["diagnostics"]
+    assert s["identification"] == ident and s["warnings"] == map_fit.diagnostics.warnings
+    again = load_fit(map_fit.save(tmp_path / "fit"))
+    assert again.diagnostics.details["identification"] == ident

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.xfail(
     strict=True,
-    reason="acceptance not met yet: 21/24 true ROIs covered (87.5%), media total error +17%/-10%/-8% "
-    "(seed 0: its lift measurement is a 2-sigma draw above the true lift; kol, deep in saturation "
-    "with off-air weeks, is under-estimated; see docs/mmm.md 'Recovery')",
+    reason="acceptance not met: 21/24 true ROIs covered (87.5%), media total error +17%/-10%/-8%; "
+    "the known-curve oracle (told every true curve) reaches only 20/24 and +15%/-5%/+6% on the same "
+    "worlds, so the data do not identify the target (docs/mmm.md 'Recovery')",
 )
 def test_recovery_three_seeds_104x8() -> None:
     hits, pairs, errors = 0, 0, []

@@ -23,7 +23,7 @@ import numpy as np
 
 from omnimix.errors import ConvergenceError, InputDataError
 from omnimix.mmm.data import Experiment, MMMData
-from omnimix.mmm.diagnostics import Diagnostics, review
+from omnimix.mmm.diagnostics import Diagnostics, identification, review
 from omnimix.mmm.inference import InferenceResult
 from omnimix.mmm.model import MMMConfig, ModelSpec, Prepared, prepare
 
@@ -126,6 +126,9 @@ class FittedMMM:
             media_share=share,
             max_plausible_roi=config.max_plausible_roi,
         )
+        ident, warns = identification(roi, _prior_roi_draws(spec, prep, list(result.samples)), data.channels)
+        diag.details["identification"] = ident
+        diag.warnings.extend(warns)
         if not diag.passed:
             log.warning("MMM fit failed review: %s", "; ".join(diag.reasons))
         return cls(data, config, prep, spec, result, contrib, baseline, y_rep_kpi, diag, flat)
@@ -206,6 +209,8 @@ class FittedMMM:
                 "passed": d.passed,
                 "reasons": list(d.reasons),
                 "suggestions": list(d.suggestions),
+                "warnings": list(d.warnings),
+                "identification": dict(d.details.get("identification", {})),
             },
             "seconds": self.result.seconds,
         }
@@ -380,6 +385,22 @@ def _forward_draws(
         params = {**params, "beta_gc": base["beta"]}
     out = fn(params, {k: jnp.asarray(v) for k, v in arrs.items()})
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+def _prior_roi_draws(
+    spec: ModelSpec, prep: Prepared, sites: list[str], n: int = 1000, seed: int = 23
+) -> np.ndarray:
+    """ROI per prior draw and channel, shape (n, C): the model's parameters drawn without data."""
+    import jax
+    import jax.numpy as jnp
+    from numpyro.infer import Predictive
+
+    arr = {k: jnp.asarray(v) for k, v in prep.arrays().items()}
+    draws = Predictive(spec.model, num_samples=n, return_sites=sites)(jax.random.PRNGKey(seed), arr)
+    out = _forward_draws(spec, prep, {k: np.asarray(v) for k, v in draws.items()})
+    contrib = np.einsum("stgc,g->sc", out["media"], prep.y_scale)
+    spend = prep.spend_total.sum(axis=0)
+    return np.asarray(contrib / np.where(spend > 0, spend, np.nan))
 
 
 def _predictive(prep: Prepared, mu: np.ndarray, flat: dict[str, np.ndarray], seed: int) -> np.ndarray:
@@ -576,6 +597,7 @@ def write_report(fit: FittedMMM, path: str | Path) -> Path:
         f"in-sample 90% coverage {d.ppc_coverage:.0%}, R² {d.r2:.3f}, holdout MAPE {d.holdout_mape}, "
         f"holdout coverage {d.holdout_coverage}</p>",
         f"<ul>{items}</ul>" if items else "",
+        "".join(f"<p><b>Warning:</b> {_html.escape(w)}</p>" for w in d.warnings),
     ]
     for i, fig in enumerate(figures(fit).values()):
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))

@@ -57,6 +57,8 @@ def fit_payload(fit: Any) -> dict[str, Any]:
             "passed": d["passed"],
             "reasons": d["reasons"],
             "suggestions": d["suggestions"],
+            "warnings": d["warnings"],
+            "identification": d["identification"],
         },
         "seconds": s["seconds"],
     }
@@ -91,6 +93,8 @@ def _print_human(payload: dict[str, Any]) -> None:
         con.print("[red]FIT FAILED REVIEW — do not use these numbers:[/red]")
         for r, s in zip(d["reasons"], d["suggestions"], strict=False):
             con.print(f"  - {r}\n    try: {s}")
+    for w in d["warnings"]:
+        con.print(f"[yellow]warning:[/yellow] {w}")
 
 
 @mmm_app.command("fit")

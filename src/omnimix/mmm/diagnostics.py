@@ -157,7 +157,10 @@ class Diagnostics:
         passed: whether every gate passed.
         reasons: why the fit failed (empty when passed).
         suggestions: what to try, one per failed gate.
-        details: extra facts (worst parameters, optimizer message).
+        details: extra facts (worst parameters, optimizer message, ``identification``: per channel
+            the contraction of log ROI from prior to posterior).
+        warnings: findings that do not fail the fit but limit what it can say (weakly identified
+            channels whose ROI still mostly reflects the prior).
     """
 
     mode: str
@@ -175,6 +178,7 @@ class Diagnostics:
     reasons: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -184,6 +188,45 @@ class Diagnostics:
     def from_dict(cls, d: dict[str, Any]) -> Diagnostics:
         """Inverse of :meth:`to_dict`."""
         return cls(**d)
+
+
+#: A channel whose log-ROI posterior variance is above this share of its prior variance is flagged
+#: as weakly identified (contraction below 1 - WEAK_ID_SHARE).
+WEAK_ID_SHARE = 0.5
+
+
+def identification(
+    roi_post: np.ndarray, roi_prior: np.ndarray, channels: tuple[str, ...] | list[str]
+) -> tuple[dict[str, float], list[str]]:
+    """Posterior contraction of each channel's log ROI, and warnings for weakly identified channels.
+
+    Contraction is ``1 - var_post / var_prior`` of log ROI (1: the data pinned it; 0: the posterior is
+    the prior). Log scale because ROI priors are heavy-tailed: on the raw scale a long prior tail makes
+    almost any posterior look contracted.
+
+    Args:
+        roi_post: posterior ROI draws, shape (S, C).
+        roi_prior: prior ROI draws (the same model without data), shape (S', C).
+        channels: channel names, length C.
+    """
+    out: dict[str, float] = {}
+    warns: list[str] = []
+    for i, c in enumerate(channels):
+        post = roi_post[:, i][np.isfinite(roi_post[:, i]) & (roi_post[:, i] > 0)]
+        prior = roi_prior[:, i][np.isfinite(roi_prior[:, i]) & (roi_prior[:, i] > 0)]
+        if post.size < 2 or prior.size < 2:
+            continue
+        v_prior = float(np.var(np.log(prior)))
+        if v_prior <= 0:
+            continue
+        k = 1.0 - float(np.var(np.log(post))) / v_prior
+        out[c] = round(k, 4)
+        if k < 1.0 - WEAK_ID_SHARE:
+            warns.append(
+                f"{c}: ROI is weakly identified (the data removed only {max(k, 0.0):.0%} of the prior's "
+                f"log-ROI variance); its estimate leans on the prior. A lift test on {c} would pin it."
+            )
+    return out, warns
 
 
 def review(

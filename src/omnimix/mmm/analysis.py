@@ -390,11 +390,23 @@ def _forward_draws(
 def _prior_roi_draws(
     spec: ModelSpec, prep: Prepared, sites: list[str], n: int = 1000, seed: int = 23
 ) -> np.ndarray:
-    """ROI per prior draw and channel, shape (n, C): the model's parameters drawn without data."""
+    """ROI per prior draw and channel, shape (n, C): the model's parameters drawn without data.
+
+    In ROI mode without geo pooling the ROI *is* a parameter, so its prior is sampled directly (no
+    model trace, milliseconds); otherwise the whole model is drawn and run forward.
+    """
     import jax
     import jax.numpy as jnp
     from numpyro.infer import Predictive
 
+    cfg = spec.config
+    if cfg.prior == "roi" and not spec.pooled:
+        key = jax.random.PRNGKey(seed)
+        cols = []
+        for i, ch in enumerate(spec.channels):
+            pr = cfg.roi_priors.get(ch, cfg.roi_prior)
+            cols.append(np.asarray(pr.build().sample(jax.random.fold_in(key, i), (n,))))
+        return np.column_stack(cols).astype(np.float64)
     arr = {k: jnp.asarray(v) for k, v in prep.arrays().items()}
     draws = Predictive(spec.model, num_samples=n, return_sites=sites)(jax.random.PRNGKey(seed), arr)
     out = _forward_draws(spec, prep, {k: np.asarray(v) for k, v in draws.items()})

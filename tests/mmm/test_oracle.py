@@ -69,3 +69,15 @@ def test_ar1_gls_recovers_rho_and_coefficients() -> None:
 def test_ar1_gls_refuses_too_few_rows() -> None:
     with pytest.raises(ValueError, match="cannot identify"):
         ar1_gls(np.ones((3, 3)), np.ones(3))
+
+
+def test_lift_test_enters_the_oracle_as_an_observation() -> None:
+    """The calibrated oracle moves the confounded channel towards the measured lift and narrows it."""
+    w = simulate_media(weeks=104, seed=2)
+    exp = w.truth["experiments"][0]
+    measured = exp["lift"] / exp["true_lift"]  # the lift test's reading, as a multiple of the truth
+    naive = known_curve_fit(w, calibrate=False)["channels"]["search"]
+    cal = known_curve_fit(w, calibrate=True)["channels"]["search"]
+    assert naive["coef"] > 1.3  # the confounding: search over-credited without the test
+    assert abs(cal["coef"] - measured) < abs(naive["coef"] - measured)
+    assert cal["coef_se"] < naive["coef_se"]

@@ -39,7 +39,7 @@ def ar1_gls(
 
     Args:
         a, y: design (n, k) and response (n,).
-        iterations: Cochrane–Orcutt style updates of ``rho``.
+        iterations: further Cochrane–Orcutt style updates of ``rho`` and ``sigma`` after the first.
         extra: independent extra observations ``(a_e (m, k), y_e (m,), sd_e (m,))`` with known
             standard errors (lift tests): ``y_e ~ Normal(a_e @ coef, sd_e)``, stacked with the series.
 
@@ -50,17 +50,7 @@ def ar1_gls(
     n, k = a.shape
     if n <= k + 1:
         raise ValueError(f"{n} rows cannot identify {k} coefficients and an AR(1) error")
-    def solve(rho: float, sigma: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        a2, y2 = _prais_winsten(a, y, rho)
-        if extra is not None and sigma is not None:
-            # rows in units of the innovation sd: weight sigma / sd_e
-            wgt = sigma / extra[2]
-            a2 = np.vstack([a2, extra[0] * wgt[:, None]])
-            y2 = np.concatenate([y2, extra[1] * wgt])
-        return np.linalg.lstsq(a2, y2, rcond=None)[0], a2, y2
-
     coef = np.linalg.lstsq(a, y, rcond=None)[0]
-    rho, sigma = 0.0, None
     for _ in range(iterations + 1):
         res = y - a @ coef
         den = float(res[:-1] @ res[:-1])
@@ -68,8 +58,11 @@ def ar1_gls(
         a2, y2 = _prais_winsten(a, y, rho)
         r2 = y2 - a2 @ coef
         sigma = float(np.sqrt(r2 @ r2 / (n - k - 1)))
-        coef, a2, y2 = solve(rho, sigma)
-    assert sigma is not None
+        if extra is not None:  # rows in units of the innovation sd: weight sigma / sd_e
+            wgt = sigma / extra[2]
+            a2 = np.vstack([a2, extra[0] * wgt[:, None]])
+            y2 = np.concatenate([y2, extra[1] * wgt])
+        coef = np.linalg.lstsq(a2, y2, rcond=None)[0]
     cov = sigma**2 * np.linalg.pinv(a2.T @ a2)
     return coef, np.sqrt(np.clip(np.diag(cov), 0.0, None)), rho, sigma
 

@@ -82,30 +82,24 @@ def known_curve_fit(world: Any, fourier_order: int = 2, calibrate: bool = True) 
         :func:`omnimix.mmm.analysis.compare_to_truth` where they overlap; ``coef`` is the estimated
         multiple of the true contribution (1 is exact).
     """
-    from omnimix.mmm.data import retail_events
-    from omnimix.mmm.model import fourier_terms
+    from omnimix.mmm.data import from_world
+    from omnimix.mmm.model import MMMConfig, prepare
 
+    # the MMM's own design: the same Fourier terms, kept event flags, controls and lift-test windows
+    prep = prepare(from_world(world, calibrate=calibrate), MMMConfig(fourier_order=fourier_order))
     df = world.weekly
     chans = list(world.truth["channels"])
-    dates = tuple(df["week"])
     t_n = len(df)
-    seas, _ = fourier_terms(dates, fourier_order)
-    ev = retail_events(dates)
-    events = [flags for flags in ev.values() if flags.any()]
-    controls = [df[c].to_numpy(float) for c in ("price_index", "promo") if c in df and df[c].std() > 0]
-    base = np.column_stack([np.ones(t_n), np.arange(t_n) / max(t_n - 1, 1), seas, *events, *controls])
+    base = np.column_stack([np.ones(t_n), prep.time, prep.seasonal, prep.controls[:, 0, :]])
     contrib = np.column_stack([df[f"contribution_{c}"].to_numpy(float) for c in chans])
     k = base.shape[1]
     extra = None
-    exps = [e for e in world.truth.get("experiments", []) if e["channel"] in chans] if calibrate else []
-    if exps:
-        weeks = np.array([np.datetime64(d, "D") for d in dates])
-        a_e = np.zeros((len(exps), k + len(chans)))
-        for r, e in enumerate(exps):
-            inside = (weeks >= np.datetime64(e["start"], "D")) & (weeks <= np.datetime64(e["end"], "D"))
-            j = chans.index(e["channel"])
-            a_e[r, k + j] = contrib[inside, j].sum()
-        extra = (a_e, np.array([e["lift"] for e in exps]), np.array([e["lift_sd"] for e in exps]))
+    if prep.exp_weight.shape[0]:
+        a_e = np.zeros((prep.exp_weight.shape[0], k + len(chans)))
+        for r, j in enumerate(prep.exp_channel):
+            a_e[r, k + j] = prep.exp_weight[r] @ contrib[:, j]
+        ys_mean = float(prep.y_scale.mean())  # prepare() scales lifts by the mean KPI scale
+        extra = (a_e, prep.exp_lift.astype(float) * ys_mean, prep.exp_sd.astype(float) * ys_mean)
     coef, se, rho, sigma = ar1_gls(np.column_stack([base, contrib]), df["kpi"].to_numpy(float), extra=extra)
     out: dict[str, Any] = {}
     hits = 0

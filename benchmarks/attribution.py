@@ -98,7 +98,7 @@ import sys
 from omnimix import cli
 names = {c.name for c in cli.app.registered_commands}
 if "attribute" not in names:  # branch checkout: the lead wires it into _register_all()
-    from omnimix.attribution.cli import register
+    from omnimix.cli.attribution import register
     register(cli.app)
     if len(cli.app.registered_commands) < 2:
         cli.app.command("noop", hidden=True)(lambda: None)

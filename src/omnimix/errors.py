@@ -4,12 +4,14 @@ Every error a user can act on derives from :class:`OmnimixError`. The CLI catche
 ``Error: <message>`` with a non-zero exit code, never a traceback::
 
     OmnimixError
+    ├── UsageError          a command-line flag or argument is invalid (exit 2)
     ├── ConfigError         omnimix.toml is invalid (all problems listed with their key path)
     ├── InputDataError      a source file cannot be read as asked (file, line/column, fix)
     ├── NotFittedError      a model's results were asked for before it was fitted
     ├── EngineError         the SQL engine failed (carries the SQL that failed)
     ├── ConvergenceError    an estimator did not converge or failed a review gate
-    └── InfeasibleError     constraints that cannot all hold (names the conflicting ones)
+    ├── InfeasibleError     constraints that cannot all hold (names the conflicting ones)
+    └── WarehouseBusy       another process holds the warehouse's write lock (retry shortly)
 
 A message states the bad value, what was expected and the fix.
 """
@@ -23,8 +25,24 @@ class OmnimixError(Exception):
     exit_code: int = 1
 
 
+class UsageError(OmnimixError):
+    """A command-line flag, argument or API parameter is invalid (not the workspace's omnimix.toml).
+
+    Attributes:
+        problems: one message per bad flag or value.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = problems or []
+        if self.problems:
+            message = message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(message)
+
+
 class ConfigError(OmnimixError):
-    """The workspace configuration is invalid.
+    """The workspace configuration (``omnimix.toml``) is invalid.
 
     Attributes:
         problems: one ``"key.path: message"`` string per problem found.
@@ -86,3 +104,9 @@ class InfeasibleError(OmnimixError):
     """Constraints cannot all be satisfied; the message names the conflicting constraints."""
 
     exit_code = 6
+
+
+class WarehouseBusy(OmnimixError):
+    """Another process holds the warehouse's write lock; retry shortly."""
+
+    exit_code = 4

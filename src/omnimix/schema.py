@@ -1,8 +1,17 @@
-"""The canonical data model: every workspace table, its columns, types and natural key.
+"""Every warehouse table: its columns, types, natural key, kind and the command that writes it.
 
-This module is the only place where warehouse tables are defined; ``create_all`` builds them and the
-loaders, identity and journey stages use :data:`TABLES` for column lists. ``docs/data-model.md``
-documents the same tables for users.
+This module is the only place where warehouse tables are defined. Three kinds:
+
+* **canonical** (:data:`TABLES`): what ingestion loads and identity resolution writes; ``create_all``
+  builds them when a workspace opens writable, and the loaders use them for column lists;
+* **derived** (:data:`DERIVED`): rebuilt from the canonical tables by a stage (``omnimix resolve``
+  writes the identity graph, ``journeys``, ``journey_touches`` and ``paths``); the stage's SQL creates
+  them with exactly these columns (a test checks it);
+* **result** (:data:`RESULTS`): what an analysis stores for the dashboard and later stages
+  (attribution credit, MMM contributions and curves, CLV); :meth:`omnimix.workspace.Workspace.write`
+  creates them from this definition on first write, and the web's registry is derived from them.
+
+``docs/data-model.md`` documents the same tables for users.
 """
 
 from __future__ import annotations
@@ -32,6 +41,8 @@ class Table:
         key: natural key used to skip rows already loaded (idempotent loads); empty for none.
         loadable: whether ``omnimix ingest --table NAME`` accepts files for it.
         doc: one line for the docs.
+        kind: ``"canonical"``, ``"derived"`` or ``"result"``.
+        written_by: the command that writes the table (shown when it is missing).
     """
 
     name: str
@@ -39,6 +50,8 @@ class Table:
     key: tuple[str, ...] = ()
     loadable: bool = True
     doc: str = ""
+    kind: str = "canonical"
+    written_by: str = "omnimix ingest"
 
     @property
     def column_names(self) -> list[str]:
@@ -179,6 +192,7 @@ IDENTIFIERS = Table(
     ),
     key=("id_type", "id_value"),
     loadable=False,
+    written_by="omnimix resolve",
     doc="identifier → customer (written by `omnimix resolve`)",
 )
 
@@ -203,6 +217,7 @@ CUSTOMERS = Table(
     ),
     key=("customer_id",),
     loadable=False,
+    written_by="omnimix resolve",
     doc="one person, the customer 360 profile (written by `omnimix resolve`)",
 )
 
@@ -214,6 +229,7 @@ IDENTITY_MERGES = Table(
         Column("merged_at", "TIMESTAMP", doc="when the merge was resolved"),
     ),
     loadable=False,
+    written_by="omnimix resolve",
     doc="customer ids merged by identity resolution",
 )
 
@@ -231,6 +247,7 @@ QUARANTINE = Table(
     ),
     loadable=False,
     doc="one rejected row with its reason (nothing is lost)",
+    written_by="omnimix ingest",
 )
 
 LOADS = Table(
@@ -258,6 +275,84 @@ TABLES: dict[str, Table] = {
               IDENTITY_MERGES, QUARANTINE, LOADS)
 }
 LOADABLE: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.loadable)
+
+
+def _derived(name: str, cols: str, doc: str, written_by: str = "omnimix resolve", key: tuple[str, ...] = ()) -> Table:
+    columns = tuple(Column(*c.split(":", 1)) for c in cols.split())
+    return Table(name, columns, key=key, loadable=False, doc=doc, kind="derived", written_by=written_by)
+
+
+def _result(name: str, cols: str, doc: str, written_by: str, key: tuple[str, ...] = ()) -> Table:
+    columns = tuple(Column(*c.split(":", 1)) for c in cols.split())
+    return Table(name, columns, key=key, loadable=False, doc=doc, kind="result", written_by=written_by)
+
+
+#: Tables a stage rebuilds from the canonical ones (``name:TYPE`` per column, in order).
+DERIVED: dict[str, Table] = {t.name: t for t in (
+    _derived("row_customers", "src_table:VARCHAR row_key:VARCHAR customer_id:VARCHAR",
+             "source row (table, natural key) → customer"),
+    _derived("identity_priority", "id_type:VARCHAR rnk:INTEGER max_per_person:INTEGER",
+             "identifier types by priority with their per-person limit"),
+    _derived("identity_obs", "src_table:VARCHAR row_key:VARCHAR source:VARCHAR ts:TIMESTAMP id_type:VARCHAR "
+             "id_value:VARCHAR", "one identifier seen on one source row"),
+    _derived("identity_nodes", "node:BIGINT id_type:VARCHAR id_value:VARCHAR first_seen:TIMESTAMP "
+             "last_seen:TIMESTAMP n_obs:BIGINT", "one distinct identifier (graph node)"),
+    _derived("identity_shared", "v_type:VARCHAR v_value:VARCHAR reason:VARCHAR",
+             "identifier values blocked as shared (devices, team mailboxes)"),
+    _derived("identity_edges", "a_node:BIGINT b_node:BIGINT a_type:VARCHAR a_value:VARCHAR b_type:VARCHAR "
+             "b_value:VARCHAR evidence:VARCHAR first_seen:TIMESTAMP n:BIGINT cut_reason:VARCHAR",
+             "identifiers seen together, with the evidence and why an edge was cut"),
+    _derived("identity_labels", "node:BIGINT label:BIGINT", "graph node → connected component"),
+    _derived("journey_touches", "journey_id:VARCHAR customer_id:VARCHAR ts:TIMESTAMP channel:VARCHAR "
+             "campaign:VARCHAR stage:VARCHAR event_type:VARCHAR converted:BOOLEAN conversion_value:DOUBLE "
+             "conversion_ts:TIMESTAMP", "one touch of a journey, in time order"),
+    _derived("journeys", "journey_id:VARCHAR customer_id:VARCHAR converted:BOOLEAN conversion_value:DOUBLE "
+             "conversion_ts:TIMESTAMP n_touches:BIGINT n_channels:BIGINT path:VARCHAR",
+             "one journey: the touches before a conversion (or the open tail)"),
+    _derived("paths", "path:VARCHAR total_conversions:DOUBLE total_conversion_value:DOUBLE total_null:DOUBLE",
+             "distinct channel paths with conversions, value and non-converting journeys (attribution input)"),
+    _derived("erasures", "erased_at:TIMESTAMP id_type:VARCHAR request_sha256:VARCHAR deleted:VARCHAR",
+             "audit of `omnimix identity forget` (a salted hash of the request and rows deleted per table)",
+             written_by="omnimix identity forget"),
+)}
+
+#: Tables written by the analysis stages, read by the dashboard and later stages.
+RESULTS: dict[str, Table] = {t.name: t for t in (
+    _result("attribution_results", "model:VARCHAR channel:VARCHAR conversions:DOUBLE value:DOUBLE",
+            "credit per attribution model and channel", "omnimix attribute --workspace DIR --model all",
+            key=("model", "channel")),
+    _result("mmm_channels", "channel:VARCHAR contribution_mean:DOUBLE contribution_lo:DOUBLE "
+            "contribution_hi:DOUBLE roi_mean:DOUBLE roi_lo:DOUBLE roi_hi:DOUBLE mroi_mean:DOUBLE mroi_lo:DOUBLE "
+            "mroi_hi:DOUBLE spend:DOUBLE", "MMM contribution, ROI and marginal ROI per channel (90% intervals)",
+            "omnimix mmm fit --workspace DIR", key=("channel",)),
+    _result("mmm_diagnostics", "metric:VARCHAR value:DOUBLE", "the latest MMM fit's diagnostics (passed = 1/0)",
+            "omnimix mmm fit --workspace DIR", key=("metric",)),
+    _result("mmm_fit", "date:DATE actual:DOUBLE predicted:DOUBLE", "weekly KPI: actual and fitted",
+            "omnimix mmm fit --workspace DIR", key=("date",)),
+    _result("response_curves", "channel:VARCHAR type:VARCHAR beta:DOUBLE half_saturation:DOUBLE slope:DOUBLE "
+            "lam:DOUBLE current_spend:DOUBLE min_spend:DOUBLE max_spend:DOUBLE",
+            "weekly response curve per channel (posterior mean) of the latest passed MMM fit",
+            "omnimix mmm fit --workspace DIR", key=("channel",)),
+    _result("response_curve_draws", "draw:BIGINT channel:VARCHAR beta:DOUBLE half_saturation:DOUBLE "
+            "slope:DOUBLE lam:DOUBLE", "posterior draws of the response curves (optimizer intervals)",
+            "omnimix mmm fit --workspace DIR", key=("draw", "channel")),
+    _result("clv_customers", "customer_id:VARCHAR segment:VARCHAR clv:DOUBLE p_alive:DOUBLE "
+            "expected_purchases:DOUBLE", "predicted CLV, P(alive) and purchases per customer",
+            "omnimix clv predict --workspace DIR --horizon 52 --time-unit weeks --save", key=("customer_id",)),
+    _result("segment_profiles", "segment:VARCHAR persona:VARCHAR", "one persona card (JSON) per RFM segment",
+            "omnimix clv segments --workspace DIR --save", key=("segment",)),
+)}
+
+#: Every table the warehouse can hold, by name.
+ALL_TABLES: dict[str, Table] = {**TABLES, **DERIVED, **RESULTS}
+
+
+def table(name: str) -> Table:
+    """The definition of a warehouse table by name (KeyError names the known tables)."""
+    try:
+        return ALL_TABLES[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a warehouse table; known: {sorted(ALL_TABLES)}") from None
 
 
 def create_all(con: object) -> None:

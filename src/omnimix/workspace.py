@@ -1,14 +1,47 @@
-"""A workspace: one directory with ``omnimix.toml`` and the DuckDB warehouse file."""
+"""The one door to the warehouse: a workspace directory with ``omnimix.toml`` and its warehouse file.
+
+:class:`Workspace` is the only thing in omnimix that opens the warehouse. Stages, the CLI and the web
+take a ``Workspace`` (or a directory, turned into one by :meth:`Workspace.of`) and use four verbs:
+
+* :meth:`Workspace.connect` — a DuckDB connection (read-only or writable; a writable one creates any
+  missing canonical table) for the relational stages that run SQL through :mod:`omnimix.engine`;
+* :meth:`Workspace.read` — one table (or some of its columns and rows) as a DataFrame;
+* :meth:`Workspace.write` — replace a table, or the rows matching a condition, with a DataFrame, in one
+  transaction; result tables are created from their definition in :mod:`omnimix.schema`;
+* :meth:`Workspace.tables` — the tables present.
+
+Identifiers are always quoted and values always bound as parameters; nothing read from a file is
+pasted into SQL. The file name comes from ``[workspace] warehouse`` in omnimix.toml (default
+``warehouse.duckdb``). See docs/architecture.md for how a lakehouse backend sits behind the same verbs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnimix.config import CONFIG_FILE, Config, load_config, render_config
-from omnimix.errors import ConfigError, EngineError
-from omnimix.schema import create_all
+from omnimix.errors import ConfigError, EngineError, UsageError, WarehouseBusy
+from omnimix.schema import ALL_TABLES, create_all
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_WAREHOUSE = "warehouse.duckdb"
+
+
+def quote_ident(name: str) -> str:
+    """A SQL identifier in double quotes (embedded quotes doubled): safe for any column or table name."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """A SQL string literal in single quotes (embedded quotes doubled), for the few statements
+    (``SET``, ``read_csv`` paths) that take no bound parameters."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 @dataclass
@@ -23,11 +56,36 @@ class Workspace:
     root: Path
     config: Config
 
+    # ------------------------------------------------------------------ opening
     @classmethod
     def open(cls, root: str | Path) -> Workspace:
-        """Open an existing workspace (validates its config)."""
+        """Open an existing workspace (validates its config).
+
+        Raises:
+            ConfigError: no ``omnimix.toml`` in ``root`` or the file is invalid.
+        """
         path = Path(root)
         return cls(path, load_config(path))
+
+    @classmethod
+    def of(cls, workspace: Workspace | str | Path) -> Workspace:
+        """A :class:`Workspace` from itself or a directory.
+
+        A directory with ``omnimix.toml`` is opened with its config; a bare directory that only holds
+        ``warehouse.duckdb`` (a warehouse built elsewhere) is used with the default config.
+
+        Raises:
+            ConfigError: the directory is neither.
+        """
+        if isinstance(workspace, Workspace):
+            return workspace
+        root = Path(workspace)
+        if (root / CONFIG_FILE).exists():
+            return cls.open(root)
+        if (root / DEFAULT_WAREHOUSE).exists():
+            return cls(root, Config())
+        raise ConfigError(f"{root} is not a workspace: no {CONFIG_FILE} and no {DEFAULT_WAREHOUSE}. "
+                          f"Create one with `omnimix init {root}`.")
 
     @classmethod
     def init(cls, root: str | Path, keep_pii: bool = False, config: Config | None = None) -> Workspace:
@@ -52,42 +110,199 @@ class Workspace:
 
     @property
     def warehouse_path(self) -> Path:
+        """The warehouse file (``[workspace] warehouse`` in omnimix.toml, relative to the root)."""
         return self.root / self.config.workspace.warehouse
 
+    @property
+    def exists(self) -> bool:
+        """Whether the warehouse file has been created."""
+        return self.warehouse_path.exists()
+
+    # ------------------------------------------------------------------ the four verbs
     def connect(self, read_only: bool = False) -> Any:
-        """Open the DuckDB warehouse (creating missing canonical tables when writable)."""
+        """Open the DuckDB warehouse (creating missing canonical tables when writable).
+
+        Raises:
+            ConfigError: read-only and the warehouse does not exist yet.
+            WarehouseBusy: another process holds the file's write lock.
+            EngineError: DuckDB cannot open the file for another reason.
+        """
         import duckdb
 
+        if read_only and not self.warehouse_path.exists():
+            raise ConfigError(f"{self.warehouse_path} does not exist: nothing has been loaded into this "
+                              f"workspace yet. Run `omnimix ingest FILE… --workspace {self.root}` first.")
         try:
             con = duckdb.connect(str(self.warehouse_path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WarehouseBusy(f"the warehouse {self.warehouse_path} is being written by another "
+                                    "process; retry when it has finished.") from None
+            raise EngineError(f"cannot open the warehouse {self.warehouse_path}: {exc}") from None
         except duckdb.Error as exc:
             raise EngineError(f"cannot open the warehouse {self.warehouse_path}: {exc}. If another "
                               "omnimix process is writing to it, wait for it to finish.") from None
         con.execute("SET enable_progress_bar = false")
         try:
-            con.execute(f"SET TimeZone = '{self.config.workspace.timezone}'")
+            con.execute(f"SET TimeZone = {quote_literal(self.config.workspace.timezone)}")
         except duckdb.Error:
             pass  # ICU not available: timestamps stay as written
         if not read_only:
             create_all(con)
         return con
 
+    def tables(self) -> list[str]:
+        """Names of the tables present in the warehouse (sorted; empty when it does not exist)."""
+        if not self.warehouse_path.exists():
+            return []
+        con = self.connect(read_only=True)
+        try:
+            return sorted(r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall())
+        finally:
+            con.close()
 
-def connect_warehouse(directory: str | Path, read_only: bool = False) -> Any:
-    """Open a workspace's warehouse; a bare directory with only ``warehouse.duckdb`` works too.
+    def has(self, table: str) -> bool:
+        """Whether ``table`` exists in the warehouse."""
+        return table in self.tables()
 
-    Analyses that read or write result tables accept either, so a warehouse built elsewhere can be used.
-    """
-    import duckdb
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        where: str | None = None,
+        params: Sequence[Any] = (),
+        *,
+        order_by: Sequence[str] = (),
+    ) -> pd.DataFrame:
+        """One table as a DataFrame.
 
-    root = Path(directory)
-    if (root / CONFIG_FILE).exists():
-        return Workspace.open(root).connect(read_only=read_only)
-    path = root / "warehouse.duckdb"
-    if not path.exists():
-        raise ConfigError(f"{root} is not a workspace: no {CONFIG_FILE} and no warehouse.duckdb. "
-                          f"Create one with `omnimix init {root}`.")
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
-        raise EngineError(f"cannot open the warehouse {path}: {exc}") from None
+        Args:
+            table: the table name.
+            columns: columns to read (all when None); names are quoted.
+            where: optional SQL condition with ``?`` placeholders for values, e.g. ``"model = ?"``.
+            params: the values of the placeholders.
+            order_by: columns to sort by.
+
+        Raises:
+            ConfigError: the table does not exist; the message names the command that writes it.
+        """
+        con = self.connect(read_only=True)
+        try:
+            return read_table(con, table, columns, where, params, order_by=order_by)
+        finally:
+            con.close()
+
+    def write(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        replace_where: str | None = None,
+        params: Sequence[Any] = (),
+    ) -> int:
+        """Replace a table's rows (all, or those matching ``replace_where``) with ``frame``, atomically.
+
+        Args:
+            table: the table name; a result or derived table from :mod:`omnimix.schema` is created from
+                its definition when missing, any other name takes the frame's columns.
+            frame: the rows; columns are matched by name (missing ones are NULL).
+            replace_where: SQL condition (``?`` placeholders) of the rows to replace; None replaces all.
+            params: the placeholders' values.
+
+        Returns:
+            The number of rows written.
+        """
+        with self.writer() as w:
+            return w.write(table, frame, replace_where, params)
+
+    @contextmanager
+    def writer(self) -> Iterator[TableWriter]:
+        """Several writes in one transaction: ``with ws.writer() as w: w.write(...); w.write(...)``."""
+        con = self.connect()
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield TableWriter(con)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.close()
+
+
+class TableWriter:
+    """Writes on one open transaction (see :meth:`Workspace.writer`)."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def ensure(self, table: str, frame: pd.DataFrame | None = None) -> None:
+        """Create ``table`` from its schema definition (or the frame's columns) when it does not exist."""
+        spec = ALL_TABLES.get(table)
+        if spec is not None:
+            self.con.execute(spec.ddl())
+        elif frame is not None:
+            self.con.register("_omx_w", frame.head(0))
+            try:
+                self.con.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} AS SELECT * FROM _omx_w")
+            finally:
+                self.con.unregister("_omx_w")
+        else:
+            raise UsageError(f"{table!r} is not a warehouse table and no rows were given to define it")
+
+    def write(self, table: str, frame: pd.DataFrame, replace_where: str | None = None,
+              params: Sequence[Any] = ()) -> int:
+        """See :meth:`Workspace.write`."""
+        self.ensure(table, frame)
+        existing = [r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+            [table]).fetchall()]
+        extra = [c for c in frame.columns if c not in existing]
+        if extra:
+            raise UsageError(f"cannot write columns {extra} into {table!r}; it has {existing}")
+        where = f" WHERE {replace_where}" if replace_where else ""
+        self.con.execute(f"DELETE FROM {quote_ident(table)}{where}", list(params))
+        if len(frame):
+            cols = [c for c in existing if c in frame.columns]
+            names = ", ".join(quote_ident(c) for c in cols)
+            self.con.register("_omx_w", frame)
+            try:
+                self.con.execute(f"INSERT INTO {quote_ident(table)} ({names}) SELECT {names} FROM _omx_w")
+            finally:
+                self.con.unregister("_omx_w")
+        return len(frame)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement in the transaction (for tables computed from others in SQL)."""
+        return self.con.execute(sql, list(params))
+
+
+def read_table(
+    con: Any,
+    table: str,
+    columns: Sequence[str] | None = None,
+    where: str | None = None,
+    params: Sequence[Any] = (),
+    *,
+    order_by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """:meth:`Workspace.read` on an open connection."""
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    if table not in present:
+        spec = ALL_TABLES.get(table)
+        hint = f" Run `{spec.written_by}` first." if spec is not None else ""
+        raise ConfigError(f"the warehouse has no table {table!r}.{hint}")
+    cols = "*" if not columns else ", ".join(quote_ident(c) for c in columns)
+    sql = f"SELECT {cols} FROM {quote_ident(table)}"
+    if where:
+        sql += f" WHERE {where}"
+    if order_by:
+        sql += " ORDER BY " + ", ".join(quote_ident(c) for c in order_by)
+    return con.execute(sql, list(params)).df()
+
+
+def connect_warehouse(directory: Workspace | str | Path, read_only: bool = False) -> Any:
+    """``Workspace.of(directory).connect(read_only)``: a workspace or a bare directory with a warehouse."""
+    return Workspace.of(directory).connect(read_only=read_only)

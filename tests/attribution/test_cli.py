@@ -7,7 +7,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from omnimix.attribution.cli import register
+from omnimix.cli.attribution import register
 
 from .test_paths import _make_workspace
 
@@ -100,7 +100,7 @@ def test_cli_module_import_is_light() -> None:
     import sys
 
     code = (
-        "import sys; import omnimix.attribution.cli; "
+        "import sys; import omnimix.cli.attribution; "
         "print(','.join(m for m in ('numpy','pandas','scipy','pyarrow','jax') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

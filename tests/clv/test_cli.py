@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from omnimix.clv.cli import register
+from omnimix.cli.clv import register
 from omnimix.errors import InputDataError
 
 from .test_rfm_cac import make_workspace

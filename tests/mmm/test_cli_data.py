@@ -11,8 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from omnimix.cli.mmm import register
 from omnimix.errors import InputDataError
-from omnimix.mmm.cli import register
 from omnimix.mmm.data import load_csv, load_workspace, retail_events
 from omnimix.simulate.media import simulate_media
 

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 from scipy.optimize import minimize
 
+from omnimix.curves import ResponseCurves
 from omnimix.optimize.constraints import ResolvedConstraints
-from omnimix.optimize.curves import ResponseCurves
 
 
 def feasible(x: np.ndarray, rc: ResolvedConstraints, budget: float, tol: float = 1e-9) -> np.ndarray:

@@ -3,14 +3,14 @@ import json
 import numpy as np
 import pytest
 
-from omnimix.errors import ConfigError, InputDataError
-from omnimix.optimize.curves import (
+from omnimix.curves import (
     ResponseCurves,
     curves_from_dict,
     curves_from_posterior,
     curves_from_truth,
     load_curves,
 )
+from omnimix.errors import ConfigError, InputDataError
 
 
 def test_hill_golden_values() -> None:

@@ -5,6 +5,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from omnimix.cli.optimize import parse_bound, parse_group, parse_lock, register
 from omnimix.optimize import (
     Constraints,
     ResponseCurves,
@@ -14,7 +15,6 @@ from omnimix.optimize import (
     scenarios_frame,
 )
 from omnimix.optimize.charts import allocation_chart, frontier_chart, scenarios_chart, write_html
-from omnimix.optimize.cli import parse_bound, parse_group, parse_lock, register
 
 CURVES = {
     "channels": {

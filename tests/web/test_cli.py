@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from omnimix.cli.web import register
 from omnimix.config import Config, render_config
-from omnimix.web.cli import register
 from omnimix.web.state import AppState, default_state_url
 
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnimix.optimize.constraints import ChannelBound, Constraints, Group
-from omnimix.optimize.curves import (
+from omnimix.curves import (
     ResponseCurves,
     curves_from_dict,
     curves_from_posterior,
     curves_from_truth,
     load_curves,
 )
+from omnimix.optimize.constraints import ChannelBound, Constraints, Group
 from omnimix.optimize.frontier import Frontier, efficient_frontier
 from omnimix.optimize.optimizer import (
     Allocation,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from omnimix.optimize.curves import ResponseCurves
+from omnimix.curves import ResponseCurves
 from omnimix.optimize.frontier import Frontier
 from omnimix.optimize.optimizer import Allocation, FlightingPlan
 from omnimix.optimize.scenarios import Scenario

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from omnimix.curves import ResponseCurves
 from omnimix.errors import ConfigError, InfeasibleError
-from omnimix.optimize.curves import ResponseCurves
 
 FloatArray = NDArray[np.float64]
 

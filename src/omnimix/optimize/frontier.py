@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from omnimix.curves import FloatArray, ResponseCurves
 from omnimix.errors import ConfigError
 from omnimix.optimize.constraints import Constraints
-from omnimix.optimize.curves import FloatArray, ResponseCurves
 from omnimix.optimize.optimizer import Allocation, Objective, optimize_budget
 
 

@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from omnimix.curves import FloatArray, ResponseCurves
 from omnimix.errors import ConfigError, InfeasibleError
 from omnimix.optimize.constraints import Constraints, Group, ResolvedConstraints, resolve
-from omnimix.optimize.curves import FloatArray, ResponseCurves
 
 log = logging.getLogger("omnimix")
 

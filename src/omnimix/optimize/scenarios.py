@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from omnimix.curves import ResponseCurves
 from omnimix.optimize.constraints import Constraints
-from omnimix.optimize.curves import ResponseCurves
 from omnimix.optimize.optimizer import Allocation, Objective, optimize_budget
 
 

@@ -1,4 +1,4 @@
-"""CLI commands of the data layer: init, ingest, quarantine, simulate, demo."""
+"""``omnimix ingest`` and ``omnimix quarantine``."""
 
 from __future__ import annotations
 
@@ -14,19 +14,7 @@ TableOpt = Annotated[str | None, typer.Option(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the data-layer commands to the main app."""
-
-    @app.command("init")
-    def init(
-        directory: Annotated[Path, typer.Argument(help="workspace directory to create")],
-        keep_pii: Annotated[bool, typer.Option("--keep-pii", help="keep raw emails/phones/names")] = False,
-    ) -> None:
-        """Create a workspace: DIR/omnimix.toml and an empty DuckDB warehouse."""
-        from omnimix.workspace import Workspace
-
-        ws = Workspace.init(directory, keep_pii=keep_pii)
-        typer.echo(f"Created workspace {ws.root} (config {ws.root / 'omnimix.toml'}, "
-                   f"warehouse {ws.warehouse_path}).")
+    """Add ``ingest`` and ``quarantine``."""
 
     @app.command("ingest")
     def ingest(
@@ -38,7 +26,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="print the JSON summary")] = False,
     ) -> None:
         """Load files into the warehouse. Bad rows go to quarantine; reloading a file adds nothing."""
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
         from omnimix.errors import OmnimixError
         from omnimix.ingest.loader import LoadResult, ingest_file
         from omnimix.progress import progress_iter
@@ -77,7 +65,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Show quarantined rows: file, line, column and reason."""
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
         from omnimix.workspace import Workspace
 
         ws = Workspace.open(workspace)
@@ -96,42 +84,3 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{total} quarantined row(s)")
         for f, line, col, reason, _raw in rows:
             typer.echo(f"{f}:{line} [{col or '-'}] {reason}")
-
-    @app.command("simulate")
-    def simulate(
-        out: Annotated[Path, typer.Option("--out", help="directory for the exports and truth/")],
-        customers: Annotated[int, typer.Option("--customers", min=10)] = 20_000,
-        weeks: Annotated[int, typer.Option("--weeks", min=12, max=520)] = 104,
-        seed: Annotated[int, typer.Option("--seed")] = 0,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
-    ) -> None:
-        """Write a synthetic company's source exports (preset formats) and the ground truth."""
-        from omnimix.cli import emit_json
-        from omnimix.simulate.world import simulate_world
-
-        summary = simulate_world(out, customers=customers, weeks=weeks, seed=seed,
-                                 progress=None if as_json else (lambda m: typer.echo(f"  … {m}", err=True)))
-        if as_json:
-            emit_json(summary.to_json())
-            return
-        typer.echo(f"Wrote {len(summary.files)} source files to {out} "
-                   f"({summary.persons:,} persons, {summary.orders:,} orders, {summary.touchpoints:,} contacts):")
-        for name, n in summary.files.items():
-            typer.echo(f"  {name:<28} {n:>10,} rows")
-        typer.echo(f"Ground truth in {out / 'truth'}: {', '.join(summary.truth_files)}")
-
-    @app.command("demo")
-    def demo(
-        out: Annotated[Path, typer.Option("--out", help="demo directory (replaced if it holds a demo)")]
-        = Path("demo-out"),
-        customers: Annotated[int, typer.Option("--customers", min=100)] = 5_000,
-        weeks: Annotated[int, typer.Option("--weeks", min=26, max=520)] = 104,
-        seed: Annotated[int, typer.Option("--seed")] = 7,
-    ) -> None:
-        """Run the whole loop on a synthetic company: simulate, init, ingest and every later stage."""
-        from omnimix.demo import run_demo
-        from omnimix.web.demo import dashboard_message
-
-        ctx = run_demo(out, customers=customers, weeks=weeks, seed=seed, say=typer.echo)
-        typer.echo(f"Demo written to {ctx.out}. Workspace: {ctx.workspace}")
-        typer.echo(dashboard_message(ctx.workspace))

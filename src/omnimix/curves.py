@@ -1,5 +1,10 @@
 """Response curves: Hill and logistic saturation, one set of parameters per posterior draw.
 
+:class:`ResponseCurves` is the one type that carries curves from the MMM (``FittedMMM.curves()``) to the
+optimizer, the warehouse tables ``response_curves`` (posterior mean per channel) and
+``response_curve_draws`` (one row per draw and channel), and the dashboard. The formulas live in
+:mod:`omnimix.transforms`.
+
 A channel's response to a per-period spend ``x`` is
 
 * Hill: ``beta * x**s / (x**s + K**s)`` (S-shaped when the slope ``s > 1``, concave when ``s <= 1``);
@@ -20,13 +25,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from omnimix import transforms
 from omnimix.errors import ConfigError, InputDataError
 
 FloatArray = NDArray[np.float64]
 
-HILL = "hill"
-LOGISTIC = "logistic"
-_KINDS = (HILL, LOGISTIC)
+HILL = transforms.HILL
+LOGISTIC = transforms.LOGISTIC
+_KINDS = transforms.SATURATIONS
 
 
 def _as_2d(value: Any, n_channels: int, name: str) -> FloatArray:
@@ -237,35 +243,9 @@ class ResponseCurves:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = np.zeros(np.broadcast_shapes(b3.shape, xx.shape))
             if np.any(hill):
-                if order == 0:
-                    # exp/log is several times faster than a broadcast power; x = 0 gives exp(-inf) = 0
-                    u = np.exp(s3 * (np.log(xx) - np.log(k3)))
-                    h = b3 * u / (1.0 + u)
-                    out = np.where(hill, h, out)
-                else:
-                    r = xx / k3
-                    u = r**s3
-                    if order == 1:
-                        h = b3 * s3 * r ** (s3 - 1.0) / (k3 * (1.0 + u) ** 2)
-                    else:
-                        h = (
-                            b3
-                            * s3
-                            * r ** (s3 - 2.0)
-                            * ((s3 - 1.0) - (s3 + 1.0) * u)
-                            / (k3**2 * (1.0 + u) ** 3)
-                        )
-                    h = np.where(np.isnan(h), 0.0, h)
-                    out = np.where(hill, h, out)
+                out = np.where(hill, transforms.hill(xx, k3, s3, b3, order), out)
             if not np.all(hill):
-                e = np.exp(-l3 * xx)
-                if order == 0:
-                    g = b3 * (1.0 - e) / (1.0 + e)
-                elif order == 1:
-                    g = 2.0 * b3 * l3 * e / (1.0 + e) ** 2
-                else:
-                    g = -2.0 * b3 * l3**2 * e * (1.0 - e) / (1.0 + e) ** 3
-                out = np.where(hill, out, g)
+                out = np.where(hill, out, transforms.logistic(xx, l3, b3, order))
         if channel is not None:
             return np.asarray(out[:, :, 0])
         return np.asarray(out[:, 0, :] if squeeze else out)
@@ -279,6 +259,73 @@ class ResponseCurves:
         return np.asarray(self.draws(x).sum(axis=-1))
 
     # ------------------------------------------------------------------ serialisation
+    def to_frames(self) -> tuple[Any, Any]:
+        """The warehouse form: ``(response_curves, response_curve_draws)`` DataFrames.
+
+        ``response_curves`` has one row per channel (posterior-mean parameters, ``current_spend``,
+        ``min_spend``/``max_spend`` bounds where set); ``response_curve_draws`` one row per draw and
+        channel. :meth:`from_frames` reads them back.
+        """
+        import pandas as pd
+
+        mean = self.mean_curves()
+        rows = []
+        for j, name in enumerate(self.channels):
+            lo, hi = self.bounds[j] if self.bounds else (None, None)
+            hill_j = self.kinds[j] == HILL
+            rows.append({
+                "channel": name, "type": self.kinds[j], "beta": float(mean.beta[0, j]),
+                "half_saturation": float(mean.half_saturation[0, j]) if hill_j else None,
+                "slope": float(mean.slope[0, j]) if hill_j else None,
+                "lam": None if hill_j else float(mean.lam[0, j]),
+                "current_spend": float(self.current_spend[j]), "min_spend": lo, "max_spend": hi,
+            })
+        d, c = self.beta.shape
+        draws = pd.DataFrame({
+            "draw": np.repeat(np.arange(d), c), "channel": np.tile(np.array(self.channels, dtype=object), d),
+            "beta": self.beta.ravel(), "half_saturation": self.half_saturation.ravel(),
+            "slope": self.slope.ravel(), "lam": self.lam.ravel(),
+        })
+        return pd.DataFrame(rows), draws
+
+    @classmethod
+    def from_frames(cls, curves: Any, draws: Any = None) -> ResponseCurves:
+        """Curves from the ``response_curves`` table (and ``response_curve_draws`` when given and not empty).
+
+        Args:
+            curves: one row per channel with ``channel, type, beta, half_saturation, slope, lam,
+                current_spend`` (``min_spend``/``max_spend`` optional).
+            draws: optional rows ``draw, channel, beta, half_saturation, slope, lam``.
+        """
+        names = [str(c) for c in curves["channel"]]
+        kinds = [str(k).lower() for k in curves["type"]]
+
+        def col(frame: Any, key: str, default: float) -> FloatArray:
+            if key not in frame:
+                return np.full(len(frame), default)
+            return np.asarray(frame[key].astype(float).fillna(default), dtype=np.float64)
+
+        current = col(curves, "current_spend", 0.0)
+        bounds: list[tuple[float | None, float | None]] = []
+        has_bounds = False
+        for i in range(len(names)):
+            lo = curves["min_spend"].iloc[i] if "min_spend" in curves else None
+            hi = curves["max_spend"].iloc[i] if "max_spend" in curves else None
+            lo = None if lo is None or lo != lo else float(lo)
+            hi = None if hi is None or hi != hi else float(hi)
+            has_bounds = has_bounds or lo is not None or hi is not None
+            bounds.append((lo, hi))
+        if draws is not None and len(draws):
+            wide = {key: draws.pivot(index="draw", columns="channel", values=key).reindex(columns=names)
+                    for key in ("beta", "half_saturation", "slope", "lam")}
+            arrays = {key: np.asarray(v.astype(float).fillna(1.0).to_numpy(), dtype=np.float64)
+                      for key, v in wide.items()}
+        else:
+            arrays = {"beta": col(curves, "beta", 0.0), "half_saturation": col(curves, "half_saturation", 1.0),
+                      "slope": col(curves, "slope", 1.0), "lam": col(curves, "lam", 1.0)}
+        return cls.from_params(names, kinds, current_spend=current, bounds=bounds if has_bounds else None,
+                               **arrays)
+
     def to_dict(self) -> dict[str, Any]:
         """CURVES.json form with posterior-mean parameters per channel."""
         out: dict[str, Any] = {}
@@ -319,12 +366,34 @@ def _num(entry: Mapping[str, Any], key: str, where: str, problems: list[str], de
         return default
 
 
+def _flatten_entry(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Accept the MMM's ``response_curves.json`` / truth ``media.json`` entry as well as the flat form.
+
+    Those nest the parameters under ``saturation`` (posterior means) with ``current_weekly_spend``; the
+    MMM also writes ``saturation_draws`` (one list per parameter), which become the curves' draws.
+    """
+    sat = entry.get("saturation")
+    if "type" in entry or not isinstance(sat, Mapping):
+        return entry
+    flat: dict[str, Any] = dict(sat)
+    draws = entry.get("saturation_draws")
+    if isinstance(draws, Mapping):
+        flat.update({k: v for k, v in draws.items() if k in ("beta", "half_saturation", "slope", "lam")})
+    for key in ("min", "max"):
+        if key in entry:
+            flat[key] = entry[key]
+    flat["current_spend"] = entry.get("current_spend", entry.get("current_weekly_spend", 0.0))
+    return flat
+
+
 def curves_from_dict(data: Mapping[str, Any], source: str = "CURVES.json") -> ResponseCurves:
     """Parse the CURVES.json structure.
 
     ``{"channels": {NAME: {"type": "hill", "beta": b, "half_saturation": K, "slope": s,
     "current_spend": c, "min": lo, "max": hi}}}`` or ``"type": "logistic"`` with ``"beta", "lam"``.
     A parameter may also be a list (posterior draws; all lists of one file have the same length).
+    The MMM's own ``response_curves.json`` (parameters nested under ``saturation``, draws under
+    ``saturation_draws``, ``current_weekly_spend``) is accepted as it is.
     All problems of the file are collected into one :class:`~omnimix.errors.InputDataError`.
     """
     problems: list[str] = []
@@ -341,6 +410,7 @@ def curves_from_dict(data: Mapping[str, Any], source: str = "CURVES.json") -> Re
         if not isinstance(entry, Mapping):
             problems.append(f"{where}: expected an object")
             continue
+        entry = _flatten_entry(entry)
         kind = str(entry.get("type", "")).lower()
         if kind not in _KINDS:
             problems.append(f"{where}.type: {entry.get('type')!r}; expected 'hill' or 'logistic'")

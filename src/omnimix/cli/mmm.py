@@ -197,7 +197,7 @@ def fit_cmd(
 
         payload["workspace_tables"] = save_to_workspace(workspace, payload, out)
     if as_json:
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
 
         emit_json(payload)
     else:
@@ -223,7 +223,7 @@ def report_cmd(
     payload = fit_payload(fit)
     payload["report"] = str(target)
     if as_json:
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
 
         emit_json(payload)
     else:

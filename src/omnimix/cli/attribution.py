@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
         if model != "all":
             res = results[0]
             if as_json:
-                from omnimix.cli import emit_json
+                from omnimix.cli._common import emit_json
 
                 emit_json(res.to_dict())
             else:
@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
         if chart_file is not None:
             chart(table, chart_file)
         if as_json:
-            from omnimix.cli import emit_json
+            from omnimix.cli._common import emit_json
 
             emit_json(_table_json(table, [r.model for r in results]))
         else:
@@ -173,7 +173,7 @@ def _markov_with_transitions(data: dict[str, Any], opts: dict[str, Any], as_json
     if not as_json:
         _print_single(att)
         return
-    from omnimix.cli import emit_json
+    from omnimix.cli._common import emit_json
 
     doc = att.to_dict()
     doc["transition_matrix"] = [{"from": a, "to": b, "probability": p} for a, b, p in res.transition_table()]

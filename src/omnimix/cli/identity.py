@@ -1,4 +1,4 @@
-"""CLI: ``omnimix resolve``, ``omnimix identity …``, ``omnimix journeys export``, ``omnimix funnel``."""
+"""``omnimix resolve`` and ``omnimix identity export|explain|forget|evaluate``."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ from typing import Annotated
 
 import typer
 
-WsOpt = Annotated[Path, typer.Option("--workspace", "-w", help="workspace directory")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+from omnimix.cli._common import JsonOpt, WsOpt
 
 
 def register(app: typer.Typer) -> None:
     """Add the identity and journey commands."""
     identity = typer.Typer(help="Identity graph: export, explain, forget, evaluate.", no_args_is_help=True)
-    journeys = typer.Typer(help="Cross-channel journeys and paths.", no_args_is_help=True)
     app.add_typer(identity, name="identity")
-    app.add_typer(journeys, name="journeys")
 
     @app.command("resolve")
     def resolve_cmd(
@@ -29,7 +26,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Resolve identities into stable customer ids, rebuild profiles, journeys and paths."""
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
         from omnimix.engine.base import engine_scope
         from omnimix.identity.resolve import resolve
         from omnimix.journeys.build import build_journeys
@@ -67,7 +64,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Show why identifiers joined: the chain of edges with their sources."""
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
         from omnimix.identity.manage import explain
         from omnimix.workspace import Workspace
 
@@ -90,7 +87,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Erase a person everywhere (PIPL/GDPR) and report what was deleted."""
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
         from omnimix.identity.manage import forget
         from omnimix.workspace import Workspace
 
@@ -109,7 +106,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Pairwise precision and recall of the resolved customers against a truth file."""
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
         from omnimix.identity.evaluate import evaluate
         from omnimix.workspace import Workspace
 
@@ -120,29 +117,3 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"precision {s.precision:.4f}  recall {s.recall:.4f}  ({s.correct_pairs:,}/{s.predicted_pairs:,} "
                    f"predicted pairs correct, {s.true_pairs:,} true pairs); {s.customers_with_several_persons} "
                    f"customers hold several persons, {s.blobs_from_shared_ids} of them through a shared identifier")
-
-    @journeys.command("export")
-    def journeys_export(workspace: WsOpt, out: Annotated[Path, typer.Option("--out")]) -> None:
-        """Write paths as path;total_conversions;total_conversion_value;total_null (`>` separated)."""
-        from omnimix.journeys.build import export_paths
-        from omnimix.workspace import Workspace
-
-        n = export_paths(Workspace.open(workspace), out)
-        typer.echo(f"Wrote {n:,} paths to {out}")
-
-    @app.command("funnel")
-    def funnel_cmd(workspace: WsOpt, as_json: JsonOpt = False) -> None:
-        """Funnel by stage, overall and by first-touch channel, and the cross-channel conversion rate."""
-        from omnimix.cli import emit_json
-        from omnimix.journeys.funnel import funnel_report
-        from omnimix.workspace import Workspace
-
-        doc = funnel_report(Workspace.open(workspace))
-        if as_json:
-            emit_json(doc)
-            return
-        for s in doc["stages"]:
-            rate = "" if s["rate_from_previous"] is None else f"  ({s['rate_from_previous']:.1%} of previous)"
-            typer.echo(f"{s['stage']:<14} {s['customers']:>9,}{rate}")
-        ccr = doc["cross_channel_conversion_rate"]
-        typer.echo(f"cross-channel conversion rate: {ccr:.1%}" if ccr is not None else "no converters")

@@ -194,7 +194,7 @@ def fit_cmd(
             result = m.result
     d = result.to_dict()
     if as_json:
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
 
         emit_json(d)
     else:
@@ -293,7 +293,7 @@ def predict_cmd(
     top = top.rename(columns={top.columns[0]: "customer_id"}) if "customer_id" not in top else top
     out["customers"] = table_records(top)
     if as_json:
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
 
         emit_json(out)
         return
@@ -408,7 +408,7 @@ def segments_cmd(
 
         save_personas(workspace, cards)
     if as_json:
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
 
         emit_json(
             {
@@ -478,7 +478,7 @@ def cac_cmd(
     table = cac_table(sp, cu, clv, by_month=by_month)
     totals = cac_table(sp, cu, clv, by_month=False)
     if as_json:
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
 
         emit_json(
             {

@@ -117,9 +117,9 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Allocate a budget across channels by marginal return, with constraints and a test reserve."""
-        from omnimix.cli import emit_json
+        from omnimix.cli._common import emit_json
+        from omnimix.curves import load_curves
         from omnimix.optimize.constraints import ChannelBound, Constraints
-        from omnimix.optimize.curves import load_curves
         from omnimix.optimize.optimizer import (
             Flighting,
             Objective,

@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         u = st.add_user(username, password, role)
         st.audit(_actor(), "user_add", username, f"role={role}")
         if json:
-            from omnimix.cli import emit_json
+            from omnimix.cli._common import emit_json
 
             emit_json({"username": u.username, "role": u.role})
         else:
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         st = _state(workspace, state_url)
         rows = st.list_users()
         if json:
-            from omnimix.cli import emit_json
+            from omnimix.cli._common import emit_json
 
             emit_json([{"username": u.username, "role": u.role, "created_at": u.created_at} for u in rows])
             return

@@ -1,0 +1,42 @@
+"""``omnimix journeys export`` and ``omnimix funnel``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from omnimix.cli._common import JsonOpt, WsOpt
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``journeys`` group and ``funnel``."""
+    journeys = typer.Typer(help="Cross-channel journeys and paths.", no_args_is_help=True)
+    app.add_typer(journeys, name="journeys")
+
+    @journeys.command("export")
+    def journeys_export(workspace: WsOpt, out: Annotated[Path, typer.Option("--out")]) -> None:
+        """Write paths as path;total_conversions;total_conversion_value;total_null (`>` separated)."""
+        from omnimix.journeys.build import export_paths
+        from omnimix.workspace import Workspace
+
+        n = export_paths(Workspace.open(workspace), out)
+        typer.echo(f"Wrote {n:,} paths to {out}")
+
+    @app.command("funnel")
+    def funnel_cmd(workspace: WsOpt, as_json: JsonOpt = False) -> None:
+        """Funnel by stage, overall and by first-touch channel, and the cross-channel conversion rate."""
+        from omnimix.cli._common import emit_json
+        from omnimix.journeys.funnel import funnel_report
+        from omnimix.workspace import Workspace
+
+        doc = funnel_report(Workspace.open(workspace))
+        if as_json:
+            emit_json(doc)
+            return
+        for s in doc["stages"]:
+            rate = "" if s["rate_from_previous"] is None else f"  ({s['rate_from_previous']:.1%} of previous)"
+            typer.echo(f"{s['stage']:<14} {s['customers']:>9,}{rate}")
+        ccr = doc["cross_channel_conversion_rate"]
+        typer.echo(f"cross-channel conversion rate: {ccr:.1%}" if ccr is not None else "no converters")

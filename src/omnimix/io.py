@@ -152,7 +152,7 @@ def read_frame(
             frame = pd.DataFrame(body, columns=header)
             return frame.astype(dtype) if dtype else frame
         enc, delim = _csv_layout(p)
-        return pd.read_csv(p, sep=delim, encoding=enc, dtype=dtype)  # type: ignore[arg-type]
+        return pd.read_csv(p, sep=delim, encoding=enc, dtype=dtype)
     except InputDataError:
         raise
     except pd.errors.EmptyDataError as exc:

@@ -277,14 +277,21 @@ TABLES: dict[str, Table] = {
 LOADABLE: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.loadable)
 
 
+def _cols(spec: str) -> tuple[Column, ...]:
+    """``"name:TYPE name:TYPE"`` → columns."""
+    out = []
+    for item in spec.split():
+        name, typ = item.split(":", 1)
+        out.append(Column(name, typ))
+    return tuple(out)
+
+
 def _derived(name: str, cols: str, doc: str, written_by: str = "omnimix resolve", key: tuple[str, ...] = ()) -> Table:
-    columns = tuple(Column(*c.split(":", 1)) for c in cols.split())
-    return Table(name, columns, key=key, loadable=False, doc=doc, kind="derived", written_by=written_by)
+    return Table(name, _cols(cols), key=key, loadable=False, doc=doc, kind="derived", written_by=written_by)
 
 
 def _result(name: str, cols: str, doc: str, written_by: str, key: tuple[str, ...] = ()) -> Table:
-    columns = tuple(Column(*c.split(":", 1)) for c in cols.split())
-    return Table(name, columns, key=key, loadable=False, doc=doc, kind="result", written_by=written_by)
+    return Table(name, _cols(cols), key=key, loadable=False, doc=doc, kind="result", written_by=written_by)
 
 
 #: Tables a stage rebuilds from the canonical ones (``name:TYPE`` per column, in order).

@@ -3,10 +3,16 @@
 One data layer (ingest, identity, journeys), one measurement (attribution, MMM, CLV), one budget
 (optimizer), one plan and one loop (web dashboard). Heavy backends (JAX, Spark, Splink) are imported
 lazily by the modules that need them, so ``import omnimix`` and the CLI start fast.
+
+The package root exports the error tree, :class:`~omnimix.workspace.Workspace` (the one door to the
+warehouse; imported on first use) and ``__version__``. docs/architecture.md maps the rest.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from omnimix._lazy import lazy_exports
 from omnimix.errors import (
     ConfigError,
     ConvergenceError,
@@ -15,7 +21,12 @@ from omnimix.errors import (
     InputDataError,
     NotFittedError,
     OmnimixError,
+    UsageError,
+    WarehouseBusy,
 )
+
+if TYPE_CHECKING:
+    from omnimix.workspace import Workspace
 
 __version__ = "0.1.0"
 
@@ -27,5 +38,10 @@ __all__ = [
     "InputDataError",
     "NotFittedError",
     "OmnimixError",
+    "UsageError",
+    "WarehouseBusy",
+    "Workspace",
     "__version__",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {"Workspace": "omnimix.workspace"})

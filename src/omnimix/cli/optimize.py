@@ -138,8 +138,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Allocate a budget across channels by marginal return, with constraints and a test reserve.
 
-        The curves come from a workspace's latest passed MMM fit (--workspace DIR, with its posterior
-        draws) or from a file (--curves FILE); give exactly one.
+        Curves: --workspace DIR (the latest passed MMM fit and its draws) or --curves FILE; give one.
         """
         from omnimix.cli._common import emit_json
         from omnimix.optimize.workflow import optimize_file, optimize_workspace

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from omnimix.curves import FloatArray, ResponseCurves
+from omnimix.curves import HILL, FloatArray, ResponseCurves
 from omnimix.errors import ConfigError, InfeasibleError
 from omnimix.optimize.allocation import _interval
 from omnimix.optimize.constraints import Constraints, Group, ResolvedConstraints
@@ -425,7 +425,7 @@ def optimize_flighting(
         )
     x, bound = first
     # narrow each cell's grid range to where the solution lives (re-widened when the solution hits it)
-    hill = np.array([k == "hill" for k in curves.kinds])
+    hill = np.array([k == HILL for k in curves.kinds])
     shape_scale = np.where(hill, curves.half_saturation.max(axis=0), 1.0 / curves.lam.min(axis=0))
     rng_hi = hi.copy()
     for _ in range(4):

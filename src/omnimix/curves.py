@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from omnimix import transforms
-from omnimix.errors import ConfigError, InputDataError
+from omnimix.errors import ConfigError, ConvergenceError, InputDataError, UsageError
 
 FloatArray = NDArray[np.float64]
 
@@ -192,6 +192,29 @@ class ResponseCurves:
             bounds=tuple(self.bounds[i] for i in ii) if self.bounds else (),
         )
 
+    def thin(self, max_draws: int, seed: int = 0) -> ResponseCurves:
+        """At most ``max_draws`` posterior draws: a random subset (in draw order) when there are more.
+
+        Args:
+            max_draws: the number of draws to keep (at least 1).
+            seed: seed of the subset.
+        """
+        if max_draws < 1:
+            raise UsageError(f"max_draws: {max_draws}; expected at least 1")
+        if self.n_draws <= max_draws:
+            return self
+        idx = np.sort(np.random.default_rng(seed).choice(self.n_draws, max_draws, replace=False))
+        return ResponseCurves(
+            channels=self.channels,
+            kinds=self.kinds,
+            beta=self.beta[idx],
+            half_saturation=self.half_saturation[idx],
+            slope=self.slope[idx],
+            lam=self.lam[idx],
+            current_spend=self.current_spend,
+            bounds=self.bounds,
+        )
+
     def mean_curves(self) -> ResponseCurves:
         """Point curves with posterior-mean parameters (not the mean curve; for display only)."""
         return ResponseCurves(
@@ -253,6 +276,24 @@ class ResponseCurves:
     def response(self, x: Any, channel: int | None = None, order: int = 0) -> FloatArray:
         """Posterior-mean response (or derivative) at ``x``; shapes as :meth:`draws` without D."""
         return np.asarray(self.draws(x, channel, order).mean(axis=0))
+
+    def spend_at_share(self, share: float) -> FloatArray:
+        """Spend at which each draw's curve reaches ``share`` of its maximum ``beta``, shape (D, C).
+
+        The inverse of the saturation: Hill ``K · (p / (1 − p))^(1/s)``, logistic
+        ``ln((1 + p) / (1 − p)) / lam`` (``tanh(lam·x/2) = p``). The flighting solver uses it to place
+        its breakpoint grids.
+
+        Args:
+            share: ``p`` in (0, 1).
+        """
+        if not 0.0 < share < 1.0:
+            raise ValueError(f"share {share}: expected a value in (0, 1)")
+        hill = np.array([k == HILL for k in self.kinds])
+        odds = share / (1.0 - share)
+        at_hill = self.half_saturation * odds ** (1.0 / self.slope)
+        at_logistic = np.log((1.0 + share) / (1.0 - share)) / self.lam
+        return np.asarray(np.where(hill, at_hill, at_logistic), dtype=np.float64)
 
     def total_draws(self, x: Any) -> FloatArray:
         """Total response over channels per draw for an allocation ``x`` of shape (C,) → (D,)."""
@@ -453,16 +494,33 @@ def curves_from_dict(data: Mapping[str, Any], source: str = "CURVES.json") -> Re
 
 
 def load_curves(path: str | Path) -> ResponseCurves:
-    """Read a CURVES.json file (see :func:`curves_from_dict`)."""
+    """Read a CURVES.json file or the MMM's ``response_curves.json`` (see :func:`curves_from_dict`).
+
+    ``path`` may also be an MMM fit directory holding ``response_curves.json``. A file the MMM marked
+    ``"passed": false`` (its fit failed review) is refused.
+
+    Raises:
+        InputDataError: the file is missing, not JSON or holds invalid curves.
+        ConvergenceError: the file is a failed MMM fit's.
+    """
     p = Path(path)
+    if p.is_dir():
+        p = p / "response_curves.json"
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise InputDataError(str(p), "file not found; pass the path of a CURVES.json file") from exc
+        raise InputDataError(str(p), "file not found; pass the path of a CURVES.json file or of an MMM fit's "
+                             "response_curves.json (DIR/mmm/latest/response_curves.json)") from exc
     except json.JSONDecodeError as exc:
         raise InputDataError(
             str(p), f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from exc
+    if isinstance(data, Mapping) and data.get("passed") is False:
+        reasons = "; ".join(str(r) for r in data.get("reasons", [])) or "no reasons recorded"
+        raise ConvergenceError(
+            f"the MMM fit behind {p} failed review ({reasons}), so its curves are not used; fix the model "
+            "or the data and refit (see `omnimix mmm report`)."
+        )
     return curves_from_dict(data, source=str(p))
 
 
@@ -539,16 +597,4 @@ def curves_from_posterior(
     if "beta" not in flat:
         raise ConfigError("posterior draws need a 'beta' array of shape (draws, channels).")
     curves = ResponseCurves.from_params(channels, kinds, current_spend=current_spend, **flat)
-    if max_draws is not None and curves.n_draws > max_draws:
-        idx = np.sort(np.random.default_rng(seed).choice(curves.n_draws, max_draws, replace=False))
-        curves = ResponseCurves(
-            channels=curves.channels,
-            kinds=curves.kinds,
-            beta=curves.beta[idx],
-            half_saturation=curves.half_saturation[idx],
-            slope=curves.slope[idx],
-            lam=curves.lam[idx],
-            current_spend=curves.current_spend,
-            bounds=curves.bounds,
-        )
-    return curves
+    return curves if max_draws is None else curves.thin(max_draws, seed=seed)

@@ -13,8 +13,9 @@ from omnimix.optimize import (
     minimize_spend,
     optimize_budget,
 )
+from omnimix.optimize.allocation import evaluate
 from omnimix.optimize.constraints import resolve
-from omnimix.optimize.optimizer import _risk_value, evaluate
+from omnimix.optimize.objective import _risk_value
 
 from ._ref import brute_force, enumerate_on_off, multistart
 

@@ -184,7 +184,7 @@ def test_cli_options_files_and_errors(curves_file, tmp_path) -> None:  # type: i
 
 
 def test_dp_frontier_values_match_polished_optimum() -> None:
-    from omnimix.optimize.optimizer import frontier_values
+    from omnimix.optimize.budget import frontier_values
 
     c = _posterior()
     spec = Constraints(budget=100.0)

@@ -1,4 +1,8 @@
-"""``omnimix optimize``: allocate a budget from response curves in a CURVES.json file."""
+"""``omnimix optimize``: allocate a budget from response curves (a workspace's MMM fit or a curves file).
+
+Parses the flags, calls :func:`omnimix.optimize.workflow.optimize_workspace` or
+:func:`~omnimix.optimize.workflow.optimize_file` and prints the run (``--json``: its ``to_json()``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from omnimix.errors import ConfigError
+from omnimix.errors import UsageError
 
 
 def _pct_or_amount(text: str, where: str) -> tuple[float, bool]:
@@ -19,7 +23,7 @@ def _pct_or_amount(text: str, where: str) -> tuple[float, bool]:
             return float(t[:-1]) / 100.0, True
         return float(t), False
     except ValueError as exc:
-        raise ConfigError(f"{where}: {text!r} is not a number or a percentage like 40%.") from exc
+        raise UsageError(f"{where}: {text!r} is not a number or a percentage like 40%.") from exc
 
 
 def parse_group(text: str) -> Any:
@@ -28,7 +32,7 @@ def parse_group(text: str) -> Any:
 
     m = re.fullmatch(r"\s*([^=]+?)\s*=\s*([^<>]+?)\s*((?:[<>]=\s*[^<>]+?\s*)+)", text)
     if not m:
-        raise ConfigError(
+        raise UsageError(
             f"--group {text!r}: expected NAME=ch1,ch2<=40% (share of budget), <=5000 (amount) or >=…"
         )
     name, chans, rest = m.group(1), m.group(2), m.group(3)
@@ -47,14 +51,14 @@ def parse_lock(text: str) -> tuple[str, float | None]:
         try:
             return name.strip(), float(val)
         except ValueError as exc:
-            raise ConfigError(f"--lock {text!r}: the amount {val!r} is not a number.") from exc
+            raise UsageError(f"--lock {text!r}: the amount {val!r} is not a number.") from exc
     return text.strip(), None
 
 
 def parse_bound(text: str) -> tuple[str, dict[str, float]]:
     """``"tv=100:5000"`` absolute min:max or ``"tv=-30%:+50%"`` change vs current; a side may be empty."""
     if "=" not in text or ":" not in text:
-        raise ConfigError(f"--bound {text!r}: expected NAME=MIN:MAX, e.g. tv=100:5000 or tv=-30%:+50%.")
+        raise UsageError(f"--bound {text!r}: expected NAME=MIN:MAX, e.g. tv=100:5000 or tv=-30%:+50%.")
     name, rng = text.split("=", 1)
     lo, hi = rng.split(":", 1)
     out: dict[str, float] = {}
@@ -65,14 +69,27 @@ def parse_bound(text: str) -> tuple[str, dict[str, float]]:
     return name.strip(), out
 
 
+def parse_scenarios(text: str | None) -> list[float]:
+    """``"-20,0,20"`` (percent budget changes) → ``[-0.2, 0.0, 0.2]``; empty for None."""
+    try:
+        return [float(s) / 100.0 for s in (text or "").split(",") if s.strip()]
+    except ValueError as exc:
+        raise UsageError(f"--scenarios {text!r}: expected percents like '-20,0,20'.") from exc
+
+
 def register(app: typer.Typer) -> None:
     """Add ``optimize`` to the main app."""
 
     @app.command("optimize")
     def optimize(
         curves: Annotated[
-            Path, typer.Option("--curves", help="CURVES.json with per-channel Hill/logistic curves.")
-        ],
+            Path | None,
+            typer.Option("--curves", help="Curves file: a CURVES.json or an MMM fit's response_curves.json."),
+        ] = None,
+        workspace: Annotated[
+            Path | None,
+            typer.Option("--workspace", "-w", help="Plan from this workspace's latest passed MMM fit."),
+        ] = None,
         budget: Annotated[
             float | None, typer.Option("--budget", help="Total budget per period, reserve included.")
         ] = None,
@@ -107,6 +124,9 @@ def register(app: typer.Typer) -> None:
         max_change_pct: Annotated[
             float | None, typer.Option(help="Flighting: max change between periods, fraction of current.")
         ] = None,
+        max_draws: Annotated[
+            int | None, typer.Option(help="Plan over a random subset of this many posterior draws.")
+        ] = None,
         csv: Annotated[
             Path | None,
             typer.Option("--csv", help="Write the allocation table as CSV (plus _scenarios/_frontier CSVs)."),
@@ -116,109 +136,53 @@ def register(app: typer.Typer) -> None:
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Allocate a budget across channels by marginal return, with constraints and a test reserve."""
+        """Allocate a budget across channels by marginal return, with constraints and a test reserve.
+
+        Curves: --workspace DIR (the latest passed MMM fit and its draws) or --curves FILE; give one.
+        """
         from omnimix.cli._common import emit_json
-        from omnimix.curves import load_curves
-        from omnimix.optimize.constraints import ChannelBound, Constraints
-        from omnimix.optimize.optimizer import (
-            Flighting,
-            Objective,
-            minimize_spend,
-            optimize_budget,
-            optimize_flighting,
-        )
+        from omnimix.optimize.workflow import optimize_file, optimize_workspace
 
-        rc = load_curves(curves)
-        obj = Objective(
-            kind=objective,
-            kpi_value=kpi_value,
-            risk=risk,
-            alpha=alpha,
-            min_roi=min_roi,
-            min_marginal_roi=min_marginal_roi,
-        )
-        bounds: dict[str, ChannelBound] = {}
-        for b in bound or []:
-            name, kw = parse_bound(b)
-            names = list(rc.channels) if name == "*" else [name]
-            for n in names:
-                bounds[n] = ChannelBound(**kw)
-        locked = dict(parse_lock(x) for x in lock or [])
-        groups = tuple(parse_group(g) for g in group or [])
-        figures: list[Any] = []
-        if budget is None and target is None:
-            raise ConfigError("Give --budget (total budget per period) or --target (KPI to reach).")
-        if periods > 1:
-            if budget is None:
-                raise ConfigError("--periods needs --budget (the total over all periods).")
-            from omnimix.optimize.charts import flighting_chart
-
-            plan = optimize_flighting(
-                rc,
-                budget,
-                Flighting(periods=periods, max_change_pct=max_change_pct, groups=groups, locked=locked),
-                reserve=reserve,
-                objective=obj,
+        if (curves is None) == (workspace is None):
+            raise UsageError(
+                "Give exactly one of --workspace DIR (the latest passed MMM fit) and --curves FILE "
+                "(a CURVES.json or DIR/mmm/latest/response_curves.json)."
             )
-            doc = plan.to_dict()
-            if csv:
-                plan.to_frame().to_csv(csv, index=False)
-            figures.append(flighting_chart(plan))
-            _finish(doc, figures, chart, json_out, emit_json, plan.to_frame())
-            return
-        spec = Constraints(
-            budget=float(budget if budget is not None else 10 * max(rc.current_spend.sum(), 1.0)),
-            reserve=reserve if budget is not None else 0.0,
-            bounds=bounds,
-            locked=locked,
-            groups=groups,
-        )
-        if target is not None:
-            alloc = minimize_spend(rc, target, spec, kpi_value=kpi_value)
+        options: dict[str, Any] = {
+            "reserve": reserve,
+            "objective": objective,
+            "kpi_value": kpi_value,
+            "risk": risk,
+            "alpha": alpha,
+            "target": target,
+            "min_roi": min_roi,
+            "min_marginal_roi": min_marginal_roi,
+            "bounds": [parse_bound(b) for b in bound or []],
+            "locked": dict(parse_lock(x) for x in lock or []),
+            "groups": tuple(parse_group(g) for g in group or []),
+            "scenarios": parse_scenarios(scenarios),
+            "frontier": frontier,
+            "periods": periods,
+            "max_change_pct": max_change_pct,
+            "max_draws": max_draws,
+        }
+        if workspace is not None:
+            run = optimize_workspace(workspace, budget, **options)
         else:
-            alloc = optimize_budget(rc, spec, obj)
-        doc = alloc.to_dict()
-        table = alloc.to_frame()
-        from omnimix.optimize.charts import allocation_chart, curves_chart, frontier_chart, scenarios_chart
-
-        figures += [allocation_chart(alloc), curves_chart(rc, alloc)]
-        if scenarios and budget is not None:
-            from omnimix.optimize.scenarios import compare_scenarios
-
-            try:
-                changes = [float(s) / 100.0 for s in scenarios.split(",") if s.strip()]
-            except ValueError as exc:
-                raise ConfigError(f"--scenarios {scenarios!r}: expected percents like '-20,0,20'.") from exc
-            sc = compare_scenarios(rc, spec, obj, changes)
-            doc["scenarios"] = [s.to_dict() for s in sc]
-            figures.append(scenarios_chart(sc))
-            if csv:
-                from omnimix.optimize.scenarios import scenarios_frame
-
-                scenarios_frame(sc).to_csv(csv.with_name(f"{csv.stem}_scenarios.csv"), index=False)
-        if frontier and budget is not None:
-            from omnimix.optimize.frontier import efficient_frontier
-
-            fr = efficient_frontier(rc, spec, obj, points=frontier)
-            doc["frontier"] = fr.to_dict()
-            figures.append(frontier_chart(fr))
-            if csv:
-                fr.to_frame().to_csv(csv.with_name(f"{csv.stem}_frontier.csv"), index=False)
+            assert curves is not None
+            run = optimize_file(curves, budget, **options)
         if csv:
-            table.to_csv(csv, index=False)
-        _finish(doc, figures, chart, json_out, emit_json, table)
+            run.write_csv(csv)
+        if chart:
+            run.write_chart(chart)
+        doc = run.to_json()
+        if json_out:
+            emit_json(doc)
+            return
+        _print_table(doc, run.table())
 
 
-def _finish(
-    doc: dict[str, Any], figures: list[Any], chart: Path | None, json_out: bool, emit: Any, table: Any
-) -> None:
-    if chart:
-        from omnimix.optimize.charts import write_html
-
-        write_html(chart, figures)
-    if json_out:
-        emit(doc)
-        return
+def _print_table(doc: dict[str, Any], table: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 

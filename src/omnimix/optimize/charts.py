@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from omnimix.curves import ResponseCurves
+from omnimix.optimize.allocation import Allocation
+from omnimix.optimize.flighting import FlightingPlan
 from omnimix.optimize.frontier import Frontier
-from omnimix.optimize.optimizer import Allocation, FlightingPlan
 from omnimix.optimize.scenarios import Scenario
 
 

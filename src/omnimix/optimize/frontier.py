@@ -11,8 +11,10 @@ import numpy as np
 
 from omnimix.curves import FloatArray, ResponseCurves
 from omnimix.errors import ConfigError
+from omnimix.optimize.allocation import Allocation
+from omnimix.optimize.budget import optimize_budget
 from omnimix.optimize.constraints import Constraints
-from omnimix.optimize.optimizer import Allocation, Objective, optimize_budget
+from omnimix.optimize.objective import Objective
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 
 from omnimix.curves import ResponseCurves
+from omnimix.optimize.allocation import Allocation
+from omnimix.optimize.budget import optimize_budget
 from omnimix.optimize.constraints import Constraints
-from omnimix.optimize.optimizer import Allocation, Objective, optimize_budget
+from omnimix.optimize.objective import Objective
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,7 @@ def test_pii_masking(env: Env) -> None:
 
 def test_admin_reveals_raw_identifiers_where_pii_is_kept(tmp_path: Path) -> None:
     from omnimix.config import Config, PIISection, render_config
-    from omnimix.web.sample import build_sample_workspace
+    from .sample import build_sample_workspace
 
     from .conftest import make_env
 

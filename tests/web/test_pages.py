@@ -190,7 +190,7 @@ def test_customers_page_without_identity_resolution(bare_env: Env) -> None:
 
 def test_data_page_lists_configured_sources(tmp_path: Path) -> None:
     from omnimix.config import Config, SourceSection, render_config
-    from omnimix.web.sample import build_sample_workspace
+    from .sample import build_sample_workspace
 
     from .conftest import make_env
 

@@ -58,6 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     from omnimix.web.app import create_app
+
     from .sample import build_sample_workspace
 
     mod = types.ModuleType("omnimix.optimize")

@@ -186,9 +186,10 @@ def optimizer_job(curves: ResponseCurves, spec: ScenarioSpec) -> Callable[[Progr
 
     ``curves`` are the workspace's response curves (:func:`omnimix.web.queries.results.read_curves`:
     the ``response_curves`` table with its posterior draws). The scenario's per-channel min/max replace
-    the curves' own bounds. The optimizer is :func:`omnimix.optimize.optimize_curves`, looked up on its
-    module when the job runs (so tests can replace it) and given the curves' CURVES.json form (:meth:`ResponseCurves.to_dict`); a
-    missing optimizer fails the job with a message saying what to install or merge.
+    the curves' own bounds. The optimizer is :func:`omnimix.optimize.optimize_curves`, imported from its
+    module when the job runs (so tests can replace it) and given the curves' CURVES.json form
+    (:meth:`ResponseCurves.to_dict`); a missing optimizer fails the job with a message saying what to
+    install or merge.
     """
 
     def run(progress: Progress) -> dict[str, Any]:

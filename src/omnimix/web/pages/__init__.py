@@ -1,4 +1,7 @@
-"""Server-rendered dashboard pages (Jinja2), one module per page; :data:`router` serves them all.
+"""Server-rendered dashboard pages (Jinja2), one module per page, each with its own ``router``.
+
+:func:`omnimix.web.app.create_app` includes the routers of login, overview, channels, mix, budget,
+customers, data and admin. This package imports none of its modules (no import cycle through it).
 
 Every page except ``/login`` needs a session; without one the browser is redirected to
 ``/login?next=...``. Forms post a CSRF token bound to the session (or, for the login form, to a signed
@@ -7,14 +10,3 @@ pieces: :mod:`omnimix.web.rendering` (template context, error pages) and :mod:`o
 (plotly specs).
 """
 
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-from omnimix.web.pages import admin, budget, channels, customers, data, login, mix, overview
-
-__all__ = ["router"]
-
-router = APIRouter(include_in_schema=False)
-for _page in (login, overview, channels, mix, budget, customers, data, admin):
-    router.include_router(_page.router)

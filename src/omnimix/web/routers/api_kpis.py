@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from omnimix.web.admin import Actor, audit
 from omnimix.web.auth import ApiError
 from omnimix.web.deps import AppContext, Ctx, FilterParams, Paging, Viewer
+from omnimix.web.queries import customers as cq
 from omnimix.web.queries import kpis as q
 from omnimix.web.queries.common import Filters
-from omnimix.web.queries import customers as cq
 from omnimix.web.queries.trends import funnel, trend
 from omnimix.web.registry import IDENTITY_HINT
 from omnimix.web.warehouse import MISSING

@@ -4,12 +4,13 @@
         [--client both|threads|raw|httpx]
 
 ``--workspace`` names a workspace (e.g. ``demo-out/workspace`` from ``omnimix demo``); without it the
-sample workspace of ``omnimix.web.sample`` is built (1 year, 5,000 people). The server runs as a separate
-process (uvicorn, one worker) so client and server do not share a GIL. Clients cycle through 8 filter
-combinations (date ranges × channel filters), as dashboard users do. Three load generators run in turn
-(``both``): 50 threads with one httpx.Client each, 50 connections on plain asyncio streams, and one
-httpx.AsyncClient with 50 coroutines. Each prints requests/s, p50/p95/p99 latency and errors; the cold
-(uncached) latency of each combination is measured first. Target: p95 <= 150 ms, 0 errors.
+sample workspace of ``tests/web/sample.py`` is built (1 year, 5,000 people; run from the repository).
+The server runs as a separate process (uvicorn, one worker) so client and server do not share a GIL.
+Clients cycle through 8 filter combinations (date ranges × channel filters), as dashboard users do.
+Three load generators run in turn (``both``): 50 threads with one httpx.Client each, 50 connections on
+plain asyncio streams, and one httpx.AsyncClient with 50 coroutines. Each prints requests/s,
+p50/p95/p99 latency and errors; the cold (uncached) latency of each combination is measured first.
+Target: p95 <= 150 ms, 0 errors.
 """
 
 from __future__ import annotations
@@ -51,9 +52,9 @@ def make_token(ws: Path) -> str:
 
 
 def combos(ws: Path) -> list[str]:
-    import duckdb
+    from omnimix.workspace import Workspace
 
-    con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
+    con = Workspace.of(ws).connect(read_only=True)
     lo, hi = con.execute("SELECT min(date), max(date) FROM spend").fetchone()  # type: ignore[misc]
     chans = [
         r[0]
@@ -237,7 +238,8 @@ def main() -> None:
     args = ap.parse_args()
     tmp = None
     if args.workspace is None:
-        from omnimix.web.sample import build_sample_workspace
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.web.sample
+        from tests.web.sample import build_sample_workspace
 
         tmp = tempfile.TemporaryDirectory(prefix="omnimix-bench-")
         t0 = time.perf_counter()

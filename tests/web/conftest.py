@@ -16,7 +16,8 @@ with warnings.catch_warnings():  # starlette warns that it prefers httpx2 over h
 
 from omnimix.config import Config, render_config
 from omnimix.web.app import create_app
-from omnimix.web.sample import build_sample_workspace
+
+from .sample import build_sample_workspace
 
 PASSWORDS = {"viewer": "viewer-pass-1", "analyst": "analyst-pass-1", "admin": "admin-pass-1"}
 

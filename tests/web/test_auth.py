@@ -242,9 +242,9 @@ def test_pii_masking(env: Env) -> None:
 
 def test_admin_reveals_raw_identifiers_where_pii_is_kept(tmp_path: Path) -> None:
     from omnimix.config import Config, PIISection, render_config
-    from omnimix.web.sample import build_sample_workspace
 
     from .conftest import make_env
+    from .sample import build_sample_workspace
 
     ws = build_sample_workspace(tmp_path / "ws", with_results=False, users=20)
     (ws / "omnimix.toml").write_text(render_config(Config(pii=PIISection(keep_pii=True))), encoding="utf-8")

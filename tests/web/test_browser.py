@@ -58,7 +58,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     from omnimix.web.app import create_app
-    from omnimix.web.sample import build_sample_workspace
+
+    from .sample import build_sample_workspace
 
     mod = types.ModuleType("omnimix.optimize")
     mod.optimize_curves = proportional  # type: ignore[attr-defined]

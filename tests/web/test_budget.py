@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from omnimix.curves import curves_from_dict
 from omnimix.web.jobs import ScenarioSpec, optimizer_job
 
 from .conftest import Env
@@ -146,7 +147,7 @@ def test_optimizer_job_function_directly() -> None:
     saved = sys.modules.get("omnimix.optimize")
     sys.modules["omnimix.optimize"] = mod
     try:
-        fn = optimizer_job(curves, ScenarioSpec(budget=10.0))
+        fn = optimizer_job(curves_from_dict({"channels": curves}), ScenarioSpec(budget=10.0))
         with pytest.raises(Exception, match="returned no reserve, expected_kpi, marginal_roi"):
             fn(lambda p, s: seen.append((p, s)))
     finally:

@@ -190,9 +190,9 @@ def test_customers_page_without_identity_resolution(bare_env: Env) -> None:
 
 def test_data_page_lists_configured_sources(tmp_path: Path) -> None:
     from omnimix.config import Config, SourceSection, render_config
-    from omnimix.web.sample import build_sample_workspace
 
     from .conftest import make_env
+    from .sample import build_sample_workspace
 
     ws = build_sample_workspace(tmp_path / "ws", with_results=False, users=10, days=10)
     cfg = Config(sources=[SourceSection(name="crm", pattern="exports/hubspot_*.csv", table="contacts")])

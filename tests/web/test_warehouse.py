@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from omnimix.web import queries as q
+from omnimix.web.queries.common import Filters
+from omnimix.web.queries.kpis import kpis
+from omnimix.web.warehouse import MISSING, Warehouse
 
 from .conftest import make_env
 
@@ -42,18 +44,18 @@ def try_write(db: Path, sql: str) -> bool:
 def test_idle_handle_is_released_and_cache_follows_the_file(sample_ws: Path, tmp_path: Path) -> None:
     db = tmp_path / "warehouse.duckdb"
     shutil.copy(sample_ws / "warehouse.duckdb", db)
-    wh = q.Warehouse(db, idle_close_s=0.3)
+    wh = Warehouse(tmp_path, idle_close_s=0.3)
     try:
-        f = q.Filters(date(2026, 2, 1), date(2026, 2, 28))
-        before = q.kpis(wh, f)["spend"]
-        assert wh.peek(("kpis", *f.key(), 30, None)) is not q.MISSING
+        f = Filters(date(2026, 2, 1), date(2026, 2, 28))
+        before = kpis(wh, f)["spend"]
+        assert wh.peek(("kpis", *f.key(), 30, None)) is not MISSING
         update = "UPDATE spend SET spend = spend * 2 WHERE date BETWEEN '2026-02-01' AND '2026-02-28'"
         with wh.cursor():  # a request in flight holds the shared lock: writers wait
             assert not try_write(db, update)
         time.sleep(1.2)  # idle: the reaper closes the handle
-        assert wh.peek(("kpis", *f.key(), 30, None)) is q.MISSING
+        assert wh.peek(("kpis", *f.key(), 30, None)) is MISSING
         assert try_write(db, update)  # a writer gets in now
-        assert q.kpis(wh, f)["spend"] == pytest.approx(2 * before)  # new file stamp: cache dropped
+        assert kpis(wh, f)["spend"] == pytest.approx(2 * before)  # new file stamp: cache dropped
     finally:
         wh.close()
 

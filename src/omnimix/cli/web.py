@@ -1,12 +1,20 @@
-"""CLI: ``omnimix serve`` and ``omnimix users add|list|remove|set-role|token``."""
+"""CLI: ``omnimix serve`` and ``omnimix users add|list|remove|set-role|token``.
+
+The user commands run the same actions as the dashboard's admin forms and API
+(:mod:`omnimix.web.admin`), audited with the actor ``cli:LOGIN``.
+"""
 
 from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from omnimix.web.admin import Actor
+    from omnimix.web.state import AppState
 
 WorkspaceOpt = Annotated[
     Path, typer.Option("--workspace", "-w", help="workspace directory (has omnimix.toml)")
@@ -17,21 +25,23 @@ StateOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
-def _state(workspace: Path, state_url: str | None):  # type: ignore[no-untyped-def]
+def _state(workspace: Path, state_url: str | None) -> AppState:
     import os
 
-    from omnimix.config import load_config
     from omnimix.web.state import AppState, default_state_url
+    from omnimix.workspace import Workspace
 
-    load_config(workspace)  # a clear error when the directory is not a workspace
-    return AppState(state_url or os.environ.get("OMNIMIX_STATE_URL") or default_state_url(workspace))
+    ws = Workspace.open(workspace)  # a clear error when the directory is not a workspace
+    return AppState(state_url or os.environ.get("OMNIMIX_STATE_URL") or default_state_url(ws.root))
 
 
-def _actor() -> str:
+def _actor() -> Actor:
+    from omnimix.web.admin import Actor
+
     try:
-        return "cli:" + getpass.getuser()
+        return Actor("cli:" + getpass.getuser())
     except Exception:  # no login name in some containers
-        return "cli"
+        return Actor("cli")
 
 
 def register(app: typer.Typer) -> None:
@@ -80,9 +90,9 @@ def register(app: typer.Typer) -> None:
         json: JsonOpt = False,
     ) -> None:
         """Add a user."""
-        st = _state(workspace, state_url)
-        u = st.add_user(username, password, role)
-        st.audit(_actor(), "user_add", username, f"role={role}")
+        from omnimix.web import admin
+
+        u = admin.add_user(_state(workspace, state_url), _actor(), username, password, role)
         if json:
             from omnimix.cli._common import emit_json
 
@@ -112,9 +122,9 @@ def register(app: typer.Typer) -> None:
         state_url: StateOpt = None,
     ) -> None:
         """Remove a user (and their API tokens)."""
-        st = _state(workspace, state_url)
-        st.remove_user(username)
-        st.audit(_actor(), "user_remove", username)
+        from omnimix.web import admin
+
+        admin.remove_user(_state(workspace, state_url), _actor(), username)
         typer.echo(f"removed {username}")
 
     @users.command("set-role")
@@ -125,10 +135,9 @@ def register(app: typer.Typer) -> None:
         state_url: StateOpt = None,
     ) -> None:
         """Change a user's role."""
-        st = _state(workspace, state_url)
-        before = st.get_user(username)
-        u = st.set_role(username, role)
-        st.audit(_actor(), "role_change", username, f"{before.role if before else '?'} -> {role}")
+        from omnimix.web import admin
+
+        u = admin.set_role(_state(workspace, state_url), _actor(), username, role)
         typer.echo(f"{u.username} is now {u.role}")
 
     @users.command("token")
@@ -139,9 +148,9 @@ def register(app: typer.Typer) -> None:
         state_url: StateOpt = None,
     ) -> None:
         """Create an API token (printed once) for machines: send it as 'Authorization: Bearer TOKEN'."""
-        st = _state(workspace, state_url)
-        tid, token = st.create_token(username, name)
-        st.audit(_actor(), "token_create", f"token:{tid}", f"owner={username} name={name}")
+        from omnimix.web import admin
+
+        _, token = admin.create_token(_state(workspace, state_url), _actor(), username, name)
         typer.echo(token)
 
     app.add_typer(users, name="users")

@@ -29,8 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnimix import __version__
-from omnimix.config import load_config
-from omnimix.errors import EngineError, OmnimixError
+from omnimix.errors import EngineError, OmnimixError, WarehouseBusy
 from omnimix.web.auth import (
     CSRF_HEADER,
     ApiError,
@@ -41,10 +40,15 @@ from omnimix.web.auth import (
     same,
 )
 from omnimix.web.deps import AppContext
-from omnimix.web.i18n import LOCALES
+from omnimix.web.i18n import LOCALES, translate
 from omnimix.web.jobs import JobManager
-from omnimix.web.queries import Warehouse, WarehouseBusy
+from omnimix.web.pages import admin as admin_page
+from omnimix.web.pages import budget, channels, customers, data, login, mix, overview
+from omnimix.web.rendering import locale_of, render
+from omnimix.web.routers import api_admin, api_budget, api_core, api_export, api_kpis, api_results
 from omnimix.web.state import AppState, default_state_url
+from omnimix.web.warehouse import Warehouse
+from omnimix.workspace import Workspace
 
 log = logging.getLogger("omnimix")
 HERE = Path(__file__).parent
@@ -159,22 +163,25 @@ class SecurityMiddleware:
 
 
 def create_app(
-    workspace: str | Path, state_url: str | None = None, *, idle_close_s: float = 3.0, job_workers: int = 2
+    workspace: Workspace | str | Path, state_url: str | None = None, *, idle_close_s: float = 3.0, job_workers: int = 2
 ) -> FastAPI:
     """Build the web application for a workspace directory.
 
     Args:
-        workspace: directory with ``omnimix.toml`` and the warehouse.
+        workspace: a :class:`~omnimix.workspace.Workspace` or its directory (``omnimix.toml``; the
+            warehouse file is the one it names).
         state_url: SQLAlchemy URL of the app state (default ``sqlite:///DIR/app.db``); also read from
             the ``OMNIMIX_STATE_URL`` environment variable.
         idle_close_s: seconds without requests after which the warehouse file is released.
         job_workers: threads for background jobs.
     """
-    ws = Path(workspace).resolve()
-    config = load_config(ws)
+    opened = Workspace.of(workspace)
+    ws = opened.root.resolve()
+    opened = Workspace(ws, opened.config)
+    config = opened.config
     state = AppState(state_url or os.environ.get("OMNIMIX_STATE_URL") or default_state_url(ws))
     signer = SessionSigner(os.environ.get("OMNIMIX_SECRET_KEY") or state.secret_key())
-    warehouse = Warehouse(ws / config.workspace.warehouse, idle_close_s=idle_close_s)
+    warehouse = Warehouse(opened, idle_close_s=idle_close_s)
     jobs = JobManager(workers=job_workers)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     default_locale = state.get_setting("default_locale", "zh-CN") or "zh-CN"
@@ -219,12 +226,7 @@ def create_app(
 
     @app.exception_handler(PageForbidden)
     async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
-        from omnimix.web.i18n import translate
-        from omnimix.web.routers.pages import render
-
         p = request.state.principal
-        from omnimix.web.routers.pages import locale_of
-
         loc = locale_of(request, context)
         return render(
             request,
@@ -270,12 +272,11 @@ def create_app(
     async def omnimix_error(request: Request, exc: OmnimixError) -> JSONResponse:
         return error_json(400, "omnimix_error", str(exc))
 
-    from omnimix.web.routers import api_admin, api_budget, api_core, api_export, api_kpis, api_results, pages
-
     app.include_router(api_core.router, responses=ERROR_RESPONSES)
     for r in (api_kpis, api_results, api_budget, api_export, api_admin):
         app.include_router(r.router, responses=ERROR_RESPONSES)
-    app.include_router(pages.router)
+    for page in (login, overview, channels, mix, budget, customers, data, admin_page):
+        app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)

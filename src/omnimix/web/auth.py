@@ -1,4 +1,4 @@
-"""Authentication and authorisation: argon2 passwords, signed session cookies, CSRF, API tokens, roles.
+"""Authentication and authorisation: who is calling (session cookie or API token) and with which role.
 
 * People log in with a password (argon2id hash in the app state) and get a signed, http-only session
   cookie (itsdangerous, 12 h). The session carries a random CSRF token; every HTML form posts it back and
@@ -6,55 +6,52 @@
 * Machines send ``Authorization: Bearer omx_...``; tokens act with their owner's role and need no CSRF.
 * Roles are ordered: ``viewer`` (read) < ``analyst`` (run models and scenarios, export) < ``admin``
   (users, tokens, audit log, raw PII where the workspace keeps it).
+
+The primitives (hashing, signing, CSRF, roles) live in :mod:`omnimix.web.security`, below this module
+and :mod:`omnimix.web.state`; they are re-exported here for the routers.
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import argon2
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-
-from omnimix.web.state import ROLES
+from omnimix.web.security import (
+    CSRF_HEADER,
+    PRELOGIN_COOKIE,
+    RANK,
+    ROLES,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    PasswordHasher,
+    SessionSigner,
+    new_csrf,
+    same,
+)
 
 if TYPE_CHECKING:
     from fastapi import Request
 
     from omnimix.web.state import AppState
 
-SESSION_COOKIE = "omx_session"
-PRELOGIN_COOKIE = "omx_pre"
-SESSION_MAX_AGE = 12 * 3600
-CSRF_HEADER = "X-CSRF-Token"
-RANK = {r: i for i, r in enumerate(ROLES)}
-
-
-class PasswordHasher:
-    """argon2id hashing with the library's recommended defaults (RFC 9106 low-memory profile)."""
-
-    def __init__(self) -> None:
-        self._h = argon2.PasswordHasher()
-        self._dummy = self._h.hash("omnimix-dummy-password")
-
-    def hash(self, password: str) -> str:
-        return self._h.hash(password)
-
-    def verify(self, hashed: str, password: str) -> bool:
-        try:
-            return bool(self._h.verify(hashed, password))
-        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-            return False
-
-    def verify_dummy(self, password: str) -> None:
-        """Spend the same time as a real check so unknown usernames cannot be told apart by timing."""
-        self.verify(self._dummy, password + "x")
-
-    def needs_rehash(self, hashed: str) -> bool:
-        return bool(self._h.check_needs_rehash(hashed))
-
+__all__ = [
+    "CSRF_HEADER",
+    "PRELOGIN_COOKIE",
+    "RANK",
+    "ROLES",
+    "SESSION_COOKIE",
+    "SESSION_MAX_AGE",
+    "ApiError",
+    "LoginRequired",
+    "PageForbidden",
+    "PasswordHasher",
+    "Principal",
+    "SessionSigner",
+    "client_ip",
+    "new_csrf",
+    "principal_from_request",
+    "same",
+]
 
 @dataclass(frozen=True)
 class Principal:
@@ -95,42 +92,6 @@ class PageForbidden(Exception):
     def __init__(self, needed: str) -> None:
         super().__init__(needed)
         self.needed = needed
-
-
-class SessionSigner:
-    """Signs and reads session and pre-login cookies."""
-
-    def __init__(self, secret: str) -> None:
-        self._s = URLSafeTimedSerializer(secret, salt="omnimix-session")
-        self._pre = URLSafeTimedSerializer(secret, salt="omnimix-prelogin")
-
-    def dump(self, user_id: int, csrf: str) -> str:
-        return self._s.dumps({"uid": user_id, "csrf": csrf})
-
-    def load(self, value: str) -> dict[str, Any] | None:
-        try:
-            data = self._s.loads(value, max_age=SESSION_MAX_AGE)
-        except BadSignature:
-            return None
-        return data if isinstance(data, dict) and "uid" in data and "csrf" in data else None
-
-    def dump_pre(self, csrf: str) -> str:
-        return self._pre.dumps(csrf)
-
-    def load_pre(self, value: str) -> str | None:
-        try:
-            data = self._pre.loads(value, max_age=3600)
-        except BadSignature:
-            return None
-        return data if isinstance(data, str) else None
-
-
-def new_csrf() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def same(a: str, b: str) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
 
 
 def principal_from_request(request: Request, state: AppState, signer: SessionSigner) -> Principal | None:

@@ -15,13 +15,19 @@ from pydantic import Field
 from omnimix.config import Config
 from omnimix.web.auth import RANK, ApiError, LoginRequired, PageForbidden, Principal, SessionSigner
 from omnimix.web.jobs import JobManager
-from omnimix.web.queries import Filters, Warehouse, default_filters
+from omnimix.web.queries.common import Filters, default_filters
 from omnimix.web.state import AppState
+from omnimix.web.warehouse import Warehouse
+from omnimix.workspace import Workspace
 
 
 @dataclass
 class AppContext:
-    """Everything a request handler needs, built once by :func:`omnimix.web.app.create_app`."""
+    """Everything a request handler needs, built once by :func:`omnimix.web.app.create_app`.
+
+    ``workspace`` is the workspace directory; ``ws`` the opened :class:`~omnimix.workspace.Workspace`
+    (the warehouse behind ``warehouse`` is ``ws.warehouse_path``).
+    """
 
     workspace: Path
     config: Config
@@ -32,6 +38,10 @@ class AppContext:
     templates: Any
     default_locale: str = "zh-CN"
     range_days: int = 90
+
+    @property
+    def ws(self) -> Workspace:
+        return self.warehouse.workspace
 
     @property
     def currency(self) -> str:

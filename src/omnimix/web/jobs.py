@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from omnimix.curves import ResponseCurves
 from omnimix.errors import OmnimixError
 
 log = logging.getLogger("omnimix")
@@ -180,26 +181,28 @@ class JobManager:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def optimizer_job(
-    curves: dict[str, dict[str, Any]], spec: ScenarioSpec
-) -> Callable[[Progress], dict[str, Any]]:
+def optimizer_job(curves: ResponseCurves, spec: ScenarioSpec) -> Callable[[Progress], dict[str, Any]]:
     """The work of one optimizer run: merge the scenario's limits into the curves, call the optimizer.
 
-    ``curves`` is the ``channels`` mapping of the optimizer's CURVES.json (from the workspace table
-    ``response_curves``). The optimizer is :func:`omnimix.optimize.optimize_curves`, imported when the
-    job runs; a missing optimizer fails the job with a message saying what to install or merge.
+    ``curves`` are the workspace's response curves (:func:`omnimix.web.queries.results.read_curves`:
+    the ``response_curves`` table with its posterior draws). The scenario's per-channel min/max replace
+    the curves' own bounds. The optimizer is :func:`omnimix.optimize.optimize_curves`, imported from its
+    module when the job runs (so tests can replace it) and given the curves' CURVES.json form
+    (:meth:`ResponseCurves.to_dict`); a missing optimizer fails the job with a message saying what to
+    install or merge.
     """
 
     def run(progress: Progress) -> dict[str, Any]:
         progress(0.1, "validating")
-        unknown = sorted(set(spec.channels) - set(curves))
+        known = list(curves.channels)
+        unknown = sorted(set(spec.channels) - set(known))
         if unknown:
             raise OmnimixError(
                 f"scenario limits name channels without a response curve: {', '.join(unknown)}; "
-                f"channels with curves: {', '.join(sorted(curves))}"
+                f"channels with curves: {', '.join(sorted(known))}"
             )
         channels: dict[str, dict[str, Any]] = {}
-        for name, params in curves.items():
+        for name, params in curves.to_dict()["channels"].items():
             entry = dict(params)
             bounds = spec.channels.get(name)
             if bounds is not None:
@@ -235,7 +238,7 @@ def optimizer_job(
                 "reserve, expected_kpi, marginal_roi"
             )
         allocation = {str(k): float(v) for k, v in out["allocation"].items()}
-        current = {k: float(v.get("current_spend") or 0.0) for k, v in curves.items()}
+        current = {name: float(v) for name, v in zip(known, curves.current_spend, strict=True)}
         return {
             "allocation": allocation,
             "reserve": float(out["reserve"]),

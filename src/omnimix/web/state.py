@@ -7,8 +7,7 @@ are stored as SHA-256 digests (a token is 32 random bytes, so a fast digest is s
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -20,10 +19,24 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from omnimix.errors import ConfigError, OmnimixError
+from omnimix.errors import OmnimixError, UsageError
+from omnimix.web.security import ROLES, TOKEN_PREFIX, PasswordHasher, new_secret_key, new_token, token_digest
 
-ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
-TOKEN_PREFIX = "omx_"
+__all__ = [
+    "ROLES",
+    "TOKEN_PREFIX",
+    "ApiToken",
+    "AppState",
+    "AuditEntry",
+    "Scenario",
+    "Setting",
+    "User",
+    "UserInfo",
+    "check_role",
+    "check_username",
+    "default_state_url",
+    "token_digest",
+]
 
 
 def _now() -> datetime:
@@ -96,28 +109,22 @@ def _info(u: User) -> UserInfo:
 
 
 def check_role(role: str) -> str:
-    """Return ``role`` if it is one of :data:`ROLES`, else raise :class:`ConfigError`."""
+    """Return ``role`` if it is one of :data:`ROLES`, else raise :class:`UsageError`."""
     if role not in ROLES:
-        raise ConfigError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        raise UsageError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     return role
 
 
 def check_username(username: str) -> str:
     """Usernames are 1–64 characters of letters, digits, ``._-@``."""
-    import re
-
     if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", username):
-        raise ConfigError(f"invalid username {username!r}: use 1-64 letters, digits or . _ - @")
+        raise UsageError(f"invalid username {username!r}: use 1-64 letters, digits or . _ - @")
     return username
 
 
 def default_state_url(workspace: str | Path) -> str:
     """SQLite file ``DIR/app.db`` inside the workspace."""
     return f"sqlite:///{Path(workspace).resolve() / 'app.db'}"
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class AppState:
@@ -128,8 +135,6 @@ class AppState:
     """
 
     def __init__(self, url: str) -> None:
-        from omnimix.web.auth import PasswordHasher
-
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -137,7 +142,7 @@ class AppState:
             self.engine: Engine = create_engine(url, **kwargs)
             Base.metadata.create_all(self.engine)
         except Exception as exc:  # SQLAlchemy raises many types; report the URL the user gave
-            raise ConfigError(
+            raise UsageError(
                 f"cannot open the app-state database {url!r}: {exc}. "
                 "Pass a valid SQLAlchemy URL (sqlite:///path or postgresql+psycopg://...)"
             ) from exc
@@ -155,10 +160,10 @@ class AppState:
         check_username(username)
         check_role(role)
         if len(password) < 8:
-            raise ConfigError("password too short: use at least 8 characters")
+            raise UsageError("password too short: use at least 8 characters")
         with self.session() as s:
             if s.scalar(select(User).where(User.username == username)) is not None:
-                raise ConfigError(f"user {username!r} already exists: remove it first or pick another name")
+                raise UsageError(f"user {username!r} already exists: remove it first or pick another name")
             u = User(username=username, password_hash=self.hasher.hash(password), role=role)
             s.add(u)
             s.commit()
@@ -183,9 +188,9 @@ class AppState:
         with self.session() as s:
             u = s.scalar(select(User).where(User.username == username))
             if u is None:
-                raise ConfigError(f"no user {username!r}: see `omnimix users list`")
+                raise UsageError(f"no user {username!r}: see `omnimix users list`")
             if u.role == "admin" and role != "admin" and self._admin_count(s) <= 1:
-                raise ConfigError(f"{username!r} is the last admin: make another admin first")
+                raise UsageError(f"{username!r} is the last admin: make another admin first")
             u.role = role
             s.commit()
         self.clear_token_cache()
@@ -193,11 +198,11 @@ class AppState:
 
     def set_password(self, username: str, password: str) -> None:
         if len(password) < 8:
-            raise ConfigError("password too short: use at least 8 characters")
+            raise UsageError("password too short: use at least 8 characters")
         with self.session() as s:
             u = s.scalar(select(User).where(User.username == username))
             if u is None:
-                raise ConfigError(f"no user {username!r}: see `omnimix users list`")
+                raise UsageError(f"no user {username!r}: see `omnimix users list`")
             u.password_hash = self.hasher.hash(password)
             s.commit()
 
@@ -208,9 +213,9 @@ class AppState:
         with self.session() as s:
             u = s.scalar(select(User).where(User.username == username))
             if u is None:
-                raise ConfigError(f"no user {username!r}: see `omnimix users list`")
+                raise UsageError(f"no user {username!r}: see `omnimix users list`")
             if u.role == "admin" and self._admin_count(s) <= 1:
-                raise ConfigError(f"{username!r} is the last admin: make another admin first")
+                raise UsageError(f"{username!r} is the last admin: make another admin first")
             for t in s.scalars(select(ApiToken).where(ApiToken.user_id == u.id)):
                 s.delete(t)
             s.delete(u)
@@ -237,8 +242,8 @@ class AppState:
         with self.session() as s:
             u = s.scalar(select(User).where(User.username == username))
             if u is None:
-                raise ConfigError(f"no user {username!r}: see `omnimix users list`")
-            token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+                raise UsageError(f"no user {username!r}: see `omnimix users list`")
+            token = new_token()
             t = ApiToken(name=name[:128], digest=token_digest(token), user_id=u.id)
             s.add(t)
             s.commit()
@@ -322,6 +327,19 @@ class AppState:
             sc = s.get(Scenario, scenario_id)
             return _scenario(sc) if sc else None
 
+    def update_scenario(self, scenario_id: int, name: str | None = None, shared: bool | None = None) -> bool:
+        """Rename or (un)share a scenario; False when it does not exist."""
+        with self.session() as s:
+            sc = s.get(Scenario, scenario_id)
+            if sc is None:
+                return False
+            if name is not None:
+                sc.name = name
+            if shared is not None:
+                sc.shared = shared
+            s.commit()
+            return True
+
     def delete_scenario(self, scenario_id: int) -> bool:
         with self.session() as s:
             sc = s.get(Scenario, scenario_id)
@@ -354,7 +372,7 @@ class AppState:
         """The cookie-signing key, generated once and kept in the settings table."""
         key = self.get_setting("secret_key")
         if key is None:
-            key = secrets.token_urlsafe(48)
+            key = new_secret_key()
             try:
                 self.set_setting("secret_key", key)
             except Exception:  # another process created it at the same time

@@ -1,13 +1,19 @@
-"""Administration: users and roles, API tokens, audit log, settings (admin only)."""
+"""Administration: users and roles, API tokens, audit log, settings (admin only).
+
+The actions themselves (and their audit rows, with the client IP) are :mod:`omnimix.web.admin`, shared
+with the admin forms and ``omnimix users``.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from omnimix.errors import ConfigError
+from omnimix.errors import UsageError
+from omnimix.web import admin as actions
+from omnimix.web.admin import Actor, NotFound
 from omnimix.web.auth import ApiError
 from omnimix.web.deps import Admin, Ctx, Paging, PathId, Viewer
 from omnimix.web.i18n import LOCALES
@@ -46,38 +52,36 @@ def list_users(c: Ctx, p: Admin) -> dict[str, Any]:
     return {"items": [_user(u) for u in c.state.list_users()]}
 
 
+def _conflict(exc: UsageError) -> ApiError:
+    if isinstance(exc, NotFound):
+        return ApiError(404, "not_found", str(exc))
+    return ApiError(409, "conflict", str(exc))
+
+
 @router.post("/users", status_code=201, summary="Add a user")
-def add_user(c: Ctx, p: Admin, body: NewUser) -> dict[str, Any]:
+def add_user(request: Request, c: Ctx, p: Admin, body: NewUser) -> dict[str, Any]:
     try:
-        u = c.state.add_user(body.username, body.password, body.role)
-    except ConfigError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
-    c.state.audit(p.username, "user_add", body.username, f"role={body.role}")
+        u = actions.add_user(c.state, Actor.of(p.username, request), body.username, body.password, body.role)
+    except UsageError as exc:
+        raise _conflict(exc) from None
     return _user(u)
 
 
 @router.patch("/users/{username}", summary="Change a user's role")
-def set_role(c: Ctx, p: Admin, username: str, body: RoleChange) -> dict[str, Any]:
-    before = c.state.get_user(username)
-    if before is None:
-        raise ApiError(404, "not_found", f"no user {username!r}")
+def set_role(request: Request, c: Ctx, p: Admin, username: str, body: RoleChange) -> dict[str, Any]:
     try:
-        u = c.state.set_role(username, body.role)
-    except ConfigError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
-    c.state.audit(p.username, "role_change", username, f"{before.role} -> {body.role}")
+        u = actions.set_role(c.state, Actor.of(p.username, request), username, body.role)
+    except UsageError as exc:
+        raise _conflict(exc) from None
     return _user(u)
 
 
 @router.delete("/users/{username}", summary="Remove a user and their tokens")
-def remove_user(c: Ctx, p: Admin, username: str) -> dict[str, Any]:
-    if c.state.get_user(username) is None:
-        raise ApiError(404, "not_found", f"no user {username!r}")
+def remove_user(request: Request, c: Ctx, p: Admin, username: str) -> dict[str, Any]:
     try:
-        c.state.remove_user(username)
-    except ConfigError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
-    c.state.audit(p.username, "user_remove", username)
+        actions.remove_user(c.state, Actor.of(p.username, request), username)
+    except UsageError as exc:
+        raise _conflict(exc) from None
     return {"deleted": username}
 
 
@@ -87,20 +91,21 @@ def list_tokens(c: Ctx, p: Admin) -> dict[str, Any]:
 
 
 @router.post("/tokens", status_code=201, summary="Create an API token; the secret is shown once")
-def create_token(c: Ctx, p: Admin, body: NewToken) -> dict[str, Any]:
+def create_token(request: Request, c: Ctx, p: Admin, body: NewToken) -> dict[str, Any]:
     owner = body.username or p.username
-    if c.state.get_user(owner) is None:
-        raise ApiError(404, "not_found", f"no user {owner!r}")
-    tid, token = c.state.create_token(owner, body.name)
-    c.state.audit(p.username, "token_create", f"token:{tid}", f"owner={owner} name={body.name}")
+    try:
+        tid, token = actions.create_token(c.state, Actor.of(p.username, request), owner, body.name)
+    except UsageError as exc:
+        raise _conflict(exc) from None
     return {"id": tid, "name": body.name, "username": owner, "token": token}
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke an API token")
-def revoke_token(c: Ctx, p: Admin, token_id: PathId) -> dict[str, Any]:
-    if not c.state.revoke_token(token_id):
-        raise ApiError(404, "not_found", f"no token {token_id}")
-    c.state.audit(p.username, "token_revoke", f"token:{token_id}")
+def revoke_token(request: Request, c: Ctx, p: Admin, token_id: PathId) -> dict[str, Any]:
+    try:
+        actions.revoke_token(c.state, Actor.of(p.username, request), token_id)
+    except UsageError as exc:
+        raise _conflict(exc) from None
     return {"deleted": token_id}
 
 
@@ -124,14 +129,11 @@ def get_settings(c: Ctx, p: Viewer) -> dict[str, Any]:
 
 
 @router.put("/settings", summary="Change dashboard settings")
-def put_settings(c: Ctx, p: Admin, body: Settings) -> dict[str, Any]:
+def put_settings(request: Request, c: Ctx, p: Admin, body: Settings) -> dict[str, Any]:
     changed = body.model_dump(exclude_none=True)
-    for k, v in changed.items():
-        c.state.set_setting(k, str(v))
+    actions.change_settings(c.state, Actor.of(p.username, request), changed)
     if body.default_locale is not None:
         c.default_locale = body.default_locale
     if body.default_range_days is not None:
         c.range_days = body.default_range_days
-    if changed:
-        c.state.audit(p.username, "settings", "", ", ".join(f"{k}={v}" for k, v in changed.items()))
     return get_settings(c, p)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from omnimix.errors import OmnimixError
-from omnimix.web import queries as q
+from omnimix.web.admin import Actor, audit
 from omnimix.web.auth import ApiError, Principal
 from omnimix.web.deps import Analyst, AppContext, Ctx, ItemId, PathId, Viewer
 from omnimix.web.jobs import ScenarioSpec, optimizer_job
+from omnimix.web.queries.results import read_curves
+from omnimix.web.registry import not_computed
 
 router = APIRouter(prefix="/api/v1", tags=["budget"])
 
@@ -32,9 +34,9 @@ class UpdateScenario(BaseModel):
 @router.post("/optimizer/runs", status_code=202, summary="Start an optimizer run for a scenario (analyst)")
 def start_run(c: Ctx, p: Analyst, spec: ScenarioSpec) -> dict[str, Any]:
     if not c.warehouse.exists():
-        raise ApiError(409, "not_computed", q.not_computed("response_curves")["message"])
+        raise ApiError(409, "not_computed", not_computed("response_curves")["message"])
     try:
-        curves = q.curves_for_optimizer(c.warehouse)
+        curves = read_curves(c.warehouse)
     except OmnimixError as exc:
         raise ApiError(409, "not_computed", str(exc)) from None
     job = c.jobs.submit("optimize", p.username, spec.model_dump(), optimizer_job(curves, spec))
@@ -72,7 +74,7 @@ def list_scenarios(c: Ctx, p: Viewer) -> dict[str, Any]:
 
 
 @router.post("/scenarios", status_code=201, summary="Save a finished run as a scenario (analyst)")
-def save_scenario(c: Ctx, p: Analyst, body: SaveScenario) -> dict[str, Any]:
+def save_scenario(request: Request, c: Ctx, p: Analyst, body: SaveScenario) -> dict[str, Any]:
     job = c.jobs.get(body.job_id)
     if job is None or job.kind != "optimize":
         raise ApiError(404, "not_found", f"no optimizer run {body.job_id!r}")
@@ -80,7 +82,7 @@ def save_scenario(c: Ctx, p: Analyst, body: SaveScenario) -> dict[str, Any]:
         raise ApiError(409, "not_finished", f"run {job.id} is {job.status}: save it once it has succeeded")
     name = body.name or str(job.spec.get("name") or "scenario")
     sc = c.state.save_scenario(name, p.username, job.spec, job.result, body.shared)
-    c.state.audit(p.username, "scenario_save", f"scenario:{sc['id']}", f"shared={body.shared}")
+    audit(c.state, Actor.of(p.username, request), "scenario_save", f"scenario:{sc['id']}", f"shared={body.shared}")
     return sc
 
 
@@ -114,25 +116,22 @@ def get_scenario(c: Ctx, p: Viewer, scenario_id: PathId) -> dict[str, Any]:
 
 
 @router.patch("/scenarios/{scenario_id}", summary="Rename or share a scenario (owner or admin)")
-def update_scenario(c: Ctx, p: Analyst, scenario_id: PathId, body: UpdateScenario) -> dict[str, Any]:
+def update_scenario(
+    request: Request, c: Ctx, p: Analyst, scenario_id: PathId, body: UpdateScenario
+) -> dict[str, Any]:
     sc = _visible(c, p, scenario_id)
     if sc["owner"] != p.username and not p.at_least("admin"):
         raise ApiError(403, "forbidden", "only the owner or an admin may change a scenario")
-    from sqlalchemy import update
-
-    from omnimix.web.state import Scenario
-
     values: dict[str, Any] = {}
     if body.name is not None:
         values["name"] = body.name
     if body.shared is not None:
         values["shared"] = body.shared
     if values:
-        with c.state.session() as s:
-            s.execute(update(Scenario).where(Scenario.id == scenario_id).values(**values))
-            s.commit()
-        c.state.audit(
-            p.username,
+        c.state.update_scenario(scenario_id, **values)
+        audit(
+            c.state,
+            Actor.of(p.username, request),
             "scenario_update",
             f"scenario:{scenario_id}",
             ", ".join(f"{k}={v}" for k, v in values.items()),
@@ -141,10 +140,10 @@ def update_scenario(c: Ctx, p: Analyst, scenario_id: PathId, body: UpdateScenari
 
 
 @router.delete("/scenarios/{scenario_id}", summary="Delete a scenario (owner or admin)")
-def delete_scenario(c: Ctx, p: Analyst, scenario_id: PathId) -> dict[str, Any]:
+def delete_scenario(request: Request, c: Ctx, p: Analyst, scenario_id: PathId) -> dict[str, Any]:
     sc = _visible(c, p, scenario_id)
     if sc["owner"] != p.username and not p.at_least("admin"):
         raise ApiError(403, "forbidden", "only the owner or an admin may delete a scenario")
     c.state.delete_scenario(scenario_id)
-    c.state.audit(p.username, "scenario_delete", f"scenario:{scenario_id}", sc["name"])
+    audit(c.state, Actor.of(p.username, request), "scenario_delete", f"scenario:{scenario_id}", sc["name"])
     return {"deleted": scenario_id}

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from omnimix import __version__
-from omnimix.web import queries as q
 from omnimix.web.deps import Ctx, Paging, Viewer
+from omnimix.web.pii import mask_text
+from omnimix.web.queries.quality import loads, quarantine_rows, quarantine_summary, status
 
 router = APIRouter()
 
@@ -25,7 +26,7 @@ def me(p: Viewer) -> dict[str, Any]:
 
 @router.get("/api/v1/workspace/status", tags=["data"], summary="Warehouse, tables, results, last load")
 def workspace_status(c: Ctx, p: Viewer) -> dict[str, Any]:
-    st = q.status(c.warehouse)
+    st = status(c.warehouse)
     return {
         "sources": [s.model_dump(exclude_none=True) for s in c.config.sources],
         "workspace": c.config.workspace.name,
@@ -40,7 +41,7 @@ def data_loads(
     c: Ctx, p: Viewer, page: Paging, target_table: Annotated[str | None, Query(max_length=64)] = None
 ) -> dict[str, Any]:
     total, rows = (
-        q.loads(c.warehouse, page.offset, page.limit, target_table) if c.warehouse.exists() else (0, [])
+        loads(c.warehouse, page.offset, page.limit, target_table) if c.warehouse.exists() else (0, [])
     )
     return {"total": total, "offset": page.offset, "limit": page.limit, "items": rows}
 
@@ -60,14 +61,14 @@ def data_quarantine(
 ) -> dict[str, Any]:
     if not c.warehouse.exists():
         return {"total": 0, "offset": page.offset, "limit": page.limit, "counts": [], "items": []}
-    total, rows = q.quarantine_rows(c.warehouse, page.offset, page.limit, load_id, target_table, reason)
+    total, rows = quarantine_rows(c.warehouse, page.offset, page.limit, load_id, target_table, reason)
     if not p.at_least("admin"):
-        rows = [{**r, "raw": q.mask_text(r.get("raw"))} for r in rows]
+        rows = [{**r, "raw": mask_text(r.get("raw"))} for r in rows]
     return {
         "total": total,
         "offset": page.offset,
         "limit": page.limit,
-        "counts": q.quarantine_summary(c.warehouse),
+        "counts": quarantine_summary(c.warehouse),
         "items": rows,
         "masked": not p.at_least("admin"),
     }

@@ -6,12 +6,15 @@ import csv
 import io
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from omnimix.web import queries as q
+from omnimix.web.admin import Actor, audit
 from omnimix.web.auth import ApiError
 from omnimix.web.deps import Analyst, Ctx, FilterParams
+from omnimix.web.queries.kpis import by_channel
+from omnimix.web.queries.results import attribution, mmm_channels, segments
+from omnimix.web.queries.trends import funnel
 
 router = APIRouter(prefix="/api/v1", tags=["export"])
 
@@ -33,7 +36,7 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     summary="Download a dataset as CSV (analyst)",
     responses={200: {"content": {"text/csv": {}}}},
 )
-def export(c: Ctx, p: Analyst, dataset: Dataset, f: FilterParams) -> Response:
+def export(request: Request, c: Ctx, p: Analyst, dataset: Dataset, f: FilterParams) -> Response:
     wh = c.warehouse
     rows: list[dict[str, Any]]
     if dataset == "scenarios":
@@ -53,16 +56,17 @@ def export(c: Ctx, p: Analyst, dataset: Dataset, f: FilterParams) -> Response:
     elif not wh.exists():
         raise ApiError(404, "no_warehouse", f"no warehouse at {wh.path}: run `omnimix ingest` first")
     elif dataset == "channels":
-        rows = q.by_channel(wh, f)
+        rows = by_channel(wh, f)
     elif dataset == "funnel":
-        rows = q.funnel(wh, f, c.config.funnel.stages)
+        rows = funnel(wh, f, c.config.funnel.stages)
     else:
-        res = {"attribution": q.attribution, "mmm": q.mmm_channels, "segments": q.segments}[dataset](wh)
+        res = {"attribution": attribution, "mmm": mmm_channels, "segments": segments}[dataset](wh)
         if not res.get("computed", False):
             raise ApiError(404, "not_computed", res["message"])
         rows = res["items"]
-    c.state.audit(
-        p.username,
+    audit(
+        c.state,
+        Actor.of(p.username, request),
         "export",
         dataset,
         f"{f.start}..{f.end} channels={','.join(f.channels) or 'all'} rows={len(rows)}",

@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from omnimix.web import queries as q
+from omnimix.web.admin import Actor, audit
 from omnimix.web.auth import ApiError
 from omnimix.web.deps import AppContext, Ctx, FilterParams, Paging, Viewer
-from omnimix.web.queries import MISSING, Filters
+from omnimix.web.queries import customers as cq
+from omnimix.web.queries import kpis as q
+from omnimix.web.queries.common import Filters
+from omnimix.web.queries.trends import funnel, trend
+from omnimix.web.registry import IDENTITY_HINT
+from omnimix.web.warehouse import MISSING
 
 router = APIRouter(prefix="/api/v1", tags=["kpis"])
 
@@ -55,7 +60,7 @@ def kpi_trend(
 ) -> dict[str, Any]:
     if _empty(c):
         raise ApiError(404, "no_warehouse", f"no warehouse at {c.warehouse.path}: run `omnimix ingest` first")
-    return {**q.trend(c.warehouse, f, grain), "start": f.start, "end": f.end, "channels": list(f.channels)}
+    return {**trend(c.warehouse, f, grain), "start": f.start, "end": f.end, "channels": list(f.channels)}
 
 
 @router.get("/kpis/funnel", summary="Touchpoints and people per funnel stage, then conversions")
@@ -66,7 +71,7 @@ def kpi_funnel(c: Ctx, p: Viewer, f: FilterParams) -> dict[str, Any]:
         "start": f.start,
         "end": f.end,
         "channels": list(f.channels),
-        "items": q.funnel(c.warehouse, f, c.config.funnel.stages),
+        "items": funnel(c.warehouse, f, c.config.funnel.stages),
     }
 
 
@@ -97,9 +102,9 @@ def customers(
             "offset": page.offset,
             "limit": page.limit,
             "items": [],
-            "message": q.IDENTITY_HINT,
+            "message": IDENTITY_HINT,
         }
-    total, rows = q.customers(c.warehouse, q_, segment, page.offset, page.limit)
+    total, rows = cq.customers(c.warehouse, q_, segment, page.offset, page.limit)
     return {"total": total, "offset": page.offset, "limit": page.limit, "items": rows}
 
 
@@ -109,6 +114,7 @@ def customers(
     summary="One customer: identifiers (masked; raw for admins where the workspace keeps PII)",
 )
 def customer(
+    request: Request,
     c: Ctx,
     p: Viewer,
     customer_id: str,
@@ -123,9 +129,9 @@ def customer(
             "this workspace does not keep raw PII (pii.keep_pii = false): "
             "identifiers are hashed at ingestion and cannot be revealed",
         )
-    prof = q.customer_profile(c.warehouse, customer_id, reveal) if not _empty(c) else None
+    prof = cq.customer_profile(c.warehouse, customer_id, reveal) if not _empty(c) else None
     if prof is None:
         raise ApiError(404, "not_found", f"no customer {customer_id!r}: search with GET /api/v1/customers?q=")
     if reveal:
-        c.state.audit(p.username, "reveal_pii", customer_id)
+        audit(c.state, Actor.of(p.username, request), "reveal_pii", customer_id)
     return prof

@@ -10,15 +10,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from omnimix.web import queries as q
 from omnimix.web.deps import Ctx, Paging, Viewer
+from omnimix.web.queries import results as q
+from omnimix.web.registry import not_computed
 
 router = APIRouter(prefix="/api/v1", tags=["results"])
 
 
 def _missing(c: Ctx, key: str) -> dict[str, Any] | None:
     if not c.warehouse.exists():
-        return {**q.not_computed(key), "items": []}
+        return {**not_computed(key), "items": []}
     return None
 
 

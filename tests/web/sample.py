@@ -1,8 +1,10 @@
-"""A small synthetic workspace for the dashboard's tests and benchmark (until ``omnimix demo`` exists).
+"""A small synthetic workspace for the dashboard's tests and benchmark.
 
-``build_sample_workspace(DIR)`` writes ``DIR/omnimix.toml`` and ``DIR/warehouse.duckdb`` with every
-canonical table filled with plausible, deterministic rows, and optionally the result tables the
-dashboard shows (attribution, MMM, response curves, CLV).
+``build_sample_workspace(DIR)`` creates the workspace through the one door — ``Workspace.init(DIR)``
+(omnimix.toml and the warehouse it names, with every canonical table) — and fills it with
+``Workspace.writer()`` writes of plausible, deterministic rows: the canonical tables and optionally
+the identity tables and the result tables the dashboard shows (attribution, MMM, response curves,
+CLV). Table definitions come from :mod:`omnimix.schema`; nothing here writes DDL.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import pandas as pd
 
-from omnimix.config import Config, render_config
-from omnimix.schema import create_all
+from omnimix.config import Config
+from omnimix.workspace import Workspace
 
 CHANNELS: dict[str, tuple[str, float]] = {  # channel -> (stage, mean daily spend)
     "douyin": ("awareness", 300.0),
@@ -23,19 +25,6 @@ CHANNELS: dict[str, tuple[str, float]] = {  # channel -> (stage, mean daily spen
     "baidu": ("consideration", 150.0),
     "email": ("retention", 20.0),
 }
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    import pandas as pd
-
-    frame = pd.DataFrame(rows)
-    con.register("_rows", frame)
-    try:
-        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _rows')
-    finally:
-        con.unregister("_rows")
 
 
 def build_sample_workspace(
@@ -47,6 +36,7 @@ def build_sample_workspace(
     start: date = date(2026, 1, 1),
     with_results: bool = True,
     with_identity: bool = True,
+    config: Config | None = None,
 ) -> Path:
     """Create a workspace directory with config and a filled warehouse; returns the directory.
 
@@ -57,16 +47,13 @@ def build_sample_workspace(
         users: number of people.
         with_results: also write attribution, MMM, response curves and CLV result tables.
         with_identity: also write ``identifiers`` and ``customers`` (as ``omnimix resolve`` would).
+        config: the workspace configuration (default: ``Config()``); its ``[workspace] warehouse``
+            names the warehouse file.
     """
     rng = random.Random(seed)
     d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    (d / "omnimix.toml").write_text(render_config(Config()), encoding="utf-8")
-    path = d / "warehouse.duckdb"
-    if path.exists():
-        path.unlink()
-    con = duckdb.connect(str(path))
-    create_all(con)
+    ws = Workspace.init(d, config=config)
+    tables: dict[str, list[dict[str, Any]]] = {}
     spend = []
     for i in range(days):
         day = start + timedelta(days=i)
@@ -137,13 +124,11 @@ def build_sample_workspace(
                         "load_id": "L3",
                     }
                 )
-    _insert(con, "spend", spend)
-    _insert(con, "touchpoints", touch)
-    _insert(con, "conversions", conv)
+    tables["spend"] = spend
+    tables["touchpoints"] = touch
+    tables["conversions"] = conv
     loaded = datetime.combine(start + timedelta(days=days), datetime.min.time())
-    _insert(
-        con,
-        "loads",
+    tables["loads"] = (
         [
             {
                 "load_id": f"L{i}",
@@ -160,11 +145,9 @@ def build_sample_workspace(
             for i, (t, n) in enumerate(
                 (("spend", len(spend)), ("touchpoints", len(touch)), ("conversions", len(conv))), start=1
             )
-        ],
+        ]
     )
-    _insert(
-        con,
-        "quarantine",
+    tables["quarantine"] = (
         [
             {
                 "load_id": "L3",
@@ -191,7 +174,7 @@ def build_sample_workspace(
                     ("ts", '{"conversion_id": "x3", "ts": "", "value": "12"}', "missing required ts"),
                 )
             )
-        ],
+        ]
     )
     users_conv = sorted({str(c["user_id"]) for c in conv})
     if with_identity:
@@ -226,23 +209,39 @@ def build_sample_workspace(
                     "last_seen": None,
                 }
             )
-        _insert(con, "identifiers", ids)
-        con.execute(
-            "CREATE TEMP TABLE _people AS SELECT i.customer_id, t.ts, t.channel FROM touchpoints t "
-            "JOIN identifiers i ON (i.id_type = 'user_id' AND i.id_value = t.user_id) "
-            "OR (i.id_type = 'anonymous_id' AND i.id_value = t.anonymous_id)"
+        tables["identifiers"] = ids
+        owner = {(r["id_type"], r["id_value"]): r["customer_id"] for r in ids}
+        people = pd.DataFrame(
+            {
+                "customer_id": [
+                    owner[("user_id", t["user_id"])] if t["user_id"] else owner[("anonymous_id", t["anonymous_id"])]
+                    for t in touch
+                ],
+                "ts": [t["ts"] for t in touch],
+                "channel": [t["channel"] for t in touch],
+            }
         )
-        con.execute(
-            "INSERT INTO customers (customer_id, first_seen, last_seen, channels, orders, revenue, segment) "
-            "SELECT p.customer_id, min(p.ts), max(p.ts), list(DISTINCT p.channel "
-            "ORDER BY p.channel), coalesce(o.orders, 0), coalesce(o.revenue, 0), "
-            "CASE WHEN coalesce(o.revenue, 0) > 1000 THEN 'vip' WHEN o.orders > 0 THEN 'active' "
-            "ELSE 'prospect' END FROM _people p LEFT JOIN (SELECT i.customer_id, count(*) AS orders, "
-            "sum(c.value) AS revenue FROM conversions c JOIN identifiers i ON i.id_type = 'user_id' "
-            "AND i.id_value = c.user_id GROUP BY 1) o ON o.customer_id = p.customer_id "
-            "GROUP BY p.customer_id, o.orders, o.revenue"
-        )
-        custs = [r[0] for r in con.execute("SELECT customer_id FROM customers ORDER BY 1").fetchall()]
+        bought: dict[str, tuple[int, float]] = {}
+        for c in conv:
+            cid = owner[("user_id", c["user_id"])]
+            n, v = bought.get(cid, (0, 0.0))
+            bought[cid] = (n + 1, v + float(c["value"]))
+        customers = []
+        for cid, g in people.groupby("customer_id", sort=True):
+            orders, revenue = bought.get(str(cid), (0, 0.0))
+            customers.append(
+                {
+                    "customer_id": cid,
+                    "first_seen": g["ts"].min(),
+                    "last_seen": g["ts"].max(),
+                    "channels": sorted(set(g["channel"])),
+                    "orders": orders,
+                    "revenue": revenue,
+                    "segment": "vip" if revenue > 1000 else "active" if orders > 0 else "prospect",
+                }
+            )
+        tables["customers"] = customers
+        custs = [str(r["customer_id"]) for r in customers]
     else:
         custs = [f"C{u[1:]}" for u in users_conv]
     if with_results:
@@ -260,19 +259,7 @@ def build_sample_workspace(
                         "value": round(total_value * w / tot, 2),
                     }
                 )
-        con.execute(
-            "CREATE TABLE attribution_results (model VARCHAR, channel VARCHAR, conversions DOUBLE, "
-            "value DOUBLE)"
-        )
-        _insert(con, "attribution_results", attr)
-        con.execute(
-            "CREATE TABLE mmm_channels (channel VARCHAR, contribution_mean DOUBLE, contribution_lo DOUBLE, "
-            "contribution_hi DOUBLE, roi_mean DOUBLE, roi_lo DOUBLE, roi_hi DOUBLE)"
-        )
-        con.execute(
-            "CREATE TABLE response_curves (channel VARCHAR, type VARCHAR, beta DOUBLE, "
-            "half_saturation DOUBLE, slope DOUBLE, lam DOUBLE, current_spend DOUBLE)"
-        )
+        tables["attribution_results"] = attr
         mmm, curves = [], []
         for ch, (_s, mean) in CHANNELS.items():
             period = mean * days
@@ -312,12 +299,9 @@ def build_sample_workspace(
                         "current_spend": period,
                     }
                 )
-        _insert(con, "mmm_channels", mmm)
-        _insert(con, "response_curves", curves)
-        con.execute("CREATE TABLE mmm_diagnostics (metric VARCHAR, value DOUBLE)")
-        _insert(
-            con,
-            "mmm_diagnostics",
+        tables["mmm_channels"] = mmm
+        tables["response_curves"] = curves
+        tables["mmm_diagnostics"] = (
             [
                 {"metric": m, "value": v}
                 for m, v in (
@@ -327,23 +311,17 @@ def build_sample_workspace(
                     ("mape", 0.071),
                     ("r2", 0.93),
                 )
-            ],
+            ]
         )
-        con.execute("CREATE TABLE mmm_fit (date DATE, actual DOUBLE, predicted DOUBLE)")
         fit = []
         for w in range(days // 7):
             a = rng.uniform(8000, 16000)
             fit.append(
                 {"date": start + timedelta(days=7 * w), "actual": a, "predicted": a * rng.uniform(0.9, 1.1)}
             )
-        _insert(con, "mmm_fit", fit)
-        con.execute(
-            "CREATE TABLE clv_customers (customer_id VARCHAR, segment VARCHAR, clv DOUBLE, p_alive DOUBLE)"
-        )
+        tables["mmm_fit"] = fit
         segs = ("champions", "loyal", "at_risk", "hibernating")
-        _insert(
-            con,
-            "clv_customers",
+        tables["clv_customers"] = (
             [
                 {
                     "customer_id": c,
@@ -352,16 +330,15 @@ def build_sample_workspace(
                     "p_alive": round(rng.uniform(0.2, 0.99), 3),
                 }
                 for i, c in enumerate(custs)
-            ],
+            ]
         )
-        con.execute("CREATE TABLE segment_profiles (segment VARCHAR, persona VARCHAR)")
-        _insert(
-            con,
-            "segment_profiles",
+        tables["segment_profiles"] = (
             [
                 {"segment": "champions", "persona": "高价值忠诚客户 / high-value loyal"},
                 {"segment": "at_risk", "persona": "流失风险 / slipping away"},
-            ],
+            ]
         )
-    con.close()
+    with ws.writer() as w:
+        for name, rows in tables.items():
+            w.write(name, pd.DataFrame(rows))
     return d

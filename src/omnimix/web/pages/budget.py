@@ -1,0 +1,62 @@
+"""``/budget``: the scenario builder (runs the optimizer as a job), saved scenarios and comparison."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from omnimix.web.deps import MAX_ID, Ctx, ItemId, PageViewer
+from omnimix.web.figures import grouped_bars
+from omnimix.web.i18n import translate
+from omnimix.web.queries.results import response_curves
+from omnimix.web.registry import not_computed
+from omnimix.web.rendering import locale_of, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/budget", response_class=HTMLResponse)
+def budget_page(
+    request: Request,
+    c: Ctx,
+    p: PageViewer,
+    scenario: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    compare: Annotated[list[ItemId] | None, Query(max_length=10)] = None,
+) -> HTMLResponse:
+    wh = c.warehouse
+    curves = response_curves(wh, 2) if wh.exists() else {**not_computed("response_curves"), "items": []}
+    scenarios = c.state.list_scenarios(p.username, p.at_least("admin"))
+    visible = {s["id"]: s for s in scenarios}
+    compare_ids = [i for i in (compare or []) if i in visible]
+    compared = [visible[i] for i in compare_ids]
+    compare_fig = None
+    if compared:
+        chans = sorted({ch for s in compared for ch in s["result"].get("allocation", {})})
+        compare_fig = grouped_bars(
+            chans, [(s["name"], [s["result"]["allocation"].get(ch, 0.0) for ch in chans]) for s in compared]
+        )
+    loc = locale_of(request, c)
+    js_i18n = {k: translate(f"budget.{k}", loc) for k in ("running", "failed", "done", "allocation")}
+    js_i18n["current"] = translate("current_spend", loc)
+    total_current = sum(float(r["current_spend"] or 0.0) for r in curves["items"])
+    return render(
+        request,
+        c,
+        p,
+        "budget.html",
+        "nav.budget",
+        active="budget",
+        charts=True,
+        curves_state=None if curves["computed"] else curves,
+        curves=curves["items"],
+        total_current=total_current or 100000.0,
+        can_run=p.at_least("analyst"),
+        scenarios=scenarios,
+        compare_ids=compare_ids,
+        compared=compared,
+        compare_fig=compare_fig,
+        detail=visible.get(scenario) if scenario is not None else None,
+        js_i18n=js_i18n,
+    )

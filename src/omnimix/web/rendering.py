@@ -1,0 +1,110 @@
+"""Rendering of the server-side pages: locale choice, the shared template context, error pages.
+
+Every page handler in :mod:`omnimix.web.pages` ends in :func:`render`; it picks the language
+(``?lang=`` > cookie > ``Accept-Language`` > the workspace default), fills the context every template
+uses (formatter, translations, user, CSRF token, navigation, channel display names) and remembers an
+explicit ``?lang=`` in a cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from omnimix.web.auth import Principal
+from omnimix.web.deps import AppContext
+from omnimix.web.i18n import LANG_COOKIE, Formatter, normalize_locale, pick_locale, translate
+
+#: Navigation entries (translation key, path) in menu order.
+NAV: list[tuple[str, str]] = [
+    ("overview", "/"),
+    ("channels", "/channels"),
+    ("mix", "/mix"),
+    ("budget", "/budget"),
+    ("customers", "/customers"),
+    ("data", "/data"),
+]
+
+CSRF_MESSAGE = "CSRF token missing or wrong: reload the page and retry"
+
+
+def locale_of(request: Request, c: AppContext) -> str:
+    return pick_locale(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+        c.default_locale,
+    )
+
+
+def formatter(request: Request, c: AppContext) -> Formatter:
+    """Number, money and date formatting in the request's locale and the workspace currency."""
+    return Formatter(locale_of(request, c), c.currency)
+
+
+def render(
+    request: Request,
+    c: AppContext,
+    p: Principal | None,
+    template: str,
+    title_key: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` with the shared context plus ``context`` (no caching: pages are per user)."""
+    loc = locale_of(request, c)
+    fmt = Formatter(loc, c.currency)
+    channel_names = c.config.taxonomy.channels
+
+    def lang_url(lang: str) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", lang)]
+        return request.url.path + "?" + urlencode(params)
+
+    def channel_name(ch: str) -> str:
+        return channel_names.get(ch, ch) if loc == "zh-CN" else ch
+
+    resp = c.templates.TemplateResponse(
+        request,
+        template,
+        {
+            "fmt": fmt,
+            "t": fmt.t,
+            "lang": loc,
+            "lang_url": lang_url,
+            "user": p,
+            "csrf": p.csrf if p else "",
+            "nav": NAV,
+            "title": translate(title_key, loc),
+            "channel_name": channel_name,
+            "workspace_name": c.config.workspace.name,
+            "charts": False,
+            **context,
+        },
+        status_code=status_code,
+    )
+    if normalize_locale(request.query_params.get("lang")):
+        resp.set_cookie(LANG_COOKIE, loc, max_age=365 * 86400, samesite="lax")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp  # type: ignore[no-any-return]
+
+
+def forbidden(request: Request, c: AppContext, p: Principal | None, message: str) -> HTMLResponse:
+    """The 403 error page with ``message``."""
+    return render(request, c, p, "error.html", "forbidden", status_code=403, message=message)
+
+
+def error_page(
+    request: Request, c: AppContext, p: Principal | None, title_key: str, status_code: int, message: str
+) -> HTMLResponse:
+    """An error page (``error.html``) under the title of the page that failed."""
+    return render(request, c, p, "error.html", title_key, status_code=status_code, message=message)
+
+
+def safe_next(nxt: str | None) -> str:
+    """``nxt`` when it is a local path (no scheme, host or backslash), else ``/``."""
+    if not nxt or not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
+        return "/"
+    return nxt

@@ -27,11 +27,11 @@ import numpy as np
 import numpy.typing as npt
 
 from omnimix.errors import ConfigError, InputDataError
-from omnimix.workspace import Workspace
-from omnimix.workspace import read_table as read_warehouse_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from omnimix.workspace import Workspace
 
 logger = logging.getLogger("omnimix")
 
@@ -577,10 +577,13 @@ def open_workspace(workspace: Workspace | str | Path) -> Workspace:
         InputDataError: the directory is no workspace or its warehouse has not been created yet.
         ConfigError: its omnimix.toml is invalid.
     """
+    from omnimix.config import CONFIG_FILE
+    from omnimix.workspace import Workspace
+
     try:
         ws = Workspace.of(workspace)
     except ConfigError:
-        if isinstance(workspace, Workspace) or (Path(workspace) / "omnimix.toml").exists():
+        if isinstance(workspace, Workspace) or (Path(workspace) / CONFIG_FILE).exists():
             raise
         ws = None
     if ws is None or not ws.exists:
@@ -603,6 +606,8 @@ def read_workspace(workspace: Workspace | str | Path, want_touches: bool = True)
     Raises:
         InputDataError: no warehouse, or neither ``paths`` nor ``journey_touches``.
     """
+    from omnimix.workspace import read_table as read_warehouse_table
+
     ws = open_workspace(workspace)
     db = ws.warehouse_path
     con = ws.connect(read_only=True)

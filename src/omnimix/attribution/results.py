@@ -18,10 +18,11 @@ import numpy as np
 from omnimix.attribution.credit import Attribution
 from omnimix.attribution.models import MODELS, attribute
 from omnimix.errors import ConfigError
-from omnimix.workspace import Workspace
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from omnimix.workspace import Workspace
 
 __all__ = ["MODELS", "Attribution", "attribute", "chart", "compare", "save_to_workspace"]
 
@@ -115,6 +116,8 @@ def save_to_workspace(workspace: Workspace | str | Path, results: Sequence[Attri
     page reads this table. Returns the number of rows written.
     """
     import pandas as pd
+
+    from omnimix.workspace import Workspace
 
     frame = pd.DataFrame(
         [(r.model, str(ch), float(c), float(v)) for r in results

@@ -183,3 +183,31 @@ def test_file_with_workspace_spend_writes_nothing(mws: Workspace, tmp_path: Path
         if ch in run.table.index:
             assert run.table.loc[ch, "spend"] == pytest.approx(sp)
     pd.testing.assert_frame_equal(mws.read("attribution_results"), before)
+
+
+def test_public_names_resolve_lazily() -> None:
+    import subprocess
+    import sys
+
+    import omnimix.attribution as pkg
+
+    assert pkg.__all__ == [
+        "MODELS", "Attribution", "MarkovResult", "PathData", "attribute", "chart", "compare", "exact_markov",
+        "exact_shapley", "from_sequences", "from_strings", "read_paths_file", "read_touches", "read_workspace",
+        "shapley_ordered", "shapley_simplified", "touches_to_paths",
+    ]
+    for name in pkg.__all__:
+        assert getattr(pkg, name) is not None and name in dir(pkg)
+    assert pkg.exact_markov is markov and pkg.Attribution is Attribution and pkg.MODELS == MODELS
+    code = "import sys, omnimix.attribution; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_no_import_cycles_in_attribution() -> None:
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("omnimix", cache_dir=None)
+    mods = [m for m in graph.modules if m == "omnimix.attribution" or m.startswith("omnimix.attribution.")]
+    back = [(m, dep) for m in mods for dep in graph.find_modules_directly_imported_by(m)
+            if dep != m and graph.chain_exists(importer=dep, imported=m)]
+    assert back == []

@@ -148,3 +148,30 @@ def test_bad_flags(tmp_path: Path, mws: Workspace) -> None:
         W.fit_workspace(mws, "bgnbd")
     with pytest.raises(InputDataError, match="no warehouse"):
         W.predict_workspace(tmp_path / "nowhere", 10, time_unit="days")
+
+
+def test_public_names_resolve_lazily() -> None:
+    import subprocess
+    import sys
+
+    import omnimix.clv as pkg
+
+    assert pkg.__all__ == [
+        "DEFAULT_SEGMENTS", "BetaGeoModel", "FitResult", "GammaGammaModel", "ParetoNBDModel", "PersonaCard",
+        "SegmentRule", "ShiftedBetaGeoModel", "cac_table", "discounted_clv", "holdout_chart", "holdout_check",
+        "persona_cards", "predict_customers", "rfm_table", "score", "summarize_transactions",
+    ]
+    for name in pkg.__all__:
+        assert getattr(pkg, name) is not None and name in dir(pkg)
+    code = "import sys, omnimix.clv; print(any(m in sys.modules for m in ('numpy', 'scipy', 'pandas')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_no_import_cycles_in_clv() -> None:
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("omnimix", cache_dir=None)
+    mods = [m for m in graph.modules if m == "omnimix.clv" or m.startswith("omnimix.clv.")]
+    back = [(m, dep) for m in mods for dep in graph.find_modules_directly_imported_by(m)
+            if dep != m and graph.chain_exists(importer=dep, imported=m)]
+    assert back == []

@@ -8,16 +8,23 @@ Public API::
     res = attribute("markov", paths, order=2)     # Attribution: channels, conversions, value, extras
     exact = exact_markov(paths, order=3)         # MarkovResult: removal effects, transition matrix
 
-Every model's credit sums to the observed total conversions and value. See ``docs/attribution.md``.
+Every model's credit sums to the observed total conversions and value. The workflows behind
+``omnimix attribute`` are :func:`omnimix.attribution.workflow.attribute_workspace` and
+:func:`~omnimix.attribution.workflow.attribute_file`. Names load on first use (no NumPy on
+``import omnimix.attribution``). See ``docs/attribution.md``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from omnimix._lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
+    from omnimix.attribution.credit import Attribution
     from omnimix.attribution.markov import MarkovResult
     from omnimix.attribution.markov import markov as exact_markov
+    from omnimix.attribution.models import MODELS, attribute
     from omnimix.attribution.paths import (
         PathData,
         from_sequences,
@@ -27,41 +34,9 @@ if TYPE_CHECKING:  # pragma: no cover
         read_workspace,
         touches_to_paths,
     )
-    from omnimix.attribution.results import MODELS, Attribution, attribute, chart, compare
+    from omnimix.attribution.results import chart, compare
     from omnimix.attribution.shapley import shapley as exact_shapley
     from omnimix.attribution.shapley import shapley_ordered, shapley_simplified
-
-_WHERE = {
-    "MarkovResult": ("markov", "MarkovResult"),
-    "exact_markov": ("markov", "markov"),
-    "PathData": ("paths", "PathData"),
-    "from_sequences": ("paths", "from_sequences"),
-    "from_strings": ("paths", "from_strings"),
-    "read_paths_file": ("paths", "read_paths_file"),
-    "read_touches": ("paths", "read_touches"),
-    "read_workspace": ("paths", "read_workspace"),
-    "touches_to_paths": ("paths", "touches_to_paths"),
-    "MODELS": ("results", "MODELS"),
-    "Attribution": ("results", "Attribution"),
-    "attribute": ("results", "attribute"),
-    "chart": ("results", "chart"),
-    "compare": ("results", "compare"),
-    "exact_shapley": ("shapley", "shapley"),
-    "shapley_ordered": ("shapley", "shapley_ordered"),
-    "shapley_simplified": ("shapley", "shapley_simplified"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Import the public API lazily so that ``omnimix.attribution.cli`` stays light (no numpy)."""
-    if name in _WHERE:
-        import importlib
-
-        module_name, attr = _WHERE[name]
-        module = importlib.import_module(f"omnimix.attribution.{module_name}")
-        return getattr(module, attr)
-    raise AttributeError(f"module 'omnimix.attribution' has no attribute {name!r}")
-
 
 __all__ = [
     "MODELS",
@@ -82,3 +57,23 @@ __all__ = [
     "shapley_simplified",
     "touches_to_paths",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "MODELS": "omnimix.attribution.models",
+    "Attribution": "omnimix.attribution.credit",
+    "MarkovResult": "omnimix.attribution.markov",
+    "PathData": "omnimix.attribution.paths",
+    "attribute": "omnimix.attribution.models",
+    "chart": "omnimix.attribution.results",
+    "compare": "omnimix.attribution.results",
+    "exact_markov": "omnimix.attribution.markov:markov",
+    "exact_shapley": "omnimix.attribution.shapley:shapley",
+    "from_sequences": "omnimix.attribution.paths",
+    "from_strings": "omnimix.attribution.paths",
+    "read_paths_file": "omnimix.attribution.paths",
+    "read_touches": "omnimix.attribution.paths",
+    "read_workspace": "omnimix.attribution.paths",
+    "shapley_ordered": "omnimix.attribution.shapley",
+    "shapley_simplified": "omnimix.attribution.shapley",
+    "touches_to_paths": "omnimix.attribution.paths",
+})

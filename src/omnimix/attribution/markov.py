@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from omnimix.attribution.credit import Attribution
 from omnimix.attribution.paths import FloatArray, IntArray, PathData, wbincount
 from omnimix.errors import ConfigError
 
@@ -107,6 +108,29 @@ class MarkovResult:
     value_per_journey: float
     chain: MarkovChain = field(repr=False)
     solver: str = "dense"
+
+    def to_attribution(self, use_null: bool = True, collapse_repeats: bool = True) -> Attribution:
+        """This result as the ``markov`` model's :class:`~omnimix.attribution.credit.Attribution`.
+
+        The credit is ``conversions``/``value``; ``removal_effect`` and ``removal_effect_value`` are
+        per-channel extras; ``params`` records the order, the settings the chain was fitted with
+        (``use_null``, ``collapse_repeats``), P(conversion), the solver and the number of states.
+        """
+        return Attribution(
+            "markov",
+            self.channels,
+            self.conversions,
+            self.value,
+            extras={"removal_effect": self.removal_effect, "removal_effect_value": self.removal_effect_value},
+            params={
+                "order": self.order,
+                "use_null": use_null,
+                "collapse_repeats": collapse_repeats,
+                "conversion_probability": self.conversion_probability,
+                "solver": self.solver,
+                "states": self.chain.n_states,
+            },
+        )
 
     def state_labels(self, sep: str = " > ") -> list[str]:
         """Readable label of each transient state (channel names joined by ``sep``)."""

@@ -7,17 +7,16 @@ distinct raw token, so 200 000 distinct paths parse in a fraction of a second.
 
 Three inputs are understood:
 
-* a plain paths file (CSV, ``,`` or ``;`` detected, or Parquet) with columns ``path``,
+* a plain paths file (CSV with ``,``, ``;``, tab or ``|`` detected; Parquet; XLSX) with columns ``path``,
   ``total_conversions`` and optionally ``total_conversion_value`` and ``total_null``;
 * touch-level rows (``journey_id`` or ``customer_id``, ``ts``, ``channel``, ``converted``,
   ``conversion_value``, optional ``conversion_ts`` and ``campaign``), see :func:`read_touches`;
-* a workspace's DuckDB warehouse (tables ``paths``, ``journey_touches`` and ``spend``).
+* a workspace's warehouse (tables ``paths``, ``journey_touches`` and ``spend``), read through
+  :class:`omnimix.workspace.Workspace`, see :func:`read_workspace`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from omnimix.errors import InputDataError
+from omnimix.errors import ConfigError, InputDataError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from omnimix.workspace import Workspace
 
 logger = logging.getLogger("omnimix")
 
@@ -279,55 +280,29 @@ def from_sequences(
     )
 
 
-def _detect_delimiter(head: str) -> str:
-    first = head.splitlines()[0] if head else ""
-    return ";" if first.count(";") > first.count(",") else ","
+#: Columns read as text whatever they look like (ids and channel names such as ``"1"`` stay strings).
+STRING_COLUMNS = ("path", "channel", "campaign", "journey_id", "customer_id")
 
 
 def _normalise_header(names: Sequence[str]) -> list[str]:
     return [str(n).strip().lower().lstrip("\ufeff") for n in names]
 
 
-def read_table(file: str | Path) -> dict[str, Any]:
-    """Read a CSV (``,``/``;`` detected) or Parquet file into a dict of columns (pyarrow).
+def read_columns(file: str | Path) -> dict[str, Any]:
+    """Read a paths or touches file (CSV, delimiter detected; Parquet; XLSX) into a dict of columns.
+
+    The file is read by :func:`omnimix.io.read_arrow`; headers are trimmed and lower-cased, and the
+    :data:`STRING_COLUMNS` stay text.
 
     Returns:
         ``{column name (trimmed, lower case): pyarrow ChunkedArray}``.
+
+    Raises:
+        InputDataError: the file is missing or cannot be read as a table.
     """
-    import pyarrow as pa
+    from omnimix.io import read_arrow
 
-    path = Path(file)
-    if not path.exists():
-        raise InputDataError(str(path), "file not found.", ["check the path"])
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path)
-        else:
-            import pyarrow.csv as pcsv
-
-            with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
-                head = fh.read(65536)
-            delim = _detect_delimiter(head)
-            header = next(csv.reader(io.StringIO(head.splitlines()[0] if head else ""), delimiter=delim), [])
-            cols = _normalise_header(header)
-            types = {
-                raw: pa.string()
-                for raw, norm in zip(header, cols, strict=False)
-                if norm in ("path", "channel", "campaign", "journey_id", "customer_id")
-            }
-            table = pcsv.read_csv(
-                path,
-                parse_options=pcsv.ParseOptions(delimiter=delim),
-                convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False),
-            )
-    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
-        raise InputDataError(
-            str(path),
-            f"cannot be read as a table ({exc}).",
-            ["expected a CSV with a header row (`,` or `;` delimited) or a Parquet file"],
-        ) from exc
+    table = read_arrow(file, string_columns=STRING_COLUMNS)
     return {n: table.column(i) for i, n in enumerate(_normalise_header(table.column_names))}
 
 
@@ -387,18 +362,18 @@ def read_paths_file(file: str | Path, sep: str = ">") -> PathData:
     """Read a plain paths file.
 
     Args:
-        file: CSV (``,`` or ``;`` detected) or Parquet with columns ``path``, ``total_conversions`` and
+        file: CSV (delimiter detected), Parquet or XLSX with columns ``path``, ``total_conversions`` and
             optionally ``total_conversion_value`` and ``total_null``.
         sep: channel separator inside ``path``.
 
     Returns:
         The parsed :class:`PathData`.
     """
-    return paths_from_columns(read_table(file), sep=sep, source=str(file))
+    return paths_from_columns(read_columns(file), sep=sep, source=str(file))
 
 
 def paths_from_columns(cols: dict[str, Any], sep: str = ">", source: str = "<paths>") -> PathData:
-    """:class:`PathData` from the columns returned by :func:`read_table`."""
+    """:class:`PathData` from the columns returned by :func:`read_columns`."""
     missing = [c for c in ("path", "total_conversions") if c not in cols]
     if missing:
         raise InputDataError(
@@ -427,14 +402,14 @@ def is_touch_table(columns: Sequence[str]) -> bool:
 
 
 def read_touches(file: str | Path, cols: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Read touch-level rows from a CSV or Parquet file into a normalised DataFrame.
+    """Read touch-level rows from a CSV, Parquet or XLSX file into a normalised DataFrame.
 
     Columns: ``journey_id`` (or ``customer_id``), ``ts``, ``channel``, ``converted`` and optionally
     ``conversion_value``, ``conversion_ts``, ``campaign``. See :func:`normalise_touches`.
-    ``cols`` may pass the file's columns already read with :func:`read_table`.
+    ``cols`` may pass the file's columns already read with :func:`read_columns`.
     """
     if cols is None:
-        cols = read_table(file)
+        cols = read_columns(file)
     import pandas as pd
 
     frame = pd.DataFrame({k: v.to_pandas() for k, v in cols.items()})
@@ -595,35 +570,50 @@ class WorkspaceData:
     spend: pd.DataFrame | None
 
 
-def _tables(con: Any) -> set[str]:
-    rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    return {str(r[0]).lower() for r in rows}
+def open_workspace(workspace: Workspace | str | Path) -> Workspace:
+    """The :class:`~omnimix.workspace.Workspace` of ``workspace`` whose warehouse exists.
 
-
-def read_workspace(directory: str | Path, want_touches: bool = True) -> WorkspaceData:
-    """Open ``DIR/warehouse.duckdb`` read-only and read ``paths``, ``journey_touches`` and ``spend``.
-
-    Missing tables come back as ``None``; at least one of ``paths`` and ``journey_touches`` must exist.
+    Raises:
+        InputDataError: the directory is no workspace or its warehouse has not been created yet.
+        ConfigError: its omnimix.toml is invalid.
     """
-    import duckdb
+    from omnimix.config import CONFIG_FILE
+    from omnimix.workspace import Workspace
 
-    db = Path(directory) / "warehouse.duckdb"
-    if not db.exists():
+    try:
+        ws = Workspace.of(workspace)
+    except ConfigError:
+        if isinstance(workspace, Workspace) or (Path(workspace) / CONFIG_FILE).exists():
+            raise
+        ws = None
+    if ws is None or not ws.exists:
+        where = str(ws.warehouse_path) if ws is not None else str(workspace)
         raise InputDataError(
-            str(db),
+            where,
             "no warehouse in this workspace.",
             ["run `omnimix init` and `omnimix ingest` (or `omnimix demo`) first"],
         )
+    return ws
+
+
+def read_workspace(workspace: Workspace | str | Path, want_touches: bool = True) -> WorkspaceData:
+    """Read ``paths``, ``journey_touches`` and ``spend`` from a workspace's warehouse (read-only).
+
+    The warehouse is the one ``[workspace] warehouse`` in omnimix.toml names (a bare directory holding
+    ``warehouse.duckdb`` also works). Missing tables come back as ``None``; at least one of ``paths``
+    and ``journey_touches`` must exist.
+
+    Raises:
+        InputDataError: no warehouse, or neither ``paths`` nor ``journey_touches``.
+    """
+    from omnimix.workspace import read_table as read_warehouse_table
+
+    ws = open_workspace(workspace)
+    db = ws.warehouse_path
+    con = ws.connect(read_only=True)
     try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error as exc:
-        raise InputDataError(
-            str(db),
-            f"cannot open the warehouse read-only ({exc}).",
-            ["close other programs writing to it and retry"],
-        ) from exc
-    try:
-        tables = _tables(con)
+        tables = {str(r[0]).lower() for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
         paths = None
         if "paths" in tables:
             rows = con.execute(
@@ -641,12 +631,10 @@ def read_workspace(directory: str | Path, want_touches: bool = True) -> Workspac
             )
         touches = None
         if want_touches and "journey_touches" in tables:
-            touches = normalise_touches(
-                con.execute("SELECT * FROM journey_touches").df(), source=f"{db}:journey_touches"
-            )
+            touches = normalise_touches(read_warehouse_table(con, "journey_touches"), source=f"{db}:journey_touches")
         spend = None
         if "spend" in tables:
-            spend = con.execute("SELECT date, channel, campaign, spend FROM spend").df()
+            spend = read_warehouse_table(con, "spend", ["date", "channel", "campaign", "spend"])
     finally:
         con.close()
     if paths is None and touches is None:

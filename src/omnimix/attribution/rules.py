@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from omnimix.attribution.credit import Attribution
 from omnimix.attribution.paths import FloatArray, PathData, wbincount
-from omnimix.attribution.results import Attribution
 from omnimix.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -28,8 +28,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from omnimix.attribution.credit import Attribution
 from omnimix.attribution.paths import FloatArray, IntArray, PathData, wbincount
-from omnimix.attribution.results import Attribution
 from omnimix.errors import ConfigError
 
 logger = logging.getLogger("omnimix")

@@ -1,4 +1,9 @@
-"""``omnimix clv …``: fit CLV models, predict per customer, RFM segments and personas, CAC and LTV:CAC."""
+"""``omnimix clv …``: fit CLV models, predict per customer, RFM segments and personas, CAC and LTV:CAC.
+
+Each command checks which input it was given (``--summary``, ``--transactions`` or ``--workspace``),
+calls the matching workflow of :mod:`omnimix.clv.workflow` and prints its result (``--json``: the
+result's ``to_json()``). The workflows (NumPy, SciPy, pandas) are imported inside the commands.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 clv_app = typer.Typer(
     help="Customer value: BG/NBD, Pareto/NBD, Gamma-Gamma, sBG, RFM, CAC and LTV:CAC.", no_args_is_help=True
@@ -35,10 +40,10 @@ class Unit(StrEnum):
 
 SummaryOpt = Annotated[
     Path | None,
-    typer.Option("--summary", help="CSV/Parquet: frequency, recency, T, monetary_value per customer."),
+    typer.Option("--summary", help="CSV/Parquet/XLSX: frequency, recency, T, monetary_value per customer."),
 ]
-TransOpt = Annotated[Path | None, typer.Option("--transactions", help="CSV/Parquet transaction log.")]
-WsOpt = Annotated[Path | None, typer.Option("--workspace", help="Workspace directory (warehouse.duckdb).")]
+TransOpt = Annotated[Path | None, typer.Option("--transactions", help="CSV/Parquet/XLSX transaction log.")]
+WsOpt = Annotated[Path | None, typer.Option("--workspace", help="Workspace directory.")]
 CustCol = Annotated[str, typer.Option("--customer-col", help="Customer id column of --transactions.")]
 DateCol = Annotated[str, typer.Option("--date-col", help="Date/timestamp column of --transactions.")]
 ValueCol = Annotated[str | None, typer.Option("--value-col", help="Order value column of --transactions.")]
@@ -60,61 +65,18 @@ def register(app: typer.Typer) -> None:
     app.add_typer(clv_app, name="clv")
 
 
-def _need_unit(unit: Unit | None) -> str:
+def _one_input(summary: Path | None, transactions: Path | None, workspace: Path | None) -> str:
+    """Which one of ``--summary``, ``--transactions`` and ``--workspace`` was given."""
     from omnimix.errors import InputDataError
 
-    if unit is None:
-        raise InputDataError(
-            "--time-unit",
-            "missing; pass --time-unit days or --time-unit weeks (the unit of "
-            "recency and T; the fitted alpha/beta are per that unit)",
-        )
-    return unit.value
-
-
-def _load_summary(
-    summary: Path | None,
-    transactions: Path | None,
-    workspace: Path | None,
-    customer_col: str,
-    date_col: str,
-    value_col: str | None,
-    unit: str,
-    observation_end: str | None,
-    calibration_end: str | None = None,
-    need_monetary: bool = False,
-) -> pd.DataFrame:
-    from omnimix.clv.summary import (
-        read_summary,
-        read_table,
-        read_workspace_transactions,
-        summarize_transactions,
-    )
-    from omnimix.errors import InputDataError
-
-    given = [
-        n
-        for n, v in (("--summary", summary), ("--transactions", transactions), ("--workspace", workspace))
-        if v is not None
-    ]
+    given = [n for n, v in (("--summary", summary), ("--transactions", transactions), ("--workspace", workspace))
+             if v is not None]
     if len(given) != 1:
         raise InputDataError(
             "input",
-            f"got {given or 'none'}; pass exactly one of --summary FILE, "
-            "--transactions FILE or --workspace DIR",
+            f"got {given or 'none'}; pass exactly one of --summary FILE, --transactions FILE or --workspace DIR",
         )
-    if summary is not None:
-        if calibration_end is not None:
-            raise InputDataError("--calibration-end", "needs --transactions or --workspace (dated orders)")
-        return read_summary(summary, need_monetary=need_monetary)
-    if transactions is not None:
-        tx = read_table(transactions)
-        return summarize_transactions(
-            tx, customer_col, date_col, value_col, unit, observation_end, calibration_end
-        )
-    assert workspace is not None
-    tx = read_workspace_transactions(workspace)
-    return summarize_transactions(tx, "customer_id", "ts", "value", unit, observation_end, calibration_end)
+    return given[0][2:]
 
 
 def _print_fit(d: dict[str, Any]) -> None:
@@ -151,48 +113,31 @@ def fit_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a model by maximum likelihood; print parameters, standard errors and log-likelihood."""
+    from omnimix.clv import workflow as W
     from omnimix.errors import InputDataError
 
+    unit = time_unit.value if time_unit is not None else None
     if model is Model.sbg:
-        from omnimix.clv.sbg import ShiftedBetaGeoModel, parse_survival
-
         if survival is None:
-            raise InputDataError(
-                "--survival", "missing; sBG needs cohort counts, e.g. --survival 1000,631,468"
-            )
-        result = ShiftedBetaGeoModel().fit(parse_survival(survival)).result
+            raise InputDataError("--survival", "missing; sBG needs cohort counts, e.g. --survival 1000,631,468")
+        run = W.fit_survival(survival)
     else:
         if survival is not None:
             raise InputDataError("--survival", f"only for --model sbg, not {model.value}")
-        if model is Model.gammagamma:
-            from omnimix.clv.gammagamma import GammaGammaModel
-
-            unit = time_unit.value if time_unit is not None else "days"
-            if value_col is None and transactions is not None:
-                raise InputDataError("--value-col", "missing; the Gamma-Gamma model needs order values")
-            df = _load_summary(
-                summary,
-                transactions,
-                workspace,
-                customer_col,
-                date_col,
-                value_col,
-                unit,
-                observation_end,
-                need_monetary=True,
-            )
-            result = GammaGammaModel().fit(df["frequency"], df["monetary_value"]).result
+        if model is not Model.gammagamma:
+            W.need_unit(unit)
+        source = _one_input(summary, transactions, workspace)
+        if source == "summary":
+            assert summary is not None
+            run = W.fit_summary_file(summary, model.value, time_unit=unit)
+        elif source == "transactions":
+            assert transactions is not None
+            run = W.fit_transactions_file(transactions, model.value, customer_col=customer_col, date_col=date_col,
+                                          value_col=value_col, time_unit=unit, observation_end=observation_end)
         else:
-            from omnimix.clv.predict import transaction_model
-
-            unit = _need_unit(time_unit)
-            df = _load_summary(
-                summary, transactions, workspace, customer_col, date_col, value_col, unit, observation_end
-            )
-            m = transaction_model(model.value)
-            m.fit(df["frequency"], df["recency"], df["T"], time_unit=unit)
-            result = m.result
-    d = result.to_dict()
+            assert workspace is not None
+            run = W.fit_workspace(workspace, model.value, time_unit=unit, observation_end=observation_end)
+    d = run.to_json()
     if as_json:
         from omnimix.cli._common import emit_json
 
@@ -234,72 +179,40 @@ def predict_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Per customer: expected purchases over --horizon, P(alive), expected spend and discounted CLV."""
-    from omnimix.clv.cac import table_records
-    from omnimix.clv.gammagamma import GammaGammaModel
-    from omnimix.clv.predict import holdout_chart, holdout_check, predict_customers, transaction_model
+    from omnimix.clv import workflow as W
     from omnimix.errors import InputDataError
 
-    unit = _need_unit(time_unit)
+    unit = W.need_unit(time_unit.value if time_unit is not None else None)
     if chart is not None and calibration_end is None:
         raise InputDataError("--chart", "the holdout chart needs --calibration-end DATE")
-    df = _load_summary(
-        summary,
-        transactions,
-        workspace,
-        customer_col,
-        date_col,
-        value_col,
-        unit,
-        observation_end,
-        calibration_end,
-    )
-    m = transaction_model(model.value)
-    m.fit(df["frequency"], df["recency"], df["T"], time_unit=unit)
-    spend_model = None
-    if "monetary_value" in df and int(((df["frequency"] > 0) & (df["monetary_value"] > 0)).sum()) >= 3:
-        spend_model = GammaGammaModel().fit(df["frequency"], df["monetary_value"])
-    pred = predict_customers(df, m, horizon, spend_model, months, discount_rate, unit)
-    out: dict[str, Any] = {
-        "model": model.value,
-        "time_unit": unit,
-        "horizon": horizon,
-        "params": m.result.params,
-        "spend_params": spend_model.params if spend_model is not None else None,
-        "n_customers": len(pred),
-        "totals": {
-            "expected_purchases": float(pred["expected_purchases"].sum()),
-            "clv": float(pred["clv"].sum()),
-            "mean_p_alive": float(pred["p_alive"].mean()),
-        },
-    }
-    if calibration_end is not None:
-        check = holdout_check(df, m)
-        out["holdout"] = {k: v for k, v in check.items() if k not in ("predicted", "actual")}
-        if chart is not None:
-            out["holdout"]["chart"] = str(holdout_chart(check, chart, f"Holdout check ({model.value})"))
-    if output is not None:
-        if output.suffix.lower() in {".parquet", ".pq"}:
-            pred.to_parquet(output)
-        else:
-            pred.to_csv(output)
-        out["output"] = str(output)
-    if save:
-        from omnimix.clv.store import save_predictions
-
-        if workspace is None:
-            raise InputDataError("--save", "--save writes clv_customers into a workspace: pass --workspace DIR")
-        out["saved"] = save_predictions(workspace, pred)
-    top = pred.sort_values("clv", ascending=False).head(max(limit, 0)).reset_index()
-    top = top.rename(columns={top.columns[0]: "customer_id"}) if "customer_id" not in top else top
-    out["customers"] = table_records(top)
+    source = _one_input(summary, transactions, workspace)
+    if save and source != "workspace":
+        raise InputDataError("--save", "--save writes clv_customers into a workspace: pass --workspace DIR")
+    common: dict[str, Any] = {"model": model.value, "time_unit": unit, "months": months,
+                              "discount_rate": discount_rate, "output": output, "limit": limit}
+    dated: dict[str, Any] = {"observation_end": observation_end, "calibration_end": calibration_end, "chart": chart}
+    if source == "summary":
+        assert summary is not None
+        if calibration_end is not None:
+            raise InputDataError("--calibration-end", "needs --transactions or --workspace (dated orders)")
+        run = W.predict_summary_file(summary, horizon, **common)
+    elif source == "transactions":
+        assert transactions is not None
+        run = W.predict_transactions_file(transactions, horizon, customer_col=customer_col, date_col=date_col,
+                                          value_col=value_col, **common, **dated)
+    else:
+        assert workspace is not None
+        run = W.predict_workspace(workspace, horizon, save=save, **common, **dated)
+    out = run.to_json()
+    top = run.top
     if as_json:
         from omnimix.cli._common import emit_json
 
         emit_json(out)
         return
     typer.echo(
-        f"{model.value} on {len(pred)} customers ({unit}); params "
-        + ", ".join(f"{k}={v:.4g}" for k, v in m.result.params.items())
+        f"{model.value} on {out['n_customers']} customers ({unit}); params "
+        + ", ".join(f"{k}={v:.4g}" for k, v in run.params.items())
     )
     typer.echo(
         f"expected purchases next {horizon:g} {unit}: {out['totals']['expected_purchases']:.1f}; "
@@ -322,28 +235,6 @@ def predict_cmd(
         "clv",
     ]
     typer.echo(top[[c for c in cols if c in top]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-
-
-def _attributes(workspace: Path | None, attributes: Path | None) -> pd.DataFrame | None:
-
-    from omnimix.clv.summary import read_table
-
-    if attributes is not None:
-        a = read_table(attributes)
-        if "customer_id" not in a:
-            from omnimix.errors import InputDataError
-
-            raise InputDataError(
-                str(attributes),
-                "no customer_id column; expected customer_id plus any of channel, path, region",
-            )
-        a["customer_id"] = a["customer_id"].astype(str)
-        return a.set_index("customer_id")
-    if workspace is None:
-        return None
-    from omnimix.clv.rfm import read_workspace_attributes
-
-    return read_workspace_attributes(workspace)
 
 
 @clv_app.command("segments")
@@ -371,54 +262,27 @@ def segments_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """RFM scores (1–5), the named segments and a persona card per segment."""
-    from omnimix.clv.rfm import DEFAULT_SEGMENTS, load_rules, persona_cards, rfm_table, save_segments, score
-    from omnimix.clv.summary import read_table, read_workspace_transactions
+    from omnimix.clv import workflow as W
     from omnimix.errors import InputDataError
 
     if (transactions is None) == (workspace is None):
         raise InputDataError("input", "pass exactly one of --transactions FILE or --workspace DIR")
     if save and workspace is None:
         raise InputDataError("--save", "writes customers.segment in a workspace; pass --workspace DIR")
+    common: dict[str, Any] = {"rules": rules, "attributes": attributes, "as_of": as_of, "output": output,
+                              "with_clv": with_clv}
     if transactions is not None:
-        tx = read_table(transactions)
-        ccol, dcol, vcol = customer_col, date_col, value_col
+        run = W.segments_transactions_file(transactions, customer_col=customer_col, date_col=date_col,
+                                           value_col=value_col, **common)
     else:
         assert workspace is not None
-        tx = read_workspace_transactions(workspace)
-        ccol, dcol, vcol = "customer_id", "ts", "value"
-    table = rfm_table(tx, ccol, dcol, vcol, as_of)
-    rule_set = load_rules(rules) if rules is not None else DEFAULT_SEGMENTS
-    scored = score(table, rule_set)
-    clv = None
-    if with_clv:
-        from omnimix.errors import OmnimixError
-
-        try:
-            clv = _clv_series(tx, ccol, dcol, vcol, "bgnbd", 12, 0.01, include_revenue=False)
-        except OmnimixError as exc:  # too little history for the models: cards without CLV
-            import logging
-
-            logging.getLogger("omnimix").warning("segments: no CLV on the persona cards (%s)", exc)
-    cards = persona_cards(scored, _attributes(workspace, attributes), clv, rules=rule_set)
-    if output is not None:
-        scored.to_csv(output)
-    saved = save_segments(workspace, scored) if save and workspace is not None else None
-    if save and workspace is not None:
-        from omnimix.clv.store import save_personas
-
-        save_personas(workspace, cards)
+        run = W.segments_workspace(workspace, save=save, **common)
     if as_json:
         from omnimix.cli._common import emit_json
 
-        emit_json(
-            {
-                "n_customers": len(scored),
-                "segments": [c.to_dict() for c in cards],
-                "output": str(output) if output else None,
-                "saved": saved,
-            }
-        )
+        emit_json(run.to_json())
         return
+    cards = run.cards
     for c in cards:
         chans = ", ".join(f"{n} {s:.0%}" for n, s in c.top_channels) or "—"
         typer.echo(
@@ -455,40 +319,23 @@ def cac_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """CAC and LTV:CAC by acquisition channel and cohort month (flags LTV:CAC < 1, highlights >= 3)."""
-    from omnimix.clv.cac import cac_table, read_workspace_cac, table_records
-    from omnimix.clv.summary import read_table, read_workspace_transactions
+    from omnimix.clv import workflow as W
+    from omnimix.clv.cac import table_records
     from omnimix.errors import InputDataError
 
+    common: dict[str, Any] = {"channel_col": channel_col, "model": model.value, "months": months,
+                              "discount_rate": discount_rate, "by_month": by_month}
     if workspace is not None:
-        sp, cu = read_workspace_cac(workspace, channel_col)
-        tx = read_workspace_transactions(workspace)
-        ccol, dcol = "customer_id", "ts"
-        vcol: str | None = "value"
+        run = W.cac_workspace(workspace, **common)
     else:
         if spend is None or customers is None or transactions is None:
-            raise InputDataError(
-                "input", "pass --workspace DIR, or all of --spend, --customers and --transactions"
-            )
-        sp, cu, tx = read_table(spend), read_table(customers), read_table(transactions)
-        if channel_col not in cu:
-            raise InputDataError(str(customers), f"no column {channel_col!r}; found {list(cu.columns)}")
-        cu = cu.assign(acquisition_channel=cu[channel_col])
-        ccol, dcol, vcol = customer_col, date_col, value_col
-    clv = _clv_series(tx, ccol, dcol, vcol, model.value, months, discount_rate)
-    table = cac_table(sp, cu, clv, by_month=by_month)
-    totals = cac_table(sp, cu, clv, by_month=False)
+            raise InputDataError("input", "pass --workspace DIR, or all of --spend, --customers and --transactions")
+        run = W.cac_files(spend, customers, transactions, customer_col=customer_col, date_col=date_col,
+                          value_col=value_col, **common)
     if as_json:
         from omnimix.cli._common import emit_json
 
-        emit_json(
-            {
-                "model": model.value,
-                "months": months,
-                "discount_rate": discount_rate,
-                "by_channel": table_records(totals),
-                "rows": table_records(table),
-            }
-        )
+        emit_json(run.to_json())
         return
     from rich.console import Console
     from rich.table import Table
@@ -501,7 +348,7 @@ def cac_cmd(
     )
     for c in cols:
         t.add_column(c)
-    for rec in table_records(table):
+    for rec in table_records(run.table):
         style = {"loss": "red", "strong": "green"}.get(str(rec["flag"]))
         t.add_row(
             *[
@@ -511,38 +358,3 @@ def cac_cmd(
             style=style,
         )
     Console().print(t)
-
-
-def _clv_series(
-    tx: pd.DataFrame,
-    ccol: str,
-    dcol: str,
-    vcol: str | None,
-    model: str,
-    months: int,
-    discount_rate: float,
-    include_revenue: bool = True,
-) -> pd.Series:
-    """Predicted discounted CLV per customer (+ revenue to date when ``include_revenue``: the LTV)."""
-    import pandas as pd
-
-    from omnimix.clv.gammagamma import GammaGammaModel
-    from omnimix.clv.predict import predict_customers, transaction_model
-    from omnimix.clv.summary import summarize_transactions
-
-    summ = summarize_transactions(tx, ccol, dcol, vcol, "days")
-    m = transaction_model(model)
-    m.fit(summ["frequency"], summ["recency"], summ["T"], time_unit="days")
-    gg = None
-    if int(((summ["frequency"] > 0) & (summ["monetary_value"] > 0)).sum()) >= 3:
-        gg = GammaGammaModel().fit(summ["frequency"], summ["monetary_value"])
-    pred = predict_customers(summ, m, 30.0, gg, months, discount_rate, "days")
-    if not include_revenue:
-        return pred["clv"]
-    # LTV = revenue to date + discounted predicted future value
-    revenue = (
-        pd.to_numeric(tx[vcol], errors="coerce").fillna(0.0).groupby(tx[ccol].astype(str)).sum()
-        if vcol is not None
-        else pd.Series(0.0, index=pred.index)
-    )
-    return pred["clv"] + revenue.reindex(pred.index).fillna(0.0)

@@ -7,13 +7,15 @@ Models (maximum likelihood in log space, analytic gradients, Hessian standard er
 * :class:`GammaGammaModel` (p, q, gamma): spend per transaction;
 * :class:`ShiftedBetaGeoModel` (alpha, beta): contractual churn from cohort survival counts.
 
-Heavy dependencies (scipy, pandas) load on first use of a model or function.
+The workflows behind ``omnimix clv fit|predict|segments|cac`` are in :mod:`omnimix.clv.workflow`.
+Names load on first use, so ``import omnimix.clv`` does not load NumPy, SciPy or pandas.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from omnimix._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from omnimix.clv._mle import FitResult
@@ -25,34 +27,6 @@ if TYPE_CHECKING:
     from omnimix.clv.rfm import DEFAULT_SEGMENTS, PersonaCard, SegmentRule, persona_cards, rfm_table, score
     from omnimix.clv.sbg import ShiftedBetaGeoModel
     from omnimix.clv.summary import summarize_transactions
-
-_WHERE = {
-    "FitResult": "_mle",
-    "BetaGeoModel": "bgnbd",
-    "cac_table": "cac",
-    "GammaGammaModel": "gammagamma",
-    "ParetoNBDModel": "paretonbd",
-    "discounted_clv": "predict",
-    "holdout_chart": "predict",
-    "holdout_check": "predict",
-    "predict_customers": "predict",
-    "DEFAULT_SEGMENTS": "rfm",
-    "PersonaCard": "rfm",
-    "SegmentRule": "rfm",
-    "persona_cards": "rfm",
-    "rfm_table": "rfm",
-    "score": "rfm",
-    "ShiftedBetaGeoModel": "sbg",
-    "summarize_transactions": "summary",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Import public names lazily so ``omnimix --help`` does not load numpy/scipy."""
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"omnimix.clv.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'omnimix.clv' has no attribute {name!r}")
-
 
 __all__ = [
     "DEFAULT_SEGMENTS",
@@ -73,3 +47,23 @@ __all__ = [
     "score",
     "summarize_transactions",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "FitResult": "omnimix.clv._mle",
+    "BetaGeoModel": "omnimix.clv.bgnbd",
+    "cac_table": "omnimix.clv.cac",
+    "GammaGammaModel": "omnimix.clv.gammagamma",
+    "ParetoNBDModel": "omnimix.clv.paretonbd",
+    "discounted_clv": "omnimix.clv.predict",
+    "holdout_chart": "omnimix.clv.predict",
+    "holdout_check": "omnimix.clv.predict",
+    "predict_customers": "omnimix.clv.predict",
+    "DEFAULT_SEGMENTS": "omnimix.clv.rfm",
+    "PersonaCard": "omnimix.clv.rfm",
+    "SegmentRule": "omnimix.clv.rfm",
+    "persona_cards": "omnimix.clv.rfm",
+    "rfm_table": "omnimix.clv.rfm",
+    "score": "omnimix.clv.rfm",
+    "ShiftedBetaGeoModel": "omnimix.clv.sbg",
+    "summarize_transactions": "omnimix.clv.summary",
+})

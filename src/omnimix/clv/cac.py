@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from omnimix.clv.store import open_workspace, table_columns
 from omnimix.errors import InputDataError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from omnimix.workspace import Workspace
 
 LOSS_BELOW = 1.0
 STRONG_FROM = 3.0
@@ -108,9 +111,9 @@ def cac_table(
 
 
 def read_workspace_cac(
-    workspace: str | Path, channel_col: str = "acquisition_channel"
+    workspace: Workspace | str | Path, channel_col: str = "acquisition_channel"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``spend`` and ``customers`` from ``DIR/warehouse.duckdb`` (read-only).
+    """``spend`` and ``customers`` from the workspace's warehouse (read-only).
 
     The channel is ``customers.<channel_col>`` (default ``acquisition_channel``: pass another column
     written by a chosen attribution model), else the first element of ``channels``. The cohort date is
@@ -120,8 +123,6 @@ def read_workspace_cac(
     Returns:
         (spend with date, channel, spend; customers with customer_id, first_seen, acquisition_channel).
     """
-    from omnimix.clv.summary import open_workspace, table_columns
-
     con = open_workspace(workspace)
     try:
         s_cols = table_columns(con, "spend")

@@ -243,7 +243,7 @@ def holdout_from_orders(
     fitted on the calibration summary and its predicted holdout purchases are compared per customer.
 
     Args:
-        path: CSV/Parquet with one row per order (default columns order_id, person_id, ts, value).
+        path: CSV, Parquet or XLSX with one row per order (default columns order_id, person_id, ts, value).
         customer_col, date_col, value_col: column names.
         holdout_fraction: share of the time span held out, in (0, 1).
         model: ``bgnbd`` or ``paretonbd``.
@@ -254,11 +254,12 @@ def holdout_from_orders(
     """
     import pandas as pd
 
-    from omnimix.clv.summary import parse_dates, read_table, summarize_transactions
+    from omnimix.clv.summary import parse_dates, summarize_transactions
+    from omnimix.io import read_frame
 
     if not 0.0 < holdout_fraction < 1.0:
         raise InputDataError("holdout_fraction", f"{holdout_fraction!r}; expected a share in (0, 1)")
-    orders = read_table(path)
+    orders = read_frame(path)
     if date_col not in orders:
         raise InputDataError(str(path), f"no {date_col!r} column; found {list(orders.columns)}")
     ts = parse_dates(orders[date_col])

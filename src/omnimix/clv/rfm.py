@@ -21,10 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from omnimix.clv.store import open_workspace, save_segments, table_columns
 from omnimix.errors import ConfigError, InputDataError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from omnimix.workspace import Workspace
+
+__all__ = [
+    "DEFAULT_SEGMENTS", "PersonaCard", "SegmentRule", "load_rules", "persona_cards", "read_workspace_attributes",
+    "rfm_table", "save_segments", "score", "validate_rules",
+]
 
 
 @dataclass(frozen=True)
@@ -275,7 +283,7 @@ def persona_cards(
     return cards
 
 
-def read_workspace_attributes(workspace: str | Path) -> pd.DataFrame | None:
+def read_workspace_attributes(workspace: Workspace | str | Path) -> pd.DataFrame | None:
     """Per-customer persona attributes from the warehouse (read-only), index customer_id.
 
     ``channel``: ``customers.acquisition_channel`` (else the first of ``channels``); ``region``:
@@ -283,8 +291,6 @@ def read_workspace_attributes(workspace: str | Path) -> pd.DataFrame | None:
     ``row_customers``); ``path``: ``customers.path``, else the path of the person's first converting
     journey (``journeys``). Columns whose source is missing are left out; None without ``customers``.
     """
-    from omnimix.clv.summary import open_workspace, table_columns
-
     con = open_workspace(workspace)
     try:
         cols = table_columns(con, "customers")
@@ -324,37 +330,3 @@ def read_workspace_attributes(workspace: str | Path) -> pd.DataFrame | None:
     finally:
         con.close()
     return df
-
-
-def save_segments(workspace: str | Path, scored: pd.DataFrame) -> int:
-    """Write each customer's segment into ``customers.segment`` (opens the warehouse read-write).
-
-    Returns:
-        Number of customers updated.
-    """
-    import duckdb
-
-    from omnimix.clv.summary import table_columns
-
-    path = Path(workspace) / "warehouse.duckdb"
-    if not path.exists():
-        raise InputDataError(str(path), "no warehouse here; pass the workspace directory")
-    seg = scored[["segment"]].reset_index()
-    seg.columns = ["customer_id", "segment"]
-    con = duckdb.connect(str(path))
-    try:
-        if "segment" not in table_columns(con, "customers"):
-            con.execute("ALTER TABLE customers ADD COLUMN segment VARCHAR")
-        con.register("_clv_segments", seg)
-        con.execute(
-            "UPDATE customers SET segment = s.segment FROM _clv_segments s "
-            "WHERE CAST(customers.customer_id AS VARCHAR) = s.customer_id"
-        )
-        row = con.execute(
-            "SELECT count(*) FROM customers c "
-            "JOIN _clv_segments s ON CAST(c.customer_id AS VARCHAR) = s.customer_id"
-        ).fetchall()[0]
-        con.unregister("_clv_segments")
-    finally:
-        con.close()
-    return int(row[0]) if row else 0

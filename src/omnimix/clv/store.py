@@ -1,54 +1,162 @@
-"""Write CLV results into the workspace for the dashboard: ``clv_customers`` and ``segment_profiles``."""
+"""The CLV stage's warehouse I/O, all through :class:`omnimix.workspace.Workspace`.
+
+Reads open the workspace's warehouse (the file ``[workspace] warehouse`` in omnimix.toml names)
+read-only; writes go through :meth:`Workspace.write`/:meth:`Workspace.writer`, which create the result
+tables ``clv_customers`` and ``segment_profiles`` from their definitions in :mod:`omnimix.schema`:
+
+* :func:`save_predictions` — ``clv_customers`` (``omnimix clv predict --workspace DIR --save``);
+* :func:`save_segments` — ``customers.segment`` (``omnimix clv segments --workspace DIR --save``);
+* :func:`save_personas` — ``segment_profiles``, one JSON persona card per segment (same command).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from omnimix.config import CONFIG_FILE
+from omnimix.errors import ConfigError, InputDataError
+from omnimix.schema import table as table_spec
+from omnimix.workspace import TableWriter, Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def _connect(workspace: str | Path) -> Any:
-    from omnimix.workspace import connect_warehouse
+def workspace_of(workspace: Workspace | str | Path) -> Workspace:
+    """The :class:`Workspace` of ``workspace``, whose warehouse must exist.
 
-    return connect_warehouse(workspace)
+    Raises:
+        InputDataError: no workspace there, or nothing has been loaded into it yet.
+        ConfigError: its omnimix.toml is invalid.
+    """
+    try:
+        ws = Workspace.of(workspace)
+    except ConfigError:
+        if isinstance(workspace, Workspace) or (Path(workspace) / CONFIG_FILE).exists():
+            raise
+        raise InputDataError(
+            str(workspace),
+            "no warehouse here; run `omnimix init` and `omnimix ingest`, "
+            "or pass the workspace directory (the one holding omnimix.toml)",
+        ) from None
+    if not ws.exists:
+        raise InputDataError(
+            str(ws.warehouse_path), "no warehouse here yet; run `omnimix ingest FILE… --workspace DIR` first"
+        )
+    return ws
 
 
-def save_predictions(workspace: str | Path, pred: pd.DataFrame) -> int:
+def open_workspace(workspace: Workspace | str | Path) -> Any:
+    """A read-only connection to the workspace's warehouse (close it when done).
+
+    Raises:
+        InputDataError: no warehouse (see :func:`workspace_of`).
+    """
+    return workspace_of(workspace).connect(read_only=True)
+
+
+def table_columns(con: Any, table: str) -> list[str]:
+    """Column names of ``table`` in the main schema (empty when the table does not exist)."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _segments_of(con: Any) -> dict[str, str | None]:
+    if "segment" not in table_columns(con, "customers"):
+        return {}
+    rows = con.execute("SELECT CAST(customer_id AS VARCHAR), segment FROM customers").fetchall()
+    return {str(c): s for c, s in rows}
+
+
+def save_predictions(workspace: Workspace | str | Path, pred: pd.DataFrame) -> int:
     """Replace ``clv_customers(customer_id, segment, clv, p_alive, expected_purchases)``.
 
     ``pred`` is indexed by customer id (the output of :func:`omnimix.clv.predict.predict_customers`);
     the segment comes from ``customers.segment`` (``omnimix clv segments --save``) where present.
+
+    Returns:
+        The number of customers written.
     """
+    import pandas as pd
+
+    ws = workspace_of(workspace)
+    con = ws.connect(read_only=True)
+    try:
+        segments = _segments_of(con)
+    finally:
+        con.close()
+    ids = pred.index.astype(str)
     frame = pd.DataFrame({
-        "customer_id": pred.index.astype(str),
+        "customer_id": ids,
+        "segment": pd.Series([segments.get(c) for c in ids], dtype="object"),
         "clv": pred["clv"].astype(float).to_numpy(),
         "p_alive": pred["p_alive"].astype(float).to_numpy(),
         "expected_purchases": pred["expected_purchases"].astype(float).to_numpy(),
     })
-    con = _connect(workspace)
+    return ws.write("clv_customers", frame)
+
+
+def _write_segments(w: TableWriter, scored: pd.DataFrame) -> int:
+    seg = scored[["segment"]].reset_index()
+    seg.columns = ["customer_id", "segment"]
+    seg["customer_id"] = seg["customer_id"].astype(str)
+    if "segment" not in table_columns(w.con, "customers"):  # a warehouse from before the column existed
+        w.execute(f"ALTER TABLE customers ADD COLUMN segment {table_spec('customers').column('segment').type}")
+    w.con.register("_clv_segments", seg)
     try:
-        con.register("_clv_pred", frame)
-        con.execute("""CREATE OR REPLACE TABLE clv_customers AS
-            SELECT p.customer_id, c.segment, p.clv, p.p_alive, p.expected_purchases
-            FROM _clv_pred p LEFT JOIN customers c ON c.customer_id = p.customer_id""")
-        con.unregister("_clv_pred")
-        return int(con.execute("SELECT count(*) FROM clv_customers").fetchone()[0])
+        w.execute(
+            "UPDATE customers SET segment = s.segment FROM _clv_segments s "
+            "WHERE CAST(customers.customer_id AS VARCHAR) = s.customer_id"
+        )
+        row = w.execute(
+            "SELECT count(*) FROM customers c JOIN _clv_segments s ON CAST(c.customer_id AS VARCHAR) = s.customer_id"
+        ).fetchall()[0]
     finally:
-        con.close()
+        w.con.unregister("_clv_segments")
+    return int(row[0]) if row else 0
 
 
-def save_personas(workspace: str | Path, cards: Sequence[Any]) -> int:
+def _persona_frame(cards: Sequence[Any]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = []
+    for c in cards:
+        d = c.to_dict()
+        rows.append((d.get("segment", getattr(c, "segment", "")), json.dumps(d, ensure_ascii=False, default=str)))
+    return pd.DataFrame(rows, columns=["segment", "persona"])
+
+
+def save_segments(workspace: Workspace | str | Path, scored: pd.DataFrame) -> int:
+    """Write each customer's segment into ``customers.segment``.
+
+    Args:
+        workspace: the workspace (or its directory).
+        scored: the output of :func:`omnimix.clv.rfm.score` (indexed by customer id, ``segment``).
+
+    Returns:
+        Number of customers updated.
+    """
+    with workspace_of(workspace).writer() as w:
+        return _write_segments(w, scored)
+
+
+def save_personas(workspace: Workspace | str | Path, cards: Sequence[Any]) -> int:
     """Replace ``segment_profiles(segment, persona)`` with one JSON persona card per segment."""
-    rows = [(c.to_dict().get("segment", getattr(c, "segment", "")), json.dumps(c.to_dict(), ensure_ascii=False,
-                                                                              default=str)) for c in cards]
-    con = _connect(workspace)
-    try:
-        con.execute("CREATE OR REPLACE TABLE segment_profiles (segment VARCHAR, persona VARCHAR)")
-        if rows:
-            con.executemany("INSERT INTO segment_profiles VALUES (?, ?)", rows)
-        return len(rows)
-    finally:
-        con.close()
+    return workspace_of(workspace).write("segment_profiles", _persona_frame(cards))
+
+
+def save_segments_and_personas(
+    workspace: Workspace | str | Path, scored: pd.DataFrame, cards: Sequence[Any]
+) -> int:
+    """:func:`save_segments` and :func:`save_personas` in one transaction; returns the customers updated."""
+    with workspace_of(workspace).writer() as w:
+        n = _write_segments(w, scored)
+        w.write("segment_profiles", _persona_frame(cards))
+    return n

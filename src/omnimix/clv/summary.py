@@ -19,10 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from omnimix.clv.store import open_workspace, table_columns
 from omnimix.errors import InputDataError
+from omnimix.io import read_frame
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from omnimix.workspace import Workspace
 
 TimeUnit = Literal["days", "weeks"]
 UNIT_DAYS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
@@ -36,28 +40,13 @@ def check_time_unit(time_unit: str) -> float:
     return UNIT_DAYS[time_unit]
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file into a DataFrame (raises InputDataError when unreadable)."""
-    import pandas as pd
-
-    p = Path(path)
-    if not p.exists():
-        raise InputDataError(str(p), "file not found; pass an existing CSV or Parquet file")
-    try:
-        if p.suffix.lower() in {".parquet", ".pq"}:
-            return pd.read_parquet(p)
-        return pd.read_csv(p)
-    except Exception as exc:  # pandas raises many types
-        raise InputDataError(str(p), f"cannot be read as a table: {exc}") from exc
-
-
 def read_summary(path: str | Path, need_monetary: bool = False) -> pd.DataFrame:
-    """Read a summary file with columns frequency, recency, T (and monetary_value).
+    """Read a summary file (CSV, Parquet or XLSX) with columns frequency, recency, T (and monetary_value).
 
     Returns:
         DataFrame with those columns, one row per customer (indexed by ``customer_id`` when present).
     """
-    df = read_table(path)
+    df = read_frame(path)
     need = ["frequency", "recency", "T"] + (["monetary_value"] if need_monetary else [])
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -206,8 +195,8 @@ def _summarize_daily(daily: pd.DataFrame, end: Any, per_day: float) -> pd.DataFr
     return out[out["T"] > 0]
 
 
-def read_workspace_transactions(workspace: str | Path) -> pd.DataFrame:
-    """Purchases with their person from ``DIR/warehouse.duckdb`` (read-only).
+def read_workspace_transactions(workspace: Workspace | str | Path) -> pd.DataFrame:
+    """Purchases with their person from the workspace's warehouse (read-only).
 
     The person comes from ``conversions.customer_id`` when that column exists, else from the identity
     map ``row_customers(src_table, row_key, customer_id)`` written by ``omnimix resolve``. Rows of type
@@ -256,24 +245,7 @@ def read_workspace_transactions(workspace: str | Path) -> pd.DataFrame:
         con.close()
 
 
-def open_workspace(workspace: str | Path) -> Any:
-    """Open ``DIR/warehouse.duckdb`` read-only (a duckdb connection)."""
-    import duckdb
-
-    path = Path(workspace) / "warehouse.duckdb"
-    if not path.exists():
-        raise InputDataError(
-            str(path),
-            "no warehouse here; run `omnimix init` and `omnimix ingest`, "
-            "or pass the workspace directory that holds warehouse.duckdb",
-        )
-    return duckdb.connect(str(path), read_only=True)
-
-
-def table_columns(con: Any, table: str) -> list[str]:
-    """Column names of ``table`` in the main schema (empty when the table does not exist)."""
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
+__all__ = [
+    "SUMMARY_COLUMNS", "UNIT_DAYS", "TimeUnit", "check_time_unit", "open_workspace", "parse_dates",
+    "read_summary", "read_workspace_transactions", "summarize_transactions", "table_columns",
+]

@@ -2,10 +2,10 @@
 
 The rules (which languages run and how, the ``<!-- docs-test: … -->`` comments, the commands shown but not
 run) are in the docstring of tests/docs_support.py. Each block is one test, named ``PAGE:LINE`` after its
-opening fence, e.g. ``pytest tests/test_docs_examples.py -k 'docs/mmm.md:42'``. A block that needs the
-blocks before it on its page (python shares one namespace per page; every block shares the page's
-directory) runs them first, in this process, so a block can be selected alone and pytest-xdist may spread
-the blocks over workers.
+opening fence, e.g. ``pytest 'tests/test_docs_examples.py::test_docs_block[docs/mmm.md:42]'`` (or ``-k mmm``).
+A block that needs the blocks before it on its page (python shares one namespace per page; every block shares
+the page's directory) runs them first, in this process, so a block can be selected alone and pytest-xdist may
+spread the blocks over workers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import fcntl
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,10 +69,9 @@ def docs_base(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pages(docs_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Page]]:
+def pages() -> dict[str, Page]:
     """One :class:`Page` per docs page, started on first use (a fresh copy of ``docs_base``)."""
-    started: dict[str, Page] = {}
-    yield started
+    return {}
 
 
 def _page(pages: dict[str, Page], block: Block, docs_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Page:
@@ -85,8 +83,7 @@ def _page(pages: dict[str, Page], block: Block, docs_base: Path, tmp_path_factor
 
 
 @pytest.mark.parametrize("block", [_param(b) for b in CODE])
-def test_docs_block(block: Block, pages: dict[str, Page], docs_base: Path,
-                    tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_docs_block(block: Block, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
     """The block runs as written (python, shell) or parses and validates (toml, json)."""
     if block.kind == "toml":
         check_toml(block)
@@ -94,7 +91,9 @@ def test_docs_block(block: Block, pages: dict[str, Page], docs_base: Path,
     if block.kind == "json":
         check_json(block)
         return
-    page = _page(pages, block, docs_base, tmp_path_factory)
+    # only blocks that run need the simulated workspace (built on first use)
+    docs_base: Path = request.getfixturevalue("docs_base")
+    page = _page(request.getfixturevalue("pages"), block, docs_base, tmp_path_factory)
     try:
         page.run_through(block)
     except EarlierBlockFailed as exc:

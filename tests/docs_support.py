@@ -23,7 +23,8 @@ given, separated by spaces; anything after ``--`` is a free-text reason):
 
 * ``<!-- docs-test: skip -- reason -->``: not run (use for a block that cannot run anywhere, and say why);
 * ``<!-- docs-test: slow -->``: marked ``slow`` (skipped by the default run, like the other slow tests);
-  a later block of the same page still runs it first when it needs the state it leaves;
+  a later block of the same page runs it first only when the slow block is selected too, so mark a
+  block that needs what a slow block leaves (files, names) slow as well;
 * ``<!-- docs-test: empty-dir -->``: the block builds its own ``data/`` and ``ws/``, so it runs in a new
   empty directory, which the page's later blocks then use.
 """
@@ -37,7 +38,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -315,8 +316,11 @@ class Page:
         elif block.kind == "shell":
             run_shell(block, self.workdir)
 
-    def run_through(self, block: Block) -> None:
+    def run_through(self, block: Block, selected: Container[str] | None = None) -> None:
         """Run every not-yet-run stateful block of the page up to and including ``block``.
+
+        A ``slow`` block before ``block`` runs only when ``selected`` (the ids of the blocks this test
+        session runs; None: all) holds it, so the default run does not pay for a slow block it skips.
 
         Raises:
             the block's own failure; ``EarlierBlockFailed`` when a block before it failed.
@@ -326,6 +330,8 @@ class Page:
             b = self.blocks[self.next_index]
             self.next_index += 1
             if not b.stateful or "skip" in b.directives:
+                continue
+            if b != block and "slow" in b.directives and selected is not None and b.id not in selected:
                 continue
             try:
                 self._run(b)

@@ -94,8 +94,10 @@ def test_docs_block(block: Block, request: pytest.FixtureRequest, tmp_path_facto
     # only blocks that run need the simulated workspace (built on first use)
     docs_base: Path = request.getfixturevalue("docs_base")
     page = _page(request.getfixturevalue("pages"), block, docs_base, tmp_path_factory)
+    selected = {item.callspec.params["block"].id for item in request.session.items
+                if getattr(item, "originalname", None) == "test_docs_block" and hasattr(item, "callspec")}
     try:
-        page.run_through(block)
+        page.run_through(block, selected)
     except EarlierBlockFailed as exc:
         pytest.skip(f"not judged: the earlier block {exc} of this page failed")
 
@@ -191,6 +193,16 @@ def test_a_failing_shell_line_is_named_by_its_docs_line(tmp_path: Path) -> None:
         page.run_through(blocks[0])
     with pytest.raises(EarlierBlockFailed, match=r"p\.md:3"):
         page.run_through(blocks[1])
+
+
+def test_a_slow_block_runs_before_a_later_one_only_when_it_is_selected(tmp_path: Path) -> None:
+    blocks = parse_blocks("p.md", "<!-- docs-test: slow -->\n```python\nx = 1\n```\n\n```python\ny = 2\n```\n")
+    page = Page(blocks, tmp_path, tmp_path)
+    page.run_through(blocks[1], selected={"p.md:6"})
+    assert "y" in page.namespace and "x" not in page.namespace
+    page = Page(blocks, tmp_path, tmp_path)
+    page.run_through(blocks[1], selected={"p.md:2", "p.md:6"})
+    assert page.namespace["x"] == 1 and page.namespace["y"] == 2
 
 
 def test_python_blocks_share_a_namespace_and_report_docs_lines(tmp_path: Path) -> None:

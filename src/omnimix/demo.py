@@ -1,7 +1,8 @@
-"""``omnimix demo``: the whole loop on a synthetic company, end to end.
+"""``omnimix demo``: the whole loop on a synthetic company, end to end, in one process.
 
-simulate → init → ingest, then every later stage that is installed (identity, journeys, attribution,
-MMM, optimizer, CLV, dashboard) on the same workspace, with progress and a summary of what was written.
+simulate → init → ingest, then every later stage (identity, journeys, attribution, CLV, MMM,
+optimizer) on the same workspace through the library's workflows (``omnimix.<area>.workflow``; no
+omnimix subprocess), with progress and a summary of what was written.
 """
 
 from __future__ import annotations
@@ -52,78 +53,47 @@ def _init(ctx: DemoContext) -> str:
 
 
 def _ingest(ctx: DemoContext) -> str:
-    from omnimix.ingest.loader import ingest_file
-    from omnimix.workspace import Workspace
+    from omnimix.ingest.workflow import ingest_files
 
-    ws = Workspace.open(ctx.workspace)
     files = sorted(p for p in ctx.data_dir.iterdir() if p.is_file())
-    con = ws.connect()
-    totals = [0, 0, 0]
-    try:
-        for f in files:
-            r = ingest_file(ws, f, con=con)
-            totals[0] += r.rows_in
-            totals[1] += r.rows_loaded
-            totals[2] += r.rows_quarantined
-    finally:
-        con.close()
-    ctx.results["ingest"] = {"rows_in": totals[0], "rows_loaded": totals[1], "rows_quarantined": totals[2]}
-    return f"{len(files)} files: {totals[0]:,} rows in, {totals[1]:,} loaded, {totals[2]:,} quarantined"
+    run = ingest_files(ctx.workspace, files)
+    ctx.results["ingest"] = {"rows_in": run.rows_in, "rows_loaded": run.rows_loaded,
+                             "rows_quarantined": run.rows_quarantined}
+    return (f"{len(files)} files: {run.rows_in:,} rows in, {run.rows_loaded:,} loaded, "
+            f"{run.rows_quarantined:,} quarantined")
 
 
 def _resolve(ctx: DemoContext) -> str:
-    from omnimix.engine.base import engine_scope
-    from omnimix.identity.evaluate import evaluate
-    from omnimix.identity.resolve import resolve
-    from omnimix.journeys.build import build_journeys
-    from omnimix.workspace import Workspace
+    from omnimix.identity.workflow import evaluate_identities
+    from omnimix.journeys.workflow import resolve_workspace
 
-    ws = Workspace.open(ctx.workspace)
-    with engine_scope(ws, None) as eng:
-        r = resolve(ws, engine=eng)
-        j = build_journeys(ws, engine=eng)
-    score = evaluate(ws, ctx.data_dir / "truth" / "identities.csv")
-    ctx.results["resolve"] = {"identity": r.to_json(), "journeys": j.to_json(), "accuracy": score.to_json()}
+    run = resolve_workspace(ctx.workspace)
+    r, j = run.identity, run.journeys
+    score = evaluate_identities(ctx.workspace, ctx.data_dir / "truth" / "identities.csv")
+    ctx.results["resolve"] = {**run.to_json(), "accuracy": score.to_json()}
     return (f"{r.customers:,} customers ({r.probabilistic_edges:,} Splink links, {r.edges_cut:,} unsafe edges cut); "
             f"precision {score.precision:.4f}, recall {score.recall:.4f} vs truth; {j.distinct_paths:,} paths")
 
 
 def _attribute(ctx: DemoContext) -> str:
-    from omnimix.attribution.paths import read_workspace
-    from omnimix.attribution.results import MODELS, attribute, chart, compare, save_to_workspace
+    from omnimix.attribution.workflow import attribute_workspace
 
-    data = read_workspace(ctx.workspace, want_touches=True)
-    results = [attribute(m, data.paths, data.touches) for m in MODELS]
-    table = compare(results, data.spend, "channel")
-    save_to_workspace(ctx.workspace, results)
     out = ctx.out / "attribution.html"
-    chart(table, out)
+    run = attribute_workspace(ctx.workspace, "all", chart=out)
     ctx.results["attribution"] = {r.model: dict(zip(r.channels, map(float, r.conversions), strict=True))
-                                  for r in results}
-    top = table["markov_conversions"].sort_values(ascending=False).index[:3] if "markov_conversions" in table else []
-    return f"{len(results)} models side by side (top by Markov: {', '.join(map(str, top))}); chart {out}"
-
-
-def _cli_json(*args: str) -> Any:
-    """Run an omnimix command in a child process and return its --json output."""
-    import json
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, "-c", "from omnimix.cli import main; main()", *args, "--json"],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        from omnimix.errors import OmnimixError
-
-        raise OmnimixError(f"`omnimix {' '.join(args)}` failed: {out.stderr.strip()[-2000:]}")
-    return json.loads(out.stdout)
+                                  for r in run.results}
+    table = run.table
+    top = (table["markov_conversions"].sort_values(ascending=False).index[:3]
+           if table is not None and "markov_conversions" in table else [])
+    return f"{len(run.results)} models side by side (top by Markov: {', '.join(map(str, top))}); chart {out}"
 
 
 def _clv(ctx: DemoContext) -> str:
-    ws = str(ctx.workspace)
-    seg = _cli_json("clv", "segments", "--workspace", ws, "--save")
-    cac = _cli_json("clv", "cac", "--workspace", ws)
-    pred = _cli_json("clv", "predict", "--workspace", ws, "--horizon", "52", "--time-unit", "weeks", "--save")
+    from omnimix.clv.workflow import cac_workspace, predict_workspace, segments_workspace
+
+    seg = segments_workspace(ctx.workspace, save=True).to_json()
+    cac = cac_workspace(ctx.workspace).to_json()
+    pred = predict_workspace(ctx.workspace, 52, time_unit="weeks", save=True).to_json()
     ctx.results["clv"] = {"segments": seg, "cac": cac, "predict": pred}
     n_seg = len(seg.get("segments", seg.get("personas", [])))
     return (f"RFM segments saved ({n_seg} segments, persona cards); CLV for {pred['n_customers']:,} customers "
@@ -131,7 +101,9 @@ def _clv(ctx: DemoContext) -> str:
 
 
 def _mmm(ctx: DemoContext) -> str:
-    doc = _cli_json("mmm", "fit", "--workspace", str(ctx.workspace), "--seed", str(ctx.seed))
+    from omnimix.mmm.workflow import FitSpec, fit_workspace
+
+    doc = fit_workspace(ctx.workspace, FitSpec(seed=ctx.seed)).to_json()
     ctx.results["mmm"] = doc
     d = doc["diagnostics"]
     verdict = "passed review" if d["passed"] else "FAILED review: " + "; ".join(d["reasons"])
@@ -141,27 +113,20 @@ def _mmm(ctx: DemoContext) -> str:
 
 
 def _optimize(ctx: DemoContext) -> str:
-    from omnimix.optimize import optimize_curves
-    from omnimix.workspace import Workspace
+    from omnimix.errors import ConvergenceError, NotFittedError
+    from omnimix.optimize.workflow import load_workspace_curves, optimize_workspace
 
-    con = Workspace.open(ctx.workspace).connect(read_only=True)
     try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "response_curves" not in tables:
-            return "skipped: the MMM fit did not pass review, so there are no response curves to optimize"
-        rows = con.execute("SELECT channel, type, beta, half_saturation, slope, lam, current_spend "
-                           "FROM response_curves").fetchall()
-    finally:
-        con.close()
-    curves = {"channels": {ch: ({"type": t, "beta": b, "half_saturation": k, "slope": sl, "current_spend": cur}
-                                if t == "hill" else {"type": t, "beta": b, "lam": lam, "current_spend": cur})
-                           for ch, t, b, k, sl, lam, cur in rows}}
-    budget = sum(float(r[6] or 0) for r in rows)
-    plan = optimize_curves(curves, budget, reserve=0.1)
+        curves = load_workspace_curves(ctx.workspace)
+    except (ConvergenceError, NotFittedError):
+        return "skipped: the MMM fit did not pass review, so there are no response curves to optimize"
+    budget = float(curves.current_spend.sum())
+    plan = optimize_workspace(ctx.workspace, budget, reserve=0.1).to_json()
     ctx.results["optimize"] = plan
     up = plan["expected_kpi"] / plan["current_kpi"] - 1 if plan.get("current_kpi") else float("nan")
+    lo, hi = plan["kpi_interval_90"]
     return (f"weekly budget {budget:,.0f} with a 10% test reserve: expected KPI {plan['expected_kpi']:,.0f} "
-            f"vs {plan['current_kpi']:,.0f} now ({up:+.1%}), marginal ROI equalised")
+            f"[{lo:,.0f}, {hi:,.0f}] vs {plan['current_kpi']:,.0f} now ({up:+.1%}), marginal ROI equalised")
 
 
 STEPS: list[tuple[str, Step]] = [

@@ -9,10 +9,11 @@ import pytest
 
 from omnimix.engine.base import DuckDBEngine
 from omnimix.identity.cluster import components_numpy, components_sql
-from omnimix.identity.manage import explain, forget, stored_value
+from omnimix.identity.manage import explain, stored_value
 from omnimix.identity.resolve import resolve
 from omnimix.ingest.loader import ingest_file
 from omnimix.journeys import build_journeys
+from omnimix.journeys.erase import forget
 from omnimix.workspace import Workspace
 
 TP = "event_id,ts,channel,anonymous_id,user_id,email,phone\n"

@@ -29,8 +29,10 @@ from omnimix.errors import OmnimixError
 from omnimix.workspace import Workspace
 
 
-@dataclass
+@dataclass(frozen=True)
 class JourneyResult:
+    """Counts of one journeys build (the ``journeys`` part of ``omnimix resolve --json``)."""
+
     journeys: int = 0
     converting_journeys: int = 0
     conversions_without_touches: int = 0
@@ -111,15 +113,14 @@ def _build(ws: Workspace, eng: Engine) -> JourneyResult:
                      count(*) AS n_touches, count(DISTINCT channel) AS n_channels, {agg} AS path
               FROM journey_touches GROUP BY journey_id) j""")
     eng.materialize("paths", PATHS_SQL)
-    res = JourneyResult()
-    (res.journeys, res.converting_journeys, res.null_journeys, res.touches_in_journeys) = eng.fetchall("""
+    journeys, converting, null, touches = eng.fetchall("""
         SELECT count(*), sum(CASE WHEN converted THEN 1 ELSE 0 END), sum(CASE WHEN converted THEN 0 ELSE 1 END),
                coalesce(sum(n_touches), 0) FROM journeys""")[0]
     n_conv = eng.fetchall("SELECT count(*) FROM _j_conv")[0][0]
-    res.conversions_without_touches = int(n_conv) - int(res.converting_journeys or 0)
-    res.distinct_paths = eng.fetchall("SELECT count(*) FROM paths")[0][0]
-    res.converting_journeys = int(res.converting_journeys or 0)
-    res.null_journeys = int(res.null_journeys or 0)
+    res = JourneyResult(
+        journeys=int(journeys), converting_journeys=int(converting or 0),
+        conversions_without_touches=int(n_conv) - int(converting or 0), null_journeys=int(null or 0),
+        distinct_paths=int(eng.fetchall("SELECT count(*) FROM paths")[0][0]), touches_in_journeys=int(touches))
     for t in ("_j_touch", "_j_conv", "_j_last"):
         eng.drop(t)
     return res

@@ -55,6 +55,10 @@ appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
 """
+#: the message when ``engine = 'spark'`` is asked for and pyspark is not installed
+SPARK_MISSING = ("[workspace] engine = 'spark' needs pyspark, which is not installed ({exc}). Install the "
+                 "Spark extra with `pip install 'omnimix[spark]'` (Spark also needs Java 17 or newer on PATH "
+                 "or JAVA_HOME), or set engine = 'duckdb' in omnimix.toml.")
 _BOUNDARY_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
@@ -72,8 +76,7 @@ def spark_session() -> Any:
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:
-            raise EngineError(f"engine = \"spark\" needs pyspark ({exc}); install it with "
-                              "`pip install pyspark` or set [workspace] engine = \"duckdb\"") from None
+            raise EngineError(SPARK_MISSING.format(exc=exc)) from None
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

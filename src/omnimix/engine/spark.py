@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omnimix.errors import EngineError
+from omnimix.workspace import quote_ident, quote_literal
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -271,7 +272,7 @@ class SparkEngine:
                 path = self._new_path(name)
                 path.mkdir(parents=True)
                 part = path / "part-0.parquet"
-                con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{part}' (FORMAT parquet)")
+                con.execute(f"COPY (SELECT * FROM {quote_ident(name)}) TO {quote_literal(str(part))} (FORMAT parquet)")
                 self._register(name, self.spark.read.parquet(str(path)), path)
                 log.debug("spark: loaded %s from the warehouse", name)
         finally:
@@ -437,19 +438,20 @@ class SparkEngine:
         try:
             con.execute("BEGIN TRANSACTION")
             for name in sorted(self._dropped):
-                con.execute(f'DROP TABLE IF EXISTS "{name}"')
+                con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
             for name in sorted(self._dirty):
                 path = self._paths[name]
                 files = sorted(str(p) for p in path.glob("*.parquet"))
                 if files:
-                    src = "read_parquet([" + ", ".join(f"'{f}'" for f in files) + "])"
+                    src = "read_parquet([" + ", ".join(quote_literal(f) for f in files) + "])"
                 else:  # an empty result: Spark may write no file at all
                     con.register("_spark_empty", self._tables[name].toArrow())
                     src = "_spark_empty"
                 canon = TABLES.get(name)
-                cols = (", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in canon.columns)
+                cols = (", ".join(f"CAST({quote_ident(c.name)} AS {c.type}) AS {quote_ident(c.name)}"
+                                  for c in canon.columns)
                         if canon is not None else "*")
-                con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT {cols} FROM {src}')
+                con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT {cols} FROM {src}")
                 if not files:
                     con.unregister("_spark_empty")
             con.execute("COMMIT")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from omnimix.engine.base import Engine, engine_scope
+from omnimix.engine.dialect import ordered_string_agg
 from omnimix.errors import OmnimixError
 from omnimix.workspace import Workspace
 
@@ -59,11 +60,8 @@ def _lookback_sql(ws: Workspace) -> str:
 
 
 def path_agg(engine: Engine, channel: str, order: str) -> str:
-    """An ordered ``a > b > c`` aggregate in the engine's dialect."""
-    if engine.name == "spark":
-        return (f"concat_ws(' > ', transform(array_sort(collect_list(struct({order}, {channel}))), "
-                f"x -> x['{channel.split('.')[-1]}']))")
-    return f"string_agg({channel}, ' > ' ORDER BY {order}, {channel})"
+    """An ordered ``a > b > c`` aggregate in the engine's dialect (see :mod:`omnimix.engine.dialect`)."""
+    return ordered_string_agg(engine, channel, order)
 
 
 def build_journeys(ws: Workspace, engine: Engine | None = None) -> JourneyResult:

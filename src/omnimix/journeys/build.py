@@ -27,7 +27,7 @@ from typing import Any
 from omnimix.engine.base import Engine, engine_scope
 from omnimix.engine.dialect import ordered_string_agg
 from omnimix.errors import OmnimixError
-from omnimix.workspace import Workspace
+from omnimix.workspace import Workspace, quote_literal
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ PATHS_SQL = """
 
 def _lookback_sql(ws: Workspace) -> str:
     default = ws.config.journeys.lookback_days
-    cases = " ".join(f"WHEN '{k}' THEN {int(v)}" for k, v in ws.config.journeys.lookback_by_event_type.items())
+    cases = " ".join(f"WHEN {quote_literal(k)} THEN {int(v)}"
+                     for k, v in ws.config.journeys.lookback_by_event_type.items())
     return f"CASE t.event_type {cases} ELSE {default} END" if cases else str(default)
 
 

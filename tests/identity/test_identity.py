@@ -1,4 +1,8 @@
-"""Identity resolution: merge protection, stable ids, explain, forget, clustering references."""
+"""Identity resolution: merge protection, stable ids, explain, forget, clustering references.
+
+The tests taking ``resolved`` run once per engine (DuckDB and Spark, see tests/identity/engines.py)
+with the same assertions: both engines must give the same customers and ids.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ import pytest
 
 from omnimix.engine.base import DuckDBEngine
 from omnimix.identity.cluster import components_numpy, components_sql
-from omnimix.identity.manage import explain, forget, stored_value
-from omnimix.identity.resolve import resolve
+from omnimix.identity.manage import explain, stored_value
+from omnimix.identity.resolve import ResolveResult, resolve
 from omnimix.ingest.loader import ingest_file
 from omnimix.journeys import build_journeys
+from omnimix.journeys.erase import forget
 from omnimix.workspace import Workspace
+from tests.identity.engines import on_engine
 
 TP = "event_id,ts,channel,anonymous_id,user_id,email,phone\n"
 CONV = "conversion_id,ts,value,user_id,email,phone,loyalty_id\n"
@@ -39,6 +45,18 @@ def _customer(ws: Workspace, id_type: str, value: str) -> str | None:
 @pytest.fixture
 def world(ws_raw: Workspace, tmp_path: Path) -> Workspace:
     """Alice (2 cookies, phone), Bob; a family iPad both log in on; a team mailbox; junk ids."""
+    return _world(ws_raw, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def resolved(engine: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, ResolveResult]:
+    """The world resolved (no Splink) on ``engine``, once per module and engine."""
+    root = tmp_path_factory.mktemp(f"identity_{engine}")
+    ws = on_engine(_world(Workspace.init(root / "ws_raw", keep_pii=True), root), engine)
+    return ws, resolve(ws, probabilistic=False)
+
+
+def _world(ws_raw: Workspace, tmp_path: Path) -> Workspace:
     _load(ws_raw, tmp_path, "tp.csv", TP + "\n".join([
         "t1,2024-01-01 10:00:00,search,ck_a1,alice,,",
         "t2,2024-01-02 10:00:00,social,ck_a2,alice,,",
@@ -60,8 +78,8 @@ def world(ws_raw: Workspace, tmp_path: Path) -> Workspace:
     return ws_raw
 
 
-def test_merge_protection_keeps_people_apart(world: Workspace) -> None:
-    r = resolve(world, probabilistic=False)
+def test_merge_protection_keeps_people_apart(resolved: tuple[Workspace, ResolveResult]) -> None:
+    world, r = resolved
     alice = _customer(world, "user_id", "alice")
     bob = _customer(world, "user_id", "bob")
     assert alice != bob
@@ -121,8 +139,8 @@ def test_ids_are_stable_and_merges_keep_the_oldest(world: Workspace, tmp_path: P
     assert _customer(world, "user_id", "erin") == before["erin"] != _customer(world, "user_id", "frank")
 
 
-def test_explain_shows_the_chain(world: Workspace) -> None:
-    resolve(world, probabilistic=False)
+def test_explain_shows_the_chain(resolved: tuple[Workspace, ResolveResult]) -> None:
+    world, _ = resolved
     doc = explain(world, id_type="loyalty_id", value="L1")
     assert doc["start"] == "loyalty_id:L1"
     reached = {e["to"] for e in doc["chain"]}

@@ -1,4 +1,8 @@
-"""Journeys, paths and the funnel on a hand-checkable world."""
+"""Journeys, paths and the funnel on a hand-checkable world.
+
+The tests taking ``built`` run once per engine (DuckDB and Spark, see tests/identity/engines.py) with
+the same assertions: both engines must build the same journeys, paths and funnel.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ from typer.testing import CliRunner
 from omnimix.cli import app
 from omnimix.identity.resolve import resolve
 from omnimix.ingest.loader import ingest_file
-from omnimix.journeys import build_journeys, export_paths, funnel_report
+from omnimix.journeys import JourneyResult, build_journeys, export_paths, funnel_report
 from omnimix.workspace import Workspace
+from tests.identity.engines import on_engine
 
 TOUCHES = """event_id,ts,channel,stage,user_id,event_type
 a1,2024-01-01 09:00:00,douyin,awareness,ann,impression
@@ -33,18 +38,31 @@ o4,2024-01-08 12:00:00,30,cat
 """
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
+def _world(tmp_path: Path) -> Workspace:
     w = Workspace.init(tmp_path / "w")
     for name, text, table in [("t.csv", TOUCHES, "touchpoints"), ("o.csv", ORDERS, "conversions")]:
         (tmp_path / name).write_text(text)
         assert ingest_file(w, tmp_path / name, table=table).rows_loaded > 0
+    return w
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    w = _world(tmp_path)
     resolve(w, probabilistic=False)
     return w
 
 
-def test_journeys_respect_lookback_and_previous_conversion(ws: Workspace) -> None:
-    r = build_journeys(ws)
+@pytest.fixture(scope="module")
+def built(engine: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, JourneyResult]:
+    """The world resolved and its journeys built on ``engine`` (once per module and engine)."""
+    w = on_engine(_world(tmp_path_factory.mktemp(f"journeys_{engine}")), engine)
+    resolve(w, probabilistic=False)
+    return w, build_journeys(w)
+
+
+def test_journeys_respect_lookback_and_previous_conversion(built: tuple[Workspace, JourneyResult]) -> None:
+    ws, r = built
     con = ws.connect(read_only=True)
     got = dict(con.execute("SELECT journey_id, path FROM journeys").fetchall())
     con.close()
@@ -70,8 +88,8 @@ def test_lookback_per_event_type(ws: Workspace) -> None:
     assert got["o1"] == "search > search"  # the impression a1 is older than 7 days
 
 
-def test_paths_export_format(ws: Workspace, tmp_path: Path) -> None:
-    build_journeys(ws)
+def test_paths_export_format(built: tuple[Workspace, JourneyResult], tmp_path: Path) -> None:
+    ws, _ = built
     out = tmp_path / "paths.csv"
     assert export_paths(ws, out) == 5
     rows = list(csv.reader(out.open(), delimiter=";"))
@@ -81,8 +99,8 @@ def test_paths_export_format(ws: Workspace, tmp_path: Path) -> None:
     assert table["display > xiaohongshu"] == ["0", "0.0", "1"]
 
 
-def test_funnel(ws: Workspace) -> None:
-    build_journeys(ws)
+def test_funnel(built: tuple[Workspace, JourneyResult]) -> None:
+    ws, _ = built
     f = funnel_report(ws)
     stages = {s["stage"]: s["customers"] for s in f["stages"]}
     # ann: advocacy (referral after her first order); ben: consideration; cat: decision (ordered once)
@@ -111,3 +129,21 @@ def test_cli_contract(ws: Workspace, tmp_path: Path) -> None:
     res = runner.invoke(app, ["identity", "explain", "--workspace", str(ws.root), "--id-type", "user_id",
                               "--value", "nobody"])
     assert res.exit_code != 0
+
+
+def test_derived_tables_have_their_schema_columns(built: tuple[Workspace, JourneyResult]) -> None:
+    """The stages' SQL (on either engine, Spark through its write-back) creates exactly the columns of omnimix.schema."""
+    from omnimix.schema import DERIVED
+
+    ws, _ = built
+    con = ws.connect(read_only=True)
+    try:
+        for name, spec in DERIVED.items():
+            got = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+                              "ORDER BY ordinal_position", [name]).fetchall()
+            if name == "erasures":
+                assert got == []  # written by `omnimix identity forget` only
+                continue
+            assert got == [(c.name, c.type) for c in spec.columns], name
+    finally:
+        con.close()

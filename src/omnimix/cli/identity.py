@@ -1,4 +1,8 @@
-"""``omnimix resolve`` and ``omnimix identity export|explain|forget|evaluate``."""
+"""``omnimix resolve`` and ``omnimix identity export|explain|forget|evaluate``.
+
+Workflows: :mod:`omnimix.identity.workflow` (explain, export, evaluate) and
+:mod:`omnimix.journeys.workflow` (resolve and forget, which also rebuild journeys and paths).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from omnimix.cli._common import JsonOpt, WsOpt
 
 
 def register(app: typer.Typer) -> None:
-    """Add the identity and journey commands."""
+    """Add ``resolve`` and the ``identity`` group."""
     identity = typer.Typer(help="Identity graph: export, explain, forget, evaluate.", no_args_is_help=True)
     app.add_typer(identity, name="identity")
 
@@ -27,18 +31,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Resolve identities into stable customer ids, rebuild profiles, journeys and paths."""
         from omnimix.cli._common import emit_json
-        from omnimix.engine.base import engine_scope
-        from omnimix.identity.resolve import resolve
-        from omnimix.journeys.build import build_journeys
+        from omnimix.journeys.workflow import resolve_workspace
         from omnimix.workspace import Workspace
 
-        ws = Workspace.open(workspace)
-        with engine_scope(ws, None) as eng:
-            r = resolve(ws, probabilistic=not no_probabilistic, fast=not sql_only, engine=eng)
-            j = build_journeys(ws, engine=eng)
+        run = resolve_workspace(Workspace.open(workspace), probabilistic=not no_probabilistic, fast=not sql_only)
         if as_json:
-            emit_json({"identity": r.to_json(), "journeys": j.to_json()})
+            emit_json(run.to_json())
             return
+        r, j = run.identity, run.journeys
         typer.echo(f"{r.customers:,} customers from {r.identifiers:,} identifiers and {r.edges:,} edges "
                    f"({r.probabilistic_edges:,} probabilistic, {r.edges_cut:,} cut by merge protection) "
                    f"in {r.seconds} s [{r.engine}, {r.method}]")
@@ -49,11 +49,11 @@ def register(app: typer.Typer) -> None:
     @identity.command("export")
     def export_cmd(workspace: WsOpt, out: Annotated[Path, typer.Option("--out")]) -> None:
         """Write id_type, id_value, customer_id (hashed values unless the workspace keeps PII)."""
-        from omnimix.identity.manage import export_identities
+        from omnimix.identity.workflow import export_identity_map
         from omnimix.workspace import Workspace
 
-        n = export_identities(Workspace.open(workspace), out)
-        typer.echo(f"Wrote {n:,} identifiers to {out}")
+        e = export_identity_map(Workspace.open(workspace), out)
+        typer.echo(f"Wrote {e.identifiers:,} identifiers to {e.out}")
 
     @identity.command("explain")
     def explain_cmd(
@@ -65,18 +65,18 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show why identifiers joined: the chain of edges with their sources."""
         from omnimix.cli._common import emit_json
-        from omnimix.identity.manage import explain
+        from omnimix.identity.workflow import explain_identity
         from omnimix.workspace import Workspace
 
-        doc = explain(Workspace.open(workspace), customer_id=customer_id, id_type=id_type, value=value)
+        doc = explain_identity(Workspace.open(workspace), customer_id, id_type=id_type, value=value)
         if as_json:
-            emit_json(doc)
+            emit_json(doc.to_json())
             return
-        typer.echo(f"customer {doc['customer_id']}: {len(doc['identifiers'])} identifiers, from {doc['start']}")
-        for e in doc["chain"]:
+        typer.echo(f"customer {doc.customer_id}: {len(doc.identifiers)} identifiers, from {doc.start}")
+        for e in doc.chain:
             typer.echo(f"  {e['from']} → {e['to']}  [{e['evidence']}, first {e['first_seen']}, "
                        f"{e['times_seen']}×]")
-        for e in doc["cut_edges"]:
+        for e in doc.cut_edges:
             typer.echo(f"  ✂ {e['from']} ✕ {e['to']}  [{e['reason']}]")
 
     @identity.command("forget")
@@ -88,15 +88,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Erase a person everywhere (PIPL/GDPR) and report what was deleted."""
         from omnimix.cli._common import emit_json
-        from omnimix.identity.manage import forget
+        from omnimix.journeys.workflow import forget_person
         from omnimix.workspace import Workspace
 
-        doc = forget(Workspace.open(workspace), id_type, value)
+        doc = forget_person(Workspace.open(workspace), id_type, value)
         if as_json:
-            emit_json(doc)
+            emit_json(doc.to_json())
             return
-        typer.echo(f"Erased customer {doc['customer_id'] or '(unresolved)'} ({doc['identifiers']} identifiers):")
-        for t, n in doc["deleted"].items():
+        typer.echo(f"Erased customer {doc.customer_id or '(unresolved)'} ({doc.identifiers} identifiers):")
+        for t, n in doc.deleted.items():
             typer.echo(f"  {t:<18} {n:>8,} rows")
 
     @identity.command("evaluate")
@@ -107,10 +107,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pairwise precision and recall of the resolved customers against a truth file."""
         from omnimix.cli._common import emit_json
-        from omnimix.identity.evaluate import evaluate
+        from omnimix.identity.workflow import evaluate_identities
         from omnimix.workspace import Workspace
 
-        s = evaluate(Workspace.open(workspace), truth)
+        s = evaluate_identities(Workspace.open(workspace), truth)
         if as_json:
             emit_json(s.to_json())
             return

@@ -1,4 +1,4 @@
-"""``omnimix journeys export`` and ``omnimix funnel``."""
+"""``omnimix journeys export`` and ``omnimix funnel`` (workflows in :mod:`omnimix.journeys.workflow`)."""
 
 from __future__ import annotations
 
@@ -18,25 +18,25 @@ def register(app: typer.Typer) -> None:
     @journeys.command("export")
     def journeys_export(workspace: WsOpt, out: Annotated[Path, typer.Option("--out")]) -> None:
         """Write paths as path;total_conversions;total_conversion_value;total_null (`>` separated)."""
-        from omnimix.journeys.build import export_paths
+        from omnimix.journeys.workflow import export_journey_paths
         from omnimix.workspace import Workspace
 
-        n = export_paths(Workspace.open(workspace), out)
-        typer.echo(f"Wrote {n:,} paths to {out}")
+        e = export_journey_paths(Workspace.open(workspace), out)
+        typer.echo(f"Wrote {e.paths:,} paths to {e.out}")
 
     @app.command("funnel")
     def funnel_cmd(workspace: WsOpt, as_json: JsonOpt = False) -> None:
         """Funnel by stage, overall and by first-touch channel, and the cross-channel conversion rate."""
         from omnimix.cli._common import emit_json
-        from omnimix.journeys.funnel import funnel_report
+        from omnimix.journeys.workflow import funnel
         from omnimix.workspace import Workspace
 
-        doc = funnel_report(Workspace.open(workspace))
+        doc = funnel(Workspace.open(workspace))
         if as_json:
-            emit_json(doc)
+            emit_json(doc.to_json())
             return
-        for s in doc["stages"]:
+        for s in doc.stages:
             rate = "" if s["rate_from_previous"] is None else f"  ({s['rate_from_previous']:.1%} of previous)"
             typer.echo(f"{s['stage']:<14} {s['customers']:>9,}{rate}")
-        ccr = doc["cross_channel_conversion_rate"]
+        ccr = doc.cross_channel_conversion_rate
         typer.echo(f"cross-channel conversion rate: {ccr:.1%}" if ccr is not None else "no converters")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from omnimix.errors import EngineError
+from omnimix.workspace import quote_ident
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -82,18 +83,24 @@ class DuckDBEngine:
         view = f"_arrow_{name}"
         self.con.register(view, table)
         try:
-            self._run(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"')
+            self._run(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM {quote_ident(view)}")
         finally:
             self.con.unregister(view)
 
     def materialize(self, name: str, sql: str) -> None:
-        self._run(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
+        self._run(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {sql}")
 
     def drop(self, name: str) -> None:
-        self._run(f'DROP TABLE IF EXISTS "{name}"')
+        self._run(f"DROP TABLE IF EXISTS {quote_ident(name)}")
 
     def table_exists(self, name: str) -> bool:
-        rows = self.fetchall(f"SELECT count(*) FROM information_schema.tables WHERE table_name = '{name}'")
+        import duckdb
+
+        try:
+            rows = self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                    [name]).fetchall()
+        except duckdb.Error as exc:
+            raise EngineError(str(exc)) from None
         return bool(rows[0][0])
 
     def close(self) -> None:

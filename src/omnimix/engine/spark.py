@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omnimix.errors import EngineError
+from omnimix.workspace import quote_ident, quote_literal
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -55,6 +56,10 @@ appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
 """
+#: the message when ``engine = 'spark'`` is asked for and pyspark is not installed
+SPARK_MISSING = ("[workspace] engine = 'spark' needs pyspark, which is not installed ({exc}). Install the "
+                 "Spark extra with `pip install 'omnimix[spark]'` (Spark also needs Java 17 or newer on PATH "
+                 "or JAVA_HOME), or set engine = 'duckdb' in omnimix.toml.")
 _BOUNDARY_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
@@ -72,8 +77,7 @@ def spark_session() -> Any:
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:
-            raise EngineError(f"engine = \"spark\" needs pyspark ({exc}); install it with "
-                              "`pip install pyspark` or set [workspace] engine = \"duckdb\"") from None
+            raise EngineError(SPARK_MISSING.format(exc=exc)) from None
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -268,7 +272,7 @@ class SparkEngine:
                 path = self._new_path(name)
                 path.mkdir(parents=True)
                 part = path / "part-0.parquet"
-                con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{part}' (FORMAT parquet)")
+                con.execute(f"COPY (SELECT * FROM {quote_ident(name)}) TO {quote_literal(str(part))} (FORMAT parquet)")
                 self._register(name, self.spark.read.parquet(str(path)), path)
                 log.debug("spark: loaded %s from the warehouse", name)
         finally:
@@ -434,19 +438,20 @@ class SparkEngine:
         try:
             con.execute("BEGIN TRANSACTION")
             for name in sorted(self._dropped):
-                con.execute(f'DROP TABLE IF EXISTS "{name}"')
+                con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
             for name in sorted(self._dirty):
                 path = self._paths[name]
                 files = sorted(str(p) for p in path.glob("*.parquet"))
                 if files:
-                    src = "read_parquet([" + ", ".join(f"'{f}'" for f in files) + "])"
+                    src = "read_parquet([" + ", ".join(quote_literal(f) for f in files) + "])"
                 else:  # an empty result: Spark may write no file at all
                     con.register("_spark_empty", self._tables[name].toArrow())
                     src = "_spark_empty"
                 canon = TABLES.get(name)
-                cols = (", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in canon.columns)
+                cols = (", ".join(f"CAST({quote_ident(c.name)} AS {c.type}) AS {quote_ident(c.name)}"
+                                  for c in canon.columns)
                         if canon is not None else "*")
-                con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT {cols} FROM {src}')
+                con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT {cols} FROM {src}")
                 if not files:
                     con.unregister("_spark_empty")
             con.execute("COMMIT")

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from omnimix.errors import InputDataError
+from omnimix.io import read_frame
 from omnimix.workspace import Workspace
 
 
@@ -45,13 +47,20 @@ def _pairs(sizes: np.ndarray) -> int:
 
 
 def evaluate(ws: Workspace, truth_csv: str | Path) -> IdentityScore:
-    """Score the workspace's ``identifiers`` against ``truth_csv``."""
-    import pandas as pd
+    """Score the workspace's ``identifiers`` against ``truth_csv`` (CSV, Parquet or XLSX).
 
+    Raises:
+        InputDataError: the file cannot be read or lacks ``id_type``, ``id_value`` or ``person_id``.
+    """
     from omnimix.ingest.pii import email_key, phone_key
 
     cfg = ws.config.pii
-    truth = pd.read_csv(truth_csv, dtype=str)
+    need = ("id_type", "id_value", "person_id")
+    truth = read_frame(truth_csv, dtype=dict.fromkeys(need, str))
+    missing = [c for c in need if c not in truth.columns]
+    if missing:
+        raise InputDataError(str(truth_csv), f"is not an identity truth file: no column {missing}",
+                             [f"columns found: {list(truth.columns)}", "expected: id_type, id_value, person_id"])
     email = truth["id_type"] == "email"
     phone = truth["id_type"] == "phone"
     truth.loc[email, "id_value"] = [email_key(v, cfg.keep_pii, cfg.salt) for v in truth.loc[email, "id_value"]]

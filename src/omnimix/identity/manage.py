@@ -1,28 +1,38 @@
-"""Explain why identifiers joined, export the identity map, and erase a person everywhere."""
+"""Explain why identifiers joined, export the identity map, and erase a person's rows.
+
+:func:`erase_person` deletes everything the canonical and identity tables (and every table with a
+``customer_id`` column) hold of one person on an open transaction; the workspace-level ``forget``
+(:func:`omnimix.journeys.erase.forget`, behind ``omnimix identity forget``) calls it, rebuilds the
+``paths`` that journeys derive and records the erasure, all in that one transaction.
+"""
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from omnimix.config import IDENTIFIER_TYPES
-from omnimix.errors import InputDataError, OmnimixError
-from omnimix.workspace import Workspace
+from omnimix.errors import OmnimixError, UsageError
+from omnimix.schema import ALL_TABLES
+from omnimix.workspace import TableWriter, Workspace, quote_ident
 
 PERSON_TABLES = ("touchpoints", "conversions", "contacts")
 
 
 def stored_value(ws: Workspace, id_type: str, value: str) -> str:
-    """The form an identifier has in the warehouse (normalised and hashed per the PII policy)."""
+    """The form an identifier has in the warehouse (normalised and hashed per the PII policy).
+
+    Raises:
+        UsageError: unknown identifier type, or a value that is empty once normalised.
+    """
     from omnimix.ingest.pii import email_key, phone_key
 
     if id_type not in (*IDENTIFIER_TYPES,):
-        raise InputDataError("--id-type", f"unknown identifier type {id_type!r}: use one of "
-                             f"{', '.join(IDENTIFIER_TYPES)}")
+        raise UsageError(f"--id-type: unknown identifier type {id_type!r}: use one of "
+                         f"{', '.join(IDENTIFIER_TYPES)}")
     pii = ws.config.pii
     if id_type == "email":
         v = email_key(value, pii.keep_pii, pii.salt)
@@ -31,7 +41,7 @@ def stored_value(ws: Workspace, id_type: str, value: str) -> str:
     else:
         v = value.strip()
     if not v:
-        raise InputDataError("--value", "the value is empty after normalisation")
+        raise UsageError(f"--value: {value!r} is empty after normalisation")
     return v
 
 
@@ -46,7 +56,16 @@ def explain(ws: Workspace, customer_id: str | None = None, id_type: str | None =
     """The identifiers of a customer and the chain of edges (with sources) that joined them.
 
     Give a ``customer_id``, or an identifier (``id_type`` + raw ``value``) to start the chain from.
+
+    Returns:
+        ``{"customer_id", "start", "identifiers": [...], "chain": [...], "cut_edges": [...]}``.
+
+    Raises:
+        UsageError: neither a customer id nor both ``id_type`` and ``value``.
+        OmnimixError: the identifier or customer is not in the identity graph.
     """
+    if customer_id is None and (id_type is None or value is None):
+        raise UsageError("give a customer id, or --id-type and --value")
     con = ws.connect(read_only=True)
     try:
         start: tuple[str, str] | None = None
@@ -57,8 +76,6 @@ def explain(ws: Workspace, customer_id: str | None = None, id_type: str | None =
             if customer_id is None:
                 raise OmnimixError(f"identifier {id_type}={value!r} is not in the identity graph "
                                    "(never seen, erased, or `omnimix resolve` not run since it arrived)")
-        if customer_id is None:
-            raise OmnimixError("give a customer id or --id-type and --value")
         ids = con.execute("SELECT id_type, id_value, first_seen, last_seen FROM identifiers WHERE customer_id = ? "
                           "ORDER BY id_type, id_value", [customer_id]).fetchall()
         if not ids:
@@ -119,74 +136,103 @@ def export_identities(ws: Workspace, out: str | Path) -> int:
     return len(rows)
 
 
-def forget(ws: Workspace, id_type: str, value: str) -> dict[str, Any]:
-    """Erase a person everywhere (PIPL/GDPR): every row carrying any of their identifiers.
+@dataclass(frozen=True)
+class Erasure:
+    """What :func:`erase_person` deleted.
 
-    Deletes from touchpoints, conversions, contacts, quarantine (raw rows mentioning them), the
-    identity tables, customers, journeys and every other table with a ``customer_id`` column, rebuilds
-    ``paths``, and records the erasure (hashed, no PII) in ``erasures``. All in one transaction.
-
-    Returns:
-        ``{"customer_id", "identifiers", "deleted": {table: rows}}``.
+    Attributes:
+        customer_id: the person's customer id (None when the identifier was never resolved).
+        identifiers: how many identifiers the person had (1 when unresolved: the one given).
+        deleted: rows deleted per table, in the order the tables were visited.
     """
-    sv = stored_value(ws, id_type, value)
-    con = ws.connect()
+
+    customer_id: str | None
+    identifiers: int
+    deleted: dict[str, int]
+
+
+def _present(w: TableWriter) -> set[str]:
+    return {r[0] for r in w.execute("SELECT table_name FROM information_schema.tables "
+                                    "WHERE table_schema = 'main'").fetchall()}
+
+
+def tables_with_customer_id(w: TableWriter) -> list[str]:
+    """Present tables holding a ``customer_id`` column, sorted.
+
+    Tables defined in :mod:`omnimix.schema` are recognised from their definition (identity, journeys,
+    results such as ``clv_customers``); a table the schema does not know is checked in the catalog, so
+    nothing a user or engine created with a ``customer_id`` escapes an erasure.
+    """
+    out = []
+    for t in sorted(_present(w)):
+        spec = ALL_TABLES.get(t)
+        if spec is not None:
+            if "customer_id" in spec.column_names:
+                out.append(t)
+        elif w.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
+                       "AND column_name = 'customer_id'", [t]).fetchone()[0]:
+            out.append(t)
+    return out
+
+
+def erase_person(w: TableWriter, id_type: str, stored: str) -> Erasure:
+    """Delete every row carrying any identifier of the person holding ``id_type = stored``.
+
+    Runs on an open transaction (``with ws.writer() as w``): touchpoints, conversions and contacts
+    rows naming any of the person's identifiers, quarantined raw rows mentioning one, the identity
+    graph tables, every table with a ``customer_id`` column (:func:`tables_with_customer_id`) and
+    ``identity_merges``. Derived aggregates (``paths``) are the caller's to rebuild.
+
+    Args:
+        w: the transaction.
+        id_type: identifier type.
+        stored: the value in its stored form (:func:`stored_value`).
+    """
+    import pyarrow as pa
+
+    tables = _present(w)
     deleted: dict[str, int] = {}
+    cid = None
+    if "identifiers" in tables:
+        row = w.execute("SELECT customer_id FROM identifiers WHERE id_type = ? AND id_value = ?",
+                        [id_type, stored]).fetchone()
+        cid = None if row is None else str(row[0])
+    if cid is not None:
+        person = [(str(t), str(v)) for t, v in w.execute(
+            "SELECT id_type, id_value FROM identifiers WHERE customer_id = ?", [cid]).fetchall()]
+    else:
+        person = [(id_type, stored)]
+    w.con.register("_forget", pa.table({"id_type": pa.array([p[0] for p in person], pa.string()),
+                                        "id_value": pa.array([p[1] for p in person], pa.string())}))
     try:
-        con.execute("BEGIN TRANSACTION")
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                            "WHERE table_schema = 'main'").fetchall()}
-        cid = _customer_of(con, id_type, sv) if "identifiers" in tables else None
-        if cid is not None:
-            person = con.execute("SELECT id_type, id_value FROM identifiers WHERE customer_id = ?", [cid]).fetchall()
-        else:
-            person = [(id_type, sv)]
-        con.execute("CREATE TEMP TABLE _forget(id_type VARCHAR, id_value VARCHAR)")
-        con.executemany("INSERT INTO _forget VALUES (?, ?)", person)
         for t in PERSON_TABLES:
-            conds = [f"\"{it}\" IN (SELECT id_value FROM _forget WHERE id_type = '{it}')" for it in IDENTIFIER_TYPES]
+            conds = [f"{quote_ident(it)} IN (SELECT id_value FROM _forget WHERE id_type = '{it}')"
+                     for it in IDENTIFIER_TYPES]
             if t == "contacts":
                 conds.append("source || ':' || record_id IN (SELECT id_value FROM _forget WHERE id_type = 'crm_id')")
-            deleted[t] = _delete(con, t, " OR ".join(conds))
+            deleted[t] = _delete(w, t, " OR ".join(conds))
         deleted["quarantine"] = _delete(
-            con, "quarantine", "EXISTS (SELECT 1 FROM _forget f WHERE strpos(quarantine.raw, f.id_value) > 0)")
+            w, "quarantine", "EXISTS (SELECT 1 FROM _forget f WHERE strpos(quarantine.raw, f.id_value) > 0)")
         if "identity_labels" in tables and "identity_nodes" in tables:
-            deleted["identity_labels"] = _delete(con, "identity_labels", "node IN (SELECT n.node FROM identity_nodes n "
+            deleted["identity_labels"] = _delete(w, "identity_labels", "node IN (SELECT n.node FROM identity_nodes n "
                                                  "JOIN _forget f ON f.id_type = n.id_type AND f.id_value = n.id_value)")
         for t in ("identity_obs", "identity_nodes", "identifiers"):
             if t in tables:
-                deleted[t] = _delete(con, t, "(id_type, id_value) IN (SELECT id_type, id_value FROM _forget)")
+                deleted[t] = _delete(w, t, "(id_type, id_value) IN (SELECT id_type, id_value FROM _forget)")
         if "identity_edges" in tables:
             deleted["identity_edges"] = _delete(
-                con, "identity_edges", "(a_type, a_value) IN (SELECT id_type, id_value FROM _forget) "
+                w, "identity_edges", "(a_type, a_value) IN (SELECT id_type, id_value FROM _forget) "
                 "OR (b_type, b_value) IN (SELECT id_type, id_value FROM _forget)")
         if cid is not None:
-            for t in sorted(tables):
-                cols = {r[0] for r in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [t]).fetchall()}
-                if "customer_id" in cols and t not in deleted:
-                    deleted[t] = _delete(con, t, f"customer_id = '{cid}'")
+            for t in tables_with_customer_id(w):
+                if t not in deleted:
+                    deleted[t] = _delete(w, t, "customer_id = ?", [cid])
             if "identity_merges" in tables:
-                deleted["identity_merges"] = _delete(con, "identity_merges",
-                                                     f"merged_id = '{cid}' OR into_id = '{cid}'")
-        if "journeys" in tables and "paths" in tables:
-            from omnimix.journeys.build import PATHS_SQL
-
-            con.execute(f"CREATE OR REPLACE TABLE paths AS {PATHS_SQL}")
-        # the audit trail proves the erasure without keeping anything that points back to the person
-        con.execute("CREATE TABLE IF NOT EXISTS erasures (erased_at TIMESTAMP, id_type VARCHAR, "
-                    "request_sha256 VARCHAR, deleted VARCHAR)")
-        con.execute("INSERT INTO erasures VALUES (CAST(now() AS TIMESTAMP), ?, ?, ?)",
-                    [id_type, hashlib.sha256(("erasure:" + sv).encode()).hexdigest(), json.dumps(deleted)])
-        con.execute("DROP TABLE _forget")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+                deleted["identity_merges"] = _delete(w, "identity_merges", "merged_id = ? OR into_id = ?", [cid, cid])
     finally:
-        con.close()
-    return {"customer_id": cid, "identifiers": len(person), "deleted": deleted}
+        w.con.unregister("_forget")
+    return Erasure(cid, len(person), deleted)
 
 
-def _delete(con: Any, table: str, where: str) -> int:
-    return int(con.execute(f'DELETE FROM "{table}" WHERE {where}').fetchone()[0])
+def _delete(w: TableWriter, table: str, where: str, params: list[Any] | None = None) -> int:
+    return int(w.execute(f"DELETE FROM {quote_ident(table)} WHERE {where}", params or []).fetchone()[0])

@@ -23,9 +23,9 @@ from omnimix.workspace import Workspace
 log = logging.getLogger("omnimix")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResolveResult:
-    """Counts of one resolve run."""
+    """Counts of one resolve run (``to_json()`` is the ``identity`` part of ``omnimix resolve --json``)."""
 
     identifiers: int = 0
     edges: int = 0
@@ -62,31 +62,34 @@ def resolve(ws: Workspace, probabilistic: bool = True, fast: bool = True,
 def _resolve(ws: Workspace, eng: Engine, probabilistic: bool, fast: bool) -> ResolveResult:
     t0 = time.perf_counter()
     cfg = ws.config.identity
-    res = ResolveResult(engine=eng.name)
     build_edges(eng, cfg, ws.config.pii.salt)
+    probabilistic_edges = 0
     if probabilistic:
         from omnimix.identity.linking import splink_edges
 
-        res.probabilistic_edges = splink_edges(eng, cfg.match_threshold)
-    res.method = cluster(eng, fast=fast)
-    _assign_ids(eng, res)
+        probabilistic_edges = splink_edges(eng, cfg.match_threshold)
+    method = cluster(eng, fast=fast)
+    kept, new, merged = _assign_ids(eng)
     _row_customers(eng)
     build_profiles(eng)
-    res.identifiers = eng.fetchall("SELECT count(*) FROM identifiers")[0][0]
-    res.edges = eng.fetchall("SELECT count(*) FROM identity_edges")[0][0]
+    cut_reasons: dict[str, int] = {}
     for reason, n in eng.fetchall("""
             SELECT CASE WHEN cut_reason LIKE 'shared:%' THEN 'shared identifier'
                         ELSE cut_reason END AS r, count(*) FROM identity_edges
             WHERE cut_reason IS NOT NULL GROUP BY r ORDER BY r"""):
-        res.cut_reasons[str(reason)] = int(n)
-    res.edges_cut = sum(res.cut_reasons.values())
-    res.customers = eng.fetchall("SELECT count(*) FROM customers")[0][0]
-    res.over_limit_customers = _over_limit(eng, ws)
-    res.seconds = round(time.perf_counter() - t0, 2)
-    return res
+        cut_reasons[str(reason)] = int(n)
+    return ResolveResult(
+        identifiers=int(eng.fetchall("SELECT count(*) FROM identifiers")[0][0]),
+        edges=int(eng.fetchall("SELECT count(*) FROM identity_edges")[0][0]),
+        edges_cut=sum(cut_reasons.values()), cut_reasons=cut_reasons, probabilistic_edges=probabilistic_edges,
+        customers=int(eng.fetchall("SELECT count(*) FROM customers")[0][0]),
+        new_customers=new, kept_customers=kept, merged_customers=merged,
+        over_limit_customers=_over_limit(eng, ws), method=method, engine=eng.name,
+        seconds=round(time.perf_counter() - t0, 2))
 
 
-def _assign_ids(eng: Engine, res: ResolveResult) -> None:
+def _assign_ids(eng: Engine) -> tuple[int, int, int]:
+    """Give every cluster its stable id; returns (kept, new, merged) customer counts."""
     eng.materialize("_id_owner", """
         SELECT customer_id, label FROM (
           SELECT c.customer_id, c.label,
@@ -118,11 +121,11 @@ def _assign_ids(eng: Engine, res: ResolveResult) -> None:
         FROM identity_nodes n
         JOIN identity_labels l ON l.node = n.node
         JOIN _id_cid c ON c.label = l.label""")
-    res.kept_customers = eng.fetchall("SELECT count(*) FROM _id_keep")[0][0]
-    res.new_customers = eng.fetchall("SELECT count(*) FROM _id_new")[0][0]
-    res.merged_customers = int(merged)
+    kept = int(eng.fetchall("SELECT count(*) FROM _id_keep")[0][0])
+    new = int(eng.fetchall("SELECT count(*) FROM _id_new")[0][0])
     for t in ("_id_owner", "_id_keep", "_id_new", "_id_cid"):
         eng.drop(t)
+    return kept, new, int(merged)
 
 
 def _row_customers(eng: Engine) -> None:

@@ -32,10 +32,11 @@ from omnimix.errors import EngineError, InputDataError, OmnimixError
 from omnimix.ingest.pii import normalize_phone
 from omnimix.ingest.presets import Preset, detect_preset, get_preset
 from omnimix.ingest.readers import RawTable, collect_csv_rejects, read_any
-from omnimix.ingest.readers import quote_ident as _q
 from omnimix.schema import TABLES, Column
 from omnimix.taxonomy import Taxonomy
 from omnimix.workspace import Workspace
+from omnimix.workspace import quote_ident as _q
+from omnimix.workspace import quote_literal as _s
 
 log = logging.getLogger("omnimix")
 
@@ -62,10 +63,6 @@ class LoadResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _s(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _trimmed(v: str) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from omnimix.errors import InputDataError
+from omnimix.workspace import quote_ident, quote_literal
 
 SNIFF_BYTES = 1 << 20
 MAX_LINE_BYTES = 8 << 20
@@ -158,10 +159,6 @@ def check_header(header: list[str], file: str) -> None:
         raise InputDataError(file, "has an invalid header row.", problems)
 
 
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def read_csv(con: Any, path: Path, table: str) -> RawTable:
     """Load a CSV file as text columns into temp table ``table`` (DuckDB's parallel reader)."""
     encoding = detect_encoding(path)
@@ -171,11 +168,11 @@ def read_csv(con: Any, path: Path, table: str) -> RawTable:
     try:
         delim, header = _first_record(source, "utf-8-sig" if encoding != "gb18030" else "utf-8")
         check_header(header, str(path))
-        cols = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+        cols = "{" + ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header) + "}"
         # a view: the file is scanned once, by the typing SELECT that reads it
         sql = (
-            f"CREATE TEMP VIEW {table} AS SELECT * FROM read_csv({_sql_str(str(source))}, "
-            f"auto_detect=false, header=true, columns={cols}, delim={_sql_str(delim)}, quote='\"', "
+            f"CREATE TEMP VIEW {table} AS SELECT * FROM read_csv({quote_literal(str(source))}, "
+            f"auto_detect=false, header=true, columns={cols}, delim={quote_literal(delim)}, quote='\"', "
             f"escape='\"', ignore_errors=true, store_rejects=true, rejects_table='_rej_{table}', "
             f"rejects_scan='_rejscan_{table}', max_line_size={MAX_LINE_BYTES}, strict_mode=true, "
             f"null_padding=false, allow_quoted_nulls=false)"
@@ -224,14 +221,16 @@ def _reject_reason(reason: str, delim: str) -> str:
     return reason
 
 
-def quote_ident(name: str) -> str:
-    """A SQL identifier, double-quoted."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _register_rows(con: Any, table: str, header: list[str], rows: list[list[str | None]]) -> None:
     """Create temp table ``table`` of text columns ``header`` holding ``rows``."""
-    con.execute(f"CREATE TEMP TABLE {table} (" + ", ".join(f"{quote_ident(c)} VARCHAR" for c in header) + ")")
+    import pyarrow as pa
+
+    empty = pa.Table.from_arrays([pa.array([], type=pa.string()) for _ in header],
+                                 names=[f"c{i}" for i in range(len(header))])
+    con.register(f"_empty_{table}", empty)
+    cols = ", ".join(f"c{i} AS {quote_ident(h)}" for i, h in enumerate(header))
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM _empty_{table}")
+    con.unregister(f"_empty_{table}")
     _append_rows(con, table, header, rows)
 
 
@@ -377,13 +376,13 @@ def _xlsx_text(v: Any) -> str | None:
 def read_parquet(con: Any, path: Path, table: str) -> RawTable:
     """Load a Parquet file with every column as text."""
     try:
-        desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(str(path))})").fetchall()
+        desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(path))})").fetchall()
     except Exception as exc:
         raise InputDataError(str(path), f"cannot be read as Parquet ({exc}).") from None
     header = [d[0] for d in desc]
     check_header(header, str(path))
-    cols = ", ".join(f'CAST("{h}" AS VARCHAR) AS "{h}"' for h in header)
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM read_parquet({_sql_str(str(path))})")
+    cols = ", ".join(f"CAST({quote_ident(h)} AS VARCHAR) AS {quote_ident(h)}" for h in header)
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM read_parquet({quote_literal(str(path))})")
     return RawTable(table, header, LineMap(1), [], "parquet", "parquet")
 
 

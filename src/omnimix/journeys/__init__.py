@@ -1,8 +1,24 @@
-"""Cross-channel journeys, the ``paths`` table (the input of attribution) and the funnel report."""
+"""Cross-channel journeys, the ``paths`` table (the input of attribution), the funnel report and the
+workspace-wide erasure of a person.
+
+Workspace-level entry points (``omnimix resolve``, ``funnel``, ``journeys export``, ``identity forget``)
+are in :mod:`omnimix.journeys.workflow`. Names load on first use.
+"""
 
 from __future__ import annotations
 
-from omnimix.journeys.build import JourneyResult, build_journeys, export_paths
-from omnimix.journeys.funnel import funnel_report
+from typing import TYPE_CHECKING
+
+from omnimix._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from omnimix.journeys.build import JourneyResult, build_journeys, export_paths
+    from omnimix.journeys.funnel import funnel_report
 
 __all__ = ["JourneyResult", "build_journeys", "export_paths", "funnel_report"]
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "JourneyResult": "omnimix.journeys.build",
+    "build_journeys": "omnimix.journeys.build",
+    "export_paths": "omnimix.journeys.build",
+    "funnel_report": "omnimix.journeys.funnel",
+})

@@ -25,12 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from omnimix.engine.base import Engine, engine_scope
+from omnimix.engine.dialect import ordered_string_agg
 from omnimix.errors import OmnimixError
-from omnimix.workspace import Workspace
+from omnimix.workspace import Workspace, quote_literal
 
 
-@dataclass
+@dataclass(frozen=True)
 class JourneyResult:
+    """Counts of one journeys build (the ``journeys`` part of ``omnimix resolve --json``)."""
+
     journeys: int = 0
     converting_journeys: int = 0
     conversions_without_touches: int = 0
@@ -52,16 +55,14 @@ PATHS_SQL = """
 
 def _lookback_sql(ws: Workspace) -> str:
     default = ws.config.journeys.lookback_days
-    cases = " ".join(f"WHEN '{k}' THEN {int(v)}" for k, v in ws.config.journeys.lookback_by_event_type.items())
+    cases = " ".join(f"WHEN {quote_literal(k)} THEN {int(v)}"
+                     for k, v in ws.config.journeys.lookback_by_event_type.items())
     return f"CASE t.event_type {cases} ELSE {default} END" if cases else str(default)
 
 
 def path_agg(engine: Engine, channel: str, order: str) -> str:
-    """An ordered ``a > b > c`` aggregate in the engine's dialect."""
-    if engine.name == "spark":
-        return (f"concat_ws(' > ', transform(array_sort(collect_list(struct({order}, {channel}))), "
-                f"x -> x['{channel.split('.')[-1]}']))")
-    return f"string_agg({channel}, ' > ' ORDER BY {order}, {channel})"
+    """An ordered ``a > b > c`` aggregate in the engine's dialect (see :mod:`omnimix.engine.dialect`)."""
+    return ordered_string_agg(engine, channel, order)
 
 
 def build_journeys(ws: Workspace, engine: Engine | None = None) -> JourneyResult:
@@ -111,15 +112,14 @@ def _build(ws: Workspace, eng: Engine) -> JourneyResult:
                      count(*) AS n_touches, count(DISTINCT channel) AS n_channels, {agg} AS path
               FROM journey_touches GROUP BY journey_id) j""")
     eng.materialize("paths", PATHS_SQL)
-    res = JourneyResult()
-    (res.journeys, res.converting_journeys, res.null_journeys, res.touches_in_journeys) = eng.fetchall("""
+    journeys, converting, null, touches = eng.fetchall("""
         SELECT count(*), sum(CASE WHEN converted THEN 1 ELSE 0 END), sum(CASE WHEN converted THEN 0 ELSE 1 END),
                coalesce(sum(n_touches), 0) FROM journeys""")[0]
     n_conv = eng.fetchall("SELECT count(*) FROM _j_conv")[0][0]
-    res.conversions_without_touches = int(n_conv) - int(res.converting_journeys or 0)
-    res.distinct_paths = eng.fetchall("SELECT count(*) FROM paths")[0][0]
-    res.converting_journeys = int(res.converting_journeys or 0)
-    res.null_journeys = int(res.null_journeys or 0)
+    res = JourneyResult(
+        journeys=int(journeys), converting_journeys=int(converting or 0),
+        conversions_without_touches=int(n_conv) - int(converting or 0), null_journeys=int(null or 0),
+        distinct_paths=int(eng.fetchall("SELECT count(*) FROM paths")[0][0]), touches_in_journeys=int(touches))
     for t in ("_j_touch", "_j_conv", "_j_last"):
         eng.drop(t)
     return res

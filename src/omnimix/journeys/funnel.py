@@ -15,7 +15,7 @@ from typing import Any
 
 from omnimix.engine.base import Engine, engine_scope
 from omnimix.errors import OmnimixError
-from omnimix.workspace import Workspace
+from omnimix.workspace import Workspace, quote_literal
 
 
 def funnel_report(ws: Workspace, engine: Engine | None = None) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def _funnel(ws: Workspace, eng: Engine) -> dict[str, Any]:
     if not eng.table_exists("journey_touches"):
         raise OmnimixError(f"no journeys yet: run `omnimix resolve --workspace {ws.root}` first")
     stages = list(ws.config.funnel.stages)
-    rank_sql = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(stages))
+    rank_sql = " ".join(f"WHEN {quote_literal(s)} THEN {i}" for i, s in enumerate(stages))
     idx = {s: i for i, s in enumerate(stages)}
     beh = []
     if "decision" in idx:
@@ -66,7 +66,7 @@ def _funnel(ws: Workspace, eng: Engine) -> dict[str, Any]:
     overall = table()
     by_first = {}
     for (ch,) in eng.fetchall("SELECT DISTINCT first_channel FROM _f_cust ORDER BY 1"):
-        by_first[str(ch)] = table(f"WHERE first_channel = '{str(ch).replace(chr(39), chr(39) * 2)}'")
+        by_first[str(ch)] = table(f"WHERE first_channel = {quote_literal(str(ch))}")
     conv, multi = eng.fetchall("""
         SELECT count(*), sum(CASE WHEN n_ch >= 2 THEN 1 ELSE 0 END) FROM (
           SELECT customer_id, count(DISTINCT channel) AS n_ch FROM journey_touches WHERE converted

@@ -1,0 +1,3 @@
+from tests.identity.engines import engine
+
+__all__ = ["engine"]

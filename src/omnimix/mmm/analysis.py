@@ -310,7 +310,13 @@ class FittedMMM:
                     params.setdefault(k, []).append(np.broadcast_to(np.asarray(v, dtype=np.float64), idx.shape))
         arrays = {k: np.column_stack(v) for k, v in params.items()}
         return ResponseCurves.from_params(
-            self.channels, self.spec.saturation.name, current_spend=u["recent"], **arrays
+            self.channels,
+            self.spec.saturation.name,
+            beta=arrays["beta"],
+            half_saturation=arrays.get("half_saturation"),
+            slope=arrays.get("slope"),
+            lam=arrays.get("lam"),
+            current_spend=u["recent"],
         )
 
     def curve_draws(self, max_draws: int | None = CURVE_DRAWS) -> dict[str, dict[str, list[float]]]:
@@ -374,7 +380,7 @@ class FittedMMM:
             spend=self.data.spend,
             controls=self.data.controls,
         )
-        curves = {
+        curves: dict[str, Any] = {
             "kpi_per_week": True,
             "passed": self.diagnostics.passed,
             "reasons": self.diagnostics.reasons,

@@ -204,9 +204,11 @@ class Saturation:
         raise NotImplementedError
 
     def to_kpi_units(
-        self, p: dict[str, float], beta: float, y_scale: float, x_scale: float
+        self, p: dict[str, Any], beta: Any, y_scale: float, x_scale: float
     ) -> dict[str, Any]:
-        """Curve parameters in KPI and spend units, in the ``truth`` format of the simulator."""
+        """Curve parameters in KPI and spend units, in the ``truth`` format of the simulator.
+
+        ``p`` and ``beta`` may be floats (posterior means) or arrays (one value per draw)."""
         raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,7 +236,7 @@ class HillSaturation(Saturation):
         return xp.where(a > 0, v, 0.0)
 
     def to_kpi_units(
-        self, p: dict[str, float], beta: float, y_scale: float, x_scale: float
+        self, p: dict[str, Any], beta: Any, y_scale: float, x_scale: float
     ) -> dict[str, Any]:
         return {
             "type": "hill",
@@ -258,7 +260,7 @@ class LogisticSaturation(Saturation):
         return transforms.logistic(a, p["lam"])
 
     def to_kpi_units(
-        self, p: dict[str, float], beta: float, y_scale: float, x_scale: float
+        self, p: dict[str, Any], beta: Any, y_scale: float, x_scale: float
     ) -> dict[str, Any]:
         return {"type": "logistic", "beta": beta * y_scale, "lam": p["lam"] / x_scale}
 

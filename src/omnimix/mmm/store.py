@@ -10,10 +10,11 @@ Tables (defined in :data:`omnimix.schema.RESULTS`, replaced on every workspace f
 * ``response_curve_draws`` — one row per posterior draw and channel (the optimizer's intervals).
 
 The two curve tables are written from :meth:`FittedMMM.curves() <omnimix.mmm.analysis.FittedMMM.curves>`
-via :meth:`omnimix.curves.ResponseCurves.to_frames`; ``omnimix optimize --workspace DIR`` and the
-dashboard's Budget page read them back with :meth:`~omnimix.curves.ResponseCurves.from_frames`. A fit
-that failed review is stored with ``passed = 0`` in ``mmm_diagnostics`` and both curve tables are left
-empty, so nothing downstream plans with it.
+via :meth:`omnimix.curves.ResponseCurves.to_frames` and read back with
+:meth:`~omnimix.curves.ResponseCurves.from_frames`; ``omnimix optimize --workspace DIR`` plans from them
+and the dashboard's Mix and Budget pages show them. A fit that failed review is stored with
+``passed = 0`` in ``mmm_diagnostics`` and both curve tables are left empty, so nothing downstream plans
+with it.
 
 Every read and write goes through :class:`omnimix.workspace.Workspace` (the warehouse file named in
 omnimix.toml), all writes in one transaction.

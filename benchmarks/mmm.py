@@ -207,11 +207,10 @@ def _roi_error(est: dict[str, float], truth: dict[str, float]) -> float:
 def recovery(seeds: list[int], mode: str) -> None:
     """Acceptance: recovery of the simulated truth (calibrated with the world's lift test) and the
     calibration effect on the confounded channel."""
-    from omnimix.mmm.analysis import compare_to_truth
-    from omnimix.mmm.data import from_world
     from omnimix.mmm.model import MMM
     from omnimix.simulate.media import simulate_media
     from omnimix.simulate.oracle import known_curve_fit
+    from omnimix.simulate.truth import compare_to_truth, from_world
 
     hits = pairs = o_hits = 0
     errors, o_errors = [], []

@@ -11,9 +11,9 @@ import pytest
 from omnimix.errors import ConfigError, ConvergenceError
 from omnimix.mmm.analysis import load_fit, load_response_curves
 from omnimix.mmm.components import Prior
-from omnimix.mmm.data import from_world
 from omnimix.mmm.model import MMM, MMMConfig
 from omnimix.simulate.media import saturation_np, simulate_media
+from omnimix.simulate.truth import from_world
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from omnimix.mmm.analysis import compare_to_truth
-from omnimix.mmm.data import from_world
 from omnimix.mmm.model import MMM
 from omnimix.simulate.media import simulate_media
+from omnimix.simulate.truth import compare_to_truth, from_world
 
 pytestmark = pytest.mark.slow
 

@@ -1,67 +1,22 @@
-"""``omnimix mmm fit|report``: fit the Bayesian MMM on a CSV or the workspace, and report a saved fit."""
+"""``omnimix mmm fit|report``: fit the Bayesian MMM on a file or the workspace, and report a saved fit.
+
+Flags are parsed here; the work is done by :mod:`omnimix.mmm.workflow` (``fit_workspace``,
+``fit_file``, ``report_fit``), whose result's ``to_json()`` is what ``--json`` prints.
+"""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from omnimix.cli._common import emit_json, split_list
+
 mmm_app = typer.Typer(
     help="Bayesian marketing mix model (JAX + NumPyro): fit, diagnose, report.", no_args_is_help=True
 )
-
-
-def _split(s: str | None) -> list[str]:
-    return [x.strip() for x in s.split(",") if x.strip()] if s else []
-
-
-def _prepare_jax_devices(chains: int, method: str) -> None:
-    """Ask XLA for one host device per chain (parallel chains) before JAX is first imported."""
-    if method == "vectorized" or "jax" in sys.modules:
-        return
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_force_host_platform_device_count" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={chains}".strip()
-
-
-def fit_payload(fit: Any) -> dict[str, Any]:
-    """The documented JSON of ``omnimix mmm fit --json`` (plus extra keys)."""
-    s = fit.summary()
-    d = s["diagnostics"]
-    return {
-        "channels": {
-            c: {
-                "contribution": v["contribution"],
-                "roi": v["roi"],
-                "mroi": v.get("mroi"),
-                "share": v["share"],
-                "spend": v["spend"],
-            }
-            for c, v in s["channels"].items()
-        },
-        "baseline": s["baseline"],
-        "media_total": s["media_total"],
-        "kpi_total": s["kpi_total"],
-        "mode": s["mode"],
-        "diagnostics": {
-            "rhat_max": d["rhat_max"],
-            "ess_bulk_min": d["ess_bulk_min"],
-            "ess_tail_min": d["ess_tail_min"],
-            "divergences": d["divergences"],
-            "ppc_coverage": d["ppc_coverage"],
-            "holdout_mape": d["holdout_mape"],
-            "holdout_coverage": d["holdout_coverage"],
-            "passed": d["passed"],
-            "reasons": d["reasons"],
-            "suggestions": d["suggestions"],
-            "warnings": d["warnings"],
-            "identification": d["identification"],
-        },
-        "seconds": s["seconds"],
-    }
 
 
 def _print_human(payload: dict[str, Any]) -> None:
@@ -99,8 +54,8 @@ def _print_human(payload: dict[str, Any]) -> None:
 
 @mmm_app.command("fit")
 def fit_cmd(
-    data_csv: Annotated[
-        Path | None, typer.Argument(help="Weekly CSV, one row per period (file mode).")
+    data_file: Annotated[
+        Path | None, typer.Argument(help="Weekly CSV, Parquet or Excel file, one row per period (file mode).")
     ] = None,
     date_col: Annotated[str, typer.Option("--date-col", help="Period start date column.")] = "date",
     kpi_col: Annotated[str, typer.Option("--kpi-col", help="KPI column (revenue or conversions).")] = "kpi",
@@ -112,10 +67,10 @@ def fit_cmd(
     ] = None,
     experiments: Annotated[
         Path | None,
-        typer.Option("--experiments", help="Lift tests CSV: channel,start,end,lift,lift_sd[,spend]."),
+        typer.Option("--experiments", help="Lift tests file: channel,start,end,lift,lift_sd[,spend]."),
     ] = None,
     workspace: Annotated[
-        Path | None, typer.Option("--workspace", help="Workspace dir (reads warehouse.duckdb).")
+        Path | None, typer.Option("--workspace", help="Workspace dir (reads its warehouse).")
     ] = None,
     mode: Annotated[
         str, typer.Option("--mode", help="nuts (full posterior) or map (fast MAP + Laplace).")
@@ -141,69 +96,26 @@ def fit_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Fit the MMM and print contributions, ROI and the review verdict."""
-    from omnimix.errors import ConfigError, InputDataError
+    from omnimix.errors import InputDataError
+    from omnimix.mmm.workflow import FitSpec, fit_file, fit_workspace
 
-    if mode not in ("nuts", "map"):
-        raise ConfigError(f"--mode {mode!r} is unknown", ["use --mode nuts or --mode map"])
-    if chain_method not in ("auto", "vectorized", "parallel"):
-        raise ConfigError(f"--chain-method {chain_method!r} is unknown", ["use auto, vectorized or parallel"])
-    if mode == "nuts":
-        _prepare_jax_devices(chains, chain_method)
-    from omnimix.mmm.data import load_csv, load_experiments, load_workspace
-    from omnimix.mmm.model import MMM, MMMConfig
-
+    spec = FitSpec(mode=mode, chains=chains, draws=samples, warmup=warmup, seed=seed, holdout=holdout,
+                   prior=prior, adstock=adstock, saturation=saturation, chain_method=chain_method,
+                   progress=not as_json and sys.stderr.isatty())
     if workspace is not None:
-        data = load_workspace(workspace, channels=_split(channels) or None, controls=_split(controls))
-        if experiments is not None:
-            from dataclasses import replace
-
-            data = replace(data, experiments=data.experiments + load_experiments(experiments))
-    elif data_csv is not None:
-        chans = _split(channels)
-        if not chans:
-            raise InputDataError(
-                str(data_csv), "no --channels given", ["pass --channels a,b with the media columns"]
-            )
-        data = load_csv(
-            data_csv,
-            date_col=date_col,
-            kpi_col=kpi_col,
-            channels=chans,
-            controls=_split(controls),
-            experiments_csv=experiments,
-        )
+        run = fit_workspace(workspace, spec, channels=split_list(channels) or None,
+                            controls=split_list(controls), experiments=experiments, out=out)
+    elif data_file is not None:
+        run = fit_file(data_file, spec, date_col=date_col, kpi_col=kpi_col, channels=split_list(channels),
+                       controls=split_list(controls), experiments=experiments, out=out)
     else:
         raise InputDataError("<command line>", "no data given", ["pass DATA.csv or --workspace DIR"])
-    cfg = MMMConfig(
-        chains=chains,
-        warmup=warmup,
-        samples=samples,
-        holdout=holdout,
-        prior=prior,
-        adstock=adstock,
-        saturation=saturation,
-        chain_method=chain_method,
-    )
-    progress = not as_json and sys.stderr.isatty()
-    fit = MMM(cfg).fit(data, mode=mode, seed=seed, progress=progress)
-    payload = fit_payload(fit)
-    if out is None and workspace is not None:
-        out = workspace / "mmm" / "latest"  # workspace fits are kept for the dashboard and optimizer
-    if out is not None:
-        fit.save(out)
-        payload["saved_to"] = str(out)
-    if workspace is not None and out is not None:
-        from omnimix.mmm.store import save_to_workspace
-
-        payload["workspace_tables"] = save_to_workspace(workspace, payload, out)
     if as_json:
-        from omnimix.cli._common import emit_json
-
-        emit_json(payload)
+        emit_json(run.to_json())
     else:
-        _print_human(payload)
-        if out is not None:
-            typer.echo(f"Saved to {out} (report.html, response_curves.json, contributions.csv)")
+        _print_human(run.payload)
+        if run.saved_to is not None:
+            typer.echo(f"Saved to {run.saved_to} (report.html, response_curves.json, contributions.csv)")
 
 
 @mmm_app.command("report")
@@ -215,20 +127,14 @@ def report_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Summarise a saved fit and (re)write its HTML report with every chart."""
-    from omnimix.mmm.analysis import load_fit, write_report
+    from omnimix.mmm.workflow import report_fit
 
-    fit = load_fit(fit_dir)
-    target = html or (fit_dir / "report.html")
-    write_report(fit, target)
-    payload = fit_payload(fit)
-    payload["report"] = str(target)
+    rep = report_fit(fit_dir, html=html)
     if as_json:
-        from omnimix.cli._common import emit_json
-
-        emit_json(payload)
+        emit_json(rep.to_json())
     else:
-        _print_human(payload)
-        typer.echo(f"Report: {target}")
+        _print_human(rep.payload)
+        typer.echo(f"Report: {rep.report}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""Results of a fitted MMM: contributions, ROI, marginal ROI, response curves, charts, save and load.
+"""Results of a fitted MMM: contributions, ROI, marginal ROI, response curves, save and load.
 
 All intervals are central 90% posterior intervals (5% and 95% quantiles). ROI of a channel is its
 incremental KPI over the data period divided by its spend (for a revenue KPI this is ROAS: revenue per
@@ -6,8 +6,12 @@ unit spend); marginal ROI is the extra KPI per extra unit of spend when every we
 
 A response curve gives the steady-state weekly KPI for a constant weekly spend x: because the adstock
 weights sum to one, a constant spend x adstocks to x, so the curve is ``β·sat(x)`` (in KPI units per
-week). Curves are saved (``response_curves.json``) for the budget optimizer, together with the fit's
-review verdict: :func:`load_response_curves` refuses a failed fit unless told otherwise.
+week). :meth:`FittedMMM.curves` gives those curves as a :class:`omnimix.curves.ResponseCurves` with
+one set of parameters per posterior draw, in KPI units per currency unit of weekly spend — the form the
+optimizer, the warehouse tables ``response_curves``/``response_curve_draws`` and the dashboard use.
+Curves are also saved (``response_curves.json``) together with the fit's review verdict:
+:func:`load_response_curves` refuses a failed fit unless told otherwise. Charts and the HTML report are
+in :mod:`omnimix.mmm.report`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,41 +29,30 @@ from omnimix.errors import ConvergenceError, InputDataError
 from omnimix.mmm.data import Experiment, MMMData
 from omnimix.mmm.diagnostics import Diagnostics, identification, review
 from omnimix.mmm.inference import InferenceResult
-from omnimix.mmm.model import MMMConfig, ModelSpec, Prepared, prepare
+from omnimix.mmm.report import figures, write_report
+from omnimix.mmm.spec import MMMConfig, ModelSpec, Prepared, prepare
+from omnimix.mmm.stats import interval, jsonable
+
+if TYPE_CHECKING:
+    from omnimix.curves import ResponseCurves
+
+__all__ = [
+    "CURVE_DRAWS",
+    "FORMAT_VERSION",
+    "FittedMMM",
+    "figures",
+    "load_fit",
+    "load_response_curves",
+    "write_report",
+]
 
 log = logging.getLogger("omnimix")
 
-Q_LO, Q_HI = 0.05, 0.95
 MAX_DERIVED_DRAWS = 2000
+#: Posterior draws of the response curves kept in ``response_curves.json`` and the warehouse.
+CURVE_DRAWS = 400
 FORMAT_VERSION = 1
 
-
-def _iv(x: np.ndarray, axis: int = 0) -> dict[str, Any]:
-    """Mean and 90% interval along ``axis``."""
-    m = x.mean(axis=axis)
-    lo, hi = np.quantile(x, [Q_LO, Q_HI], axis=axis)
-    if np.ndim(m) == 0:
-        return {"mean": float(m), "lo": float(lo), "hi": float(hi)}
-    return {"mean": m, "lo": lo, "hi": hi}
-
-
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
-    if isinstance(o, list | tuple):
-        return [_jsonable(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return _jsonable(o.tolist())
-    if isinstance(o, np.floating | float):
-        f = float(o)
-        return f if np.isfinite(f) else None
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, dt.date):
-        return o.isoformat()
-    return o
 
 
 @dataclass
@@ -179,19 +172,19 @@ class FittedMMM:
         ch: dict[str, Any] = {}
         for i, c in enumerate(self.channels):
             ch[c] = {
-                "contribution": _iv(tot[:, i]),
-                "roi": _iv(roi[:, i]),
-                "share": _iv(tot[:, i] / kpi_total),
+                "contribution": interval(tot[:, i]),
+                "roi": interval(roi[:, i]),
+                "share": interval(tot[:, i] / kpi_total),
                 "spend": float(spend[i]),
             }
             if mroi is not None:
-                ch[c]["mroi"] = _iv(mroi[:, i])
+                ch[c]["mroi"] = interval(mroi[:, i])
         d = self.diagnostics
         return {
             "mode": self.mode,
             "channels": ch,
-            "baseline": _iv(self.baseline.sum(axis=1)),
-            "media_total": _iv(tot.sum(axis=1)),
+            "baseline": interval(self.baseline.sum(axis=1)),
+            "media_total": interval(tot.sum(axis=1)),
             "kpi_total": kpi_total,
             "periods": self.data.n_periods,
             "start": self.data.dates[0].isoformat(),
@@ -217,15 +210,15 @@ class FittedMMM:
 
     def contributions_over_time(self) -> dict[str, dict[str, np.ndarray]]:
         """Per channel (and ``baseline``): weekly mean, lo, hi arrays of shape (T,)."""
-        out = {c: _iv(self.contributions[..., i]) for i, c in enumerate(self.channels)}
-        out["baseline"] = _iv(self.baseline)
+        out = {c: interval(self.contributions[..., i]) for i, c in enumerate(self.channels)}
+        out["baseline"] = interval(self.baseline)
         return out
 
     def adstock_curves(self) -> dict[str, dict[str, np.ndarray]]:
         """Per channel: lag weights (mean, lo, hi) over lags 0..L-1."""
         ad = {k[len("adstock_") :]: v for k, v in self._flat.items() if k.startswith("adstock_")}
         w = self.spec.adstock.weights(ad)  # (S, L, C)
-        return {c: _iv(np.asarray(w)[..., i]) for i, c in enumerate(self.channels)}
+        return {c: interval(np.asarray(w)[..., i]) for i, c in enumerate(self.channels)}
 
     def response_curves(self, points: int = 41, max_multiple: float = 2.5) -> dict[str, Any]:
         """Steady-state weekly response to a constant weekly spend, per channel, with 90% intervals.
@@ -235,29 +228,23 @@ class FittedMMM:
             "current_weekly_spend", "saturation": {type, beta, ...} (posterior-mean parameters in
             KPI/spend units; approximate for geo models), "adstock": {...}}}``.
         """
-        sp = {k[len("sat_") :]: v for k, v in self._flat.items() if k.startswith("sat_")}
-        beta = _forward_draws(self.spec, self.prep, self._flat)["beta"]  # (S, G, C)
-        spend_t = np.asarray(self.data.spend, float).reshape(self.data.n_periods, -1, len(self.channels))
-        media_t = np.asarray(self.data.media, float).reshape(spend_t.shape)
-        weekly = spend_t.sum(axis=1)  # (T, C)
-        recent = weekly[-min(13, len(weekly)) :].mean(axis=0)
+        u = self._curve_units()
+        sp, beta, spend_t, weekly = u["sat"], u["beta"], u["spend_t"], u["weekly"]
         out: dict[str, Any] = {}
         for i, c in enumerate(self.channels):
             tot_sp = spend_t[:, :, i].sum(axis=0)  # (G,)
             geo_share = tot_sp / tot_sp.sum() if tot_sp.sum() > 0 else np.full(len(tot_sp), 1 / len(tot_sp))
-            per_unit = np.where(tot_sp > 0, media_t[:, :, i].sum(axis=0) / np.where(tot_sp > 0, tot_sp, 1), 0)
+            per_unit = u["per_unit"][:, i]
             grid = np.linspace(0.0, max_multiple * max(weekly[:, i].max(), 1.0), points)
             # media units per geo, scaled: (P, G)
             a = grid[:, None] * geo_share[None, :] * per_unit[None, :] / self.prep.x_scale[None, :, i]
             p_i = {k: v[:, i][:, None, None] for k, v in sp.items()}
             sat = self.spec.saturation.apply(a[None], p_i)  # (S, P, G)
             resp = np.einsum("spg,sg,g->sp", np.asarray(sat), beta[:, :, i], self.prep.y_scale)
-            iv = _iv(resp)
+            iv = interval(resp)
             pm = {k: float(np.mean(v[:, i])) for k, v in sp.items()}
-            ratio = float(per_unit.mean()) if per_unit.mean() > 0 else 1.0
-            beta_kpi = float(np.mean((beta[:, :, i] * self.prep.y_scale).sum(axis=1)))
-            x_scale_spend = float((self.prep.x_scale[:, i] / ratio).mean())
-            sat_kpi = self.spec.saturation.to_kpi_units(pm, beta_kpi, 1.0, x_scale_spend)
+            beta_kpi = float(np.mean(u["beta_kpi"][:, i]))
+            sat_kpi = self.spec.saturation.to_kpi_units(pm, beta_kpi, 1.0, float(u["x_scale_spend"][i]))
             ad = {
                 k[len("adstock_") :]: float(np.mean(v[:, i]))
                 for k, v in self._flat.items()
@@ -268,18 +255,85 @@ class FittedMMM:
                 "mean": iv["mean"].tolist(),
                 "lo": iv["lo"].tolist(),
                 "hi": iv["hi"].tolist(),
-                "current_weekly_spend": float(recent[i]),
+                "current_weekly_spend": float(u["recent"][i]),
                 "saturation": sat_kpi,
                 "adstock": {"type": self.spec.adstock.name, "l_max": self.spec.adstock.l_max, **ad},
             }
         return out
+
+    def _curve_units(self) -> dict[str, Any]:
+        """Per-draw saturation parameters (S, C), the media-to-spend conversion and recent spend."""
+        sp = {k[len("sat_") :]: v for k, v in self._flat.items() if k.startswith("sat_")}
+        beta = _forward_draws(self.spec, self.prep, self._flat)["beta"]  # (S, G, C)
+        spend_t = np.asarray(self.data.spend, float).reshape(self.data.n_periods, -1, len(self.channels))
+        media_t = np.asarray(self.data.media, float).reshape(spend_t.shape)
+        weekly = spend_t.sum(axis=1)  # (T, C)
+        tot_sp = spend_t.sum(axis=0)  # (G, C)
+        safe = np.where(tot_sp > 0, tot_sp, 1)
+        per_unit = np.where(tot_sp > 0, media_t.sum(axis=0) / safe, 0)  # media units per spend, (G, C)
+        ratio = np.where(per_unit.mean(axis=0) > 0, per_unit.mean(axis=0), 1.0)  # (C,)
+        return {
+            "sat": sp,
+            "beta": beta,
+            "spend_t": spend_t,
+            "weekly": weekly,
+            "per_unit": per_unit,
+            "beta_kpi": np.einsum("sgc,g->sc", beta, self.prep.y_scale),  # (S, C)
+            "x_scale_spend": (self.prep.x_scale / ratio[None, :]).mean(axis=0),  # (C,)
+            "recent": weekly[-min(13, len(weekly)) :].mean(axis=0),
+        }
+
+    def curves(self, max_draws: int | None = CURVE_DRAWS) -> ResponseCurves:
+        """Weekly response curves with posterior draws, as :class:`omnimix.curves.ResponseCurves`.
+
+        Each draw's saturation parameters are converted to KPI units per currency unit of weekly spend
+        the way :meth:`response_curves` converts the posterior means (exact for national models,
+        approximate for geo models), and ``current_spend`` is the mean weekly spend of the last 13
+        periods.
+
+        Args:
+            max_draws: keep this many draws, evenly spaced over the posterior (None: all derived draws).
+        """
+        from omnimix.curves import ResponseCurves
+
+        u = self._curve_units()
+        n = u["beta_kpi"].shape[0]
+        idx = np.arange(n)
+        if max_draws is not None and n > max_draws:
+            idx = np.linspace(0, n - 1, max_draws).round().astype(int)
+        params: dict[str, list[np.ndarray]] = {}
+        for i in range(len(self.channels)):
+            p_i = {k: np.asarray(v[idx, i], dtype=np.float64) for k, v in u["sat"].items()}
+            kpi = self.spec.saturation.to_kpi_units(p_i, u["beta_kpi"][idx, i], 1.0, float(u["x_scale_spend"][i]))
+            for k, v in kpi.items():
+                if k != "type":
+                    params.setdefault(k, []).append(np.broadcast_to(np.asarray(v, dtype=np.float64), idx.shape))
+        arrays = {k: np.column_stack(v) for k, v in params.items()}
+        return ResponseCurves.from_params(
+            self.channels,
+            self.spec.saturation.name,
+            beta=arrays["beta"],
+            half_saturation=arrays.get("half_saturation"),
+            slope=arrays.get("slope"),
+            lam=arrays.get("lam"),
+            current_spend=u["recent"],
+        )
+
+    def curve_draws(self, max_draws: int | None = CURVE_DRAWS) -> dict[str, dict[str, list[float]]]:
+        """Per channel, the draws of :meth:`curves` as lists: ``{"beta", "half_saturation", "slope"}``
+        (Hill) or ``{"beta", "lam"}`` (logistic) — the ``saturation_draws`` of ``response_curves.json``."""
+        rc = self.curves(max_draws)
+        keys = ("beta", "half_saturation", "slope") if rc.kinds[0] == "hill" else ("beta", "lam")
+        return {c: {k: getattr(rc, k)[:, j].tolist() for k in keys} for j, c in enumerate(rc.channels)}
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, directory: str | Path, *, html: bool = True) -> Path:
         """Write the fit to ``directory``.
 
         Files: ``model.json`` (config, data meta, diagnostics, summary), ``samples.npz`` (posterior
-        draws), ``data.npz`` (the modelling arrays), ``response_curves.json`` (for the optimizer),
+        draws), ``data.npz`` (the modelling arrays), ``response_curves.json`` (for the optimizer: per
+        channel the grid with 90% bands, posterior-mean ``saturation`` parameters in KPI/spend units and
+        up to :data:`CURVE_DRAWS` of their posterior draws under ``saturation_draws``),
         ``contributions.csv`` (weekly mean/lo/hi per channel) and ``report.html`` (charts).
         """
         import pandas as pd
@@ -313,7 +367,7 @@ class FittedMMM:
             "summary": summ,
         }
         (d / "model.json").write_text(
-            json.dumps(_jsonable(meta), ensure_ascii=False, indent=2), encoding="utf-8"
+            json.dumps(jsonable(meta), ensure_ascii=False, indent=2), encoding="utf-8"
         )
         arrays = {f"s__{k}": v for k, v in self.result.samples.items()}
         if self.result.diverging is not None:
@@ -326,13 +380,15 @@ class FittedMMM:
             spend=self.data.spend,
             controls=self.data.controls,
         )
-        curves = {
+        curves: dict[str, Any] = {
             "kpi_per_week": True,
             "passed": self.diagnostics.passed,
             "reasons": self.diagnostics.reasons,
             "channels": self.response_curves(),
         }
-        (d / "response_curves.json").write_text(json.dumps(_jsonable(curves), ensure_ascii=False, indent=2))
+        for c, draws in self.curve_draws().items():
+            curves["channels"][c]["saturation_draws"] = draws
+        (d / "response_curves.json").write_text(json.dumps(jsonable(curves), ensure_ascii=False, indent=2))
         ot = self.contributions_over_time()
         frame: dict[str, Any] = {"week": [x.isoformat() for x in self.data.dates]}
         for name, iv in ot.items():
@@ -513,132 +569,3 @@ def load_response_curves(path: str | Path, *, allow_failed: bool = False) -> dic
             "Refit (see `omnimix mmm report`) or pass allow_failed=True to use it anyway."
         )
     return curves
-
-
-# -- charts ---------------------------------------------------------------------------------------
-def figures(fit: FittedMMM) -> dict[str, Any]:
-    """Plotly figures: decomposition, fit, ROI, response curves, adstock decay."""
-    import plotly.graph_objects as go
-
-    x = [d.isoformat() for d in fit.data.dates]
-    figs: dict[str, Any] = {}
-    ot = fit.contributions_over_time()
-    dec = go.Figure()
-    dec.add_trace(go.Scatter(x=x, y=ot["baseline"]["mean"], name="baseline", stackgroup="one"))
-    for c in fit.channels:
-        dec.add_trace(go.Scatter(x=x, y=ot[c]["mean"], name=c, stackgroup="one"))
-    y_obs = np.einsum("tg,g->t", fit.prep.y, fit.prep.y_scale)
-    dec.add_trace(go.Scatter(x=x, y=y_obs, name="actual KPI", mode="lines", line={"color": "black"}))
-    dec.update_layout(title="Baseline vs media decomposition (posterior means)", yaxis_title="KPI")
-    figs["decomposition"] = dec
-
-    iv = _iv(fit.y_rep)
-    fitf = go.Figure()
-    fitf.add_trace(go.Scatter(x=x, y=iv["hi"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fitf.add_trace(go.Scatter(x=x, y=iv["lo"], fill="tonexty", line={"width": 0}, name="90% predictive"))
-    fitf.add_trace(go.Scatter(x=x, y=iv["mean"], name="predicted"))
-    fitf.add_trace(go.Scatter(x=x, y=y_obs, name="actual", mode="markers"))
-    hold = np.where(fit.prep.mask == 0)[0]
-    if hold.size:
-        fitf.add_vline(x=x[int(hold[0])], line_dash="dash")
-    fitf.update_layout(title="Posterior predictive fit (dashed line: holdout starts)", yaxis_title="KPI")
-    figs["fit"] = fitf
-
-    roi = fit.roi_draws()
-    r = _iv(roi)
-    rf = go.Figure(
-        go.Bar(
-            x=list(fit.channels),
-            y=r["mean"],
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": r["hi"] - r["mean"],
-                "arrayminus": r["mean"] - r["lo"],
-            },
-        )
-    )
-    rf.update_layout(title="ROI per channel (90% intervals)", yaxis_title="KPI per unit spend")
-    figs["roi"] = rf
-
-    curves = fit.response_curves()
-    cf = go.Figure()
-    for c, cv in curves.items():
-        cf.add_trace(go.Scatter(x=cv["spend"], y=cv["mean"], name=c))
-        cf.add_trace(
-            go.Scatter(
-                x=cv["spend"] + cv["spend"][::-1],
-                y=cv["hi"] + cv["lo"][::-1],
-                fill="toself",
-                opacity=0.2,
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
-    cf.update_layout(
-        title="Response curves: weekly KPI vs constant weekly spend (90% bands)",
-        xaxis_title="weekly spend",
-        yaxis_title="weekly KPI",
-    )
-    figs["response"] = cf
-
-    af = go.Figure()
-    for c, cv in fit.adstock_curves().items():
-        af.add_trace(go.Scatter(x=list(range(len(cv["mean"]))), y=cv["mean"], name=c, mode="lines+markers"))
-    af.update_layout(title="Adstock decay: share of effect by lag", xaxis_title="lag (periods)")
-    figs["adstock"] = af
-    return figs
-
-
-def write_report(fit: FittedMMM, path: str | Path) -> Path:
-    """One self-contained HTML page (plotly.js embedded, works offline) with every chart and the verdict."""
-    import html as _html
-
-    p = Path(path)
-    d = fit.diagnostics
-    verdict = "PASSED" if d.passed else "FAILED"
-    items = "".join(
-        f"<li>{_html.escape(r)} — try: {_html.escape(t)}</li>"
-        for r, t in zip(d.reasons, d.suggestions, strict=False)
-    )
-    parts = [
-        "<html><head><meta charset='utf-8'><title>omnimix MMM report</title></head><body>",
-        f"<h1>omnimix MMM ({fit.mode}) — review {verdict}</h1>",
-        f"<p>R-hat max {d.rhat_max}, bulk ESS min {d.ess_bulk_min}, divergences {d.divergences}, "
-        f"in-sample 90% coverage {d.ppc_coverage:.0%}, R² {d.r2:.3f}, holdout MAPE {d.holdout_mape}, "
-        f"holdout coverage {d.holdout_coverage}</p>",
-        f"<ul>{items}</ul>" if items else "",
-        "".join(f"<p><b>Warning:</b> {_html.escape(w)}</p>" for w in d.warnings),
-    ]
-    for i, fig in enumerate(figures(fit).values()):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
-    parts.append("</body></html>")
-    p.write_text("\n".join(parts), encoding="utf-8")
-    return p
-
-
-def compare_to_truth(fit: FittedMMM, truth: dict[str, Any]) -> dict[str, Any]:
-    """Score a fit against a simulated world's ``truth`` (see :mod:`omnimix.simulate.media`).
-
-    Returns:
-        ``{"channels": {name: {"true_roi", "roi", "lo", "hi", "covered", "rel_error"}},
-        "coverage": share of channels whose true ROI lies in the 90% interval,
-        "media_total_error": relative error of the posterior-mean total media contribution}``.
-    """
-    roi = fit.roi_draws()
-    out: dict[str, Any] = {}
-    hits = 0
-    for i, c in enumerate(fit.channels):
-        t = float(truth["channels"][c]["roi"])
-        iv = _iv(roi[:, i])
-        ok = bool(iv["lo"] <= t <= iv["hi"])
-        hits += ok
-        out[c] = {"true_roi": t, "roi": iv["mean"], "lo": iv["lo"], "hi": iv["hi"], "covered": ok,
-                  "rel_error": abs(iv["mean"] - t) / t}  # fmt: skip
-    media = float(fit.contributions.sum(axis=(1, 2)).mean())
-    return {
-        "channels": out,
-        "coverage": hits / len(fit.channels),
-        "media_total_error": media / float(truth["media_total"]) - 1.0,
-    }

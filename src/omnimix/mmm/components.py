@@ -6,8 +6,10 @@ Every transform is a small frozen dataclass with
 * a pure function of those parameters (``weights`` for adstock, ``apply`` for saturation) that works
   on ``jax.numpy`` and ``numpy`` arrays alike and broadcasts over leading (draw) axes.
 
-Media enters in scaled units (each channel divided by its mean non-zero value), so the default priors
-are scale-free. New components register with :func:`register_adstock` / :func:`register_saturation`
+The formulas themselves are written once, in :mod:`omnimix.transforms` (shared with the simulator,
+the optimizer and the dashboard); the components add priors, parameter names and units. Media enters
+in scaled units (each channel divided by its mean non-zero value), so the default priors are
+scale-free. New components register with :func:`register_adstock` / :func:`register_saturation`
 and are then available by name in :class:`omnimix.mmm.model.MMMConfig`.
 
 Adstock (weights normalised to sum to 1, so a constant input x gives x in steady state)::
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from omnimix import transforms
 from omnimix.errors import ConfigError
 
 Array = Any  # jax.Array or numpy.ndarray
@@ -73,16 +76,6 @@ class Prior:
         return cls(str(d["dist"]), {k: float(v) for k, v in d.get("params", {}).items()})
 
 
-def _xp(x: Any) -> Any:
-    import numpy as np
-
-    if isinstance(x, np.ndarray | float | int):
-        return np
-    import jax.numpy as jnp
-
-    return jnp
-
-
 def _sample_all(prefix: str, priors: dict[str, Prior], n: int) -> dict[str, Array]:
     import numpyro
 
@@ -124,9 +117,8 @@ class Adstock:
         Returns:
             Weights of shape (..., L, C) summing to 1 over L.
         """
-        first = next(iter(p.values()))
-        xp = _xp(first)
-        lags = xp.arange(self.l_max, dtype=float).reshape((self.l_max, 1))
+        xp = transforms.xp_of(*p.values())
+        lags = transforms.lags(self.l_max, xp)
         q = {k: xp.expand_dims(v, -2) for k, v in p.items()}
         w = self._raw_weights(lags, q)
         return w / xp.sum(w, axis=-2, keepdims=True)
@@ -151,7 +143,7 @@ class GeometricAdstock(Adstock):
         return {"alpha": Prior("Beta", {"concentration1": 1.5, "concentration0": 3.0})}
 
     def _raw_weights(self, lags: Array, p: dict[str, Array]) -> Array:
-        return p["alpha"] ** lags
+        return transforms.geometric_weights(lags, p["alpha"])
 
 
 @dataclass(frozen=True)
@@ -168,7 +160,7 @@ class DelayedAdstock(Adstock):
         }
 
     def _raw_weights(self, lags: Array, p: dict[str, Array]) -> Array:
-        return p["alpha"] ** ((lags - p["theta"]) ** 2)
+        return transforms.delayed_weights(lags, p["alpha"], p["theta"])
 
 
 @dataclass(frozen=True)
@@ -185,9 +177,7 @@ class WeibullAdstock(Adstock):
         }
 
     def _raw_weights(self, lags: Array, p: dict[str, Array]) -> Array:
-        xp = _xp(p["shape"])
-        z = (lags + 0.5) / p["scale"]
-        return p["shape"] / p["scale"] * z ** (p["shape"] - 1) * xp.exp(-(z ** p["shape"])) + 1e-12
+        return transforms.weibull_weights(lags, p["shape"], p["scale"])
 
 
 @dataclass(frozen=True)
@@ -214,9 +204,11 @@ class Saturation:
         raise NotImplementedError
 
     def to_kpi_units(
-        self, p: dict[str, float], beta: float, y_scale: float, x_scale: float
+        self, p: dict[str, Any], beta: Any, y_scale: float, x_scale: float
     ) -> dict[str, Any]:
-        """Curve parameters in KPI and spend units, in the ``truth`` format of the simulator."""
+        """Curve parameters in KPI and spend units, in the ``truth`` format of the simulator.
+
+        ``p`` and ``beta`` may be floats (posterior means) or arrays (one value per draw)."""
         raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,14 +230,13 @@ class HillSaturation(Saturation):
         }
 
     def apply(self, a: Array, p: dict[str, Array]) -> Array:
-        xp = _xp(a)
-        s = p["slope"]
-        # a^s/(a^s+K^s) = 1/(1+(K/a)^s), computed stably in logs
-        la = xp.log(xp.maximum(a, 1e-12))
-        return xp.where(a > 0, 1.0 / (1.0 + xp.exp(s * (xp.log(p["half_saturation"]) - la))), 0.0)
+        xp = transforms.xp_of(a, *p.values())
+        # the 1e-12 floor keeps log(a) finite in float32 (and NUTS gradients free of NaN) at a = 0
+        v = transforms.hill(xp.maximum(a, 1e-12), p["half_saturation"], p["slope"])
+        return xp.where(a > 0, v, 0.0)
 
     def to_kpi_units(
-        self, p: dict[str, float], beta: float, y_scale: float, x_scale: float
+        self, p: dict[str, Any], beta: Any, y_scale: float, x_scale: float
     ) -> dict[str, Any]:
         return {
             "type": "hill",
@@ -266,12 +257,10 @@ class LogisticSaturation(Saturation):
         return {"lam": Prior("Gamma", {"concentration": 3.0, "rate": 2.0})}
 
     def apply(self, a: Array, p: dict[str, Array]) -> Array:
-        xp = _xp(a)
-        e = xp.exp(-p["lam"] * a)
-        return (1.0 - e) / (1.0 + e)
+        return transforms.logistic(a, p["lam"])
 
     def to_kpi_units(
-        self, p: dict[str, float], beta: float, y_scale: float, x_scale: float
+        self, p: dict[str, Any], beta: Any, y_scale: float, x_scale: float
     ) -> dict[str, Any]:
         return {"type": "logistic", "beta": beta * y_scale, "lam": p["lam"] / x_scale}
 

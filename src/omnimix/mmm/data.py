@@ -1,9 +1,11 @@
-"""Weekly series for the MMM: retail calendar, CSV loading and workspace aggregation.
+"""Weekly series for the MMM: retail calendar, plain-file loading and workspace aggregation.
 
-The model works on one row per period (week by default). :func:`load_csv` reads a plain file,
-:func:`load_workspace` aggregates the warehouse tables ``spend`` (date, channel, spend),
-``conversions`` (ts, value) and ``experiments`` (channel, start, end, lift, lift_sd, spend) into the
-same :class:`MMMData` shape.
+The model works on one row per period (week by default). :func:`load_file` reads a plain file (CSV,
+Parquet or Excel, through :func:`omnimix.io.read_frame`; :func:`load_csv` is the same function under
+its older name), :func:`load_workspace` aggregates the warehouse tables ``spend`` (date, channel,
+spend), ``conversions`` (ts, value) and ``experiments`` (channel, start, end, lift, lift_sd, spend),
+read through :class:`omnimix.workspace.Workspace`, into the same :class:`MMMData` shape. Simulated
+worlds become :class:`MMMData` with :func:`omnimix.simulate.truth.from_world`.
 
 The Chinese retail calendar (:func:`retail_events`) marks the weeks of 春节 (Lunar New Year and the
 week after it), 618, 双11 and 双12; both the simulator and the model use it so that the simulated
@@ -25,6 +27,8 @@ from omnimix.errors import InputDataError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from omnimix.workspace import Workspace
 
 log = logging.getLogger("omnimix")
 
@@ -218,7 +222,8 @@ class MMMData:
         return part(slice(0, cut)), part(slice(cut, None))
 
 
-def _experiments_from_frame(df: pd.DataFrame, source: str) -> tuple[Experiment, ...]:
+def experiments_from_frame(df: pd.DataFrame, source: str) -> tuple[Experiment, ...]:
+    """Lift tests from a frame with columns channel, start, end, lift, lift_sd[, spend]."""
     import pandas as pd
 
     need = ["channel", "start", "end", "lift", "lift_sd"]
@@ -249,13 +254,12 @@ def _experiments_from_frame(df: pd.DataFrame, source: str) -> tuple[Experiment, 
 
 
 def load_experiments(path: str | Path) -> tuple[Experiment, ...]:
-    """Read lift tests from a CSV with columns channel, start, end, lift, lift_sd[, spend]."""
-    import pandas as pd
+    """Read lift tests from a file (CSV, Parquet or Excel) with columns channel, start, end, lift,
+    lift_sd[, spend]."""
+    from omnimix.io import read_frame
 
     p = Path(path)
-    if not p.exists():
-        raise InputDataError(str(p), "file not found", ["pass an existing experiments CSV"])
-    return _experiments_from_frame(pd.read_csv(p), str(p))
+    return experiments_from_frame(read_frame(p), str(p))
 
 
 def from_frame(
@@ -335,28 +339,40 @@ def from_frame(
     )
 
 
-def load_csv(
+def load_file(
     path: str | Path,
     *,
     date_col: str,
     kpi_col: str,
     channels: Sequence[str],
     controls: Sequence[str] = (),
-    experiments_csv: str | Path | None = None,
+    experiments: str | Path | Sequence[Experiment] | None = None,
+    sheet: str | int | None = None,
 ) -> MMMData:
-    """Read a weekly CSV (one row per period) into :class:`MMMData`."""
-    import pandas as pd
+    """Read a weekly table (one row per period) from a CSV, Parquet or Excel file into :class:`MMMData`.
+
+    Args:
+        path: the file (format from its name; see :func:`omnimix.io.read_frame`).
+        date_col: column holding the period start date.
+        kpi_col: KPI column.
+        channels: media columns, one per channel.
+        controls: control columns.
+        experiments: lift tests: a file for :func:`load_experiments` or :class:`Experiment` objects.
+        sheet: Excel sheet (default: the first).
+
+    Raises:
+        InputDataError: the file is missing, cannot be parsed or cannot be modelled.
+    """
+    from omnimix.io import read_frame
 
     p = Path(path)
-    if not p.exists():
-        raise InputDataError(str(p), "file not found", ["pass the path of an existing CSV file"])
-    try:
-        df = pd.read_csv(p)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InputDataError(
-            str(p), f"cannot parse as CSV ({exc})", ["check delimiter and encoding"]
-        ) from exc
-    exps = load_experiments(experiments_csv) if experiments_csv else ()
+    df = read_frame(p, sheet=sheet)
+    if experiments is None:
+        exps: tuple[Experiment, ...] = ()
+    elif isinstance(experiments, str | Path):
+        exps = load_experiments(experiments)
+    else:
+        exps = tuple(experiments)
     return from_frame(
         df,
         date_col=date_col,
@@ -368,38 +384,70 @@ def load_csv(
     )
 
 
+def load_csv(
+    path: str | Path,
+    *,
+    date_col: str,
+    kpi_col: str,
+    channels: Sequence[str],
+    controls: Sequence[str] = (),
+    experiments_csv: str | Path | None = None,
+) -> MMMData:
+    """Read a weekly file into :class:`MMMData`: :func:`load_file` under its older name (any format
+    :func:`omnimix.io.read_frame` reads, not only CSV)."""
+    return load_file(
+        path, date_col=date_col, kpi_col=kpi_col, channels=channels, controls=controls,
+        experiments=experiments_csv,
+    )
+
+
 def load_workspace(
-    workspace: str | Path, *, channels: Sequence[str] | None = None, controls: Sequence[str] = ()
+    workspace: Workspace | str | Path,
+    *,
+    channels: Sequence[str] | None = None,
+    controls: Sequence[str] = (),
 ) -> MMMData:
     """Aggregate the workspace warehouse into weekly series.
 
-    Opens ``DIR/warehouse.duckdb`` read-only. Weekly spend per channel comes from ``spend`` (date,
-    channel, spend), the KPI is the weekly sum of ``conversions.value`` (revenue), and lift tests come
-    from ``experiments`` when that table exists. Weeks start on Monday; weeks with no spend on a
-    channel get 0.
+    Reads through :class:`omnimix.workspace.Workspace` (one read-only connection to the warehouse file
+    that omnimix.toml names). Weekly spend per channel comes from ``spend`` (date, channel, spend), the
+    KPI is the weekly sum of ``conversions.value`` (revenue), and lift tests come from ``experiments``
+    when that table exists. Weeks start on Monday; weeks with no spend on a channel get 0.
 
     Args:
-        workspace: the workspace directory.
+        workspace: a :class:`~omnimix.workspace.Workspace` or its directory.
         channels: channels to model (default: every channel in ``spend``).
         controls: not available from the warehouse yet; must be empty.
+
+    Raises:
+        InputDataError: no warehouse, missing or empty tables, unknown channels, or controls given.
     """
-    import duckdb
     import pandas as pd
 
-    db = Path(workspace) / "warehouse.duckdb"
+    from omnimix.errors import ConfigError
+    from omnimix.workspace import Workspace
+
+    try:
+        ws = Workspace.of(workspace)
+    except ConfigError as exc:
+        raise InputDataError(
+            str(workspace), "workspace warehouse not found", [str(exc), "run `omnimix ingest` first or pass a file"]
+        ) from None
+    db = ws.warehouse_path
     if not db.exists():
         raise InputDataError(
-            str(db), "workspace warehouse not found", ["run `omnimix ingest` first or pass a CSV"]
+            str(db), "workspace warehouse not found", ["run `omnimix ingest` first or pass a file"]
         )
     if controls:
         raise InputDataError(
             str(db),
             f"controls {list(controls)} are not in the warehouse",
-            ["use file mode (a CSV) to pass controls"],
+            ["use file mode (a CSV, Parquet or Excel file) to pass controls"],
         )
-    con = duckdb.connect(str(db), read_only=True)
+    con = ws.connect(read_only=True)
     try:
-        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
         for t in ("spend", "conversions"):
             if t not in tables:
                 raise InputDataError(str(db), f"table {t!r} missing", ["ingest spend and conversions first"])
@@ -433,39 +481,6 @@ def load_workspace(
     frame["kpi"] = kp.reindex(weeks).fillna(0.0).to_numpy()
     for c in chans:
         frame[c] = wide[c].reindex(weeks).fillna(0.0).to_numpy()
-    exps = _experiments_from_frame(ex, f"{db}:experiments") if ex is not None and not ex.empty else ()
+    exps = experiments_from_frame(ex, f"{db}:experiments") if ex is not None and not ex.empty else ()
     exps = tuple(e for e in exps if e.channel in chans)
     return from_frame(frame, date_col="week", kpi_col="kpi", channels=chans, experiments=exps, source=str(db))
-
-
-def from_world(world: Any, *, media: str = "spend", calibrate: bool = True) -> MMMData:
-    """Model data from a :class:`omnimix.simulate.media.MediaWorld` (channels named as in the world).
-
-    Args:
-        world: the simulated world.
-        media: ``"spend"`` or ``"impressions"`` as the media input (ROI always uses spend).
-        calibrate: include the world's lift tests.
-    """
-    import pandas as pd
-
-    chans = list(world.truth["channels"])
-    df: pd.DataFrame = world.weekly
-    frame = pd.DataFrame(
-        {"week": df["week"], "kpi": df["kpi"], "price_index": df["price_index"], "promo": df["promo"]}
-    )
-    for c in chans:
-        frame[c] = df[f"{media}_{c}"]
-        frame[f"__spend_{c}"] = df[f"spend_{c}"]
-    exps: tuple[Experiment, ...] = ()
-    if calibrate and world.truth.get("experiments"):
-        exps = _experiments_from_frame(pd.DataFrame(world.truth["experiments"]), "<world experiments>")
-    return from_frame(
-        frame,
-        date_col="week",
-        kpi_col="kpi",
-        channels=chans,
-        controls=["price_index", "promo"],
-        spend_cols=[f"__spend_{c}" for c in chans],
-        experiments=exps,
-        source="<world>",
-    )

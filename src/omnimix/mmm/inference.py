@@ -2,7 +2,8 @@
 
 * :func:`run_nuts` runs NumPyro's NUTS with ``config.chains`` chains in one vectorised program
   (``chain_method="vectorized"``), or in parallel when JAX sees enough host devices (set
-  ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` before JAX is imported — the CLI does).
+  ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` before JAX is imported;
+  :func:`omnimix.mmm.devices.prepare_host_devices` does that on the fit path).
   Chains start near the posterior mode (MAP plus Laplace jitter), which shortens warm-up and avoids
   chains stuck in far modes.
 * :func:`run_map` minimises the jitted negative log density in unconstrained space with L-BFGS
@@ -26,7 +27,7 @@ import numpy as np
 from omnimix.errors import ConvergenceError
 
 if TYPE_CHECKING:
-    from omnimix.mmm.model import ModelSpec, Prepared
+    from omnimix.mmm.spec import ModelSpec, Prepared
 
 log = logging.getLogger("omnimix")
 

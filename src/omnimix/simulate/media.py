@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omnimix import transforms
 from omnimix.errors import ConfigError
 from omnimix.mmm.data import retail_events
 
@@ -115,29 +116,19 @@ class MediaWorld:
 
 def geometric_weights(alpha: float, l_max: int = L_MAX) -> np.ndarray:
     """Normalised geometric adstock weights w_l = α^l / Σ α^k, shape (l_max,)."""
-    w = alpha ** np.arange(l_max, dtype=float)
-    return np.asarray(w / w.sum())
+    w = transforms.adstock_weights("geometric", l_max, {"alpha": np.array([alpha], dtype=float)})
+    return np.asarray(w[:, 0])
 
 
 def adstock_np(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Adstock along axis 0 with zero history: out[t] = Σ_l w_l x[t-l]; x shape (T,) or (T, C)."""
-    t = x.shape[0]
-    out = np.zeros_like(x, dtype=float)
-    for lag, w in enumerate(weights):
-        if lag >= t:
-            break
-        out[lag:] += w * x[: t - lag]
-    return out
+    return transforms.apply_adstock(x, weights)
 
 
 def saturation_np(a: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
     """β·sat(a) for a truth saturation spec (hill or logistic)."""
-    a = np.asarray(a, dtype=float)
-    if spec["type"] == "hill":
-        s, k = spec["slope"], spec["half_saturation"]
-        return np.asarray(spec["beta"] * a**s / (a**s + k**s))
-    lam = spec["lam"]
-    return np.asarray(spec["beta"] * (1 - np.exp(-lam * a)) / (1 + np.exp(-lam * a)))
+    with np.errstate(over="ignore"):  # Hill at a = 0 overflows exp() on the way to its exact 0
+        return np.asarray(transforms.saturation(spec["type"], np.asarray(a, dtype=float), spec))
 
 
 def _monday(d: dt.date) -> dt.date:

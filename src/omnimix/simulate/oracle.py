@@ -79,11 +79,11 @@ def known_curve_fit(world: Any, fourier_order: int = 2, calibrate: bool = True) 
     Returns:
         ``{"channels": {name: {"true_roi", "roi", "lo", "hi", "covered", "coef", "coef_se"}},
         "coverage", "media_total_error", "rho", "sigma"}`` — the same keys as
-        :func:`omnimix.mmm.analysis.compare_to_truth` where they overlap; ``coef`` is the estimated
+        :func:`omnimix.simulate.truth.compare_to_truth` where they overlap; ``coef`` is the estimated
         multiple of the true contribution (1 is exact).
     """
-    from omnimix.mmm.data import from_world
-    from omnimix.mmm.model import MMMConfig, prepare
+    from omnimix.mmm.spec import MMMConfig, prepare
+    from omnimix.simulate.truth import from_world
 
     # the MMM's own design: the same Fourier terms, kept event flags, controls and lift-test windows
     prep = prepare(from_world(world, calibrate=calibrate), MMMConfig(fourier_order=fourier_order))

@@ -40,13 +40,19 @@ def lazy_exports(package: str, where: Mapping[str, str]) -> tuple[Callable[[str]
         module_name, _, attr = target.partition(":")
         module = importlib.import_module(module_name)
         value = getattr(module, attr or name)
-        pkg = sys.modules[package]
-        # importing a submodule binds it as a package attribute; a public name equal to a submodule's
-        # name (``identity.resolve``) must still give the object, as an eager import would
-        for other, other_target in table.items():
-            if other_target.partition(":")[0] == module_name:
-                setattr(pkg, other, getattr(module, other_target.partition(":")[2] or other))
+        _rebind()
         return value
+
+    def _rebind() -> None:
+        # an eager import would have bound every public name at once: bind those whose module is
+        # loaded by now (no public name may equal a submodule's name, which the import system binds to
+        # the module; tests/test_public_api.py checks it)
+        pkg = sys.modules[package]
+        for other, other_target in table.items():
+            mod_name, _, other_attr = other_target.partition(":")
+            loaded = sys.modules.get(mod_name)
+            if loaded is not None and hasattr(loaded, other_attr or other):
+                setattr(pkg, other, getattr(loaded, other_attr or other))
 
     def __dir__() -> list[str]:
         return sorted(set(table) | set(vars(sys.modules[package])))

@@ -14,7 +14,7 @@ import pytest
 from omnimix.engine.base import DuckDBEngine
 from omnimix.identity.cluster import components_numpy, components_sql
 from omnimix.identity.manage import explain, stored_value
-from omnimix.identity.resolve import ResolveResult, resolve
+from omnimix.identity.resolver import ResolveResult, resolve
 from omnimix.ingest.loader import ingest_file
 from omnimix.journeys import build_journeys
 from omnimix.journeys.erase import forget

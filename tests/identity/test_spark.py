@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 
 from omnimix.identity.cluster import cluster
-from omnimix.identity.resolve import ResolveResult, resolve
+from omnimix.identity.resolver import ResolveResult, resolve
 from omnimix.ingest.loader import ingest_file
 from omnimix.journeys.build import JourneyResult, build_journeys
 from omnimix.journeys.funnel import funnel_report

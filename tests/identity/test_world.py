@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from omnimix.identity.evaluate import evaluate
-from omnimix.identity.resolve import resolve
+from omnimix.identity.resolver import resolve
 from omnimix.ingest.loader import ingest_file
 from omnimix.simulate.world import simulate_world
 from omnimix.workspace import Workspace

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from omnimix.cli import app
-from omnimix.identity.resolve import resolve
+from omnimix.identity.resolver import resolve
 from omnimix.ingest.loader import ingest_file
 from omnimix.journeys import JourneyResult, build_journeys, export_paths, funnel_report
 from omnimix.workspace import Workspace

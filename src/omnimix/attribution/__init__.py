@@ -37,13 +37,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from omnimix.attribution.results import chart, compare
     from omnimix.attribution.shapley import shapley as exact_shapley
     from omnimix.attribution.shapley import shapley_ordered, shapley_simplified
+    from omnimix.attribution.workflow import AttributionRun, attribute_file, attribute_workspace
 
 __all__ = [
     "MODELS",
     "Attribution",
+    "AttributionRun",
     "MarkovResult",
     "PathData",
     "attribute",
+    "attribute_file",
+    "attribute_workspace",
     "chart",
     "compare",
     "exact_markov",
@@ -59,6 +63,9 @@ __all__ = [
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, {
+    "AttributionRun": "omnimix.attribution.workflow",
+    "attribute_file": "omnimix.attribution.workflow",
+    "attribute_workspace": "omnimix.attribution.workflow",
     "MODELS": "omnimix.attribution.models",
     "Attribution": "omnimix.attribution.credit",
     "MarkovResult": "omnimix.attribution.markov",

@@ -12,10 +12,22 @@ from typing import TYPE_CHECKING
 from omnimix._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from omnimix.identity.resolve import ResolveResult, resolve
+    from omnimix.identity.resolver import ResolveResult, resolve
+    from omnimix.identity.workflow import evaluate_identities, explain_identity, export_identity_map, resolve_identities
 
-__all__ = ["ResolveResult", "resolve"]
+__all__ = [
+    "ResolveResult",
+    "evaluate_identities",
+    "explain_identity",
+    "export_identity_map",
+    "resolve",
+    "resolve_identities",
+]
 __getattr__, __dir__ = lazy_exports(__name__, {
-    "ResolveResult": "omnimix.identity.resolve",
-    "resolve": "omnimix.identity.resolve",
+    "evaluate_identities": "omnimix.identity.workflow",
+    "explain_identity": "omnimix.identity.workflow",
+    "export_identity_map": "omnimix.identity.workflow",
+    "resolve_identities": "omnimix.identity.workflow",
+    "ResolveResult": "omnimix.identity.resolver",
+    "resolve": "omnimix.identity.resolver",
 })

@@ -20,7 +20,7 @@ from typing import Any
 from omnimix.engine.base import Engine
 from omnimix.identity.evaluate import IdentityScore, evaluate
 from omnimix.identity.manage import explain, export_identities
-from omnimix.identity.resolve import ResolveResult, resolve
+from omnimix.identity.resolver import ResolveResult, resolve
 from omnimix.workspace import Workspace
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from omnimix.engine.base import engine_scope
-from omnimix.identity.resolve import ResolveResult, resolve
+from omnimix.identity.resolver import ResolveResult, resolve
 from omnimix.journeys.build import JourneyResult, build_journeys, export_paths
 from omnimix.journeys.erase import forget
 from omnimix.journeys.funnel import funnel_report

@@ -1,0 +1,82 @@
+"""Each package's public API, pinned (as httpx's tests/test_exported_members.py does).
+
+A change to a package's ``__all__`` must change this file too, on purpose. Every exported name must
+resolve to an object (not a submodule that happens to share its name), in a fresh interpreter, whatever
+was imported before; importing a package must stay light.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+import types
+
+import pytest
+
+import omnimix
+
+PUBLIC: dict[str, list[str]] = {
+    "omnimix": ['ConfigError', 'ConvergenceError', 'EngineError', 'InfeasibleError', 'InputDataError', 'NotFittedError', 'OmnimixError', 'UsageError', 'WarehouseBusy', 'Workspace', '__version__'],
+    "omnimix.attribution": ['Attribution', 'AttributionRun', 'MODELS', 'MarkovResult', 'PathData', 'attribute', 'attribute_file', 'attribute_workspace', 'chart', 'compare', 'exact_markov', 'exact_shapley', 'from_sequences', 'from_strings', 'read_paths_file', 'read_touches', 'read_workspace', 'shapley_ordered', 'shapley_simplified', 'touches_to_paths'],
+    "omnimix.cli": ['app', 'emit_json', 'main'],
+    "omnimix.clv": ['BetaGeoModel', 'CacRun', 'DEFAULT_SEGMENTS', 'FitResult', 'FitRun', 'GammaGammaModel', 'ParetoNBDModel', 'PersonaCard', 'PredictRun', 'SegmentRule', 'SegmentsRun', 'ShiftedBetaGeoModel', 'cac_files', 'cac_table', 'cac_workspace', 'discounted_clv', 'fit_summary_file', 'fit_survival', 'fit_transactions_file', 'fit_workspace', 'holdout_chart', 'holdout_check', 'persona_cards', 'predict_customers', 'predict_summary_file', 'predict_transactions_file', 'predict_workspace', 'rfm_table', 'score', 'segments_transactions_file', 'segments_workspace', 'summarize_transactions'],
+    "omnimix.engine": ['DuckDBEngine', 'Engine', 'open_engine'],
+    "omnimix.identity": ['ResolveResult', 'evaluate_identities', 'explain_identity', 'export_identity_map', 'resolve', 'resolve_identities'],
+    "omnimix.ingest": ['IngestRun', 'LoadResult', 'QuarantineView', 'ingest_file', 'ingest_files', 'quarantine_rows'],
+    "omnimix.journeys": ['ForgetResult', 'FunnelReport', 'JourneyResult', 'ResolveRun', 'build_journeys', 'export_journey_paths', 'export_paths', 'forget_person', 'funnel_report', 'resolve_workspace'],
+    "omnimix.mmm": ['Experiment', 'FitSpec', 'FittedMMM', 'MMM', 'MMMConfig', 'MMMData', 'MMMReport', 'MMMRun', 'fit_data', 'fit_file', 'fit_workspace', 'from_frame', 'load_csv', 'load_experiments', 'load_file', 'load_fit', 'load_response_curves', 'load_workspace', 'prepare_host_devices', 'report_fit'],
+    "omnimix.optimize": ['Allocation', 'ChannelBound', 'Constraints', 'Flighting', 'FlightingPlan', 'Frontier', 'Group', 'Objective', 'OptimizeRun', 'ResponseCurves', 'Scenario', 'compare_scenarios', 'curves_from_dict', 'curves_from_posterior', 'curves_from_truth', 'efficient_frontier', 'evaluate', 'load_curves', 'minimize_spend', 'optimize_budget', 'optimize_curves', 'optimize_file', 'optimize_flighting', 'optimize_workspace', 'scenarios_frame'],
+    "omnimix.simulate": ['DEFAULT_CHANNELS', 'MediaWorld', 'simulate_media'],
+    "omnimix.web": [],
+}
+
+
+def test_every_package_is_pinned() -> None:
+    packages = {"omnimix"} | {f"omnimix.{m.name}" for m in pkgutil.iter_modules(omnimix.__path__) if m.ispkg}
+    assert packages == set(PUBLIC)
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_all_is_pinned_and_resolves(package: str) -> None:
+    mod = importlib.import_module(package)
+    assert sorted(mod.__all__) == PUBLIC[package]
+    for name in mod.__all__:
+        value = getattr(mod, name)
+        assert not isinstance(value, types.ModuleType), f"{package}.{name} is a module, not the exported object"
+    assert set(mod.__all__) <= set(dir(mod))
+
+
+@pytest.mark.parametrize("package", sorted(p for p in PUBLIC if p != "omnimix"))
+def test_no_public_name_is_also_a_submodule(package: str) -> None:
+    mod = importlib.import_module(package)
+    subs = {m.name for m in pkgutil.iter_modules(mod.__path__)}
+    assert set(mod.__all__) & subs == set()
+
+
+def test_names_resolve_after_every_module_was_imported() -> None:
+    code = """
+import importlib, pkgutil, types, omnimix
+for m in pkgutil.walk_packages(omnimix.__path__, 'omnimix.'):
+    if m.name.startswith('omnimix.engine.spark'):
+        continue
+    importlib.import_module(m.name)
+bad = []
+for m in pkgutil.iter_modules(omnimix.__path__):
+    if m.ispkg:
+        pkg = importlib.import_module('omnimix.' + m.name)
+        bad += [f'{pkg.__name__}.{n}' for n in pkg.__all__ if isinstance(getattr(pkg, n), types.ModuleType)]
+print(bad)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_importing_packages_is_light() -> None:
+    code = ("import sys, omnimix, omnimix.cli, omnimix.mmm, omnimix.optimize, omnimix.attribution, omnimix.clv, "
+            "omnimix.identity, omnimix.journeys, omnimix.ingest, omnimix.web, omnimix.simulate; "
+            "print(','.join(m for m in ('numpy', 'pandas', 'jax', 'pyspark', 'fastapi', 'duckdb', 'scipy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -2,7 +2,7 @@
 
 simulate → init → ingest, then every later stage (identity, journeys, attribution, CLV, MMM,
 optimizer) on the same workspace through the library's workflows (``omnimix.<area>.workflow``; no
-omnimix subprocess), with progress and a summary of what was written.
+child process), with progress and a summary of what was written.
 """
 
 from __future__ import annotations

@@ -191,11 +191,7 @@ def test_public_names_resolve_lazily() -> None:
 
     import omnimix.attribution as pkg
 
-    assert pkg.__all__ == [
-        "MODELS", "Attribution", "MarkovResult", "PathData", "attribute", "chart", "compare", "exact_markov",
-        "exact_shapley", "from_sequences", "from_strings", "read_paths_file", "read_touches", "read_workspace",
-        "shapley_ordered", "shapley_simplified", "touches_to_paths",
-    ]
+    # __all__ itself is pinned in tests/test_public_api.py
     for name in pkg.__all__:
         assert getattr(pkg, name) is not None and name in dir(pkg)
     assert pkg.exact_markov is markov and pkg.Attribution is Attribution and pkg.MODELS == MODELS

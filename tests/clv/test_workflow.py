@@ -156,11 +156,7 @@ def test_public_names_resolve_lazily() -> None:
 
     import omnimix.clv as pkg
 
-    assert pkg.__all__ == [
-        "DEFAULT_SEGMENTS", "BetaGeoModel", "FitResult", "GammaGammaModel", "ParetoNBDModel", "PersonaCard",
-        "SegmentRule", "ShiftedBetaGeoModel", "cac_table", "discounted_clv", "holdout_chart", "holdout_check",
-        "persona_cards", "predict_customers", "rfm_table", "score", "summarize_transactions",
-    ]
+    # __all__ itself is pinned in tests/test_public_api.py
     for name in pkg.__all__:
         assert getattr(pkg, name) is not None and name in dir(pkg)
     code = "import sys, omnimix.clv; print(any(m in sys.modules for m in ('numpy', 'scipy', 'pandas')))"

@@ -58,14 +58,12 @@ def hill(x: Any, half_saturation: Any, slope: Any, beta: Any = 1.0, order: int =
     xp = xp_of(x, half_saturation, slope, beta)
     xx = xp.maximum(xp.asarray(x, dtype=float), 0.0)
     if order == 0:
-        # 1 / (1 + (K/x)^s) computed in logs: stable for large s and tiny x
-        # JAX (float32, gradients through where) keeps the MMM's floor of 1e-12 media units
-        lx = xp.log(xp.maximum(xx, 1e-300 if xp is np else 1e-12))
+        # beta / (1 + (K/x)^s) in logs: stable for large s and tiny x, exactly 0 at x = 0
         if xp is np:
-            with np.errstate(over="ignore"):  # x → 0 sends exp to inf and the value to its limit 0
-                v = 1.0 / (1.0 + np.exp(slope * (np.log(half_saturation) - lx)))
-        else:
-            v = 1.0 / (1.0 + xp.exp(slope * (xp.log(half_saturation) - lx)))
+            with np.errstate(divide="ignore", over="ignore"):  # x = 0: log → -inf, exp → inf, value → 0
+                return beta / (1.0 + np.exp(slope * (np.log(half_saturation) - np.log(xx))))
+        # JAX (float32, gradients through where) keeps the MMM's floor of 1e-12 media units
+        v = 1.0 / (1.0 + xp.exp(slope * (xp.log(half_saturation) - xp.log(xp.maximum(xx, 1e-12)))))
         return beta * xp.where(xx > 0, v, 0.0)
     if xp is np:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

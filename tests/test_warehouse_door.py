@@ -187,3 +187,13 @@ def test_curves_from_the_mmm_file_form() -> None:
     assert curves.current_spend.tolist() == [12.0, 3.0]
     np.testing.assert_allclose(curves.beta[:, 0], [70.0, 90.0])
     np.testing.assert_allclose(curves.lam[:, 1], [0.1, 0.1])
+
+
+def test_loaded_requires_a_warehouse_and_names_the_fix(tmp_path: Path) -> None:
+    ws = _ws(tmp_path)
+    assert Workspace.loaded(ws.root).warehouse_path == ws.warehouse_path
+    ws.warehouse_path.unlink()
+    with pytest.raises(InputDataError, match=r"marketing\.duckdb: no warehouse in this workspace yet"):
+        Workspace.loaded(ws.root)
+    with pytest.raises(InputDataError, match="omnimix init"):
+        Workspace.loaded(tmp_path / "nothing")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omnimix.config import CONFIG_FILE, Config, load_config, render_config
-from omnimix.errors import ConfigError, EngineError, UsageError, WarehouseBusy
+from omnimix.errors import ConfigError, EngineError, InputDataError, UsageError, WarehouseBusy
 from omnimix.schema import ALL_TABLES, create_all
 
 if TYPE_CHECKING:
@@ -86,6 +86,29 @@ class Workspace:
             return cls(root, Config())
         raise ConfigError(f"{root} is not a workspace: no {CONFIG_FILE} and no {DEFAULT_WAREHOUSE}. "
                           f"Create one with `omnimix init {root}`.")
+
+    @classmethod
+    def loaded(cls, workspace: Workspace | str | Path) -> Workspace:
+        """:meth:`of`, for analyses that read what was loaded: the warehouse file must exist.
+
+        Raises:
+            InputDataError: no workspace there, or nothing has been loaded into it yet (names the file
+                and the commands to run).
+            ConfigError: its omnimix.toml is invalid.
+        """
+        try:
+            ws = cls.of(workspace)
+        except ConfigError:
+            if isinstance(workspace, Workspace) or (Path(workspace) / CONFIG_FILE).exists():
+                raise
+            raise InputDataError(
+                str(workspace), "no warehouse here (not a workspace directory)",
+                ["run `omnimix init DIR` and `omnimix ingest FILE… --workspace DIR` (or `omnimix demo`), "
+                 "or pass the directory that holds omnimix.toml"]) from None
+        if not ws.exists:
+            raise InputDataError(str(ws.warehouse_path), "no warehouse in this workspace yet",
+                                 [f"run `omnimix ingest FILE… --workspace {ws.root}` first"])
+        return ws
 
     @classmethod
     def init(cls, root: str | Path, keep_pii: bool = False, config: Config | None = None) -> Workspace:

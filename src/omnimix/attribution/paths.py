@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from omnimix.errors import ConfigError, InputDataError
+from omnimix.errors import InputDataError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -577,23 +577,9 @@ def open_workspace(workspace: Workspace | str | Path) -> Workspace:
         InputDataError: the directory is no workspace or its warehouse has not been created yet.
         ConfigError: its omnimix.toml is invalid.
     """
-    from omnimix.config import CONFIG_FILE
     from omnimix.workspace import Workspace
 
-    try:
-        ws = Workspace.of(workspace)
-    except ConfigError:
-        if isinstance(workspace, Workspace) or (Path(workspace) / CONFIG_FILE).exists():
-            raise
-        ws = None
-    if ws is None or not ws.exists:
-        where = str(ws.warehouse_path) if ws is not None else str(workspace)
-        raise InputDataError(
-            where,
-            "no warehouse in this workspace.",
-            ["run `omnimix init` and `omnimix ingest` (or `omnimix demo`) first"],
-        )
-    return ws
+    return Workspace.loaded(workspace)
 
 
 def read_workspace(workspace: Workspace | str | Path, want_touches: bool = True) -> WorkspaceData:

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from omnimix.config import CONFIG_FILE
-from omnimix.errors import ConfigError, InputDataError
 from omnimix.schema import table as table_spec
 from omnimix.workspace import TableWriter, Workspace
 
@@ -26,27 +24,13 @@ if TYPE_CHECKING:
 
 
 def workspace_of(workspace: Workspace | str | Path) -> Workspace:
-    """The :class:`Workspace` of ``workspace``, whose warehouse must exist.
+    """The :class:`Workspace` of ``workspace``, whose warehouse must exist (:meth:`Workspace.loaded`).
 
     Raises:
         InputDataError: no workspace there, or nothing has been loaded into it yet.
         ConfigError: its omnimix.toml is invalid.
     """
-    try:
-        ws = Workspace.of(workspace)
-    except ConfigError:
-        if isinstance(workspace, Workspace) or (Path(workspace) / CONFIG_FILE).exists():
-            raise
-        raise InputDataError(
-            str(workspace),
-            "no warehouse here; run `omnimix init` and `omnimix ingest`, "
-            "or pass the workspace directory (the one holding omnimix.toml)",
-        ) from None
-    if not ws.exists:
-        raise InputDataError(
-            str(ws.warehouse_path), "no warehouse here yet; run `omnimix ingest FILE… --workspace DIR` first"
-        )
-    return ws
+    return Workspace.loaded(workspace)
 
 
 def open_workspace(workspace: Workspace | str | Path) -> Any:

@@ -108,7 +108,7 @@ def test_workspace_and_mmm_file_give_the_same_plan(tmp_path: Path) -> None:
     f = tmp_path / "response_curves.json"
     f.write_text(json.dumps(_mmm_file_doc(_curves())))
     a = optimize_workspace(ws, 1500.0, bounds={"search": {"max": 500.0}}).to_json()
-    b = optimize_file(f, 1500.0, bounds={"search": {"max": 500.0}}).to_json()
+    b = optimize_file(f, 1500.0, bounds={"search": {"max": 500.0}}, guardrails=True).to_json()
     assert a["allocation"].keys() == b["allocation"].keys()
     for k in a["allocation"]:
         assert a["allocation"][k] == pytest.approx(b["allocation"][k], rel=1e-9, abs=1e-9)
@@ -143,7 +143,7 @@ def test_bad_parameters_are_usage_errors(tmp_path: Path) -> None:
     ws = _workspace(tmp_path / "ws")
     with pytest.raises(UsageError, match="--budget"):
         optimize_workspace(ws, None)
-    with pytest.raises(UsageError, match="unknown channels"):
+    with pytest.raises(UsageError, match="no channel 'radio'"):
         optimize_workspace(ws, 1000.0, locked={"radio": None})
     with pytest.raises(UsageError, match="objective"):
         optimize_workspace(ws, 1000.0, objective="clicks")
@@ -182,8 +182,10 @@ def test_curves_from_dict_reads_the_mmm_file_without_draws(tmp_path: Path) -> No
     (fit / "response_curves.json").write_text(json.dumps(_mmm_file_doc(c, with_draws=False)))
     assert load_curves(fit).channels == c.channels
     run = optimize_file(fit / "response_curves.json", 1500.0)
-    lo, hi = run.to_json()["kpi_interval_90"]
-    assert lo == pytest.approx(hi)  # point curves: a zero-width interval
+    doc = run.to_json()  # point curves: no interval rather than a zero-width one
+    assert doc["kpi_interval_90"] is None and doc["uplift_interval_90"] is None
+    assert doc["interval_note"] == "no interval (curves file has no posterior draws)"
+    assert "[" not in run.table().to_csv()  # nothing shows [x, x]
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -192,7 +194,7 @@ def test_cli_workspace_json_matches_curves_mode(tmp_path: Path, capsys: pytest.C
     f = tmp_path / "response_curves.json"
     f.write_text(json.dumps(_mmm_file_doc(_curves())))
     flags = ["--budget", "1500", "--reserve", "0.2", "--bound", "tv=100:700", "--json"]
-    code, out, err = _cli(["optimize", "--workspace", str(ws.root), *flags], capsys)
+    code, out, err = _cli(["optimize", "--workspace", str(ws.root), "--no-guardrails", *flags], capsys)
     assert code == 0, err
     a = json.loads(out)
     code, out, err = _cli(["optimize", "--curves", str(f), *flags], capsys)
@@ -203,7 +205,8 @@ def test_cli_workspace_json_matches_curves_mode(tmp_path: Path, capsys: pytest.C
     assert a["kpi_interval_90"][0] < a["kpi_interval_90"][1]
     assert a["reserve"] == pytest.approx(300.0)
     assert 100.0 - 1e-6 <= a["allocation"]["tv"] <= 700.0 + 1e-6
-    lib = optimize_workspace(ws, 1500.0, reserve=0.2, bounds=[("tv", {"min": 100.0, "max": 700.0})]).to_json()
+    lib = optimize_workspace(ws, 1500.0, reserve=0.2, bounds=[("tv", {"min": 100.0, "max": 700.0})],
+                             guardrails=False).to_json()
     assert a["allocation"] == pytest.approx(lib["allocation"], rel=1e-12)
     assert not (tmp_path / "ws" / "warehouse.duckdb").exists()
 

@@ -16,14 +16,16 @@ from .conftest import Env
 CALLS: list[dict[str, Any]] = []
 
 
-def proportional(curves: dict[str, Any], budget: float, reserve: float, objective: str) -> dict[str, Any]:
+def proportional(curves: Any, budget: float, reserve: float, objective: str, **kw: Any) -> dict[str, Any]:
     """Allocation proportional to beta, clipped to min/max (a deterministic stand-in optimizer)."""
-    CALLS.append({"curves": curves, "budget": budget, "reserve": reserve, "objective": objective})
-    ch = curves["channels"]
+    CALLS.append({"curves": curves.to_dict(), "budget": budget, "reserve": reserve, "objective": objective, **kw})
+    ch = curves.to_dict()["channels"]
+    bounds = kw.get("bounds") or {}
     usable = budget * (1 - reserve)
     tot = sum(c["beta"] for c in ch.values())
     alloc = {
-        k: min(max(usable * c["beta"] / tot, c.get("min", 0.0)), c.get("max", float("inf")))
+        k: min(max(usable * c["beta"] / tot, bounds.get(k, {}).get("min", 0.0)),
+               bounds.get(k, {}).get("max", float("inf")))
         for k, c in ch.items()
     }
     return {
@@ -68,7 +70,8 @@ def test_run_passes_curves_bounds_and_returns_result(env: Env, optimizer: list[d
     assert call["budget"] == 100000 and call["reserve"] == 0.2 and call["objective"] == "profit"
     ch = call["curves"]["channels"]
     assert set(ch) == {"baidu", "douyin", "email", "wechat"}
-    assert ch["email"]["min"] == 5000 and ch["email"]["max"] == 6000 and ch["douyin"]["max"] == 1000
+    assert call["bounds"] == {"email": {"min": 5000, "max": 6000}, "douyin": {"max": 1000}}
+    assert call["guardrails"] is True and call["release"] == [] and call["channel_status"] == {}
     assert ch["douyin"]["type"] == "logistic" and "lam" in ch["douyin"] and "slope" not in ch["douyin"]
     assert ch["wechat"]["type"] == "hill" and ch["wechat"]["half_saturation"] == 24000.0
     res = job["result"]
@@ -143,7 +146,7 @@ def test_optimizer_job_function_directly() -> None:
     curves = {"a": {"type": "hill", "beta": 1.0, "half_saturation": 1.0, "slope": 1.0, "current_spend": 2.0}}
     seen: list[tuple[float, str]] = []
     mod = types.ModuleType("omnimix.optimize")
-    mod.optimize_curves = lambda c, b, r, o: {"allocation": {"a": b * (1 - r)}}  # type: ignore[attr-defined]
+    mod.optimize_curves = lambda c, b, r, o, **kw: {"allocation": {"a": b * (1 - r)}}  # type: ignore[attr-defined]
     saved = sys.modules.get("omnimix.optimize")
     sys.modules["omnimix.optimize"] = mod
     try:
@@ -172,6 +175,7 @@ def test_with_the_real_optimizer_when_installed(env: Env) -> None:
         "budget": 100000,
         "reserve": 0.2,
         "channels": {"email": {"min": 5000, "max": 6000}, "douyin": {"max": 1000}},
+        "guardrails": False,
     }
     job = run(env, spec)
     assert job["status"] == "succeeded", job["error"]

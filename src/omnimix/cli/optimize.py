@@ -46,6 +46,7 @@ def parse_group(text: str) -> Any:
 
 def parse_lock(text: str) -> tuple[str, float | None]:
     """``"tv"`` (lock at current) or ``"tv=5000"``."""
+    text = text.replace("＝", "=")
     if "=" in text:
         name, val = text.split("=", 1)
         try:
@@ -56,10 +57,17 @@ def parse_lock(text: str) -> tuple[str, float | None]:
 
 
 def parse_bound(text: str) -> tuple[str, dict[str, float]]:
-    """``"tv=100:5000"`` absolute min:max or ``"tv=-30%:+50%"`` change vs current; a side may be empty."""
+    """``"tv=100:5000"`` absolute min:max or ``"tv=-30%:+50%"`` change vs current; a side may be empty.
+
+    ``NAME`` is a channel key or display name (``抖音=-20%:+20%``), or ``all`` / ``*`` for every channel.
+    """
+    text = text.replace("：", ":").replace("＝", "=")  # full-width forms typed with a Chinese IME
     if "=" not in text or ":" not in text:
-        raise UsageError(f"--bound {text!r}: expected NAME=MIN:MAX, e.g. tv=100:5000 or tv=-30%:+50%.")
+        raise UsageError(f"--bound {text!r}: expected NAME=MIN:MAX, e.g. tv=100:5000, tv=-30%:+50% or "
+                         "all=-30%:+50%.")
     name, rng = text.split("=", 1)
+    if not name.strip():
+        raise UsageError(f"--bound {text!r}: the channel name is empty; use NAME=MIN:MAX or all=MIN:MAX.")
     lo, hi = rng.split(":", 1)
     out: dict[str, float] = {}
     for side, val in (("min", lo), ("max", hi)):
@@ -127,6 +135,16 @@ def register(app: typer.Typer) -> None:
         max_draws: Annotated[
             int | None, typer.Option(help="Plan over a random subset of this many posterior draws.")
         ] = None,
+        guardrails: Annotated[
+            bool | None,
+            typer.Option("--guardrails/--no-guardrails", help=(
+                "Keep every channel within -30%..+30% of current spend and hold weak/conflicting MMM "
+                "channels at current spend (default: on with --workspace, off with --curves).")),
+        ] = None,
+        release: Annotated[
+            list[str] | None,
+            typer.Option(help="Plan a channel the guardrails hold (weak or conflict in the MMM); 'all' for every."),
+        ] = None,
         csv: Annotated[
             Path | None,
             typer.Option("--csv", help="Write the allocation table as CSV (plus _scenarios/_frontier CSVs)."),
@@ -165,7 +183,10 @@ def register(app: typer.Typer) -> None:
             "periods": periods,
             "max_change_pct": max_change_pct,
             "max_draws": max_draws,
+            "release": list(release or []),
         }
+        if guardrails is not None:
+            options["guardrails"] = guardrails
         if workspace is not None:
             run = optimize_workspace(workspace, budget, **options)
         else:
@@ -194,7 +215,13 @@ def _print_table(doc: dict[str, Any], table: Any) -> None:
     con = Console()
     con.print(t)
     if "expected_kpi" in doc:
+        band = doc.get("kpi_interval_90")
+        shown = f"90% interval [{band[0]:,.6g}, {band[1]:,.6g}]" if band else doc.get("interval_note") or ""
+        up = doc.get("uplift_pct")
         con.print(
-            f"expected KPI {doc['expected_kpi']:,.6g}; reserve {doc.get('reserve', 0):,.6g}; "
-            f"90% interval {doc.get('kpi_interval_90')}"
+            f"current KPI {doc['current_kpi']:,.6g}; expected KPI {doc['expected_kpi']:,.6g} ({shown})"
+            + (f"; uplift {up:+.1%}" if up is not None else "")
+            + f"; reserve {doc.get('reserve', 0):,.6g}"
         )
+    for note in doc.get("notes", []):
+        con.print(f"note: {note}")

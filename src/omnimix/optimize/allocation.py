@@ -20,6 +20,48 @@ def _interval(draws: FloatArray) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
+class CurrentPlan:
+    """Today's plan: the curves' ``current_spend`` (optionally scaled to a budget) and its KPI.
+
+    This is the one definition of "current" behind every ``current_kpi`` (CLI JSON, CSV, HTML and the
+    dashboard): the expected per-period KPI, over the posterior draws, of spending each channel's
+    ``current_spend`` — the spend the MMM fit recorded as today's (``response_curves.current_spend``,
+    ``current_weekly_spend`` in its file). Nothing is held back as a reserve.
+
+    Attributes:
+        spend: spend per channel, shape (C,).
+        draws: total KPI per posterior draw, shape (D,).
+    """
+
+    spend: FloatArray
+    draws: FloatArray
+
+    @property
+    def kpi(self) -> float:
+        """Expected KPI (mean over draws)."""
+        return float(self.draws.mean())
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """90% interval (5%–95% quantiles over draws)."""
+        return _interval(self.draws)
+
+
+def current_plan(curves: ResponseCurves, budget: float | None = None) -> CurrentPlan:
+    """Today's mix and its KPI; with ``budget``, today's mix scaled so that it spends ``budget``.
+
+    ``current_plan(curves)`` gives every ``current_kpi``. A scenario's ``current_mix_kpi`` is
+    ``current_plan(curves, allocatable)``: today's shares scaled to the spend the optimal plan makes
+    after the reserve (the same-spend benchmark); it is below ``current_kpi`` when a reserve is held
+    back from a budget equal to today's spend — the 8,056.9 vs 8,990.9 of issue 15 was that.
+    """
+    cur = np.asarray(curves.current_spend, dtype=np.float64)
+    total = float(cur.sum())
+    spend = cur.copy() if budget is None else (cur * (float(budget) / total) if total > 0 else cur * 0.0)
+    return CurrentPlan(spend=spend, draws=curves.total_draws(spend))
+
+
+@dataclass(frozen=True)
 class Allocation:
     """An optimised single-period allocation and its evaluation.
 
@@ -51,6 +93,17 @@ class Allocation:
     group_totals: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     target: float | None = None
+    n_draws: int = 0
+
+    @property
+    def has_interval(self) -> bool:
+        """False when the curves have a single draw (point estimates): the intervals are then empty."""
+        return self.n_draws != 1
+
+    @property
+    def uplift_pct(self) -> float | None:
+        """Uplift over the current KPI as a fraction (None when the current KPI is 0)."""
+        return self.uplift / self.current_kpi if self.current_kpi else None
 
     @property
     def spend(self) -> float:
@@ -99,6 +152,7 @@ class Allocation:
             "group_totals": dict(self.group_totals),
             "target": self.target,
             "notes": list(self.notes),
+            "uplift_pct": self.uplift_pct,
         }
 
     def to_frame(self) -> Any:
@@ -164,8 +218,8 @@ def evaluate(
     """Build an :class:`Allocation` report for allocation ``x`` of shape (C,)."""
     prob = _Problem(curves, rc, obj)
     kd = curves.total_draws(x)
-    cur = curves.current_spend
-    cd = curves.total_draws(cur)
+    now = current_plan(curves)
+    cur, cd = now.spend, now.draws
     resp = curves.response(x)
     mroi = obj.value * curves.response(np.maximum(x, prob.floor), order=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -203,4 +257,5 @@ def evaluate(
         group_totals={g.name: float(x[g.index].sum()) for g in rc.groups},
         notes=tuple(notes),
         target=target,
+        n_draws=curves.n_draws,
     )

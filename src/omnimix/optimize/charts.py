@@ -30,11 +30,13 @@ def allocation_chart(a: Allocation) -> Any:
         hovertemplate="%{x}: %{y:,.0f}<br>marginal ROI %{customdata[0]:.3f}<br>ROI %{customdata[1]:.3f}",
     )
     lo, hi = a.kpi_interval
+    band = f"[{lo:,.1f}, {hi:,.1f}]" if a.has_interval else "(no interval: the curves have no posterior draws)"
+    up = f" ({a.uplift_pct:+.1%})" if a.uplift_pct is not None else ""
     fig.update_layout(
         barmode="group",
         title=(
             f"Allocation (reserve {a.reserve:,.0f} set aside) — expected KPI {a.expected_kpi:,.1f} "
-            f"[{lo:,.1f}, {hi:,.1f}] vs current {a.current_kpi:,.1f}"
+            f"{band} vs current {a.current_kpi:,.1f}{up}"
         ),
         yaxis_title="spend per period",
     )
@@ -131,14 +133,57 @@ def flighting_chart(plan: FlightingPlan) -> Any:
     return fig
 
 
-def write_html(path: str | Path, figures: Sequence[Any], title: str = "omnimix budget optimizer") -> Path:
-    """Write figures into one HTML page with plotly.js embedded (works offline)."""
+def _band(v: Any, spec: str = ".1f") -> str:
+    return f"[{v[0]:,{spec}}, {v[1]:,{spec}}]" if v else ""
+
+
+def summary_html(doc: dict[str, Any]) -> str:
+    """The plan's headline (current KPI, planned KPI with its 90% interval, uplift) and its
+    scale / hold / cut table, as an HTML fragment, from the ``omnimix optimize --json`` document."""
+    from html import escape
+
+    if "current_kpi" not in doc:
+        return ""
+    note = doc.get("interval_note")
+    up = doc.get("uplift_pct")
+    rows = [
+        ("current KPI (today's spend)", f"{doc['current_kpi']:,.1f} {_band(doc.get('current_kpi_interval_90'))}"),
+        ("planned KPI", f"{doc['expected_kpi']:,.1f} {_band(doc.get('kpi_interval_90')) or escape(note or '')}"),
+        ("uplift", f"{doc['uplift_kpi']:,.1f} {_band(doc.get('uplift_interval_90'))}"
+                   + (f" ({up:+.1%})" if up is not None else "")),
+    ]
+    head = "".join(f"<tr><th>{escape(k)}</th><td class='num'>{escape(v)}</td></tr>" for k, v in rows)
+    out = f"<table class='summary'>{head}</table>"
+    rec = doc.get("recommendation") or {}
+    if rec:
+        cur, plan = doc.get("current_allocation", {}), doc.get("allocation", {})
+        body = "".join(
+            f"<tr><td>{escape(ch)}</td><td>{escape(r['action'])}</td><td class='num'>{cur.get(ch, 0):,.0f}</td>"
+            f"<td class='num'>{plan.get(ch, 0):,.0f}</td><td class='num'>{r['marginal_roi']:,.3g} "
+            f"{_band(r.get('marginal_roi_interval_90'), '.3g')}</td>"
+            f"<td>{escape(r['reason'])}</td></tr>"
+            for ch, r in rec.items()
+        )
+        out += (f"<p>scale / hold / cut against the threshold {doc['marginal_roi_threshold']:,.3g} "
+                f"({escape(doc.get('marginal_roi_threshold_rule', ''))})</p><table class='advice'><tr>"
+                "<th>channel</th><th>action</th><th>current</th><th>planned</th>"
+                "<th>marginal ROI now [90%]</th><th>why</th></tr>" + body + "</table>")
+    notes = doc.get("notes") or []
+    if notes:
+        out += "<ul class='notes'>" + "".join(f"<li>{escape(str(n))}</li>" for n in notes) + "</ul>"
+    return out
+
+
+def write_html(path: str | Path, figures: Sequence[Any], title: str = "omnimix budget optimizer",
+               header: str = "") -> Path:
+    """Write figures into one HTML page with plotly.js embedded (works offline); ``header`` is an HTML
+    fragment placed above them (see :func:`summary_html`)."""
     parts = []
     for k, fig in enumerate(figures):
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(k == 0)))
     html = (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-        f"<h1>{title}</h1>" + "\n".join(parts) + "</body></html>"
+        f"<h1>{title}</h1>" + header + "\n".join(parts) + "</body></html>"
     )
     p = Path(path)
     p.write_text(html, encoding="utf-8")

@@ -7,10 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from omnimix.curves import ResponseCurves
-from omnimix.optimize.allocation import Allocation
+from omnimix.optimize.allocation import Allocation, current_plan
 from omnimix.optimize.budget import optimize_budget
 from omnimix.optimize.constraints import Constraints
 from omnimix.optimize.objective import Objective
@@ -24,7 +22,10 @@ class Scenario:
         name: e.g. ``"-20%"``, ``"current"``, ``"+20%"``.
         change: budget change as a fraction of the base budget.
         optimal: the optimised allocation at that budget.
-        current_plan_kpi: expected KPI of the current mix scaled to the same allocatable budget.
+        current_plan_kpi: expected KPI of today's mix scaled to the scenario's allocatable spend
+            (after the reserve): the same-spend benchmark, ``current_mix_kpi`` in JSON and CSV
+            (:func:`~omnimix.optimize.allocation.current_plan`). Today's plan as it is, with nothing held
+            back, is ``optimal.current_kpi`` (``current_kpi``), the same in every scenario.
         current_plan_interval: its 90% interval over draws.
     """
 
@@ -49,6 +50,7 @@ class Scenario:
             "current_mix_kpi": self.current_plan_kpi,
             "current_mix_interval_90": list(self.current_plan_interval),
             "gain_vs_current_mix": a.expected_kpi - self.current_plan_kpi,
+            "current_kpi": a.current_kpi,
             "marginal_roi": {c: float(v) for c, v in zip(a.channels, a.marginal_roi, strict=True)},
         }
 
@@ -65,7 +67,7 @@ def compare_scenarios(
     *,
     grid: int = 1000,
 ) -> list[Scenario]:
-    """Optimise at each budget change and compare with the current mix scaled to that budget.
+    """Optimise at each budget change and compare with today's mix scaled to the same spend.
 
     Args:
         curves: response curves with current spend.
@@ -75,19 +77,17 @@ def compare_scenarios(
         grid: DP resolution.
     """
     out = []
-    cur = curves.current_spend
     for ch in changes:
         spec = dataclasses.replace(constraints, budget=float(constraints.budget * (1 + ch)))
         a = optimize_budget(curves, spec, objective, grid=grid)
-        scale = spec.allocatable / cur.sum() if cur.sum() > 0 else 0.0
-        kd = curves.total_draws(cur * scale)
+        mix = current_plan(curves, spec.allocatable)
         out.append(
             Scenario(
                 name=_name(ch),
                 change=float(ch),
                 optimal=a,
-                current_plan_kpi=float(kd.mean()),
-                current_plan_interval=(float(np.quantile(kd, 0.05)), float(np.quantile(kd, 0.95))),
+                current_plan_kpi=mix.kpi,
+                current_plan_interval=mix.interval,
             )
         )
     return out
@@ -113,6 +113,7 @@ def scenarios_frame(scenarios: Sequence[Scenario]) -> Any:
                     "scenario_kpi_p05": a.kpi_interval[0],
                     "scenario_kpi_p95": a.kpi_interval[1],
                     "current_mix_kpi": s.current_plan_kpi,
+                    "current_kpi": a.current_kpi,
                 }
             )
     return pd.DataFrame(rows)

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,7 +49,10 @@ class ScenarioSpec(BaseModel):
         budget: total budget for the period, > 0.
         reserve: share of the budget set aside as the test-and-innovation fund, in [0, 0.9).
         objective: ``kpi`` (maximise expected KPI) or ``profit`` (KPI − spend).
-        channels: optional per-channel min/max; channels left out have no limits.
+        channels: optional per-channel min/max; a side given replaces that side of the guardrail.
+        guardrails: keep every channel within ±30% of current spend and hold channels the MMM marks
+            weak or conflicting at current spend (as ``omnimix optimize --workspace``).
+        release: channels the guardrails would hold that are planned anyway.
     """
 
     name: str = Field("scenario", min_length=1, max_length=200)
@@ -57,6 +60,8 @@ class ScenarioSpec(BaseModel):
     reserve: float = Field(0.1, ge=0, lt=0.9)
     objective: str = "kpi"
     channels: dict[str, ChannelBounds] = Field(default_factory=dict)
+    guardrails: bool = True
+    release: list[str] = Field(default_factory=list, max_length=200)
 
     @field_validator("objective")
     @classmethod
@@ -181,15 +186,21 @@ class JobManager:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def optimizer_job(curves: ResponseCurves, spec: ScenarioSpec) -> Callable[[Progress], dict[str, Any]]:
-    """The work of one optimizer run: merge the scenario's limits into the curves, call the optimizer.
+def optimizer_job(
+    curves: ResponseCurves,
+    spec: ScenarioSpec,
+    channel_status: Mapping[str, Any] | None = None,
+    display_names: Mapping[str, str] | None = None,
+) -> Callable[[Progress], dict[str, Any]]:
+    """The work of one optimizer run: the scenario's limits and the guardrails, then the optimizer.
 
-    ``curves`` are the workspace's response curves (:func:`omnimix.web.queries.results.read_curves`:
-    the ``response_curves`` table with its posterior draws). The scenario's per-channel min/max replace
-    the curves' own bounds. The optimizer is :func:`omnimix.optimize.optimize_curves`, imported from its
-    module when the job runs (so tests can replace it) and given the curves' CURVES.json form
-    (:meth:`ResponseCurves.to_dict`); a missing optimizer fails the job with a message saying what to
-    install or merge.
+    ``curves`` are the workspace's response curves with their posterior draws
+    (:func:`omnimix.web.queries.results.read_curves`), so the plan's intervals and ``current_kpi`` are
+    those of ``omnimix optimize --workspace``. The scenario's per-channel min/max are bounds on top of
+    the guardrails (``spec.guardrails``); ``channel_status`` (:func:`~omnimix.web.queries.results.channel_status`)
+    holds weak or conflicting channels at current spend. The optimizer is
+    :func:`omnimix.optimize.optimize_curves`, imported from its module when the job runs (so tests can
+    replace it); a missing optimizer fails the job with a message saying what to install or merge.
     """
 
     def run(progress: Progress) -> dict[str, Any]:
@@ -201,18 +212,10 @@ def optimizer_job(curves: ResponseCurves, spec: ScenarioSpec) -> Callable[[Progr
                 f"scenario limits name channels without a response curve: {', '.join(unknown)}; "
                 f"channels with curves: {', '.join(sorted(known))}"
             )
-        channels: dict[str, dict[str, Any]] = {}
-        for name, params in curves.to_dict()["channels"].items():
-            entry = dict(params)
-            bounds = spec.channels.get(name)
-            if bounds is not None:
-                if bounds.min is not None:
-                    entry["min"] = bounds.min
-                if bounds.max is not None:
-                    entry["max"] = bounds.max
-            channels[name] = entry
+        bounds = {name: {k: v for k, v in (("min", b.min), ("max", b.max)) if v is not None}
+                  for name, b in spec.channels.items() if b.min is not None or b.max is not None}
         usable = spec.budget * (1 - spec.reserve)
-        mins = sum(c.get("min", 0.0) for c in channels.values())
+        mins = sum(b.get("min", 0.0) for b in bounds.values())
         if mins > usable + 1e-9:
             raise OmnimixError(
                 f"per-channel minimums add up to {mins:,.2f}, above the budget after the reserve "
@@ -229,7 +232,9 @@ def optimizer_job(curves: ResponseCurves, spec: ScenarioSpec) -> Callable[[Progr
                 "omnimix optimize module and retry"
             ) from None
         progress(0.5, "optimizing")
-        out = optimize_curves({"channels": channels}, spec.budget, spec.reserve, spec.objective)
+        out = optimize_curves(curves, spec.budget, spec.reserve, spec.objective, bounds=bounds,
+                              guardrails=spec.guardrails, channel_status=channel_status,
+                              release=spec.release, display_names=display_names)
         progress(0.9, "summarising")
         missing = [k for k in ("allocation", "reserve", "expected_kpi", "marginal_roi") if k not in out]
         if missing:
@@ -237,10 +242,10 @@ def optimizer_job(curves: ResponseCurves, spec: ScenarioSpec) -> Callable[[Progr
                 f"the optimizer returned no {', '.join(missing)}: expected the keys allocation, "
                 "reserve, expected_kpi, marginal_roi"
             )
-        allocation = {str(k): float(v) for k, v in out["allocation"].items()}
         current = {name: float(v) for name, v in zip(known, curves.current_spend, strict=True)}
         return {
-            "allocation": allocation,
+            **out,
+            "allocation": {str(k): float(v) for k, v in out["allocation"].items()},
             "reserve": float(out["reserve"]),
             "expected_kpi": float(out["expected_kpi"]),
             "marginal_roi": {str(k): float(v) for k, v in out["marginal_roi"].items()},

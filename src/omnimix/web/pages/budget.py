@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from omnimix.errors import OmnimixError
 from omnimix.web.deps import MAX_ID, Ctx, ItemId, PageViewer
 from omnimix.web.figures import grouped_bars
 from omnimix.web.i18n import translate
-from omnimix.web.queries.results import response_curves
+from omnimix.web.queries.results import channel_status, current_kpi, response_curves
 from omnimix.web.registry import not_computed
 from omnimix.web.rendering import locale_of, render
 
@@ -40,7 +41,15 @@ def budget_page(
     loc = locale_of(request, c)
     js_i18n = {k: translate(f"budget.{k}", loc) for k in ("running", "failed", "done", "allocation")}
     js_i18n["current"] = translate("current_spend", loc)
+    for k in ("current_kpi", "uplift", "interval", "no_interval", "action", "held", "scale", "hold", "cut"):
+        js_i18n[k] = translate(f"budget.{k}", loc)
     total_current = sum(float(r["current_spend"] or 0.0) for r in curves["items"])
+    now = current_kpi(wh) if curves["computed"] else {"current_kpi": None}
+    try:
+        status = channel_status(wh) if wh.exists() else {}
+    except OmnimixError as exc:
+        status, now = {}, {**now, "status_error": str(exc)}
+    held = {ch: st.describe() for ch, st in status.items() if st.held}
     return render(
         request,
         c,
@@ -59,4 +68,6 @@ def budget_page(
         compare_fig=compare_fig,
         detail=visible.get(scenario) if scenario is not None else None,
         js_i18n=js_i18n,
+        now=now,
+        held=held,
     )

@@ -16,6 +16,8 @@ import pandas as pd
 
 from omnimix.curves import HILL, ResponseCurves
 from omnimix.errors import OmnimixError
+from omnimix.optimize.allocation import current_plan
+from omnimix.optimize.guard import ChannelStatus, parse_status
 from omnimix.web.queries.common import div, num
 from omnimix.web.queries.kpis import attribution_models
 from omnimix.web.registry import RESULTS
@@ -108,6 +110,36 @@ def read_curves(wh: Warehouse) -> ResponseCurves:
         return ResponseCurves.from_frames(pd.DataFrame(rows), _draws(wh, [str(r["channel"]) for r in rows]))
 
     return wh.cached(("response_curves_obj",), compute)
+
+
+def channel_status(wh: Warehouse) -> dict[str, ChannelStatus]:
+    """The MMM's per-channel verdicts (``mmm_channel_status``: ok, weak, conflict); {} without the table.
+
+    Raises:
+        InputDataError: a row's status is not ok, weak or conflict.
+    """
+    if not wh.has("mmm_channel_status", ("channel", "status")):
+        return {}
+    reason = ", reason" if wh.has("mmm_channel_status", ("reason",)) else ", NULL AS reason"
+    rows = wh.rows(f"SELECT channel, status{reason} FROM mmm_channel_status ORDER BY channel")
+    return parse_status(rows, f"{wh.workspace.warehouse_path} (mmm_channel_status)")
+
+
+def current_kpi(wh: Warehouse) -> dict[str, Any]:
+    """Today's KPI per period from the response curves and their draws, the one definition the CLI,
+    CSV and HTML use (:func:`omnimix.optimize.allocation.current_plan`): ``current_kpi``,
+    ``current_kpi_interval_90`` (None with a single draw), ``current_spend`` (total) and ``draws``."""
+    state = wh.result_state("response_curves")
+    if state is not None:
+        return {**state, "current_kpi": None}
+    try:
+        curves = read_curves(wh)
+    except OmnimixError as exc:
+        return {"computed": False, "message": str(exc), "current_kpi": None}
+    now = current_plan(curves)
+    return {"computed": True, "current_kpi": now.kpi,
+            "current_kpi_interval_90": list(now.interval) if curves.n_draws > 1 else None,
+            "current_spend": float(now.spend.sum()), "draws": curves.n_draws}
 
 
 def response_curves(wh: Warehouse, points: int = 40) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from omnimix.web.admin import Actor, audit
 from omnimix.web.auth import ApiError, Principal
 from omnimix.web.deps import Analyst, AppContext, Ctx, ItemId, PathId, Viewer
 from omnimix.web.jobs import ScenarioSpec, optimizer_job
-from omnimix.web.queries.results import read_curves
+from omnimix.web.queries.results import channel_status, read_curves
 from omnimix.web.registry import not_computed
 
 router = APIRouter(prefix="/api/v1", tags=["budget"])
@@ -37,9 +37,11 @@ def start_run(c: Ctx, p: Analyst, spec: ScenarioSpec) -> dict[str, Any]:
         raise ApiError(409, "not_computed", not_computed("response_curves")["message"])
     try:
         curves = read_curves(c.warehouse)
+        status = channel_status(c.warehouse)
     except OmnimixError as exc:
         raise ApiError(409, "not_computed", str(exc)) from None
-    job = c.jobs.submit("optimize", p.username, spec.model_dump(), optimizer_job(curves, spec))
+    job = c.jobs.submit("optimize", p.username, spec.model_dump(),
+                        optimizer_job(curves, spec, status, c.config.taxonomy.channels))
     return job.to_dict()
 
 

@@ -43,15 +43,24 @@
 
     function render(job) {
       var res = job.result;
-      document.getElementById("r-expected").textContent = num.format(res.expected_kpi);
+      var kpi = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+      document.getElementById("r-expected").textContent = kpi.format(res.expected_kpi);
       document.getElementById("r-reserve").textContent = money.format(res.reserve);
+      document.getElementById("r-current").textContent = res.current_kpi == null ? "—" : kpi.format(res.current_kpi);
+      document.getElementById("r-uplift").textContent = res.uplift_pct == null ? "—" : (res.uplift_pct >= 0 ? "+" : "") + (100 * res.uplift_pct).toFixed(1) + "%";
+      document.getElementById("r-interval").textContent = res.kpi_interval_90 ? i18n.interval + " [" + kpi.format(res.kpi_interval_90[0]) + ", " + kpi.format(res.kpi_interval_90[1]) + "]" : (res.interval_note || i18n.no_interval);
+      var notes = document.getElementById("r-notes");
+      notes.innerHTML = "";
+      (res.notes || []).forEach(function (n) { var li = document.createElement("li"); li.textContent = n; notes.appendChild(li); });
+      var rec = res.recommendation || {};
       var tbody = document.querySelector("#result-table tbody");
       tbody.innerHTML = "";
       var chans = Object.keys(res.allocation);
       chans.forEach(function (ch) {
         var tr = document.createElement("tr");
-        [ch, money.format(res.current[ch] || 0), money.format(res.allocation[ch]), num.format(res.marginal_roi[ch])].forEach(function (v, k) {
-          var td = document.createElement("td"); td.textContent = v; if (k > 0) { td.className = "num"; } tr.appendChild(td);
+        var r = rec[ch];
+        [ch, money.format(res.current[ch] || 0), money.format(res.allocation[ch]), num.format(res.marginal_roi[ch]), r ? (i18n[r.action] || r.action) : ""].forEach(function (v, k) {
+          var td = document.createElement("td"); td.textContent = v; if (k > 0 && k < 4) { td.className = "num"; } if (k === 4 && r) { td.title = r.reason; } tr.appendChild(td);
         });
         tbody.appendChild(tr);
       });
@@ -81,15 +90,19 @@
         ev.preventDefault();
         show("run-error", false); show("run-result", false); show("run-status", true);
         var channels = {};
+        var release = [];
         var rows = document.querySelectorAll("#bounds tbody tr");
         for (var i = 0; i < rows.length; i++) {
+          var rel = rows[i].querySelector(".brelease");
+          if (rel && rel.checked) { release.push(rows[i].getAttribute("data-channel")); }
           var mn = rows[i].querySelector(".bmin").value, mx = rows[i].querySelector(".bmax").value;
           if (mn !== "" || mx !== "") {
             channels[rows[i].getAttribute("data-channel")] = { min: mn === "" ? null : Number(mn), max: mx === "" ? null : Number(mx) };
           }
         }
         var spec = { name: form.elements.name.value, budget: Number(form.elements.budget.value),
-          reserve: Number(form.elements.reserve.value), objective: form.elements.objective.value, channels: channels };
+          reserve: Number(form.elements.reserve.value), objective: form.elements.objective.value, channels: channels,
+          guardrails: form.elements.guardrails.checked, release: release };
         api("POST", "/api/v1/optimizer/runs", spec).then(function (job) { poll(job.id); })
           .catch(function (err) { var e = document.getElementById("run-error"); e.textContent = err.message; show("run-error", true); show("run-status", false); });
       });

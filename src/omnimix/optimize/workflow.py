@@ -216,6 +216,22 @@ def _flighting_limits(curves: ResponseCurves, guard: GuardedConstraints, budget:
     return {"period_min": rc.lower, "period_max": rc.upper}
 
 
+def _scenarios(curves: ResponseCurves, spec: Constraints, obj: Objective, changes: Sequence[float],
+               guarded: bool) -> tuple[tuple[Scenario, ...], list[str]]:
+    """The budget scenarios; under guardrails a scenario they cannot meet is left out with a note."""
+    if not guarded:
+        return tuple(compare_scenarios(curves, spec, obj, list(changes))), []
+    out: list[Scenario] = []
+    notes: list[str] = []
+    for ch in changes:
+        try:
+            out += compare_scenarios(curves, spec, obj, [ch])
+        except InfeasibleError:
+            notes.append(f"scenario {ch:+.0%}: left out, the guardrails cannot spend that budget "
+                         "(widen them with --bound 'all=-50%:+50%' or use --no-guardrails)")
+    return tuple(out), notes
+
+
 def _frontier_budgets(curves: ResponseCurves, spec: Constraints, points: int, guarded: bool) -> list[float]:
     """50%–150% of the budget; under guardrails clipped to the budgets the guardrails can spend
     (from the sum of the minimums to the sum of the maximums, before the reserve)."""
@@ -328,8 +344,9 @@ def run_optimizer(
             alloc = optimize_budget(curves, spec, obj)
         sc: tuple[Scenario, ...] = ()
         fr: Frontier | None = None
+        skipped: list[str] = []
         if scenarios and budget is not None:
-            sc = tuple(compare_scenarios(curves, spec, obj, list(scenarios)))
+            sc, skipped = _scenarios(curves, spec, obj, scenarios, guard.guardrails)
         if frontier and budget is not None:
             fr = efficient_frontier(curves, spec, obj, budgets=_frontier_budgets(curves, spec, frontier,
                                                                                  guard.guardrails))
@@ -346,6 +363,8 @@ def run_optimizer(
             f"widen them with --bound 'all=-50%:+100%', bound one channel with --bound NAME=MIN:MAX, "
             f"or plan without them with --no-guardrails)"
         ) from exc
+    if skipped:
+        alloc = dataclasses.replace(alloc, notes=(*alloc.notes, *skipped))
     if guard.guardrails and alloc.unallocated > 1e-6 * max(alloc.budget, 1.0) and obj.kind == "kpi":
         alloc = dataclasses.replace(alloc, notes=(*alloc.notes, (
             f"{alloc.unallocated:,.6g} of the budget is unallocated: every channel is at its guardrail "

@@ -224,7 +224,7 @@ def guard_constraints(
             side for side, ks in (("lower", _LOWER), ("upper", _UPPER)) if any(f.get(k) is not None for k in ks))
         _merge(fields.setdefault(key, dict.fromkeys((*_LOWER, *_UPPER))), f)
     notes = _drop_crossed_defaults(fields, own, current or {})
-    out_bounds = {c: ChannelBound(**f) for c, f in fields.items()}  # type: ignore[arg-type]
+    out_bounds = {c: ChannelBound(**f) for c, f in fields.items()}
     locks: dict[str, float | None] = {}
     for name, amount in (locked or {}).items():
         key = names.key(name, f"--lock {name}")

@@ -125,8 +125,10 @@ def _optimize(ctx: DemoContext) -> str:
     ctx.results["optimize"] = plan
     up = plan["expected_kpi"] / plan["current_kpi"] - 1 if plan.get("current_kpi") else float("nan")
     lo, hi = plan["kpi_interval_90"]
-    return (f"weekly budget {budget:,.0f} with a 10% test reserve: expected KPI {plan['expected_kpi']:,.0f} "
-            f"[{lo:,.0f}, {hi:,.0f}] vs {plan['current_kpi']:,.0f} now ({up:+.1%}), marginal ROI equalised")
+    acts = [r["action"] for r in plan.get("recommendation", {}).values()]
+    return (f"weekly budget {budget:,.0f} with a 10% test reserve, each channel within ±30% of today: "
+            f"expected KPI {plan['expected_kpi']:,.0f} [{lo:,.0f}, {hi:,.0f}] vs {plan['current_kpi']:,.0f} now "
+            f"({up:+.1%}); {acts.count('scale')} scale, {acts.count('hold')} hold, {acts.count('cut')} cut")
 
 
 STEPS: list[tuple[str, Step]] = [

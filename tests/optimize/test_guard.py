@@ -207,3 +207,17 @@ def test_scale_hold_cut_follow_the_marginal_roi_interval() -> None:
     assert adv["off"].action != "cut"
     held = advise(c, a, {"strong": "weakly identified"}).by_channel()
     assert held["strong"].action == "hold" and "held" in held["strong"].reason
+
+
+def test_multi_period_plan_keeps_the_guardrails_every_period() -> None:
+    c = demo_like_curves(draws=40)
+    budget = 4 * float(c.current_spend.sum())
+    status = {"kol": ChannelStatus("kol", "weak", "")}
+    doc = run_optimizer(c, budget, periods=4, guardrails=True, channel_status=status).to_json()
+    x = np.array([list(p.values()) for p in doc["allocation"].values()])  # (T, C)
+    ratio = x / c.current_spend
+    assert ratio.min() >= 0.7 - 1e-6 and ratio.max() <= 1.3 + 1e-6
+    assert np.allclose(x[:, c.channels.index("kol")], c.current_spend[c.channels.index("kol")])
+    assert doc["held"] == {"kol": "weakly identified"}
+    lo, hi = doc["kpi_interval_90"]
+    assert lo < hi

@@ -54,9 +54,9 @@ ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
 ]
 
 
-def fake_optimizer(curves: dict[str, Any], budget: float, reserve: float, objective: str) -> dict[str, Any]:
+def fake_optimizer(curves: Any, budget: float, reserve: float, objective: str, **_kw: Any) -> dict[str, Any]:
     """Equal split of the usable budget: enough to exercise the job plumbing."""
-    chans = sorted(curves["channels"])
+    chans = sorted(curves.channels)  # the job passes ResponseCurves (with draws) and the guardrails
     usable = budget * (1 - reserve)
     return {
         "allocation": {c: usable / len(chans) for c in chans},

@@ -35,8 +35,8 @@ PAGES = ["/", "/channels", "/mix", "/budget", "/customers", "/customers/C00001",
 CHARTS = {"/": 2, "/channels": 2, "/mix": 4, "/customers": 1}
 
 
-def proportional(curves: dict[str, Any], budget: float, reserve: float, objective: str) -> dict[str, Any]:
-    ch = curves["channels"]
+def proportional(curves: Any, budget: float, reserve: float, objective: str, **_kw: Any) -> dict[str, Any]:
+    ch = curves.to_dict()["channels"]  # the job passes ResponseCurves (with draws) and the guardrails
     usable = budget * (1 - reserve)
     tot = sum(c["beta"] for c in ch.values())
     return {

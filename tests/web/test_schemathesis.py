@@ -20,8 +20,8 @@ from .conftest import Env
 pytestmark = pytest.mark.slow
 
 
-def _opt(curves: dict[str, Any], budget: float, reserve: float, objective: str) -> dict[str, Any]:
-    ch = sorted(curves["channels"])
+def _opt(curves: Any, budget: float, reserve: float, objective: str, **_kw: Any) -> dict[str, Any]:
+    ch = sorted(curves.channels)  # the job passes ResponseCurves (with draws) and the guardrails
     return {
         "allocation": {c: budget * (1 - reserve) / len(ch) for c in ch},
         "reserve": budget * reserve,

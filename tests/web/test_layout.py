@@ -38,11 +38,11 @@ def test_a_renamed_warehouse_file_is_served_and_no_default_file_appears(
     want = spend[(spend["date"] >= pd.Timestamp(2026, 2, 1)) & (spend["date"] <= pd.Timestamp(2026, 2, 28))]
 
     mod = types.ModuleType("omnimix.optimize")
-    mod.optimize_curves = lambda c, b, r, o: {  # type: ignore[attr-defined]
-        "allocation": {k: b * (1 - r) / len(c["channels"]) for k in c["channels"]},
+    mod.optimize_curves = lambda c, b, r, o, **_kw: {  # type: ignore[attr-defined]
+        "allocation": {k: b * (1 - r) / len(c.channels) for k in c.channels},  # c: the ResponseCurves
         "reserve": b * r,
         "expected_kpi": 1.0,
-        "marginal_roi": {k: 1.0 for k in c["channels"]},
+        "marginal_roi": {k: 1.0 for k in c.channels},
     }
     monkeypatch.setitem(sys.modules, "omnimix.optimize", mod)
     gen = make_env(ws)

@@ -71,7 +71,7 @@ def scenarios_chart(scenarios: Sequence[Scenario]) -> Any:
     chi = np.array([s.current_plan_interval[1] for s in scenarios])
     fig = go.Figure()
     fig.add_bar(
-        name="current mix",
+        name="today's mix at the same spend",
         x=names,
         y=cur.tolist(),
         error_y={
@@ -92,7 +92,9 @@ def scenarios_chart(scenarios: Sequence[Scenario]) -> Any:
             "arrayminus": (opt - lo).tolist(),
         },
     )
-    fig.update_layout(barmode="group", title="Scenarios", yaxis_title="expected KPI")
+    now = scenarios[0].optimal.current_kpi if scenarios else None
+    title = "Scenarios" + (f" (current KPI at today's spend {now:,.1f})" if now is not None else "")
+    fig.update_layout(barmode="group", title=title, yaxis_title="expected KPI")
     return fig
 
 

@@ -122,14 +122,36 @@ def fit_cmd(
 def report_cmd(
     fit_dir: Annotated[Path, typer.Argument(help="Directory written by `omnimix mmm fit --out`.")],
     html: Annotated[
-        Path | None, typer.Option("--html", help="Write the HTML report here (default: FIT_DIR).")
+        Path | None, typer.Option("--html", help="Write the HTML report here (default: FIT_DIR/report.html).")
     ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Report language: en or zh-CN.")] = "en",
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="ISO 4217 code of the spend (default: the workspace's).")
+    ] = None,
+    plan: Annotated[
+        bool, typer.Option("--plan/--no-plan", help="Add the optimizer's plan at the current budget.")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Summarise a saved fit and (re)write its HTML report with every chart."""
+    """Summarise a saved fit and (re)write its one-page HTML report (charts, checks, budget panel)."""
+    from omnimix.mmm.report_i18n import normalize_locale
     from omnimix.mmm.workflow import report_fit
 
-    rep = report_fit(fit_dir, html=html)
+    guardrail = 0.3  # Meridian's default: every channel within ±30% of its current spend
+
+    def guarded_plan(curves: Any, held: tuple[str, ...]) -> dict[str, Any]:
+        from omnimix.optimize import ChannelBound, Constraints, optimize_budget
+
+        spec = Constraints(
+            budget=float(curves.current_spend.sum()),
+            reserve=0.0,
+            bounds={c: ChannelBound(min_change=-guardrail, max_change=guardrail) for c in curves.channels},
+            locked=dict.fromkeys(held),
+        )
+        return {**optimize_budget(curves, spec).to_dict(), "guardrail": guardrail}
+
+    rep = report_fit(fit_dir, html=html, lang=normalize_locale(lang), currency=currency,
+                     planner=guarded_plan if plan else None)
     if as_json:
         emit_json(rep.to_json())
     else:

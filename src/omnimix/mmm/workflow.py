@@ -19,7 +19,7 @@ Each returns a frozen result whose ``to_json()`` is exactly what the CLI prints 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from omnimix.mmm.data import Experiment, MMMData, load_experiments, load_file, l
 from omnimix.mmm.devices import prepare_host_devices
 
 if TYPE_CHECKING:
+    from omnimix.curves import ResponseCurves
     from omnimix.mmm.analysis import FittedMMM
     from omnimix.mmm.spec import MMMConfig
     from omnimix.workspace import Workspace
@@ -256,17 +257,39 @@ def fit_file(
     return fit_data(data, spec, out=out)
 
 
-def report_fit(fit_dir: str | Path, *, html: str | Path | None = None) -> MMMReport:
-    """Reload a fit saved by ``omnimix mmm fit --out`` and (re)write its HTML report.
+def report_fit(
+    fit_dir: str | Path,
+    *,
+    html: str | Path | None = None,
+    lang: str = "en",
+    currency: str | None = None,
+    planner: Callable[[ResponseCurves, tuple[str, ...]], Mapping[str, Any]] | None = None,
+) -> MMMReport:
+    """Reload a fit saved by ``omnimix mmm fit --out`` and (re)write its one-page HTML report.
 
     Args:
         fit_dir: the fit directory.
         html: where to write the report (default ``FIT_DIR/report.html``).
+        lang: ``"en"`` or ``"zh-CN"``.
+        currency: ISO 4217 code of the spend (default: the workspace's, when the fit lies in one).
+        planner: fills the budget panel: called with the fit's response curves and the channels to hold
+            at current spend (status weak or conflict), it returns the optimizer's plan document at the
+            current budget (``omnimix mmm report`` passes one built on :mod:`omnimix.optimize`, which
+            this stage cannot import). Not called for a fit that failed review.
     """
     from omnimix.mmm.analysis import load_fit
-    from omnimix.mmm.report import write_report
+    from omnimix.mmm.report import find_currency, write_report
+    from omnimix.mmm.report_data import channel_statuses
 
     fit = load_fit(fit_dir)
     target = Path(html) if html is not None else Path(fit_dir) / "report.html"
-    write_report(fit, target)
-    return MMMReport(fit=fit, payload=fit_payload(fit), report=target)
+    plan: Mapping[str, Any] | None = None
+    held: tuple[str, ...] = ()
+    payload = fit_payload(fit)
+    if planner is not None and fit.diagnostics.passed:
+        statuses, recorded = channel_statuses(fit.diagnostics.to_dict(), payload, fit.channels)
+        held = tuple(c for c, s in statuses.items() if recorded and s in ("weak", "conflict"))
+        plan = planner(fit.curves(), held)
+    found, names = find_currency(Path(fit_dir))
+    write_report(fit, target, lang=lang, currency=currency or found, plan=plan, held=held, channel_names=names)
+    return MMMReport(fit=fit, payload=payload, report=target)

@@ -156,7 +156,8 @@ def test_catalog_complete_and_translated() -> None:
                           ("action.", ("scale", "hold", "cut"))):
         used |= {prefix + n for n in names}
     assert used and used <= set(en), used - set(en)
-    for name in ("rhat_max", "ess_bulk_min", "divergences", "ppc_coverage", "holdout_mape", "holdout_coverage",
+    for name in ("rhat", "ess_bulk", "map_optimizer", "holdout", "media_share", "prior_data_conflict", "r2",
+                 "divergences", "ppc_coverage", "holdout_mape", "holdout_coverage",
                  "negative_baseline", "bayesian_ppp", "prior_posterior_shift", "roi_in_prior_range",
                  "implausible_roi"):
         assert f"check.{name}" in zh
@@ -220,7 +221,7 @@ def test_old_fit_without_health_degrades_clearly(pages, fit) -> None:
     m = collect(fit)
     assert m["health"] is None and not m["checks_recorded"]
     names = [c["name"] for c in m["checks"]]
-    assert "ppc_coverage" in names and "holdout_coverage" in names and "rhat_max" not in names  # MAP fit
+    assert "ppc_coverage" in names and "holdout_coverage" in names and "rhat" not in names  # MAP fit
     for lang, html in pages.items():
         fmt = ReportFormatter(lang)
         assert fmt.t("health.absent") in html and fmt.t("checks.derived") in html
@@ -237,8 +238,12 @@ def test_recorded_health_checks_and_status_are_shown(fit, plan) -> None:
             {"name": "bayesian_ppp", "value": 0.004, "threshold": 0.05, "passed": False,
              "message": "the model misses the KPI's spread"},
             {"name": "brand_new_check", "value": 1.0, "threshold": None, "passed": True, "message": ""},
+            {"name": "prior_posterior_shift", "value": 2.0, "threshold": "0 channels", "passed": False,
+             "message": "2 channels barely moved", "level": "review"},
         ],
-        "channel_status": {"search": "ok", "douyin": "weak", "social": "conflict", "kol": "ok"},
+        "channel_status": {"search": "ok", "douyin": {"status": "weak", "reason": "only 30% contracted"},
+                           "social": {"status": "conflict", "reason": "the data put its share at 40%"},
+                           "kol": "ok"},
     })
     m = collect(f)
     assert m["health"] == pytest.approx(73.6) and m["checks_recorded"] and m["status_recorded"]
@@ -251,7 +256,9 @@ def test_recorded_health_checks_and_status_are_shown(fit, plan) -> None:
         assert fmt.t("check.bayesian_ppp") in html and "brand new check" in html
         assert "the model misses the KPI&#39;s spread" in html
         assert html.count(f'<span class="fail">{fmt.t("fail")}</span>') == 1
+        assert html.count(f'<span class="flag">{fmt.t("flag")}</span>') == 1 and "0 channels" in html
         assert fmt.t("status.conflict") in html and fmt.t("status.weak") in html
+        assert "the data put its share at 40%" in html and "only 30% contracted" in html
         assert html.count(fmt.t("budget.held")) == 2
 
 

@@ -73,34 +73,41 @@ def _diag_get(d: Mapping[str, Any], key: str) -> Any:
 
 
 def channel_statuses(diag: Mapping[str, Any], summary: Mapping[str, Any],
-                     channels: Sequence[str]) -> tuple[dict[str, str | None], bool]:
-    """Per channel ``ok`` / ``weak`` / ``conflict`` and whether the fit recorded them (else derived).
+                     channels: Sequence[str]) -> tuple[dict[str, str | None], bool, dict[str, str]]:
+    """Per channel ``ok`` / ``weak`` / ``conflict``, whether the fit recorded them (else derived from
+    the identification score), and the recorded reason per channel (empty when none).
 
-    Looks for ``summary.channels[c].status``, then ``diagnostics[.details].channel_status`` /
-    ``channel_statuses`` / ``status``; falls back to the identification score.
+    Looks for ``summary.channels[c].status``, then ``diagnostics[.details].channel_status`` (a status
+    or ``{status, reason}`` per channel); falls back to the identification score.
     """
     out: dict[str, str | None] = {}
+    reasons: dict[str, str] = {}
     found = False
     table: Any = None
-    for key in ("channel_status", "channel_statuses", "statuses", "status"):
+    for key in ("channel_status", "channel_statuses"):
         v = _diag_get(diag, key)
         if isinstance(v, Mapping):
             table = v
             break
     ident = _diag_get(diag, "identification") or {}
     for c in channels:
-        s = (summary.get("channels", {}).get(c) or {}).get("status")
+        entry = summary.get("channels", {}).get(c) or {}
+        s = entry.get("status")
+        reason = entry.get("status_reason") or ""
         if s is None and table is not None:
             s = table.get(c)
         if isinstance(s, Mapping):
+            reason = s.get("reason") or reason
             s = s.get("status")
         if isinstance(s, str) and s in STATUSES:
             out[c] = s
+            reasons[c] = str(reason)
             found = True
             continue
         score = _f(ident.get(c)) if isinstance(ident, Mapping) else None
         out[c] = None if score is None else ("weak" if score < 1 - WEAK_ID_SHARE else "ok")
-    return out, found
+        reasons[c] = ""
+    return out, found, reasons
 
 
 def derived_checks(diag: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -109,14 +116,14 @@ def derived_checks(diag: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     def add(name: str, value: Any, threshold: str, passed: bool | None) -> None:
         rows.append({"name": name, "value": _f(value), "threshold": threshold, "passed": passed,
-                     "message": ""})
+                     "message": "", "level": "gate"})
 
     nuts = diag.get("mode") == "nuts"
     if nuts:
         r = _f(diag.get("rhat_max"))
-        add("rhat_max", r, f"≤ {RHAT_MAX}", None if r is None else r <= RHAT_MAX)
+        add("rhat", r, f"≤ {RHAT_MAX}", None if r is None else r <= RHAT_MAX)
         e = _f(diag.get("ess_bulk_min"))
-        add("ess_bulk_min", e, f"≥ {ESS_MIN:g}", None if e is None else e >= ESS_MIN)
+        add("ess_bulk", e, f"≥ {ESS_MIN:g}", None if e is None else e >= ESS_MIN)
         rate = _f(diag.get("divergence_rate")) or 0.0
         add("divergences", diag.get("divergences"), f"≤ {DIVERGENCE_RATE_MAX:.0%}",
             rate <= DIVERGENCE_RATE_MAX)
@@ -145,6 +152,7 @@ def _checks(diag: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool]:
                 "threshold": c.get("threshold"),
                 "passed": c.get("passed"),
                 "message": str(c.get("message") or ""),
+                "level": str(c.get("level") or "gate"),
             })
         return rows, True
     return derived_checks(diag), False
@@ -218,7 +226,7 @@ def collect(fit: Any, *, plan: Mapping[str, Any] | None = None, currency: str | 
     contrib_mean = np.array([summ["channels"][c]["contribution"]["mean"] for c in channels], float)
     media_draws = fit.contributions.sum(axis=(1, 2))  # (S,)
     media_total = _quantiles(media_draws)
-    statuses, status_recorded = channel_statuses(diag, summ, channels)
+    statuses, status_recorded, status_reasons = channel_statuses(diag, summ, channels)
     ident = _diag_get(diag, "identification") or {}
     pos_total = float(np.clip(contrib_mean, 0, None).sum())
     rows = []
@@ -235,6 +243,7 @@ def collect(fit: Any, *, plan: Mapping[str, Any] | None = None, currency: str | 
             "mroi": _iv(v.get("mroi")),
             "identification": _f(ident.get(c)) if isinstance(ident, Mapping) else None,
             "status": statuses[c],
+            "status_reason": status_reasons[c],
         })
     checks, checks_recorded = _checks(diag)
     health = _f(_diag_get(diag, "health"))

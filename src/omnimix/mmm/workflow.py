@@ -287,7 +287,7 @@ def report_fit(
     held: tuple[str, ...] = ()
     payload = fit_payload(fit)
     if planner is not None and fit.diagnostics.passed:
-        statuses, recorded = channel_statuses(fit.diagnostics.to_dict(), payload, fit.channels)
+        statuses, recorded, _ = channel_statuses(fit.diagnostics.to_dict(), payload, fit.channels)
         held = tuple(c for c, s in statuses.items() if recorded and s in ("weak", "conflict"))
         plan = planner(fit.curves(), held)
     found, names = find_currency(Path(fit_dir))

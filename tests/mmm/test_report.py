@@ -153,7 +153,7 @@ def test_catalog_complete_and_translated() -> None:
         assert cjk.search(text), f"{key}: {text!r} has no Chinese"
     used = {k for k in re.findall(r"fmt\.t\('([^']+)'", TEMPLATE.read_text(encoding="utf-8")) if not k.endswith(".")}
     for prefix, names in (("mode.", ("nuts", "map")), ("status.", ("ok", "weak", "conflict")),
-                          ("action.", ("scale", "hold", "cut"))):
+                          ("action.", ("scale", "hold", "cut")), ("kpi.", ("revenue", "count", "unknown"))):
         used |= {prefix + n for n in names}
     assert used and used <= set(en), used - set(en)
     for name in ("rhat", "ess_bulk", "map_optimizer", "holdout", "media_share", "prior_data_conflict", "r2",

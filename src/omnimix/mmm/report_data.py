@@ -271,6 +271,7 @@ def collect(fit: Any, *, plan: Mapping[str, Any] | None = None, currency: str | 
             cv["planned_kpi"] = float(resp_curves.response(np.array([r["planned"]]),
                                                            channel=channels.index(r["channel"]))[0])
     exps = len(getattr(fit.data, "experiments", ()) or ())
+    kpi_type = getattr(fit.config, "kpi_type", None)  # absent on fits from before KPI types
     return {
         "mode": fit.mode,
         "passed": bool(diag["passed"]),
@@ -282,7 +283,7 @@ def collect(fit: Any, *, plan: Mapping[str, Any] | None = None, currency: str | 
         "reasons_only": list(diag.get("reasons", [])[len(diag.get("suggestions", [])):]),
         "warnings": list(diag.get("warnings", [])),
         "currency": currency,
-        "kpi_type": getattr(fit.config, "kpi_type", None),
+        "kpi_type": kpi_type if kpi_type in ("revenue", "count", "unknown") else None,
         "headline": {
             "start": summ["start"],
             "end": summ["end"],

@@ -363,3 +363,15 @@ def test_report_draws_in_chromium(pages, tmp_path) -> None:
                 page.close()
         finally:
             browser.close()
+
+
+def test_derived_checks_of_a_nuts_fit_golden() -> None:
+    from omnimix.mmm.report_data import derived_checks
+
+    rows = derived_checks({"mode": "nuts", "rhat_max": 1.08, "ess_bulk_min": 49.0, "divergences": 7,
+                           "divergence_rate": 0.0175, "ppc_coverage": 0.9, "r2": 0.97, "mape": 0.015,
+                           "holdout_mape": 0.05, "holdout_coverage": 0.5})
+    got = {r["name"]: (r["value"], r["passed"]) for r in rows}
+    assert got == {"rhat": (1.08, False), "ess_bulk": (49.0, False), "divergences": ("7 (1.8%)", False),
+                   "ppc_coverage": (0.9, True), "r2": (0.97, None), "mape": (0.015, None),
+                   "holdout_coverage": (0.5, True), "holdout_mape": (0.05, False)}

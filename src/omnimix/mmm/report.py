@@ -94,7 +94,9 @@ def _check_label(fmt: ReportFormatter) -> Any:
 def _check_value(v: Any) -> str:
     if isinstance(v, bool):
         return str(v).lower()
-    if isinstance(v, int | float):
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
         return sig(v, 3)
     return "—" if v is None else str(v)
 

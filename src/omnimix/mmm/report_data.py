@@ -125,8 +125,9 @@ def derived_checks(diag: Mapping[str, Any]) -> list[dict[str, Any]]:
         e = _f(diag.get("ess_bulk_min"))
         add("ess_bulk", e, f"≥ {ESS_MIN:g}", None if e is None else e >= ESS_MIN)
         rate = _f(diag.get("divergence_rate")) or 0.0
-        add("divergences", diag.get("divergences"), f"≤ {DIVERGENCE_RATE_MAX:.0%}",
-            rate <= DIVERGENCE_RATE_MAX)
+        n = int(diag.get("divergences") or 0)
+        rows.append({"name": "divergences", "value": f"{n:,} ({rate:.1%})", "threshold": f"≤ {DIVERGENCE_RATE_MAX:.0%}",
+                     "passed": rate <= DIVERGENCE_RATE_MAX, "message": "", "level": "gate"})
     cov = _f(diag.get("ppc_coverage"))
     add("ppc_coverage", cov, f"≥ {PPC_COVERAGE_MIN:.0%}", None if cov is None else cov >= PPC_COVERAGE_MIN)
     add("r2", diag.get("r2"), "", None)

@@ -234,7 +234,7 @@ def test_recorded_health_checks_and_status_are_shown(fit, plan) -> None:
     f.diagnostics.details.update({
         "health": 73.6,
         "checks": [
-            {"name": "negative_baseline", "value": 0.031, "threshold": 0.2, "passed": True, "message": "ok"},
+            {"name": "negative_baseline", "value": 0.031, "threshold": "<= 0.2", "passed": True, "message": "ok"},
             {"name": "bayesian_ppp", "value": 0.004, "threshold": 0.05, "passed": False,
              "message": "the model misses the KPI's spread"},
             {"name": "brand_new_check", "value": 1.0, "threshold": None, "passed": True, "message": ""},
@@ -254,7 +254,7 @@ def test_recorded_health_checks_and_status_are_shown(fit, plan) -> None:
         assert '<span class="health">74</span>' in html
         assert fmt.t("health.absent") not in html and fmt.t("checks.derived") not in html
         assert fmt.t("check.bayesian_ppp") in html and "brand new check" in html
-        assert "the model misses the KPI&#39;s spread" in html
+        assert "the model misses the KPI&#39;s spread" in html and "≤ 0.2" in html
         assert html.count(f'<span class="fail">{fmt.t("fail")}</span>') == 1
         assert html.count(f'<span class="flag">{fmt.t("flag")}</span>') == 1 and "0 channels" in html
         assert fmt.t("status.conflict") in html and fmt.t("status.weak") in html

@@ -98,7 +98,9 @@ def _check_value(v: Any) -> str:
         return f"{v:,}"
     if isinstance(v, float):
         return sig(v, 3)
-    return "—" if v is None else str(v)
+    if v is None:
+        return "—"
+    return str(v).replace("<=", "≤").replace(">=", "≥")
 
 
 def render_report(

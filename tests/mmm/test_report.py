@@ -7,11 +7,11 @@ import copy
 import json
 import re
 import shutil
-from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
 import pytest
+from markupsafe import escape as html_escape
 from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
 
@@ -163,8 +163,12 @@ def test_catalog_complete_and_translated() -> None:
         assert f"check.{name}" in zh
 
 
-def test_zh_page_has_no_english_ui_text(pages) -> None:
+def test_zh_page_has_no_english_ui_text(pages, fit) -> None:
     html = _without_plotly(pages["zh-CN"])
+    m = collect(fit)  # what the fit itself wrote (check messages, warnings, reasons) is data, not UI text
+    written = [c["message"] for c in m["checks"]] + m["warnings"] + [r["status_reason"] for r in m["rows"]]
+    for text in filter(None, written):
+        html = html.replace(html_escape(text), "")
     leftovers = [v for k, v in CATALOG["en"].items()
                  if k not in SAME_IN_BOTH and " " in v and len(v) > 8 and v.split("{")[0] in html]
     assert not leftovers
@@ -217,30 +221,47 @@ def test_works_offline(pages) -> None:
 
 
 # ------------------------------------------------------------------------------------------ health
-def test_old_fit_without_health_degrades_clearly(pages, fit) -> None:
-    m = collect(fit)
-    assert m["health"] is None and not m["checks_recorded"]
+def _as_old_fit(fit):
+    """The fit as one saved before health scores: no health, no checks, no channel status."""
+    f = copy.copy(fit)
+    f.diagnostics = copy.deepcopy(fit.diagnostics)
+    for name in ("health", "checks"):
+        if hasattr(f.diagnostics, name):
+            setattr(f.diagnostics, name, None if name == "health" else [])
+        f.diagnostics.details.pop(name, None)
+    f.diagnostics.details.pop("channel_status", None)
+    return f
+
+
+def test_old_fit_without_health_degrades_clearly(fit) -> None:
+    old = _as_old_fit(fit)
+    m = collect(old)
+    assert m["health"] is None and not m["checks_recorded"] and not m["status_recorded"]
     names = [c["name"] for c in m["checks"]]
     assert "ppc_coverage" in names and "holdout_coverage" in names and "rhat" not in names  # MAP fit
-    for lang, html in pages.items():
+    ident = fit.diagnostics.details["identification"]
+    assert [r["status"] for r in m["rows"]] == ["weak" if ident[c] < 0.5 else "ok" for c in CHANNELS]
+    for lang in ("en", "zh-CN"):
+        html = render_report(old, lang=lang)
         fmt = ReportFormatter(lang)
         assert fmt.t("health.absent") in html and fmt.t("checks.derived") in html
         assert fmt.t("check.ppc_coverage") in html
+        for s in SECTIONS:
+            assert f'id="sec-{s}"' in html, s
 
 
 def test_recorded_health_checks_and_status_are_shown(fit, plan) -> None:
-    f = copy.copy(fit)
-    f.diagnostics = copy.deepcopy(fit.diagnostics)
+    f = _as_old_fit(fit)
+    f.diagnostics.health = 73.6
+    f.diagnostics.checks = [
+        {"name": "negative_baseline", "value": 0.031, "threshold": "<= 0.2", "passed": True, "message": "ok"},
+        {"name": "bayesian_ppp", "value": 0.004, "threshold": 0.05, "passed": False,
+         "message": "the model misses the KPI's spread"},
+        {"name": "brand_new_check", "value": 1.0, "threshold": None, "passed": True, "message": ""},
+        {"name": "prior_posterior_shift", "value": 2.0, "threshold": "0 channels", "passed": False,
+         "message": "2 channels barely moved", "level": "review"},
+    ]
     f.diagnostics.details.update({
-        "health": 73.6,
-        "checks": [
-            {"name": "negative_baseline", "value": 0.031, "threshold": "<= 0.2", "passed": True, "message": "ok"},
-            {"name": "bayesian_ppp", "value": 0.004, "threshold": 0.05, "passed": False,
-             "message": "the model misses the KPI's spread"},
-            {"name": "brand_new_check", "value": 1.0, "threshold": None, "passed": True, "message": ""},
-            {"name": "prior_posterior_shift", "value": 2.0, "threshold": "0 channels", "passed": False,
-             "message": "2 channels barely moved", "level": "review"},
-        ],
         "channel_status": {"search": "ok", "douyin": {"status": "weak", "reason": "only 30% contracted"},
                            "social": {"status": "conflict", "reason": "the data put its share at 40%"},
                            "kol": "ok"},
@@ -294,11 +315,16 @@ def test_budget_panel_follows_the_optimizer(fit, plan) -> None:
         assert r["mroi_planned"]["mean"] == pytest.approx(plan["marginal_roi"][r["channel"]], rel=1e-6)
 
 
-def test_failed_fit_gets_no_plan(fit, tmp_path) -> None:
-    out = fit.save(tmp_path / "fit")
-    meta = json.loads((out / "model.json").read_text(encoding="utf-8"))
-    meta["config"]["max_plausible_roi"] = 0.01  # a gate no real ROI passes: the reloaded fit fails review
-    (out / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+def test_failed_fit_gets_no_plan(fit, tmp_path, monkeypatch) -> None:
+    import omnimix.mmm.analysis as analysis
+
+    out = fit.save(tmp_path / "fit", html=False)
+    failed = copy.copy(fit)
+    failed.diagnostics = copy.deepcopy(fit.diagnostics)
+    failed.diagnostics.passed = False
+    failed.diagnostics.reasons = ["R-hat 1.2 > 1.05 (worst: rho)"]
+    failed.diagnostics.suggestions = ["run more warm-up"]
+    monkeypatch.setattr(analysis, "load_fit", lambda d: failed)  # the reloaded fit failed review
 
     def planner(curves, held):
         raise AssertionError("a failed fit must not reach the optimizer")
@@ -310,7 +336,7 @@ def test_failed_fit_gets_no_plan(fit, tmp_path) -> None:
     assert not rep.fit.diagnostics.passed
     for reason in rep.fit.diagnostics.reasons:
         assert html_escape(reason) in html
-    assert 'id="chart-budget"' not in html
+    assert "run more warm-up" in html and 'id="chart-budget"' not in html
 
 
 # ------------------------------------------------------------------------------------------ CLI

@@ -30,15 +30,23 @@ DELIMITERS = (",", ";", "\t", "|")
 
 @dataclass
 class LineMap:
-    """Record number (0-based ``rowid``) → line in the file, skipping lines that did not become rows."""
+    """Record number (0-based ``rowid``) → physical line in the file (header = line 1).
+
+    Either arithmetic (``first_line`` + record number, stepping over the ``skipped`` lines that did not
+    become rows) or, where records span lines (quoted newlines, blank lines), the explicit first line of
+    every record (``starts``, built by :func:`csv_line_map` only when a row is quarantined).
+    """
 
     first_line: int
     skipped: list[int] = field(default_factory=list)
+    starts: Any = None  # array('q') of first lines, one per record, or None
 
     def __post_init__(self) -> None:
         self.skipped = sorted(s for s in self.skipped if s >= self.first_line)
 
     def line(self, rowid: int) -> int:
+        if self.starts is not None:
+            return int(self.starts[rowid]) if 0 <= rowid < len(self.starts) else self.first_line + rowid
         line = self.first_line + rowid
         skipped = self.skipped
         # advance past every skipped line at or before the candidate line
@@ -63,6 +71,8 @@ class RawTable:
     fmt: str
     cleanup: Path | None = None
     delim: str = ","
+    source: Path | None = None  # the UTF-8 file DuckDB read (CSV): physical lines are counted in it
+    reject_pos: list[int] = field(default_factory=list)  # CSV rejects: 1-based byte offset of each
 
 
 def detect_format(path: Path) -> str:
@@ -185,29 +195,100 @@ def read_csv(con: Any, path: Path, table: str) -> RawTable:
     raw = RawTable(table, header, LineMap(2), [], encoding, "csv")
     raw.cleanup = source if source != path else None
     raw.delim = delim
+    raw.source = source
     return raw
 
 
 def collect_csv_rejects(con: Any, raw: RawTable) -> None:
-    """After the view was scanned: fetch DuckDB's rejects (one per line) and fix the line map."""
+    """After the view was scanned: fetch DuckDB's rejects (one per record) and fix the line map.
+
+    DuckDB's reject ``line`` counts records, not physical lines (a quoted newline shifts it), so each
+    reject also keeps its byte offset; :func:`csv_line_map` turns both into physical lines when the
+    file's records do not sit one per line.
+    """
     table = raw.table
     rows = con.execute(
-        f"SELECT line, coalesce(csv_line, ''), error_type || ': ' || error_message "
+        f"SELECT line, line_byte_position, coalesce(csv_line, ''), error_type || ': ' || error_message "
         f"FROM _rej_{table} ORDER BY line"
     ).fetchall()
     con.execute(f"DROP TABLE IF EXISTS _rej_{table}")
     con.execute(f"DROP TABLE IF EXISTS _rejscan_{table}")
     rejects: dict[int, tuple[int, str, str]] = {}
-    for line, text, reason in rows:
+    pos: dict[int, int] = {}
+    for line, byte_pos, text, reason in rows:
         n = int(line)
-        if n not in rejects:  # one row per line, first error wins
-            rejects[n] = (n, str(text).rstrip("\r\n"), _reject_reason(str(reason), raw.delim))
+        if n not in rejects:  # one row per record, first error wins
+            rejects[n] = (n, str(text).strip("\r\n"), _reject_reason(str(reason), raw.delim))
+            pos[n] = int(byte_pos or 0)
     raw.rejects = list(rejects.values())
+    raw.reject_pos = [pos[n] for n in rejects]
     # line 1 is the header; rejected lines produced no row
-    raw.lines = LineMap(2, sorted(rejects))
-    if raw.cleanup is not None:
-        raw.cleanup.unlink(missing_ok=True)
-        raw.cleanup = None
+    raw.lines = LineMap(raw.lines.first_line, sorted(rejects))
+
+
+def _count_lines(path: Path) -> tuple[int, bool]:
+    """(physical lines, whether any line is blank) of a file, read in binary chunks."""
+    n, blank, last, prev = 0, False, b"", b"\n"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            n += chunk.count(b"\n")
+            if not blank and (b"\n\n" in chunk or b"\n\r\n" in chunk
+                              or (prev == b"\n" and chunk[:1] in (b"\n", b"\r"))):
+                blank = True
+            prev = chunk[-1:]
+            last = chunk[-1:]
+    if last and last != b"\n":
+        n += 1
+    return n, blank
+
+
+def csv_line_map(raw: RawTable, n_rows: int) -> None:
+    """Make ``raw.lines`` and the rejects' lines physical lines of the file (header = line 1).
+
+    Called only when a row of the file goes to quarantine. When every record sits on one line (the
+    file has exactly header + rows + rejects lines and no blank line) the arithmetic map already is
+    physical. Otherwise the file is scanned once: a line ends a record unless it leaves a quote open
+    (an odd number of ``"`` so far), blank lines are no records; DuckDB's rejects are matched to the
+    records by byte offset.
+    """
+    from array import array
+
+    src = raw.source
+    if src is None or not src.exists():
+        return
+    first = raw.lines.first_line
+    n_lines, blank = _count_lines(src)
+    if not blank and n_lines == first - 1 + n_rows + len(raw.rejects):
+        return
+    quote = ord('"')
+    starts: list[tuple[int, int]] = []  # (first line, 1-based byte offset) of each non-blank record
+    line_no, offset, open_quote, rec_line, rec_pos, rec_blank = 0, 0, False, 0, 0, True
+    with open(src, "rb") as fh:
+        for ln in fh:
+            line_no += 1
+            if not open_quote:
+                rec_line, rec_pos, rec_blank = line_no, offset + 1, True
+            if rec_blank and ln.strip(b"\r\n"):
+                rec_blank = False
+            if ln.count(quote) % 2:
+                open_quote = not open_quote
+            offset += len(ln)
+            if not open_quote and not rec_blank and rec_line >= first:
+                starts.append((rec_line, rec_pos))
+    if open_quote and not rec_blank and rec_line >= first:
+        starts.append((rec_line, rec_pos))
+    positions = [p for _, p in starts]
+    rejected: set[int] = set()
+    fixed = []
+    for (_, text, reason), p in zip(raw.rejects, raw.reject_pos, strict=True):
+        i = bisect.bisect_left(positions, p)  # DuckDB's offset may point at a blank line before it
+        if i < len(starts):
+            rejected.add(i)
+            fixed.append((starts[i][0], text, reason))
+    if len(fixed) != len(raw.rejects) or len(starts) - len(rejected) != n_rows:
+        return  # the scan disagrees with DuckDB's parse (odd quoting): keep the record-based map
+    raw.rejects = fixed
+    raw.lines = LineMap(first, [], array("q", (ln for i, (ln, _) in enumerate(starts) if i not in rejected)))
 
 
 def _reject_reason(reason: str, delim: str) -> str:
@@ -246,15 +327,62 @@ def _append_rows(con: Any, table: str, header: list[str], rows: list[list[str | 
     con.unregister(f"_arrow_{table}")
 
 
-def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+MAX_JSON_DEPTH = 64  # objects nested deeper are kept as JSON text in their column
+
+
+def _flatten(obj: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in obj.items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
+        if isinstance(v, dict) and depth < MAX_JSON_DEPTH:
+            out.update(_flatten(v, key + ".", depth + 1))
         else:
             out[key] = v
     return out
+
+
+def _nesting_depth(line: str, limit: int) -> int:
+    """Bracket depth of a JSON text (strings skipped), stopping as soon as it passes ``limit``."""
+    depth = peak = 0
+    if line.count("{") + line.count("[") <= limit:
+        return 0
+    in_str = esc = False
+    for ch in line:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "{[":
+            depth += 1
+            if depth > peak:
+                peak = depth
+                if peak > limit:
+                    return peak
+        elif ch in "}]":
+            depth -= 1
+    return peak
+
+
+MAX_JSON_NESTING = 512  # a line nested deeper is quarantined (Python's parser would overflow its stack)
+
+
+def _check_keys(path: Path, lineno: int, keys: Any, seen: dict[str, str]) -> None:
+    """Reject empty keys and keys that differ only in case (the warehouse's columns are case-blind)."""
+    for k in keys:
+        if not str(k).strip():
+            raise InputDataError(str(path), f"line {lineno} has an empty key {k!r}: every field of a JSON "
+                                 "record needs a name. Fix: rename the key in the export (or drop it).")
+        low = str(k).lower()
+        other = seen.setdefault(low, k)
+        if other != k:
+            raise InputDataError(str(path), f"keys {other!r} and {k!r} (line {lineno}) differ only in "
+                                 "case; column names are case-insensitive in the warehouse. Fix: rename "
+                                 "one of them in the export.")
 
 
 def _text(v: Any) -> str | None:
@@ -296,22 +424,30 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
         created.extend(new)
         chunk.clear()
 
+    seen: dict[str, str] = {}
     with open(path, encoding="utf-8-sig" if encoding != "gb18030" else "gb18030", errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 skipped.append(lineno)
                 continue
+            if lineno == 1 or not n_records and not rejects:
+                _check_not_array(path, fh, line)
             try:
+                if _nesting_depth(line, MAX_JSON_NESTING) > MAX_JSON_NESTING:
+                    raise ValueError(f"nested deeper than {MAX_JSON_NESTING} levels")
                 obj = json.loads(line)
                 if not isinstance(obj, dict):
                     raise ValueError("a line must be one JSON object")
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 rejects.append((lineno, line.rstrip("\n")[:100_000], f"invalid JSON: {exc}"))
                 skipped.append(lineno)
                 continue
             flat = _flatten(obj)
-            for k in flat:
-                header.setdefault(k, None)
+            new_keys = [k for k in flat if k not in header]
+            if new_keys:
+                _check_keys(path, lineno, new_keys, seen)
+                for k in new_keys:
+                    header[k] = None
             chunk.append(flat)
             n_records += 1
             if len(chunk) >= JSONL_CHUNK:
@@ -322,6 +458,16 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
         header["_empty"] = None
     flush()
     return RawTable(table, list(created), LineMap(1, skipped), rejects, encoding, "jsonl")
+
+
+def _check_not_array(path: Path, fh: Any, line: str) -> None:
+    """A JSON document that is one top-level array (not JSON lines) gets a message with the fix."""
+    head = line.lstrip("\ufeff \t\r\n")
+    if not head.startswith("["):
+        return
+    raise InputDataError(str(path), "is one JSON array, not JSON lines (one object per line). Fix: "
+                         "write one object per line, e.g. `jq -c '.[]' FILE > FILE.jsonl`, then ingest "
+                         "the .jsonl file.")
 
 
 def read_xlsx(con: Any, path: Path, table: str) -> RawTable:
@@ -397,7 +543,48 @@ def read_any(con: Any, path: Path, table: str) -> RawTable:
                              "report again with its column headers.")
     fmt = detect_format(path)
     reader = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx, "parquet": read_parquet}[fmt]
-    return reader(con, path, table)
+    if path.suffix.lower() != ".gz":
+        return reader(con, path, table)
+    if fmt not in ("csv", "jsonl"):
+        raise InputDataError(str(path), "is gzip-compressed; only .csv.gz, .tsv.gz and .jsonl.gz are read "
+                             "compressed. Fix: decompress it (gunzip FILE) and ingest the result.")
+    plain = _gunzip(path)
+    try:
+        if plain.stat().st_size == 0:
+            raise InputDataError(str(plain), "is empty once decompressed: it has no header line. Fix: "
+                                 "export the report again with its column headers.")
+        raw = reader(con, plain, table)
+    except InputDataError as exc:
+        plain.unlink(missing_ok=True)
+        text = str(exc)
+        prefix = f"{plain}: "
+        raise InputDataError(str(path), text[len(prefix):] if text.startswith(prefix) else text) from None
+    except BaseException:
+        plain.unlink(missing_ok=True)
+        raise
+    if fmt == "csv" and raw.cleanup is None:
+        raw.cleanup = plain  # the CSV view reads the decompressed copy when the load runs
+    else:
+        plain.unlink(missing_ok=True)
+    return raw
+
+
+def _gunzip(path: Path) -> Path:
+    """Decompress a ``.gz`` file into a temp file with the inner suffix (``x.csv.gz`` → ``….csv``)."""
+    import gzip
+    import shutil
+    import zlib
+
+    inner = Path(path.stem).suffix or ".csv"
+    fd, name = tempfile.mkstemp(suffix=inner, prefix="omnimix-gunzip-")
+    try:
+        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as fh:
+            shutil.copyfileobj(fh, out, 1 << 22)
+    except (OSError, EOFError, zlib.error) as exc:
+        Path(name).unlink(missing_ok=True)
+        raise InputDataError(str(path), f"is not a readable gzip file ({exc}). Fix: check the download, or "
+                             "decompress it yourself and ingest the plain file.") from None
+    return Path(name)
 
 
 def raw_line_text(header: list[str], values: list[str | None]) -> str:

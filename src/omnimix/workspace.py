@@ -51,7 +51,7 @@ def busy_timeout() -> float:
 def clear_stale(con: Any, table: str) -> None:
     """Drop ``table``'s stale mark (it was just rebuilt), when the warehouse has marks at all."""
     if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND "
-                   "table_schema = 'main'", [STALE_TABLE]).fetchone()[0]:
+                   "table_schema = 'main'", [STALE_TABLE]).fetchall()[0][0]:
         con.execute(f"DELETE FROM {quote_ident(STALE_TABLE)} WHERE table_name = ?", [table])
 
 
@@ -222,6 +222,42 @@ class Workspace:
                 raise EngineError(f"cannot open the warehouse {self.warehouse_path}: "
                                   f"{text.splitlines()[0] if text else exc!r}. If another omnimix process "
                                   "is writing to it, wait for it to finish.") from None
+
+    def compact(self) -> None:
+        """Rewrite the warehouse into a fresh file and swap it in atomically.
+
+        DuckDB reuses the blocks that deleted rows occupied but does not wipe them, so erased values
+        stay readable in the file until overwritten. After an erasure the warehouse is checkpointed,
+        copied table by table into ``<warehouse>.compact`` (only live rows are written) and renamed
+        over the original while the write lock is still held.
+
+        Raises:
+            WarehouseBusy: another process holds the warehouse.
+            EngineError: the copy failed (the original file is left as it was).
+        """
+        import os
+
+        import duckdb
+
+        path = self.warehouse_path
+        tmp = path.with_name(path.name + ".compact")
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        con = self.connect()
+        try:
+            try:
+                con.execute("CHECKPOINT")
+                db = con.execute("SELECT current_database()").fetchone()[0]
+                con.execute(f"ATTACH {quote_literal(str(tmp))} AS _omx_compact")
+                con.execute(f"COPY FROM DATABASE {quote_ident(db)} TO _omx_compact")
+                con.execute("DETACH _omx_compact")
+            except duckdb.Error as exc:
+                tmp.unlink(missing_ok=True)
+                raise EngineError(f"rewriting the warehouse {path} failed: "
+                                  f"{str(exc).splitlines()[0] if str(exc) else exc!r}") from None
+            os.replace(tmp, path)
+        finally:
+            con.close()
 
     def tables(self) -> list[str]:
         """Names of the tables present in the warehouse (sorted; empty when it does not exist)."""

@@ -85,7 +85,8 @@ class Compiler:
             unit = self.preset.epoch_units.get(col.name)
             if unit:
                 div = {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
-                return (f"CAST(to_timestamp(try_cast({t} AS DOUBLE) / {div}) AS TIMESTAMP)",
+                secs = f"(try_cast({t} AS DOUBLE) / {div})"  # out of range (1e300) → a bad value, not an abort
+                return (f"CASE WHEN abs({secs}) < 1e11 THEN CAST(to_timestamp({secs}) AS TIMESTAMP) END",
                         f"epoch timestamp in {unit}")
             tz = [f for f in self.preset.ts_formats if "%z" in f]
             naive = [f for f in self.preset.ts_formats if "%z" not in f]

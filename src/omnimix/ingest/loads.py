@@ -46,8 +46,9 @@ def built_tables(con: Any) -> list[str]:
         spec = ALL_TABLES.get(name)
         if spec is None or name == STALE_TABLE or name in ("erasures",):
             continue
-        if spec.written_by not in _INGESTED:
-            out.append(name)
+        if spec.written_by not in _INGESTED and con.execute(
+                f"SELECT count(*) > 0 FROM {_q(name)}").fetchone()[0]:
+            out.append(name)  # an empty table (never built) is not stale
     return out
 
 

@@ -78,10 +78,11 @@ class RawTable:
 def detect_format(path: Path) -> str:
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
     return {
-        ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".csv.gz": "csv",
-        ".parquet": "parquet", ".pq": "parquet",
+        ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".csv.gz": "csv", ".tsv.gz": "csv", ".txt.gz": "csv",
+        ".parquet": "parquet", ".pq": "parquet", ".parquet.gz": "parquet",
         ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-        ".xlsx": "xlsx", ".xlsm": "xlsx",
+        ".jsonl.gz": "jsonl", ".ndjson.gz": "jsonl", ".json.gz": "jsonl",
+        ".xlsx": "xlsx", ".xlsm": "xlsx", ".xlsx.gz": "xlsx",
     }.get(suffix, "csv")
 
 
@@ -430,7 +431,7 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
             if not line.strip():
                 skipped.append(lineno)
                 continue
-            if lineno == 1 or not n_records and not rejects:
+            if lineno == 1 or (not n_records and not rejects):
                 _check_not_array(path, fh, line)
             try:
                 if _nesting_depth(line, MAX_JSON_NESTING) > MAX_JSON_NESTING:
@@ -529,7 +530,8 @@ def read_parquet(con: Any, path: Path, table: str) -> RawTable:
     check_header(header, str(path))
     cols = ", ".join(f"CAST({quote_ident(h)} AS VARCHAR) AS {quote_ident(h)}" for h in header)
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM read_parquet({quote_literal(str(path))})")
-    return RawTable(table, header, LineMap(1), [], "parquet", "parquet")
+    # no lines in Parquet: record n is reported as line n + 1, as in a CSV export of it (header = line 1)
+    return RawTable(table, header, LineMap(2), [], "parquet", "parquet")
 
 
 def read_any(con: Any, path: Path, table: str) -> RawTable:

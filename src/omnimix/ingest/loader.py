@@ -30,10 +30,11 @@ from typing import Any
 
 from omnimix.errors import EngineError, InputDataError, OmnimixError
 from omnimix.ingest.compiler import RECORD, Compiler
+from omnimix.ingest.lines import csv_line_map
 from omnimix.ingest.loads import DATE_COLUMN, day_range, replace_earlier
 from omnimix.ingest.pii import normalize_phone
 from omnimix.ingest.presets import Preset, detect_preset, get_preset
-from omnimix.ingest.readers import RawTable, collect_csv_rejects, csv_line_map, read_any
+from omnimix.ingest.readers import RawTable, collect_csv_rejects, read_any
 from omnimix.ingest.redact import Redactor
 from omnimix.schema import TABLES
 from omnimix.taxonomy import Taxonomy

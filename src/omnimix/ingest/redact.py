@@ -126,8 +126,8 @@ class Redactor:
                     kinds.setdefault(j, kind)
             out: list[Any] = []
             for j, v in enumerate(fields):
-                kind = kinds.get(j)
-                h = self.hashed(kind, v) if kind is not None and v.strip() else None
+                which = kinds.get(j)
+                h = self.hashed(which, v) if which is not None and v.strip() else None
                 out.append(h if h is not None else self.scrub(v))
             writer.writerow(out)
         return buf.getvalue().rstrip("\n")
@@ -139,9 +139,8 @@ class Redactor:
             if kind is None:
                 return f'"{self.scrub(key)}"{sep}{self._json_value(val)}'
             inner = val[1:-1] if val.startswith('"') else val
-            if not inner.strip() or inner == "null":
-                return m.group(0)
-            return f'"{key}"{sep}"{self.hashed(kind, inner)}"'
+            h = self.hashed(kind, inner) if inner.strip() and inner != "null" else None
+            return m.group(0) if h is None else f'"{key}"{sep}"{h}"'
 
         out = _JSON_PAIR.sub(pair, line)
         return _JSON_STRING.sub(lambda m: '"' + self.scrub(m.group(1)) + '"', out)

@@ -244,6 +244,13 @@ def test_top_level_json_array_says_what_to_do(ws: Workspace, tmp_path: Path, ind
     assert q(ws, "SELECT count(*) FROM loads") == [(0,)]
 
 
+def test_pretty_printed_json_object_says_what_to_do(ws: Workspace, tmp_path: Path) -> None:
+    p = tmp_path / "event.json"
+    p.write_text(json.dumps(GA4, indent=2))
+    with pytest.raises(InputDataError, match=r"event\.json: is one pretty-printed JSON document.*jq -c"):
+        ingest_file(ws, p)
+
+
 def test_json_keys_differing_only_in_case(ws: Workspace, tmp_path: Path) -> None:
     p = tmp_path / "case.jsonl"
     p.write_text(json.dumps(GA4) + "\n" + json.dumps({**GA4, "Email": "a@b.com", "email": "c@d.com"}) + "\n")
@@ -382,6 +389,25 @@ def test_a_bad_multi_line_record_reports_its_first_line(ws: Workspace, tmp_path:
     r = load(ws, write(tmp_path, "ml.csv", text))
     assert r.rows_quarantined == 2
     assert [x[0] for x in quarantine(ws)] == [3, 6]
+
+
+def test_phone_join_and_quoted_newlines_together(ws: Workspace, tmp_path: Path) -> None:
+    rows = _shop_rows(500)
+    rows[9] = rows[9].replace("#10,", '"#10\nsplit",')  # record 10 spans lines 11-12
+    rows[399] = rows[399].replace("2024-01-05 13:22:11 +0800", "later")  # record 400: line 402
+    rows.append(rows[199])  # record 501 repeats record 200 (line 202): line 503
+    r = load(ws, write(tmp_path, "shop.csv", SHOP + "\n".join(rows) + "\n"))
+    assert (r.rows_loaded, r.rows_quarantined) == (499, 2)
+    got = [(line, reason.split(" ")[0]) for line, _c, reason, _ in quarantine(ws)]
+    assert got == [(402, "column"), (503, "duplicate")] and "(line 202)" in quarantine(ws)[1][2]
+
+
+def test_bom_file_with_quoted_newline_and_a_short_line(ws: Workspace, tmp_path: Path) -> None:
+    text = "\ufeff" + GH + '2024-01-01,"a\nb",1,2,3,CNY\n2024-01-02,a\n2024-01-03,a,1,2,3,CNY\n'
+    r = load(ws, write(tmp_path, "bom.csv", text))
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (3, 2, 1)
+    [(line, _c, reason, raw)] = quarantine(ws)
+    assert line == 4 and reason.startswith("MISSING COLUMNS") and raw == "2024-01-02,a"
 
 
 def test_gbk_with_quoted_newline_and_bad_row(ws: Workspace, tmp_path: Path) -> None:

@@ -399,6 +399,10 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
 def _check_not_array(path: Path, fh: Any, line: str) -> None:
     """A JSON document that is one top-level array (not JSON lines) gets a message with the fix."""
     head = line.lstrip("\ufeff \t\r\n")
+    if head.rstrip() == "{":
+        raise InputDataError(str(path), "is one pretty-printed JSON document, not JSON lines (one object "
+                             "per line). Fix: write one object per line, e.g. `jq -c . FILE > FILE.jsonl` "
+                             "(`jq -c '.[]'` for an array), then ingest the .jsonl file.")
     if not head.startswith("["):
         return
     raise InputDataError(str(path), "is one JSON array, not JSON lines (one object per line). Fix: "

@@ -141,6 +141,33 @@ def test_crafted_name_mapped_by_the_config_is_only_a_name(seeded: Workspace, tmp
     assert line == 3 and col == name and "negative value" in reason
 
 
+def test_mapped_name_with_quotes_reads_back_verbatim_in_the_quarantine(seeded: Workspace, tmp_path: Path) -> None:
+    name = "Cost'; DROP TABLE spend; --\"x"
+    (seeded.root / "omnimix.toml").write_text(
+        (seeded.root / "omnimix.toml").read_text() + '\n[[sources]]\nname = "q"\npattern = "q.csv"\n'
+        f'preset = "google_ads"\n[sources.columns]\n{json.dumps(name)} = "spend"\n', encoding="utf-8")
+    ws = Workspace.open(seeded.root)
+    quoted = '"' + name.replace('"', '""') + '"'
+    p = write(tmp_path, "q.csv", f"Day,Campaign,Cost,{quoted},Currency code\n2024-01-01,a,1,x'y,CNY\n,a,1,2,CNY\n")
+    r = load(ws, p)
+    assert (r.rows_loaded, r.rows_quarantined) == (0, 2)
+    rows = quarantine(ws)
+    assert rows[0][:3] == (2, name, f"column {name}: 'x'y' is not a valid number")
+    assert rows[1][:3] == (3, "Day", "column Day: missing value (required)")
+    assert q(ws, "SELECT count(*) FROM spend") == [(1,)]
+
+
+def test_no_ingest_module_quotes_sql_by_hand() -> None:
+    """Identifiers and literals are quoted by the one pair of functions in omnimix.workspace."""
+    import omnimix.ingest
+
+    src = Path(omnimix.ingest.__file__).parent
+    for f in sorted(src.glob("*.py")):
+        text = f.read_text(encoding="utf-8")
+        for hand in ("replace(\"'\", \"''\")", "replace('\"', '\"\"')"):
+            assert hand not in text, f"{f.name} escapes quotes by hand: use quote_ident / quote_literal"
+
+
 def test_crafted_phone_column_name(ws: Workspace, tmp_path: Path) -> None:
     name = "Phone'); DROP TABLE conversions; --"
     (ws.root / "omnimix.toml").write_text(

@@ -140,21 +140,22 @@ class Compiler:
             inner.append(f"{t} AS {_q(tname)}")
             inner.append(f"{typed} AS {_q(vname)}")
             computed[col.name] = _q(vname)
-            label = self.label(col.name).replace("'", "''")
+            label = self.label(col.name)  # a header from the file: it reaches SQL only through _s()
+            col_is = _s(f"column {label}: ")
             if kind is not None:
                 checks.append((f"CASE WHEN {_q(tname)} IS NOT NULL AND {_q(vname)} IS NULL THEN "
-                               f"'column {label}: ''' || left({_q(tname)}, 60) || ''' is not a valid {kind}' END",
+                               f"{col_is} || '''' || left({_q(tname)}, 60) || ''' is not a valid {kind}' END",
                                label))
             if col.name in NUMERIC_NON_NEGATIVE:
-                checks.append((f"CASE WHEN {_q(vname)} < 0 THEN 'column {label}: negative value ' || "
+                checks.append((f"CASE WHEN {_q(vname)} < 0 THEN {col_is} || 'negative value ' || "
                                f"{_q(vname)} || ' (must be >= 0)' END", label))
             if col.type in ("DATE", "TIMESTAMP"):
                 lo = 1900 if col.name == "birthday" else 1990
                 checks.append((f"CASE WHEN year({_q(vname)}) NOT BETWEEN {lo} AND 2100 THEN "
-                               f"'column {label}: date ' || {_q(vname)} || ' is outside {lo}–2100' END", label))
+                               f"{col_is} || 'date ' || {_q(vname)} || ' is outside {lo}–2100' END", label))
             if col.name == "currency":
                 iso = ", ".join(_s(c) for c in sorted(ISO_CURRENCIES))
-                checks.append((f"CASE WHEN upper({_q(vname)}) NOT IN ({iso}) THEN 'column {label}: unknown "
+                checks.append((f"CASE WHEN upper({_q(vname)}) NOT IN ({iso}) THEN {col_is} || 'unknown "
                                f"currency ''' || {_q(vname)} || ''' (use an ISO 4217 code such as CNY)' END",
                                label))
         for col in self.table.columns:
@@ -164,9 +165,9 @@ class Compiler:
                     continue
                 if col.name == "channel" and self.table.name == "touchpoints" and expr == "NULL":
                     continue
-                label = self.label(col.name).replace("'", "''")
+                label = self.label(col.name)
                 checks.append((f"CASE WHEN {expr} IS NULL AND {_q('_t_' + col.name) if expr != 'NULL' else 'NULL'} "
-                               f"IS NULL THEN 'column {label}: missing value (required)' END", label))
+                               f"IS NULL THEN {_s(f'column {label}: missing value (required)')} END", label))
         if self.table.name == "experiments":
             checks.append(("CASE WHEN \"_v_end\" < \"_v_start\" THEN 'end is before start' END", "end"))
             checks.append(("CASE WHEN \"_v_lift_sd\" = 0 THEN 'column lift_sd: must be > 0' END", "lift_sd"))

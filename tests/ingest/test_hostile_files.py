@@ -499,6 +499,8 @@ def test_every_file_error_is_an_omnimix_error_without_sql(ws: Workspace, tmp_pat
         "nohead.csv": "\n\n",
         "odd.csv": "foo,bar\n1,2\n",
         "arr.json": "[1, 2]",
+        "fake.parquet": "a,b\n1,2\n",
+        "bad.xlsx": "not a zip",
     }
     for name, text in cases.items():
         with pytest.raises(OmnimixError) as e:

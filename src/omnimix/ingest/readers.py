@@ -463,8 +463,10 @@ def read_parquet(con: Any, path: Path, table: str) -> RawTable:
     """Load a Parquet file with every column as text."""
     try:
         desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(path))})").fetchall()
-    except Exception as exc:
-        raise InputDataError(str(path), f"cannot be read as Parquet ({exc}).") from None
+    except Exception as exc:  # the engine's first line only: the rest quotes the SQL
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputDataError(str(path), f"cannot be read as Parquet ({first}). Fix: export it again, or "
+                             "export CSV UTF-8.") from None
     header = [d[0] for d in desc]
     check_header(header, str(path))
     cols = ", ".join(f"CAST({quote_ident(h)} AS VARCHAR) AS {quote_ident(h)}" for h in header)

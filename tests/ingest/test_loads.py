@@ -123,6 +123,20 @@ def test_replace_touches_other_platforms_never(ws: Workspace, tmp_path: Path) ->
     assert (d(2), "抖音", 7.0) in spend(ws)
 
 
+def test_replace_of_canonical_touchpoints_by_source_and_day(ws: Workspace, tmp_path: Path) -> None:
+    head = "event_id,ts,channel,source\n"
+    load(ws, write(tmp_path, "crm.csv", head + "e1,2024-01-01 09:00:00,email,crm\ne2,2024-01-02 09:00:00,email,crm\n"),
+         table="touchpoints")
+    load(ws, write(tmp_path, "app.csv", head + "a1,2024-01-02 10:00:00,app,app\n"), table="touchpoints")
+    r = load(ws, write(tmp_path, "crm_v2.csv", head + "e2b,2024-01-02 11:00:00,email,crm\n"), table="touchpoints",
+             replace=True)
+    assert (r.rows_loaded, r.rows_replaced) == (1, 1)
+    con = ws.connect(read_only=True)
+    got = sorted(x[0] for x in con.execute("SELECT event_id FROM touchpoints").fetchall())
+    con.close()
+    assert got == ["a1", "e1", "e2b"]  # the app's row of the same day stays: another source
+
+
 def test_restated_value_is_reported_not_skipped_silently(ws: Workspace, tmp_path: Path) -> None:
     load(ws, write(tmp_path, "jan.csv", JAN))
     r = load(ws, write(tmp_path, "jan_again.csv", GH + "2024-01-01,a,10,100,1,CNY\n2024-01-02,a,99,100,1,CNY\n"))

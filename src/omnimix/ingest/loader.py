@@ -160,8 +160,9 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
                 result.load_id = prior[0]
                 return result
         else:
-            result.rows_replaced, touched = replace_earlier(con, target.name, preset.name, sources, lo, hi,
-                                                            load_id)
+            # a canonical file naming its sources replaces only theirs; otherwise the preset decides
+            own = sources if preset.name.startswith("table:") and "source" in mapping else []
+            result.rows_replaced, touched = replace_earlier(con, target.name, preset.name, own, lo, hi, load_id)
             if touched:
                 result.warnings.append(
                     f"--replace: {result.rows_replaced} row(s) of {len(touched)} earlier load(s) "

@@ -78,8 +78,9 @@ def replace_earlier(con: Any, table: str, preset: str, sources: Sequence[str], l
                     hi: dt.date | None, load_id: str) -> tuple[int, list[str]]:
     """Delete the rows a restatement replaces, on the new load's open transaction.
 
-    Earlier loads qualify when they went to the same ``table`` with the same ``preset`` (for canonical
-    files, ``table:<name>``, also the same source) and are not removed; their rows whose day lies in
+    Earlier loads qualify when they went to the same ``table`` with the same ``preset`` and are not
+    removed; when ``sources`` is given (a canonical file with its own ``source`` column), only loads of
+    those sources qualify. Their rows whose day lies in
     ``[lo, hi]`` are deleted (all their rows when the new file has no dates). A load left without rows
     is marked ``replaced`` and its quarantined rows go too.
 
@@ -88,10 +89,8 @@ def replace_earlier(con: Any, table: str, preset: str, sources: Sequence[str], l
     """
     cond = "target_table = ? AND preset = ? AND coalesce(status, 'loaded') = 'loaded' AND load_id <> ?"
     params: list[Any] = [table, preset, load_id]
-    if preset.startswith("table:"):
-        if not sources:
-            return 0, []
-        cond += f" AND source IN ({', '.join('?' for _ in sources)})"
+    if sources:
+        cond += f" AND ({' OR '.join('list_contains(string_split(source, chr(44)), ?)' for _ in sources)})"
         params += list(sources)
     if lo is not None and hi is not None:
         cond += " AND (date_min IS NULL OR NOT (date_max < ? OR date_min > ?))"

@@ -148,7 +148,13 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
         sha = digest[0] if digest else ""
         target = TABLES[preset.table]
         lo, hi = day_range(con, staged, target.name)
-        sources = _sources(con, staged) if "source" in cols else []
+        if "source" in mapping:  # the file names its sources: look them up
+            sources = _sources(con, staged)
+        elif "source" in cols:  # one constant (the preset's or the file name) on every row: read one
+            sources = [str(r[0]) for r in con.execute(
+                f"SELECT source FROM {staged} WHERE source IS NOT NULL LIMIT 1").fetchall()]
+        else:
+            sources = []
         if not replace:
             prior = con.execute(
                 "SELECT load_id FROM loads WHERE sha256 = ? AND target_table = ? "

@@ -544,6 +544,14 @@ def test_unmapped_column_with_pii_in_a_bad_row_is_hashed(ws: Workspace, tmp_path
     assert raw["Owner"] == hashlib.sha256(b"boss@corp.com").hexdigest() and raw["Cost"] == "bad"
 
 
+def test_a_reason_quoting_pii_is_hashed_too(ws: Workspace, tmp_path: Path) -> None:
+    # an email pasted into the date column: the reason quotes the bad value
+    load(ws, write(tmp_path, "shop.csv", SHOP + "#1,li.lei@example.com,9,CNY,,\n"))
+    [(line, col, reason, raw)] = quarantine(ws)
+    assert (line, col) == (2, "Created at") and "is not a valid date/time" in reason
+    assert "li.lei" not in reason + raw and hashlib.sha256(b"li.lei@example.com").hexdigest() in reason
+
+
 def test_keep_pii_workspace_keeps_the_raw_text(ws_raw: Workspace, tmp_path: Path) -> None:
     text = SHOP + "#2,2024-01-05 10:00:00,9,CNY,han.mei@example.com,13900139000,extra\n"
     load(ws_raw, write(tmp_path, "shop.csv", text))

@@ -433,8 +433,10 @@ def _quarantine(con: Any, raw: RawTable, staged: str, rec: str, base: int, load_
         return
     lines.resolve()
     rows = [(lines.line(int(r)), c, redact.json_row(j),
-             _MARK.sub(lambda m: str(lines.line(int(m.group(1)))), reason)) for r, c, reason, j in bad]
-    rows += [(line, None, redact.text(text, raw.fmt, raw.delim), reason) for line, text, reason in raw.rejects]
+             redact.reason(_MARK.sub(lambda m: str(lines.line(int(m.group(1)))), reason)))
+            for r, c, reason, j in bad]
+    rows += [(line, None, redact.text(text, raw.fmt, raw.delim), redact.reason(reason))
+             for line, text, reason in raw.rejects]
     con.register("_q_arrow", pa.table({
         "line": pa.array([r[0] for r in rows], pa.int64()),
         "column_name": pa.array([r[1] for r in rows], pa.string()),

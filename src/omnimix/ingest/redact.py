@@ -87,6 +87,10 @@ class Redactor:
 
         return PHONE.sub(phone, out)
 
+    def reason(self, text: str) -> str:
+        """A rejection reason (it may quote the bad value): emails and phones in it hashed."""
+        return text if self.keep_pii else self.scrub(text)
+
     # ------------------------------------------------------------------ rows
     def json_row(self, text: str | None) -> str | None:
         """A quarantined row as JSON (header → text): hash what the compiler did not already hash."""

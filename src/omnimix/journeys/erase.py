@@ -96,10 +96,11 @@ def _raw_patterns(ws: Workspace, w: TableWriter, id_type: str, value: str, store
 
 def _delete_quarantine(w: TableWriter, patterns: list[tuple[str, str]]) -> int:
     n = 0
+    text = "(coalesce(raw, '') || ' ' || coalesce(reason, ''))"  # a reason can quote a value too
     for kind, needle in patterns:
         if kind == "text":
-            where = "strpos(lower(raw), lower(?)) > 0"
+            where = f"strpos(lower({text}), lower(?)) > 0"
         else:
-            where = "regexp_matches(raw, ?)"
-        n += int(w.execute(f"DELETE FROM quarantine WHERE raw IS NOT NULL AND {where}", [needle]).fetchone()[0])
+            where = f"regexp_matches({text}, ?)"
+        n += int(w.execute(f"DELETE FROM quarantine WHERE {where}", [needle]).fetchone()[0])
     return n

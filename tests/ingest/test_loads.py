@@ -117,6 +117,13 @@ def test_replace_loads_the_same_bytes_again(ws: Workspace, tmp_path: Path) -> No
     assert len(spend(ws)) == 3
 
 
+def test_replace_with_no_valid_row_replaces_nothing(ws: Workspace, tmp_path: Path) -> None:
+    load(ws, write(tmp_path, "jan.csv", JAN))
+    r = load(ws, write(tmp_path, "broken.csv", GH + "someday,a,x,1,1,CNY\n"), replace=True)
+    assert (r.rows_loaded, r.rows_quarantined, r.rows_replaced) == (0, 1, 0)
+    assert "replaces nothing" in r.warnings[0] and len(spend(ws)) == 3
+
+
 def test_replace_touches_other_platforms_never(ws: Workspace, tmp_path: Path) -> None:
     load(ws, write(tmp_path, "ocean.csv", "日期,广告计划,消耗,展示数,点击数\n2024-01-02,抖音,7,1,1\n"))
     load(ws, write(tmp_path, "jan.csv", JAN), replace=True)

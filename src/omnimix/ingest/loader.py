@@ -165,6 +165,8 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
                 result.already_loaded = True
                 result.load_id = prior[0]
                 return result
+        elif not con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NULL").fetchone()[0]:
+            result.warnings.append("--replace: this file has no valid row, so it replaces nothing")
         else:
             # a canonical file naming its sources replaces only theirs; otherwise the preset decides
             own = sources if preset.name.startswith("table:") and "source" in mapping else []

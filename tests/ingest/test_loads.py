@@ -286,3 +286,20 @@ def test_concurrent_second_ingest_says_so_in_json(ws: Workspace, tmp_path: Path)
     assert doc["error_type"] == "WarehouseBusy" and "in use by another process" in doc["error"]
     assert doc["files"][0]["file"] == str(b) and doc["files"][0]["rows_loaded"] == 0
     assert load(ws, a).rows_loaded == 3  # the killed load left nothing behind
+
+
+def test_resolve_after_a_remove_clears_every_stale_mark(tmp_path: Path) -> None:
+    from omnimix.ingest.workflow import ingest_files
+    from omnimix.journeys.workflow import resolve_workspace
+    from tests.journeys.test_journeys import ORDERS, TOUCHES
+
+    ws = Workspace.init(tmp_path / "w")
+    run = ingest_files(ws, [write(tmp_path, "t.csv", TOUCHES), write(tmp_path, "o.csv", ORDERS)])
+    resolve_workspace(ws, probabilistic=False)
+    assert list_loads(ws).stale == ()
+    orders = run.files[1].load_id
+    assert orders is not None
+    stale = remove_load(ws, orders).stale
+    assert {"identifiers", "customers", "journeys", "paths", "identity_labels"} <= set(stale)
+    resolve_workspace(ws, probabilistic=False)
+    assert list_loads(ws).stale == ()

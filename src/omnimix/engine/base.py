@@ -86,6 +86,8 @@ class DuckDBEngine:
             self._run(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM {quote_ident(view)}")
         finally:
             self.con.unregister(view)
+        if not name.startswith("_"):
+            clear_stale(self.con, name)  # rebuilt: no longer stale after a load was removed
 
     def materialize(self, name: str, sql: str) -> None:
         self._run(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {sql}")

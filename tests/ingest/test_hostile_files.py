@@ -295,6 +295,16 @@ def test_json_empty_key(ws: Workspace, tmp_path: Path, key: str) -> None:
     assert "SELECT" not in str(e.value) and "Parser Error" not in str(e.value)
 
 
+def test_json_keys_colliding_once_flattened_quarantine_the_line(ws: Workspace, tmp_path: Path) -> None:
+    p = tmp_path / "ga4.jsonl"
+    clash = {**GA4, "traffic_source.source": "google"}  # and traffic_source: {source: baidu}
+    p.write_text(json.dumps(GA4) + "\n" + json.dumps(clash) + "\n")
+    r = load(ws, p)
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
+    [(line, _c, reason, _)] = quarantine(ws)
+    assert line == 2 and "'traffic_source.source' appears twice" in reason
+
+
 def test_json_line_that_is_not_an_object(ws: Workspace, tmp_path: Path) -> None:
     p = tmp_path / "ga4.jsonl"
     p.write_text(json.dumps(GA4) + '\n"just a string"\n42\n')

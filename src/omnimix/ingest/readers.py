@@ -271,9 +271,14 @@ def _flatten(obj: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str,
     for k, v in obj.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict) and depth < MAX_JSON_DEPTH:
-            out.update(_flatten(v, key + ".", depth + 1))
+            inner = _flatten(v, key + ".", depth + 1)
+            clash = next((x for x in inner if x in out), None)
+            out.update(inner)
         else:
+            clash = key if key in out else None
             out[key] = v
+        if clash is not None:  # {"a": {"b": 1}, "a.b": 2}: one value would silently replace the other
+            raise ValueError(f"key {clash!r} appears twice once nested objects are flattened with dots")
     return out
 
 
@@ -378,7 +383,12 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
                 rejects.append((lineno, line.rstrip("\n")[:100_000], f"invalid JSON: {exc}"))
                 skipped.append(lineno)
                 continue
-            flat = _flatten(obj)
+            try:
+                flat = _flatten(obj)
+            except ValueError as exc:
+                rejects.append((lineno, line.rstrip("\n")[:100_000], f"invalid JSON record: {exc}"))
+                skipped.append(lineno)
+                continue
             new_keys = [k for k in flat if k not in header]
             if new_keys:
                 _check_keys(path, lineno, new_keys, seen)

@@ -562,6 +562,21 @@ def test_a_reason_quoting_pii_is_hashed_too(ws: Workspace, tmp_path: Path) -> No
     assert "li.lei" not in reason + raw and hashlib.sha256(b"li.lei@example.com").hexdigest() in reason
 
 
+def test_long_rejected_line_is_hashed_in_linear_time(ws: Workspace, tmp_path: Path) -> None:
+    import time
+
+    # a broken JSON line (kept up to 100,000 characters) whose text is one long word with an '@'
+    # near its end: an unbounded email pattern would take minutes on it
+    long = "x" * 95_000
+    p = tmp_path / "ga4.jsonl"
+    p.write_text(json.dumps(GA4) + "\n" + '{"note": "' + long + '@x li@a.com", \n')
+    t0 = time.perf_counter()
+    r = load(ws, p)
+    assert r.rows_quarantined == 1 and time.perf_counter() - t0 < 15
+    raw = quarantine(ws)[0][3]
+    assert "li@a.com" not in raw and long in raw and hashlib.sha256(b"li@a.com").hexdigest() in raw
+
+
 def test_keep_pii_workspace_keeps_the_raw_text(ws_raw: Workspace, tmp_path: Path) -> None:
     text = SHOP + "#2,2024-01-05 10:00:00,9,CNY,han.mei@example.com,13900139000,extra\n"
     load(ws_raw, write(tmp_path, "shop.csv", text))

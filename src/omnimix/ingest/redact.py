@@ -27,7 +27,8 @@ from typing import Any
 from omnimix.ingest.pii import hash_value, normalize_email, normalize_name, normalize_phone
 from omnimix.workspace import Workspace
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# bounded repeats keep the scan linear on multi-megabyte rejected lines
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}")
 # outside the phone column only unmistakable shapes: +<country> numbers and Chinese mobiles
 PHONE = re.compile(r"(?<![\w+.:-])(?:\+\d[\d\- ]{6,16}\d|1[3-9]\d[\- ]?\d{4}[\- ]?\d{4}(?:\.0)?)(?![\w.:-])")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -79,7 +80,7 @@ class Redactor:
         """Hash every email address and valid phone number inside a free text."""
         if not text or _HEX64.fullmatch(text):
             return text
-        out = EMAIL.sub(lambda m: self.hashed("email", m.group(0)) or "", text)
+        out = EMAIL.sub(lambda m: self.hashed("email", m.group(0)) or "", text) if "@" in text else text
 
         def phone(m: re.Match[str]) -> str:
             v = normalize_phone(m.group(0), self.region)

@@ -303,3 +303,18 @@ def test_resolve_after_a_remove_clears_every_stale_mark(tmp_path: Path) -> None:
     assert {"identifiers", "customers", "journeys", "paths", "identity_labels"} <= set(stale)
     resolve_workspace(ws, probabilistic=False)
     assert list_loads(ws).stale == ()
+
+
+def test_canonical_copy_under_another_name_warns_of_double_counting(ws: Workspace, tmp_path: Path) -> None:
+    # canonical spend files without a source column take the file name as source: a renamed copy
+    # would add every row again
+    text = "date,channel,campaign,spend\n2024-01-01,search,a,10\n2024-01-02,search,a,20\n"
+    load(ws, write(tmp_path, "spend_jan.csv", text), table="spend")
+    resaved = text.replace("\n", "\r\n")  # re-saved by Excel: other bytes, same rows, another name
+    r = load(ws, write(tmp_path, "spend_jan (2).csv", resaved), table="spend")
+    assert r.rows_loaded == 2
+    [w] = r.warnings
+    assert "adds 2 row(s) on 2024-01-01–2024-01-02" in w and "counted twice" in w
+    assert r.load_id is not None
+    remove_load(ws, r.load_id)  # what the warning says to do
+    assert sum(x[2] for x in spend(ws)) == 30.0

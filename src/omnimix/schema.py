@@ -263,10 +263,15 @@ LOADS = Table(
         Column("rows_quarantined", "BIGINT"),
         Column("rows_skipped", "BIGINT"),
         Column("loaded_at", "TIMESTAMP"),
+        Column("source", "VARCHAR", doc="the rows' source (several joined by commas)"),
+        Column("date_min", "DATE", doc="first day of the loaded rows (for `ingest --replace`)"),
+        Column("date_max", "DATE", doc="last day of the loaded rows"),
+        Column("status", "VARCHAR", doc="loaded, removed (`omnimix loads remove`) or replaced (`ingest --replace`)"),
+        Column("removed_at", "TIMESTAMP", doc="when the load was removed or replaced"),
     ),
-    key=("sha256", "target_table"),
+    key=("load_id",),
     loadable=False,
-    doc="one file load (the audit trail of ingestion)",
+    doc="one file load (the audit trail of ingestion; `omnimix loads list`)",
 )
 
 TABLES: dict[str, Table] = {
@@ -318,6 +323,9 @@ DERIVED: dict[str, Table] = {t.name: t for t in (
              "one journey: the touches before a conversion (or the open tail)"),
     _derived("paths", "path:VARCHAR total_conversions:DOUBLE total_conversion_value:DOUBLE total_null:DOUBLE",
              "distinct channel paths with conversions, value and non-converting journeys (attribution input)"),
+    _derived("stale_tables", "table_name:VARCHAR reason:VARCHAR marked_at:TIMESTAMP",
+             "tables built from loaded rows that were removed or replaced since (rebuild them)",
+             written_by="omnimix loads remove / omnimix ingest --replace"),
     _derived("erasures", "erased_at:TIMESTAMP id_type:VARCHAR request_sha256:VARCHAR deleted:VARCHAR",
              "audit of `omnimix identity forget` (a salted hash of the request and rows deleted per table)",
              written_by="omnimix identity forget"),
@@ -366,3 +374,14 @@ def create_all(con: object) -> None:
     """Create every canonical table that does not exist yet on a DuckDB connection."""
     for table in TABLES.values():
         con.execute(table.ddl())  # type: ignore[attr-defined]
+    # a warehouse made by an older omnimix gains the columns added since (``loads`` bookkeeping)
+    have: dict[str, set[str]] = {}
+    for t, c in con.execute(  # type: ignore[attr-defined]
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall():
+        have.setdefault(t, set()).add(c)
+    for table in TABLES.values():
+        for col in table.columns:
+            if col.name not in have.get(table.name, {col.name}):
+                con.execute(  # type: ignore[attr-defined]
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {col.type}')

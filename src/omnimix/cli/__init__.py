@@ -21,6 +21,7 @@ from omnimix.cli import (
     identity,
     ingest,
     journeys,
+    loads,
     mmm,
     optimize,
     simulate,
@@ -38,7 +39,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _area in (workspace, ingest, simulate, identity, journeys, attribution, optimize, clv, mmm, web, demo):
+for _area in (workspace, ingest, loads, simulate, identity, journeys, attribution, optimize, clv, mmm, web, demo):
     _area.register(app)
 
 

@@ -20,6 +20,7 @@ from omnimix.workspace import Workspace
 from omnimix.workspace import quote_ident as _q
 from omnimix.workspace import quote_literal as _s
 
+RECORD = "__omnimix_record"  # the record-number column added before a reordering join
 NUMERIC_NON_NEGATIVE = {"spend", "impressions", "clicks", "value", "cost", "lift_sd"}
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "是", "opted in", "subscribed", "optin")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "否", "opted out", "unsubscribed", "optout", "non-marketing")
@@ -47,6 +48,8 @@ class Compiler:
         self.table = TABLES[preset.table]
         self.keep_pii = ws.config.pii.keep_pii
         self.salt = ws.config.pii.salt
+        #: the staged column holding the 0-based record number: ``rowid`` unless a join reorders rows
+        self.record = "rowid"
 
     def text(self, canon: str) -> str | None:
         src = self.mapping.get(canon)
@@ -73,7 +76,8 @@ class Compiler:
         if col.type == "BIGINT":
             d = (f"coalesce(try_cast({t} AS DOUBLE), "
                  f"try_cast(regexp_replace({t}, '[, ]', '', 'g') AS DOUBLE))")
-            return f"CASE WHEN {d} = floor({d}) THEN CAST({d} AS BIGINT) END", "whole number"
+            # try_cast: a whole number beyond BIGINT (1e22) is a bad value of its row, not a failed file
+            return f"CASE WHEN {d} = floor({d}) THEN try_cast({d} AS BIGINT) END", "whole number"
         if col.type == "DATE":
             fmts = "[" + ", ".join(_s(f) for f in self.preset.date_formats) + "]"
             return f"coalesce(try_cast({t} AS DATE), CAST(try_strptime({t}, {fmts}) AS DATE))", "date"
@@ -81,7 +85,8 @@ class Compiler:
             unit = self.preset.epoch_units.get(col.name)
             if unit:
                 div = {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
-                return (f"CAST(to_timestamp(try_cast({t} AS DOUBLE) / {div}) AS TIMESTAMP)",
+                secs = f"(try_cast({t} AS DOUBLE) / {div})"  # out of range (1e300) → a bad value, not an abort
+                return (f"CASE WHEN abs({secs}) < 1e11 THEN CAST(to_timestamp({secs}) AS TIMESTAMP) END",
                         f"epoch timestamp in {unit}")
             tz = [f for f in self.preset.ts_formats if "%z" in f]
             naive = [f for f in self.preset.ts_formats if "%z" not in f]
@@ -135,21 +140,22 @@ class Compiler:
             inner.append(f"{t} AS {_q(tname)}")
             inner.append(f"{typed} AS {_q(vname)}")
             computed[col.name] = _q(vname)
-            label = self.label(col.name).replace("'", "''")
+            label = self.label(col.name)  # a header from the file: it reaches SQL only through _s()
+            col_is = _s(f"column {label}: ")
             if kind is not None:
                 checks.append((f"CASE WHEN {_q(tname)} IS NOT NULL AND {_q(vname)} IS NULL THEN "
-                               f"'column {label}: ''' || left({_q(tname)}, 60) || ''' is not a valid {kind}' END",
+                               f"{col_is} || '''' || left({_q(tname)}, 60) || ''' is not a valid {kind}' END",
                                label))
             if col.name in NUMERIC_NON_NEGATIVE:
-                checks.append((f"CASE WHEN {_q(vname)} < 0 THEN 'column {label}: negative value ' || "
+                checks.append((f"CASE WHEN {_q(vname)} < 0 THEN {col_is} || 'negative value ' || "
                                f"{_q(vname)} || ' (must be >= 0)' END", label))
             if col.type in ("DATE", "TIMESTAMP"):
                 lo = 1900 if col.name == "birthday" else 1990
                 checks.append((f"CASE WHEN year({_q(vname)}) NOT BETWEEN {lo} AND 2100 THEN "
-                               f"'column {label}: date ' || {_q(vname)} || ' is outside {lo}–2100' END", label))
+                               f"{col_is} || 'date ' || {_q(vname)} || ' is outside {lo}–2100' END", label))
             if col.name == "currency":
                 iso = ", ".join(_s(c) for c in sorted(ISO_CURRENCIES))
-                checks.append((f"CASE WHEN upper({_q(vname)}) NOT IN ({iso}) THEN 'column {label}: unknown "
+                checks.append((f"CASE WHEN upper({_q(vname)}) NOT IN ({iso}) THEN {col_is} || 'unknown "
                                f"currency ''' || {_q(vname)} || ''' (use an ISO 4217 code such as CNY)' END",
                                label))
         for col in self.table.columns:
@@ -159,17 +165,22 @@ class Compiler:
                     continue
                 if col.name == "channel" and self.table.name == "touchpoints" and expr == "NULL":
                     continue
-                label = self.label(col.name).replace("'", "''")
+                label = self.label(col.name)
                 checks.append((f"CASE WHEN {expr} IS NULL AND {_q('_t_' + col.name) if expr != 'NULL' else 'NULL'} "
-                               f"IS NULL THEN 'column {label}: missing value (required)' END", label))
+                               f"IS NULL THEN {_s(f'column {label}: missing value (required)')} END", label))
         if self.table.name == "experiments":
             checks.append(("CASE WHEN \"_v_end\" < \"_v_start\" THEN 'end is before start' END", "end"))
             checks.append(("CASE WHEN \"_v_lift_sd\" = 0 THEN 'column lift_sd: must be > 0' END", "lift_sd"))
-        joins = ""
+        joins, source = "", self.raw.table
         if "phone" in self.mapping:
+            # the join reorders rows: the record number travels with each row (the loader reads it for
+            # line numbers and for which of two duplicate keys came first)
+            source = f"(SELECT row_number() OVER () - 1 AS {_q(RECORD)}, * FROM {self.raw.table})"
             joins = f" LEFT JOIN _phones ON _phones.raw = {self.text('phone')}"
             inner.append("_phones.e164 AS _phone_e164")
-        inner_sql = f"SELECT {', '.join(inner)} FROM {self.raw.table} r{joins}"
+            inner.append(f"r.{_q(RECORD)} AS _rec")
+            self.record = "_rec"
+        inner_sql = f"SELECT {', '.join(inner)} FROM {source} r{joins}"
         # middle: every check once, as its own column (message or NULL)
         middle_sql = ("SELECT *, " + ", ".join(f"{c} AS _c{i}" for i, (c, _) in enumerate(checks))
                       + f" FROM ({inner_sql})") if checks else inner_sql
@@ -183,6 +194,8 @@ class Compiler:
         outer: list[str] = [f"CASE WHEN {any_bad} THEN {reason} END AS _reason",
                             f"CASE WHEN {any_bad} THEN {first_col} END AS _column",
                             f"CASE WHEN {any_bad} THEN to_json({{{self.raw_struct()}}}) END AS _raw"]
+        if self.record == "_rec":
+            outer.append("_rec")
         needed = self.needed()
         for col in self.table.columns:
             if col.name == "load_id":

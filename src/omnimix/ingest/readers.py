@@ -30,15 +30,23 @@ DELIMITERS = (",", ";", "\t", "|")
 
 @dataclass
 class LineMap:
-    """Record number (0-based ``rowid``) → line in the file, skipping lines that did not become rows."""
+    """Record number (0-based ``rowid``) → physical line in the file (header = line 1).
+
+    Either arithmetic (``first_line`` + record number, stepping over the ``skipped`` lines that did not
+    become rows) or, where records span lines (quoted newlines, blank lines), the explicit first line of
+    every record (``starts``, built by :func:`csv_line_map` only when a row is quarantined).
+    """
 
     first_line: int
     skipped: list[int] = field(default_factory=list)
+    starts: Any = None  # array('q') of first lines, one per record, or None
 
     def __post_init__(self) -> None:
         self.skipped = sorted(s for s in self.skipped if s >= self.first_line)
 
     def line(self, rowid: int) -> int:
+        if self.starts is not None:
+            return int(self.starts[rowid]) if 0 <= rowid < len(self.starts) else self.first_line + rowid
         line = self.first_line + rowid
         skipped = self.skipped
         # advance past every skipped line at or before the candidate line
@@ -63,15 +71,18 @@ class RawTable:
     fmt: str
     cleanup: Path | None = None
     delim: str = ","
+    source: Path | None = None  # the UTF-8 file DuckDB read (CSV): physical lines are counted in it
+    reject_pos: list[int] = field(default_factory=list)  # CSV rejects: 1-based byte offset of each
 
 
 def detect_format(path: Path) -> str:
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
     return {
-        ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".csv.gz": "csv",
-        ".parquet": "parquet", ".pq": "parquet",
+        ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".csv.gz": "csv", ".tsv.gz": "csv", ".txt.gz": "csv",
+        ".parquet": "parquet", ".pq": "parquet", ".parquet.gz": "parquet",
         ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-        ".xlsx": "xlsx", ".xlsm": "xlsx",
+        ".jsonl.gz": "jsonl", ".ndjson.gz": "jsonl", ".json.gz": "jsonl",
+        ".xlsx": "xlsx", ".xlsm": "xlsx", ".xlsx.gz": "xlsx",
     }.get(suffix, "csv")
 
 
@@ -185,29 +196,35 @@ def read_csv(con: Any, path: Path, table: str) -> RawTable:
     raw = RawTable(table, header, LineMap(2), [], encoding, "csv")
     raw.cleanup = source if source != path else None
     raw.delim = delim
+    raw.source = source
     return raw
 
 
 def collect_csv_rejects(con: Any, raw: RawTable) -> None:
-    """After the view was scanned: fetch DuckDB's rejects (one per line) and fix the line map."""
+    """After the view was scanned: fetch DuckDB's rejects (one per record) and fix the line map.
+
+    DuckDB's reject ``line`` counts records, not physical lines (a quoted newline shifts it), so each
+    reject also keeps its byte offset; :func:`csv_line_map` turns both into physical lines when the
+    file's records do not sit one per line.
+    """
     table = raw.table
     rows = con.execute(
-        f"SELECT line, coalesce(csv_line, ''), error_type || ': ' || error_message "
+        f"SELECT line, line_byte_position, coalesce(csv_line, ''), error_type || ': ' || error_message "
         f"FROM _rej_{table} ORDER BY line"
     ).fetchall()
     con.execute(f"DROP TABLE IF EXISTS _rej_{table}")
     con.execute(f"DROP TABLE IF EXISTS _rejscan_{table}")
     rejects: dict[int, tuple[int, str, str]] = {}
-    for line, text, reason in rows:
+    pos: dict[int, int] = {}
+    for line, byte_pos, text, reason in rows:
         n = int(line)
-        if n not in rejects:  # one row per line, first error wins
-            rejects[n] = (n, str(text).rstrip("\r\n"), _reject_reason(str(reason), raw.delim))
+        if n not in rejects:  # one row per record, first error wins
+            rejects[n] = (n, str(text).strip("\r\n"), _reject_reason(str(reason), raw.delim))
+            pos[n] = int(byte_pos or 0)
     raw.rejects = list(rejects.values())
+    raw.reject_pos = [pos[n] for n in rejects]
     # line 1 is the header; rejected lines produced no row
-    raw.lines = LineMap(2, sorted(rejects))
-    if raw.cleanup is not None:
-        raw.cleanup.unlink(missing_ok=True)
-        raw.cleanup = None
+    raw.lines = LineMap(raw.lines.first_line, sorted(rejects))
 
 
 def _reject_reason(reason: str, delim: str) -> str:
@@ -246,15 +263,67 @@ def _append_rows(con: Any, table: str, header: list[str], rows: list[list[str | 
     con.unregister(f"_arrow_{table}")
 
 
-def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+MAX_JSON_DEPTH = 64  # objects nested deeper are kept as JSON text in their column
+
+
+def _flatten(obj: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in obj.items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
+        if isinstance(v, dict) and depth < MAX_JSON_DEPTH:
+            inner = _flatten(v, key + ".", depth + 1)
+            clash = next((x for x in inner if x in out), None)
+            out.update(inner)
         else:
+            clash = key if key in out else None
             out[key] = v
+        if clash is not None:  # {"a": {"b": 1}, "a.b": 2}: one value would silently replace the other
+            raise ValueError(f"key {clash!r} appears twice once nested objects are flattened with dots")
     return out
+
+
+def _nesting_depth(line: str, limit: int) -> int:
+    """Bracket depth of a JSON text (strings skipped), stopping as soon as it passes ``limit``."""
+    depth = peak = 0
+    if line.count("{") + line.count("[") <= limit:
+        return 0
+    in_str = esc = False
+    for ch in line:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "{[":
+            depth += 1
+            if depth > peak:
+                peak = depth
+                if peak > limit:
+                    return peak
+        elif ch in "}]":
+            depth -= 1
+    return peak
+
+
+MAX_JSON_NESTING = 512  # a line nested deeper is quarantined (Python's parser would overflow its stack)
+
+
+def _check_keys(path: Path, lineno: int, keys: Any, seen: dict[str, str]) -> None:
+    """Reject empty keys and keys that differ only in case (the warehouse's columns are case-blind)."""
+    for k in keys:
+        if not str(k).strip():
+            raise InputDataError(str(path), f"line {lineno} has an empty key {k!r}: every field of a JSON "
+                                 "record needs a name. Fix: rename the key in the export (or drop it).")
+        low = str(k).lower()
+        other = seen.setdefault(low, k)
+        if other != k:
+            raise InputDataError(str(path), f"keys {other!r} and {k!r} (line {lineno}) differ only in "
+                                 "case; column names are case-insensitive in the warehouse. Fix: rename "
+                                 "one of them in the export.")
 
 
 def _text(v: Any) -> str | None:
@@ -296,22 +365,35 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
         created.extend(new)
         chunk.clear()
 
+    seen: dict[str, str] = {}
     with open(path, encoding="utf-8-sig" if encoding != "gb18030" else "gb18030", errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 skipped.append(lineno)
                 continue
+            if lineno == 1 or (not n_records and not rejects):
+                _check_not_array(path, fh, line)
             try:
+                if _nesting_depth(line, MAX_JSON_NESTING) > MAX_JSON_NESTING:
+                    raise ValueError(f"nested deeper than {MAX_JSON_NESTING} levels")
                 obj = json.loads(line)
                 if not isinstance(obj, dict):
                     raise ValueError("a line must be one JSON object")
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 rejects.append((lineno, line.rstrip("\n")[:100_000], f"invalid JSON: {exc}"))
                 skipped.append(lineno)
                 continue
-            flat = _flatten(obj)
-            for k in flat:
-                header.setdefault(k, None)
+            try:
+                flat = _flatten(obj)
+            except ValueError as exc:
+                rejects.append((lineno, line.rstrip("\n")[:100_000], f"invalid JSON record: {exc}"))
+                skipped.append(lineno)
+                continue
+            new_keys = [k for k in flat if k not in header]
+            if new_keys:
+                _check_keys(path, lineno, new_keys, seen)
+                for k in new_keys:
+                    header[k] = None
             chunk.append(flat)
             n_records += 1
             if len(chunk) >= JSONL_CHUNK:
@@ -322,6 +404,20 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
         header["_empty"] = None
     flush()
     return RawTable(table, list(created), LineMap(1, skipped), rejects, encoding, "jsonl")
+
+
+def _check_not_array(path: Path, fh: Any, line: str) -> None:
+    """A JSON document that is one top-level array (not JSON lines) gets a message with the fix."""
+    head = line.lstrip("\ufeff \t\r\n")
+    if head.rstrip() == "{":
+        raise InputDataError(str(path), "is one pretty-printed JSON document, not JSON lines (one object "
+                             "per line). Fix: write one object per line, e.g. `jq -c . FILE > FILE.jsonl` "
+                             "(`jq -c '.[]'` for an array), then ingest the .jsonl file.")
+    if not head.startswith("["):
+        return
+    raise InputDataError(str(path), "is one JSON array, not JSON lines (one object per line). Fix: "
+                         "write one object per line, e.g. `jq -c '.[]' FILE > FILE.jsonl`, then ingest "
+                         "the .jsonl file.")
 
 
 def read_xlsx(con: Any, path: Path, table: str) -> RawTable:
@@ -377,13 +473,16 @@ def read_parquet(con: Any, path: Path, table: str) -> RawTable:
     """Load a Parquet file with every column as text."""
     try:
         desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(path))})").fetchall()
-    except Exception as exc:
-        raise InputDataError(str(path), f"cannot be read as Parquet ({exc}).") from None
+    except Exception as exc:  # the engine's first line only: the rest quotes the SQL
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputDataError(str(path), f"cannot be read as Parquet ({first}). Fix: export it again, or "
+                             "export CSV UTF-8.") from None
     header = [d[0] for d in desc]
     check_header(header, str(path))
     cols = ", ".join(f"CAST({quote_ident(h)} AS VARCHAR) AS {quote_ident(h)}" for h in header)
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM read_parquet({quote_literal(str(path))})")
-    return RawTable(table, header, LineMap(1), [], "parquet", "parquet")
+    # no lines in Parquet: record n is reported as line n + 1, as in a CSV export of it (header = line 1)
+    return RawTable(table, header, LineMap(2), [], "parquet", "parquet")
 
 
 def read_any(con: Any, path: Path, table: str) -> RawTable:
@@ -397,7 +496,48 @@ def read_any(con: Any, path: Path, table: str) -> RawTable:
                              "report again with its column headers.")
     fmt = detect_format(path)
     reader = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx, "parquet": read_parquet}[fmt]
-    return reader(con, path, table)
+    if path.suffix.lower() != ".gz":
+        return reader(con, path, table)
+    if fmt not in ("csv", "jsonl"):
+        raise InputDataError(str(path), "is gzip-compressed; only .csv.gz, .tsv.gz and .jsonl.gz are read "
+                             "compressed. Fix: decompress it (gunzip FILE) and ingest the result.")
+    plain = _gunzip(path)
+    try:
+        if plain.stat().st_size == 0:
+            raise InputDataError(str(plain), "is empty once decompressed: it has no header line. Fix: "
+                                 "export the report again with its column headers.")
+        raw = reader(con, plain, table)
+    except InputDataError as exc:
+        plain.unlink(missing_ok=True)
+        text = str(exc)
+        prefix = f"{plain}: "
+        raise InputDataError(str(path), text[len(prefix):] if text.startswith(prefix) else text) from None
+    except BaseException:
+        plain.unlink(missing_ok=True)
+        raise
+    if fmt == "csv" and raw.cleanup is None:
+        raw.cleanup = plain  # the CSV view reads the decompressed copy when the load runs
+    else:
+        plain.unlink(missing_ok=True)
+    return raw
+
+
+def _gunzip(path: Path) -> Path:
+    """Decompress a ``.gz`` file into a temp file with the inner suffix (``x.csv.gz`` → ``….csv``)."""
+    import gzip
+    import shutil
+    import zlib
+
+    inner = Path(path.stem).suffix or ".csv"
+    fd, name = tempfile.mkstemp(suffix=inner, prefix="omnimix-gunzip-")
+    try:
+        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as fh:
+            shutil.copyfileobj(fh, out, 1 << 22)
+    except (OSError, EOFError, zlib.error) as exc:
+        Path(name).unlink(missing_ok=True)
+        raise InputDataError(str(path), f"is not a readable gzip file ({exc}). Fix: check the download, or "
+                             "decompress it yourself and ingest the plain file.") from None
+    return Path(name)
 
 
 def raw_line_text(header: list[str], values: list[str | None]) -> str:

@@ -23,6 +23,7 @@ from omnimix.cli import (
     journeys,
     mmm,
     optimize,
+    presets,
     simulate,
     web,
     workspace,
@@ -38,7 +39,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _area in (workspace, ingest, simulate, identity, journeys, attribution, optimize, clv, mmm, web, demo):
+for _area in (workspace, ingest, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, web, demo):
     _area.register(app)
 
 

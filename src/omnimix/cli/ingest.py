@@ -24,14 +24,31 @@ def register(app: typer.Typer) -> None:
         preset: Annotated[str | None, typer.Option("--preset", help="platform preset (detected when omitted)")]
         = None,
         table: TableOpt = None,
+        maps: Annotated[list[str] | None, typer.Option(
+            "--map", help="map a header to a canonical column, e.g. --map '项目名称=campaign' (repeatable)")] = None,
+        sets: Annotated[list[str] | None, typer.Option(
+            "--set", help="a canonical column's value for every row, e.g. --set channel=douyin (repeatable)")]
+        = None,
+        sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name or number (1 = first)")] = None,
+        header_row: Annotated[int | None, typer.Option(
+            "--header-row", help="line (CSV) or row (XLSX) of the header, 1 = first; detected when omitted")]
+        = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the JSON summary")] = False,
     ) -> None:
-        """Load files into the warehouse. Bad rows go to quarantine; reloading a file adds nothing."""
+        """Load files into the warehouse. Bad rows go to quarantine; reloading a file adds nothing.
+
+        Presets (detected from the header when --preset is omitted; `omnimix presets` lists their
+        columns): google_ads, meta_ads, ocean_engine, tencent_ads, ga4_events, ga4_transactions,
+        shopify_orders, hubspot_contacts, pos_transactions, pos_members.
+        """
         from omnimix.cli._common import emit_json
+        from omnimix.ingest.mapping import from_flags
         from omnimix.ingest.workflow import ingest_files
         from omnimix.workspace import Workspace
 
-        run = ingest_files(Workspace.open(workspace), files, preset=preset, table=table, progress=not as_json)
+        flags = from_flags(maps, sets, sheet, header_row)
+        run = ingest_files(Workspace.open(workspace), files, preset=preset, table=table, progress=not as_json,
+                           overrides=None if flags.empty else flags)
         if as_json:
             emit_json(run.to_json())
         else:
@@ -42,6 +59,8 @@ def register(app: typer.Typer) -> None:
                 note = " (already loaded: nothing added)" if r.already_loaded else ""
                 typer.echo(f"{r.file} → {r.table} [{r.preset}]: rows_in={r.rows_in} loaded={r.rows_loaded} "
                            f"quarantined={r.rows_quarantined} skipped={r.rows_skipped}{note}")
+                for n in r.notes:
+                    typer.echo(f"  note: {n}")
         if run.failed:
             raise typer.Exit(3)
 

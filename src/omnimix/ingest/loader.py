@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from omnimix.errors import EngineError, InputDataError, OmnimixError
-from omnimix.ingest.compiler import Compiler
+from omnimix.ingest.compiler import Compiler, masked_note, skip_notes
+from omnimix.ingest.mapping import Overrides, choose, for_file
 from omnimix.ingest.pii import normalize_phone
-from omnimix.ingest.presets import Preset, detect_preset, get_preset
+from omnimix.ingest.presets import Preset, get_preset
 from omnimix.ingest.readers import RawTable, collect_csv_rejects, read_any
 from omnimix.schema import TABLES
 from omnimix.taxonomy import Taxonomy
@@ -57,6 +58,7 @@ class LoadResult:
     preset: str | None = None
     load_id: str | None = None
     already_loaded: bool = False
+    notes: list[str] = field(default_factory=list)  # skipped totals / line-item rows, masked ids, sections
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,7 +70,7 @@ def _sha256(path: Path, out: list[str]) -> None:
 
 
 def ingest_file(ws: Workspace, path: str | Path, preset: str | None = None, table: str | None = None,
-                con: Any = None) -> LoadResult:
+                con: Any = None, overrides: Overrides | None = None) -> LoadResult:
     """Load one file. File-level problems raise :class:`InputDataError`; row problems quarantine.
 
     Args:
@@ -77,25 +79,29 @@ def ingest_file(ws: Workspace, path: str | Path, preset: str | None = None, tabl
         preset: preset name (see :data:`omnimix.ingest.presets.PRESETS`).
         table: canonical table name (the file has canonical columns); exclusive with ``preset``.
         con: an open writable warehouse connection (opened and closed here when omitted).
+        overrides: one-off mapping (``--map``, ``--set``, ``--sheet``, ``--header-row``), see
+            :mod:`omnimix.ingest.mapping`; applied over the file's ``[[sources]]`` entries.
     """
     p = Path(path)
     own = con is None
     if own:
         con = ws.connect()
     try:
-        return _ingest(ws, con, p, preset, table)
+        return _ingest(ws, con, p, preset, table, overrides)
     finally:
         if own:
             con.close()
 
 
-def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table: str | None) -> LoadResult:
+def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table: str | None,
+            flags: Overrides | None = None) -> LoadResult:
     import duckdb
 
     if preset_name and table:
         raise InputDataError(str(path), "give either --preset or --table, not both.")
-    chosen = get_preset(preset_name, str(path)) if preset_name else (
-        get_preset(f"table:{table}", str(path)) if table else None)
+    if preset_name:
+        get_preset(preset_name, str(path))  # an unknown name fails before the file is read
+    reading = for_file(ws, path).merged(flags or Overrides())  # sheet / header row from [[sources]] or flags
     digest: list[str] = []
     hasher = threading.Thread(target=_sha256, args=(path, digest), daemon=True)
     if path.is_file():
@@ -106,15 +112,13 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
     raw_ref: list[RawTable] = []
     con.execute("BEGIN TRANSACTION")
     try:
-        raw = read_any(con, path, tag)
+        raw = read_any(con, path, tag, sheet=reading.sheet, header_row=reading.header_row)
         raw_ref.append(raw)
-        preset = chosen or detect_preset(raw.header, str(path))
-        mapping = preset.resolve(raw.header, str(path))
-        mapping.update(_config_overrides(ws, path, raw.header))
+        preset, mapping, _ = choose(ws, path, raw.header, preset_name, table, flags)
         result.table, result.preset = preset.table, preset.name
-        if "phone" in mapping:
-            _phone_map(ws, con, tag, mapping["phone"])
         comp = Compiler(preset, raw, mapping, ws, str(path))
+        if "phone" in mapping:
+            _phone_map(ws, con, tag, comp.phone_source())
         select_sql, cols = comp.build()
         staged = f"staged_{tag}"
         _exec(con, f"CREATE TEMP TABLE {staged} AS {select_sql}")
@@ -146,7 +150,9 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
         loaded = con.execute(
             f"INSERT INTO {_q(target.name)} ({col_list}, load_id) SELECT {col_list}, {_s(load_id)} "
             f"FROM {staged} s WHERE _reason IS NULL{exists}").fetchone()[0]
-        n_bad = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NOT NULL").fetchone()[0]
+        n_bad = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NOT NULL AND _skip IS NULL"
+                            ).fetchone()[0]
+        result.notes = [*raw.notes, *skip_notes(con, staged, raw, int(base)), *masked_note(con, staged)]
         result.rows_loaded = int(loaded)
         result.rows_quarantined = int(n_bad) + len(raw.rejects)
         result.rows_skipped = result.rows_in - result.rows_loaded - result.rows_quarantined
@@ -203,26 +209,12 @@ def _exec(con: Any, sql: str) -> None:
         raise EngineError(str(exc), sql) from None
 
 
-def _config_overrides(ws: Workspace, path: Path, header: list[str]) -> dict[str, str | tuple[str, ...]]:
-    """Column mappings from [[sources]] in omnimix.toml whose pattern matches the file."""
-    out: dict[str, str | tuple[str, ...]] = {}
-    for src in ws.config.sources:
-        if path.match(src.pattern) or Path(src.pattern).name == path.name:
-            for raw_name, canon in src.columns.items():
-                if raw_name not in header:
-                    raise InputDataError(str(path), f"omnimix.toml source {src.name!r} maps column "
-                                         f"{raw_name!r}, which the file does not have. Header: {header}")
-                out[canon] = raw_name
-    return out
-
-
-def _phone_map(ws: Workspace, con: Any, tag: str, src: str | tuple[str, ...]) -> None:
+def _phone_map(ws: Workspace, con: Any, tag: str, text_sql: str) -> None:
+    """The E.164 form of every distinct phone text (``text_sql`` over the raw table ``r``)."""
     import pyarrow as pa
 
-    col = src if isinstance(src, str) else src[0]
     values = [v[0] for v in con.execute(
-        f"SELECT DISTINCT nullif(trim({_q(col)}), '') FROM {tag} WHERE nullif(trim({_q(col)}), '') IS NOT NULL"
-    ).fetchall()]
+        f"SELECT DISTINCT t FROM (SELECT {text_sql} AS t FROM {tag} r) WHERE t IS NOT NULL").fetchall()]
     region = ws.config.pii.default_region
     e164 = [normalize_phone(v, region) for v in values]
     con.register("_phones_arrow", pa.table({"raw": pa.array(values, pa.string()),
@@ -294,7 +286,8 @@ def _quarantine(con: Any, raw: RawTable, staged: str, base: int, load_id: str, f
     import pyarrow as pa
 
     bad = con.execute(
-        f"SELECT rowid - {base}, _column, _reason, _raw FROM {staged} WHERE _reason IS NOT NULL ORDER BY rowid"
+        f"SELECT rowid - {base}, _column, _reason, _raw FROM {staged} WHERE _reason IS NOT NULL AND _skip IS NULL "
+        "ORDER BY rowid"
     ).fetchall()
     rows = [(raw.lines.line(int(r)), c, j, reason) for r, c, reason, j in bad]
     rows += [(line, None, text, reason) for line, text, reason in raw.rejects]

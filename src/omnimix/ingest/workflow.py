@@ -22,6 +22,7 @@ from typing import Any
 
 from omnimix.errors import OmnimixError, UsageError
 from omnimix.ingest.loader import LoadResult, ingest_file
+from omnimix.ingest.mapping import Overrides
 from omnimix.progress import progress_iter
 from omnimix.schema import LOADABLE
 from omnimix.workspace import Workspace
@@ -73,6 +74,7 @@ def ingest_files(
     preset: str | None = None,
     table: str | None = None,
     progress: bool = False,
+    overrides: Overrides | None = None,
 ) -> IngestRun:
     """Load ``files`` into the workspace's warehouse, one transaction per file.
 
@@ -82,6 +84,8 @@ def ingest_files(
         preset: platform preset for every file (detected per file when omitted).
         table: canonical table for files already in canonical columns; exclusive with ``preset``.
         progress: show a progress bar on a terminal (for several files).
+        overrides: one-off mapping for every file (``--map``, ``--set``, ``--sheet``, ``--header-row``;
+            :func:`omnimix.ingest.mapping.from_flags`).
 
     Raises:
         UsageError: both ``preset`` and ``table``, or ``table`` is not a loadable table.
@@ -97,7 +101,8 @@ def ingest_files(
     try:
         for f in progress_iter(paths, "Ingesting", enabled=progress and len(paths) > 1):
             try:
-                results.append(ingest_file(ws, f, preset=preset, table=table, con=con))
+                results.append(ingest_file(ws, f, preset=preset, table=table, con=con,
+                                           overrides=overrides))
             except OmnimixError as exc:
                 results.append(LoadResult(file=str(f), errors=[str(exc)]))
     finally:

@@ -157,11 +157,6 @@ class Compiler:
                 label = self.label(col.name).replace("'", "''")
                 if expr == "NULL":
                     checks.append((f"'column {label}: missing value (required)'", label))
-                elif col.name in _MASKABLE:
-                    tq = _q("_t_" + col.name)
-                    checks.append((f"CASE WHEN {expr} IS NULL THEN 'column {label}: missing value (required)' || "
-                                   f"CASE WHEN {tq} IS NOT NULL THEN ' (masked by the source: not an identifier)' "
-                                   f"ELSE '' END END", label))
                 else:
                     tq = _q("_t_" + col.name)
                     checks.append((f"CASE WHEN {expr} IS NULL AND {tq} IS NULL THEN "
@@ -175,6 +170,9 @@ class Compiler:
         if "phone" in self.mapping:
             joins = f" LEFT JOIN _phones ON _phones.raw = {self.text('phone')}"
             inner.append("_phones.e164 AS _phone_e164")
+        ordered = self.preset.line_items and {"conversion_id", "ts"} <= set(self.mapping)
+        if ordered:  # the line-item window reorders rows: keep the file's order (rowid = record number)
+            inner.insert(0, "row_number() OVER () AS _rn")
         inner_sql = f"SELECT {', '.join(inner)} FROM {self.raw.table} r{joins}"
         skip = self.skip_expr()
         # middle: every check once, as its own column (message or NULL)
@@ -190,7 +188,7 @@ class Compiler:
         outer: list[str] = [f"CASE WHEN _skip IS NOT NULL THEN _skip WHEN {any_bad} THEN {reason} END AS _reason",
                             f"CASE WHEN _skip IS NULL AND ({any_bad}) THEN {first_col} END AS _column",
                             f"CASE WHEN _skip IS NULL AND ({any_bad}) THEN to_json({{{self.raw_struct()}}}) "
-                            "END AS _raw", "_skip", "_masked"]
+                            "END AS _raw", "_skip", "_masked", *(["_rn"] if ordered else [])]
         needed = self.needed()
         for col in self.table.columns:
             if col.name == "load_id":
@@ -217,6 +215,8 @@ class Compiler:
         key = self.table.key
         if key:  # a 64-bit hash of the natural key, for a cheap duplicate screen (see _mark_duplicates)
             select = f"SELECT *, hash({', '.join(_q(k) for k in key)}) AS _kh FROM ({select})"
+        if ordered:
+            select += " ORDER BY _rn"
         return select, out_cols
 
     def value_checks(self, col: Column, tq: str, vq: str, label: str, kind: str | None) -> list[tuple[str, str]]:
@@ -225,7 +225,8 @@ class Compiler:
         if kind is not None:
             hint = f" || {values.number_hint(tq)}" if col.type in ("DOUBLE", "BIGINT") else ""
             out.append((f"CASE WHEN {tq} IS NOT NULL AND {vq} IS NULL THEN "
-                        f"'column {label}: ''' || left({tq}, 60) || ''' is not a valid {kind}'{hint} END", label))
+                        f"'column {label}: ''' || replace(left({tq}, 60), chr(0), '␀') || ''' is not a valid "
+                        f"{kind}'{hint} END", label))
         if col.type == "DOUBLE":
             out.append((f"CASE WHEN NOT isfinite({vq}) THEN 'column {label}: ''' || left({tq}, 60) || "
                         f"''' is not a finite number (NaN and infinities are never loaded)' END", label))

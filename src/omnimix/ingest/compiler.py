@@ -11,7 +11,6 @@ like the warehouse's unless the workspace keeps it). Every identifier is quoted 
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from omnimix.config import IDENTIFIER_TYPES, ISO_CURRENCIES
@@ -29,8 +28,8 @@ TRUE_WORDS = ("true", "t", "1", "yes", "y", "是", "opted in", "subscribed", "op
 FALSE_WORDS = ("false", "f", "0", "no", "n", "否", "opted out", "unsubscribed", "optout", "non-marketing",
                "non-marketing contact", "non marketing contact", "不同意", "未订阅")
 #: Whole-cell totals labels (lower case): such rows are skipped and reported, never loaded.
-TOTALS_RE = r"(总计|合计|汇总|小计|total|totals|grand total|summary|(total|grand total) ?[:：].*|(总计|合计|汇总)[:：(（].*)"
-_MASKABLE = tuple(t for t in IDENTIFIER_TYPES)
+TOTALS_RE = (r"(总计|合计|汇总|小计|total|totals|grand total|(total|grand total) ?[:：].*"
+             r"|(总计|合计|汇总)[:：(（].*)")
 
 
 class Compiler:
@@ -45,10 +44,28 @@ class Compiler:
         self.file = file
         self.table = TABLES[preset.table]
         self.keep_pii = ws.config.pii.keep_pii
+        self.nul = self.sample_has_nul()
         self.salt = ws.config.pii.salt
 
-    def trimmed(self, h: str) -> str:
+    def trimmed(self, h: str, tokens: bool = True) -> str:
+        if not tokens:
+            return values.trimmed(f"r.{_q(h)}", tokens=None)
         return values.trimmed(f"r.{_q(h)}", self.preset.null_tokens)
+
+    @property
+    def bulk(self) -> bool:
+        """Touchpoints: the multi-million-row table, where per-value text checks are kept to identifiers
+        that are hashed (phone, email) and to text columns whose sample shows the problem."""
+        return self.table.name == "touchpoints"
+
+    def maskable(self, canon: str) -> bool:
+        """Whether masks are looked for in ``canon`` (every identifier; in touchpoints phone and email)."""
+        if canon not in self.mapping or canon not in IDENTIFIER_TYPES:
+            return False
+        return not self.bulk or canon in ("phone", "email")
+
+    def sample_has_nul(self) -> bool:
+        return any(v is not None and "\x00" in v for r in self.raw.sample for v in r)
 
     def text(self, canon: str) -> str | None:
         src = self.mapping.get(canon)
@@ -62,7 +79,8 @@ class Compiler:
             parts = ", ".join(self.trimmed(h) for h in src)
             t = f"nullif(concat_ws(' ', {parts}), '')"
         else:
-            t = self.trimmed(src)
+            col = self.table.column(canon) if canon in self.table.column_names else None
+            t = self.trimmed(src, tokens=not (self.bulk and col is not None and col.type == "VARCHAR"))
         return values.value_map(t, self.preset.values.get(canon, {}))
 
     def european(self, canon: str) -> bool:
@@ -140,7 +158,7 @@ class Compiler:
             tq, vq = _q(f"_t_{col.name}"), _q(f"_v_{col.name}")
             inner.append(f"{t} AS {tq}")
             label = self.label(col.name).replace("'", "''")
-            if col.name in _MASKABLE and col.name in self.mapping:
+            if self.maskable(col.name):
                 m = values.masked(tq, col.name)
                 masks.append(f"CASE WHEN {m} THEN {_s(col.name + '=')} || {tq} END")
                 typed = f"CASE WHEN {m} THEN NULL ELSE {typed} END"
@@ -230,7 +248,7 @@ class Compiler:
         if col.type == "DOUBLE":
             out.append((f"CASE WHEN NOT isfinite({vq}) THEN 'column {label}: ''' || left({tq}, 60) || "
                         f"''' is not a finite number (NaN and infinities are never loaded)' END", label))
-        elif col.type == "VARCHAR" and col.name in self.mapping:
+        elif col.type == "VARCHAR" and col.name in self.mapping and (not self.bulk or self.nul):
             out.append((f"CASE WHEN contains({tq}, chr(0)) THEN 'column {label}: the value holds a NUL byte "
                         f"(a corrupt export? re-export the file)' END", label))
         if self.raw.fmt == "xlsx" and col.name in self.mapping:
@@ -262,14 +280,14 @@ class Compiler:
             for cell in dict.fromkeys(cells):
                 c = _q(cell)
                 first = f"lower(left(trim({c}), 1))"
-                parts.append(f"CASE WHEN {first} IN ('总', '合', '汇', '小', 't', 'g', 's') AND "
+                parts.append(f"CASE WHEN {first} IN ('总', '合', '汇', '小', 't', 'g') AND "
                              f"regexp_full_match(lower(trim({c})), {_s(TOTALS_RE)}) THEN 'totals row (' || "
                              f"left(trim({c}), 40) || '): skipped, not a record' END")
         if self.preset.line_items and {"conversion_id", "ts"} <= set(self.mapping):
             value_empty = 'AND "_t_value" IS NULL ' if "value" in self.mapping else ""
             parts.append('CASE WHEN "_t_ts" IS NULL ' + value_empty + 'AND "_t_conversion_id" IS NOT NULL '
                          'AND count("_t_ts") OVER (PARTITION BY "_t_conversion_id") > 0 THEN '
-                         '\'line item of order \' || left("_t_conversion_id", 40) || \' (belongs to its order row)\' END')
+                         "'line item of order ' || left(\"_t_conversion_id\", 40) || ' (belongs to its order row)' END")
         return f"coalesce({', '.join(parts)})" if parts else "CAST(NULL AS VARCHAR)"
 
     def phone_source(self) -> str:

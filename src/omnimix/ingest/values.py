@@ -45,13 +45,16 @@ EXCEL_EPOCH = "1899-12-30"
 _SERIAL = r"\d{5}(?:\.\d+)?"  # 10000–99999: 1927-05-18 … 2173-10-14
 
 
-def trimmed(v: str, tokens: Iterable[str] = ()) -> str:
+def trimmed(v: str, tokens: Iterable[str] | None = ()) -> str:
     """``v`` trimmed, NULL when empty or a null token; skips the (copying) trim for most values.
 
     DuckDB's trim strips the Unicode space separators; an ASCII-only value (byte length = character
     length) can only carry the plain space, which two cheap prefix/suffix tests rule out. Null tokens are
-    short, so values longer than the longest token skip the comparison.
+    short, so values longer than the longest token skip the comparison. ``tokens=None``: empty only.
     """
+    if tokens is None:
+        return (f"CASE WHEN {v} LIKE ' %' OR {v} LIKE '% ' OR strlen({v}) <> length({v}) "
+                f"THEN nullif(trim({v}), '') WHEN {v} <> '' THEN {v} END")
     toks = (*NULL_TOKENS, *tokens)
     longest = max(len(t.encode()) for t in toks)
     inlist = ", ".join(_s(t) for t in toks)
@@ -60,6 +63,18 @@ def trimmed(v: str, tokens: Iterable[str] = ()) -> str:
             f"THEN CASE WHEN {t} IN ({inlist}) THEN NULL ELSE {t} END "
             f"WHEN strlen({v}) > {longest} THEN {v} "
             f"WHEN {v} = '' OR {v} IN ({inlist}) THEN NULL ELSE {v} END")
+
+
+def first_of(*exprs: str) -> str:
+    """The first non-NULL of ``exprs``, evaluating a later one only where the earlier ones are NULL.
+
+    DuckDB's ``coalesce`` evaluates every argument for every row; a nested CASE keeps the slow parses
+    (regular expressions, strptime lists) off the rows the fast cast already read (7x on numbers).
+    """
+    out = exprs[-1]
+    for e in reversed(exprs[:-1]):
+        out = f"CASE WHEN {e} IS NOT NULL THEN {e} ELSE {out} END"
+    return out
 
 
 def _clean_currency(t: str) -> str:
@@ -77,7 +92,7 @@ def number(t: str, european: bool = False) -> str:
                 f"THEN try_cast(replace(rtrim(rtrim({c}, '%')), ',', '.') AS DOUBLE) / 100 END")
     slow = (f"CASE WHEN regexp_full_match({c}, {_s(_US_NUMBER)}) THEN try_cast(replace({c}, ',', '') AS DOUBLE) "
             f"WHEN regexp_full_match({c}, {_s(_PERCENT)}) THEN try_cast(rtrim(rtrim({c}, '%')) AS DOUBLE) / 100 END")
-    return f"coalesce(try_cast({t} AS DOUBLE), {slow})"
+    return first_of(f"try_cast({t} AS DOUBLE)", slow)
 
 
 def number_hint(t: str) -> str:
@@ -101,7 +116,7 @@ def date(t: str, formats: Iterable[str]) -> str:
     fmts = "[" + ", ".join(_s(f) for f in formats) + "]"
     serial = (f"CASE WHEN regexp_full_match({t}, {_s(_SERIAL)}) THEN "
               f"DATE {_s(EXCEL_EPOCH)} + CAST(floor(CAST({t} AS DOUBLE)) AS INTEGER) END")
-    return f"coalesce(try_cast({t} AS DATE), CAST(try_strptime({t}, {fmts}) AS DATE), {serial})"
+    return first_of(f"try_cast({t} AS DATE)", f"CAST(try_strptime({t}, {fmts}) AS DATE)", serial)
 
 
 def timestamp(t: str, formats: Iterable[str]) -> str:
@@ -115,12 +130,12 @@ def timestamp(t: str, formats: Iterable[str]) -> str:
     after_date = f"substr({t}, 11)"
     has_offset = (f"(contains({after_date}, '+') OR contains({after_date}, '-') "
                   f"OR contains({after_date}, 'Z') OR contains({after_date}, 'z'))")
-    ampm = f"(ends_with({t}, 'M') OR ends_with({t}, 'm'))"
-    iso = (f"CASE WHEN {ampm} THEN NULL WHEN {has_offset} THEN CAST(try_cast({t} AS TIMESTAMPTZ) AS TIMESTAMP) "
+    ampm = f"(contains({after_date}, 'M') OR contains({after_date}, 'm'))"
+    iso = (f"CASE WHEN {has_offset} THEN CAST(try_cast({t} AS TIMESTAMPTZ) AS TIMESTAMP) WHEN {ampm} THEN NULL "
            f"ELSE try_cast({t} AS TIMESTAMP) END")
     serial = (f"CASE WHEN regexp_full_match({t}, {_s(_SERIAL)}) THEN TIMESTAMP {_s(EXCEL_EPOCH)} + "
               f"to_microseconds(CAST(round(CAST({t} AS DOUBLE) * 86400e6) AS BIGINT)) END")
-    return (f"coalesce({iso}, CAST(try_strptime({t}, {tz}) AS TIMESTAMP), try_strptime({t}, {naive}), {serial})")
+    return first_of(iso, f"CAST(try_strptime({t}, {tz}) AS TIMESTAMP)", f"try_strptime({t}, {naive})", serial)
 
 
 def masked(t: str, kind: str) -> str:

@@ -166,3 +166,34 @@ def test_presets_command_lists_columns() -> None:
     assert {p["name"] for p in data} >= {"google_ads", "meta_ads", "ocean_engine", "tencent_ads", "ga4_events",
                                          "ga4_transactions", "shopify_orders", "hubspot_contacts",
                                          "pos_transactions", "pos_members"}
+
+
+@pytest.mark.parametrize(("header", "preset"), [
+    (["日期", "广告主ID", "项目名称", "广告名称", "消耗（元）", "展示数", "点击数", "转化数"], "ocean_engine"),
+    (["时间", "广告组", "广告计划", "总消耗", "展示次数", "点击次数"], "ocean_engine"),
+    (["日期", "推广计划", "广告", "花费 (元)", "曝光次数", "点击次数", "点击率(%)"], "tencent_ads"),
+    (["Campaign", "Ad group", "Day", "Cost (USD)", "Impressions", "Clicks", "CTR"], "google_ads"),
+    (["Campaign Name", "Ad Set Name", "Ad Name", "Day", "Amount Spent (EUR)", "Impressions", "Link Clicks"],
+     "meta_ads"),
+    (["Date", "Transaction ID", "Total revenue", "Session source / medium"], "ga4_transactions"),
+    (["Name", "Email", "Created at", "Total", "Billing Phone", "Shipping Phone", "Lineitem name"], "shopify_orders"),
+    (["Record ID - Contact", "First Name", "Last Name", "Email", "Mobile Phone Number", "Lifecycle Stage",
+      "Create Date"], "hubspot_contacts"),
+    (["流水号", "门店代码", "销售时间", "会员手机号", "实收金额"], "pos_transactions"),
+    (["会员ID", "会员姓名", "手机", "出生日期", "开卡时间"], "pos_members"),
+])
+def test_detection_on_header_variants(header: list[str], preset: str) -> None:
+    """Spellings the fixtures do not use (other versions and languages of the same exports)."""
+    from omnimix.ingest.presets import detect_preset
+
+    assert detect_preset(header, "x.csv").name == preset
+
+
+def test_no_match_names_the_closest_presets_by_overlap() -> None:
+    from omnimix.ingest.presets import detect_preset
+
+    with pytest.raises(InputDataError) as exc:
+        detect_preset(["First Name", "Last Name", "Email", "Lifecycle Stage", "Create Date"], "crm.csv")
+    problems = exc.value.problems
+    assert problems[0].startswith("closest: hubspot_contacts") and "'record_id'" in problems[0]
+    assert not any("ocean_engine" in p or "tencent_ads" in p for p in problems)

@@ -197,3 +197,44 @@ def test_no_match_names_the_closest_presets_by_overlap() -> None:
     problems = exc.value.problems
     assert problems[0].startswith("closest: hubspot_contacts") and "'record_id'" in problems[0]
     assert not any("ocean_engine" in p or "tencent_ads" in p for p in problems)
+
+
+def test_sources_preset_columns_and_value_maps(ws: Workspace, tmp_path: Path) -> None:
+    """A [[sources]] preset is used, its columns supply a required column, its value map renames."""
+    (ws.root / "omnimix.toml").write_text(
+        (ws.root / "omnimix.toml").read_text(encoding="utf-8")
+        + '\n[[sources]]\nname = "tencent-old"\npattern = "*腾讯*.csv"\npreset = "tencent_ads"\n'
+          'columns = { "消费金额" = "spend" }\nvalues = { campaign = { "朋友圈" = "moments" } }\n', encoding="utf-8")
+    ws2 = Workspace.open(ws.root)
+    p = tmp_path / "腾讯_旧版.csv"
+    p.write_text("日期,推广计划,消费金额,曝光量\n2024-06-01,朋友圈,12.5,100\n2024-06-01,公众号,3,10\n", encoding="utf-8")
+    r = ingest_file(ws2, p)
+    assert (r.preset, r.rows_loaded) == ("tencent_ads", 2)
+    assert sorted(_rows(ws2, "SELECT campaign, spend, channel FROM spend")) == [
+        ("moments", 12.5, "wechat"), ("公众号", 3.0, "wechat")]
+
+
+def test_cli_flags_and_notes(ws: Workspace, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from omnimix.cli import app
+
+    exp = BUILDERS["ocean_project_ad"](tmp_path)
+    res = CliRunner().invoke(app, ["ingest", str(exp.path), "--workspace", str(ws.root), "--json",
+                                   "--set", "source=douyin_account_2"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)["files"][0]
+    assert (out["preset"], out["rows_loaded"], out["rows_skipped"]) == ("ocean_engine", 84, 1)
+    assert out["notes"] == ["1 totals row(s) skipped (line 86)"]
+    assert _rows(ws, "SELECT DISTINCT source FROM spend") == [("douyin_account_2",)]
+    from omnimix.cli import main
+    from omnimix.errors import UsageError
+
+    with pytest.raises(UsageError, match="NAME=VALUE"):
+        CliRunner().invoke(app, ["ingest", str(exp.path), "--workspace", str(ws.root), "--map", "oops"],
+                           catch_exceptions=False)
+    with pytest.raises(SystemExit) as code:
+        main(["ingest", str(exp.path), "--workspace", str(ws.root), "--map", "oops"])
+    assert code.value.code == 2
+    res = CliRunner().invoke(app, ["ingest", "--help"])
+    assert "ocean_engine" in res.output and "--header-row" in res.output

@@ -61,18 +61,23 @@ def ocean_project_ad(tmp: Path) -> Export:
     """巨量引擎 project/ad report: 项目名称/广告名称, one row per ad per day, 消耗(元) with thousands
     separators, UTF-8 with BOM, a 总计 row whose date cell holds the label."""
     rng = random.Random(1)
-    rows = _spend_rows(rng, ["618大促-抖音信息流", "新品种草", "品牌搜索"], [None], ["视频A", "视频B", "图文C", "直播D"], 7)
+    # two ads of a project share a name (a copied creative): only their ids tell them apart
+    rows = _spend_rows(rng, ["618大促-抖音信息流", "新品种草", "品牌搜索"], [None], ["视频A#1", "视频A#2", "图文C", "直播D"], 7)
+    projects = {"618大促-抖音信息流": 7101, "新品种草": 7102, "品牌搜索": 7103}
     lines: list[list[object]] = [["日期", "项目名称", "项目ID", "广告名称", "广告ID", "消耗(元)", "展示数", "点击数",
                                   "点击率", "转化数"]]
-    for i, (d, c, _, a, cents, imp, clk) in enumerate(rows):
-        lines.append([d.isoformat(), c, 7100 + hash(c) % 97, a, 1780000 + i, _money(cents), imp, clk,
-                      f"{clk / imp:.2%}", rng.randint(0, 30)])
+    truth = []
+    for d, c, _, a, cents, imp, clk in rows:
+        ad_id = 1780000000 + projects[c] * 10 + ["视频A#1", "视频A#2", "图文C", "直播D"].index(a)
+        name = a.split("#")[0]
+        lines.append([d.isoformat(), c, projects[c], name, ad_id, _money(cents), imp, clk, f"{clk / imp:.2%}",
+                      rng.randint(0, 30)])
+        truth.append((d, c, None, f"{name} [{ad_id}]", cents, imp, clk))
     lines.append(["总计", "-", "-", "-", "-", _money(sum(r[4] for r in rows)), sum(r[5] for r in rows),
                   sum(r[6] for r in rows), "-", "-"])
     p = tmp / "巨量引擎_项目广告报表_20240601-20240607.csv"
     p.write_bytes(b"\xef\xbb\xbf" + _csv(lines).encode("utf-8"))
-    return Export(p, "ocean_engine", "spend", [(d, c, None, a, s, i, k) for d, c, _, a, s, i, k in rows],
-                  skipped=1, notes=["1 totals row(s) skipped (line 86)"])
+    return Export(p, "ocean_engine", "spend", truth, skipped=1, notes=["1 totals row(s) skipped (line 86)"])
 
 
 def ocean_plan_unit_xlsx(tmp: Path) -> Export:

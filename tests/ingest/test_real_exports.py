@@ -84,7 +84,9 @@ def test_ad_level_rows_are_not_duplicates(ws: Workspace, tmp_path: Path) -> None
     exp = BUILDERS["ocean_project_ad"](tmp_path)
     r = ingest_file(ws, exp.path)
     assert (r.rows_loaded, r.rows_quarantined) == (84, 0)
-    assert _rows(ws, "SELECT count(DISTINCT ad), count(DISTINCT campaign) FROM spend")[0] == (4, 3)
+    assert _rows(ws, "SELECT count(DISTINCT ad), count(DISTINCT campaign) FROM spend")[0] == (12, 3)
+    # two ads named 视频A in each project, told apart by their ids
+    assert _rows(ws, "SELECT DISTINCT count(DISTINCT ad) FROM spend WHERE ad LIKE '视频A [%' GROUP BY campaign") == [(2,)]
 
 
 def test_meta_currency_comes_from_the_header_unit(ws: Workspace, tmp_path: Path) -> None:

@@ -19,11 +19,12 @@ def describe(include_tables: bool = False) -> list[dict[str, Any]]:
         if p.name.startswith("table:") and not include_tables:
             continue
         cols: dict[str, list[str]] = {}
-        for canon in (*p.columns, *p.fallback, *p.concat):
+        for canon in (*p.columns, *p.fallback, *p.concat, *p.ids):
             cols[canon] = list(p.aliases(canon))
         out.append({"name": p.name, "title": p.title, "table": p.table, "required": p.required_canonical(),
                     "columns": cols, "fallback": {k: list(v) for k, v in p.fallback.items()},
-                    "concat": {k: list(v) for k, v in p.concat.items()}, "constants": dict(p.constants),
+                    "concat": {k: list(v) for k, v in p.concat.items()}, "ids": {k: list(v) for k, v in p.ids.items()},
+                    "constants": dict(p.constants),
                     "line_items": p.line_items})
     return out
 
@@ -54,7 +55,8 @@ def register(app: typer.Typer) -> None:
             for canon, names in r["columns"].items():
                 req = " (required)" if canon in r["required"] else ""
                 how = " [first non-empty]" if canon in r["fallback"] else " [joined]" if canon in r["concat"] else ""
-                typer.echo(f"  {canon}{req}{how}: " + " / ".join(names))
+                typer.echo(f"  {canon}{req}{how}: " + " / ".join(names)
+                           + (" (ids: " + " / ".join(r["ids"][canon]) + " → 'name [id]')" if canon in r["ids"] else ""))
             if r["constants"]:
                 typer.echo("  constants: " + ", ".join(f"{k}={v}" for k, v in r["constants"].items()))
             if r["line_items"]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from omnimix.config import IDENTIFIER_TYPES, ISO_CURRENCIES
 from omnimix.ingest import values
-from omnimix.ingest.presets import Coalesce, Preset
+from omnimix.ingest.presets import Coalesce, Labelled, Preset
 from omnimix.ingest.readers import FORMULA_MARK, RawTable
 from omnimix.schema import TABLES, Column
 from omnimix.workspace import Workspace
@@ -75,6 +75,9 @@ class Compiler:
             return None
         if isinstance(src, Coalesce):
             t = f"coalesce({', '.join(self.trimmed(h) for h in src)})"
+        elif isinstance(src, Labelled):
+            n, i = self.trimmed(src[0]), self.trimmed(src[1])
+            t = f"CASE WHEN {i} IS NULL THEN {n} WHEN {n} IS NULL THEN {i} ELSE {n} || ' [' || {i} || ']' END"
         elif isinstance(src, tuple):
             parts = ", ".join(self.trimmed(h) for h in src)
             t = f"nullif(concat_ws(' ', {parts}), '')"

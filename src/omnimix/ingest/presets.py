@@ -38,6 +38,13 @@ class Coalesce(tuple[str, ...]):
     __slots__ = ()
 
 
+class Labelled(tuple[str, ...]):
+    """(name header, id header): the value is ``name [id]`` (either alone when the other is empty), so
+    two ads with the same name but different ids stay two rows."""
+
+    __slots__ = ()
+
+
 Mapping = dict[str, str | tuple[str, ...]]
 
 
@@ -53,6 +60,8 @@ class Preset:
             column, earlier columns first).
         concat: canonical column → header names joined with a space (e.g. last + first name).
         fallback: canonical column → header names whose first non-empty value per row is used.
+        ids: canonical column → id header names; with a name column the value is ``name [id]``, without
+            one the id (ad and ad group ids: names repeat, ids do not).
         constants: canonical column → value for every row.
         values: canonical column → {value in the file (case-insensitive) → canonical value}.
         epoch_units: canonical timestamp column → unit of epoch numbers ("s", "ms", "us").
@@ -69,6 +78,7 @@ class Preset:
     columns: dict[str, tuple[str, ...]]
     concat: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fallback: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     epoch_units: dict[str, str] = field(default_factory=dict)
@@ -94,7 +104,8 @@ class Preset:
 
     def aliases(self, canon: str) -> tuple[str, ...]:
         """Every header name accepted for ``canon``."""
-        return (*self.columns.get(canon, ()), *self.fallback.get(canon, ()), *self.concat.get(canon, ()))
+        return (*self.columns.get(canon, ()), *self.fallback.get(canon, ()), *self.concat.get(canon, ()),
+                *self.ids.get(canon, ()))
 
     def match(self, header: list[str], forced: dict[str, str] | None = None) -> tuple[Mapping, list[str]]:
         """Map canonical columns to header names present in a file.
@@ -138,6 +149,15 @@ class Preset:
             if found:
                 mapping[canon] = found
                 taken.update(found)
+        for canon, names in self.ids.items():
+            if forced and canon in forced:
+                continue
+            idh = next((h for h in (idx.find(n, taken) for n in names) if h is not None), None)
+            if idh is None:
+                continue
+            name = mapping.get(canon)
+            mapping[canon] = Labelled((name, idh)) if isinstance(name, str) else idh
+            taken.add(idh)
         missing = [c for c in self.required_canonical() if c not in mapping]
         if self.table == "touchpoints" and "channel" not in mapping and "utm_source" not in mapping:
             missing.append("channel (or utm_source for the channel taxonomy)")
@@ -210,9 +230,10 @@ PRESETS: dict[str, Preset] = {
             columns={"date": ("Day", "Date", "Week", "日期", "天"),
                      "campaign": ("Campaign", "Campaign name", "广告系列"),
                      "ad_group": ("Ad group", "Ad group name", "广告组"),
-                     "ad": ("Ad ID", "Ad", "Ad name", "Search keyword", "Keyword", "关键字"),
+                     "ad": ("Ad", "Ad name", "Search keyword", "Keyword", "关键字"),
                      "spend": ("Cost", "Spend", "费用"), "impressions": ("Impr.", "Impressions", "展示次数"),
                      "clicks": ("Clicks", "点击次数"), "currency": ("Currency code", "Currency", "货币代码")},
+            ids={"ad_group": ("Ad group ID",), "ad": ("Ad ID", "Keyword ID")},
             constants={"channel": "search", "source": "google_ads"},
         ),
         Preset(
@@ -220,32 +241,35 @@ PRESETS: dict[str, Preset] = {
             columns={"date": ("Day", "Reporting starts", "Date", "Reporting start"),
                      "campaign": ("Campaign name", "Campaign"),
                      "ad_group": ("Ad set name", "Ad set", "Adset name"),
-                     "ad": ("Ad name", "Ad", "Ad ID"),
+                     "ad": ("Ad name", "Ad"),
                      "spend": ("Amount spent", "Spend", "Amount spent (CNY)"),
                      "impressions": ("Impressions",), "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
                      "currency": ("Currency",)},
+            ids={"ad_group": ("Ad set ID",), "ad": ("Ad ID",)},
             constants={"channel": "social", "source": "meta_ads"},
         ),
         Preset(
             "ocean_engine", "spend", "巨量引擎 (Ocean Engine) 项目/广告 or 广告组/广告计划 report",
             columns={"date": ("日期", "时间", "数据日期", "统计日期", "stat_datetime"),
                      "campaign": ("项目名称", "项目", "广告组名称", "广告组", "广告计划名称", "广告计划", "计划名称",
-                                  "计划", "项目ID", "广告组ID", "计划ID"),
-                     "ad_group": ("广告计划名称", "广告计划", "计划名称", "计划ID"),
-                     "ad": ("广告名称", "广告", "创意名称", "创意", "广告ID", "创意ID"),
+                                  "计划", "项目ID", "广告组ID"),
+                     "ad_group": ("广告计划名称", "广告计划", "计划名称"),
+                     "ad": ("广告名称", "广告", "创意名称", "创意"),
                      "spend": ("消耗", "总消耗", "消耗金额", "stat_cost"),
                      "impressions": ("展示数", "展示次数", "展现数", "show_cnt"),
                      "clicks": ("点击数", "点击次数", "click_cnt")},
+            ids={"ad_group": ("广告计划ID", "计划ID"), "ad": ("广告ID", "创意ID")},
             constants={"channel": "douyin", "source": "ocean_engine", "currency": "CNY"},
         ),
         Preset(
             "tencent_ads", "spend", "腾讯广告 (Tencent Ads) 推广计划/广告 report",
             columns={"date": ("日期", "时间", "数据日期"),
                      "campaign": ("推广计划名称", "推广计划", "计划名称", "推广计划ID"),
-                     "ad_group": ("广告组名称", "广告组", "广告组ID"),
-                     "ad": ("广告名称", "广告", "广告创意名称", "创意名称", "广告ID", "创意ID"),
+                     "ad_group": ("广告组名称", "广告组"),
+                     "ad": ("广告名称", "广告", "广告创意名称", "创意名称"),
                      "spend": ("花费", "消耗", "总花费"), "impressions": ("曝光量", "曝光次数", "曝光数"),
                      "clicks": ("点击量", "点击次数", "点击数")},
+            ids={"ad_group": ("广告组ID",), "ad": ("广告ID", "创意ID")},
             constants={"channel": "wechat", "source": "tencent_ads", "currency": "CNY"},
         ),
         Preset(
@@ -327,7 +351,7 @@ def known_headers() -> frozenset[str]:
     """Normalised header names of every preset (what header-row detection looks for)."""
     out: set[str] = set()
     for p in PRESETS.values():
-        for canon in (*p.columns, *p.fallback, *p.concat):
+        for canon in (*p.columns, *p.fallback, *p.concat, *p.ids):
             for a in p.aliases(canon):
                 out.add(normalize(a))
                 out.add(split_unit(a)[0])

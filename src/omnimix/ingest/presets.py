@@ -13,6 +13,7 @@ columns of docs/data-model.md) are detected as ``table:<name>``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from omnimix.errors import InputDataError
 from omnimix.ingest.headers import HeaderIndex, normalize, split_unit, unit_currency
@@ -347,6 +348,7 @@ for _t in LOADABLE:
     PRESETS[f"table:{_t}"] = _canonical(_t)
 
 
+@cache
 def known_headers() -> frozenset[str]:
     """Normalised header names of every preset (what header-row detection looks for)."""
     out: set[str] = set()

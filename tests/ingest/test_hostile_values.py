@@ -188,3 +188,18 @@ def test_line_items_keep_file_order_and_lines(ws: Workspace, tmp_path: Path) -> 
     assert dict(rows(ws, "SELECT conversion_id, value FROM conversions")) == {"#1": 10.0, "#3": 7.0}
     q = reasons(ws)
     assert sorted(q) == [4, 7] and "date/time" in q[4] and "duplicate key" in q[7]
+
+
+def test_header_normalisation_and_detection() -> None:
+    from omnimix.ingest.headers import find_header_row, normalize, split_unit, unit_currency
+    from omnimix.ingest.presets import known_headers
+
+    assert normalize("消耗（元）") == normalize("消耗(元)") == normalize(" 消耗 (元) ") == "消耗(元)"
+    assert split_unit("花费【元】") == ("花费", "元") and split_unit("Clicks") == ("clicks", None)
+    assert unit_currency("Amount Spent (USD)") == "USD" and unit_currency("点击率(%)") is None
+    rows = [["巨量引擎报表"], ["时间：2024-06-01 至 2024-06-07"], [], ["日期", "项目名称", "消耗(元)"], ["2024-06-01", "a", "1"]]
+    assert find_header_row(rows, known_headers()) == 3
+    ga4 = [["# ----"], ["# Property: x"], [], ["Transaction ID", "Date", "Purchase revenue"], ["T1", "20240601", "1"]]
+    assert find_header_row(ga4, known_headers()) == 3
+    unknown = [["Report"], ["foo", "bar", "baz"], ["1", "2", "3"], ["4", "5", "6"]]
+    assert find_header_row(unknown, known_headers()) == 1

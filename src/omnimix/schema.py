@@ -79,7 +79,9 @@ SPEND = Table(
     (
         Column("date", "DATE", True, "day of the spend"),
         Column("channel", "VARCHAR", True, "channel from the taxonomy"),
-        Column("campaign", "VARCHAR", doc="campaign name"),
+        Column("campaign", "VARCHAR", doc="campaign name (巨量引擎 项目 / 广告组, 腾讯 推广计划)"),
+        Column("ad_group", "VARCHAR", doc="ad group, ad set or 广告计划 when the report is below campaign level"),
+        Column("ad", "VARCHAR", doc="ad, creative or keyword: the report's finest unit (NULL for campaign reports)"),
         Column("spend", "DOUBLE", True, "amount spent, >= 0, in `currency`"),
         Column("impressions", "BIGINT", doc="impressions, >= 0"),
         Column("clicks", "BIGINT", doc="clicks, >= 0"),
@@ -87,8 +89,8 @@ SPEND = Table(
         Column("source", "VARCHAR", doc="platform or file the row came from"),
         _LOAD,
     ),
-    key=("date", "channel", "campaign", "source"),
-    doc="advertising cost per day, channel and campaign",
+    key=("date", "channel", "campaign", "ad_group", "ad", "source"),
+    doc="advertising cost per day, channel, campaign and (where the report has them) ad group and ad",
 )
 
 TOUCHPOINTS = Table(
@@ -122,6 +124,8 @@ CONVERSIONS = Table(
         *_ids(),
         Column("store_id", "VARCHAR", doc="store for offline conversions"),
         Column("online", "BOOLEAN", doc="true online, false in store"),
+        Column("masked_ids", "VARCHAR",
+               doc="identifiers the source masked (`phone=138****8000`), kept as written, never matched"),
         Column("source", "VARCHAR", doc="system the row came from"),
         _LOAD,
     ),
@@ -142,6 +146,8 @@ CONTACTS = Table(
         Column("lifecycle_stage", "VARCHAR", doc="lead, customer …"),
         Column("consent_email", "BOOLEAN", doc="email marketing consent"),
         Column("consent_sms", "BOOLEAN", doc="SMS marketing consent"),
+        Column("masked_ids", "VARCHAR",
+               doc="identifiers the source masked (`phone=138****8000`), kept as written, never matched"),
         _LOAD,
     ),
     key=("record_id", "source"),

@@ -27,18 +27,33 @@ def register(app: typer.Typer) -> None:
         replace: Annotated[bool, typer.Option(
             "--replace", help="the files restate earlier loads of the same table and platform: replace "
             "those loads' rows on the files' days (see `omnimix loads list`)")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="print the JSON summary (also on failure)")]
-        = False,
+        maps: Annotated[list[str] | None, typer.Option(
+            "--map", help="map a header to a canonical column, e.g. --map '项目名称=campaign' (repeatable)")] = None,
+        sets: Annotated[list[str] | None, typer.Option(
+            "--set", help="a canonical column's value for every row, e.g. --set channel=douyin (repeatable)")]
+        = None,
+        sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name or number (1 = first)")] = None,
+        header_row: Annotated[int | None, typer.Option(
+            "--header-row", help="line (CSV) or row (XLSX) of the header, 1 = first; detected when omitted")]
+        = None,
+        as_json: Annotated[bool, typer.Option("--json", help="print the JSON summary (also on failure)")] = False,
     ) -> None:
-        """Load files into the warehouse. Bad rows go to quarantine; reloading a file adds nothing."""
+        """Load files into the warehouse. Bad rows go to quarantine; reloading a file adds nothing.
+
+        Presets (detected from the header when --preset is omitted; `omnimix presets` lists their
+        columns): google_ads, meta_ads, ocean_engine, tencent_ads, ga4_events, ga4_transactions,
+        shopify_orders, hubspot_contacts, pos_transactions, pos_members.
+        """
         from omnimix.cli._common import emit_json
         from omnimix.errors import OmnimixError
+        from omnimix.ingest.mapping import from_flags
         from omnimix.ingest.workflow import ingest_files
         from omnimix.workspace import Workspace
 
+        flags = from_flags(maps, sets, sheet, header_row)
         try:
             run = ingest_files(Workspace.open(workspace), files, preset=preset, table=table,
-                               progress=not as_json, replace=replace)
+                               progress=not as_json, replace=replace, overrides=None if flags.empty else flags)
         except OmnimixError as exc:
             if not as_json:
                 raise
@@ -59,6 +74,8 @@ def register(app: typer.Typer) -> None:
                            f"quarantined={r.rows_quarantined} skipped={r.rows_skipped}{note}")
                 for w in r.warnings:
                     typer.echo(f"  warning: {w}", err=True)
+                for n in r.notes:
+                    typer.echo(f"  note: {n}")
         if run.failed:
             raise typer.Exit(3)
 

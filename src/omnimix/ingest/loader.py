@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from omnimix.errors import EngineError, InputDataError, OmnimixError
-from omnimix.ingest.compiler import RECORD, Compiler
+from omnimix.ingest.compiler import RECORD, Compiler, masked_note, skip_notes
 from omnimix.ingest.lines import csv_line_map
 from omnimix.ingest.loads import DATE_COLUMN, day_range, replace_earlier
+from omnimix.ingest.mapping import Overrides, choose, for_file
 from omnimix.ingest.pii import normalize_phone
-from omnimix.ingest.presets import Preset, detect_preset, get_preset
+from omnimix.ingest.presets import Preset, get_preset
 from omnimix.ingest.readers import RawTable, collect_csv_rejects, read_any
 from omnimix.ingest.redact import Redactor
 from omnimix.schema import TABLES
@@ -68,6 +69,7 @@ class LoadResult:
     already_loaded: bool = False
     warnings: list[str] = field(default_factory=list)
     rows_replaced: int = 0
+    notes: list[str] = field(default_factory=list)  # skipped totals / line-item rows, masked ids, sections
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,7 +81,7 @@ def _sha256(path: Path, out: list[str]) -> None:
 
 
 def ingest_file(ws: Workspace, path: str | Path, preset: str | None = None, table: str | None = None,
-                con: Any = None, replace: bool = False) -> LoadResult:
+                con: Any = None, replace: bool = False, overrides: Overrides | None = None) -> LoadResult:
     """Load one file. File-level problems raise :class:`InputDataError`; row problems quarantine.
 
     Args:
@@ -91,26 +93,29 @@ def ingest_file(ws: Workspace, path: str | Path, preset: str | None = None, tabl
         replace: the file restates earlier loads of the same table and platform: their rows on the
             file's days are replaced (:func:`omnimix.ingest.loads.replace_earlier`), in the same
             transaction; the file is loaded even if the same bytes were loaded before.
+        overrides: one-off mapping (``--map``, ``--set``, ``--sheet``, ``--header-row``), see
+            :mod:`omnimix.ingest.mapping`; applied over the file's ``[[sources]]`` entries.
     """
     p = Path(path)
     own = con is None
     if own:
         con = ws.connect()
     try:
-        return _ingest(ws, con, p, preset, table, replace)
+        return _ingest(ws, con, p, preset, table, replace, overrides)
     finally:
         if own:
             con.close()
 
 
 def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table: str | None,
-            replace: bool = False) -> LoadResult:
+            replace: bool = False, flags: Overrides | None = None) -> LoadResult:
     import duckdb
 
     if preset_name and table:
         raise InputDataError(str(path), "give either --preset or --table, not both.")
-    chosen = get_preset(preset_name, str(path)) if preset_name else (
-        get_preset(f"table:{table}", str(path)) if table else None)
+    if preset_name:
+        get_preset(preset_name, str(path))  # an unknown name fails before the file is read
+    reading = for_file(ws, path).merged(flags or Overrides())  # sheet / header row from [[sources]] or flags
     digest: list[str] = []
     hasher = threading.Thread(target=_sha256, args=(path, digest), daemon=True)
     if path.is_file():
@@ -121,18 +126,16 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
     raw_ref: list[RawTable] = []
     con.execute("BEGIN TRANSACTION")
     try:
-        raw = read_any(con, path, tag)
+        raw = read_any(con, path, tag, sheet=reading.sheet, header_row=reading.header_row)
         raw_ref.append(raw)
-        preset = chosen or detect_preset(raw.header, str(path))
-        mapping = preset.resolve(raw.header, str(path))
-        mapping.update(_config_overrides(ws, path, raw.header))
+        preset, mapping, _ = choose(ws, path, raw.header, preset_name, table, flags)
         result.table, result.preset = preset.table, preset.name
-        if "phone" in mapping:
-            if any(h.lower() == RECORD for h in raw.header):
-                raise InputDataError(str(path), f"has a column named {RECORD!r}, a name omnimix reserves. "
-                                     "Fix: rename that column.")
-            _phone_map(ws, con, tag, mapping["phone"])
+        if "phone" in mapping and any(h.lower() == RECORD for h in raw.header):
+            raise InputDataError(str(path), f"has a column named {RECORD!r}, a name omnimix reserves. "
+                                 "Fix: rename that column.")
         comp = Compiler(preset, raw, mapping, ws, str(path))
+        if "phone" in mapping:
+            _phone_map(ws, con, tag, comp.phone_source())
         select_sql, cols = comp.build()
         rec = comp.record
         staged = f"staged_{tag}"
@@ -188,7 +191,9 @@ def _ingest(ws: Workspace, con: Any, path: Path, preset_name: str | None, table:
         loaded = con.execute(
             f"INSERT INTO {_q(target.name)} ({col_list}, load_id) SELECT {col_list}, {_s(load_id)} "
             f"FROM {staged} s WHERE _reason IS NULL{exists}").fetchone()[0]
-        n_bad = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NOT NULL").fetchone()[0]
+        n_bad = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NOT NULL AND _skip IS NULL"
+                            ).fetchone()[0]
+        result.notes = [*raw.notes, *skip_notes(con, staged, lines, base, rec), *masked_note(con, staged)]
         result.rows_loaded = int(loaded)
         result.rows_quarantined = int(n_bad) + len(raw.rejects)
         result.rows_skipped = result.rows_in - result.rows_loaded - result.rows_quarantined
@@ -328,26 +333,12 @@ def _overlaps(con: Any, table: str, preset: str, sha: str, lo: Any, hi: Any, loa
     return out
 
 
-def _config_overrides(ws: Workspace, path: Path, header: list[str]) -> dict[str, str | tuple[str, ...]]:
-    """Column mappings from [[sources]] in omnimix.toml whose pattern matches the file."""
-    out: dict[str, str | tuple[str, ...]] = {}
-    for src in ws.config.sources:
-        if path.match(src.pattern) or Path(src.pattern).name == path.name:
-            for raw_name, canon in src.columns.items():
-                if raw_name not in header:
-                    raise InputDataError(str(path), f"omnimix.toml source {src.name!r} maps column "
-                                         f"{raw_name!r}, which the file does not have. Header: {header}")
-                out[canon] = raw_name
-    return out
-
-
-def _phone_map(ws: Workspace, con: Any, tag: str, src: str | tuple[str, ...]) -> None:
+def _phone_map(ws: Workspace, con: Any, tag: str, text_sql: str) -> None:
+    """The E.164 form of every distinct phone text (``text_sql`` over the raw table ``r``)."""
     import pyarrow as pa
 
-    col = src if isinstance(src, str) else src[0]
     values = [v[0] for v in con.execute(
-        f"SELECT DISTINCT nullif(trim({_q(col)}), '') FROM {tag} WHERE nullif(trim({_q(col)}), '') IS NOT NULL"
-    ).fetchall()]
+        f"SELECT DISTINCT t FROM (SELECT {text_sql} AS t FROM {tag} r) WHERE t IS NOT NULL").fetchall()]
     region = ws.config.pii.default_region
     e164 = [normalize_phone(v, region) for v in values]
     con.register("_phones_arrow", pa.table({"raw": pa.array(values, pa.string()),
@@ -429,7 +420,8 @@ def _quarantine(con: Any, raw: RawTable, staged: str, rec: str, base: int, load_
     import pyarrow as pa
 
     bad = con.execute(
-        f"SELECT {rec} - {base}, _column, _reason, _raw FROM {staged} WHERE _reason IS NOT NULL ORDER BY {rec}"
+        f"SELECT {rec} - {base}, _column, _reason, _raw FROM {staged} WHERE _reason IS NOT NULL AND _skip IS NULL "
+        f"ORDER BY {rec}"
     ).fetchall()
     if not bad and not raw.rejects:
         return

@@ -26,6 +26,9 @@ from omnimix.workspace import quote_ident, quote_literal
 SNIFF_BYTES = 1 << 20
 MAX_LINE_BYTES = 8 << 20
 DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_ROWS = 1000  # data rows kept for per-column format decisions (decimal comma)
+#: Prefix of an XLSX formula cell that has no cached value (the compiler quarantines it with the formula).
+FORMULA_MARK = "\ue000"
 
 
 @dataclass
@@ -73,6 +76,8 @@ class RawTable:
     delim: str = ","
     source: Path | None = None  # the UTF-8 file DuckDB read (CSV): physical lines are counted in it
     reject_pos: list[int] = field(default_factory=list)  # CSV rejects: 1-based byte offset of each
+    sample: list[list[str | None]] = field(default_factory=list)  # first data rows (header order)
+    notes: list[str] = field(default_factory=list)  # what the reader left out, for the load's notes
 
 
 def detect_format(path: Path) -> str:
@@ -122,33 +127,56 @@ def _transcode(path: Path, encoding: str) -> Path:
     return Path(name)
 
 
-def _first_record(path: Path, encoding: str) -> tuple[str, list[str]]:
-    """Read the header line and a few more to choose the delimiter."""
+def _first_record(path: Path, encoding: str, header_row: int | None = None
+                  ) -> tuple[str, list[str], int, list[list[str | None]]]:
+    """Choose the delimiter, find the header line (title rows, ``#`` comments above it) and sample rows.
+
+    Returns:
+        (delimiter, header, number of lines before the header, the first data rows).
+    """
+    from omnimix.ingest.headers import HEADER_SCAN_ROWS, find_header_row
+    from omnimix.ingest.presets import known_headers
+
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         sample_lines = []
-        for _ in range(20):
+        for i in range(HEADER_SCAN_ROWS + SAMPLE_ROWS):
             line = fh.readline(1 << 16)
             if len(line) == 1 << 16 and not line.endswith("\n"):
                 fh.readline()  # rest of an over-long line: not used to choose the delimiter
+                line = "\n"
             if not line:
                 break
+            if i == 0:
+                line = line.lstrip("\ufeff")
             sample_lines.append(line)
     nonblank = [ln for ln in sample_lines if ln.strip() and len(ln) < (1 << 16)]
     if not nonblank:
         raise InputDataError(str(path), "is empty: it has no header line. Fix: export the report again "
                              "with its column headers.")
-    first = nonblank[0].lstrip("\ufeff")
+    head = [ln for ln in sample_lines[:HEADER_SCAN_ROWS + 20] if ln.strip() and not ln.lstrip().startswith("#")]
     best, best_score = ",", -1.0
     for d in DELIMITERS:
-        n = len(next(csv.reader([first], delimiter=d)))
-        if n < 2:
+        widths = [len(next(csv.reader([ln], delimiter=d))) for ln in head or nonblank[:1]]
+        wide = [w for w in widths if w >= 2]
+        if not wide:
             continue
-        consistent = sum(1 for ln in nonblank[1:] if len(next(csv.reader([ln], delimiter=d))) == n)
-        score = n + 10 * consistent
+        mode = max(set(wide), key=lambda w: (wide.count(w), w))
+        score = mode + 10 * wide.count(mode)
         if score > best_score:
             best, best_score = d, score
-    header = next(csv.reader([first], delimiter=best))
-    return best, [h.strip() for h in header]
+    if header_row is not None:
+        if header_row > len(sample_lines):
+            raise InputDataError(str(path), f"--header-row {header_row} is past the first {len(sample_lines)} "
+                                 "lines of the file. Fix: give the line number of the header (1 = first line).")
+        at = header_row - 1
+    else:
+        rows = [next(csv.reader([ln], delimiter=best)) if ln.strip() else [] for ln in sample_lines]
+        at = find_header_row(rows, known_headers())
+    header = next(csv.reader([sample_lines[at]], delimiter=best))
+    data = [next(csv.reader([ln], delimiter=best)) for ln in sample_lines[at + 1:] if ln.strip()]
+    n = len(header)
+    sample: list[list[str | None]] = [[*r[:n], *([None] * (n - len(r)))] for r in data if len(r) == n]
+    return best, [h.strip() for h in header], at, sample
 
 
 def check_header(header: list[str], file: str) -> None:
@@ -170,20 +198,28 @@ def check_header(header: list[str], file: str) -> None:
         raise InputDataError(file, "has an invalid header row.", problems)
 
 
-def read_csv(con: Any, path: Path, table: str) -> RawTable:
-    """Load a CSV file as text columns into temp table ``table`` (DuckDB's parallel reader)."""
+def read_csv(con: Any, path: Path, table: str, header_row: int | None = None) -> RawTable:
+    """Load a CSV file as text columns into temp table ``table`` (DuckDB's parallel reader).
+
+    The header is the line ``header_row`` (1-based) when given, else detected below title rows and
+    ``#`` comment lines (:func:`omnimix.ingest.headers.find_header_row`); the lines above it are skipped.
+    """
     encoding = detect_encoding(path)
     source = path
     if encoding == "gb18030":
         source = _transcode(path, encoding)
     try:
-        delim, header = _first_record(source, "utf-8-sig" if encoding != "gb18030" else "utf-8")
+        delim, header, above, sample = _first_record(source, "utf-8-sig" if encoding != "gb18030" else "utf-8",
+                                                     header_row)
         check_header(header, str(path))
+        notes: list[str] = []
+        if above and source.stat().st_size < SECTION_SCAN_BYTES:
+            source, notes = _first_section(path, source, above)
         cols = "{" + ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header) + "}"
         # a view: the file is scanned once, by the typing SELECT that reads it
         sql = (
             f"CREATE TEMP VIEW {table} AS SELECT * FROM read_csv({quote_literal(str(source))}, "
-            f"auto_detect=false, header=true, columns={cols}, delim={quote_literal(delim)}, quote='\"', "
+            f"auto_detect=false, header=true, skip={above}, columns={cols}, delim={quote_literal(delim)}, quote='\"', "
             f"escape='\"', ignore_errors=true, store_rejects=true, rejects_table='_rej_{table}', "
             f"rejects_scan='_rejscan_{table}', max_line_size={MAX_LINE_BYTES}, strict_mode=true, "
             f"null_padding=false, allow_quoted_nulls=false)"
@@ -193,11 +229,38 @@ def read_csv(con: Any, path: Path, table: str) -> RawTable:
         if source != path:
             source.unlink(missing_ok=True)
         raise
-    raw = RawTable(table, header, LineMap(2), [], encoding, "csv")
+    raw = RawTable(table, header, LineMap(above + 2), [], encoding, "csv")
     raw.cleanup = source if source != path else None
     raw.delim = delim
     raw.source = source
+    raw.sample = sample
+    raw.notes = notes
     return raw
+
+
+SECTION_SCAN_BYTES = 64 << 20
+
+
+def _first_section(path: Path, source: Path, above: int) -> tuple[Path, list[str]]:
+    """A GA4-style download (``#`` comment lines above the header) ends its table at the next comment
+    block: keep the lines up to it (in a temp copy) and say which lines were not read."""
+    with open(source, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        lines = fh.readlines()
+    if not any(ln.lstrip().startswith("#") for ln in lines[:above]):
+        return source, []
+    end = next((i for i in range(above + 1, len(lines)) if lines[i].lstrip().startswith("#")), None)
+    if end is None:
+        return source, []
+    cut = end
+    while cut > above + 1 and not lines[cut - 1].strip():
+        cut -= 1
+    fd, name = tempfile.mkstemp(suffix=".csv", prefix="omnimix-section-")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        out.writelines(lines[:cut])
+    if source != path:
+        source.unlink(missing_ok=True)
+    return Path(name), [f"lines {cut + 1}–{len(lines)} (further report sections after the first table) "
+                        "were not read: export each table on its own to load it"]
 
 
 def collect_csv_rejects(con: Any, raw: RawTable) -> None:
@@ -420,20 +483,57 @@ def _check_not_array(path: Path, fh: Any, line: str) -> None:
                          "the .jsonl file.")
 
 
-def read_xlsx(con: Any, path: Path, table: str) -> RawTable:
-    """Load the first worksheet of an XLSX file; merged header cells are an error naming them."""
+def read_xlsx(con: Any, path: Path, table: str, sheet: str | None = None,
+              header_row: int | None = None) -> RawTable:
+    """Load one worksheet of an XLSX file; merged header cells are an error naming them.
+
+    The sheet is ``sheet`` (its name, or its 1-based number) when given, else the sheet whose header
+    has the most known column names (the first on a tie). The header row is ``header_row`` (1-based)
+    when given, else detected below title and date-range rows. A formula cell without a cached value
+    is kept as :data:`FORMULA_MARK` + its formula, which the compiler quarantines with the formula.
+    """
     import openpyxl
+
+    from omnimix.ingest.headers import HEADER_SCAN_ROWS, find_header_row
+    from omnimix.ingest.presets import known_headers
 
     try:
         wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
     except Exception as exc:
         raise InputDataError(str(path), f"cannot be opened as XLSX ({exc}). Fix: open it in Excel and "
                              "save it again as .xlsx, or export CSV UTF-8.") from None
-    ws = wb.worksheets[0]
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    first = next((i for i, r in enumerate(rows) if any(v not in (None, "") for v in r)), None)
-    if first is None:
-        raise InputDataError(str(path), f"sheet {ws.title!r} is empty: no header row.")
+    known = known_headers()
+    names = [w.title for w in wb.worksheets]
+    if sheet is not None:
+        pick = [i for i, n in enumerate(names) if n == sheet or n.strip().lower() == sheet.strip().lower()]
+        if not pick and sheet.strip().isdigit() and 1 <= int(sheet) <= len(names):
+            pick = [int(sheet) - 1]
+        if not pick:
+            raise InputDataError(str(path), f"has no sheet {sheet!r}. Sheets: {names}. Fix: --sheet NAME "
+                                 "or --sheet NUMBER (1 = first).")
+        candidates = pick
+    else:
+        candidates = list(range(len(names)))
+    best: tuple[int, int, list[list[Any]], int] | None = None
+    for si in candidates:
+        rows = [list(r) for r in wb.worksheets[si].iter_rows(values_only=True)]
+        if not any(any(v not in (None, "") for v in r) for r in rows):
+            continue
+        if header_row is not None:
+            at = header_row - 1
+        else:
+            at = find_header_row([[_xlsx_text(v) or "" for v in r] for r in rows[:HEADER_SCAN_ROWS]], known)
+        hits = sum(1 for v in (rows[at] if at < len(rows) else []) if v is not None and _is_known(str(v), known))
+        if best is None or hits > best[1]:
+            best = (si, hits, rows, at)
+    if best is None:
+        raise InputDataError(str(path), f"sheet {names[candidates[0]]!r} is empty: no header row." if sheet
+                             else f"every sheet ({names}) is empty: no header row.")
+    si, _, rows, first = best
+    ws = wb.worksheets[si]
+    if first >= len(rows):
+        raise InputDataError(str(path), f"--header-row {first + 1} is past the last row ({len(rows)}) of "
+                             f"sheet {ws.title!r}.")
     merged = [str(rng) for rng in ws.merged_cells.ranges if rng.min_row <= first + 1 <= rng.max_row]
     if merged:
         raise InputDataError(str(path), f"sheet {ws.title!r} has merged header cells {merged}. Fix: unmerge "
@@ -442,17 +542,50 @@ def read_xlsx(con: Any, path: Path, table: str) -> RawTable:
     while header and not header[-1]:
         header.pop()
     check_header(header, str(path))
+    formulas = _uncached_formulas(path, ws.title, rows, first, len(header))
     data: list[list[str | None]] = []
     skipped: list[int] = []
     for i, r in enumerate(rows[first + 1:], start=first + 2):
-        if not any(v not in (None, "") for v in r):
+        if not any(v not in (None, "") for v in r) and not any((i, j) in formulas for j in range(len(header))):
             skipped.append(i)
             continue
         vals = [_xlsx_text(v) for v in r[: len(header)]]
         vals += [None] * (len(header) - len(vals))
+        for j in range(len(header)):
+            if (i, j) in formulas:
+                vals[j] = FORMULA_MARK + formulas[(i, j)]
         data.append(vals)
     _register_rows(con, table, header, data)
-    return RawTable(table, header, LineMap(first + 2, skipped), [], "xlsx", "xlsx")
+    raw = RawTable(table, header, LineMap(first + 2, skipped), [], "xlsx", "xlsx")
+    raw.sample = data[:SAMPLE_ROWS]
+    return raw
+
+
+def _is_known(cell: str, known: frozenset[str]) -> bool:
+    from omnimix.ingest.headers import normalize, split_unit
+
+    return normalize(cell) in known or split_unit(cell)[0] in known
+
+
+def _uncached_formulas(path: Path, title: str, rows: list[list[Any]], first: int, width: int
+                       ) -> dict[tuple[int, int], str]:
+    """(sheet row, column index) → formula of the data cells that hold a formula but no cached value.
+
+    Only read (a second pass over the workbook) when the data has empty cells.
+    """
+    if not any(v is None for r in rows[first + 1:] for v in r[:width]):
+        return {}
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=False, data_only=False)
+    ws = wb[title]
+    out: dict[tuple[int, int], str] = {}
+    for i, r in enumerate(ws.iter_rows(min_row=first + 2, values_only=True), start=first + 2):
+        cached = rows[i - 1] if i - 1 < len(rows) else []
+        for j, v in enumerate(r[:width]):
+            if isinstance(v, str) and v.startswith("=") and (j >= len(cached) or cached[j] is None):
+                out[(i, j)] = v
+    return out
 
 
 def _xlsx_text(v: Any) -> str | None:
@@ -485,8 +618,12 @@ def read_parquet(con: Any, path: Path, table: str) -> RawTable:
     return RawTable(table, header, LineMap(2), [], "parquet", "parquet")
 
 
-def read_any(con: Any, path: Path, table: str) -> RawTable:
-    """Dispatch on the file's format; raise a clear error for unreadable files."""
+def read_any(con: Any, path: Path, table: str, sheet: str | None = None,
+             header_row: int | None = None) -> RawTable:
+    """Dispatch on the file's format; raise a clear error for unreadable files.
+
+    ``sheet`` (XLSX) and ``header_row`` (CSV, XLSX; 1-based) choose what header detection would.
+    """
     if not path.exists():
         raise InputDataError(str(path), "does not exist. Fix: check the path.")
     if not path.is_file() or not os.access(path, os.R_OK):
@@ -495,7 +632,14 @@ def read_any(con: Any, path: Path, table: str) -> RawTable:
         raise InputDataError(str(path), "is empty (0 bytes): it has no header line. Fix: export the "
                              "report again with its column headers.")
     fmt = detect_format(path)
-    reader = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx, "parquet": read_parquet}[fmt]
+
+    def reader(con: Any, p: Path, table: str) -> RawTable:
+        if fmt == "xlsx":
+            return read_xlsx(con, p, table, sheet=sheet, header_row=header_row)
+        if fmt == "csv":
+            return read_csv(con, p, table, header_row=header_row)
+        return {"jsonl": read_jsonl, "parquet": read_parquet}[fmt](con, p, table)
+
     if path.suffix.lower() != ".gz":
         return reader(con, path, table)
     if fmt not in ("csv", "jsonl"):

@@ -25,6 +25,7 @@ from typing import Any
 
 from omnimix.errors import OmnimixError, UsageError
 from omnimix.ingest.loader import LoadResult, ingest_file
+from omnimix.ingest.mapping import Overrides
 from omnimix.progress import progress_iter
 from omnimix.schema import LOADABLE
 from omnimix.workspace import Workspace
@@ -79,6 +80,7 @@ def ingest_files(
     table: str | None = None,
     progress: bool = False,
     replace: bool = False,
+    overrides: Overrides | None = None,
 ) -> IngestRun:
     """Load ``files`` into the workspace's warehouse, one transaction per file.
 
@@ -90,6 +92,8 @@ def ingest_files(
         progress: show a progress bar on a terminal (for several files).
         replace: each file restates earlier loads of its table and platform: their rows on the
             file's days are replaced in the file's transaction (``omnimix ingest --replace``).
+        overrides: one-off mapping for every file (``--map``, ``--set``, ``--sheet``, ``--header-row``;
+            :func:`omnimix.ingest.mapping.from_flags`).
 
     Raises:
         UsageError: both ``preset`` and ``table``, or ``table`` is not a loadable table.
@@ -106,7 +110,8 @@ def ingest_files(
     try:
         for f in progress_iter(paths, "Ingesting", enabled=progress and len(paths) > 1):
             try:
-                results.append(ingest_file(ws, f, preset=preset, table=table, con=con, replace=replace))
+                results.append(ingest_file(ws, f, preset=preset, table=table, con=con,
+                                           overrides=overrides, replace=replace))
             except OmnimixError as exc:
                 results.append(LoadResult(file=str(f), errors=[str(exc)]))
             except (KeyboardInterrupt, SystemExit):

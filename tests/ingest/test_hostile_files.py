@@ -490,10 +490,10 @@ def test_unexpected_failure_of_one_file_is_reported_and_the_next_loads(
 
     real = loader.read_any
 
-    def flaky(con: Any, path: Path, table: str) -> Any:
+    def flaky(con: Any, path: Path, table: str, **kw: Any) -> Any:
         if path.name == "first.csv":
             raise RuntimeError("library bug")
-        return real(con, path, table)
+        return real(con, path, table, **kw)
 
     monkeypatch.setattr(loader, "read_any", flaky)
     a = write(tmp_path, "first.csv", GH + "2024-01-01,a,1,2,3,CNY\n")

@@ -196,7 +196,7 @@ class Compiler:
         if "phone" in self.mapping or ordered:
             # the phone join and the line-item window reorder rows: the record number travels with each row
             # (the loader reads it for line numbers and for which of two duplicate keys came first)
-            source = f"(SELECT row_number() OVER (ORDER BY rowid) - 1 AS {_q(RECORD)}, * FROM {self.raw.table})"
+            source = f"(SELECT row_number() OVER () - 1 AS {_q(RECORD)}, * FROM {self.raw.table})"
             inner.append(f"r.{_q(RECORD)} AS _rec")
             self.record = "_rec"
         if "phone" in self.mapping:

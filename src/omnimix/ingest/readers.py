@@ -267,22 +267,41 @@ MAX_JSON_DEPTH = 64  # objects nested deeper are kept as JSON text in their colu
 
 
 def _flatten(obj: dict[str, Any], prefix: str = "", depth: int = 0, nested: list[int] | None = None) -> dict[str, Any]:
-    """Nested objects → dotted keys; ``nested[0]`` counts the keys that held an object."""
+    """Nested objects → dotted keys; ``nested[0]`` counts the keys that held an object.
+
+    Raises:
+        ValueError: two keys collide once flattened (``{"a": {"b": 1}, "a.b": 2}``): one value would
+            silently replace the other.
+    """
     out: dict[str, Any] = {}
+    n = 0
     for k, v in obj.items():
-        key = f"{prefix}{k}"
         if isinstance(v, dict) and depth < MAX_JSON_DEPTH:
             if nested is not None:
                 nested[0] += 1
-            inner = _flatten(v, key + ".", depth + 1, nested)
-            clash = next((x for x in inner if x in out), None)
+            inner = _flatten(v, f"{prefix}{k}.", depth + 1, nested)
             out.update(inner)
+            n += len(inner)
         else:
-            clash = key if key in out else None
-            out[key] = v
-        if clash is not None:  # {"a": {"b": 1}, "a.b": 2}: one value would silently replace the other
-            raise ValueError(f"key {clash!r} appears twice once nested objects are flattened with dots")
+            out[f"{prefix}{k}"] = v
+            n += 1
+    if len(out) != n:  # fewer keys than were written: some collided
+        seen: set[str] = set()
+        for key in _flat_keys(obj, prefix, depth):
+            if key in seen:
+                raise ValueError(f"key {key!r} appears twice once nested objects are flattened with dots")
+            seen.add(key)
     return out
+
+
+def _flat_keys(obj: dict[str, Any], prefix: str, depth: int) -> list[str]:
+    keys: list[str] = []
+    for k, v in obj.items():
+        if isinstance(v, dict) and depth < MAX_JSON_DEPTH:
+            keys += _flat_keys(v, f"{prefix}{k}.", depth + 1)
+        else:
+            keys.append(f"{prefix}{k}")
+    return keys
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

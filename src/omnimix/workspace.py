@@ -250,6 +250,7 @@ class Workspace:
                 db = con.execute("SELECT current_database()").fetchone()[0]
                 con.execute(f"ATTACH {quote_literal(str(tmp))} AS _omx_compact")
                 con.execute(f"COPY FROM DATABASE {quote_ident(db)} TO _omx_compact")
+                con.execute("CHECKPOINT _omx_compact")  # everything in the new file, no WAL beside it
                 con.execute("DETACH _omx_compact")
             except duckdb.Error as exc:
                 tmp.unlink(missing_ok=True)

@@ -305,6 +305,19 @@ def test_json_keys_colliding_once_flattened_quarantine_the_line(ws: Workspace, t
     assert line == 2 and "'traffic_source.source' appears twice" in reason
 
 
+def test_json_key_twice_in_one_object_quarantines_the_line(ws: Workspace, tmp_path: Path) -> None:
+    p = tmp_path / "ga4.jsonl"
+    dup = json.dumps(GA4).replace('"user_pseudo_id": "c1"', '"user_pseudo_id": "c1", "user_pseudo_id": "c2"')
+    nested = json.dumps(GA4).replace('"medium": "cpc"', '"medium": "cpc", "medium": "organic"')
+    strings = json.dumps({**GA4, "user_pseudo_id": "c3", "note": 'a": b": c": d": e":'})  # not a duplicate
+    p.write_text("\n".join([json.dumps(GA4), dup, nested, strings]) + "\n")
+    r = load(ws, p)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (4, 2, 2)
+    got = [(line, reason) for line, _c, reason, _ in quarantine(ws)]
+    assert got == [(2, "invalid JSON record: key 'user_pseudo_id' appears twice in one object"),
+                   (3, "invalid JSON record: key 'medium' appears twice in one object")]
+
+
 def test_json_line_that_is_not_an_object(ws: Workspace, tmp_path: Path) -> None:
     p = tmp_path / "ga4.jsonl"
     p.write_text(json.dumps(GA4) + '\n"just a string"\n42\n')

@@ -329,19 +329,51 @@ def _append_rows(con: Any, table: str, header: list[str], rows: list[list[str | 
 MAX_JSON_DEPTH = 64  # objects nested deeper are kept as JSON text in their column
 
 
-def _flatten(obj: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
+def _flatten(obj: dict[str, Any], prefix: str = "", depth: int = 0, nested: list[int] | None = None) -> dict[str, Any]:
+    """Nested objects → dotted keys; ``nested[0]`` counts the keys that held an object.
+
+    Raises:
+        ValueError: two keys collide once flattened (``{"a": {"b": 1}, "a.b": 2}``): one value would
+            silently replace the other.
+    """
     out: dict[str, Any] = {}
+    n = 0
     for k, v in obj.items():
-        key = f"{prefix}{k}"
         if isinstance(v, dict) and depth < MAX_JSON_DEPTH:
-            inner = _flatten(v, key + ".", depth + 1)
-            clash = next((x for x in inner if x in out), None)
+            if nested is not None:
+                nested[0] += 1
+            inner = _flatten(v, f"{prefix}{k}.", depth + 1, nested)
             out.update(inner)
+            n += len(inner)
         else:
-            clash = key if key in out else None
-            out[key] = v
-        if clash is not None:  # {"a": {"b": 1}, "a.b": 2}: one value would silently replace the other
-            raise ValueError(f"key {clash!r} appears twice once nested objects are flattened with dots")
+            out[f"{prefix}{k}"] = v
+            n += 1
+    if len(out) != n:  # fewer keys than were written: some collided
+        seen: set[str] = set()
+        for key in _flat_keys(obj, prefix, depth):
+            if key in seen:
+                raise ValueError(f"key {key!r} appears twice once nested objects are flattened with dots")
+            seen.add(key)
+    return out
+
+
+def _flat_keys(obj: dict[str, Any], prefix: str, depth: int) -> list[str]:
+    keys: list[str] = []
+    for k, v in obj.items():
+        if isinstance(v, dict) and depth < MAX_JSON_DEPTH:
+            keys += _flat_keys(v, f"{prefix}{k}.", depth + 1)
+        else:
+            keys.append(f"{prefix}{k}")
+    return keys
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` refusing an object that names a key twice (``{"a": 1, "a": 2}``)."""
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"key {k!r} appears twice in one object")
+        out[k] = v
     return out
 
 
@@ -447,7 +479,13 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
                 skipped.append(lineno)
                 continue
             try:
-                flat = _flatten(obj)
+                nested = [0]
+                flat = _flatten(obj, nested=nested)
+                # json keeps the last of two equal keys: when the line names more keys than the record
+                # holds, parse it again refusing duplicates (lines with arrays are not checked: their
+                # keys inside the arrays are not counted, and GA4 lines all have them)
+                if "[" not in line and line.count('":') > len(flat) + nested[0]:
+                    json.loads(line, object_pairs_hook=_unique_keys)
             except ValueError as exc:
                 rejects.append((lineno, line.rstrip("\n")[:100_000], f"invalid JSON record: {exc}"))
                 skipped.append(lineno)

@@ -32,7 +32,7 @@ def test_every_problem_is_reported_at_once_with_its_key_path() -> None:
         "pii": {"default_region": "china"},
         "identity": {"max_per_person": {"shoe_size": 2, "email": 0}},
         "taxonomy": {"rules": [{"channel": "x", "stage": "awareness", "source": "("}]},
-        "sources": [{"name": "crm", "pattern": "*.csv"}],
+        "sources": [{"name": "crm", "preset": "hubspot_contacts"}],
     }
     with pytest.raises(ConfigError) as exc:
         parse_config(bad, "omnimix.toml")
@@ -45,7 +45,7 @@ def test_every_problem_is_reported_at_once_with_its_key_path() -> None:
     assert "pii.default_region:" in text
     assert "identity.max_per_person: unknown identifier types ['shoe_size']" in text
     assert "taxonomy.rules.0: source pattern '(' is not a valid regex" in text
-    assert "sources.0: give exactly one of preset or table" in text
+    assert "sources.0: give a file-name pattern, a header list, or both" in text
 
 
 def test_stage_must_be_a_funnel_stage() -> None:

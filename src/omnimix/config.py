@@ -103,18 +103,33 @@ class TaxonomySection(_Strict):
 
 
 class SourceSection(_Strict):
-    """A named source: a file pattern, its preset or canonical table, and column overrides."""
+    """A named source: which files it matches, their preset or canonical table, and their mapping.
+
+    A file matches when its name or path matches ``pattern`` (a glob) and the header holds every name
+    in ``header`` (compared like the presets' aliases: case, spaces and full-width brackets aside);
+    give one or both. ``columns`` maps a header of the file to any canonical column (required ones
+    included), ``constants`` gives a canonical column one value for every row, ``values`` maps values of a
+    canonical column (``{ channel = { "巨量" = "douyin" } }``). ``sheet`` and ``header_row`` choose the
+    XLSX sheet and the header's line (1-based) when detection is not wanted.
+    """
 
     name: str
-    pattern: str
+    pattern: str | None = None
+    header: list[str] = Field(default_factory=list)
     preset: str | None = None
     table: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
+    constants: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    sheet: str | None = None
+    header_row: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _one_target(self) -> SourceSection:
-        if (self.preset is None) == (self.table is None):
-            raise ValueError("give exactly one of preset or table")
+        if self.pattern is None and not self.header:
+            raise ValueError("give a file-name pattern, a header list, or both, to say which files this is")
+        if self.preset is not None and self.table is not None:
+            raise ValueError("give at most one of preset or table")
         if self.table is not None and self.table not in TABLES:
             raise ValueError(f"table {self.table!r} is not one of {', '.join(TABLES)}")
         return self
@@ -244,9 +259,10 @@ def render_config(cfg: Config) -> str:
     lines += ["", "# channel rules, first match wins; patterns are case-insensitive regular expressions"]
     for rule in d["taxonomy"]["rules"]:
         lines += ["[[taxonomy.rules]]"] + [f"{k} = {_toml_value(v)}" for k, v in rule.items()]
-    lines += ["", "# sources: file patterns with a preset (or canonical table) and column overrides",
+    lines += ["", "# sources: which files (pattern and/or header), their preset (or canonical table) and mapping",
               "# [[sources]]", "# name = 'crm'", "# pattern = 'exports/hubspot_*.csv'",
-              "# preset = 'hubspot_contacts'", "# columns = { 'Mobile' = 'phone' }"]
+              "# preset = 'hubspot_contacts'", "# columns = { 'Mobile' = 'phone' }   # header = canonical column",
+              "# constants = { source = 'hubspot_eu' }", "# values = { lifecycle_stage = { 'Kunde' = 'customer' } }"]
     for src in d["sources"]:
         lines += ["[[sources]]"] + [f"{k} = {_toml_value(v)}" for k, v in src.items()]
     return "\n".join(lines) + "\n"

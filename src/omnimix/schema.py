@@ -79,7 +79,9 @@ SPEND = Table(
     (
         Column("date", "DATE", True, "day of the spend"),
         Column("channel", "VARCHAR", True, "channel from the taxonomy"),
-        Column("campaign", "VARCHAR", doc="campaign name"),
+        Column("campaign", "VARCHAR", doc="campaign name (巨量引擎 项目 / 广告组, 腾讯 推广计划)"),
+        Column("ad_group", "VARCHAR", doc="ad group, ad set or 广告计划 when the report is below campaign level"),
+        Column("ad", "VARCHAR", doc="ad, creative or keyword: the report's finest unit (NULL for campaign reports)"),
         Column("spend", "DOUBLE", True, "amount spent, >= 0, in `currency`"),
         Column("impressions", "BIGINT", doc="impressions, >= 0"),
         Column("clicks", "BIGINT", doc="clicks, >= 0"),
@@ -87,8 +89,8 @@ SPEND = Table(
         Column("source", "VARCHAR", doc="platform or file the row came from"),
         _LOAD,
     ),
-    key=("date", "channel", "campaign", "source"),
-    doc="advertising cost per day, channel and campaign",
+    key=("date", "channel", "campaign", "ad_group", "ad", "source"),
+    doc="advertising cost per day, channel, campaign and (where the report has them) ad group and ad",
 )
 
 TOUCHPOINTS = Table(
@@ -122,6 +124,8 @@ CONVERSIONS = Table(
         *_ids(),
         Column("store_id", "VARCHAR", doc="store for offline conversions"),
         Column("online", "BOOLEAN", doc="true online, false in store"),
+        Column("masked_ids", "VARCHAR",
+               doc="identifiers the source masked (`phone=138****8000`), kept as written, never matched"),
         Column("source", "VARCHAR", doc="system the row came from"),
         _LOAD,
     ),
@@ -142,6 +146,8 @@ CONTACTS = Table(
         Column("lifecycle_stage", "VARCHAR", doc="lead, customer …"),
         Column("consent_email", "BOOLEAN", doc="email marketing consent"),
         Column("consent_sms", "BOOLEAN", doc="SMS marketing consent"),
+        Column("masked_ids", "VARCHAR",
+               doc="identifiers the source masked (`phone=138****8000`), kept as written, never matched"),
         _LOAD,
     ),
     key=("record_id", "source"),
@@ -263,10 +269,15 @@ LOADS = Table(
         Column("rows_quarantined", "BIGINT"),
         Column("rows_skipped", "BIGINT"),
         Column("loaded_at", "TIMESTAMP"),
+        Column("source", "VARCHAR", doc="the rows' source (several joined by commas)"),
+        Column("date_min", "DATE", doc="first day of the loaded rows (for `ingest --replace`)"),
+        Column("date_max", "DATE", doc="last day of the loaded rows"),
+        Column("status", "VARCHAR", doc="loaded, removed (`omnimix loads remove`) or replaced (`ingest --replace`)"),
+        Column("removed_at", "TIMESTAMP", doc="when the load was removed or replaced"),
     ),
-    key=("sha256", "target_table"),
+    key=("load_id",),
     loadable=False,
-    doc="one file load (the audit trail of ingestion)",
+    doc="one file load (the audit trail of ingestion; `omnimix loads list`)",
 )
 
 TABLES: dict[str, Table] = {
@@ -318,6 +329,9 @@ DERIVED: dict[str, Table] = {t.name: t for t in (
              "one journey: the touches before a conversion (or the open tail)"),
     _derived("paths", "path:VARCHAR total_conversions:DOUBLE total_conversion_value:DOUBLE total_null:DOUBLE",
              "distinct channel paths with conversions, value and non-converting journeys (attribution input)"),
+    _derived("stale_tables", "table_name:VARCHAR reason:VARCHAR marked_at:TIMESTAMP",
+             "tables built from loaded rows that were removed or replaced since (rebuild them)",
+             written_by="omnimix loads remove / omnimix ingest --replace"),
     _derived("erasures", "erased_at:TIMESTAMP id_type:VARCHAR request_sha256:VARCHAR deleted:VARCHAR",
              "audit of `omnimix identity forget` (a salted hash of the request and rows deleted per table)",
              written_by="omnimix identity forget"),
@@ -369,3 +383,14 @@ def create_all(con: object) -> None:
     """Create every canonical table that does not exist yet on a DuckDB connection."""
     for table in TABLES.values():
         con.execute(table.ddl())  # type: ignore[attr-defined]
+    # a warehouse made by an older omnimix gains the columns added since (``loads`` bookkeeping)
+    have: dict[str, set[str]] = {}
+    for t, c in con.execute(  # type: ignore[attr-defined]
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall():
+        have.setdefault(t, set()).add(c)
+    for table in TABLES.values():
+        for col in table.columns:
+            if col.name not in have.get(table.name, {col.name}):
+                con.execute(  # type: ignore[attr-defined]
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {col.type}')

@@ -31,6 +31,28 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_WAREHOUSE = "warehouse.duckdb"
+STALE_TABLE = "stale_tables"
+#: seconds to wait for a warehouse another process holds (the dashboard, a second ingest); the
+#: environment variable ``OMNIMIX_BUSY_TIMEOUT`` overrides it
+BUSY_TIMEOUT = 30.0
+
+
+def busy_timeout() -> float:
+    """The wait for a busy warehouse: ``OMNIMIX_BUSY_TIMEOUT`` seconds, else :data:`BUSY_TIMEOUT`."""
+    import os
+
+    text = os.environ.get("OMNIMIX_BUSY_TIMEOUT", "")
+    try:
+        return max(0.0, float(text)) if text.strip() else BUSY_TIMEOUT
+    except ValueError:
+        return BUSY_TIMEOUT
+
+
+def clear_stale(con: Any, table: str) -> None:
+    """Drop ``table``'s stale mark (it was just rebuilt), when the warehouse has marks at all."""
+    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND "
+                   "table_schema = 'main'", [STALE_TABLE]).fetchall()[0][0]:
+        con.execute(f"DELETE FROM {quote_ident(STALE_TABLE)} WHERE table_name = ?", [table])
 
 
 def quote_ident(name: str) -> str:
@@ -142,12 +164,16 @@ class Workspace:
         return self.warehouse_path.exists()
 
     # ------------------------------------------------------------------ the four verbs
-    def connect(self, read_only: bool = False) -> Any:
+    def connect(self, read_only: bool = False, wait: float | None = None) -> Any:
         """Open the DuckDB warehouse (creating missing canonical tables when writable).
+
+        When another process holds the file (a second ingest, or the dashboard, whose read
+        connections lock writers out for a few seconds), the open is retried for up to ``wait``
+        seconds (default :func:`busy_timeout`) before giving up.
 
         Raises:
             ConfigError: read-only and the warehouse does not exist yet.
-            WarehouseBusy: another process holds the file's write lock.
+            WarehouseBusy: another process still held the file after the wait (names the process).
             EngineError: DuckDB cannot open the file for another reason.
         """
         import duckdb
@@ -155,16 +181,7 @@ class Workspace:
         if read_only and not self.warehouse_path.exists():
             raise ConfigError(f"{self.warehouse_path} does not exist: nothing has been loaded into this "
                               f"workspace yet. Run `omnimix ingest FILE… --workspace {self.root}` first.")
-        try:
-            con = duckdb.connect(str(self.warehouse_path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise WarehouseBusy(f"the warehouse {self.warehouse_path} is being written by another "
-                                    "process; retry when it has finished.") from None
-            raise EngineError(f"cannot open the warehouse {self.warehouse_path}: {exc}") from None
-        except duckdb.Error as exc:
-            raise EngineError(f"cannot open the warehouse {self.warehouse_path}: {exc}. If another "
-                              "omnimix process is writing to it, wait for it to finish.") from None
+        con = self._open(read_only, busy_timeout() if wait is None else wait)
         con.execute("SET enable_progress_bar = false")
         try:
             con.execute(f"SET TimeZone = {quote_literal(self.config.workspace.timezone)}")
@@ -173,6 +190,75 @@ class Workspace:
         if not read_only:
             create_all(con)
         return con
+
+    def _open(self, read_only: bool, wait: float) -> Any:
+        import re
+        import time
+
+        import duckdb
+
+        deadline = time.monotonic() + wait
+        pause = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.warehouse_path), read_only=read_only)
+            except duckdb.IOException as exc:
+                text = str(exc)
+                if "lock" not in text.lower():
+                    raise EngineError(f"cannot open the warehouse {self.warehouse_path}: "
+                                      f"{text.splitlines()[0] if text else exc!r}") from None
+                if time.monotonic() >= deadline:
+                    pid = re.search(r"PID (\d+)", text)
+                    who = f" (process {pid.group(1)})" if pid else ""
+                    raise WarehouseBusy(
+                        f"the warehouse {self.warehouse_path} is in use by another process{who}: waited "
+                        f"{wait:g} s. Another `omnimix ingest` or the dashboard (`omnimix web`) holds it; "
+                        "retry when it has finished, stop it, or wait longer with OMNIMIX_BUSY_TIMEOUT=SECONDS."
+                    ) from None
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                pause = min(pause * 2, 0.5)
+            except duckdb.Error as exc:
+                text = str(exc)
+                raise EngineError(f"cannot open the warehouse {self.warehouse_path}: "
+                                  f"{text.splitlines()[0] if text else exc!r}. If another omnimix process "
+                                  "is writing to it, wait for it to finish.") from None
+
+    def compact(self) -> None:
+        """Rewrite the warehouse into a fresh file and swap it in atomically.
+
+        DuckDB reuses the blocks that deleted rows occupied but does not wipe them, so erased values
+        stay readable in the file until overwritten. After an erasure the warehouse is checkpointed,
+        copied table by table into ``<warehouse>.compact`` (only live rows are written) and renamed
+        over the original while the write lock is still held.
+
+        Raises:
+            WarehouseBusy: another process holds the warehouse.
+            EngineError: the copy failed (the original file is left as it was).
+        """
+        import os
+
+        import duckdb
+
+        path = self.warehouse_path
+        tmp = path.with_name(path.name + ".compact")
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        con = self.connect()
+        try:
+            try:
+                con.execute("CHECKPOINT")
+                db = con.execute("SELECT current_database()").fetchone()[0]
+                con.execute(f"ATTACH {quote_literal(str(tmp))} AS _omx_compact")
+                con.execute(f"COPY FROM DATABASE {quote_ident(db)} TO _omx_compact")
+                con.execute("CHECKPOINT _omx_compact")  # everything in the new file, no WAL beside it
+                con.execute("DETACH _omx_compact")
+            except duckdb.Error as exc:
+                tmp.unlink(missing_ok=True)
+                raise EngineError(f"rewriting the warehouse {path} failed: "
+                                  f"{str(exc).splitlines()[0] if str(exc) else exc!r}") from None
+            os.replace(tmp, path)
+        finally:
+            con.close()
 
     def tables(self) -> list[str]:
         """Names of the tables present in the warehouse (sorted; empty when it does not exist)."""
@@ -286,6 +372,8 @@ class TableWriter:
             raise UsageError(f"cannot write columns {extra} into {table!r}; it has {existing}")
         where = f" WHERE {replace_where}" if replace_where else ""
         self.con.execute(f"DELETE FROM {quote_ident(table)}{where}", list(params))
+        if replace_where is None:
+            clear_stale(self.con, table)
         if len(frame):
             cols = [c for c in existing if c in frame.columns]
             names = ", ".join(quote_ident(c) for c in cols)

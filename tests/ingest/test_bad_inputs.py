@@ -346,7 +346,7 @@ def test_duplicate_keys_found_among_many_rows(ws: Workspace, tmp_path: Path) -> 
              table="touchpoints")
     assert (r.rows_loaded, r.rows_quarantined) == (5000, 1)
     line, column, reason = quarantine(ws)[0]
-    assert (line, column) == (4002, "event_id") and "record 18" in reason
+    assert (line, column) == (4002, "event_id") and "line 19" in reason
 
 
 def test_jsonl_read_in_chunks_keeps_lines_and_late_keys(ws: Workspace, tmp_path: Path,

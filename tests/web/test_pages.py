@@ -202,7 +202,8 @@ def test_data_page_lists_configured_sources(tmp_path: Path) -> None:
     try:
         st = e.client.get("/api/v1/workspace/status", headers=e.headers("viewer")).json()
         assert st["sources"] == [
-            {"name": "crm", "pattern": "exports/hubspot_*.csv", "table": "contacts", "columns": {}}
+            {"name": "crm", "pattern": "exports/hubspot_*.csv", "header": [], "table": "contacts", "columns": {},
+             "constants": {}, "values": {}}
         ]
         c = TestClient(e.app)  # type: ignore[arg-type]
         login(c, "viewer")

@@ -21,8 +21,10 @@ from omnimix.cli import (
     identity,
     ingest,
     journeys,
+    loads,
     mmm,
     optimize,
+    presets,
     simulate,
     web,
     workspace,
@@ -38,7 +40,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _area in (workspace, ingest, simulate, identity, journeys, attribution, optimize, clv, mmm, web, demo):
+for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, web,
+              demo):
     _area.register(app)
 
 

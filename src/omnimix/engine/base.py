@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from omnimix.errors import EngineError
-from omnimix.workspace import quote_ident
+from omnimix.workspace import clear_stale, quote_ident
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -86,9 +86,13 @@ class DuckDBEngine:
             self._run(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM {quote_ident(view)}")
         finally:
             self.con.unregister(view)
+        if not name.startswith("_"):
+            clear_stale(self.con, name)  # rebuilt: no longer stale after a load was removed
 
     def materialize(self, name: str, sql: str) -> None:
         self._run(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS {sql}")
+        if not name.startswith("_"):
+            clear_stale(self.con, name)  # rebuilt: no longer stale after a load was removed
 
     def drop(self, name: str) -> None:
         self._run(f"DROP TABLE IF EXISTS {quote_ident(name)}")

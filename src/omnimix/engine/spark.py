@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omnimix.errors import EngineError
-from omnimix.workspace import quote_ident, quote_literal
+from omnimix.workspace import clear_stale, quote_ident, quote_literal
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -454,6 +454,7 @@ class SparkEngine:
                 con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT {cols} FROM {src}")
                 if not files:
                     con.unregister("_spark_empty")
+                clear_stale(con, name)  # rebuilt: no longer stale after a load was removed
             con.execute("COMMIT")
             log.info("spark: wrote back %d tables to %s", len(self._dirty), self.ws.warehouse_path)
         except duckdb.Error as exc:

@@ -10,11 +10,14 @@ result whose ``to_json()`` is the command's ``--json`` output::
     print(quarantine_rows("ws", limit=5).total)
 
 A file that cannot be read (missing, no header, no preset matches, unknown preset) is recorded in the
-run with its error and the others still load; each file is its own transaction.
+run with its error and the others still load; each file is its own transaction. Even an unexpected
+failure of one file (a bug, a library error) is recorded as that file's error, with the details in
+the debug log of the ``omnimix`` logger, and the next file is loaded.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +25,12 @@ from typing import Any
 
 from omnimix.errors import OmnimixError, UsageError
 from omnimix.ingest.loader import LoadResult, ingest_file
+from omnimix.ingest.mapping import Overrides
 from omnimix.progress import progress_iter
 from omnimix.schema import LOADABLE
 from omnimix.workspace import Workspace
+
+log = logging.getLogger("omnimix")
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ def ingest_files(
     preset: str | None = None,
     table: str | None = None,
     progress: bool = False,
+    replace: bool = False,
+    overrides: Overrides | None = None,
 ) -> IngestRun:
     """Load ``files`` into the workspace's warehouse, one transaction per file.
 
@@ -82,9 +90,14 @@ def ingest_files(
         preset: platform preset for every file (detected per file when omitted).
         table: canonical table for files already in canonical columns; exclusive with ``preset``.
         progress: show a progress bar on a terminal (for several files).
+        replace: each file restates earlier loads of its table and platform: their rows on the
+            file's days are replaced in the file's transaction (``omnimix ingest --replace``).
+        overrides: one-off mapping for every file (``--map``, ``--set``, ``--sheet``, ``--header-row``;
+            :func:`omnimix.ingest.mapping.from_flags`).
 
     Raises:
         UsageError: both ``preset`` and ``table``, or ``table`` is not a loadable table.
+        WarehouseBusy: another process held the warehouse for longer than the busy timeout.
     """
     if preset and table:
         raise UsageError("give either --preset or --table, not both.")
@@ -97,9 +110,18 @@ def ingest_files(
     try:
         for f in progress_iter(paths, "Ingesting", enabled=progress and len(paths) > 1):
             try:
-                results.append(ingest_file(ws, f, preset=preset, table=table, con=con))
+                results.append(ingest_file(ws, f, preset=preset, table=table, con=con,
+                                           overrides=overrides, replace=replace))
             except OmnimixError as exc:
                 results.append(LoadResult(file=str(f), errors=[str(exc)]))
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as exc:  # never a traceback, never the files after it lost
+                log.debug("loading %s failed unexpectedly", f, exc_info=True)
+                first = str(exc).splitlines()[0][:300] if str(exc) else ""
+                results.append(LoadResult(file=str(f), errors=[
+                    f"{f}: could not be loaded ({type(exc).__name__}: {first}). Nothing of it was loaded; "
+                    "the traceback is in the debug log of the omnimix logger."]))
     finally:
         con.close()
     return IngestRun(ws.root, tuple(results))

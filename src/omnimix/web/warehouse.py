@@ -120,7 +120,7 @@ class Warehouse:
                 if stamp is None:
                     raise OmnimixError(f"no warehouse at {self.path}: load data with `omnimix ingest` first")
                 try:
-                    self._con = self.workspace.connect(read_only=True)
+                    self._con = self.workspace.connect(read_only=True, wait=0)  # a request never queues
                 except (WarehouseBusy, EngineError) as exc:  # the write lock of another process
                     raise WarehouseBusy(
                         f"the warehouse {self.path} is locked by another omnimix process "

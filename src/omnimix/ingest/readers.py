@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from omnimix.errors import InputDataError
+from omnimix.ingest.fileprep import SECTION_SCAN_BYTES, first_section, gunzip
 from omnimix.workspace import quote_ident, quote_literal
 
 SNIFF_BYTES = 1 << 20
@@ -214,7 +215,7 @@ def read_csv(con: Any, path: Path, table: str, header_row: int | None = None) ->
         check_header(header, str(path))
         notes: list[str] = []
         if above and source.stat().st_size < SECTION_SCAN_BYTES:
-            source, notes = _first_section(path, source, above)
+            source, notes = first_section(path, source, above)
         cols = "{" + ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header) + "}"
         # a view: the file is scanned once, by the typing SELECT that reads it
         sql = (
@@ -236,31 +237,6 @@ def read_csv(con: Any, path: Path, table: str, header_row: int | None = None) ->
     raw.sample = sample
     raw.notes = notes
     return raw
-
-
-SECTION_SCAN_BYTES = 64 << 20
-
-
-def _first_section(path: Path, source: Path, above: int) -> tuple[Path, list[str]]:
-    """A GA4-style download (``#`` comment lines above the header) ends its table at the next comment
-    block: keep the lines up to it (in a temp copy) and say which lines were not read."""
-    with open(source, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        lines = fh.readlines()
-    if not any(ln.lstrip().startswith("#") for ln in lines[:above]):
-        return source, []
-    end = next((i for i in range(above + 1, len(lines)) if lines[i].lstrip().startswith("#")), None)
-    if end is None:
-        return source, []
-    cut = end
-    while cut > above + 1 and not lines[cut - 1].strip():
-        cut -= 1
-    fd, name = tempfile.mkstemp(suffix=".csv", prefix="omnimix-section-")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-        out.writelines(lines[:cut])
-    if source != path:
-        source.unlink(missing_ok=True)
-    return Path(name), [f"lines {cut + 1}–{len(lines)} (further report sections after the first table) "
-                        "were not read: export each table on its own to load it"]
 
 
 def collect_csv_rejects(con: Any, raw: RawTable) -> None:
@@ -683,7 +659,7 @@ def read_any(con: Any, path: Path, table: str, sheet: str | None = None,
     if fmt not in ("csv", "jsonl"):
         raise InputDataError(str(path), "is gzip-compressed; only .csv.gz, .tsv.gz and .jsonl.gz are read "
                              "compressed. Fix: decompress it (gunzip FILE) and ingest the result.")
-    plain = _gunzip(path)
+    plain = gunzip(path)
     try:
         if plain.stat().st_size == 0:
             raise InputDataError(str(plain), "is empty once decompressed: it has no header line. Fix: "
@@ -702,24 +678,6 @@ def read_any(con: Any, path: Path, table: str, sheet: str | None = None,
     else:
         plain.unlink(missing_ok=True)
     return raw
-
-
-def _gunzip(path: Path) -> Path:
-    """Decompress a ``.gz`` file into a temp file with the inner suffix (``x.csv.gz`` → ``….csv``)."""
-    import gzip
-    import shutil
-    import zlib
-
-    inner = Path(path.stem).suffix or ".csv"
-    fd, name = tempfile.mkstemp(suffix=inner, prefix="omnimix-gunzip-")
-    try:
-        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as fh:
-            shutil.copyfileobj(fh, out, 1 << 22)
-    except (OSError, EOFError, zlib.error) as exc:
-        Path(name).unlink(missing_ok=True)
-        raise InputDataError(str(path), f"is not a readable gzip file ({exc}). Fix: check the download, or "
-                             "decompress it yourself and ingest the plain file.") from None
-    return Path(name)
 
 
 def raw_line_text(header: list[str], values: list[str | None]) -> str:

@@ -149,3 +149,20 @@ def test_health_score_formula() -> None:
     assert health_score([gate_ok, gate_ok, rev_bad]) == round(100 * 6 / 7)
     assert health_score([gate_ok, gate_bad, rev_ok]) == 49  # 100 * 4 / 7 = 57, capped: a gate failed
     assert health_score([]) == 100
+
+
+@pytest.mark.slow
+def test_unit_invariance_and_conflict_gate_under_nuts(world) -> None:
+    """The same acceptance with the full posterior (short NUTS): shares within 3 points, conflict fails."""
+    df, _ = world
+    cfg = MMMConfig(chains=2, warmup=400, samples=400)
+    shares = {v: _shares(MMM(cfg).fit(_data(_variant(df, v)), mode="nuts", seed=0))
+              for v in ("as drawn", "spend min-max", "kpi x 1e-3")}
+    ref = shares["as drawn"]
+    for v, s in shares.items():
+        for k in ("x1", "x2", "media"):
+            assert abs(s[k] - ref[k]) <= 0.03, (v, k, s[k], ref[k])
+    roi = MMMConfig(prior="roi", kpi_type="revenue", chains=2, warmup=400, samples=400)
+    fit = MMM(roi).fit(_data(_variant(df, "spend min-max")), mode="nuts", seed=0)
+    assert not fit.diagnostics.passed
+    assert any(r.startswith("prior–data conflict") for r in fit.diagnostics.reasons)

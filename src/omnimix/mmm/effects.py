@@ -145,8 +145,11 @@ def assess_fit(
     gain = 0.0
     post_total = contrib[:, train].sum(axis=(1, 2)) / kpi_train
     if prof is not None and prof.get("point"):
-        point = {k: np.asarray(v, dtype=np.float32) for k, v in prof["point"].items()}
-        media = np.asarray(spec.forward(point, prep.arrays())["media"], dtype=np.float64)
+        # the profile point repeated to the draws' batch size: the forward pass compiled for the draws
+        # runs it (no new compilation, a few ms)
+        n = contrib.shape[0]
+        point = {k: np.broadcast_to(np.asarray(v, np.float32), (n, *np.shape(v))) for k, v in prof["point"].items()}
+        media = forward_draws(spec, prep, point)["media"][0]
         c_flat = np.einsum("tgc,g->tc", media, prep.y_scale)[None]
         flat_q = effect_of(spec, prep, c_flat, train)[0]
         gain = float(prof.get("gain", 0.0))

@@ -141,7 +141,7 @@ def fit_payload(fit: FittedMMM) -> dict[str, Any]:
         "diagnostics": {k: d[k] for k in (
             "rhat_max", "ess_bulk_min", "ess_tail_min", "divergences", "ppc_coverage", "holdout_mape",
             "holdout_coverage", "r2", "passed", "reasons", "suggestions", "warnings", "identification",
-            "health", "checks")},
+            "health", "checks", "conflict")},
         "seconds": s["seconds"],
     }
 

@@ -145,11 +145,133 @@ def ca_example_data() -> Path | None:
     return None
 
 
+CONV_PAR = 0.005
+NSIM_START = 1_000_000
+SEED_STEP = 100  # seed s drives fold k with mt19937(s + k), k < nfold=10: seeds 100 apart never overlap
+
+
+def _data_key(file: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:16]
+
+
+def ca_converged(file: Path, order: int, seeds: list[int], cache: Path) -> list[dict[str, object]]:
+    """ChannelAttribution's ``markov_model`` on ``file`` at ``conv_par=0.005``, ``nsim_start=1e6``, per seed.
+
+    Every run is cached in ``cache`` (JSON, keyed by data hash, ChannelAttribution version, order,
+    seed and settings), so the slow reference is computed once.
+    """
+    import contextlib
+    import io
+    from importlib import metadata
+
+    import pandas as pd
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        from ChannelAttribution import markov_model
+    store: dict[str, dict[str, object]] = json.loads(cache.read_text()) if cache.exists() else {}
+    frame = pd.read_csv(file, sep=";")
+    version = metadata.version("channelattribution")
+    data = _data_key(file)
+    runs = []
+    for seed in seeds:
+        key = f"{data};ca={version};order={order};seed={seed};conv_par={CONV_PAR};nsim_start={NSIM_START}"
+        if key not in store:
+            t0 = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                r = markov_model(
+                    frame, "path", "total_conversions", var_value="total_conversion_value",
+                    var_null="total_null", order=order, conv_par=CONV_PAR, nsim_start=NSIM_START,
+                    seed=seed, verbose=False, flg_pro=False, out_more=True,
+                )
+            res = r["result"]
+            rem = r["removal_effects"]
+            store[key] = {
+                "conversions": dict(zip(res["channel_name"], map(float, res["total_conversions"]), strict=True)),
+                "value": dict(zip(res["channel_name"], map(float, res["total_conversion_value"]), strict=True)),
+                "removal_effect": dict(
+                    zip(rem["channel_name"], map(float, rem["removal_effects_conversion"]), strict=True)
+                ),
+                "seconds": time.perf_counter() - t0,
+            }
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(store, indent=1))
+        runs.append(store[key])
+    return runs
+
+
+def compare_converged(file: Path, order: int, n_seeds: int, out: Path) -> bool:
+    """Print exact credit (both state constructions) against ChannelAttribution's converged mean.
+
+    Returns:
+        True when every channel of the default construction is within 0.5% or 1 conversion.
+    """
+    import pandas as pd
+
+    from omnimix.attribution.markov import markov
+    from omnimix.attribution.paths import from_strings
+
+    frame = pd.read_csv(file, sep=";")
+    paths = from_strings(
+        frame["path"].astype(str).tolist(), frame["total_conversions"].to_numpy(),
+        frame["total_conversion_value"].to_numpy(), frame["total_null"].to_numpy(),
+    )
+    t0 = time.perf_counter()
+    ours = markov(paths, order)
+    t_ours = time.perf_counter() - t0
+    old = markov(paths, order, states="omnimix")
+    seeds = [SEED_STEP * i for i in range(max(4, n_seeds))]
+    runs = ca_converged(file, order, seeds, out / "attribution-ca-converged.json")
+    chans = list(ours.channels)
+    cc = np.array([[float(r["conversions"][c]) for c in chans] for r in runs])  # type: ignore[index]
+    mean, sd = cc.mean(0), cc.std(0, ddof=1)
+    se = sd / np.sqrt(len(runs))
+    t_ca = statistics.mean(float(r["seconds"]) for r in runs)  # type: ignore[arg-type]
+    print(
+        f"\n== order {order}: exact vs ChannelAttribution run to convergence on {file.name} "
+        f"(mean of {len(runs)} seeds {seeds[0]}..{seeds[-1]}, conv_par={CONV_PAR}, nsim_start={NSIM_START:.0e}) =="
+    )
+    print(
+        f"{'channel':>9} {'exact':>9} {'CA mean':>9} {'CA se':>6} {'diff':>7} {'diff %':>7} {'ok':>3} "
+        f"{'old states':>10} {'old %':>7}"
+    )
+    ok_all = True
+    for i, c in enumerate(chans):
+        diff = ours.conversions[i] - mean[i]
+        ok = abs(diff) <= max(0.005 * mean[i], 1.0)
+        ok_all &= bool(ok)
+        d_old = old.conversions[i] - mean[i]
+        print(
+            f"{c:>9} {ours.conversions[i]:9.2f} {mean[i]:9.2f} {se[i]:6.2f} {diff:+7.2f} "
+            f"{100 * diff / mean[i]:+6.2f}% {'yes' if ok else 'NO':>3} {old.conversions[i]:10.2f} "
+            f"{100 * d_old / mean[i]:+6.2f}%"
+        )
+    worst = np.max(np.abs(ours.conversions - mean) / np.maximum(mean, 1e-9))
+    print(
+        f"order {order}: every channel within 0.5% or 1 conversion: {'yes' if ok_all else 'NO'} "
+        f"(largest |diff| {np.max(np.abs(ours.conversions - mean)):.2f} conversions, largest relative "
+        f"{100 * worst:.2f}%); {ours.chain.n_states} states (old construction {old.chain.n_states}); "
+        f"exact {t_ours:.3f} s, ChannelAttribution {t_ca:.1f} s per converged run"
+    )
+    return ok_all
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100k journeys instead of 1M")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-ca", action="store_true", help="do not run ChannelAttribution")
+    ap.add_argument(
+        "--anchor-orders", type=lambda t: [int(x) for x in t.split(",")], default=[2, 3],
+        help="orders compared with ChannelAttribution run to convergence on its Data.csv (default 2,3)",
+    )
+    ap.add_argument(
+        "--anchor-seeds", type=int, default=4, help="ChannelAttribution seeds per order (>= 4; default 4)"
+    )
+    ap.add_argument(
+        "--out", type=Path, default=Path("bench-out"), help="cache of the converged ChannelAttribution runs"
+    )
     args = ap.parse_args()
 
     from omnimix.attribution.markov import markov
@@ -261,66 +383,11 @@ def main() -> None:
 
     if have_ca:
         example = ca_example_data()
-        if example is not None:
-            print(f"\n== ChannelAttribution example data ({example.name}), conv_par=0.01 ==")
-            frame = pd.read_csv(example, sep=";")
-            ours = markov(
-                from_strings(
-                    frame["path"].astype(str).tolist(),
-                    frame["total_conversions"].to_numpy(),
-                    frame["total_conversion_value"].to_numpy(),
-                    frame["total_null"].to_numpy(),
-                ),
-                1,
-            )
-            # seed s seeds fold k with mt19937(s + k), k < nfold=10: space seeds so streams do not overlap
-            seeds = range(0, 1000, 100)
-            ca_conv = []
-            ca_re = []
-            t0 = time.perf_counter()
-            for seed in seeds:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    r = markov_model(
-                        frame,
-                        "path",
-                        "total_conversions",
-                        var_value="total_conversion_value",
-                        var_null="total_null",
-                        order=1,
-                        conv_par=0.01,
-                        seed=seed,
-                        verbose=False,
-                        flg_pro=False,
-                        out_more=True,
-                    )
-                res = r["result"].set_index("channel_name")
-                ca_conv.append([float(res.loc[c, "total_conversions"]) for c in ours.channels])
-                rem = r["removal_effects"].set_index("channel_name")
-                ca_re.append([float(rem.loc[c, "removal_effects_conversion"]) for c in ours.channels])
-            t_ca = (time.perf_counter() - t0) / len(seeds)
-            cc = np.array(ca_conv)
-            cr = np.array(ca_re)
-            mean_c, sd_c = cc.mean(0), cc.std(0, ddof=1)
-            print(
-                f"{'channel':>10} {'exact conv':>11} {'CA mean':>9} {'CA sd':>7} {'z':>6} "
-                f"{'exact RE':>9} {'CA RE':>7}"
-            )
-            z = (ours.conversions - mean_c) / np.where(sd_c > 0, sd_c, np.nan)
-            for i, c in enumerate(ours.channels):
-                print(
-                    f"{c:>10} {ours.conversions[i]:11.2f} {mean_c[i]:9.2f} {sd_c[i]:7.2f} {z[i]:6.2f} "
-                    f"{ours.removal_effect[i]:9.4f} {cr[:, i].mean():7.4f}"
-                )
-            rel = np.abs(ours.conversions - mean_c) / np.maximum(mean_c, 1e-9)
-            share = np.abs(ours.conversions - mean_c).max() / ours.conversions.sum()
-            print(f"max |exact - CA mean| = {share:.5f} of total conversions")
-            spread = (cc.max(0) - cc.min(0)) / np.maximum(mean_c, 1e-9)
-            print(
-                f"max |exact - CA mean| / CA mean = {rel.max():.4f}; "
-                f"CA seed-to-seed spread (max-min)/mean up "
-                f"to {spread.max():.4f}; max |z| = {np.nanmax(np.abs(z)):.2f} over {len(seeds)} seeds; "
-                f"CA time per run {t_ca:.2f} s"
-            )
+        if example is None:
+            print("\nChannelAttribution's Data.csv not found in the installed package; anchor comparison skipped")
+        else:
+            for order in args.anchor_orders:
+                compare_converged(example, order, args.anchor_seeds, args.out)
 
     print("\n== exact Shapley over 20 channels ==")
     from omnimix.attribution.paths import from_sequences

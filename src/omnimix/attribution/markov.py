@@ -40,6 +40,8 @@ from omnimix.errors import ConfigError
 logger = logging.getLogger("omnimix")
 
 Solver = Literal["auto", "dense", "iterative", "sparse_lu"]
+States = Literal["channelattribution", "omnimix"]
+STATES: tuple[str, ...] = ("channelattribution", "omnimix")
 _DENSE_MAX_STATES = 400
 _TAIL_TOL = 1e-15
 _MAX_ITER = 20_000
@@ -96,6 +98,7 @@ class MarkovResult:
         value_per_journey: expected conversion value per journey in the full chain.
         chain: the fitted chain (transition matrix, states).
         solver: the solver that produced the removals.
+        states: the state construction, ``channelattribution`` or ``omnimix`` (see :func:`markov`).
     """
 
     channels: tuple[str, ...]
@@ -108,13 +111,15 @@ class MarkovResult:
     value_per_journey: float
     chain: MarkovChain = field(repr=False)
     solver: str = "dense"
+    states: str = "channelattribution"
 
     def to_attribution(self, use_null: bool = True, collapse_repeats: bool = True) -> Attribution:
         """This result as the ``markov`` model's :class:`~omnimix.attribution.credit.Attribution`.
 
         The credit is ``conversions``/``value``; ``removal_effect`` and ``removal_effect_value`` are
         per-channel extras; ``params`` records the order, the settings the chain was fitted with
-        (``use_null``, ``collapse_repeats``), P(conversion), the solver and the number of states.
+        (``use_null``, ``collapse_repeats``, ``markov_states``), P(conversion), the solver and the number
+        of states.
         """
         return Attribution(
             "markov",
@@ -126,6 +131,7 @@ class MarkovResult:
                 "order": self.order,
                 "use_null": use_null,
                 "collapse_repeats": collapse_repeats,
+                "markov_states": self.states,
                 "conversion_probability": self.conversion_probability,
                 "solver": self.solver,
                 "states": self.chain.n_states,
@@ -174,8 +180,11 @@ class MarkovResult:
         return out
 
 
-def _windows(paths: PathData, order: int) -> tuple[IntArray, IntArray, IntArray]:
+def _windows(paths: PathData, order: int, merge_states: bool = False) -> tuple[IntArray, IntArray, IntArray]:
     """State code of every visited window.
+
+    With ``merge_states`` a window equal to the one before it on the same path is dropped (consecutive
+    repeated *states* merged, ChannelAttribution's convention).
 
     Returns:
         ``(codes, state_path, window_digits)``: ``codes`` (``(n_visits,)``) is a base-``m+1`` integer
@@ -201,11 +210,21 @@ def _windows(paths: PathData, order: int) -> tuple[IntArray, IntArray, IntArray]
         d = np.where(valid, tokens[np.minimum(idx, n_tok - 1)], -1)
         digits[:, i] = d
         codes = codes * base + (d + 1)
-    return codes, path_of[starts], digits
+    state_path = path_of[starts]
+    if merge_states and codes.size > 1:
+        keep_v = np.ones(codes.size, dtype=bool)
+        keep_v[1:] = (codes[1:] != codes[:-1]) | (state_path[1:] != state_path[:-1])
+        if not keep_v.all():
+            return codes[keep_v], state_path[keep_v], digits[keep_v]
+    return codes, state_path, digits
 
 
 def fit_chain(
-    paths: PathData, order: int = 1, use_null: bool = True, collapse_repeats: bool = True
+    paths: PathData,
+    order: int = 1,
+    use_null: bool = True,
+    collapse_repeats: bool = True,
+    states: States = "channelattribution",
 ) -> MarkovChain:
     """Estimate the absorbing Markov chain of order ``order`` from aggregated paths.
 
@@ -213,16 +232,21 @@ def fit_chain(
         paths: the journeys.
         order: chain order ``k`` in 1..4.
         use_null: use ``total_null`` (non-converting journeys); if false only converting paths count.
-        collapse_repeats: merge consecutive repeats of a channel before building states.
+        collapse_repeats: merge consecutive repeats: of states (``states="channelattribution"``) or of
+            channels before the states are built (``states="omnimix"``); the same at order 1.
+        states: how repeats are merged, see :data:`STATES`.
 
     Returns:
         The fitted :class:`MarkovChain`.
     """
     if order not in (1, 2, 3, 4):
         raise ConfigError(f"Markov order {order!r} is not supported; expected 1, 2, 3 or 4.")
+    if states not in STATES:
+        raise ConfigError(f"Markov states {states!r} are unknown; expected {' or '.join(STATES)}.")
     if not use_null:
         paths = paths.converting_only()
-    if collapse_repeats:
+    merge_states = collapse_repeats and states == "channelattribution" and order > 1
+    if collapse_repeats and not merge_states:
         paths = paths.collapsed()
     weight = paths.conversions + paths.null
     keep = weight > 0
@@ -230,7 +254,7 @@ def fit_chain(
         paths = paths.select(keep)
         weight = weight[keep]
     n_journeys = float(weight.sum())
-    codes, state_path, digits = _windows(paths, order)
+    codes, state_path, digits = _windows(paths, order, merge_states)
     # factorise codes -> dense state ids
     base = paths.n_channels + 1
     if codes.size and base**order <= _LUT_MAX:
@@ -365,6 +389,7 @@ def markov(
     use_null: bool = True,
     collapse_repeats: bool = True,
     solver: Solver = "auto",
+    states: States = "channelattribution",
 ) -> MarkovResult:
     """Exact Markov-chain attribution (removal effects) of order ``order``.
 
@@ -376,6 +401,8 @@ def markov(
         collapse_repeats: merge consecutive repeats of a channel (default on).
         solver: ``"auto"`` (dense LU for small chains, else certified iteration with sparse-LU
             fallback), ``"dense"``, ``"iterative"`` or ``"sparse_lu"``.
+        states: ``"channelattribution"`` (default): windows of the journey as recorded, consecutive
+            repeated windows merged; ``"omnimix"``: repeated channels merged first, then windows.
 
     Returns:
         The :class:`MarkovResult`; ``conversions`` and ``value`` sum to the observed totals.
@@ -384,7 +411,7 @@ def markov(
         raise ConfigError(
             f"Markov solver {solver!r} is unknown; expected auto, dense, iterative or sparse_lu."
         )
-    chain = fit_chain(paths, order, use_null, collapse_repeats)
+    chain = fit_chain(paths, order, use_null, collapse_repeats, states)
     m = paths.n_channels
     keep = _removal_masks(chain, m)
     p_conv = float(chain.visits @ chain.p_conv)
@@ -415,4 +442,4 @@ def markov(
     total_v = used_paths.total_value
     conv = re / re.sum() * total_c if re.sum() > 0 else np.zeros(m)
     val = re_v / re_v.sum() * total_v if re_v.sum() > 0 else np.zeros(m)
-    return MarkovResult(paths.channels, order, conv, val, re, re_v, p_conv, ev, chain, used)
+    return MarkovResult(paths.channels, order, conv, val, re, re_v, p_conv, ev, chain, used, states)

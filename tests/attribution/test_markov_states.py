@@ -297,3 +297,78 @@ def test_constructions_agree_at_order_one_and_without_collapse() -> None:
 def test_unknown_state_construction_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="channelattribution or omnimix"):
         markov(_paths("repeats"), 2, states="padded")  # type: ignore[arg-type]
+
+
+def _ca_example_data():  # type: ignore[no-untyped-def]
+    from importlib import metadata
+
+    try:
+        files = metadata.files("channelattribution") or []
+    except metadata.PackageNotFoundError:
+        return None
+    return next((f.locate() for f in files if str(f).endswith("data/Data.csv")), None)
+
+
+# ChannelAttribution 2.2.5 on its own example data (Data.csv, 10,000 paths, 19,785 conversions) run to
+# convergence: markov_model(..., var_value="total_conversion_value", var_null="total_null", order=K,
+# conv_par=0.005, nsim_start=1e6, seed=S) for S = 0, 100, 200, ...; the mean of total_conversions per
+# channel (benchmarks/attribution.py computes and caches the same runs).
+GOLDEN_DATA_CSV: dict[int, dict[str, float]] = {
+    # order 2: 16 seeds 0..1500 (step 100); seed-to-seed sd {'alpha': 8.81, 'beta': 5.52, 'delta': 0.53, 'epsilon': 4.48, 'eta': 8.01, 'gamma': 3.08, 'iota': 8.03, 'kappa': 3.27, 'lambda': 7.59, 'mi': 0.3, 'theta': 7.97, 'zeta': 3.09}
+    2: {'alpha': 5614.9, 'beta': 2441.27, 'delta': 5.05, 'epsilon': 614.62, 'eta': 3394.34, 'gamma': 172.29, 'iota': 3807.93, 'kappa': 266.88, 'lambda': 1189.15, 'mi': 2.08, 'theta': 1901.94, 'zeta': 374.55},
+    # order 3: 8 seeds 0..700 (step 100); seed-to-seed sd {'alpha': 4.93, 'beta': 6.88, 'delta': 0.54, 'epsilon': 5.25, 'eta': 8.48, 'gamma': 2.22, 'iota': 9.24, 'kappa': 2.21, 'lambda': 3.78, 'mi': 0.39, 'theta': 4.36, 'zeta': 3.66}
+    3: {'alpha': 5749.31, 'beta': 2405.97, 'delta': 5.14, 'epsilon': 623.5, 'eta': 3396.59, 'gamma': 178.39, 'iota': 3794.45, 'kappa': 263.2, 'lambda': 1147.38, 'mi': 2.06, 'theta': 1849.55, 'zeta': 369.45},
+}
+
+
+@pytest.mark.parametrize("order", sorted(GOLDEN_DATA_CSV))
+def test_channelattribution_example_data_within_half_a_percent(order: int) -> None:
+    file = _ca_example_data()
+    if file is None:
+        pytest.skip("ChannelAttribution (and its Data.csv) is not installed")
+    import pandas as pd
+
+    frame = pd.read_csv(file, sep=";")
+    paths = from_strings(
+        frame["path"].astype(str).tolist(),
+        frame["total_conversions"].to_numpy(),
+        frame["total_conversion_value"].to_numpy(),
+        frame["total_null"].to_numpy(),
+    )
+    want = GOLDEN_DATA_CSV[order]
+    res = markov(paths, order)
+    for c, got in zip(res.channels, res.conversions, strict=True):
+        assert abs(got - want[c]) <= max(0.005 * want[c], 1.0), (c, got, want[c])
+    old = markov(paths, order, states="omnimix")
+    assert max(abs(g - want[c]) / want[c] for c, g in zip(old.channels, old.conversions, strict=True)) > 0.01
+
+
+# ChannelAttribution's transition matrix on Data.csv (it is computed from the data, not simulated),
+# digested: (number of edges, sha256[:16] of the sorted "from|to" lines, sum of p**2, sum of p * rank in
+# the sorted list). Recorded from markov_model(..., order=K, out_more=True)["transition_matrix"] with its
+# channel ids mapped to names in order of first appearance (eta = 1, iota = 2, alpha = 3, ...).
+GOLDEN_DATA_CSV_TRANSITIONS: dict[int, tuple[int, str, float, float]] = {
+    1: (138, "a67904e31b8944e6", 2.804403349, 903.55433784),
+    2: (1173, "503261a4df9908b2", 34.5973594861, 76727.92937398),
+    3: (5604, "8d2a7fe05a3aa87e", 377.2807200327, 2986024.7984718),
+}
+
+
+@pytest.mark.parametrize("order", sorted(GOLDEN_DATA_CSV_TRANSITIONS))
+def test_channelattribution_example_data_transition_matrix(order: int) -> None:
+    import hashlib
+
+    file = _ca_example_data()
+    if file is None:
+        pytest.skip("ChannelAttribution (and its Data.csv) is not installed")
+    import pandas as pd
+
+    frame = pd.read_csv(file, sep=";")
+    paths = from_strings(frame["path"].astype(str).tolist(), frame["total_conversions"].to_numpy(),
+                         null=frame["total_null"].to_numpy())
+    table = sorted(markov(paths, order).transition_table())
+    n, digest, sum_sq, sum_rank = GOLDEN_DATA_CSV_TRANSITIONS[order]
+    assert len(table) == n
+    assert hashlib.sha256("\n".join(f"{a}|{b}" for a, b, _ in table).encode()).hexdigest()[:16] == digest
+    assert sum(p * p for *_, p in table) == pytest.approx(sum_sq, abs=1e-8)
+    assert sum(p * (i + 1) for i, (*_, p) in enumerate(table)) == pytest.approx(sum_rank, abs=1e-6)

@@ -215,3 +215,16 @@ def test_uncertified_iteration_falls_back_to_sparse_lu(monkeypatch: pytest.Monke
     got = markov(p, order=2, solver="iterative")
     assert got.solver == "sparse_lu"
     np.testing.assert_allclose(got.removal_effect, ref.removal_effect, atol=1e-12)
+
+
+def test_iterative_products_in_numpy_and_scipy_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnimix.attribution import markov as mk
+
+    p = _pd(CYCLIC)
+    ref = markov(p, order=2, solver="dense")
+    numpy_side = markov(p, order=2, solver="iterative")
+    monkeypatch.setattr(mk, "_NUMPY_PRODUCT_MAX_EDGES", 0)
+    scipy_side = markov(p, order=2, solver="iterative")
+    assert numpy_side.solver == scipy_side.solver == "iterative"
+    np.testing.assert_allclose(numpy_side.removal_effect, ref.removal_effect, atol=1e-12)
+    np.testing.assert_allclose(scipy_side.removal_effect, ref.removal_effect, atol=1e-12)

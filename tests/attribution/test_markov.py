@@ -14,17 +14,28 @@ from omnimix.errors import ConfigError
 Journeys = list[tuple[list[str], float, float, float]]  # (channels, conversions, value, null)
 
 
-def _states(seq: list[str], k: int) -> list[tuple[str, ...]]:
+def _windows(seq: list[str], k: int) -> list[tuple[str, ...]]:
     if len(seq) < k:
         return [tuple(seq)]
     return [tuple(seq[i : i + k]) for i in range(len(seq) - k + 1)]
 
 
-def _collapse(seq: list[str]) -> list[str]:
+def _merge(seq: list) -> list:  # type: ignore[type-arg]
     return [c for i, c in enumerate(seq) if i == 0 or seq[i - 1] != c]
 
 
-def dense_reference(journeys: Journeys, k: int, collapse: bool = True) -> dict[str, object]:
+def path_states(seq: list[str], k: int, collapse: bool = True, states: str = "channelattribution") -> list[tuple[str, ...]]:
+    """The states one journey visits: ``channelattribution`` merges repeated windows, ``omnimix`` channels first."""
+    if not collapse:
+        return _windows(seq, k)
+    if states == "channelattribution":
+        return _merge(_windows(seq, k))
+    return _windows(_merge(seq), k)
+
+
+def dense_reference(
+    journeys: Journeys, k: int, collapse: bool = True, states: str = "channelattribution"
+) -> dict[str, object]:
     """Textbook absorbing chain with dense matrices; removal redirects a channel's states to null."""
     counts: dict[tuple[object, object], float] = {}
     val_out: dict[object, float] = {}
@@ -33,8 +44,7 @@ def dense_reference(journeys: Journeys, k: int, collapse: bool = True) -> dict[s
         counts[(a, b)] = counts.get((a, b), 0.0) + w
 
     for seq, conv, value, null in journeys:
-        s = _collapse(seq) if collapse else list(seq)
-        st = _states(s, k)
+        st = path_states(list(seq), k, collapse, states)
         w = conv + null
         nodes: list[object] = ["(start)", *st]
         for a, b in itertools.pairwise(nodes):
@@ -97,9 +107,10 @@ CYCLIC: Journeys = [
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
 @pytest.mark.parametrize("solver", ["dense", "iterative", "sparse_lu"])
-def test_markov_matches_dense_reference(order: int, solver: str) -> None:
-    ref = dense_reference(CYCLIC, order)
-    res = markov(_pd(CYCLIC), order=order, solver=solver)  # type: ignore[arg-type]
+@pytest.mark.parametrize("states", ["channelattribution", "omnimix"])
+def test_markov_matches_dense_reference(order: int, solver: str, states: str) -> None:
+    ref = dense_reference(CYCLIC, order, states=states)
+    res = markov(_pd(CYCLIC), order=order, solver=solver, states=states)  # type: ignore[arg-type]
     assert list(res.channels) == ref["channels"]
     np.testing.assert_allclose(res.removal_effect, ref["re"], rtol=0, atol=1e-9)
     np.testing.assert_allclose(res.removal_effect_value, ref["re_v"], rtol=0, atol=1e-9)
@@ -111,9 +122,10 @@ def test_markov_matches_dense_reference(order: int, solver: str) -> None:
     assert res.value.sum() == pytest.approx(190.0, abs=1e-9)
 
 
-def test_markov_without_collapse_and_without_null() -> None:
+@pytest.mark.parametrize("states", ["channelattribution", "omnimix"])
+def test_markov_without_collapse_and_without_null(states: str) -> None:
     ref = dense_reference([(s, c, v, 0.0) for s, c, v, _ in CYCLIC if c > 0], 2, collapse=False)
-    res = markov(_pd(CYCLIC), order=2, collapse_repeats=False, use_null=False)
+    res = markov(_pd(CYCLIC), order=2, collapse_repeats=False, use_null=False, states=states)  # type: ignore[arg-type]
     np.testing.assert_allclose(res.removal_effect, ref["re"], atol=1e-9)
     assert res.conversion_probability == pytest.approx(1.0)
 
@@ -203,3 +215,16 @@ def test_uncertified_iteration_falls_back_to_sparse_lu(monkeypatch: pytest.Monke
     got = markov(p, order=2, solver="iterative")
     assert got.solver == "sparse_lu"
     np.testing.assert_allclose(got.removal_effect, ref.removal_effect, atol=1e-12)
+
+
+def test_iterative_products_in_numpy_and_scipy_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnimix.attribution import markov as mk
+
+    p = _pd(CYCLIC)
+    ref = markov(p, order=2, solver="dense")
+    numpy_side = markov(p, order=2, solver="iterative")
+    monkeypatch.setattr(mk, "_NUMPY_PRODUCT_MAX_EDGES", 0)
+    scipy_side = markov(p, order=2, solver="iterative")
+    assert numpy_side.solver == scipy_side.solver == "iterative"
+    np.testing.assert_allclose(numpy_side.removal_effect, ref.removal_effect, atol=1e-12)
+    np.testing.assert_allclose(scipy_side.removal_effect, ref.removal_effect, atol=1e-12)

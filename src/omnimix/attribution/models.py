@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from omnimix.attribution import rules
 from omnimix.attribution.credit import Attribution
-from omnimix.attribution.markov import markov
+from omnimix.attribution.markov import States, markov
 from omnimix.attribution.paths import PathData, touches_to_paths
 from omnimix.attribution.shapley import shapley, shapley_ordered, shapley_simplified
 from omnimix.errors import ConfigError
@@ -39,6 +39,7 @@ class ModelOptions:
         shapley_worth: ``auto``, ``conversions`` or ``rate``.
         ordered_repeats: ordered Shapley convention, ``first`` or ``split``.
         level: ``channel`` or ``campaign`` (touch rows only).
+        markov_states: Markov state construction, ``channelattribution`` (default) or ``omnimix``.
     """
 
     order: int = 1
@@ -51,6 +52,7 @@ class ModelOptions:
     shapley_worth: str = "auto"
     ordered_repeats: str = "first"
     level: str = "channel"
+    markov_states: States = "channelattribution"
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Model:
 
 
 def _markov(paths: PathData, o: ModelOptions) -> Attribution:
-    res = markov(paths, o.order, use_null=o.use_null, collapse_repeats=o.collapse_repeats)
+    res = markov(paths, o.order, use_null=o.use_null, collapse_repeats=o.collapse_repeats, states=o.markov_states)
     return res.to_attribution(use_null=o.use_null, collapse_repeats=o.collapse_repeats)
 
 
@@ -153,6 +155,7 @@ def attribute(
     shapley_worth: str = "auto",
     ordered_repeats: str = "first",
     level: str = "channel",
+    markov_states: States = "channelattribution",
 ) -> Attribution:
     """Run one attribution model by name.
 
@@ -161,7 +164,7 @@ def attribute(
         paths: aggregated paths (all models but ``time_decay``).
         touches: touch rows (``time_decay``; other models use them when ``paths`` is missing).
         order, use_null, collapse_repeats, position_weights, half_life_days, lookback_days, direct,
-            shapley_worth, ordered_repeats, level: see :class:`ModelOptions`.
+            shapley_worth, ordered_repeats, level, markov_states: see :class:`ModelOptions`.
 
     Returns:
         The model's :class:`~omnimix.attribution.credit.Attribution`.
@@ -170,7 +173,7 @@ def attribute(
         ConfigError: unknown model, or the input the model needs is missing.
     """
     options = ModelOptions(order, use_null, collapse_repeats, position_weights, half_life_days, lookback_days,
-                           direct, shapley_worth, ordered_repeats, level)
+                           direct, shapley_worth, ordered_repeats, level, markov_states)
     return run_model(model, paths, touches, options)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omnimix.attribution.credit import Attribution
-from omnimix.attribution.markov import markov
+from omnimix.attribution.markov import States, markov
 from omnimix.attribution.models import MODELS, ModelOptions, model_paths, run_model
 from omnimix.attribution.paths import (
     PathData,
@@ -126,7 +126,8 @@ def _run(
     matrix = None
     if transitions and model == "markov":
         res = markov(model_paths(paths, touches, options.lookback_days, options.level), options.order,
-                     use_null=options.use_null, collapse_repeats=options.collapse_repeats)
+                     use_null=options.use_null, collapse_repeats=options.collapse_repeats,
+                     states=options.markov_states)
         results = [res.to_attribution(use_null=options.use_null, collapse_repeats=options.collapse_repeats)]
         matrix = tuple(res.transition_table())
     else:
@@ -150,6 +151,7 @@ def attribute_workspace(
     shapley_worth: str = "auto",
     ordered_repeats: str = "first",
     direct: tuple[str, ...] | None = None,
+    markov_states: States = "channelattribution",
     transitions: bool = False,
     chart: str | Path | None = None,
     save: bool = True,
@@ -164,7 +166,7 @@ def attribute_workspace(
         workspace: a :class:`~omnimix.workspace.Workspace` or its directory.
         model: a model name or ``"all"``.
         order, use_null, collapse_repeats, position_weights, half_life_days, lookback_days, level,
-            shapley_worth, ordered_repeats, direct: the models' settings, see
+            shapley_worth, ordered_repeats, direct, markov_states: the models' settings, see
             :class:`~omnimix.attribution.models.ModelOptions`.
         transitions: Markov only: keep the transition matrix (in ``to_json()``).
         chart: write an offline HTML chart of the results there.
@@ -176,7 +178,7 @@ def attribute_workspace(
     """
     models = _check(model, level)
     options = ModelOptions(order, use_null, collapse_repeats, position_weights, half_life_days, lookback_days,
-                           direct, shapley_worth, ordered_repeats, level)
+                           direct, shapley_worth, ordered_repeats, level, markov_states)
     data = read_workspace(workspace)
     run = _run(model, models, data.paths, data.touches, data.spend, options, transitions, chart)
     if not save or level != "channel":
@@ -201,6 +203,7 @@ def attribute_file(
     shapley_worth: str = "auto",
     ordered_repeats: str = "first",
     direct: tuple[str, ...] | None = None,
+    markov_states: States = "channelattribution",
     transitions: bool = False,
     chart: str | Path | None = None,
 ) -> AttributionRun:
@@ -215,7 +218,8 @@ def attribute_file(
         sep: the channel separator inside ``path``.
         spend_from: a workspace whose ``spend`` table gives CPA and ROAS (nothing is written to it).
         order, use_null, collapse_repeats, position_weights, half_life_days, lookback_days, level,
-            shapley_worth, ordered_repeats, direct, transitions, chart: as in :func:`attribute_workspace`.
+            shapley_worth, ordered_repeats, direct, markov_states, transitions, chart: as in
+            :func:`attribute_workspace`.
 
     Raises:
         UsageError: unknown model or level.
@@ -223,7 +227,7 @@ def attribute_file(
     """
     models = _check(model, level)
     options = ModelOptions(order, use_null, collapse_repeats, position_weights, half_life_days, lookback_days,
-                           direct, shapley_worth, ordered_repeats, level)
+                           direct, shapley_worth, ordered_repeats, level, markov_states)
     spend = read_workspace(spend_from, want_touches=False).spend if spend_from is not None else None
     cols = read_columns(path)
     paths: PathData | None = None

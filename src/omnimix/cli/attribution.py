@@ -43,6 +43,14 @@ def register(app: typer.Typer) -> None:
         keep_repeats: Annotated[
             bool, typer.Option("--keep-repeats", help="Markov: keep consecutive repeats of a channel.")
         ] = False,
+        markov_states: Annotated[
+            str,
+            typer.Option(
+                "--markov-states",
+                help="Markov order >= 2: channelattribution (repeated states merged, as ChannelAttribution) "
+                "or omnimix (repeated channels merged first).",
+            ),
+        ] = "channelattribution",
         first: Annotated[
             float, typer.Option("--first", help="Position model: share of the first touch.")
         ] = 0.4,
@@ -87,6 +95,7 @@ def register(app: typer.Typer) -> None:
             "shapley_worth": worth,
             "ordered_repeats": repeats,
             "direct": tuple(d.strip() for d in direct.split(",")) if direct else None,
+            "markov_states": markov_states,
             "transitions": transitions and model == "markov",
             "chart": chart_file,
         }

@@ -1,0 +1,331 @@
+"""Recovery of the MMM over many simulated worlds: simulation-based calibration and coverage.
+
+Called by ``benchmarks/mmm.py --sbc N`` (or run directly). Three kinds of run, each resumable — every
+world's result is appended to a JSON-lines file under ``bench-out/sbc/`` and skipped on the next run,
+so the harness can run in pieces:
+
+* ``prior`` (strict SBC): world i (seed 1000 + i) is drawn from the MMM's own prior
+  (:mod:`omnimix.simulate.prior`): Hill saturation for even i and logistic for odd i (the model is
+  configured with the same family), 52 or 78 weeks, 2 or 3 channels, varied spend design (correlation,
+  flighting) and KPI scale. Fitted by NUTS with the package's sampler settings except the chain
+  length (``--sbc-warmup``/``--sbc-samples``, default 4 chains × 500 + 500: rank statistics need
+  ~100 nearly independent draws, and the records keep every parameter's bulk ESS to show it).
+  Ranks (99 draws thinned evenly through the chains, so ranks 0..99), coverage, contraction.
+* ``varied`` (misspecified, coverage only): world i (seed 2000 + i) from
+  :func:`omnimix.simulate.varied.varied_world` — truth *not* from the prior: Hill or logistic curves,
+  saturation depth, flighting, noise level and spend correlation drawn per world — fitted through the
+  front door (``MMM(config).fit``) with the default model (Hill); true ROI and total media against
+  the 50/80/90% intervals.
+* ``accept``: the acceptance world, 104 weeks × 8 channels (``simulate_media``), seeds 100..111, with
+  the lift-test programme of :func:`omnimix.simulate.experiments.lift_test_programme`, default MMM
+  and default NUTS (4 × 1000 + 1000).
+
+``--sbc-report`` aggregates whatever is cached: coverage tables, rank histograms with a χ² test per
+parameter group (1% level), contraction, and writes the plots to ``docs/img/``.
+
+Usage: PYTHONPATH=src python benchmarks/mmm.py --sbc 50 [--sbc-kind prior|varied|accept] [--sbc-report]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench-out" / "sbc"
+IMG = ROOT / "docs" / "img"
+ACCEPT_SEEDS = tuple(range(100, 112))
+
+
+def _done(path: Path) -> dict[int, dict[str, Any]]:
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            out[int(r["world"])] = r
+    return out
+
+
+def _append(path: Path, rec: dict[str, Any]) -> None:
+    from omnimix.mmm.stats import jsonable
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(jsonable(rec)) + "\n")
+
+
+def prior_design(i: int) -> dict[str, Any]:
+    """World i of the strict-SBC run: seed, saturation family, weeks and channels."""
+    rng = np.random.default_rng(1000 + i)
+    return {
+        "seed": 1000 + i,
+        "saturation": "hill" if i % 2 == 0 else "logistic",
+        "weeks": int(rng.choice([52, 78])),
+        "channels": int(rng.choice([2, 3])),
+    }
+
+
+def run_prior(n: int, warmup: int, samples: int, path: Path) -> None:
+    from omnimix.mmm.devices import prepare_host_devices
+
+    prepare_host_devices(4)
+    from omnimix.mmm.spec import MMMConfig
+    from omnimix.simulate.prior import fit_prior_world, prior_world, score_fit
+
+    done = _done(path)
+    for i in range(n):
+        if i in done:
+            continue
+        d = prior_design(i)
+        cfg = MMMConfig(saturation=d["saturation"], warmup=warmup, samples=samples)
+        t0 = time.perf_counter()
+        w = prior_world(d["seed"], weeks=d["weeks"], n_channels=d["channels"], config=cfg)
+        fit = fit_prior_world(w, seed=d["seed"])
+        rec = {"world": i, "kind": "prior", "chains": cfg.chains, "warmup": warmup, "samples": samples,
+               **score_fit(w, fit), "wall_seconds": time.perf_counter() - t0}  # fmt: skip
+        _append(path, rec)
+        p = rec["params"]
+        print(
+            f"prior world {i:3d} {d['saturation']:8s} {d['weeks']}x{d['channels']}  "
+            f"media share {rec['media_share']:.2f}  media_total 90% "
+            f"{'in ' if p['media_total']['cover']['90'] else 'OUT'}  ROI 90% "
+            f"{sum(p[f'channel_roi[{c}]']['cover']['90'] for c in range(d['channels']))}/{d['channels']}  "
+            f"min ESS {rec['diagnostics']['ess_bulk_min']:.0f}  div {rec['diagnostics']['divergences']}  "
+            f"{rec['wall_seconds']:.1f}s",
+            flush=True,
+        )
+
+
+def _interval_flags(draws: np.ndarray, truth: float) -> dict[str, Any]:
+    from omnimix.simulate.sbc import central_interval, covers
+
+    lo, hi = central_interval(draws, 0.9)
+    return {"truth": float(truth), "mean": float(np.mean(draws)), "lo90": lo, "hi90": hi,
+            "cover": covers(draws, float(truth))}  # fmt: skip
+
+
+def score_truth_fit(fit: Any, truth: dict[str, Any]) -> dict[str, Any]:
+    """Coverage record of a fit against a MediaWorld truth (ROI per channel and total media)."""
+    roi = fit.roi_draws()
+    chans = {c: _interval_flags(roi[:, i], truth["channels"][c]["roi"]) for i, c in enumerate(fit.channels)}
+    tot = fit.contributions.sum(axis=(1, 2))
+    media = _interval_flags(tot, truth["media_total"])
+    media["rel_error"] = media["mean"] / truth["media_total"] - 1.0
+    ident = fit.diagnostics.details.get("identification", {})
+    d = fit.diagnostics
+    return {"channels": chans, "media_total": media, "identification": ident,
+            "diagnostics": {"passed": d.passed, "rhat_max": d.rhat_max, "ess_bulk_min": d.ess_bulk_min,
+                            "divergences": d.divergences, "reasons": list(d.reasons),
+                            "seconds": fit.result.seconds}}  # fmt: skip
+
+
+def run_varied(n: int, warmup: int, samples: int, path: Path) -> None:
+    from omnimix.mmm.devices import prepare_host_devices
+
+    prepare_host_devices(4)
+    from omnimix.mmm.model import MMM, MMMConfig
+    from omnimix.simulate.truth import from_world
+    from omnimix.simulate.varied import varied_world
+
+    done = _done(path)
+    for i in range(n):
+        if i in done:
+            continue
+        t0 = time.perf_counter()
+        w = varied_world(2000 + i)
+        cfg = MMMConfig(warmup=warmup, samples=samples)
+        fit = MMM(cfg).fit(from_world(w), seed=2000 + i)
+        rec = {"world": i, "kind": "varied", "design": w.truth["design"],
+               "media_share": w.truth["media_total"] / w.truth["kpi_total"],
+               **score_truth_fit(fit, w.truth), "wall_seconds": time.perf_counter() - t0}  # fmt: skip
+        _append(path, rec)
+        ch = rec["channels"]
+        print(
+            f"varied world {i:3d} {w.truth['design']['saturation']:8s} "
+            f"{w.truth['weeks']}x{len(ch)}  media share {rec['media_share']:.2f}  media 90% "
+            f"{'in ' if rec['media_total']['cover']['90'] else 'OUT'} "
+            f"(err {rec['media_total']['rel_error']:+.2f})  ROI 90% "
+            f"{sum(v['cover']['90'] for v in ch.values())}/{len(ch)}  {rec['wall_seconds']:.1f}s",
+            flush=True,
+        )
+
+
+def run_accept(seeds: tuple[int, ...], path: Path) -> None:
+    from omnimix.mmm.devices import prepare_host_devices
+
+    prepare_host_devices(4)
+    from omnimix.mmm.model import MMM
+    from omnimix.simulate.experiments import lift_test_programme, with_experiments
+    from omnimix.simulate.media import simulate_media
+    from omnimix.simulate.truth import from_world
+
+    done = _done(path)
+    for seed in seeds:
+        if seed in done:
+            continue
+        t0 = time.perf_counter()
+        w = simulate_media(weeks=104, seed=seed)
+        w = with_experiments(w, lift_test_programme(w, seed=seed))
+        fit = MMM().fit(from_world(w), seed=seed)
+        rec = {"world": seed, "kind": "accept", "experiments": w.truth["experiments"],
+               **score_truth_fit(fit, w.truth), "wall_seconds": time.perf_counter() - t0}  # fmt: skip
+        _append(path, rec)
+        ch = rec["channels"]
+        print(
+            f"acceptance seed {seed}: tests on {[e['channel'] for e in w.truth['experiments']]}  "
+            f"media total error {rec['media_total']['rel_error']:+.3f}  ROI 90% "
+            f"{sum(v['cover']['90'] for v in ch.values())}/{len(ch)}  "
+            f"passed {rec['diagnostics']['passed']}  {rec['wall_seconds']:.1f}s",
+            flush=True,
+        )
+
+
+# -- report ---------------------------------------------------------------------------------------
+def _group(label: str) -> str:
+    return re.sub(r"\[.*\]$", "", label)
+
+
+def _share(flags: list[bool]) -> str:
+    return f"{sum(flags)}/{len(flags)} = {100 * np.mean(flags):.1f}%" if flags else "—"
+
+
+def report_prior(recs: list[dict[str, Any]], plots: bool) -> dict[str, Any]:
+    from omnimix.simulate import sbc
+
+    groups: dict[str, dict[str, list[Any]]] = {}
+    for r in recs:
+        for label, v in r["params"].items():
+            g = groups.setdefault(_group(label), {"ranks": [], "cover": [], "contraction": [], "ess": []})
+            g["ranks"].append(v["rank"])
+            g["cover"].append(v["cover"])
+            g["contraction"].append(v["contraction"])
+            if "ess_bulk" in v:
+                g["ess"].append(v["ess_bulk"])
+    n_ranks = recs[0]["n_ranks"]
+    out: dict[str, Any] = {}
+    print(f"\nstrict SBC over {len(recs)} prior worlds (ranks 0..{n_ranks}; χ² at the 1% level)")
+    print(f"{'parameter':22s} {'n':>4s} {'cover50':>8s} {'cover80':>8s} {'cover90':>8s} {'contr.':>7s} "
+          f"{'bins':>4s} {'chi2':>7s} {'p':>7s}  {'min ESS':>7s}")  # fmt: skip
+    for name in sorted(groups):
+        g = groups[name]
+        bins = 10 if len(g["ranks"]) >= 100 else 5
+        hist = sbc.rank_histogram(g["ranks"], n_ranks, bins)
+        test = sbc.chi2_uniformity(hist)
+        cov = sbc.summarise_coverage(g["cover"])
+        con = float(np.nanmedian(g["contraction"]))
+        out[name] = {"n": len(g["ranks"]), "coverage": cov, "contraction_median": con, "bins": bins,
+                     "histogram": hist.tolist(), **test, "pass": test["p_value"] >= 0.01,
+                     "ess_min": min(g["ess"]) if g["ess"] else None}  # fmt: skip
+        print(
+            f"{name:22s} {len(g['ranks']):4d} {cov['50']:8.3f} {cov['80']:8.3f} {cov['90']:8.3f} {con:7.2f} "
+            f"{bins:4d} {test['chi2']:7.2f} {test['p_value']:7.4f}  "
+            + (f"{min(g['ess']):7.0f}" if g["ess"] else "      —")
+            + ("" if test["p_value"] >= 0.01 else "  FAIL")
+        )
+    passed = sum(bool(r["diagnostics"]["passed"]) for r in recs)
+    print(f"fits that passed review: {passed}/{len(recs)}; "
+          f"divergences per fit: median {np.median([r['diagnostics']['divergences'] for r in recs]):.0f}")  # fmt: skip
+    if plots:
+        _plot_ranks(out, n_ranks, IMG / "sbc_ranks.png", f"strict SBC: rank histograms over {len(recs)} prior worlds")
+    return out
+
+
+def _plot_ranks(groups: dict[str, Any], n_ranks: int, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    names = sorted(groups)
+    cols = 4
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        g = groups[name]
+        h = np.asarray(g["histogram"])
+        e = g["n"] / g["bins"]
+        lo, hi = stats.binom.ppf([0.005, 0.995], g["n"], 1 / g["bins"])
+        ax.axhspan(lo, hi, color="0.88")
+        ax.axhline(e, color="0.5", lw=0.8)
+        ax.bar(np.arange(g["bins"]), h, width=0.9, color="#3b7dd8" if g["pass"] else "#d8573b")
+        ax.set_title(f"{name}  (n={g['n']}, p={g['p_value']:.3f})", fontsize=8)
+        ax.set_xticks([])
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.suptitle(title + " — grey band: 99% range of one bin under uniformity", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def report_truth(recs: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    from omnimix.simulate.sbc import summarise_coverage
+
+    media = [r["media_total"]["cover"] for r in recs]
+    roi = [v["cover"] for r in recs for v in r["channels"].values()]
+    errs = [r["media_total"]["rel_error"] for r in recs]
+    mc, rc = summarise_coverage(media), summarise_coverage(roi)
+    print(f"\n{label}: {len(recs)} worlds, {len(roi)} (channel, world) pairs")
+    for lv in ("50", "80", "90"):
+        print(f"  {lv}% intervals: total media {_share([m[lv] for m in media])}   "
+              f"channel ROI {_share([c[lv] for c in roi])}")  # fmt: skip
+    med = float(np.median(np.abs(errs)))
+    print(f"  total media error: median |e| {med:.3f}, |e| <= 10% in {_share([abs(e) <= 0.10 for e in errs])}")
+    passed = sum(bool(r["diagnostics"]["passed"]) for r in recs)
+    print(f"  fits that passed review: {passed}/{len(recs)}")
+    return {"media_coverage": mc, "roi_coverage": rc, "media_errors": errs, "n_worlds": len(recs),
+            "n_pairs": len(roi), "passed": passed}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sbc", type=int, default=50, help="number of worlds (prior and varied kinds)")
+    ap.add_argument("--sbc-kind", default="prior", choices=["prior", "varied", "accept", "none"])
+    ap.add_argument("--sbc-warmup", type=int, default=500)
+    ap.add_argument("--sbc-samples", type=int, default=500)
+    ap.add_argument("--sbc-report", action="store_true", help="aggregate the cached results (and plot)")
+    ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--out", default=str(OUT))
+    a = ap.parse_args(argv)
+    out = Path(a.out)
+    if a.sbc_kind == "prior":
+        run_prior(a.sbc, a.sbc_warmup, a.sbc_samples, out / "prior.jsonl")
+    elif a.sbc_kind == "varied":
+        run_varied(a.sbc, a.sbc_warmup, a.sbc_samples, out / "varied.jsonl")
+    elif a.sbc_kind == "accept":
+        run_accept(ACCEPT_SEEDS, out / "accept.jsonl")
+    if a.sbc_report:
+        summary: dict[str, Any] = {}
+        pr = list(_done(out / "prior.jsonl").values())
+        if pr:
+            summary["prior"] = report_prior(pr, not a.no_plots)
+            summary["prior_truth"] = report_truth(
+                [{"media_total": {**r["params"]["media_total"], "rel_error": r["params"]["media_total"]["mean"]
+                                  / r["params"]["media_total"]["truth"] - 1.0},
+                  "channels": {k: v for k, v in r["params"].items() if k.startswith("channel_roi")},
+                  "diagnostics": r["diagnostics"]} for r in pr],
+                "strict SBC worlds (truth from the prior)",
+            )  # fmt: skip
+        for kind, label in (("varied", "varied worlds (misspecified: truth not from the prior)"),
+                            ("accept", "acceptance worlds (104 x 8, seeds 100-111, lift-test programme)")):  # fmt: skip
+            recs = list(_done(out / f"{kind}.jsonl").values())
+            if recs:
+                summary[kind] = report_truth(recs, label)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -158,11 +158,11 @@ def run_varied(n: int, warmup: int, samples: int, path: Path) -> None:
         )
 
 
-def run_accept(seeds: tuple[int, ...], path: Path) -> None:
+def run_accept(seeds: tuple[int, ...], path: Path, warmup: int | None, samples: int | None) -> None:
     from omnimix.mmm.devices import prepare_host_devices
 
     prepare_host_devices(4)
-    from omnimix.mmm.model import MMM
+    from omnimix.mmm.model import MMM, MMMConfig
     from omnimix.simulate.experiments import lift_test_programme, with_experiments
     from omnimix.simulate.media import simulate_media
     from omnimix.simulate.truth import from_world
@@ -174,8 +174,11 @@ def run_accept(seeds: tuple[int, ...], path: Path) -> None:
         t0 = time.perf_counter()
         w = simulate_media(weeks=104, seed=seed)
         w = with_experiments(w, lift_test_programme(w, seed=seed))
-        fit = MMM().fit(from_world(w), seed=seed)
+        base = MMMConfig()
+        cfg = MMMConfig(warmup=warmup or base.warmup, samples=samples or base.samples)
+        fit = MMM(cfg).fit(from_world(w), seed=seed)
         rec = {"world": seed, "kind": "accept", "experiments": w.truth["experiments"],
+               "chains": cfg.chains, "warmup": cfg.warmup, "samples": cfg.samples,
                **score_truth_fit(fit, w.truth), "wall_seconds": time.perf_counter() - t0}  # fmt: skip
         _append(path, rec)
         ch = rec["channels"]
@@ -230,12 +233,60 @@ def report_prior(recs: list[dict[str, Any]], plots: bool) -> dict[str, Any]:
             + (f"{min(g['ess']):7.0f}" if g["ess"] else "      —")
             + ("" if test["p_value"] >= 0.01 else "  FAIL")
         )
+    for fam in ("hill", "logistic"):
+        sub = [r for r in recs if r["design"]["saturation"] == fam]
+        if sub:
+            roi = [v["cover"]["90"] for r in sub for k, v in r["params"].items() if k.startswith("channel_roi")]
+            med = [r["params"]["media_total"]["cover"]["90"] for r in sub]
+            print(f"  {fam:8s} worlds: 90% covers total media {_share(med)}, channel ROI {_share(roi)}")
+    low = [r["world"] for r in recs if (r["diagnostics"]["ess_bulk_min"] or 0) < 100]
+    print(f"worlds with min bulk ESS < 100 (ranks unreliable there): {low}")
+    for r in recs:
+        miss = [k for k, v in r["params"].items() if (k == "media_total" or k.startswith("channel_roi"))
+                and not v["cover"]["90"]]  # fmt: skip
+        if miss:
+            d, dg = r["design"], r["diagnostics"]
+            print(f"  world {r['world']:3d} ({d['saturation']}, {d['weeks']}x{d['channels']}, media share "
+                  f"{r['media_share']:.2f}, corr {d['correlation']:.2f}, on air {[round(x, 2) for x in d['on_air']]}, "
+                  f"div {dg['divergences']}, min ESS {dg['ess_bulk_min']:.0f}) misses {miss}")  # fmt: skip
     passed = sum(bool(r["diagnostics"]["passed"]) for r in recs)
     print(f"fits that passed review: {passed}/{len(recs)}; "
           f"divergences per fit: median {np.median([r['diagnostics']['divergences'] for r in recs]):.0f}")  # fmt: skip
     if plots:
         _plot_ranks(out, n_ranks, IMG / "sbc_ranks.png", f"strict SBC: rank histograms over {len(recs)} prior worlds")
+        _plot_coverage(out, IMG / "sbc_coverage.png", f"strict SBC: interval coverage over {len(recs)} prior worlds")
     return out
+
+
+def _plot_coverage(groups: dict[str, Any], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    names = sorted(groups)
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    colours = {"50": "#9ecae1", "80": "#4292c6", "90": "#08519c"}
+    x = np.arange(len(names))
+    for k, lv in enumerate(("50", "80", "90")):
+        cov = [groups[n]["coverage"][lv] for n in names]
+        ax.bar(x + (k - 1) * 0.27, cov, width=0.25, color=colours[lv], label=f"{lv}% interval")
+        for i, n in enumerate(names):  # 99% binomial range of the coverage share for a calibrated model
+            lo, hi = stats.binom.ppf([0.005, 0.995], groups[n]["n"], int(lv) / 100) / groups[n]["n"]
+            ax.plot([i + (k - 1) * 0.27] * 2, [lo, hi], color="0.3", lw=0.8)
+        ax.axhline(int(lv) / 100, color=colours[lv], lw=0.7, ls="--")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{n}\n(n={groups[n]['n']})" for n in names], fontsize=7)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of truths inside")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title + " — dashed: nominal; whiskers: 99% range for a calibrated model", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    print(f"wrote {path.relative_to(ROOT)}")
 
 
 def _plot_ranks(groups: dict[str, Any], n_ranks: int, path: Path, title: str) -> None:
@@ -295,6 +346,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sbc-kind", default="prior", choices=["prior", "varied", "accept", "none"])
     ap.add_argument("--sbc-warmup", type=int, default=500)
     ap.add_argument("--sbc-samples", type=int, default=500)
+    ap.add_argument("--accept-warmup", type=int, default=None, help="default: the package's (1000)")
+    ap.add_argument("--accept-samples", type=int, default=None, help="default: the package's (1000)")
     ap.add_argument("--sbc-report", action="store_true", help="aggregate the cached results (and plot)")
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--out", default=str(OUT))
@@ -305,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
     elif a.sbc_kind == "varied":
         run_varied(a.sbc, a.sbc_warmup, a.sbc_samples, out / "varied.jsonl")
     elif a.sbc_kind == "accept":
-        run_accept(ACCEPT_SEEDS, out / "accept.jsonl")
+        run_accept(ACCEPT_SEEDS, out / "accept.jsonl", a.accept_warmup, a.accept_samples)
     if a.sbc_report:
         summary: dict[str, Any] = {}
         pr = list(_done(out / "prior.jsonl").values())

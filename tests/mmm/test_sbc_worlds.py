@@ -104,7 +104,7 @@ def test_varied_world_truth_is_consistent() -> None:
 
 # -- prior worlds -------------------------------------------------------------------------------
 def test_prior_world_is_the_model_run_forwards() -> None:
-    cfg = MMMConfig(saturation="logistic")
+    cfg = MMMConfig(saturation="logistic", prior="roi")
     w = prior_world(11, weeks=52, n_channels=2, config=cfg)
     ys = float(w.prep.y_scale[0])
     assert np.asarray(w.data.kpi) == pytest.approx(w.prep.y[:, 0].astype(float) * ys, rel=1e-5)
@@ -122,7 +122,7 @@ def test_prior_world_is_the_model_run_forwards() -> None:
 def test_score_fit_of_a_short_fit_records_every_parameter() -> None:
     from omnimix.simulate.prior import fit_prior_world, score_fit
 
-    cfg = MMMConfig(chains=2, warmup=150, samples=150, chain_method="vectorized")
+    cfg = MMMConfig(prior="roi", chains=2, warmup=150, samples=150, chain_method="vectorized")
     w = prior_world(21, weeks=52, n_channels=2, config=cfg)
     rec = score_fit(w, fit_prior_world(w, seed=1), n_ranks=99, prior_draws=200)
     labels = set(rec["params"])

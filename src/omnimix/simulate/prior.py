@@ -4,7 +4,9 @@ A *prior world* is the MMM's generative model run forwards: a spend design (vari
 :func:`design_spend`), every parameter drawn from the configured model's priors by the model's own
 code (:meth:`omnimix.mmm.spec.ModelSpec.sample_params`, so the worlds follow any change of the
 default priors), the forward pass (adstock, saturation, baseline), and the KPI drawn from the model's
-likelihood (AR(1) residuals when ``ar_errors``). The fit then sees exactly the model that made the
+likelihood (AR(1) residuals when ``ar_errors``). When the forward pass reads the KPI itself (a prior
+on media's *share* of the KPI turns the share into a coefficient through the KPI total), the KPI is
+the fixed point of ``y = μ(θ, y) + u`` for the drawn residuals u. The fit then sees exactly the model that made the
 data, so the rank of every true parameter among the posterior draws must be uniform (Talts et al.
 2018; statistics in :mod:`omnimix.simulate.sbc`).
 
@@ -164,9 +166,6 @@ def prior_world(
     params = _sample_sites(spec, int(rng.integers(2**31)))
     import jax
 
-    out = jax.jit(spec.forward)(params, prep0.arrays())
-    mu = np.asarray(out["mu"], dtype=np.float64)[:, 0]
-    media = np.asarray(out["media"], dtype=np.float64)[:, 0, :]
     sigma = float(params["sigma"])
     if "rho" in params:
         rho = float(params["rho"])
@@ -177,7 +176,18 @@ def prior_world(
             u[t] = rho * u[t - 1] + e[t]
     else:
         u = rng.normal(0.0, sigma, weeks)
-    y = mu + u
+    # A prior stated relative to the KPI (e.g. media's share of it) makes the forward pass depend on
+    # the KPI itself: iterate y = μ(θ, y) + u to its fixed point (one pass when it does not).
+    fwd = jax.jit(spec.forward)
+    arr = prep0.arrays()
+    for _ in range(200):
+        out = fwd(params, arr)
+        y = np.asarray(out["mu"], dtype=np.float64)[:, 0] + u
+        prev = np.asarray(arr["y"], dtype=np.float64)[:, 0]
+        arr = {**arr, "y": y[:, None].astype(np.float32)}
+        if np.max(np.abs(y - prev)) <= 1e-6 * (1.0 + np.max(np.abs(y))):
+            break
+    media = np.asarray(out["media"], dtype=np.float64)[:, 0, :]
     data = dataclasses.replace(data0, kpi=y * y_scale)
     prep = dataclasses.replace(prep0, y=y[:, None].astype(np.float32))
     contrib = media.sum(axis=0) * y_scale

@@ -62,34 +62,45 @@ def _append(path: Path, rec: dict[str, Any]) -> None:
         f.write(json.dumps(jsonable(rec)) + "\n")
 
 
-def prior_design(i: int) -> dict[str, Any]:
-    """World i of the strict-SBC run: seed, saturation family, weeks and channels."""
+def prior_design(i: int, shape: tuple[int, int] | None = None) -> dict[str, Any]:
+    """World i of the strict-SBC run: seed, saturation family, weeks and channels (``shape`` fixes
+    weeks × channels instead of drawing 52 or 78 weeks and 2 or 3 channels)."""
     rng = np.random.default_rng(1000 + i)
+    weeks, chans = int(rng.choice([52, 78])), int(rng.choice([2, 3]))
     return {
         "seed": 1000 + i,
         "saturation": "hill" if i % 2 == 0 else "logistic",
-        "weeks": int(rng.choice([52, 78])),
-        "channels": int(rng.choice([2, 3])),
+        "weeks": shape[0] if shape else weeks,
+        "channels": shape[1] if shape else chans,
     }
 
 
-def run_prior(n: int, warmup: int, samples: int, path: Path) -> None:
+def run_prior(n: int, warmup: int, samples: int, path: Path, chains: int = 4, engine: str = "package",
+              shape: tuple[int, int] | None = None) -> None:  # fmt: skip
     from omnimix.mmm.devices import prepare_host_devices
 
-    prepare_host_devices(4)
+    if engine == "package":
+        prepare_host_devices(chains)
     from omnimix.mmm.spec import MMMConfig
+    from omnimix.simulate.batch_fit import BatchNUTS
     from omnimix.simulate.prior import fit_prior_world, prior_world, score_fit
+
+    batch = BatchNUTS()
 
     done = _done(path)
     for i in range(n):
         if i in done:
             continue
-        d = prior_design(i)
-        cfg = MMMConfig(saturation=d["saturation"], warmup=warmup, samples=samples)
+        d = prior_design(i, shape)
+        cfg = MMMConfig(saturation=d["saturation"], warmup=warmup, samples=samples, chains=chains)
         t0 = time.perf_counter()
         w = prior_world(d["seed"], weeks=d["weeks"], n_channels=d["channels"], config=cfg)
-        fit = fit_prior_world(w, seed=d["seed"])
+        if engine == "batch":
+            fit = batch.fit(w.data, w.prep, cfg, seed=d["seed"])
+        else:
+            fit = fit_prior_world(w, seed=d["seed"])
         rec = {"world": i, "kind": "prior", "chains": cfg.chains, "warmup": warmup, "samples": samples,
+               "engine": engine,
                **score_fit(w, fit), "wall_seconds": time.perf_counter() - t0}  # fmt: skip
         _append(path, rec)
         p = rec["params"]
@@ -127,23 +138,34 @@ def score_truth_fit(fit: Any, truth: dict[str, Any]) -> dict[str, Any]:
                             "seconds": fit.result.seconds}}  # fmt: skip
 
 
-def run_varied(n: int, warmup: int, samples: int, path: Path) -> None:
+def run_varied(n: int, warmup: int, samples: int, path: Path, chains: int = 4, engine: str = "package",
+               shape: tuple[int, int] | None = None) -> None:  # fmt: skip
     from omnimix.mmm.devices import prepare_host_devices
 
-    prepare_host_devices(4)
+    if engine == "package":
+        prepare_host_devices(chains)
     from omnimix.mmm.model import MMM, MMMConfig
+    from omnimix.mmm.spec import prepare
+    from omnimix.simulate.batch_fit import BatchNUTS
     from omnimix.simulate.truth import from_world
     from omnimix.simulate.varied import varied_world
+
+    batch = BatchNUTS()
 
     done = _done(path)
     for i in range(n):
         if i in done:
             continue
         t0 = time.perf_counter()
-        w = varied_world(2000 + i)
-        cfg = MMMConfig(warmup=warmup, samples=samples)
-        fit = MMM(cfg).fit(from_world(w), seed=2000 + i)
-        rec = {"world": i, "kind": "varied", "design": w.truth["design"],
+        w = varied_world(2000 + i, weeks=shape[0] if shape else None, n_channels=shape[1] if shape else None)
+        cfg = MMMConfig(warmup=warmup, samples=samples, chains=chains)
+        data = from_world(w)
+        if engine == "batch":
+            fit = batch.fit(data, prepare(data, cfg), cfg, seed=2000 + i)
+        else:
+            fit = MMM(cfg).fit(data, seed=2000 + i)
+        rec = {"world": i, "kind": "varied", "design": w.truth["design"], "engine": engine,
+               "chains": chains, "warmup": warmup, "samples": samples,
                "media_share": w.truth["media_total"] / w.truth["kpi_total"],
                **score_truth_fit(fit, w.truth), "wall_seconds": time.perf_counter() - t0}  # fmt: skip
         _append(path, rec)
@@ -321,7 +343,7 @@ def _plot_ranks(groups: dict[str, Any], n_ranks: int, path: Path, title: str) ->
     print(f"wrote {path.relative_to(ROOT)}")
 
 
-def report_truth(recs: list[dict[str, Any]], label: str) -> dict[str, Any]:
+def report_truth(recs: list[dict[str, Any]], label: str, list_errors: bool = True) -> dict[str, Any]:
     from omnimix.simulate.sbc import summarise_coverage
 
     media = [r["media_total"]["cover"] for r in recs]
@@ -336,6 +358,15 @@ def report_truth(recs: list[dict[str, Any]], label: str) -> dict[str, Any]:
     print(f"  total media error: median |e| {med:.3f}, |e| <= 10% in {_share([abs(e) <= 0.10 for e in errs])}")
     passed = sum(bool(r["diagnostics"]["passed"]) for r in recs)
     print(f"  fits that passed review: {passed}/{len(recs)}")
+    for r in recs:
+        tested = {e["channel"] for e in r.get("experiments", [])}
+        miss = [f"{c}{'*' if c in tested else ''} {v['truth']:.2f} [{v['lo90']:.2f}, {v['hi90']:.2f}]"
+                for c, v in r["channels"].items() if not v["cover"]["90"] and "lo90" in v]  # fmt: skip
+        m = r["media_total"]
+        if miss or not m["cover"]["90"] or (list_errors and abs(m["rel_error"]) > 0.10):
+            print(f"  world {r['world']}: media error {m['rel_error']:+.3f} "
+                  f"({'in' if m['cover']['90'] else 'outside'} its 90% interval); ROI misses: {miss}"
+                  + ("  (* lift-tested)" if tested else ""))  # fmt: skip
     return {"media_coverage": mc, "roi_coverage": rc, "media_errors": errs, "n_worlds": len(recs),
             "n_pairs": len(roi), "passed": passed}  # fmt: skip
 
@@ -344,6 +375,10 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sbc", type=int, default=50, help="number of worlds (prior and varied kinds)")
     ap.add_argument("--sbc-kind", default="prior", choices=["prior", "varied", "accept", "none"])
+    ap.add_argument("--sbc-chains", type=int, default=4)
+    ap.add_argument("--sbc-engine", default="package", choices=["package", "batch"],
+                    help="package: omnimix.mmm's run_nuts; batch: omnimix.simulate.batch_fit (one compile per shape)")
+    ap.add_argument("--sbc-shape", default=None, help="fix weeks x channels, e.g. 52x2")
     ap.add_argument("--sbc-warmup", type=int, default=500)
     ap.add_argument("--sbc-samples", type=int, default=500)
     ap.add_argument("--accept-warmup", type=int, default=None, help="default: the package's (1000)")
@@ -354,9 +389,13 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     out = Path(a.out)
     if a.sbc_kind == "prior":
-        run_prior(a.sbc, a.sbc_warmup, a.sbc_samples, out / "prior.jsonl")
+        shape = tuple(int(x) for x in a.sbc_shape.split("x")) if a.sbc_shape else None
+        run_prior(a.sbc, a.sbc_warmup, a.sbc_samples, out / "prior.jsonl", a.sbc_chains, a.sbc_engine,
+                  shape)  # type: ignore[arg-type]  # fmt: skip
     elif a.sbc_kind == "varied":
-        run_varied(a.sbc, a.sbc_warmup, a.sbc_samples, out / "varied.jsonl")
+        shape = tuple(int(x) for x in a.sbc_shape.split("x")) if a.sbc_shape else None
+        run_varied(a.sbc, a.sbc_warmup, a.sbc_samples, out / "varied.jsonl", a.sbc_chains, a.sbc_engine,
+                   shape)  # type: ignore[arg-type]  # fmt: skip
     elif a.sbc_kind == "accept":
         run_accept(ACCEPT_SEEDS, out / "accept.jsonl", a.accept_warmup, a.accept_samples)
     if a.sbc_report:
@@ -368,8 +407,9 @@ def main(argv: list[str] | None = None) -> None:
                 [{"media_total": {**r["params"]["media_total"], "rel_error": r["params"]["media_total"]["mean"]
                                   / r["params"]["media_total"]["truth"] - 1.0},
                   "channels": {k: v for k, v in r["params"].items() if k.startswith("channel_roi")},
-                  "diagnostics": r["diagnostics"]} for r in pr],
+                  "diagnostics": r["diagnostics"], "world": r["world"]} for r in pr],
                 "strict SBC worlds (truth from the prior)",
+                list_errors=False,
             )  # fmt: skip
         for kind, label in (("varied", "varied worlds (misspecified: truth not from the prior)"),
                             ("accept", "acceptance worlds (104 x 8, seeds 100-111, lift-test programme)")):  # fmt: skip

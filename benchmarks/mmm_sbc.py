@@ -238,7 +238,7 @@ def report_prior(recs: list[dict[str, Any]], plots: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     print(f"\nstrict SBC over {len(recs)} prior worlds (ranks 0..{n_ranks}; χ² at the 1% level)")
     print(f"{'parameter':22s} {'n':>4s} {'cover50':>8s} {'cover80':>8s} {'cover90':>8s} {'contr.':>7s} "
-          f"{'bins':>4s} {'chi2':>7s} {'p':>7s}  {'min ESS':>7s}")  # fmt: skip
+          f"{'bins':>4s} {'chi2':>7s} {'p':>7s}  {'min ESS':>7s} {'p(cov90)':>8s}")  # fmt: skip
     for name in sorted(groups):
         g = groups[name]
         bins = 10 if len(g["ranks"]) >= 100 else 5
@@ -246,14 +246,21 @@ def report_prior(recs: list[dict[str, Any]], plots: bool) -> dict[str, Any]:
         test = sbc.chi2_uniformity(hist)
         cov = sbc.summarise_coverage(g["cover"])
         con = float(np.nanmedian(g["contraction"]))
+        from scipy import stats
+
+        k90 = int(sum(bool(c["90"]) for c in g["cover"]))
+        p90 = float(stats.binomtest(k90, len(g["cover"]), 0.9).pvalue)
         out[name] = {"n": len(g["ranks"]), "coverage": cov, "contraction_median": con, "bins": bins,
+                     "coverage90_binom_p": p90,
                      "histogram": hist.tolist(), **test, "pass": test["p_value"] >= 0.01,
                      "ess_min": min(g["ess"]) if g["ess"] else None}  # fmt: skip
         print(
             f"{name:22s} {len(g['ranks']):4d} {cov['50']:8.3f} {cov['80']:8.3f} {cov['90']:8.3f} {con:7.2f} "
             f"{bins:4d} {test['chi2']:7.2f} {test['p_value']:7.4f}  "
             + (f"{min(g['ess']):7.0f}" if g["ess"] else "      —")
-            + ("" if test["p_value"] >= 0.01 else "  FAIL")
+            + f" {p90:8.4f}"
+            + ("" if test["p_value"] >= 0.01 else "  FAIL (ranks)")
+            + ("" if p90 >= 0.01 else "  FAIL (90% coverage)")
         )
     for fam in ("hill", "logistic"):
         sub = [r for r in recs if r["design"]["saturation"] == fam]
@@ -299,7 +306,7 @@ def _plot_coverage(groups: dict[str, Any], path: Path, title: str) -> None:
             ax.plot([i + (k - 1) * 0.27] * 2, [lo, hi], color="0.3", lw=0.8)
         ax.axhline(int(lv) / 100, color=colours[lv], lw=0.7, ls="--")
     ax.set_xticks(x)
-    ax.set_xticklabels([f"{n}\n(n={groups[n]['n']})" for n in names], fontsize=7)
+    ax.set_xticklabels([f"{n}\n(n={int(groups[n]['n'])})" for n in names], fontsize=7, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share of truths inside")
     ax.legend(fontsize=7, loc="lower right")
@@ -330,7 +337,7 @@ def _plot_ranks(groups: dict[str, Any], n_ranks: int, path: Path, title: str) ->
         ax.axhspan(lo, hi, color="0.88")
         ax.axhline(e, color="0.5", lw=0.8)
         ax.bar(np.arange(g["bins"]), h, width=0.9, color="#3b7dd8" if g["pass"] else "#d8573b")
-        ax.set_title(f"{name}  (n={g['n']}, p={g['p_value']:.3f})", fontsize=8)
+        ax.set_title(f"{name}  (n={int(g['n'])}, p={g['p_value']:.3f})", fontsize=8)
         ax.set_xticks([])
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(names):]:

@@ -336,6 +336,9 @@ RESULTS: dict[str, Table] = {t.name: t for t in (
             "omnimix mmm fit --workspace DIR", key=("metric",)),
     _result("mmm_fit", "date:DATE actual:DOUBLE predicted:DOUBLE", "weekly KPI: actual and fitted",
             "omnimix mmm fit --workspace DIR", key=("date",)),
+    _result("mmm_channel_status", "channel:VARCHAR status:VARCHAR reason:VARCHAR",
+            "per channel of the latest MMM fit: ok, weak (weakly identified) or conflict (failed the "
+            "prior–data conflict gate), with the reason", "omnimix mmm fit --workspace DIR", key=("channel",)),
     _result("response_curves", "channel:VARCHAR type:VARCHAR beta:DOUBLE half_saturation:DOUBLE slope:DOUBLE "
             "lam:DOUBLE current_spend:DOUBLE min_spend:DOUBLE max_spend:DOUBLE",
             "weekly response curve per channel (posterior mean) of the latest passed MMM fit",

@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from omnimix.cli.mmm import register
-from omnimix.errors import InputDataError
+from omnimix.errors import InputDataError, UsageError
 from omnimix.mmm.data import load_csv, load_workspace, retail_events
 from omnimix.simulate.media import simulate_media
 
@@ -107,6 +107,12 @@ def test_cli_fit_json_contract(tmp_path, world) -> None:
     d = out["diagnostics"]
     assert {"rhat_max", "ess_bulk_min", "divergences", "passed", "reasons"} <= set(d)
     assert isinstance(d["passed"], bool) and isinstance(d["reasons"], list)
+    # health score, review checks, per-channel status and the prior predictive media share
+    assert isinstance(d["health"], int) and 0 <= d["health"] <= 100
+    assert all({"name", "value", "threshold", "passed", "message"} <= set(c) for c in d["checks"])
+    assert {v["status"] for v in out["channels"].values()} <= {"ok", "weak", "conflict"}
+    pp = out["prior_predictive"]["media_share"]
+    assert pp["lo"] < pp["mean"] < pp["hi"] and out["prior"] == "share"
     total = sum(v["contribution"]["mean"] for v in out["channels"].values())
     assert 0.1 < total / world.weekly["kpi"].sum() < 0.6
     rep = CliRunner().invoke(_app(), ["mmm", "report", str(tmp_path / "fit"), "--json"])
@@ -127,6 +133,27 @@ def test_cli_errors(tmp_path) -> None:
     res = CliRunner().invoke(_app(), ["mmm", "fit", "--mode", "map", "--json"])
     assert res.exit_code != 0
     assert isinstance(res.exception, InputDataError) and "no data given" in str(res.exception)
+    res = CliRunner().invoke(_app(), ["mmm", "fit", "x.csv", "--kpi-type", "profit", "--json"])
+    assert isinstance(res.exception, UsageError) and "--kpi-type 'profit'" in str(res.exception)
+
+
+def test_fit_spec_prior_follows_the_kpi_type() -> None:
+    from omnimix.errors import ConfigError
+    from omnimix.mmm.workflow import FitSpec
+
+    assert FitSpec().config().prior == "share"  # unit-free by default
+    assert FitSpec(kpi_type="revenue").config().prior == "roi"  # ROI in the currency of spend
+    assert FitSpec(kpi_type="count").config().prior == "share"  # conversions per currency: no ROI prior
+    cfg = FitSpec(kpi_type="count", kpi_value=80.0).config()
+    assert cfg.prior == "roi" and cfg.value_per_kpi == 80.0
+    assert FitSpec(kpi_type="revenue", prior="share").config().prior == "share"
+    with pytest.raises(ConfigError, match="kpi_value"):
+        FitSpec(kpi_type="revenue", kpi_value=3.0).config()
+    from omnimix.mmm.components import Prior
+    from omnimix.mmm.spec import MMMConfig
+
+    with pytest.raises(ConfigError, match="roi_priors need"):
+        MMMConfig(prior="share", roi_priors={"a": Prior("LogNormal", {"loc": 0.0, "scale": 1.0})})
 
 
 def _workspace(tmp_path, world) -> None:

@@ -122,7 +122,8 @@ def test_tiny_nuts() -> None:
     w = simulate_media(weeks=52, seed=4, channels=["search", "douyin"], confounded=None)
     cfg = MMMConfig(chains=2, warmup=150, samples=100, fourier_order=1)
     fit = MMM(cfg).fit(from_world(w), mode="nuts", seed=0)
-    assert fit.result.samples["roi"].shape == (2, 100, 2)
+    assert fit.result.samples["media_share"].shape == (2, 100)  # the default, unit-free share prior
+    assert fit.result.samples["media_split_z"].shape == (2, 100, 2)
     assert fit.result.diverging is not None and fit.result.diverging.shape == (2, 100)
     d = fit.diagnostics
     assert d.rhat_max is not None and d.rhat_max >= 1.0 and d.ess_bulk_min is not None and d.ess_bulk_min > 0
@@ -173,9 +174,9 @@ def test_geo_hierarchy_map(tmp_path) -> None:
 def test_per_channel_roi_prior_moves_only_its_channel() -> None:
     # roi_priors samples one site per channel; the derived quantities must read them (regression)
     w = simulate_media(weeks=52, seed=4, channels=["search", "douyin"], confounded=None)
-    base = MMM().fit(from_world(w), mode="map", seed=0).summary(marginal=False)["channels"]
+    base = MMM(MMMConfig(prior="roi")).fit(from_world(w), mode="map", seed=0).summary(marginal=False)["channels"]
     tight = Prior("LogNormal", {"loc": float(np.log(6.0)), "scale": 0.05})
-    fit = MMM(MMMConfig(roi_priors={"search": tight})).fit(from_world(w), mode="map", seed=0)
+    fit = MMM(MMMConfig(prior="roi", roi_priors={"search": tight})).fit(from_world(w), mode="map", seed=0)
     got = fit.summary(marginal=False)["channels"]
     assert 5.0 < got["search"]["roi"]["mean"] < 7.0
     assert abs(base["search"]["roi"]["mean"] - 6.0) > 1.5  # the prior, not the data, put it there
@@ -194,16 +195,27 @@ def test_identification_in_fit_diagnostics(map_fit, tmp_path) -> None:
     assert again.diagnostics.details["identification"] == ident
 
 
-def test_prior_roi_draws_shortcut_matches_the_full_model(map_fit) -> None:
-    """ROI mode samples the ROI prior directly; running the whole model forward gives the same law."""
-    from omnimix.mmm.analysis import _prior_roi_draws
-    from omnimix.mmm.model import ModelSpec
+@pytest.mark.parametrize("prior", ["share", "roi"])
+def test_prior_draws_shortcut_matches_the_full_model(map_fit, prior) -> None:
+    """Share and ROI mode sample their prior directly; running the whole model forward gives the same law."""
+    from omnimix.mmm.analysis import prior_predictive
+    from omnimix.mmm.model import ModelSpec, prepare
 
-    fast = _prior_roi_draws(map_fit.spec, map_fit.prep, [])
-    spec_full = ModelSpec(map_fit.config, map_fit.prep, map_fit.channels)
+    cfg = MMMConfig(holdout=8, prior=prior)
+    prep = prepare(map_fit.data, cfg)
+    spec = ModelSpec(cfg, prep, map_fit.channels)
+    fast = prior_predictive(spec, prep)
+    spec_full = ModelSpec(cfg, prep, map_fit.channels)
     spec_full.pooled = True  # forces the Predictive path (no geo axis: pooling has no effect here)
-    full = _prior_roi_draws(spec_full, map_fit.prep, list(map_fit.result.samples))
-    assert fast.shape == full.shape == (1000, 3)
-    np.testing.assert_allclose(np.log(fast).std(axis=0), 0.9, rtol=0.1)
-    np.testing.assert_allclose(np.log(full).std(axis=0), 0.9, rtol=0.1)
-    np.testing.assert_allclose(np.median(full, axis=0), np.exp(0.2), rtol=0.15)
+    full = prior_predictive(spec_full, prep)
+    for k in ("q", "share"):
+        assert fast[k].shape == full[k].shape == (1000, 3)
+    lf, lq = np.log(fast["q"]), np.log(full["q"])
+    np.testing.assert_allclose(np.median(lq, axis=0), np.median(lf, axis=0), atol=0.2)
+    np.testing.assert_allclose(lq.std(axis=0), lf.std(axis=0), rtol=0.15)
+    np.testing.assert_allclose(np.median(full["total"]), np.median(fast["total"]), rtol=0.15)
+    if prior == "roi":
+        np.testing.assert_allclose(lf.std(axis=0), 0.9, rtol=0.1)
+        np.testing.assert_allclose(np.median(full["q"], axis=0), np.exp(0.2), rtol=0.15)
+    else:  # total share Beta(2, 3): mean 0.4
+        assert abs(fast["total"].mean() - 0.4) < 0.03 and abs(full["total"].mean() - 0.4) < 0.03

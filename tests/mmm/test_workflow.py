@@ -68,14 +68,31 @@ def test_fit_workspace_stores_every_table_through_the_door(fitted, world) -> Non
     assert run.passed, run.payload["diagnostics"]["reasons"]
     counts = run.workspace_tables
     assert counts == {"mmm_channels": 3, "mmm_diagnostics": counts["mmm_diagnostics"], "mmm_fit": 104,
-                      "response_curves": 3, "response_curve_draws": CURVE_DRAWS * 3}
+                      "mmm_channel_status": 3, "response_curves": 3, "response_curve_draws": CURVE_DRAWS * 3}
     chans = ws.read("mmm_channels", order_by=["channel"])
     assert list(chans["channel"]) == sorted(CHANNELS)
     for row in chans.itertuples():
         v = run.payload["channels"][row.channel]
         assert row.roi_mean == pytest.approx(v["roi"]["mean"]) and row.roi_lo <= row.roi_mean <= row.roi_hi
     diag = ws.read("mmm_diagnostics")
-    assert diag.loc[diag["metric"] == "passed", "value"].tolist()[-1] == 1.0
+    assert diag.loc[diag["metric"] == "passed", "value"].tolist() == [1.0]
+    assert diag["metric"].is_unique
+    d = run.payload["diagnostics"]
+    assert diag.loc[diag["metric"] == "health", "value"].item() == d["health"] and 0 <= d["health"] <= 100
+    names = {c["name"] for c in d["checks"]}
+    assert {"negative_baseline", "bayesian_ppp", "r2", "prior_posterior_shift", "roi_in_prior_range",
+            "implausible_roi", "prior_data_conflict"} <= names
+    for c in d["checks"]:
+        assert set(c) >= {"name", "value", "threshold", "passed", "message"}
+        row = diag.loc[diag["metric"] == f"check:{c['name']}:passed", "value"].item()
+        assert row == (1.0 if c["passed"] else 0.0)
+    status = ws.read("mmm_channel_status", order_by=["channel"])
+    assert list(status.columns) == ["channel", "status", "reason"]
+    assert list(status["channel"]) == sorted(CHANNELS)
+    for row in status.itertuples():
+        assert row.status in ("ok", "weak", "conflict")
+        assert row.status == run.payload["channels"][row.channel]["status"]
+    assert run.payload["prior"] == "share" and run.payload["prior_predictive"]["media_share"]["lo"] < 0.4
     fit = ws.read("mmm_fit", order_by=["date"])
     np.testing.assert_allclose(fit["actual"].to_numpy(float), world.weekly["kpi"].to_numpy(float), rtol=1e-9)
     assert np.corrcoef(fit["actual"], fit["predicted"])[0, 1] > 0.9
@@ -141,7 +158,9 @@ def test_failed_review_empties_both_curve_tables(tmp_path, world) -> None:
     good = fit_workspace(ws, FitSpec(mode="map", seed=0))
     assert good.passed and len(ws.read("response_curve_draws")) == CURVE_DRAWS * 3
     # an implausibility gate no real ROI passes: the fit fails review
-    bad = fit_workspace(ws, FitSpec(mode="map", seed=0, options={"max_plausible_roi": 0.01}))
+    # (ROI in currency: the KPI is revenue)
+    bad = fit_workspace(ws, FitSpec(mode="map", seed=0, kpi_type="revenue", prior="share",
+                                    options={"max_plausible_roi": 0.01}))
     assert not bad.passed
     assert bad.workspace_tables is not None
     assert bad.workspace_tables["response_curves"] == bad.workspace_tables["response_curve_draws"] == 0

@@ -24,20 +24,33 @@ def _print_human(payload: dict[str, Any]) -> None:
     from rich.table import Table
 
     con = Console()
+    pp = payload.get("prior_predictive") or {}
+    if pp.get("media_share"):
+        ms = pp["media_share"]
+        con.print(f"Prior ({payload.get('prior')}): media share of KPI {ms['mean']:.1%} "
+                  f"[{ms['lo']:.1%}, {ms['hi']:.1%}] before seeing the data (prior predictive, 90%)")
     t = Table(title=f"MMM ({payload['mode']}): contribution and ROI, 90% intervals")
-    for col in ("channel", "contribution", "share", "ROI", "mROI"):
-        t.add_column(col, justify="right" if col != "channel" else "left")
+    for col in ("channel", "contribution", "share", "prior", "ROI", "mROI", "status"):
+        t.add_column(col, justify="right" if col not in ("channel", "status") else "left",
+                     no_wrap=col in ("channel", "status"))
     for c, v in payload["channels"].items():
         ct, r, m = v["contribution"], v["roi"], v["mroi"]
+        ps = (pp.get("channels") or {}).get(c)
         t.add_row(
             c,
             f"{ct['mean']:,.0f} [{ct['lo']:,.0f}, {ct['hi']:,.0f}]",
             f"{v['share']['mean']:.1%}",
-            f"{r['mean']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}]",
-            f"{m['mean']:.2f} [{m['lo']:.2f}, {m['hi']:.2f}]" if m else "-",
+            f"{ps['mean']:.0%}" if ps else "-",
+            f"{r['mean']:.3g} [{r['lo']:.3g}, {r['hi']:.3g}]",
+            f"{m['mean']:.3g} [{m['lo']:.3g}, {m['hi']:.3g}]" if m else "-",
+            v.get("status", "ok"),
         )
     con.print(t)
     d = payload["diagnostics"]
+    if d.get("health") is not None:
+        failed = [c for c in d.get("checks", []) if not c["passed"]]
+        con.print(f"Health {d['health']}/100"
+                  + (": failed " + ", ".join(f"{c['name']} ({c['level']})" for c in failed) if failed else ""))
     con.print(
         f"R-hat max {d['rhat_max']}, bulk ESS min {d['ess_bulk_min']}, divergences {d['divergences']}, "
         f"in-sample coverage {d['ppc_coverage']:.0%}, holdout MAPE {d['holdout_mape']}"
@@ -83,8 +96,16 @@ def fit_cmd(
         int, typer.Option("--holdout", help="Hold out the last N periods (out-of-sample check).")
     ] = 0,
     prior: Annotated[
-        str, typer.Option("--prior", help="roi (prior on ROI) or beta (prior on coefficients).")
-    ] = "roi",
+        str, typer.Option("--prior", help="auto (roi for a KPI in currency, else share), share (unit-free "
+                                          "prior on each channel's share of the KPI), roi or beta.")
+    ] = "auto",
+    kpi_type: Annotated[
+        str, typer.Option("--kpi-type", help="revenue (KPI in the currency of spend: ROI priors apply) "
+                                             "or count (conversions; ROI in currency needs --kpi-value).")
+    ] = "unknown",
+    kpi_value: Annotated[
+        float | None, typer.Option("--kpi-value", help="Currency per KPI unit of a count KPI.")
+    ] = None,
     adstock: Annotated[str, typer.Option("--adstock", help="geometric, delayed or weibull.")] = "geometric",
     saturation: Annotated[str, typer.Option("--saturation", help="hill or logistic.")] = "hill",
     chain_method: Annotated[
@@ -100,7 +121,8 @@ def fit_cmd(
     from omnimix.mmm.workflow import FitSpec, fit_file, fit_workspace
 
     spec = FitSpec(mode=mode, chains=chains, draws=samples, warmup=warmup, seed=seed, holdout=holdout,
-                   prior=prior, adstock=adstock, saturation=saturation, chain_method=chain_method,
+                   prior=prior, kpi_type=kpi_type, kpi_value=kpi_value, adstock=adstock, saturation=saturation,
+                   chain_method=chain_method,
                    progress=not as_json and sys.stderr.isatty())
     if workspace is not None:
         run = fit_workspace(workspace, spec, channels=split_list(channels) or None,

@@ -28,6 +28,7 @@ import numpy as np
 from omnimix.errors import ConvergenceError, InputDataError
 from omnimix.mmm.data import Experiment, MMMData
 from omnimix.mmm.diagnostics import Diagnostics, identification, review
+from omnimix.mmm.effects import assess_fit, effect_of, forward_draws, forward_fn, prior_predictive
 from omnimix.mmm.inference import InferenceResult
 from omnimix.mmm.report import figures, write_report
 from omnimix.mmm.spec import MMMConfig, ModelSpec, Prepared, prepare
@@ -93,10 +94,14 @@ class FittedMMM:
         spec: ModelSpec,
         result: InferenceResult,
         mode: str,
+        prior: dict[str, np.ndarray] | None = None,
     ) -> FittedMMM:
-        """Compute derived quantities and run the review gates."""
+        """Compute derived quantities and run the review gates and checks.
+
+        ``prior`` is :func:`prior_predictive` of the model when the caller computed it already.
+        """
         flat = _flatten_draws(result.samples, MAX_DERIVED_DRAWS)
-        out = _forward_draws(spec, prep, flat)
+        out = forward_draws(spec, prep, flat)
         ys = prep.y_scale  # (G,)
         contrib = np.einsum("stgc,g->stc", out["media"], ys)
         baseline = np.einsum("stg,g->st", out["base"], ys)
@@ -105,8 +110,10 @@ class FittedMMM:
         y_rep_kpi = np.einsum("stg,g->st", y_rep, ys)
         spend = prep.spend_total.sum(axis=0)
         roi = contrib.sum(axis=1) / np.where(spend > 0, spend, np.nan)
-        roi_mean = {c: float(np.nanmean(roi[:, i])) for i, c in enumerate(data.channels)}
+        value = config.value_per_kpi
+        value_roi = {c: float(np.nanmean(roi[:, i])) * value for i, c in enumerate(data.channels)} if value else None
         share = float(contrib.sum(axis=(1, 2)).mean() / max(abs(y_kpi.sum()), 1e-12))
+        train = prep.mask > 0
         diag = review(
             mode=mode,
             samples=result.samples,
@@ -114,14 +121,17 @@ class FittedMMM:
             info=result.info,
             y=y_kpi,
             y_rep=y_rep_kpi,
-            train=prep.mask > 0,
-            roi_mean=roi_mean,
+            train=train,
+            roi_mean=value_roi or {},
             media_share=share,
-            max_plausible_roi=config.max_plausible_roi,
+            max_plausible_roi=config.max_plausible_roi if value else None,
         )
-        ident, warns = identification(roi, _prior_roi_draws(spec, prep, list(result.samples)), data.channels)
+        pri = prior if prior is not None else prior_predictive(spec, prep, list(result.samples))
+        post_q = effect_of(spec, prep, contrib, train)
+        ident, warns = identification(post_q, pri["q"], data.channels)
         diag.details["identification"] = ident
         diag.warnings.extend(warns)
+        assess_fit(diag, spec, prep, result, pri, post_q, contrib, baseline, y_kpi, y_rep_kpi, value_roi, share)
         if not diag.passed:
             log.warning("MMM fit failed review: %s", "; ".join(diag.reasons))
         return cls(data, config, prep, spec, result, contrib, baseline, y_rep_kpi, diag, flat)
@@ -151,7 +161,7 @@ class FittedMMM:
         out = np.zeros((self.contributions.shape[0], len(self.channels)))
         spend = self._spend().sum(axis=0)
         for c in range(len(self.channels)):
-            bumped = _forward_draws(self.spec, self.prep, self._flat, bump=(c, 1.0 + step))
+            bumped = forward_draws(self.spec, self.prep, self._flat, bump=(c, 1.0 + step))
             tot = np.einsum("stg,g->s", bumped["media"][..., c], self.prep.y_scale)
             base = self.contributions[..., c].sum(axis=1)
             out[:, c] = (tot - base) / (step * spend[c]) if spend[c] > 0 else np.nan
@@ -204,7 +214,12 @@ class FittedMMM:
                 "suggestions": list(d.suggestions),
                 "warnings": list(d.warnings),
                 "identification": dict(d.details.get("identification", {})),
+                "health": d.health,
+                "checks": [dict(c) for c in d.checks],
+                "conflict": list(d.details.get("conflict", [])),
             },
+            "prior_predictive": dict(d.details.get("prior_predictive", {})),
+            "channel_status": dict(d.details.get("channel_status", {})),
             "seconds": self.result.seconds,
         }
 
@@ -264,7 +279,7 @@ class FittedMMM:
     def _curve_units(self) -> dict[str, Any]:
         """Per-draw saturation parameters (S, C), the media-to-spend conversion and recent spend."""
         sp = {k[len("sat_") :]: v for k, v in self._flat.items() if k.startswith("sat_")}
-        beta = _forward_draws(self.spec, self.prep, self._flat)["beta"]  # (S, G, C)
+        beta = forward_draws(self.spec, self.prep, self._flat)["beta"]  # (S, G, C)
         spend_t = np.asarray(self.data.spend, float).reshape(self.data.n_periods, -1, len(self.channels))
         media_t = np.asarray(self.data.media, float).reshape(spend_t.shape)
         weekly = spend_t.sum(axis=1)  # (T, C)
@@ -409,68 +424,6 @@ def _flatten_draws(samples: dict[str, np.ndarray], max_draws: int) -> dict[str, 
     return out
 
 
-def _forward_fn(spec: ModelSpec) -> Any:
-    """The jitted, draw-vmapped forward pass of ``spec`` (memoised on the spec)."""
-    fn = getattr(spec, "_fwd_jit", None)
-    if fn is None:
-        import jax
-
-        fn = jax.jit(jax.vmap(lambda p, a: spec.forward(p, a), in_axes=(0, None)))
-        spec._fwd_jit = fn  # type: ignore[attr-defined]
-    return fn
-
-
-def _forward_draws(
-    spec: ModelSpec, prep: Prepared, flat: dict[str, np.ndarray], bump: tuple[int, float] | None = None
-) -> dict[str, np.ndarray]:
-    """Run the forward pass for every draw (jit + vmap).
-
-    With ``bump=(c, f)`` channel c's media are multiplied by f while the coefficients β stay at their
-    values on the observed data (in ROI mode β would otherwise be re-derived from the new media).
-    """
-    import jax.numpy as jnp
-
-    arrs = prep.arrays()
-    fn = _forward_fn(spec)
-    params = {k: jnp.asarray(v) for k, v in flat.items()}
-    if bump is not None:
-        base = fn(params, {k: jnp.asarray(v) for k, v in arrs.items()})
-        x = arrs["xlag"].copy()
-        x[..., bump[0]] *= bump[1]
-        arrs = {**arrs, "xlag": x}
-        params = {**params, "beta_gc": base["beta"]}
-    out = fn(params, {k: jnp.asarray(v) for k, v in arrs.items()})
-    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
-
-
-def _prior_roi_draws(
-    spec: ModelSpec, prep: Prepared, sites: list[str], n: int = 1000, seed: int = 23
-) -> np.ndarray:
-    """ROI per prior draw and channel, shape (n, C): the model's parameters drawn without data.
-
-    In ROI mode without geo pooling the ROI *is* a parameter, so its prior is sampled directly (no
-    model trace, milliseconds); otherwise the whole model is drawn and run forward.
-    """
-    import jax
-    import jax.numpy as jnp
-    from numpyro.infer import Predictive
-
-    cfg = spec.config
-    if cfg.prior == "roi" and not spec.pooled:
-        key = jax.random.PRNGKey(seed)
-        cols = []
-        for i, ch in enumerate(spec.channels):
-            pr = cfg.roi_priors.get(ch, cfg.roi_prior)
-            cols.append(np.asarray(pr.build().sample(jax.random.fold_in(key, i), (n,))))
-        return np.column_stack(cols).astype(np.float64)
-    arr = {k: jnp.asarray(v) for k, v in prep.arrays().items()}
-    draws = Predictive(spec.model, num_samples=n, return_sites=sites)(jax.random.PRNGKey(seed), arr)
-    out = _forward_draws(spec, prep, {k: np.asarray(v) for k, v in draws.items()})
-    contrib = np.einsum("stgc,g->sc", out["media"], prep.y_scale)
-    spend = prep.spend_total.sum(axis=0)
-    return np.asarray(contrib / np.where(spend > 0, spend, np.nan))
-
-
 def _predictive(prep: Prepared, mu: np.ndarray, flat: dict[str, np.ndarray], seed: int) -> np.ndarray:
     """Posterior predictive draws (scaled units), shape (S, T, G).
 
@@ -569,3 +522,8 @@ def load_response_curves(path: str | Path, *, allow_failed: bool = False) -> dic
             "Refit (see `omnimix mmm report`) or pass allow_failed=True to use it anyway."
         )
     return curves
+
+
+# older names, kept for callers of the private helpers
+_forward_draws = forward_draws
+_forward_fn = forward_fn

@@ -161,6 +161,9 @@ class Diagnostics:
             the contraction of log ROI from prior to posterior).
         warnings: findings that do not fail the fit but limit what it can say (weakly identified
             channels whose ROI still mostly reflects the prior).
+        health: 0–100 score over :attr:`checks` (:func:`omnimix.mmm.checks.health_score`).
+        checks: every review check as ``{name, value, threshold, passed, message, level}``
+            (:mod:`omnimix.mmm.checks`).
     """
 
     mode: str
@@ -179,6 +182,8 @@ class Diagnostics:
     suggestions: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    health: int | None = None
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""

@@ -95,22 +95,43 @@ def _initial_point(spec: ModelSpec, arr: dict[str, Any]) -> dict[str, Any]:
     import jax
     import jax.numpy as jnp
     from numpyro import handlers
+    from numpyro.distributions.transforms import biject_to
+
+    supports: dict[str, Any] = {}
 
     def shapes(a: dict[str, Any]) -> dict[str, Any]:
         tr = handlers.trace(handlers.seed(spec.model, 0)).get_trace(a)
-        return {n: s["value"] for n, s in tr.items() if s["type"] == "sample" and not s["is_observed"]}
+        sites = {n: s for n, s in tr.items() if s["type"] == "sample" and not s["is_observed"]}
+        supports.update({n: s["fn"].support for n, s in sites.items()})
+        return {n: s["value"] for n, s in sites.items()}
 
     abstract = jax.eval_shape(shapes, arr)
-    return {n: jnp.zeros(v.shape, jnp.float32) for n, v in abstract.items()}
+    # unconstrained shapes differ from constrained ones for some supports (a simplex has one less)
+    return {
+        n: jnp.zeros(biject_to(supports[n]).inverse_shape(v.shape), jnp.float32) for n, v in abstract.items()
+    }
 
 
-def _find_mode(spec: ModelSpec, arr: dict[str, Any], seed: int, starts: int = 1) -> dict[str, Any]:
+def _find_mode(
+    spec: ModelSpec,
+    arr: dict[str, Any],
+    seed: int,
+    starts: int = 1,
+    *,
+    like: dict[str, Any] | None = None,
+    x0: np.ndarray | None = None,
+) -> dict[str, Any]:
     """L-BFGS on the unconstrained negative log density (potential) from one or more starts.
+
+    Args:
+        like: a result of an earlier call on arrays of the same shapes: its compiled potential and
+            parameter layout are reused (no tracing or compilation).
+        x0: start of the first run (default: the centre of the unconstrained space).
 
     Returns:
         dict with ``z`` (flat unconstrained mode, float64), ``unravel``, ``potential`` (value),
-        ``vg`` (jitted value-and-gradient of the flat potential), ``constrain``, ``success``,
-        ``message``, ``nit``.
+        ``vg`` (jitted value-and-gradient of the flat potential), ``fun`` (its float64 wrapper on
+        ``arr``), ``constrain``, ``success``, ``message``, ``nit``.
     """
     import jax
     import jax.numpy as jnp
@@ -119,14 +140,16 @@ def _find_mode(spec: ModelSpec, arr: dict[str, Any], seed: int, starts: int = 1)
     from scipy.optimize import minimize
 
     t0 = time.perf_counter()
-    z0d = _initial_point(spec, arr)
-    z0, unravel = ravel_pytree(z0d)
-    log.debug("MAP init point in %.2fs", time.perf_counter() - t0)
+    if like is not None:
+        z0, unravel, vg = jnp.zeros_like(jnp.asarray(like["z"], jnp.float32)), like["unravel"], like["vg"]
+    else:
+        z0, unravel = ravel_pytree(_initial_point(spec, arr))
+        log.debug("MAP init point in %.2fs", time.perf_counter() - t0)
 
-    def flat_pot(z: Any, a: dict[str, Any]) -> Any:
-        return potential_energy(spec.model, (), {"arr": a}, unravel(z))
+        def flat_pot(z: Any, a: dict[str, Any]) -> Any:
+            return potential_energy(spec.model, (), {"arr": a}, unravel(z))
 
-    vg = jax.jit(jax.value_and_grad(flat_pot))
+        vg = jax.jit(jax.value_and_grad(flat_pot))
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         v, g = vg(jnp.asarray(x, dtype=jnp.float32), arr)
@@ -141,10 +164,10 @@ def _find_mode(spec: ModelSpec, arr: dict[str, Any], seed: int, starts: int = 1)
     log.debug("potential compiled in %.2fs", time.perf_counter() - t0)
     rng = np.random.default_rng(seed)
     best = None
-    z0n = np.asarray(z0, dtype=np.float64)
+    z0n = np.asarray(z0, dtype=np.float64) if x0 is None else np.asarray(x0, dtype=np.float64)
     for i in range(starts):
-        x0 = z0n if i == 0 else z0n + rng.normal(0.0, 0.7, z0n.shape)
-        res = minimize(fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": 3000, "maxcor": 30})
+        start = z0n if i == 0 else z0n + rng.normal(0.0, 0.7, z0n.shape)
+        res = minimize(fun, start, jac=True, method="L-BFGS-B", options={"maxiter": 3000, "maxcor": 30})
         log.debug("MAP start %d: f=%.4f success=%s nit=%d", i, res.fun, res.success, res.nit)
         if best is None or res.fun < best.fun:
             best = res
@@ -157,12 +180,82 @@ def _find_mode(spec: ModelSpec, arr: dict[str, Any], seed: int, starts: int = 1)
         "z": np.asarray(best.x, dtype=np.float64),
         "unravel": unravel,
         "potential": float(best.fun),
+        "vg": vg,
         "fun": fun,
         "constrain": constrain,
         "success": bool(best.success) or "ABNORMAL" in str(best.message),
         "message": str(best.message),
         "nit": int(best.nit),
     }
+
+
+def flat_profile(spec: ModelSpec, arr: dict[str, Any], mode: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The flat-prior likelihood profile: the mode with the channel-effect priors switched off.
+
+    The channel-effect sites (media share and split, ROI or β) get ``prior_weight`` ≈ 0, every other
+    prior stays; L-BFGS starts at the fit's mode and from the centre, reusing the compiled potential.
+
+    Returns:
+        ``z`` (flat unconstrained profile mode), ``gain`` (how much higher the log density without the
+        channel-effect priors is at the profile mode than at the fit's mode: ≥ 0; twice it is a
+        likelihood-ratio statistic), ``success``.
+    """
+    import jax.numpy as jnp
+
+    from omnimix.mmm.spec import FLAT_PRIOR_WEIGHT
+
+    flat_arr = {**arr, "prior_weight": jnp.asarray(FLAT_PRIOR_WEIGHT, jnp.float32)}
+    prof = _find_mode(spec, flat_arr, seed, like=mode, x0=mode["z"])
+    for z in _roi_starts(spec, arr, mode):
+        # under an ROI prior in the wrong units the likelihood is flat near the fit's mode: start also
+        # where the ROI implies a plausible media share, and keep the best mode
+        other = _find_mode(spec, flat_arr, seed, like=mode, x0=z)
+        if other["potential"] < prof["potential"]:
+            prof = other
+    at_fit = prof["fun"](mode["z"])[0]
+    return {
+        "z": prof["z"],
+        "gain": float(max(at_fit - prof["potential"], 0.0)),
+        "success": bool(prof["success"]),
+    }
+
+
+#: Total media shares of the KPI the extra profile starts imply under an ROI prior.
+ROI_START_SHARES = (0.1, 0.4)
+
+
+def _roi_starts(spec: ModelSpec, arr: dict[str, Any], mode: dict[str, Any]) -> list[np.ndarray]:
+    """Unconstrained starts whose ROIs imply the media shares :data:`ROI_START_SHARES` (ROI mode only).
+
+    Every channel gets the same ROI ``v · share · KPI / spend`` (its share then follows its spend).
+    """
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    if spec.config.prior != "roi":
+        return []
+    y = np.asarray(arr["y"], np.float64)
+    kpi = float(np.einsum("tg,g->", y, np.asarray(arr["y_scale"], np.float64)))
+    spend = float(np.asarray(arr["spend_total"], np.float64).sum())
+    if kpi <= 0 or spend <= 0:
+        return []
+    out = []
+    for share in ROI_START_SHARES:
+        log_roi = np.log(spec.config.roi_value * share * kpi / spend)
+        zd = dict(unravel_point(mode, mode["z"]))
+        for k in zd:
+            if k == "roi" or (k.startswith("roi_") and k[4:].isdigit()):
+                zd[k] = jnp.full_like(zd[k], log_roi)
+        out.append(np.asarray(ravel_pytree(zd)[0], np.float64))
+    return out
+
+
+def unravel_point(mode: dict[str, Any], z: np.ndarray) -> dict[str, Any]:
+    """A flat unconstrained vector as the site dict of ``mode``'s layout."""
+    import jax.numpy as jnp
+
+    out: dict[str, Any] = mode["unravel"](jnp.asarray(z, dtype=jnp.float32))
+    return out
 
 
 def _laplace_draws(mode: dict[str, Any], n: int, seed: int) -> tuple[np.ndarray, bool]:
@@ -217,9 +310,11 @@ def run_map(spec: ModelSpec, prep: Prepared, *, seed: int = 0) -> InferenceResul
     t1 = time.perf_counter()
     draws, pd_ok = _laplace_draws(mode, spec.config.laplace_draws, seed)
     t2 = time.perf_counter()
-    both = _constrain(mode, np.concatenate([mode["z"][None, :], draws]))
-    samples = {k: v[1:] for k, v in both.items()}
+    profile = flat_profile(spec, arr, mode, seed)
+    both = _constrain(mode, np.concatenate([mode["z"][None, :], profile.pop("z")[None, :], draws]))
+    samples = {k: v[2:] for k, v in both.items()}
     map_point = {k: v[:1] for k, v in both.items()}
+    profile["point"] = {k: v[1] for k, v in both.items()}
     t3 = time.perf_counter()
     secs = t3 - t0
     log.debug(
@@ -241,6 +336,7 @@ def run_map(spec: ModelSpec, prep: Prepared, *, seed: int = 0) -> InferenceResul
             "optimizer_success": mode["success"],
             "optimizer_message": mode["message"],
             "iterations": mode["nit"],
+            "profile": profile,
         },
     )
 
@@ -265,11 +361,18 @@ def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool =
     rng = np.random.default_rng(seed)
     try:
         mode = _find_mode(spec, arr, seed)
+        profile: dict[str, Any] | None = flat_profile(spec, arr, mode, seed)
+        assert profile is not None
+        z_prof = profile.pop("z")
+        profile["point"] = {
+            k: np.asarray(v) for k, v in mode["constrain"](unravel_point(mode, z_prof)).items()
+        }
         draws, _ = _laplace_draws(mode, cfg.chains, seed + 1)
         starts = mode["z"][None, :] + 0.5 * (draws - mode["z"][None, :])
         unravel = mode["unravel"]
     except ConvergenceError as exc:
         log.warning("MAP initialisation failed (%s); chains start near the prior centre", exc)
+        profile = None
         z0, unravel = ravel_pytree(_initial_point(spec, arr))
         starts = rng.normal(0.0, 0.5, (cfg.chains, z0.size))
     init_params = jax.vmap(unravel)(jnp.asarray(starts, dtype=jnp.float32))
@@ -328,5 +431,6 @@ def run_nuts(spec: ModelSpec, prep: Prepared, *, seed: int = 0, progress: bool =
             "dense_mass": dense,
             "mean_steps": float(steps.mean()),
             "max_steps": int(steps.max()),
+            "profile": profile,
         },
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from omnimix.errors import ConfigError
 from omnimix.mmm.analysis import FittedMMM
 from omnimix.mmm.data import MMMData
@@ -63,12 +65,18 @@ class MMM:
             raise ConfigError(f"mode={mode!r} is unknown", ["use mode='nuts' or mode='map'"])
         if self.config.chain_method != "vectorized":
             prepare_host_devices(self.config.chains)  # before JAX is first imported (no-op after)
+        from omnimix.mmm.effects import prior_predictive
         from omnimix.mmm.inference import run_map, run_nuts
 
         prep = prepare(data, self.config)
         spec = ModelSpec(self.config, prep, data.channels)
+        prior = prior_predictive(spec, prep)  # before the data: what the priors alone say
+        t = prior["total"]
+        log.info("prior predictive media share of the KPI (%s prior): %.1f%% [%.1f%%, %.1f%%]", self.config.prior,
+                 100 * t.mean(), 100 * np.quantile(t, 0.05), 100 * np.quantile(t, 0.95))
         if mode == "map":
             result = run_map(spec, prep, seed=seed)
         else:
             result = run_nuts(spec, prep, seed=seed, progress=progress)
-        return FittedMMM.build(data=data, config=self.config, prep=prep, spec=spec, result=result, mode=mode)
+        return FittedMMM.build(data=data, config=self.config, prep=prep, spec=spec, result=result, mode=mode,
+                               prior=prior)

@@ -12,9 +12,22 @@ f_k are yearly Fourier terms, event_e the Chinese retail events (春节, the wee
 双12), z_j the standardised controls. With several geos, channel effects are partially pooled:
 β[g,c] = β[c]·exp(τ_c·η[g,c]), η ~ N(0, 1), τ ~ HalfNormal(0.3).
 
-Channel effect priors: ``prior="beta"`` puts a HalfNormal prior on β directly; ``prior="roi"`` puts the
-prior on each channel's ROI (incremental KPI per unit spend over the data period, as Meridian does) and
-derives β = ROI · spend / Σ_t y_scale·sat(a_t).
+Channel effect priors (:data:`PRIOR_MODES`):
+
+* ``prior="share"`` (default, unit-free): a prior on the total media share of the KPI over the training
+  periods, ``M ~ media_share_prior`` (Beta(2, 3): mean 40%, sd 20%, Meridian's non-revenue default), split
+  over channels by ``w = softmax(log π + σ·z)``, ``z_c ~ N(0, 1)``, π the spend shares and σ =
+  ``share_spread`` (the prior median split follows spend — a common ROI, as Meridian's shared ROI prior —
+  and each channel's ROI relative to the others spreads log-normally); channel c's share is
+  ``s_c = M·w_c`` and ``β_c = s_c · Σ_{t∈train,g} y_raw / Σ_{t∈train,g} y_scale_g·sat(a_tgc)``. Neither the
+  unit of spend nor the unit of the KPI enters: multiplying either by any constant leaves the fit unchanged.
+* ``prior="roi"``: a prior on each channel's ROI in currency (``kpi_value`` × incremental KPI per unit spend
+  over the data period, as Meridian does) and β = ROI · spend / (kpi_value · Σ_t y_scale·sat(a_t)). Meaningful
+  when the KPI is revenue in the currency of spend (``kpi_type="revenue"``) or a count with a known value.
+* ``prior="beta"``: a HalfNormal prior on β directly (scaled units).
+
+Each of the channel-effect sites is drawn under ``numpyro.handlers.scale(arr["prior_weight"])``: 1 for the
+fit, ~0 for the flat-prior likelihood profile of the prior–data conflict check.
 
 Lift-test calibration: experiment e on channel c over window W_e adds
 ``lift_e ~ N(Σ_{t∈W_e} Σ_g y_scale[g]·m[t,g,c], lift_sd_e²)`` to the likelihood, i.e. the model's
@@ -42,7 +55,10 @@ from omnimix.mmm.data import EVENT_NAMES, MMMData, retail_events
 
 log = logging.getLogger("omnimix")
 
-PRIOR_MODES = ("beta", "roi")
+PRIOR_MODES = ("share", "roi", "beta")
+KPI_TYPES = ("unknown", "revenue", "count")
+#: ``prior_weight`` of the flat-prior profile (numpyro's scale handler refuses exactly 0).
+FLAT_PRIOR_WEIGHT = 1e-6
 
 
 @dataclass(frozen=True)
@@ -55,11 +71,19 @@ class MMMConfig:
         saturation: registered saturation name (hill, logistic).
         adstock_priors: overrides of the adstock priors, ``{param: Prior | {"dist", "params"}}``.
         saturation_priors: overrides of the saturation priors.
-        prior: ``"beta"`` (HalfNormal on the channel coefficient) or ``"roi"`` (prior on ROI).
+        prior: ``"share"`` (default: prior on each channel's share of the KPI, unit-free), ``"roi"``
+            (prior on ROI in currency) or ``"beta"`` (HalfNormal on the channel coefficient).
+        kpi_type: ``"revenue"`` (KPI in the currency of spend: ROI is ROAS), ``"count"`` (conversions;
+            an ROI in currency needs ``kpi_value``) or ``"unknown"``.
+        kpi_value: currency per KPI unit (1 for revenue); turns ROI into currency and enables the
+            implausible-ROI gate. None: the KPI's unit is unknown.
+        media_share_prior: prior of the total media share of the KPI in ``"share"`` mode.
+        share_spread: σ of the logistic-normal split of the media share over channels (log-scale
+            spread of a channel's ROI relative to the others; 0 would split exactly by spend).
         beta_prior: prior of β (scaled units) in ``"beta"`` mode.
         roi_prior: prior of each channel's ROI in ``"roi"`` mode (same for all channels unless
             ``roi_priors`` names the channel).
-        roi_priors: per-channel ROI priors.
+        roi_priors: per-channel ROI priors (``"roi"`` mode only).
         fourier_order: yearly Fourier pairs (0 to disable).
         trend: include a linear trend.
         events: include the Chinese retail event regressors.
@@ -76,8 +100,8 @@ class MMMConfig:
             on the 2-channel benchmark), diagonal above (a dense matrix over ~50 parameters adapted in
             1000 warm-up draws gave more divergences on the 8-channel worlds).
         laplace_draws: posterior draws of the MAP/Laplace mode.
-        max_plausible_roi: review gate: a channel whose ROI posterior mean is above this fails
-            (None: no check; the default suits a revenue KPI).
+        max_plausible_roi: review gate: a channel whose ROI in currency (``kpi_value`` × KPI per spend)
+            has a posterior mean above this fails (None: no check; skipped when ``kpi_value`` is None).
     """
 
     adstock: str = "geometric"
@@ -85,7 +109,13 @@ class MMMConfig:
     saturation: str = "hill"
     adstock_priors: dict[str, Any] = field(default_factory=dict)
     saturation_priors: dict[str, Any] = field(default_factory=dict)
-    prior: str = "roi"
+    prior: str = "share"
+    kpi_type: str = "unknown"
+    kpi_value: float | None = None
+    media_share_prior: Prior = field(
+        default_factory=lambda: Prior("Beta", {"concentration1": 2.0, "concentration0": 3.0})
+    )
+    share_spread: float = 1.0
     beta_prior: Prior = field(default_factory=lambda: Prior("HalfNormal", {"scale": 0.5}))
     roi_prior: Prior = field(default_factory=lambda: Prior("LogNormal", {"loc": 0.2, "scale": 0.9}))
     roi_priors: dict[str, Prior] = field(default_factory=dict)
@@ -109,6 +139,17 @@ class MMMConfig:
         problems = []
         if self.prior not in PRIOR_MODES:
             problems.append(f"prior={self.prior!r}: expected one of {list(PRIOR_MODES)}")
+        if self.kpi_type not in KPI_TYPES:
+            problems.append(f"kpi_type={self.kpi_type!r}: expected one of {list(KPI_TYPES)}")
+        if self.kpi_value is not None and not (np.isfinite(self.kpi_value) and self.kpi_value > 0):
+            problems.append(f"kpi_value={self.kpi_value}: expected a positive currency amount per KPI unit")
+        if self.kpi_type == "revenue" and self.kpi_value not in (None, 1.0):
+            problems.append(f"kpi_value={self.kpi_value} with kpi_type='revenue': a revenue KPI is worth 1 "
+                            "per unit; use kpi_type='count' for a valued count")
+        if self.roi_priors and self.prior != "roi":
+            problems.append(f"roi_priors need prior='roi' (prior={self.prior!r})")
+        if not 0.01 <= self.share_spread <= 10:
+            problems.append(f"share_spread={self.share_spread}: expected 0.01..10")
         for name, lo, hi in (
             ("fourier_order", 0, 10),
             ("chains", 1, 64),
@@ -133,6 +174,19 @@ class MMMConfig:
         self.make_adstock()
         self.make_saturation()
 
+    @property
+    def value_per_kpi(self) -> float | None:
+        """Currency per KPI unit: 1 for a revenue KPI, ``kpi_value`` for a valued count, else None."""
+        if self.kpi_value is not None:
+            return float(self.kpi_value)
+        return 1.0 if self.kpi_type == "revenue" else None
+
+    @property
+    def roi_value(self) -> float:
+        """The factor turning KPI per spend into the ROI the ROI prior speaks of (1 when unknown)."""
+        v = self.value_per_kpi
+        return 1.0 if v is None else v
+
     def make_adstock(self) -> Adstock:
         """The configured adstock component."""
         return make_adstock(self.adstock, self.l_max, self.adstock_priors)
@@ -146,6 +200,7 @@ class MMMConfig:
         d = asdict(self)
         d["beta_prior"] = self.beta_prior.to_dict()
         d["roi_prior"] = self.roi_prior.to_dict()
+        d["media_share_prior"] = self.media_share_prior.to_dict()
         d["roi_priors"] = {k: v.to_dict() for k, v in self.roi_priors.items()}
         d["adstock_priors"] = {
             k: v.to_dict() if isinstance(v, Prior) else v for k, v in self.adstock_priors.items()
@@ -161,6 +216,9 @@ class MMMConfig:
         d = dict(d)
         d["beta_prior"] = Prior.from_dict(d["beta_prior"])
         d["roi_prior"] = Prior.from_dict(d["roi_prior"])
+        d.setdefault("prior", "roi")  # fits saved before the share prior existed
+        if "media_share_prior" in d:
+            d["media_share_prior"] = Prior.from_dict(d["media_share_prior"])
         d["roi_priors"] = {k: Prior.from_dict(v) for k, v in d.get("roi_priors", {}).items()}
         return cls(**d)
 
@@ -183,6 +241,8 @@ class Prepared:
         exp_channel: channel index per experiment, shape (E,).
         exp_lift: measured lift scaled by the mean KPI scale, shape (E,).
         exp_sd: its standard error, same scaling, shape (E,).
+        split_loc: log spend shares, the centre of the media-share split (share mode), shape (C,).
+        prior_weight: weight of the channel-effect prior's log density (1; ~0 for the flat profile).
         seasonal_names: names of the seasonal columns, length F.
         control_names: names of the kept controls, length K.
         control_mean, control_sd: standardisation constants, shape (K,).
@@ -205,6 +265,8 @@ class Prepared:
     control_names: tuple[str, ...]
     control_mean: np.ndarray
     control_sd: np.ndarray
+    split_loc: np.ndarray = field(default_factory=lambda: np.zeros(1, np.float32))
+    prior_weight: np.ndarray = field(default_factory=lambda: np.ones((), np.float32))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The numeric inputs of the model as a dict (what the NumPyro model receives)."""
@@ -221,7 +283,14 @@ class Prepared:
             "exp_channel": self.exp_channel,
             "exp_lift": self.exp_lift,
             "exp_sd": self.exp_sd,
+            "split_loc": self.split_loc,
+            "prior_weight": np.asarray(self.prior_weight, np.float32),
         }
+
+    def spend_share(self) -> np.ndarray:
+        """Each channel's share of total spend, shape (C,) (equal shares when nothing was spent)."""
+        tot = self.spend_total.sum(axis=0)
+        return tot / tot.sum() if tot.sum() > 0 else np.full(tot.shape, 1.0 / tot.size)
 
 
 def lag_tensor(x: np.ndarray, l_max: int) -> np.ndarray:
@@ -316,6 +385,11 @@ def prepare(data: MMMData, config: MMMConfig) -> Prepared:
                 [f"data cover {data.dates[0]}..{data.dates[-1]}; drop or fix the experiment"],
             )
     ys_mean = float(y_scale.mean())
+    spend_tot = spend.sum(axis=(0, 1))
+    n_c = spend_tot.size
+    sshare = spend_tot / spend_tot.sum() if spend_tot.sum() > 0 else np.full(n_c, 1.0 / n_c)
+    sshare = np.maximum(sshare, 0.01 / n_c)  # a channel without spend (impressions only) still gets a share
+    split_loc = np.log(sshare / sshare.sum())
     return Prepared(
         xlag=xlag,
         y=(y_raw / y_scale).astype(np.float32),
@@ -334,6 +408,8 @@ def prepare(data: MMMData, config: MMMConfig) -> Prepared:
         control_names=tuple(data.control_names[k] for k in keep),
         control_mean=c_mean[keep],
         control_sd=c_sd[keep],
+        split_loc=split_loc.astype(np.float32),
+        prior_weight=np.ones((), np.float32),
     )
 
 
@@ -357,8 +433,12 @@ class ModelSpec:
                 )
 
     # -- sampling -------------------------------------------------------------------------------
-    def sample_params(self) -> dict[str, Any]:
-        """Draw every parameter (inside a NumPyro model)."""
+    def sample_params(self, arr: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Draw every parameter (inside a NumPyro model).
+
+        ``arr`` (the model arrays) supplies the share split's concentration and the prior weight of the
+        channel-effect sites; without it they are 1 (each channel equal) and 1.
+        """
         import numpyro
         import numpyro.distributions as dist
 
@@ -369,19 +449,9 @@ class ModelSpec:
             p[f"adstock_{k}"] = v
         for k, v in self.saturation.sample(c).items():
             p[f"sat_{k}"] = v
-        if cfg.prior == "roi":
-            if cfg.roi_priors:
-                import jax.numpy as jnp
-
-                rois = []
-                for i, ch in enumerate(self.channels):
-                    pr = cfg.roi_priors.get(ch, cfg.roi_prior)
-                    rois.append(numpyro.sample(f"roi_{i}", pr.build()))
-                p["roi"] = jnp.stack(rois)
-            else:
-                p["roi"] = numpyro.sample("roi", cfg.roi_prior.build((c,)))
-        else:
-            p["beta"] = numpyro.sample("beta", cfg.beta_prior.build((c,)))
+        weight = arr["prior_weight"] if arr is not None and "prior_weight" in arr else 1.0
+        with numpyro.handlers.scale(scale=weight):
+            p.update(self._sample_effects(arr))
         if self.pooled:
             p["geo_tau"] = numpyro.sample("geo_tau", dist.HalfNormal(0.3).expand((c,)))
             p["geo_eta"] = numpyro.sample("geo_eta", dist.Normal(0.0, 1.0).expand((g, c)))
@@ -397,6 +467,31 @@ class ModelSpec:
             p["rho"] = numpyro.sample("rho", dist.Uniform(-0.5, 0.95))
         return p
 
+    def _sample_effects(self, arr: dict[str, Any] | None) -> dict[str, Any]:
+        """The channel-effect sites: media share and split, ROI, or β (see the module docstring)."""
+        import jax.numpy as jnp
+        import numpyro
+        import numpyro.distributions as dist
+
+        c, cfg = self.n_channels, self.config
+        p: dict[str, Any] = {}
+        if cfg.prior == "share":
+            p["media_share"] = numpyro.sample("media_share", cfg.media_share_prior.build())
+            if c > 1:
+                p["media_split_z"] = numpyro.sample("media_split_z", dist.Normal(0.0, 1.0).expand((c,)))
+        elif cfg.prior == "roi":
+            if cfg.roi_priors:
+                rois = []
+                for i, ch in enumerate(self.channels):
+                    pr = cfg.roi_priors.get(ch, cfg.roi_prior)
+                    rois.append(numpyro.sample(f"roi_{i}", pr.build()))
+                p["roi"] = jnp.stack(rois)
+            else:
+                p["roi"] = numpyro.sample("roi", cfg.roi_prior.build((c,)))
+        else:
+            p["beta"] = numpyro.sample("beta", cfg.beta_prior.build((c,)))
+        return p
+
     # -- deterministic forward pass -------------------------------------------------------------
     def forward(self, p: dict[str, Any], arr: dict[str, Any]) -> dict[str, Any]:
         """Deterministic quantities for one parameter draw.
@@ -410,6 +505,7 @@ class ModelSpec:
             ``weights`` (L, C), ``beta`` (G, C) scaled coefficients, ``media`` (T, G, C) scaled
             contributions, ``base`` (T, G) scaled baseline, ``mu`` (T, G).
         """
+        import jax
         import jax.numpy as jnp
 
         ad = {k[len("adstock_") :]: v for k, v in p.items() if k.startswith("adstock_")}
@@ -422,9 +518,20 @@ class ModelSpec:
             roi = jnp.stack([p[f"roi_{i}"] for i in range(self.n_channels)])
         if "beta_gc" in p:  # fixed coefficients (marginal ROI, response curves)
             beta_c = None
+        elif "media_share" in p:
+            # share_c = Σ_train Σ_g y_scale_g β_c sat / Σ_train Σ_g y_raw  →  β_c = share_c · K / Σ y_scale·sat
+            split = (
+                jax.nn.softmax(arr["split_loc"] + self.config.share_spread * p["media_split_z"])
+                if "media_split_z" in p
+                else jnp.ones((self.n_channels,))
+            )
+            ys_rel = arr["y_scale"] / jnp.mean(arr["y_scale"])
+            kpi_train = jnp.einsum("tg,t,g->", arr["y"], arr["mask"], ys_rel)
+            denom = jnp.einsum("tgc,t,g->c", s, arr["mask"], ys_rel) + 1e-9
+            beta_c = p["media_share"] * split * kpi_train / denom
         elif roi is not None:
-            # ROI = Σ_g y_scale_g Σ_t β_c sat / Σ_g spend_gc  →  β_c = ROI · spend_c / Σ y_scale·sat
-            denom = jnp.einsum("tgc,g->c", s, arr["y_scale"]) + 1e-9
+            # ROI = v · Σ_g y_scale_g Σ_t β_c sat / Σ_g spend_gc  →  β_c = ROI · spend_c / (v · Σ y_scale·sat)
+            denom = jnp.einsum("tgc,g->c", s, arr["y_scale"]) * self.config.roi_value + 1e-9
             beta_c = roi * arr["spend_total"].sum(axis=0) / denom
         else:
             beta_c = p["beta"]
@@ -451,7 +558,7 @@ class ModelSpec:
         import numpyro
         import numpyro.distributions as dist
 
-        p = self.sample_params()
+        p = self.sample_params(arr)
         out = self.forward(p, arr)
         mu, y, sigma = out["mu"], arr["y"], p["sigma"]
         mask = arr["mask"][:, None] > 0

@@ -3,7 +3,10 @@
 Tables (defined in :data:`omnimix.schema.RESULTS`, replaced on every workspace fit):
 
 * ``mmm_channels`` — contribution, ROI and marginal ROI per channel with 90% intervals;
-* ``mmm_diagnostics(metric, value)`` — the review figures, with ``passed`` = 1 or 0;
+* ``mmm_diagnostics(metric, value)`` — the review figures, with ``passed`` = 1 or 0, ``health`` (0–100)
+  and per review check ``check:NAME`` (its value) and ``check:NAME:passed`` (1 or 0);
+* ``mmm_channel_status(channel, status, reason)`` — ``ok``, ``weak`` or ``conflict`` per channel (the
+  optimizer holds weak and conflicting channels at current spend);
 * ``mmm_fit(date, actual, predicted)`` — weekly KPI (``actual`` from ``conversions``) and the fit;
 * ``response_curves`` — one row per channel: weekly Hill/logistic parameters (posterior mean of the
   stored draws) in KPI units per currency unit of weekly spend, and the current weekly spend;
@@ -34,7 +37,8 @@ if TYPE_CHECKING:
     from omnimix.mmm.analysis import FittedMMM
 
 #: The tables :func:`save_to_workspace` replaces.
-TABLES = ("mmm_channels", "mmm_diagnostics", "mmm_fit", "response_curves", "response_curve_draws")
+TABLES = ("mmm_channels", "mmm_diagnostics", "mmm_fit", "mmm_channel_status", "response_curves",
+          "response_curve_draws")
 
 
 def _channels_frame(payload: dict[str, Any]) -> pd.DataFrame:
@@ -56,10 +60,22 @@ def _diagnostics_frame(payload: dict[str, Any]) -> pd.DataFrame:
     import pandas as pd
 
     diag = payload["diagnostics"]
-    rows = [{"metric": k, "value": float(v) if isinstance(v, int | float) else None}
-            for k, v in diag.items() if k not in ("reasons", "suggestions")]
+    rows = [{"metric": k, "value": float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None}
+            for k, v in diag.items()
+            if k not in ("reasons", "suggestions", "warnings", "identification", "checks", "passed")]
     rows.append({"metric": "passed", "value": 1.0 if diag.get("passed") else 0.0})
+    for c in diag.get("checks", []):
+        rows.append({"metric": f"check:{c['name']}", "value": c["value"]})
+        rows.append({"metric": f"check:{c['name']}:passed", "value": 1.0 if c["passed"] else 0.0})
     return pd.DataFrame(rows)
+
+
+def _status_frame(payload: dict[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = [{"channel": ch, "status": v.get("status", "ok"), "reason": v.get("status_reason", "")}
+            for ch, v in payload["channels"].items()]
+    return pd.DataFrame(rows, columns=["channel", "status", "reason"])
 
 
 def _fit_frame(ws: Workspace, fit: FittedMMM) -> pd.DataFrame:
@@ -109,6 +125,7 @@ def save_to_workspace(
         "mmm_channels": _channels_frame(payload),
         "mmm_diagnostics": _diagnostics_frame(payload),
         "mmm_fit": _fit_frame(ws, fit),
+        "mmm_channel_status": _status_frame(payload),
     }
     if payload["diagnostics"].get("passed"):
         frames["response_curves"], frames["response_curve_draws"] = fit.curves(max_draws).to_frames()

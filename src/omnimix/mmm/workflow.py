@@ -51,7 +51,11 @@ class FitSpec:
         warmup: NUTS warm-up iterations per chain.
         seed: random seed.
         holdout: hold out the last N periods for an out-of-sample check.
-        prior: ``"roi"`` (prior on each channel's ROI) or ``"beta"`` (prior on the coefficients).
+        prior: ``"auto"`` (default: ``"roi"`` when the KPI is in currency — ``kpi_type="revenue"`` or a
+            ``kpi_value`` — else ``"share"``), ``"share"`` (unit-free prior on each channel's share of the
+            KPI), ``"roi"`` (prior on ROI in currency) or ``"beta"`` (prior on the coefficients).
+        kpi_type: ``"revenue"``, ``"count"`` or ``"unknown"`` (``--kpi-type``).
+        kpi_value: currency per KPI unit of a count KPI (``--kpi-value``).
         adstock: ``geometric``, ``delayed`` or ``weibull``.
         saturation: ``hill`` or ``logistic``.
         chain_method: ``auto``, ``vectorized`` or ``parallel``.
@@ -70,7 +74,9 @@ class FitSpec:
     warmup: int = 1000
     seed: int = 0
     holdout: int = 0
-    prior: str = "roi"
+    prior: str = "auto"
+    kpi_type: str = "unknown"
+    kpi_value: float | None = None
     adstock: str = "geometric"
     saturation: str = "hill"
     chain_method: str = "auto"
@@ -80,6 +86,10 @@ class FitSpec:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise UsageError(f"--mode {self.mode!r} is unknown", ["use --mode nuts or --mode map"])
+        if self.prior not in ("auto", "share", "roi", "beta"):
+            raise UsageError(f"--prior {self.prior!r} is unknown", ["use auto, share, roi or beta"])
+        if self.kpi_type not in ("unknown", "revenue", "count"):
+            raise UsageError(f"--kpi-type {self.kpi_type!r} is unknown", ["use revenue or count"])
         if self.chain_method not in CHAIN_METHODS:
             raise UsageError(f"--chain-method {self.chain_method!r} is unknown",
                              ["use auto, vectorized or parallel"])
@@ -89,14 +99,24 @@ class FitSpec:
         from omnimix.mmm.spec import MMMConfig
 
         return MMMConfig(chains=self.chains, warmup=self.warmup, samples=self.draws, holdout=self.holdout,
-                         prior=self.prior, adstock=self.adstock, saturation=self.saturation,
+                         prior=self.resolved_prior(), kpi_type=self.kpi_type, kpi_value=self.kpi_value,
+                         adstock=self.adstock, saturation=self.saturation,
                          chain_method=self.chain_method, **dict(self.options))
+
+    def resolved_prior(self) -> str:
+        """The channel-effect prior ``"auto"`` stands for: ROI where the KPI is in currency, else share."""
+        if self.prior != "auto":
+            return self.prior
+        if "roi_priors" in self.options:
+            return "roi"
+        return "roi" if self.kpi_type == "revenue" or self.kpi_value is not None else "share"
 
 
 def fit_payload(fit: FittedMMM) -> dict[str, Any]:
     """The documented JSON of ``omnimix mmm fit --json`` (before ``saved_to``/``workspace_tables``)."""
     s = fit.summary()
     d = s["diagnostics"]
+    status = s.get("channel_status", {})
     return {
         "channels": {
             c: {
@@ -105,16 +125,22 @@ def fit_payload(fit: FittedMMM) -> dict[str, Any]:
                 "mroi": v.get("mroi"),
                 "share": v["share"],
                 "spend": v["spend"],
+                "status": status.get(c, {}).get("status", "ok"),
+                "status_reason": status.get(c, {}).get("reason", ""),
             }
             for c, v in s["channels"].items()
         },
+        "prior": fit.config.prior,
+        "kpi_type": fit.config.kpi_type,
+        "prior_predictive": s.get("prior_predictive", {}),
         "baseline": s["baseline"],
         "media_total": s["media_total"],
         "kpi_total": s["kpi_total"],
         "mode": s["mode"],
         "diagnostics": {k: d[k] for k in (
             "rhat_max", "ess_bulk_min", "ess_tail_min", "divergences", "ppc_coverage", "holdout_mape",
-            "holdout_coverage", "passed", "reasons", "suggestions", "warnings", "identification")},
+            "holdout_coverage", "r2", "passed", "reasons", "suggestions", "warnings", "identification",
+            "health", "checks", "conflict")},
         "seconds": s["seconds"],
     }
 

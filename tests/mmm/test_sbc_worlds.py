@@ -134,3 +134,19 @@ def test_score_fit_of_a_short_fit_records_every_parameter() -> None:
     r = rec["params"]["roi[1]"]  # ROI mode: the site and the derived ROI are the same quantity
     assert r["truth"] == pytest.approx(rec["params"]["channel_roi[1]"]["truth"], rel=1e-4)
     assert r["mean"] == pytest.approx(rec["params"]["channel_roi[1]"]["mean"], rel=0.05)
+
+
+@pytest.mark.slow
+def test_batch_nuts_reuses_one_sampler_per_shape() -> None:
+    from omnimix.simulate.batch_fit import BatchNUTS
+
+    cfg = MMMConfig(prior="roi", chains=2, warmup=150, samples=150)
+    batch = BatchNUTS()
+    fits = [batch.fit(w.data, w.prep, cfg, seed=1) for w in (prior_world(s, weeks=52, n_channels=2, config=cfg)
+                                                            for s in (31, 32))]  # fmt: skip
+    assert len(batch._cache) == 1
+    for f in fits:
+        assert f.result.samples["roi"].shape == (2, 150, 2)
+        assert f.result.info["engine"] == "BatchNUTS"
+        assert f.contributions.shape[1:] == (52, 2)
+    assert not np.array_equal(fits[0].result.samples["roi"], fits[1].result.samples["roi"])

@@ -76,7 +76,8 @@ def prior_design(i: int, shape: tuple[int, int] | None = None) -> dict[str, Any]
 
 
 def run_prior(n: int, warmup: int, samples: int, path: Path, chains: int = 4, engine: str = "package",
-              shape: tuple[int, int] | None = None) -> None:  # fmt: skip
+              shape: tuple[int, int] | None = None, prior: str | None = None,
+              target_accept: float | None = None) -> None:  # fmt: skip
     from omnimix.mmm.devices import prepare_host_devices
 
     if engine == "package":
@@ -92,7 +93,10 @@ def run_prior(n: int, warmup: int, samples: int, path: Path, chains: int = 4, en
         if i in done:
             continue
         d = prior_design(i, shape)
-        cfg = MMMConfig(saturation=d["saturation"], warmup=warmup, samples=samples, chains=chains)
+        extra: dict[str, Any] = {"prior": prior} if prior else {}
+        if target_accept:
+            extra["target_accept"] = target_accept
+        cfg = MMMConfig(saturation=d["saturation"], warmup=warmup, samples=samples, chains=chains, **extra)
         t0 = time.perf_counter()
         w = prior_world(d["seed"], weeks=d["weeks"], n_channels=d["channels"], config=cfg)
         if engine == "batch":
@@ -100,7 +104,7 @@ def run_prior(n: int, warmup: int, samples: int, path: Path, chains: int = 4, en
         else:
             fit = fit_prior_world(w, seed=d["seed"])
         rec = {"world": i, "kind": "prior", "chains": cfg.chains, "warmup": warmup, "samples": samples,
-               "engine": engine,
+               "engine": engine, "prior": cfg.prior, "target_accept": cfg.target_accept,
                **score_fit(w, fit), "wall_seconds": time.perf_counter() - t0}  # fmt: skip
         _append(path, rec)
         p = rec["params"]
@@ -386,6 +390,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sbc-engine", default="package", choices=["package", "batch"],
                     help="package: omnimix.mmm's run_nuts; batch: omnimix.simulate.batch_fit (one compile per shape)")
     ap.add_argument("--sbc-shape", default=None, help="fix weeks x channels, e.g. 52x2")
+    ap.add_argument("--sbc-prior", default=None, help="channel-effect prior mode (default: the package's)")
+    ap.add_argument("--sbc-target-accept", type=float, default=None)
     ap.add_argument("--sbc-warmup", type=int, default=500)
     ap.add_argument("--sbc-samples", type=int, default=500)
     ap.add_argument("--accept-warmup", type=int, default=None, help="default: the package's (1000)")
@@ -398,7 +404,7 @@ def main(argv: list[str] | None = None) -> None:
     if a.sbc_kind == "prior":
         shape = tuple(int(x) for x in a.sbc_shape.split("x")) if a.sbc_shape else None
         run_prior(a.sbc, a.sbc_warmup, a.sbc_samples, out / "prior.jsonl", a.sbc_chains, a.sbc_engine,
-                  shape)  # type: ignore[arg-type]  # fmt: skip
+                  shape, a.sbc_prior, a.sbc_target_accept)  # type: ignore[arg-type]  # fmt: skip
     elif a.sbc_kind == "varied":
         shape = tuple(int(x) for x in a.sbc_shape.split("x")) if a.sbc_shape else None
         run_varied(a.sbc, a.sbc_warmup, a.sbc_samples, out / "varied.jsonl", a.sbc_chains, a.sbc_engine,

@@ -18,6 +18,9 @@ Usage: PYTHONPATH=src python benchmarks/mmm.py [--repeats N] [--skip-pymc] [--da
          (acceptance: true ROI inside the 90% interval, total media error, calibration effect;
           each world is also fitted by the known-curve oracle of omnimix.simulate.oracle, which is
           told every true response curve: the ceiling of what the data identify)
+       PYTHONPATH=src python benchmarks/mmm.py --sbc N [--sbc-kind prior|varied|accept] [--sbc-report]
+         (recovery over many worlds: simulation-based calibration, coverage, the acceptance world with
+          its lift-test programme; see benchmarks/mmm_sbc.py — resumable, results in bench-out/sbc/)
 """
 
 from __future__ import annotations
@@ -261,6 +264,12 @@ def recovery(seeds: list[int], mode: str) -> None:
 
 
 def main() -> None:
+    if any(a.startswith("--sbc") for a in sys.argv[1:]):
+        sys.path.insert(0, str(HERE.parent))
+        import mmm_sbc
+
+        mmm_sbc.main(sys.argv[1:])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker")
     ap.add_argument("--csv")

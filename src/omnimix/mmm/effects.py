@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from omnimix.mmm.diagnostics import Diagnostics
-from omnimix.mmm.inference import InferenceResult
+from omnimix.mmm.inference import InferenceResult, enable_compile_cache
 from omnimix.mmm.spec import ModelSpec, Prepared
 from omnimix.mmm.stats import interval
 
@@ -81,6 +81,7 @@ def prior_predictive(
     In share and ROI mode without geo pooling the quantity *is* a parameter, so its prior is sampled
     directly (no model trace, milliseconds); otherwise the whole model is drawn and run forward.
     """
+    enable_compile_cache()  # before the first JAX op: the eager sampling kernels are cached across processes
     import jax
     import jax.numpy as jnp
     from numpyro.infer import Predictive

@@ -200,10 +200,26 @@ def test_missing_file(ws: Workspace, tmp_path: Path) -> None:
         ingest_file(ws, tmp_path / "nope.csv")
 
 
-def test_utf16_file(ws: Workspace, tmp_path: Path) -> None:
+def test_utf16_google_ads_excel_csv_loads(ws: Workspace, tmp_path: Path) -> None:
+    """Google Ads' "Excel .csv" download: UTF-16 with a byte-order mark, tab-separated, title lines."""
+    text = ("Campaign report\nDecember 1, 2024 - December 2, 2024\n"
+            "Day\tCampaign\tCost\tImpr.\tClicks\tCurrency code\n"
+            "2024-12-01\tBrand 品牌\t1,234.56\t10,000\t321\tCNY\n"
+            "2024-12-02\tBrand 品牌\t0.00\t--\t--\tCNY\n")
+    p = tmp_path / "google_ads_excel.csv"
+    p.write_bytes(text.encode("utf-16"))  # BOM + UTF-16 (little-endian here)
+    r = load(ws, p)
+    assert (r.preset, r.rows_in, r.rows_loaded, r.rows_quarantined) == ("google_ads", 2, 2, 0), r
+    got = ws.read("spend", order_by=["date"])
+    assert got["campaign"].tolist() == ["Brand 品牌", "Brand 品牌"]
+    assert got["spend"].tolist() == pytest.approx([1234.56, 0.0]) and got["impressions"].iloc[0] == 10_000
+    assert got["impressions"].isna().iloc[1]  # "--" is "no data", not 0
+
+
+def test_utf16_without_bom_is_refused(ws: Workspace, tmp_path: Path) -> None:
     p = tmp_path / "u16.csv"
-    p.write_bytes(GOOGLE_HEADER.encode("utf-16"))
-    with pytest.raises(InputDataError, match="UTF-16"):
+    p.write_bytes(GOOGLE_HEADER.encode("utf-16-le"))
+    with pytest.raises(InputDataError, match="UTF-16 without a byte-order mark"):
         ingest_file(ws, p)
 
 

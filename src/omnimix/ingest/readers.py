@@ -93,16 +93,24 @@ def detect_format(path: Path) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """Return ``utf-8``, ``utf-8-sig`` or ``gb18030`` from the first megabyte.
+    """Return ``utf-8``, ``utf-8-sig``, ``utf-16`` or ``gb18030`` from the first megabyte.
+
+    UTF-16 with its byte-order mark is what Google Ads' "Excel .csv" download and Excel's "Unicode
+    Text" write (tab-separated); it is transcoded to UTF-8 like GBK.
 
     Raises:
-        InputDataError: UTF-16/32 or binary content (with the fix).
+        InputDataError: UTF-16 without a byte-order mark, UTF-32 or binary content (with the fix).
     """
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head[:200].count(b"\x00") > 10:
-        raise InputDataError(str(path), "is UTF-16 or binary, not a text export. Fix: save it as "
-                             "CSV UTF-8 (Excel: Save As → 'CSV UTF-8') or as XLSX.")
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise InputDataError(str(path), "is UTF-32 text. Fix: save it as CSV UTF-8 (Excel: Save As → "
+                             "'CSV UTF-8') or as XLSX.")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if head[:200].count(b"\x00") > 10:
+        raise InputDataError(str(path), "is UTF-16 without a byte-order mark, or binary, not a text export. "
+                             "Fix: save it as CSV UTF-8 (Excel: Save As → 'CSV UTF-8') or as XLSX.")
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
@@ -207,10 +215,10 @@ def read_csv(con: Any, path: Path, table: str, header_row: int | None = None) ->
     """
     encoding = detect_encoding(path)
     source = path
-    if encoding == "gb18030":
+    if encoding in ("gb18030", "utf-16"):
         source = _transcode(path, encoding)
     try:
-        delim, header, above, sample = _first_record(source, "utf-8-sig" if encoding != "gb18030" else "utf-8",
+        delim, header, above, sample = _first_record(source, "utf-8" if source != path else "utf-8-sig",
                                                      header_row)
         check_header(header, str(path))
         notes: list[str] = []
@@ -437,7 +445,7 @@ def read_jsonl(con: Any, path: Path, table: str) -> RawTable:
         chunk.clear()
 
     seen: dict[str, str] = {}
-    with open(path, encoding="utf-8-sig" if encoding != "gb18030" else "gb18030", errors="replace") as fh:
+    with open(path, encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding, errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 skipped.append(lineno)

@@ -216,6 +216,20 @@ def test_utf16_google_ads_excel_csv_loads(ws: Workspace, tmp_path: Path) -> None
     assert got["impressions"].isna().iloc[1]  # "--" is "no data", not 0
 
 
+@pytest.mark.parametrize("title", [b"Campaign report\nAll time\n", b""])
+def test_mixed_line_endings_load_every_row_with_its_line(ws: Workspace, tmp_path: Path, title: bytes) -> None:
+    """LF title/header lines above CRLF data (two programs wrote the file): no row lost, lines right."""
+    body = (b"Day,Campaign,Cost,Impressions,Clicks,Currency code\n"
+            b"2024-01-01,a,1.5,10,1,CNY\r\n2024-01-02,a,oops,10,1,CNY\r\n2024-01-03,a,2.5,10,1,CNY\r\n")
+    p = tmp_path / "mixed.csv"
+    p.write_bytes(title + body)
+    r = load(ws, p)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (3, 2, 1), r
+    assert sorted(ws.read("spend")["spend"].tolist()) == [1.5, 2.5]
+    q = ws.read("quarantine")
+    assert q["line"].tolist() == [title.count(b"\n") + 3] and "oops" in q["reason"].iloc[0]
+
+
 def test_utf16_without_bom_is_refused(ws: Workspace, tmp_path: Path) -> None:
     p = tmp_path / "u16.csv"
     p.write_bytes(GOOGLE_HEADER.encode("utf-16-le"))

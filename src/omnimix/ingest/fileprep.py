@@ -1,15 +1,19 @@
-"""Preparing a source file for the readers: decompressing ``.gz`` and cutting GA4-style report sections.
+"""Preparing a source file for the readers: decompressing ``.gz``, transcoding to UTF-8, normalising mixed
+line endings and cutting GA4-style report sections.
 
 Both write a temp file the reader then reads (the caller unlinks it when the load ends).
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import tempfile
 from pathlib import Path
 
 from omnimix.errors import InputDataError
+
+SNIFF_BYTES = 1 << 20
 
 SECTION_SCAN_BYTES = 64 << 20
 
@@ -51,4 +55,35 @@ def gunzip(path: Path) -> Path:
         Path(name).unlink(missing_ok=True)
         raise InputDataError(str(path), f"is not a readable gzip file ({exc}). Fix: check the download, or "
                              "decompress it yourself and ingest the plain file.") from None
+    return Path(name)
+
+
+def mixed_newlines(path: Path) -> bool:
+    """Whether the first megabyte ends lines both with CRLF and with a bare LF (e.g. a title block
+    written by one program above data written by another): DuckDB's reader takes one line ending per
+    file, so such a file is normalised to LF first (:func:`normalise_newlines`)."""
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    crlf = head.count(b"\r\n")
+    return 0 < crlf < head.count(b"\n")
+
+
+def normalise_newlines(path: Path, encoding: str) -> Path:
+    """A UTF-8 copy of a text file with every CRLF / CR line ending turned into LF."""
+    fd, name = tempfile.mkstemp(suffix=".csv", prefix="omnimix-lf-")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out, \
+            open(path, encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding,
+                 errors="backslashreplace", newline=None) as fh:
+        while chunk := fh.read(1 << 22):
+            out.write(chunk)
+    return Path(name)
+
+
+def transcode(path: Path, encoding: str) -> Path:
+    fd, name = tempfile.mkstemp(suffix=".csv", prefix="omnimix-utf8-")
+    with os.fdopen(fd, "wb") as out, open(path, "rb") as fh:
+        dec = codecs.getincrementaldecoder(encoding)(errors="backslashreplace")
+        while chunk := fh.read(1 << 22):
+            out.write(dec.decode(chunk).encode("utf-8"))
+        out.write(dec.decode(b"", final=True).encode("utf-8"))
     return Path(name)

@@ -15,13 +15,19 @@ import csv
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omnimix.errors import InputDataError
-from omnimix.ingest.fileprep import SECTION_SCAN_BYTES, first_section, gunzip
+from omnimix.ingest.fileprep import (
+    SECTION_SCAN_BYTES,
+    first_section,
+    gunzip,
+    mixed_newlines,
+    normalise_newlines,
+    transcode,
+)
 from omnimix.workspace import quote_ident, quote_literal
 
 SNIFF_BYTES = 1 << 20
@@ -126,16 +132,6 @@ def detect_encoding(path: Path) -> str:
                              "Fix: re-export the file as CSV UTF-8.") from None
 
 
-def _transcode(path: Path, encoding: str) -> Path:
-    fd, name = tempfile.mkstemp(suffix=".csv", prefix="omnimix-utf8-")
-    with os.fdopen(fd, "wb") as out, open(path, "rb") as fh:
-        dec = codecs.getincrementaldecoder(encoding)(errors="backslashreplace")
-        while chunk := fh.read(1 << 22):
-            out.write(dec.decode(chunk).encode("utf-8"))
-        out.write(dec.decode(b"", final=True).encode("utf-8"))
-    return Path(name)
-
-
 def _first_record(path: Path, encoding: str, header_row: int | None = None
                   ) -> tuple[str, list[str], int, list[list[str | None]]]:
     """Choose the delimiter, find the header line (title rows, ``#`` comments above it) and sample rows.
@@ -215,8 +211,13 @@ def read_csv(con: Any, path: Path, table: str, header_row: int | None = None) ->
     """
     encoding = detect_encoding(path)
     source = path
-    if encoding in ("gb18030", "utf-16"):
-        source = _transcode(path, encoding)
+    if encoding != "utf-16" and mixed_newlines(path):
+        source = normalise_newlines(path, encoding)
+    elif encoding in ("gb18030", "utf-16"):
+        source = transcode(path, encoding)
+        if mixed_newlines(source):
+            plain, source = source, normalise_newlines(source, "utf-8")
+            plain.unlink(missing_ok=True)
     try:
         delim, header, above, sample = _first_record(source, "utf-8" if source != path else "utf-8-sig",
                                                      header_row)

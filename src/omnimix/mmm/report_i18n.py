@@ -17,26 +17,12 @@ import math
 from datetime import date, datetime
 from typing import Any
 
+from omnimix.currency import currency_symbol, finite
 from omnimix.errors import UsageError
 
 LOCALES: tuple[str, ...] = ("en", "zh-CN")
 DEFAULT_LOCALE = "en"
 
-#: currency → (English symbol, Chinese symbol); the dashboard's table.
-_SYMBOLS: dict[str, tuple[str, str]] = {
-    "CNY": ("CN¥", "¥"),
-    "USD": ("$", "US$"),
-    "EUR": ("€", "€"),
-    "GBP": ("£", "£"),
-    "JPY": ("¥", "JP¥"),
-    "HKD": ("HK$", "HK$"),
-    "TWD": ("NT$", "NT$"),
-    "KRW": ("₩", "₩"),
-    "SGD": ("SGD ", "SGD "),
-    "AUD": ("A$", "AU$"),
-    "CAD": ("CA$", "CA$"),
-    "INR": ("₹", "₹"),
-}
 
 CATALOG: dict[str, dict[str, str]] = {
     "en": {
@@ -333,14 +319,10 @@ def normalize_locale(value: str | None) -> str:
     raise UsageError(f"language {value!r} is not supported: use --lang en or --lang zh-CN")
 
 
-def _finite(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
 def sig(x: Any, digits: int = 3) -> str:
     """``x`` with ``digits`` significant digits and thousands separators; integers ≥ 10^digits keep
     every integer digit (``2.8346 → '2.83'``, ``0.045678 → '0.0457'``, ``1234567.8 → '1,234,568'``)."""
-    if not _finite(x):
+    if not finite(x):
         return "—"
     if x == 0:
         return "0"
@@ -353,7 +335,7 @@ def sig(x: Any, digits: int = 3) -> str:
 def compact(x: Any, locale: str, digits: int = 3) -> str:
     """Short amount: ``3766600 → '3.77M'`` (en) / ``'376.7万'`` (zh-CN); below 1,000 (en) or 10,000
     (zh-CN) the number itself with ``digits`` significant digits."""
-    if not _finite(x):
+    if not finite(x):
         return "—"
     a = abs(float(x))
     steps = [(1e8, "亿"), (1e4, "万")] if locale == "zh-CN" else [(1e9, "B"), (1e6, "M"), (1e3, "K")]
@@ -381,7 +363,7 @@ class ReportFormatter:
 
     def num(self, x: Any) -> str:
         """An amount with thousands separators and no decimals above 100; 3 significant digits below."""
-        if not _finite(x):
+        if not finite(x):
             return "—"
         return f"{round(float(x)):,}" if abs(x) >= 100 else sig(x, 3)
 
@@ -391,12 +373,11 @@ class ReportFormatter:
     def symbol(self) -> str:
         if not self.currency:
             return ""
-        en, zh = _SYMBOLS.get(self.currency, (self.currency + " ", self.currency + " "))
-        return zh if self.locale == "zh-CN" else en
+        return currency_symbol(self.currency, self.locale)
 
     def money(self, x: Any, short: bool = True) -> str:
         """Spend with the currency's symbol (none when the currency is unknown), compact by default."""
-        if not _finite(x):
+        if not finite(x):
             return "—"
         sign = "-" if x < 0 else ""
         body = self.compact(abs(x)) if short else self.num(abs(x))
@@ -409,7 +390,7 @@ class ReportFormatter:
     def pct(self, x: Any, digits: int = 1) -> str:
         """A share in [0, 1] as a percentage: ``0.1234 → '12.3%'``; small shares keep 2 significant
         digits (``0.000174 → '0.017%'``)."""
-        if not _finite(x):
+        if not finite(x):
             return "—"
         p = float(x) * 100
         if p != 0 and abs(p) < 1:
@@ -417,7 +398,7 @@ class ReportFormatter:
         return f"{p:,.{digits}f}%"
 
     def signed_pct(self, x: Any) -> str:
-        if not _finite(x):
+        if not finite(x):
             return "—"
         return ("+" if x > 0 else "") + self.pct(x)
 

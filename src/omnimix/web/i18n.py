@@ -7,28 +7,15 @@ The locale comes from ``?lang=`` (which also sets the ``omx_lang`` cookie), then
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from typing import Any
+
+from omnimix.currency import currency_symbol, finite
 
 LOCALES: tuple[str, ...] = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
 LANG_COOKIE = "omx_lang"
 
-_SYMBOLS: dict[str, tuple[str, str]] = {  # currency -> (en symbol, zh-CN symbol)
-    "CNY": ("CN¥", "¥"),
-    "USD": ("$", "US$"),
-    "EUR": ("€", "€"),
-    "GBP": ("£", "£"),
-    "JPY": ("¥", "JP¥"),
-    "HKD": ("HK$", "HK$"),
-    "TWD": ("NT$", "NT$"),
-    "KRW": ("₩", "₩"),
-    "SGD": ("SGD ", "SGD "),
-    "AUD": ("A$", "AU$"),
-    "CAD": ("CA$", "CA$"),
-    "INR": ("₹", "₹"),
-}
 _NO_DECIMALS = frozenset({"JPY", "KRW", "VND", "IDR"})
 
 CATALOG: dict[str, dict[str, str]] = {
@@ -374,20 +361,16 @@ def translate(key: str, locale: str) -> str:
     return CATALOG.get(locale, {}).get(key) or CATALOG["en"].get(key) or key
 
 
-def _finite(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
 def format_number(x: Any, locale: str, decimals: int = 0) -> str:
     """``1234567.891 -> '1,234,568'`` (both locales group by thousands); None/NaN -> '—'."""
-    if not _finite(x):
+    if not finite(x):
         return "—"
     return f"{x:,.{decimals}f}"
 
 
 def format_compact(x: Any, locale: str, decimals: int = 1) -> str:
     """Short form for KPI cards: ``12345678 -> '1234.6万'`` (zh-CN) or ``'12.3M'`` (en)."""
-    if not _finite(x):
+    if not finite(x):
         return "—"
     a = abs(float(x))
     if locale == "zh-CN":
@@ -400,14 +383,9 @@ def format_compact(x: Any, locale: str, decimals: int = 1) -> str:
     return format_number(x, locale, 0 if a >= 100 else 2 if a < 10 else 1)
 
 
-def currency_symbol(currency: str, locale: str) -> str:
-    en, zh = _SYMBOLS.get(currency, (currency + " ", currency + " "))
-    return zh if locale == "zh-CN" else en
-
-
 def format_currency(x: Any, currency: str, locale: str, compact: bool = False) -> str:
     """Money with the locale's symbol: ``format_currency(1234.5, 'CNY', 'zh-CN') == '¥1,234.50'``."""
-    if not _finite(x):
+    if not finite(x):
         return "—"
     sym = currency_symbol(currency, locale)
     sign = "-" if x < 0 else ""
@@ -419,14 +397,14 @@ def format_currency(x: Any, currency: str, locale: str, compact: bool = False) -
 
 def format_percent(x: Any, locale: str, decimals: int = 1) -> str:
     """A share in [0, 1] as a percentage: ``0.1234 -> '12.3%'``."""
-    if not _finite(x):
+    if not finite(x):
         return "—"
     return f"{x * 100:.{decimals}f}%"
 
 
 def format_ratio(x: Any, locale: str, decimals: int = 2) -> str:
     """A ratio such as ROAS: ``3.456 -> '3.46'`` (en) / ``'3.46 倍'`` (zh-CN)."""
-    if not _finite(x):
+    if not finite(x):
         return "—"
     return f"{x:,.{decimals}f} 倍" if locale == "zh-CN" else f"{x:,.{decimals}f}×"
 

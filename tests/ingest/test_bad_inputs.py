@@ -305,6 +305,23 @@ def test_pii_is_hashed_and_phones_normalised(ws: Workspace, ws_raw: Workspace, t
                       hashlib.sha256(b"+8613800138000").hexdigest())
 
 
+def test_unparseable_phone_keeps_its_marker_when_hashed(ws: Workspace, tmp_path: Path) -> None:
+    """Two strangers typing the same junk phone must not become one customer (identity skips
+    ``invalid:`` values): the hashed form keeps the marker and hides the digits."""
+    from omnimix.identity.workflow import resolve_identities
+
+    text = ("Name,Created at,Total,Currency,Email,Phone\n"
+            "#2001,2024-01-05 10:00:00,10,CNY,a@example.com,12345\n"
+            "#2002,2024-01-06 10:00:00,20,CNY,b@example.com,12345\n")
+    load(ws, write(tmp_path, "junk_phone.csv", text))
+    phones = ws.read("conversions")["phone"].tolist()
+    assert all(p.startswith("invalid:") and "12345" not in p for p in phones) and len(set(phones)) == 1
+    resolve_identities(ws)
+    ids = ws.read("identifiers")
+    assert not ids["id_value"].str.startswith("invalid:").any()
+    assert ids[ids["id_type"] == "email"]["customer_id"].nunique() == 2
+
+
 def test_reload_adds_nothing_and_overlap_is_skipped(ws: Workspace, tmp_path: Path) -> None:
     a = write(tmp_path, "a.csv", GOOGLE_HEADER + "2024-01-01,a,1,2,3,CNY\n2024-01-02,a,1,2,3,CNY\n")
     b = write(tmp_path, "b.csv", GOOGLE_HEADER + "2024-01-02,a,1,2,3,CNY\n2024-01-03,a,1,2,3,CNY\n")

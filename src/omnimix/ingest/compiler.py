@@ -139,7 +139,10 @@ class Compiler:
             return v
         if self.keep_pii:
             return v
-        return f"sha256({_s(self.salt)} || {v})"
+        hashed = f"sha256({_s(self.salt)} || {v})"
+        if canon == "phone":  # an unparseable phone keeps its marker, so identity never links by it
+            return f"CASE WHEN starts_with({v}, 'invalid:') THEN 'invalid:' || {hashed} ELSE {hashed} END"
+        return hashed
 
     def build(self) -> tuple[str, list[str]]:
         """Return the SELECT producing typed columns + _reason + _column + _raw + _skip, and output columns.

@@ -316,6 +316,9 @@ def test_unparseable_phone_keeps_its_marker_when_hashed(ws: Workspace, tmp_path:
     load(ws, write(tmp_path, "junk_phone.csv", text))
     phones = ws.read("conversions")["phone"].tolist()
     assert all(p.startswith("invalid:") and "12345" not in p for p in phones) and len(set(phones)) == 1
+    from omnimix.ingest.pii import phone_key
+
+    assert phones[0] == phone_key("12345", keep_pii=False)  # the look-up form is the stored form
     resolve_identities(ws)
     ids = ws.read("identifiers")
     assert not ids["id_value"].str.startswith("invalid:").any()

@@ -69,4 +69,8 @@ def email_key(value: str | None, keep_pii: bool, salt: str = "") -> str | None:
 def phone_key(value: str | None, keep_pii: bool, region: str = "CN", salt: str = "") -> str | None:
     """The form of a phone stored in the warehouse (and used to look a person up)."""
     v = normalize_phone(value, region)
-    return v if keep_pii else hash_value(v, salt)
+    if keep_pii or v is None:
+        return v
+    hashed = hash_value(v, salt)
+    # an unparseable phone keeps its marker in the warehouse (see omnimix.ingest.compiler.Compiler.pii)
+    return f"invalid:{hashed}" if v.startswith("invalid:") and hashed else hashed

@@ -14,11 +14,10 @@ amounts keep three significant digits (``3.77M``, ``376.7万``). Nothing prints 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
 from typing import Any
 
-from omnimix.currency import currency_symbol, finite
 from omnimix.errors import UsageError
+from omnimix.formatting import currency_symbol, finite, format_date
 
 LOCALES: tuple[str, ...] = ("en", "zh-CN")
 DEFAULT_LOCALE = "en"
@@ -302,7 +301,6 @@ CATALOG: dict[str, dict[str, str]] = {
 #: Keys whose Chinese text may equal the English one (abbreviations read the same in both).
 SAME_IN_BOTH = frozenset({"col.roi", "chart.kpi", "status.none", "check.r2"})
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def normalize_locale(value: str | None) -> str:
@@ -411,13 +409,4 @@ class ReportFormatter:
 
     def date(self, d: Any) -> str:
         """``2026-11-23 → '2026年11月23日'`` (zh-CN) / ``'Nov 23, 2026'`` (en)."""
-        if isinstance(d, str):
-            try:
-                d = datetime.fromisoformat(d)
-            except ValueError:
-                return str(d)
-        if not isinstance(d, date):
-            return "—" if d is None else str(d)
-        if self.locale == "zh-CN":
-            return f"{d.year}年{d.month}月{d.day}日"
-        return f"{_MONTHS[d.month - 1]} {d.day}, {d.year}"
+        return format_date(d, self.locale)

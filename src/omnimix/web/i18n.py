@@ -7,10 +7,10 @@ The locale comes from ``?lang=`` (which also sets the ``omx_lang`` cookie), then
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from omnimix.currency import currency_symbol, finite
+from omnimix.formatting import currency_symbol, finite, format_date
 
 LOCALES: tuple[str, ...] = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
@@ -407,25 +407,6 @@ def format_ratio(x: Any, locale: str, decimals: int = 2) -> str:
     if not finite(x):
         return "—"
     return f"{x:,.{decimals}f} 倍" if locale == "zh-CN" else f"{x:,.{decimals}f}×"
-
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def format_date(d: Any, locale: str) -> str:
-    """``2026-11-23 -> '2026年11月23日'`` (zh-CN) / ``'Nov 23, 2026'`` (en)."""
-    if d is None:
-        return "—"
-    if isinstance(d, str):
-        try:
-            d = datetime.fromisoformat(d)
-        except ValueError:
-            return str(d)
-    if not isinstance(d, date):
-        return str(d)
-    if locale == "zh-CN":
-        return f"{d.year}年{d.month}月{d.day}日"
-    return f"{_MONTHS[d.month - 1]} {d.day}, {d.year}"
 
 
 def format_datetime(d: Any, locale: str) -> str:

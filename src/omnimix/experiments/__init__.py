@@ -1,0 +1,5 @@
+"""Lift tests: design, analysis and MMM calibration (issue #16)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

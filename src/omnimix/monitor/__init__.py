@@ -1,0 +1,5 @@
+"""Monitoring and alerts (issue #19)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -257,9 +257,9 @@ def guard_constraints(
         lo, hi = default_change
         notes.insert(0, f"guardrails: every channel within {lo:+.0%} … {hi:+.0%} of current spend unless "
                         "bounded otherwise (--bound 'all=-30%:+50%' widens, --no-guardrails drops them)")
+    band = (float(default_change[0]), float(default_change[1])) if guardrails else None
     return GuardedConstraints(bounds=out_bounds, locked=locks, groups=out_groups, held=held,
-                              guardrails=guardrails, notes=tuple(notes),
-                              default_change=(float(default_change[0]), float(default_change[1])) if guardrails else None)
+                              guardrails=guardrails, notes=tuple(notes), default_change=band)
 
 
 def parse_status(rows: Iterable[Mapping[str, object]], where: str) -> dict[str, ChannelStatus]:

@@ -15,7 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from omnimix.errors import ConfigError
-from omnimix.taxonomy import CHANNELS, DEFAULT_RULES, FUNNEL_STAGES, IDENTIFIER_TYPES
+from omnimix.taxonomy import CHANNELS, DEFAULT_RULES, FUNNEL_STAGES
+from omnimix.taxonomy import IDENTIFIER_TYPES as IDENTIFIER_TYPES  # re-exported: its old home
 
 CONFIG_FILE = "omnimix.toml"
 ISO_CURRENCIES = frozenset(

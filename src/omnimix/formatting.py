@@ -11,7 +11,45 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["COMPACT_UNITS", "SYMBOLS", "compact_unit", "currency_symbol", "finite", "format_date"]
+__all__ = [
+    "COMPACT_UNITS",
+    "SYMBOLS",
+    "compact_unit",
+    "currency_symbol",
+    "finite",
+    "format_date",
+    "spreadsheet_safe",
+    "spreadsheet_safe_frame",
+]
+
+#: A text cell starting with one of these is read as a formula by Excel, LibreOffice or Google Sheets
+#: (OWASP "CSV injection": = + - @, and tab / carriage return, which some parsers strip first).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell value that a spreadsheet shows as text, never runs as a formula.
+
+    Text starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe (OWASP's rule);
+    numbers, dates, booleans and other text pass unchanged, so ``-3.5`` stays a number while the text
+    ``"-3.5+cmd|' /C calc'!A0"`` becomes ``"'-3.5+cmd|' /C calc'!A0"``.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe_frame(frame: Any) -> Any:
+    """A copy of a pandas DataFrame with every text cell (and column name) made :func:`spreadsheet_safe`."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if is_object_dtype(s.dtype) or is_string_dtype(s.dtype) or str(s.dtype) == "category":
+            out[col] = s.astype(object).map(spreadsheet_safe)
+    out.columns = [spreadsheet_safe(c) for c in out.columns]
+    return out
 
 #: Compact units per locale, largest first: Chinese counts in 万 (10^4) and 亿 (10^8).
 COMPACT_UNITS: dict[str, tuple[tuple[float, str], ...]] = {

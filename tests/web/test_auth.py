@@ -198,8 +198,11 @@ def test_tampered_or_foreign_session_cookie(env: Env, tmp_path: Path) -> None:
     assert value
     c.cookies.set("omx_session", value[:-2] + ("AA" if value[-2:] != "AA" else "BB"))
     assert c.get("/api/v1/me").status_code == 401
-    forged = SessionSigner("another-secret").dump(1, "x")
+    forged = SessionSigner("another-secret").dump("x" * 43)
     c.cookies.set("omx_session", forged)
+    assert c.get("/api/v1/me").status_code == 401
+    # signed with the right key but naming no live session (a guessed or recycled id): refused
+    c.cookies.set("omx_session", env.app.state.ctx.signer.dump("x" * 43))  # type: ignore[attr-defined]
     assert c.get("/api/v1/me").status_code == 401
 
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import hashlib
 
-from omnimix.config import IDENTIFIER_TYPES, IdentitySection
+from omnimix.config import IdentitySection
 from omnimix.engine.base import Engine
+from omnimix.taxonomy import IDENTIFIER_TYPES
 
 ID_TABLES: dict[str, tuple[str, str]] = {
     # table: (row key expression, timestamp column)

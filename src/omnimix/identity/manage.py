@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omnimix.config import IDENTIFIER_TYPES
 from omnimix.errors import OmnimixError, UsageError
 from omnimix.schema import ALL_TABLES
+from omnimix.taxonomy import IDENTIFIER_TYPES
 from omnimix.workspace import TableWriter, Workspace, quote_ident
 
 PERSON_TABLES = ("touchpoints", "conversions", "contacts")

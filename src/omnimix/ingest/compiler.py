@@ -13,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from omnimix.config import IDENTIFIER_TYPES, ISO_CURRENCIES
+from omnimix.config import ISO_CURRENCIES
 from omnimix.ingest import values
 from omnimix.ingest.presets import Coalesce, Labelled, Preset
 from omnimix.ingest.readers import FORMULA_MARK, RawTable
 from omnimix.schema import TABLES, Column
+from omnimix.taxonomy import IDENTIFIER_TYPES
 from omnimix.workspace import Workspace
 from omnimix.workspace import quote_ident as _q
 from omnimix.workspace import quote_literal as _s

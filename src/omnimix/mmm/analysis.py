@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from omnimix.errors import ConvergenceError, InputDataError
+from omnimix.formatting import spreadsheet_safe_frame
 from omnimix.mmm.data import Experiment, MMMData
 from omnimix.mmm.diagnostics import Diagnostics, identification, review
 from omnimix.mmm.effects import assess_fit, effect_of, forward_draws, forward_fn, prior_predictive
@@ -409,7 +410,7 @@ class FittedMMM:
         for name, iv in ot.items():
             for k in ("mean", "lo", "hi"):
                 frame[f"{name}_{k}"] = iv[k]
-        pd.DataFrame(frame).to_csv(d / "contributions.csv", index=False)
+        spreadsheet_safe_frame(pd.DataFrame(frame)).to_csv(d / "contributions.csv", index=False)
         if html:
             write_report(self, d / "report.html")
         return d

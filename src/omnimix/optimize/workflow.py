@@ -33,6 +33,7 @@ from omnimix.errors import (
     NotFittedError,
     UsageError,
 )
+from omnimix.formatting import spreadsheet_safe_frame
 from omnimix.optimize.advice import Advice, advise
 from omnimix.optimize.allocation import Allocation
 from omnimix.optimize.budget import minimize_spend, optimize_budget
@@ -193,13 +194,13 @@ class OptimizeRun:
         written = []
         if self.scenarios:
             sp = p.with_name(f"{p.stem}_scenarios.csv")
-            scenarios_frame(self.scenarios).to_csv(sp, index=False)
+            spreadsheet_safe_frame(scenarios_frame(self.scenarios)).to_csv(sp, index=False)
             written.append(sp)
         if self.frontier is not None:
             fp = p.with_name(f"{p.stem}_frontier.csv")
-            self.frontier.to_frame().to_csv(fp, index=False)
+            spreadsheet_safe_frame(self.frontier.to_frame()).to_csv(fp, index=False)
             written.append(fp)
-        self.table().to_csv(p, index=False)
+        spreadsheet_safe_frame(self.table()).to_csv(p, index=False)
         return [p, *written]
 
     def write_chart(self, path: str | Path) -> Path:

@@ -44,8 +44,9 @@ from omnimix.web.i18n import LOCALES, translate
 from omnimix.web.jobs import JobManager
 from omnimix.web.pages import admin as admin_page
 from omnimix.web.pages import budget, channels, customers, data, login, mix, overview
-from omnimix.web.rendering import locale_of, render
+from omnimix.web.rendering import busy_page, locale_of, render
 from omnimix.web.routers import api_admin, api_budget, api_core, api_export, api_kpis, api_results
+from omnimix.web.security import install_log_redaction
 from omnimix.web.state import AppState, default_state_url
 from omnimix.web.warehouse import Warehouse
 from omnimix.workspace import Workspace
@@ -101,6 +102,8 @@ def _is_public(path: str) -> bool:
 
 
 _HEADER_BYTES = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+#: Sent on HTTPS responses only (RFC 6797: a browser ignores it over plain HTTP).
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class SecurityMiddleware:
@@ -128,6 +131,8 @@ class SecurityMiddleware:
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in _HEADER_BYTES if k not in present]
+                if scope.get("scheme") == "https" and HSTS[0] not in present:
+                    headers.append(HSTS)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -213,6 +218,7 @@ def create_app(
         "Authenticate with `Authorization: Bearer <token>` (see `omnimix users token`).",
     )
     app.state.ctx = context
+    install_log_redaction()  # customer searches by e-mail or phone never reach the access log
     app.add_middleware(SecurityMiddleware, state=state, signer=signer)
 
     @app.exception_handler(ApiError)
@@ -260,8 +266,10 @@ def create_app(
         return error_json(422, "invalid_request", msg, jsonable_encoder(details))
 
     @app.exception_handler(WarehouseBusy)
-    async def busy(request: Request, exc: WarehouseBusy) -> JSONResponse:
-        return error_json(503, "warehouse_busy", str(exc), headers={"Retry-After": "2"})
+    async def busy(request: Request, exc: WarehouseBusy) -> Response:
+        if request.url.path.startswith("/api/"):
+            return error_json(503, "warehouse_busy", str(exc), headers={"Retry-After": "2"})
+        return busy_page(request, context, request.scope.get("state", {}).get("principal"))
 
     @app.exception_handler(EngineError)
     async def engine_error(request: Request, exc: EngineError) -> JSONResponse:

@@ -1,8 +1,10 @@
 """Authentication and authorisation: who is calling (session cookie or API token) and with which role.
 
-* People log in with a password (argon2id hash in the app state) and get a signed, http-only session
-  cookie (itsdangerous, 12 h). The session carries a random CSRF token; every HTML form posts it back and
-  every cookie-authenticated API call that changes state sends it in the ``X-CSRF-Token`` header.
+* People log in with a password (argon2id hash in the app state, checked only after the login throttle
+  of :mod:`omnimix.web.throttle` lets the attempt through) and get a signed, http-only cookie holding a
+  random server-side session id (12 h). The session row holds a random CSRF token; every HTML form posts
+  it back and every cookie-authenticated API call that changes state sends it in the ``X-CSRF-Token``
+  header. Logout, removing the user and changing the password end the session.
 * Machines send ``Authorization: Bearer omx_...``; tokens act with their owner's role and need no CSRF.
 * Roles are ordered: ``viewer`` (read) < ``analyst`` (run models and scenarios, export) < ``admin``
   (users, tokens, audit log, raw PII where the workspace keeps it).
@@ -105,13 +107,14 @@ def principal_from_request(request: Request, state: AppState, signer: SessionSig
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    data = signer.load(cookie)
-    if data is None:
+    sid = signer.load(cookie)
+    if sid is None:
         return None
-    user = state.get_user_by_id(int(data["uid"]))
-    if user is None:
+    found = state.resolve_session(sid)
+    if found is None:  # logged out, expired, or the user was removed or changed password
         return None
-    return Principal(user.id, user.username, user.role, "session", str(data["csrf"]))
+    user, csrf = found
+    return Principal(user.id, user.username, user.role, "session", csrf)
 
 
 def client_ip(request: Request) -> str:

@@ -17,6 +17,7 @@ from omnimix.web.auth import RANK, ApiError, LoginRequired, PageForbidden, Princ
 from omnimix.web.jobs import JobManager
 from omnimix.web.queries.common import Filters, default_filters
 from omnimix.web.state import AppState
+from omnimix.web.throttle import LoginThrottle
 from omnimix.web.warehouse import Warehouse
 from omnimix.workspace import Workspace
 
@@ -38,6 +39,13 @@ class AppContext:
     templates: Any
     default_locale: str = "zh-CN"
     range_days: int = 90
+    throttle: LoginThrottle | None = None
+
+    def login_throttle(self) -> LoginThrottle:
+        """The login throttle (made on first use when the context was built without one)."""
+        if self.throttle is None:
+            self.throttle = LoginThrottle(self.state)
+        return self.throttle
 
     @property
     def ws(self) -> Workspace:

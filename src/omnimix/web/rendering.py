@@ -103,6 +103,14 @@ def error_page(
     return render(request, c, p, "error.html", title_key, status_code=status_code, message=message)
 
 
+def busy_page(request: Request, c: AppContext, p: Principal | None, retry_after: int = 2) -> HTMLResponse:
+    """The friendly "busy, retry" page while another process writes the warehouse (503, Retry-After;
+    it reloads itself after ``retry_after`` seconds)."""
+    resp = render(request, c, p, "busy.html", "busy.title", status_code=503, retry_after=retry_after)
+    resp.headers["Retry-After"] = str(retry_after)
+    return resp
+
+
 def safe_next(nxt: str | None) -> str:
     """``nxt`` when it is a local path (no scheme, host or backslash), else ``/``."""
     if not nxt or not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
 import secrets
-from typing import Any
 
 import argon2
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -68,6 +69,11 @@ def new_secret_key() -> str:
     return secrets.token_urlsafe(48)
 
 
+def new_session_id() -> str:
+    """A random login-session id (32 bytes); only its digest is stored server-side."""
+    return secrets.token_urlsafe(32)
+
+
 def new_csrf() -> str:
     return secrets.token_urlsafe(24)
 
@@ -78,21 +84,27 @@ def same(a: str, b: str) -> bool:
 
 
 class SessionSigner:
-    """Signs and reads session and pre-login cookies."""
+    """Signs and reads session and pre-login cookies.
+
+    The session cookie carries only a random session id (signed, so a forged one is refused without
+    a database read); the user, role and CSRF token are looked up server-side on every request.
+    """
 
     def __init__(self, secret: str) -> None:
-        self._s = URLSafeTimedSerializer(secret, salt="omnimix-session")
+        self._s = URLSafeTimedSerializer(secret, salt="omnimix-session-v2")
         self._pre = URLSafeTimedSerializer(secret, salt="omnimix-prelogin")
 
-    def dump(self, user_id: int, csrf: str) -> str:
-        return self._s.dumps({"uid": user_id, "csrf": csrf})
+    def dump(self, session_id: str) -> str:
+        return self._s.dumps({"sid": session_id})
 
-    def load(self, value: str) -> dict[str, Any] | None:
+    def load(self, value: str) -> str | None:
+        """The session id in a cookie, or None (bad signature, too old, or an old-format cookie)."""
         try:
             data = self._s.loads(value, max_age=SESSION_MAX_AGE)
         except BadSignature:
             return None
-        return data if isinstance(data, dict) and "uid" in data and "csrf" in data else None
+        sid = data.get("sid") if isinstance(data, dict) else None
+        return sid if isinstance(sid, str) and sid else None
 
     def dump_pre(self, csrf: str) -> str:
         return self._pre.dumps(csrf)
@@ -103,3 +115,37 @@ class SessionSigner:
         except BadSignature:
             return None
         return data if isinstance(data, str) else None
+
+
+#: Query parameters that may carry personal data (customer search by e-mail or phone).
+SENSITIVE_PARAMS: tuple[str, ...] = ("q", "email", "phone", "search", "value")
+_SENSITIVE = re.compile(r"([?&](?:" + "|".join(SENSITIVE_PARAMS) + r")=)[^&#\s]*", re.IGNORECASE)
+
+
+def redact_query(text: str) -> str:
+    """``/customers?q=ann%40x.com&segment=A`` → ``/customers?q=[redacted]&segment=A``."""
+    return _SENSITIVE.sub(r"\1[redacted]", text)
+
+
+class RedactSearchFilter(logging.Filter):
+    """A logging filter that keeps search queries (e-mail addresses, phone numbers) out of access logs.
+
+    uvicorn's access log passes ``(client, method, path with query, http version, status)`` as the
+    record's arguments; the path's sensitive parameters are replaced by ``[redacted]``. Other records
+    have their formatted message redacted the same way.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(redact_query(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact_query(record.msg)
+        return True
+
+
+def install_log_redaction(names: tuple[str, ...] = ("uvicorn.access", "uvicorn.error", "omnimix.web")) -> None:
+    """Add :class:`RedactSearchFilter` to the server's loggers (once each)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSearchFilter) for f in logger.filters):
+            logger.addFilter(RedactSearchFilter())

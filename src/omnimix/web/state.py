@@ -1,8 +1,12 @@
-"""Application state of the web service: users, API tokens, saved scenarios, settings and the audit log.
+"""Application state of the web service: users, sessions, API tokens, login throttling, saved scenarios,
+settings and the audit log.
 
 Stored with SQLAlchemy so the same code runs on SQLite (default, ``DIR/app.db``) and PostgreSQL
 (pass a URL such as ``postgresql+psycopg://user:pw@host/db``). Passwords are argon2 hashes; API tokens
 are stored as SHA-256 digests (a token is 32 random bytes, so a fast digest is safe) and shown once.
+A login session is a random server-side id (its digest stored, the id itself only in the signed cookie):
+logout deletes it, and removing a user or changing a password deletes all of the user's sessions, so a
+cookie never outlives them — and never names a user id that SQLite could hand to the next new user.
 """
 
 from __future__ import annotations
@@ -11,16 +15,38 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, func, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from omnimix.errors import OmnimixError, UsageError
-from omnimix.web.security import ROLES, TOKEN_PREFIX, PasswordHasher, new_secret_key, new_token, token_digest
+from omnimix.web.security import (
+    ROLES,
+    SESSION_MAX_AGE,
+    TOKEN_PREFIX,
+    PasswordHasher,
+    new_csrf,
+    new_secret_key,
+    new_session_id,
+    new_token,
+    token_digest,
+)
 
 __all__ = [
     "ROLES",
@@ -28,10 +54,12 @@ __all__ = [
     "ApiToken",
     "AppState",
     "AuditEntry",
+    "LoginThrottleRow",
     "Scenario",
     "Setting",
     "User",
     "UserInfo",
+    "WebSession",
     "check_role",
     "check_username",
     "default_state_url",
@@ -49,6 +77,8 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    # a removed user's id is never handed out again (SQLite reuses the largest id without AUTOINCREMENT)
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy's own declaration
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
@@ -64,6 +94,30 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
     last_used: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A login session: the SHA-256 digest of the random id in the (signed) cookie."""
+
+    __tablename__ = "web_sessions"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginThrottleRow(Base):
+    """Failed logins of one account (``user:NAME``) or one client address (``ip:ADDR``)."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    last_failure: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Scenario(Base):
@@ -149,7 +203,7 @@ class AppState:
         self.url = url
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self.hasher = PasswordHasher()
-        self._token_cache: dict[str, tuple[float, UserInfo | None]] = {}
+        self._token_cache: dict[str, float] = {}  # token digest -> when last_used was last written
         self._cache_lock = threading.Lock()
 
     def session(self) -> Session:
@@ -204,6 +258,7 @@ class AppState:
             if u is None:
                 raise UsageError(f"no user {username!r}: see `omnimix users list`")
             u.password_hash = self.hasher.hash(password)
+            s.execute(delete(WebSession).where(WebSession.user_id == u.id))
             s.commit()
 
     def _admin_count(self, s: Session) -> int:
@@ -218,6 +273,7 @@ class AppState:
                 raise UsageError(f"{username!r} is the last admin: make another admin first")
             for t in s.scalars(select(ApiToken).where(ApiToken.user_id == u.id)):
                 s.delete(t)
+            s.execute(delete(WebSession).where(WebSession.user_id == u.id))
             s.delete(u)
             s.commit()
         self.clear_token_cache()
@@ -235,6 +291,42 @@ class AppState:
                 u.password_hash = self.hasher.hash(password)
                 s.commit()
             return _info(u)
+
+    # ---- sessions ----------------------------------------------------------------------------
+    def create_session(self, user_id: int, ip: str = "", max_age: int = SESSION_MAX_AGE) -> tuple[str, str]:
+        """A new login session for ``user_id``; returns (session id for the cookie, CSRF token)."""
+        sid, csrf = new_session_id(), new_csrf()
+        now = _now()
+        with self.session() as s:
+            s.execute(delete(WebSession).where(WebSession.expires_at < now))  # sweep expired ones
+            s.add(WebSession(digest=token_digest(sid), user_id=user_id, csrf=csrf, created_at=now,
+                             expires_at=now + timedelta(seconds=max_age), ip=ip[:64]))
+            s.commit()
+        return sid, csrf
+
+    def resolve_session(self, sid: str) -> tuple[UserInfo, str] | None:
+        """(user, CSRF token) of a live session, read fresh (role changes apply to the next request)."""
+        with self.session() as s:
+            row = s.execute(
+                select(WebSession, User).join(User, User.id == WebSession.user_id)
+                .where(WebSession.digest == token_digest(sid), WebSession.expires_at > _now())
+            ).first()
+            return None if row is None else (_info(row[1]), row[0].csrf)
+
+    def revoke_session(self, sid: str) -> bool:
+        """End one session (logout); True when it existed."""
+        with self.session() as s:
+            n = s.execute(delete(WebSession).where(WebSession.digest == token_digest(sid))).rowcount  # type: ignore[attr-defined]
+            s.commit()
+        return bool(n)
+
+    def session_count(self, username: str | None = None) -> int:
+        """Live sessions (of one user)."""
+        with self.session() as s:
+            q = select(func.count()).select_from(WebSession).where(WebSession.expires_at > _now())
+            if username is not None:
+                q = q.join(User, User.id == WebSession.user_id).where(User.username == username)
+            return int(s.scalar(q) or 0)
 
     # ---- tokens ------------------------------------------------------------------------------
     def create_token(self, username: str, name: str) -> tuple[int, str]:
@@ -276,33 +368,34 @@ class AppState:
         return True
 
     def clear_token_cache(self) -> None:
+        """Forget when each token's ``last_used`` was last written (tests; after restores)."""
         with self._cache_lock:
             self._token_cache.clear()
 
-    def resolve_token(self, token: str, ttl: float = 5.0) -> UserInfo | None:
-        """User owning ``token`` or None. Results are cached for ``ttl`` seconds (cleared on changes)."""
+    def resolve_token(self, token: str, touch_every: float = 60.0) -> UserInfo | None:
+        """User owning ``token`` or None, read fresh on every call, so a revoked token or a changed role
+        takes effect on the next request even when another process (``omnimix users``) changed it.
+        ``last_used`` is written at most every ``touch_every`` seconds per token (no write per request)."""
         digest = token_digest(token)
         now = time.monotonic()
-        with self._cache_lock:
-            hit = self._token_cache.get(digest)
-            if hit is not None and now - hit[0] < ttl:
-                return hit[1]
         with self.session() as s:
             row = s.execute(
-                select(ApiToken, User)
-                .join(User, User.id == ApiToken.user_id)
-                .where(ApiToken.digest == digest)
+                select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.digest == digest)
             ).first()
-            user = None
-            if row is not None:
-                tok, u = row
-                user = _info(u)
+            if row is None:
+                return None
+            tok, u = row
+            user = _info(u)
+            with self._cache_lock:
+                last = self._token_cache.get(digest)
+                due = last is None or now - last >= touch_every
+                if due:
+                    if len(self._token_cache) > 10_000:
+                        self._token_cache.clear()
+                    self._token_cache[digest] = now
+            if due:
                 tok.last_used = _now()
                 s.commit()
-        with self._cache_lock:
-            if len(self._token_cache) > 10_000:
-                self._token_cache.clear()
-            self._token_cache[digest] = (now, user)
         return user
 
     # ---- scenarios ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from omnimix.errors import OmnimixError
+from omnimix.errors import OmnimixError, WarehouseBusy
 from omnimix.web.deps import MAX_ID, Ctx, ItemId, PageViewer
 from omnimix.web.figures import grouped_bars
 from omnimix.web.i18n import translate
@@ -47,6 +47,8 @@ def budget_page(
     now = current_kpi(wh) if curves["computed"] else {"current_kpi": None}
     try:
         status = channel_status(wh) if wh.exists() else {}
+    except WarehouseBusy:
+        raise
     except OmnimixError as exc:
         status, now = {}, {**now, "status_error": str(exc)}
     held = {ch: st.describe() for ch, st in status.items() if st.held}

@@ -31,7 +31,7 @@ def customers_page(
 ) -> HTMLResponse:
     wh = c.warehouse
     seg = segments(wh) if wh.exists() else {**not_computed("clv"), "items": []}
-    total, rows = customers(wh, q_ or None, segment, offset, limit) if wh.exists() else (0, [])
+    total, rows = customers(wh, q_ or None, segment, offset, limit, c.config.pii) if wh.exists() else (0, [])
     seg_fig = None
     if seg["computed"]:
         seg_fig = share_pie([s["segment"] for s in seg["items"]], [s["total_clv"] for s in seg["items"]])

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from omnimix.web.admin import Actor, audit
+from omnimix.web.auth import client_ip
 from omnimix.web.deps import Ctx, PageViewer
 from omnimix.web.rendering import CSRF_MESSAGE, forbidden, render, safe_next
 from omnimix.web.security import (
@@ -63,6 +64,18 @@ def login_page(
     return resp
 
 
+def _refused(request: Request, c: Ctx, nxt: str, retry_after: int, *, busy: bool = False) -> HTMLResponse:
+    """The login form again, with why the attempt was not checked (429 or 503, ``Retry-After``)."""
+    token = new_csrf()
+    resp = render(request, c, None, "login.html", "login.title", pre_csrf=token, next=nxt, error=False,
+                  throttled=0 if busy else retry_after, busy=busy)
+    resp.status_code = 503 if busy else 429
+    resp.headers["Retry-After"] = str(max(1, retry_after))
+    resp.set_cookie(PRELOGIN_COOKIE, c.signer.dump_pre(token), max_age=PRELOGIN_MAX_AGE, httponly=True,
+                    samesite="lax", secure=request.url.scheme == "https")
+    return resp
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -78,15 +91,29 @@ def login(
     if pre is None or not same(pre, csrf_token):
         audit(c.state, who, "login_failed", username, "bad CSRF token")
         return RedirectResponse("/login?" + urlencode({"next": nxt, "error": 1}), status_code=303)
-    user = c.state.authenticate(username, password)
+    throttle, ip = c.login_throttle(), client_ip(request)
+    verdict = throttle.check(username, ip)  # before any argon2 work
+    if not verdict.allowed:
+        audit(c.state, who, "login_refused", username, f"{verdict.reason}; retry after {verdict.retry_after} s")
+        return _refused(request, c, nxt, verdict.retry_after)
+    if not throttle.acquire():
+        return _refused(request, c, nxt, 2, busy=True)
+    try:
+        user = c.state.authenticate(username, password)
+    finally:
+        throttle.release()
     if user is None:
-        audit(c.state, who, "login_failed", username, "wrong username or password")
+        after = throttle.failed(username, ip)
+        audit(c.state, who, "login_failed", username, "wrong username or password"
+              + (f"; {after.reason} for {after.retry_after} s" if not after.allowed else ""))
         return RedirectResponse("/login?" + urlencode({"next": nxt, "error": 1}), status_code=303)
+    throttle.succeeded(username)
     audit(c.state, Actor.of(user.username, request), "login", user.username, f"role={user.role}")
+    sid, _csrf = c.state.create_session(user.id, ip)
     resp = RedirectResponse(nxt, status_code=303)
     resp.set_cookie(
         SESSION_COOKIE,
-        c.signer.dump(user.id, new_csrf()),
+        c.signer.dump(sid),
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -102,6 +129,9 @@ def logout(
 ) -> Response:
     if not same(p.csrf, csrf_token):
         return forbidden(request, c, p, CSRF_MESSAGE)
+    sid = c.signer.load(request.cookies.get(SESSION_COOKIE, ""))
+    if sid is not None:
+        c.state.revoke_session(sid)  # the cookie is dead server-side, whatever the browser keeps
     audit(c.state, Actor.of(p.username, request), "logout", p.username)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from omnimix.errors import OmnimixError
+from omnimix.errors import OmnimixError, WarehouseBusy
 from omnimix.web.auth import ApiError
 from omnimix.web.deps import Ctx, PageViewer, parse_filters
 from omnimix.web.figures import funnel_fig, trend_fig
@@ -53,6 +53,8 @@ def overview(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
         start = date.fromisoformat(qp["start"]) if qp.get("start") else None
         end = date.fromisoformat(qp["end"]) if qp.get("end") else None
         f = parse_filters(c, start, end, qp.getlist("channel"))
+    except WarehouseBusy:
+        raise  # the app's "busy, retry" page (503), not a bad-parameters page
     except (ValueError, OmnimixError) as exc:
         return error_page(request, c, p, "nav.overview", 422, str(exc))
     except ApiError as exc:

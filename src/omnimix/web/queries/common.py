@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from omnimix.config import IDENTIFIER_TYPES
+from omnimix.taxonomy import IDENTIFIER_TYPES
 from omnimix.web.warehouse import Warehouse
 
 

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from omnimix.config import PIISection
 from omnimix.web.pii import mask_identifier
 from omnimix.web.warehouse import Warehouse
 
 
+def search_values(q: str, pii: PIISection | None) -> list[str]:
+    """The forms a search text may have in the warehouse: as typed, and — when it looks like an e-mail
+    address or a phone number — normalised and hashed exactly as ingestion stores it (so searching a
+    hashed workspace by ``Ann@Example.com`` or ``138 0013 8000`` finds the person)."""
+    from omnimix.ingest.pii import email_key, phone_key
+
+    pii = pii or PIISection()
+    out = [q.strip()]
+    if "@" in q:
+        out.append(email_key(q, pii.keep_pii, pii.salt) or "")
+    if sum(ch.isdigit() for ch in q) >= 5 and "@" not in q:
+        key = phone_key(q, pii.keep_pii, pii.default_region, pii.salt) or ""
+        if not key.startswith("invalid:"):
+            out.append(key)
+    return [v for v in dict.fromkeys(out) if v]
+
+
 def customers(
-    wh: Warehouse, q: str | None, segment: str | None, offset: int, limit: int
+    wh: Warehouse, q: str | None, segment: str | None, offset: int, limit: int, pii: PIISection | None = None
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Customers (from ``customers``) with predicted CLV when present; search by id or identifier."""
+    """Customers (from ``customers``) with predicted CLV when present; search by customer id or any
+    identifier value (e-mail and phone queries are normalised and hashed per the workspace's policy)."""
     if wh.count("customers") == 0:
         return 0, []
     with_clv = wh.result_state("clv") is None
@@ -23,12 +42,14 @@ def customers(
     )
     conds, params = [], []
     if q:
+        values = search_values(q, pii)
+        marks = ", ".join("?" * len(values))
         conds.append(
-            "(c.customer_id = ? OR c.customer_id IN (SELECT customer_id FROM identifiers WHERE id_value = ?))"
+            f"(c.customer_id = ? OR c.customer_id IN (SELECT customer_id FROM identifiers WHERE id_value IN ({marks})))"
             if wh.has("identifiers")
             else "c.customer_id = ?"
         )
-        params += [q, q] if wh.has("identifiers") else [q]
+        params += [q.strip(), *values] if wh.has("identifiers") else [q.strip()]
     if segment:
         conds.append(("coalesce(k.segment, c.segment)" if with_clv else "c.segment") + " = ?")
         params.append(segment)

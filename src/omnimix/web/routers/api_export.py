@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from omnimix.formatting import spreadsheet_safe
 from omnimix.web.admin import Actor, audit
 from omnimix.web.auth import ApiError
 from omnimix.web.deps import Analyst, Ctx, FilterParams
@@ -22,12 +23,16 @@ Dataset = Literal["channels", "funnel", "attribution", "mmm", "segments", "scena
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV; every text cell spreadsheet-safe (a channel or campaign named ``=HYPERLINK(…)`` in a
+    source file is written as text, not as a formula)."""
     buf = io.StringIO()
     if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), extrasaction="ignore")
-        w.writeheader()
+        fields = list(rows[0])
+        w = csv.writer(buf)
+        w.writerow([spreadsheet_safe(str(k)) for k in fields])
         for r in rows:
-            w.writerow({k: ("|".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()})
+            w.writerow([spreadsheet_safe("|".join(map(str, v)) if isinstance(v, list) else v)
+                        for v in (r.get(k) for k in fields)])
     return buf.getvalue()
 
 

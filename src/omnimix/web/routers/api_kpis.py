@@ -104,7 +104,7 @@ def customers(
             "items": [],
             "message": IDENTITY_HINT,
         }
-    total, rows = cq.customers(c.warehouse, q_, segment, page.offset, page.limit)
+    total, rows = cq.customers(c.warehouse, q_, segment, page.offset, page.limit, c.config.pii)
     return {"total": total, "offset": page.offset, "limit": page.limit, "items": rows}
 
 

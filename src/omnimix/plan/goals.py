@@ -61,7 +61,7 @@ _SCALE = {"万": 1e4, "w": 1e4, "亿": 1e8, "千": 1e3, "百万": 1e6, "千万":
           "million": 1e6, "thousand": 1e3, "billion": 1e9, "bn": 1e9}
 _QTY = re.compile(
     rf"(?P<pts>{_NUM})\s*(?:个百分点|百分点|percentage points?|pp\b|pts?\b|points?\b)"
-    rf"|(?P<pct>{_NUM})\s*%"
+    rf"|(?P<pct>{_NUM})\s*%|(?P<flat>持平|保持不变|维持不变|不下降|(?<![A-Za-z])(?:flat|unchanged|stable)(?![A-Za-z]))"
     rf"|翻(?P<fan>\d+)番|(?P<double>翻倍|翻番|(?<![A-Za-z])doubl\w*|(?<![A-Za-z])tripl\w*|(?<![A-Za-z])quadrupl\w*|"
     rf"减半|(?<![A-Za-z])halv\w*|cut in half)"
     rf"|(?P<times>{_NUM})\s*(?:倍|(?<=\d)x(?![A-Za-z])|times)"
@@ -206,6 +206,8 @@ def _quantities(text: str) -> list[_Qty]:
             out.append(_Qty("pts", float(m["pts"]), m.start(), m.end(), m["pts"][0] in "+-"))
         elif m["pct"] is not None:
             out.append(_Qty("pct", float(m["pct"]) / 100.0, m.start(), m.end(), m["pct"][0] in "+-"))
+        elif m["flat"] is not None:
+            out.append(_Qty("pct", 0.0, m.start(), m.end()))
         elif m["fan"] is not None:
             out.append(_Qty("mult", 2.0 ** int(m["fan"]), m.start(), m.end()))
         elif m["double"] is not None:

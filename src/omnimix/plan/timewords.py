@@ -177,7 +177,8 @@ _RULES: list[Rule] = [
                 rf"(?:\s+(?P<y>20\d\d))?", _I),
      lambda m, c: _month_end(c.y(m["y"]), _MONTHS[m["mo"].lower()])),
     (re.compile(r"this\s+(?:fiscal\s+|calendar\s+|financial\s+)?year|(?:the\s+)?year[- ]end|end\s+of\s+(?:the\s+)?year"
-                r"|within\s+the\s+year|over\s+the\s+year|for\s+the\s+(?:full\s+)?year|full[- ]year|in\s+the\s+plan\s+year"
+                r"|within\s+the\s+year|over\s+the\s+year|throughout\s+the\s+year|all\s+year(?:\s+long)?|during\s+the\s+year"
+                r"|for\s+the\s+whole\s+year|for\s+the\s+(?:full\s+)?year|full[- ]year|in\s+the\s+plan\s+year"
                 r"|(?:by|before)\s+(?:the\s+)?end\s+of\s+(?:the\s+)?(?:fiscal\s+)?year", _I), lambda m, c: c.end),
     (re.compile(r"(?:by|in|during|for|before|through|of|end of)\s+(?:the\s+end\s+of\s+)?(?:FY\s?)?(?P<y>20\d\d)\b", _I),
      lambda m, c: c.year_end(m["y"])),

@@ -102,6 +102,8 @@ _EN_SKIP = frozenset({"our", "the", "reach", "achieve", "hit", "get", "grow", "i
                       "boost", "cut", "lower", "raise", "drive", "double", "triple", "halve", "make", "bring",
                       "total", "overall", "average", "annual", "monthly", "we", "will", "a", "an", "all", "more",
                       "new", "support", "ensure", "aim", "target", "goal"})
+_POP_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:for|among|of|from|with)\s+(?:the\s+|our\s+|all\s+)?(?:[A-Za-z\-]+\s+){0,2}"
+                         r"|对|面向|针对|来自)$", re.IGNORECASE)
 _FILLER = re.compile(r"^(?:[\s,.]|将|把|让|使|的|我们|our|the|and|和|与|及)*$", re.IGNORECASE)
 
 log = logging.getLogger("omnimix")
@@ -342,10 +344,18 @@ def _clause_goals(text: str, a: int, b: int) -> tuple[list[tuple[Mention, list[_
     if not kpis:
         return [], qtys, vague
     slots: list[_Slot] = []
+    has_direction = _DIR.search(clause) is not None
     for m in kpis:
         if slots and slots[-1].mention.key == m.key:
             continue
+        quantified = any(m.end <= q.start for q in qtys)
+        if _POP_BEFORE.search(clause[:m.start]) and slots:
+            continue  # "retention rate for new app users": the second mention says whom the first counts
+        if not has_direction and not quantified and not qtys:
+            continue  # "make customers happier": a KPI word in a clause that sets no goal
         slots.append(_Slot(m))
+    if not slots:
+        return [], qtys, vague
     bounds = [s.mention.start for s in slots] + [len(clause)]
     leftover: list[_Qty] = []
     for q in qtys:
@@ -395,7 +405,7 @@ def parse_statement(statement: str, year: int, *, start: dt.date | None = None, 
     deadlines = find_deadlines(text, year, start, end)
     rel = _RELEVANT.search(text)
     relevance = rel.group(0) if rel else next((s for s in strategy if s and s in statement), None)
-    body = _blank(text, [(d.start, d.end) for d in deadlines])
+    body = _blank(text, [(d.start, d.end) for d in deadlines] + ([rel.span()] if rel else []))
     goals: list[tuple[ParsedGoal, int, int]] = []
     pending: list[tuple[Mention, int, int]] = []
     vague_all: list[str] = []

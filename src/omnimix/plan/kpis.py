@@ -166,7 +166,9 @@ VAGUE: dict[str, str] = {
     "brand equity": "brand awareness", "engagement": "engagement rate or retention rate", "growth": "revenue or new customers",
     "customer experience": "NPS or customer satisfaction", "costs": "CAC, cost per lead or marketing spend",
     "efficiency": "CAC or ROAS", "reach": "traffic or brand awareness", "our brand": "brand awareness",
-    "exposure": "traffic or brand awareness", "buzz": "share of voice",
+    "exposure": "traffic or brand awareness", "buzz": "share of voice", "happier": "customer satisfaction or NPS",
+    "happy": "customer satisfaction or NPS", "loyalty": "repeat purchase rate or retention rate",
+    "忠诚度": "复购率 or 留存率", "满意": "客户满意度 or NPS", "知道": "品牌知名度 (survey)",
 }
 
 _ZH = re.compile(r"[\u4e00-\u9fff]")

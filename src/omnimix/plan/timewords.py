@@ -150,6 +150,8 @@ _RULES: list[Rule] = [
      lambda m, c: c.year_end(m["y"] or m["y2"])),
     (re.compile(r"本年度|本年|今年|年内|全年|年底|年末|年终|本财年|财年内|年度内|当年|年度"),
      lambda m, c: c.end),
+    (re.compile(r"本季度|本季|当季|this\s+quarter", _I), lambda m, c: _add_months(dt.date(c.start.year, c.start.month, 1), 3)),
+    (re.compile(r"本月|当月|this\s+month", _I), lambda m, c: _add_months(c.start, 1)),
     (re.compile(r"618|6\.18|年中大促"), lambda m, c: dt.date(c.year, 6, 18)),
     (re.compile(r"双\s?11|双十一|11\.11|singles'? day", _I), lambda m, c: dt.date(c.year, 11, 11)),
     (re.compile(r"双\s?12|双十二|12\.12"), lambda m, c: dt.date(c.year, 12, 12)),

@@ -141,6 +141,9 @@ def _compute(con: Any, present: set[str]) -> Baselines:
     if "contacts" in present:
         rows = con.execute("select lifecycle_stage, count(*) from contacts where created_at is null or "
                            "cast(created_at as date) between ? and ? group by 1", list(win)).fetchall()
+        won = sum(int(k) for s, k in rows if _stage_rank(s) >= STAGES.index("customer"))
+        if won:
+            c["won"] = float(won)
         for kpi, stage in _STAGE_OF.items():
             need = STAGES.index(stage)
             n = sum(int(k) for s, k in rows if _stage_rank(s) >= need)

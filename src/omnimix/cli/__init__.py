@@ -24,6 +24,7 @@ from omnimix.cli import (
     loads,
     mmm,
     optimize,
+    plan,
     presets,
     simulate,
     web,
@@ -40,8 +41,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, web,
-              demo):
+for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, plan,
+              web, demo):
     _area.register(app)
 
 

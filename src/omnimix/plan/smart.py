@@ -187,8 +187,9 @@ def _check(gid: str, goal: Goal, g: ParsedGoal, plan: Plan, baselines: Baselines
             if not achievable:
                 problems.append(
                     f"achievable: P(reaching {target:,.4g}) = {ach.probability:.0%} at the planned budget (the MMM "
-                    f"expects {ach.expected:,.4g}, 90% {ach.interval_90[0]:,.4g}–{ach.interval_90[1]:,.4g}) — lower "
-                    f"the target to {ach.reachable_50:,.4g} (50%) or {ach.reachable_80:,.4g} (80%), or raise the budget")
+                    f"expects {ach.expected:,.4g}, 90% {ach.interval_90[0]:,.4g}–{ach.interval_90[1]:,.4g}) — set "
+                    f"the target to {ach.reachable_50:,.4g} (reached with 50%) or {ach.reachable_80:,.4g} (80%), "
+                    "or raise the budget")
         else:
             notes.append(f"achievable: the MMM models revenue and does not drive {g.kpi}; not judged")
     # relevant

@@ -29,7 +29,7 @@ PUBLIC: dict[str, list[str]] = {
     "omnimix.mmm": ['Experiment', 'FitSpec', 'FittedMMM', 'MMM', 'MMMConfig', 'MMMData', 'MMMReport', 'MMMRun', 'fit_data', 'fit_file', 'fit_workspace', 'from_frame', 'load_csv', 'load_experiments', 'load_file', 'load_fit', 'load_response_curves', 'load_workspace', 'prepare_host_devices', 'report_fit'],
     "omnimix.experiments": [],
     "omnimix.lifecycle": [],
-    "omnimix.metrics": [],
+    "omnimix.metrics": ["GRAINS", "METRICS", "Metric", "attribution_shares", "base_metrics", "data_span", "metric", "metric_frame"],
     "omnimix.monitor": [],
     "omnimix.plan": [],
     "omnimix.review": [],

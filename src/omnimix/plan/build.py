@@ -7,9 +7,10 @@ and of every additive target over quarters, months and channels, the KPI trees, 
 trace of campaigns and content to goals, and the calendar. :func:`write_plan` writes the files.
 
 Two hooks keep the calendar and the exports apart from this module: ``calendar`` (a function
-``(plan, build) → [entries]``; the default lists the campaigns and dated content items) and
-``exporters`` (functions ``(build, out_dir) → [paths]``; the default writes ``plan.json``). The
-calendar with retail presets and the xlsx/ics/html exports plug in there.
+``(plan, build) → [entries]``; the default is :func:`omnimix.plan.calendar.plan_calendar`: campaigns,
+dated content and the plan year's retail peaks) and ``exporters`` (functions ``(build, out_dir) →
+[paths]``; the default writes ``plan.xlsx``, ``plan.ics`` and ``plan.html`` with
+:mod:`omnimix.plan.exports`, and ``plan.json``, the build's JSON document).
 """
 
 from __future__ import annotations
@@ -107,7 +108,11 @@ class PlanBuild:
             out[key] = {"total": sum(parts.values()) / 100, "reserve": parts["reserve"] / 100,
                         "unallocated": parts["unallocated"] / 100, "channels": chans,
                         "targets": {g.goal_id: (g.periods.value(g.periods.quarters[q]) if g.periods else g.target)
-                                    for g in self.goal_cascades}}
+                                    for g in self.goal_cascades},
+                        "spend": {"total": parts["channels"] / 100, **chans}}
+            for g in self.goal_cascades:
+                if g.periods is not None and g.kpi not in out[key] and g.kpi != "spend":
+                    out[key][g.kpi] = g.periods.value(g.periods.quarters[q])
         return out
 
     def months(self) -> dict[str, Any]:
@@ -116,8 +121,13 @@ class PlanBuild:
         cm = self.channel_months
         for m, d in enumerate(cm.month_starts):
             parts = {k: c.months[m] for k, c in self.budget_cascade.items()}
-            out[d.strftime("%Y-%m")] = {"total": sum(parts.values()) / 100, "reserve": parts["reserve"] / 100,
-                                        "channels": {ch: cm.table[m][c] / 100 for c, ch in enumerate(cm.channels)}}
+            chans = {ch: cm.table[m][c] / 100 for c, ch in enumerate(cm.channels)}
+            row: dict[str, Any] = {"total": sum(parts.values()) / 100, "reserve": parts["reserve"] / 100,
+                                   "channels": chans, "spend": {"total": parts["channels"] / 100, **chans}}
+            for g in self.goal_cascades:
+                if g.periods is not None and g.kpi not in row and g.kpi != "spend":
+                    row[g.kpi] = g.periods.value(g.periods.months[m])
+            out[d.strftime("%Y-%m")] = row
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -206,20 +216,11 @@ def _trees(baselines: Baselines, checks: Sequence[GoalCheck], budget: PlanBudget
 
 
 def default_calendar(plan: Plan, build: PlanBuild) -> list[dict[str, Any]]:
-    """Campaigns and dated content items as calendar entries (``name, start, end, channels, goal_ids``)."""
-    out: list[dict[str, Any]] = []
-    for c in plan.campaigns:
-        out.append({"name": c.title, "start": c.start.isoformat(), "end": c.end.isoformat(),
-                    "channels": list(c.channels), "goal_ids": list(c.goal_ids), "kind": "campaign", "id": c.id,
-                    "owner": c.owner, "budget": c.planned_cost})
-    for item in plan.content:
-        if item.start is None:
-            continue
-        out.append({"name": item.title or item.id, "start": item.start.isoformat(),
-                    "end": (item.end or item.start).isoformat(), "channels": [item.channel] if item.channel else [],
-                    "goal_ids": list(build.trace.content.get(item.id, ())), "kind": "content", "id": item.id,
-                    "owner": item.owner})
-    return sorted(out, key=lambda e: (e["start"], e["name"]))
+    """Campaigns, dated content items and the plan year's retail peaks
+    (:func:`omnimix.plan.calendar.plan_calendar`) as ``{"name", "start", "end", "channels", "goal_ids", …}``."""
+    from omnimix.plan.calendar import plan_calendar
+
+    return [e.to_dict() for e in plan_calendar(plan)]
 
 
 def validate_plan(plan: Plan | str | Path, workspace: Workspace | str | Path | None = None) -> PlanValidation:
@@ -281,6 +282,13 @@ def build_plan(plan: Plan | str | Path, workspace: Workspace | str | Path, *,
     return dataclasses.replace(built, calendar=tuple(entries))
 
 
+def write_exports(build: PlanBuild, out: Path) -> list[Path]:
+    """Write ``plan.xlsx``, ``plan.ics`` and ``plan.html`` (:func:`omnimix.plan.exports.write_plan_files`)."""
+    from omnimix.plan.exports import write_plan_files
+
+    return write_plan_files(build, build.plan, out)
+
+
 def write_json(build: PlanBuild, out: Path) -> list[Path]:
     """Write the build's JSON document to ``out/plan.json``."""
     path = out / "plan.json"
@@ -297,7 +305,7 @@ def _default(o: Any) -> Any:
 
 
 #: The exporters :func:`write_plan` runs by default.
-DEFAULT_EXPORTERS: tuple[Exporter, ...] = (write_json,)
+DEFAULT_EXPORTERS: tuple[Exporter, ...] = (write_exports, write_json)
 
 
 def write_plan(build: PlanBuild, out: str | Path, exporters: Sequence[Exporter] | None = None) -> PlanBuild:

@@ -154,5 +154,14 @@ def test_targets_and_periods_checked() -> None:
                            2026)
     assert [(x.metric, x.channel, x.value) for x in t] == [("spend", None, 5.0), ("revenue", None, 7.0),
                                                             ("revenue", "wechat", 2.0)]
+    goals = targets_from_build({"goals": [
+        {"id": "g1.1", "kpi": "new_customers", "target": 900.0, "deadline": "2026-06-30"},
+        {"id": "g1.2", "kpi": "cac", "target": 120.0, "deadline": None},
+        {"id": "g2", "kpi": "brand_awareness", "target": 0.4},
+        {"id": "g3", "kpi": "orders", "target": None},
+    ]}, 2026)
+    assert [(x.metric, x.goal_id, x.start, x.end, x.value) for x in goals] == [
+        ("new_customers", "g1.1", date(2026, 1, 1), date(2026, 6, 30), 900.0),
+        ("cac", "g1.2", date(2026, 1, 1), date(2026, 12, 31), 120.0)]
     with pytest.raises(UsageError, match="no targets"):
         plan_vs_actual(Path("nowhere"), [])

@@ -29,7 +29,7 @@ from omnimix.errors import UsageError
 from omnimix.metrics import METRICS, base_metrics, metric, metric_frame
 
 #: Keys of a built plan that name a metric differently.
-ALIASES = {"budget": "spend", "customers": "new_customers", "new_users": "new_customers"}
+ALIASES = {"budget": "spend", "customers": "new_customers", "new_users": "new_customers", "orders": "conversions"}
 #: Pace within this fraction of 1 is on track.
 TOLERANCE = 0.10
 ALL = "all"
@@ -55,6 +55,7 @@ class Target:
         value: the target.
         channel: the channel, or None for all channels.
         period: the period's label (``2026``, ``Q1``, ``2026-03``).
+        goal_id: the goal the target belongs to (None: a budget line).
     """
 
     metric: str
@@ -63,6 +64,7 @@ class Target:
     value: float
     channel: str | None = None
     period: str = ""
+    goal_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
@@ -127,9 +129,12 @@ def _targets_of_period(label: str, body: Mapping[str, Any], year: int, start_mon
 def targets_from_build(doc: Mapping[str, Any], year: int, start_month: int = 1) -> list[Target]:
     """Targets of a built plan's JSON document.
 
-    Reads ``budget.channels`` (each channel's spend for the year), and every period of ``quarters``
+    Reads ``budget.channels`` (each channel's spend for the year), every period of ``quarters``
     and ``months`` — ``{period: {metric: value}}`` or ``{period: {metric: {channel: value}}}``, with
-    ``budget`` meaning ``spend``; keys that are not metrics are skipped.
+    ``budget`` meaning ``spend``; keys that are not metrics are skipped — and each goal of ``goals``
+    whose ``kpi`` is a metric and has a ``target``: one target from the plan start to its deadline
+    (default the plan end), labelled with the plan year and the goal id. A ratio goal (CAC) is compared
+    over that whole span.
     """
     y0 = date(year, start_month, 1)
     y1 = (date(year + 1, start_month, 1) if start_month > 1 else date(year + 1, 1, 1)) - timedelta(days=1)
@@ -145,6 +150,21 @@ def targets_from_build(doc: Mapping[str, Any], year: int, start_month: int = 1) 
             for label, body in periods.items():
                 if isinstance(body, Mapping):
                     out += _targets_of_period(str(label), body, year, start_month)
+    for g in doc.get("goals") or ():
+        if not isinstance(g, Mapping):
+            continue
+        kpi = ALIASES.get(str(g.get("kpi")), str(g.get("kpi")))
+        value = _number(g.get("target"))
+        if kpi not in METRICS or value is None:
+            continue
+        end = y1
+        if isinstance(g.get("deadline"), str):
+            try:
+                end = min(y1, date.fromisoformat(g["deadline"]))
+            except ValueError:
+                end = y1
+        if end >= y0:
+            out.append(Target(kpi, y0, end, value, None, str(year), str(g.get("id"))))
     return out
 
 
@@ -152,7 +172,7 @@ def targets_from_build(doc: Mapping[str, Any], year: int, start_month: int = 1) 
 class PlanVsActual:
     """Every target with its actual, pacing and gap (one row per target).
 
-    ``rows`` columns: metric, channel (``all`` for all channels), period, start, end, target, actual
+    ``rows`` columns: metric, channel (``all`` for all channels), period, goal_id, start, end, target, actual
     (to ``as_of``), elapsed (share of the period's days up to ``as_of``), expected (target to date),
     pace (actual / expected; for a ratio actual / target), projected (to the period's end), gap
     (projected − target), gap_pct, status (``on_track``, ``ahead``, ``behind``, ``over``, ``under``,
@@ -253,7 +273,8 @@ def plan_vs_actual(
         projected = actual if ratio else (actual / elapsed if elapsed > 0 else math.nan)
         gap = projected - t.value
         rows.append({
-            "metric": t.metric, "channel": t.channel or ALL, "period": t.period, "start": t.start, "end": t.end,
+            "metric": t.metric, "channel": t.channel or ALL, "period": t.period, "goal_id": t.goal_id,
+            "start": t.start, "end": t.end,
             "target": t.value, "actual": actual, "elapsed": elapsed, "expected": expected, "pace": pace,
             "projected": projected, "gap": gap, "gap_pct": gap / t.value if t.value else math.nan,
             "status": _status(t.metric, pace, elapsed, tolerance),

@@ -128,7 +128,7 @@ def first_entries(events: pd.DataFrame, model: StageModel) -> pd.DataFrame:
     if events.empty:
         return pd.DataFrame(columns=list(model.stages), dtype="datetime64[ns]")
     wide = events.groupby(["record_id", "stage"])["entered_at"].min().unstack("stage")
-    return wide.reindex(columns=list(model.stages))
+    return wide.reindex(columns=list(model.stages)).astype("datetime64[ns]")
 
 
 def person_channels(events: pd.DataFrame) -> pd.Series:

@@ -67,7 +67,7 @@ def fit_isotonic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             starts.append(float(xi))
             vals.append(float(yi))
             weights.append(1.0)
-        while len(vals) > 1 and vals[-2] > vals[-1]:
+        while len(vals) > 1 and vals[-2] >= vals[-1]:
             w = weights[-2] + weights[-1]
             v = (vals[-2] * weights[-2] + vals[-1] * weights[-1]) / w
             vals[-2:] = [v]

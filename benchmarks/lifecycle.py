@@ -55,7 +55,8 @@ def run_seed(seed: int, persons: int, tmp: Path) -> dict[str, Any]:
     for tr in rep.transitions:
         key = f"{tr.from_stage}→{tr.to_stage}"
         rates[key] = {"recovered": tr.rate, "known": truth["rates"][key], "realized": truth["realized"][key]["rate"],
-                      "n": tr.mature_entered, "days_mean": tr.days_mean, "true_days_mean": truth["delay_days_mean"][key]}
+                      "n": tr.mature_entered, "days_mean": tr.days_mean,
+                      "true_days_mean": truth["delay_days_mean"][key]}
     want = set(pd.read_csv(sim / "truth" / "crm_breaches.csv", dtype=str)["record_id"])
     got = {b.record_id for b in rep.sla.breaches}
     fb_got = {ch: {k: v for k, v in c.items() if k in ("accepted", "rejected", "recycled") and v}

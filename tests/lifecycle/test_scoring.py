@@ -8,7 +8,15 @@ import pytest
 from scipy.optimize import minimize
 
 from omnimix.errors import UsageError
-from omnimix.lifecycle.scoring import brier, calibrate, fit_isotonic, fit_logistic, predict_isotonic, reliability, sigmoid
+from omnimix.lifecycle.scoring import (
+    brier,
+    calibrate,
+    fit_isotonic,
+    fit_logistic,
+    predict_isotonic,
+    reliability,
+    sigmoid,
+)
 
 
 def test_logistic_matches_a_generic_optimiser() -> None:

@@ -132,3 +132,13 @@ def test_omnimix_simulate_writes_crm_files_that_load(tmp_path: Path, capsys: pyt
     main(["lifecycle", "report", "--workspace", str(tmp_path / "ws"), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert out["persons"] == 300 and out["sources"] == ["stage_history"]
+
+
+def test_simulator_same_seed_same_bytes(tmp_path: Path) -> None:
+    for d in ("a", "b"):
+        simulate_crm(tmp_path / d, persons=300, weeks=30, seed=2)
+    for f in ("crm_stage_history.csv", "truth/crm_truth.json", "truth/crm_breaches.csv"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    simulate_crm(tmp_path / "c", persons=300, weeks=30, seed=3)
+    other = (tmp_path / "c" / "crm_stage_history.csv").read_bytes()
+    assert other != (tmp_path / "a" / "crm_stage_history.csv").read_bytes()

@@ -21,6 +21,7 @@ from omnimix.cli import (
     identity,
     ingest,
     journeys,
+    lifecycle,
     loads,
     mmm,
     optimize,
@@ -42,7 +43,7 @@ app = typer.Typer(
 )
 
 for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, plan,
-              web, demo):
+              web, demo, lifecycle):
     _area.register(app)
 
 

@@ -1,4 +1,4 @@
-"""Browser test of the plan pages (/plan, /plan/calendar) in both languages: Playwright + Debian chromium.
+"""Browser test of the plan pages (/plan, /plan/calendar, /plan/handoff) in both languages: Playwright + Debian chromium.
 
 Marked ``browser`` (excluded from the default run); reuses the fixtures of test_browser.py's pattern
 (a live uvicorn server on a sample workspace, here with a plan.toml). Any JavaScript console error or
@@ -27,12 +27,17 @@ pytestmark = pytest.mark.browser
 def plan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
+    from omnimix.ingest.workflow import ingest_files
+    from omnimix.simulate.crm import simulate_crm
     from omnimix.web.app import create_app
 
     from .sample import build_sample_workspace
 
-    ws = build_sample_workspace(tmp_path_factory.mktemp("browser_plan_ws"))
+    root = tmp_path_factory.mktemp("browser_plan_ws")
+    ws = build_sample_workspace(root / "ws")
     write_plan(ws)
+    simulate_crm(root / "crm", persons=300, weeks=20, seed=3)
+    ingest_files(ws, [root / "crm" / "crm_stage_history.csv"])
     app = create_app(ws)
     app.state.ctx.state.add_user("ana", "ana-pass-123", "admin")
     port = _free_port()
@@ -51,7 +56,7 @@ def plan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) -> None:  # noqa: F811
     p = Page(browser, plan_server)
     p.login("ana", "ana-pass-123")
-    titles = {"zh-CN": ("年度计划", "计划日历"), "en": ("Plan", "Plan calendar")}
+    titles = {"zh-CN": ("年度计划", "计划日历", "线索交接"), "en": ("Plan", "Plan calendar", "Lead hand-off")}
     for lang in ("zh-CN", "en"):
         resp = p.goto(f"/plan?lang={lang}")
         assert resp.status == 200
@@ -75,4 +80,13 @@ def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) 
         bars = p.page.locator("#chart-gantt .barlayer .point").count()
         assert bars == p.page.locator("#calendar-table tbody tr").count()
         p.page.screenshot(path=str(shots / f"plan-calendar-{lang}.png"), full_page=True)
+
+        p.goto(f"/plan?lang={lang}")
+        p.page.click('a[href="/plan/handoff"]')
+        p.page.wait_for_load_state("networkidle")
+        assert p.page.locator("h1").inner_text() == titles[lang][2]
+        assert p.page.locator("#stages-table tbody tr").count() >= 5
+        assert p.page.locator("#breaches-table tbody tr").count() >= 1
+        assert p.page.locator('nav a[data-nav="plan"].active').count() == 1
+        p.page.screenshot(path=str(shots / f"plan-handoff-{lang}.png"), full_page=True)
     assert p.errors == [], p.errors

@@ -1,11 +1,13 @@
-"""``/plan`` and ``/plan/calendar``: the annual plan of the workspace and its calendar.
+"""``/plan``, ``/plan/calendar`` and ``/plan/handoff``: the workspace's annual plan, its calendar, the hand-off.
 
-The plan file is ``plan.toml`` in the workspace directory (beside ``omnimix.toml``; see docs/plan.md).
-``/plan`` shows its goals, plan vs actual (each structured goal's target and each campaign budget line
-against the warehouse through the metrics layer), the topic clusters with their warnings, the content
-matrix and the RACI rows; ``/plan/calendar`` the Gantt chart of campaigns, content and the plan year's
-retail peaks. Without a plan file both pages say where to put one, and the calendar shows the retail
-peaks of the current year.
+The plan file is ``plan.toml`` in the workspace directory (beside ``omnimix.toml``; see
+docs/plan-calendar.md). ``/plan`` shows its goals, plan vs actual (each structured goal's target and each
+campaign budget line against the warehouse through the metrics layer), the topic clusters with their
+warnings, the content matrix and the RACI rows; ``/plan/calendar`` the Gantt chart of campaigns, content
+and the plan year's retail peaks; ``/plan/handoff`` the marketing → sales hand-off from
+:func:`omnimix.lifecycle.lifecycle_report` (stages, stage conversion, the MQL → SQL SLA with its
+breaches, sales feedback, pipeline velocity). Without a plan file the plan pages say where to put one,
+and the calendar shows the retail peaks of the current year.
 """
 
 from __future__ import annotations
@@ -91,6 +93,39 @@ STRINGS: dict[str, dict[str, str]] = {
         "plan.kind.content": "content",
         "plan.kind.flight": "flight",
         "plan.goal_ids": "Goals",
+        "nav.plan_handoff": "Lead hand-off",
+        "plan.handoff_none": "No lifecycle stage events yet:",
+        "plan.stages": "Lifecycle stages",
+        "plan.entered": "Entered",
+        "plan.current": "Now in stage",
+        "plan.conversion": "Stage conversion",
+        "plan.transition": "Transition",
+        "plan.rate": "Rate",
+        "plan.converted": "Converted",
+        "plan.median_days": "Median days in stage",
+        "plan.sla": "MQL → SQL SLA",
+        "plan.sla_hours": "Business hours allowed",
+        "plan.handoffs": "Hand-offs",
+        "plan.within": "Within SLA",
+        "plan.breached": "Breached",
+        "plan.pending": "Pending",
+        "plan.breach_rate": "Breach rate",
+        "plan.median_hours": "Median business hours to contact",
+        "plan.breaches": "Breaches",
+        "plan.record": "Record",
+        "plan.mql_at": "Became MQL",
+        "plan.contacted_at": "Contacted",
+        "plan.hours": "Business hours",
+        "plan.feedback": "Sales feedback by channel",
+        "plan.accepted": "Accepted",
+        "plan.rejected": "Rejected",
+        "plan.recycled": "Recycled",
+        "plan.velocity": "Pipeline velocity",
+        "plan.opportunities": "Opportunities",
+        "plan.win_rate": "Win rate",
+        "plan.deal_value": "Deal value",
+        "plan.cycle_days": "Cycle (days)",
+        "plan.per_day": "Value per day",
     },
     "zh-CN": {
         "nav.plan": "年度计划",
@@ -147,6 +182,39 @@ STRINGS: dict[str, dict[str, str]] = {
         "plan.kind.content": "内容",
         "plan.kind.flight": "投放排期",
         "plan.goal_ids": "目标",
+        "nav.plan_handoff": "线索交接",
+        "plan.handoff_none": "还没有生命周期阶段数据：",
+        "plan.stages": "生命周期阶段",
+        "plan.entered": "进入人数",
+        "plan.current": "当前人数",
+        "plan.conversion": "阶段转化",
+        "plan.transition": "转化环节",
+        "plan.rate": "转化率",
+        "plan.converted": "转化人数",
+        "plan.median_days": "阶段停留中位天数",
+        "plan.sla": "MQL → SQL 服务时限 (SLA)",
+        "plan.sla_hours": "允许的工作小时",
+        "plan.handoffs": "交接数",
+        "plan.within": "按时跟进",
+        "plan.breached": "超时",
+        "plan.pending": "待跟进",
+        "plan.breach_rate": "超时率",
+        "plan.median_hours": "首次跟进中位工作小时",
+        "plan.breaches": "超时明细",
+        "plan.record": "记录",
+        "plan.mql_at": "成为 MQL",
+        "plan.contacted_at": "首次跟进",
+        "plan.hours": "工作小时",
+        "plan.feedback": "销售反馈（按渠道）",
+        "plan.accepted": "接受",
+        "plan.rejected": "拒绝",
+        "plan.recycled": "退回培育",
+        "plan.velocity": "管道速度",
+        "plan.opportunities": "商机数",
+        "plan.win_rate": "赢单率",
+        "plan.deal_value": "平均成交额",
+        "plan.cycle_days": "周期（天）",
+        "plan.per_day": "每日管道价值",
     },
 }
 for _loc, _table in STRINGS.items():
@@ -186,7 +254,7 @@ def plan_targets(plan: Plan) -> list[Target]:
     return out
 
 
-def _pva(c: Any, plan: Plan) -> tuple[list[dict[str, Any]], str | None, str | None]:
+def _pva(c: Any, plan: Plan, zh: bool) -> tuple[list[dict[str, Any]], str | None, str | None]:
     targets = plan_targets(plan)
     if not targets:
         return [], None, "plan.pva_none"
@@ -197,7 +265,9 @@ def _pva(c: Any, plan: Plan) -> tuple[list[dict[str, Any]], str | None, str | No
         res = plan_vs_actual(con, targets, as_of=as_of)
     rows = []
     for r in res.to_frame().to_dict("records"):
-        rows.append({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()})
+        row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+        row["label"] = METRICS[r["metric"]].zh if zh else METRICS[r["metric"]].en
+        rows.append(row)
     return rows, as_of.isoformat(), None
 
 
@@ -207,7 +277,7 @@ def plan_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
     ctxd: dict[str, Any] = {"active": "plan", "plan": plan, "problem": problem,
                             "plan_file": str(plan_path(c.workspace))}
     if plan is not None:
-        rows, as_of, note = _pva(c, plan)
+        rows, as_of, note = _pva(c, plan, locale_of(request, c) == "zh-CN")
         raci = raci_table(plan)
         ctxd.update(
             pva=rows, as_of=as_of, pva_note=note, clusters=topic_clusters(plan), matrix=content_matrix(plan),
@@ -231,3 +301,22 @@ def plan_calendar_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
         problem=problem, plan_file=str(plan_path(c.workspace)), year=year, entries=entries,
         gantt=gantt_figure(entries, loc),
     )
+
+
+#: Breaches listed on the hand-off page (the count covers all of them).
+MAX_BREACHES = 50
+
+
+@router.get("/plan/handoff", response_class=HTMLResponse)
+def plan_handoff_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
+    from omnimix.lifecycle import lifecycle_report
+
+    report: dict[str, Any] | None = None
+    problem = None
+    if c.warehouse.exists():
+        try:
+            report = c.warehouse.cached(("plan_handoff",), lambda: lifecycle_report(c.ws).to_json())
+        except OmnimixError as exc:
+            problem = str(exc)
+    return render(request, c, p, "handoff.html", "nav.plan_handoff", active="plan", report=report,
+                  problem=problem, max_breaches=MAX_BREACHES, zh=locale_of(request, c) == "zh-CN")

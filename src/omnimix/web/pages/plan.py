@@ -318,5 +318,7 @@ def plan_handoff_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
             report = c.warehouse.cached(("plan_handoff",), lambda: lifecycle_report(c.ws).to_json())
         except OmnimixError as exc:
             problem = str(exc)
+    zh = locale_of(request, c) == "zh-CN"
+    names = {s["stage"]: s["names"]["zh" if zh else "en"] for s in (report or {}).get("stages", [])}
     return render(request, c, p, "handoff.html", "nav.plan_handoff", active="plan", report=report,
-                  problem=problem, max_breaches=MAX_BREACHES, zh=locale_of(request, c) == "zh-CN")
+                  problem=problem, max_breaches=MAX_BREACHES, zh=zh, stage_name=lambda k: names.get(k, k))

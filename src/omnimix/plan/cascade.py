@@ -24,8 +24,10 @@ from omnimix.errors import UsageError
 
 
 def to_units(amount: float, unit: float = 0.01) -> int:
-    """An amount as an integer number of units (``12.345`` → ``1235`` cents)."""
-    return round(Fraction(str(amount)) / Fraction(str(unit)))
+    """An amount as an integer number of units, halves away from zero (``12.345`` → ``1235`` cents)."""
+    x = Fraction(str(amount)) / Fraction(str(unit))
+    n = int(abs(x) + Fraction(1, 2))
+    return n if x >= 0 else -n
 
 
 def split(total: int, weights: Sequence[float | Fraction]) -> list[int]:

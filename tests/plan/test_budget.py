@@ -8,7 +8,7 @@ import pytest
 from omnimix.curves import curves_from_dict
 from omnimix.errors import InfeasibleError, UsageError
 from omnimix.optimize.workflow import run_optimizer
-from omnimix.plan.budget import plan_budget, plan_weeks
+from omnimix.plan.budget import plan_budget
 from omnimix.plan.cascade import to_units
 from omnimix.plan.spec import parse_plan
 

@@ -8,13 +8,14 @@ which command writes them.
 | KPI | definition over the window |
 |---|---|
 | revenue, orders, conversions, aov | ``sum(value)``, purchases, all conversions, revenue / orders (``conversions``) |
-| new_customers, customers | customers whose first order is in the window; customers with an order in it (``customers``) |
+| new_customers, customers | first order in the window; an order in the window (``customers``) |
 | spend, ctr | ``sum(spend)``; ``sum(clicks) / sum(impressions)`` (``spend``) |
 | cac, roas, roi | spend / new customers; revenue / spend; (revenue − spend) / spend |
-| leads, mql, sql, opportunities, cpl | contacts created in the window at that lifecycle stage or later (``contacts``); spend / leads |
+| leads, mql, sql, opportunities, cpl | contacts created in the window at that stage or later; spend / leads |
 | conversion_rate | converted journeys / journeys ending in the window (``journeys``) |
 | traffic | touchpoints in the window (``touchpoints``) |
-| retention_rate, churn_rate, repeat_rate | of customers who ordered before the window: share ordering in it (and 1 − that); customers with 2+ orders / customers with 1+ |
+| retention_rate, churn_rate | of customers whose first order is before the window: share ordering in it; 1 − that |
+| repeat_rate | customers with 2+ orders / customers with 1+ |
 | clv | mean predicted CLV (``clv_customers``), else mean revenue per customer |
 """
 
@@ -114,7 +115,8 @@ def _compute(con: Any, present: set[str]) -> Baselines:
         c["orders"] = float(_one(con, "select count(*) from conversions where cast(ts as date) between ? and ? "
                                       "and (type is null or lower(type) in ('purchase', 'order'))", win) or 0)
     if "spend" in present:
-        c["spend"] = float(_one(con, "select coalesce(sum(spend), 0) from spend where date between ? and ?", win) or 0.0)
+        c["spend"] = float(_one(con, "select coalesce(sum(spend), 0) from spend where date between ? and ?",
+                                win) or 0.0)
         clicks = _one(con, "select sum(clicks) from spend where date between ? and ?", win)
         imps = _one(con, "select sum(impressions) from spend where date between ? and ?", win)
         if clicks is not None and imps:

@@ -77,8 +77,8 @@ def split_table(rows: Sequence[int], cols: Sequence[int]) -> list[list[int]]:
     need_c = [c - sum(cells[i][j] for i in range(len(rows))) for j, c in enumerate(cols)]
     # the extra units: a b-matching of rows to columns (one unit per cell at most), by augmenting paths
     flow = [[0] * len(cols) for _ in rows]
-    cand = [sorted((j for j in range(len(cols)) if frac[i][j] > 0), key=lambda j, i=i: (-frac[i][j], j))
-            for i in range(len(rows))]
+    cand = [sorted((j for j in range(len(cols)) if fr[j] > 0), key=lambda j, fr=fr: (-fr[j], j))  # type: ignore[misc]
+            for fr in frac]
 
     def augment(i: int, seen: set[int]) -> bool:
         for c in cand[i]:

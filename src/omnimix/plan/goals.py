@@ -45,10 +45,12 @@ _DIR = re.compile(rf"(?P<up>{_UP_ZH})|(?P<down>{_DOWN_ZH})|(?P<better>{_BETTER_Z
                   rf"(?<![A-Za-z])(?:(?P<upe>{_UP_EN})|(?P<downe>{_DOWN_EN})|(?P<bettere>{_BETTER_EN}))(?![A-Za-z])",
                   re.IGNORECASE)
 
-_TO = re.compile(r"(?:到|至|为|达到|达|突破|超过|超|不低于|不少于|至少|保持在|维持在|(?<![A-Za-z])(?:to|reach\w*|hit\w*|"
+_TO = re.compile(r"(?:到|至|为|达到|达|突破|超过|超|不低于|不少于|至少|保持在|维持在|"
+                 r"(?<![A-Za-z])(?:to|reach\w*|hit\w*|"
                  r"of|at least|exceed\w*|above|over|achiev\w*|attain\w*|deliver\w*|generat\w*|acquir\w*|win|get|"
                  r"total|maintain\w*(?: at)?|keep\w*(?: it)? at|stay\w* at|beyond|more than))\s*$", re.IGNORECASE)
-_AT_MOST = re.compile(r"(?:控制在|控制到|不超过|不高于|低于|降到|降至|降低到|降低至|减少到|减至|减少至|(?<![A-Za-z])(?:below|under|"
+_AT_MOST = re.compile(r"(?:控制在|控制到|不超过|不高于|低于|降到|降至|降低到|降低至|减少到|减至|减少至|"
+                      r"(?<![A-Za-z])(?:below|under|"
                       r"at most|no more than|cap\w*(?: at)?|down to|less than|lower to|reduc\w* to|cut to|"
                       r"bring (?:it )?down to|brought down to))\s*$", re.IGNORECASE)
 _BY = re.compile(r"(?:了|幅度|(?<![A-Za-z])by)\s*$", re.IGNORECASE)
@@ -94,15 +96,18 @@ _POP_EN = re.compile(
     r"smbs?|enterprises?|audience))(?![A-Za-z])"
     r"|(?<![A-Za-z])in\s+(?P<place>(?!(?:the|a|an|our|this|next|Q\d|H\d|20\d\d)\b)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)",
 )
-_POP_STOP = re.compile(r"^(?:将|把|使|让|令|推动|促进|进一步|努力|力争|争取|实现|全面|大幅|显著|持续|稳步|整体|总体|总|平均|"
+_POP_STOP = re.compile(r"^(?:将|把|使|让|令|推动|促进|进一步|努力|力争|争取|实现|全面|大幅|显著|"
+                       r"持续|稳步|整体|总体|总|平均|"
                        r"公司|我们的?|我司|品牌的?|全渠道|通过[^将把]*|the|our|total|overall|average|company|its|their|"
-                       r"annual|monthly|weekly|quarterly|年度|月度|季度|期间|当月|当期|活动|的|和|与|及|\s)+|(?:的|之|期间|和|与|及|\s)+$", re.IGNORECASE)
+                       r"annual|monthly|weekly|quarterly|年度|月度|季度|期间|当月|当期|活动|的|和|与|及|\s)+"
+                       r"|(?:的|之|期间|和|与|及|\s)+$", re.IGNORECASE)
 _EN_SKIP = frozenset({"our", "the", "reach", "achieve", "hit", "get", "grow", "increase", "reduce", "improve",
                       "by", "to", "in", "and", "acquire", "deliver", "generate", "win", "keep", "maintain", "lift",
                       "boost", "cut", "lower", "raise", "drive", "double", "triple", "halve", "make", "bring",
                       "total", "overall", "average", "annual", "monthly", "we", "will", "a", "an", "all", "more",
                       "new", "support", "ensure", "aim", "target", "goal"})
-_POP_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:for|among|of|from|with)\s+(?:the\s+|our\s+|all\s+)?(?:[A-Za-z\-]+\s+){0,2}"
+_POP_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:for|among|of|from|with)\s+(?:the\s+|our\s+|all\s+)?"
+                         r"(?:[A-Za-z\-]+\s+){0,2}"
                          r"|对|面向|针对|来自)$", re.IGNORECASE)
 _FILLER = re.compile(r"^(?:[\s,.]|将|把|让|使|的|我们|our|the|and|和|与|及)*$", re.IGNORECASE)
 
@@ -318,7 +323,8 @@ def _population(clause: str, mention: Mention, lo: int) -> str | None:
     if seg and re.search(r"[\u4e00-\u9fff]", seg):
         import jieba.posseg as pseg
 
-        words = [w.word for w in pseg.cut(seg) if w.flag[:1] in ("n", "s", "a", "b", "f") or w.flag in ("ns", "nz", "m")]
+        words = [w.word for w in pseg.cut(seg)
+                 if w.flag[:1] in ("n", "s", "a", "b", "f") or w.flag in ("ns", "nz", "m")]
         seg = "".join(words).strip("的 ")
         if len(seg) >= 2 and not _FILLER.match(seg):
             return seg

@@ -55,14 +55,16 @@ def _k(key: str, zh: str, en: str, unit: Unit, better: Literal["up", "down"], po
 #: Every KPI a goal can name, by key.
 KPIS: dict[str, KPI] = {k.key: k for k in (
     _k("new_customers", "新客数", "new customers", "count", "up", "new customers", ("customers",),
-       "新注册用户数量 新注册用户数 新注册用户 注册用户数量 注册用户数 注册用户 新增注册用户 新增用户数 新增用户 新增客户数 "
+       "新注册用户数量 新注册用户数 新注册用户 注册用户数量 "
+       "注册用户数 注册用户 新增注册用户 新增用户数 新增用户 新增客户数 "
        "新增客户 新增会员 新客户数量 新客户数 新客户 新用户数量 新用户数 新用户 新客数量 新客数 新客 新会员数 新会员 "
        "新顾客 拉新人数 拉新数 拉新 获客数量 获客数 获客量 首购客户 首购用户 注册量 注册数",
        r"new[- ]customers?|new[- ]users?|new[- ]sign[- ]?ups?|sign[- ]?ups?|new[- ]registrations?|registrations?"
        r"|new[- ]members?|new[- ]buyers?|new[- ]accounts?|first[- ]time[- ](?:buyers|customers)|customers? acquired"
        r"|acquired customers|new[- ]subscribers?|customer acquisitions?"),
     _k("customers", "客户数", "customers", "count", "up", "active customers", ("customers",),
-       "活跃用户数 活跃用户 活跃客户数 活跃客户 付费用户数 付费用户 会员数量 会员数 会员规模 用户规模 客户规模 客户数量 客户数 "
+       "活跃用户数 活跃用户 活跃客户数 活跃客户 付费用户数 "
+       "付费用户 会员数量 会员数 会员规模 用户规模 客户规模 客户数量 客户数 "
        "用户数量 用户数 顾客数",
        r"(?:active |paying |total )?customers|(?:active |paying )?users|(?:loyalty )?members|customer base"
        r"|user base|member base"),
@@ -104,7 +106,8 @@ KPIS: dict[str, KPI] = {k.key: k for k in (
        "商机数量 商机数 商机",
        r"(?:sales )?opportunit(?:y|ies)|pipeline deals"),
     _k("leads", "线索数", "leads", "count", "up", "prospects", ("contacts",),
-       "销售线索数量 销售线索数 销售线索 线索数量 线索数 线索量 线索 留资量 留资数 留资 询盘量 询盘 潜在客户数 潜在客户",
+       "销售线索数量 销售线索数 销售线索 线索数量 线索数 线索量 线索 "
+       "留资量 留资数 留资 询盘量 询盘 潜在客户数 潜在客户",
        r"(?:sales |new |qualified )?leads?|inquiries|enquiries|prospects"),
     _k("retention_rate", "留存率", "retention rate", "rate", "up", "existing customers", ("customers",),
        "客户留存率 用户留存率 会员留存率 留存率 续费率 留存",
@@ -160,10 +163,12 @@ VAGUE: dict[str, str] = {
     "营销能力": "a KPI such as 新客数 or ROAS", "市场地位": "市场份额", "成本": "CAC, 线索成本 or 营销费用",
     "增长": "销售额 or 新客数", "规模": "销售额 or 客户数", "数字化": "a KPI such as 线索数",
     "performance": "revenue, ROAS or CAC", "results": "revenue or conversions", "brand image": "brand awareness or NPS",
-    "brand presence": "brand awareness", "presence": "brand awareness or traffic", "visibility": "traffic or brand awareness",
+    "brand presence": "brand awareness", "presence": "brand awareness or traffic",
+    "visibility": "traffic or brand awareness",
     "the business": "revenue or new customers", "marketing effectiveness": "ROAS or CAC",
     "effectiveness": "ROAS or CAC", "impact": "revenue or new customers", "reputation": "NPS",
-    "brand equity": "brand awareness", "engagement": "engagement rate or retention rate", "growth": "revenue or new customers",
+    "brand equity": "brand awareness", "engagement": "engagement rate or retention rate",
+    "growth": "revenue or new customers",
     "customer experience": "NPS or customer satisfaction", "costs": "CAC, cost per lead or marketing spend",
     "efficiency": "CAC or ROAS", "reach": "traffic or brand awareness", "our brand": "brand awareness",
     "exposure": "traffic or brand awareness", "buzz": "share of voice", "happier": "customer satisfaction or NPS",
@@ -189,8 +194,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str], bool]]:
     out: list[tuple[str, re.Pattern[str], bool]] = []
     for k in KPIS.values():
         for w in k.zh_words:
-            out.append((k.key, re.compile(re.escape(w) if _ZH.search(w) else rf"(?<![A-Za-z]){re.escape(w)}s?(?![A-Za-z])",
-                                          re.IGNORECASE), False))
+            pat = re.escape(w) if _ZH.search(w) else rf"(?<![A-Za-z]){re.escape(w)}s?(?![A-Za-z])"
+            out.append((k.key, re.compile(pat, re.IGNORECASE), False))
         for w in k.en_words:
             out.append((k.key, re.compile(rf"(?<![A-Za-z]){w}(?![A-Za-z])", re.IGNORECASE), False))
     for w in VAGUE:
@@ -210,8 +215,8 @@ def find_kpis(text: str) -> list[Mention]:
     """
     found: list[Mention] = []
     for key, pat, vague in _PATTERNS:
-        for m in pat.finditer(text):
-            found.append(Mention(key, m.start(), m.end(), m.group(0), vague))
+        for hit in pat.finditer(text):
+            found.append(Mention(key, hit.start(), hit.end(), hit.group(0), vague))
     found.sort(key=lambda m: (-(m.end - m.start), m.vague, m.start))
     taken: list[Mention] = []
     for m in found:

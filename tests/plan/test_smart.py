@@ -25,7 +25,7 @@ def _scorer():  # the acceptance script, benchmarks/plan_smart.py
     return mod
 
 
-@pytest.mark.parametrize("labels", ["smart_labels.jsonl", "smart_holdout.jsonl"])
+@pytest.mark.parametrize("labels", ["smart_labels.jsonl", "smart_holdout.jsonl", "smart_holdout2.jsonl"])
 def test_accuracy_per_criterion_on_labelled_statements(labels: str) -> None:
     res = _scorer().score(HERE / labels)
     assert res["statements"] >= 30

@@ -180,6 +180,10 @@ def _derive(c: dict[str, float]) -> dict[str, float]:
     roas = v["roas"]
     v["roi"] = None if roas is None else roas - 1.0
     v["ctr"] = _div(c.get("clicks"), c.get("impressions"))
+    v["mql_rate"] = _div(c.get("mql"), c.get("leads"))
+    v["sql_rate"] = _div(c.get("sql"), c.get("mql"))
+    v["win_rate"] = _div(c.get("won"), c.get("sql"))
+    v["spend_ratio"] = _div(c.get("spend"), c.get("revenue"))
     v["churn_rate"] = None if c.get("retention_rate") is None else 1.0 - c["retention_rate"]
     v["clv"] = c.get("clv", c.get("revenue_per_customer"))
     return {k: float(x) for k, x in v.items() if x is not None}
@@ -201,6 +205,10 @@ _WHY = {
     "sql": "no contacts at stage SQL or later: load CRM contacts with lifecycle stages",
     "opportunities": "no contacts at stage opportunity or later: load CRM contacts with lifecycle stages",
     "cpl": "needs spend and leads: load spend and CRM contacts",
+    "mql_rate": "needs contacts at stages lead and MQL: load CRM contacts with lifecycle stages",
+    "sql_rate": "needs contacts at stages MQL and SQL: load CRM contacts with lifecycle stages",
+    "win_rate": "needs contacts at stages SQL and customer: load CRM contacts with lifecycle stages",
+    "spend_ratio": "needs spend and conversions: load both with `omnimix ingest`",
     "conversion_rate": "no journeys: run `omnimix resolve`",
     "traffic": "no touchpoints: load web/app analytics with `omnimix ingest`",
     "ctr": "spend has no clicks and impressions: load reports with those columns",

@@ -40,7 +40,7 @@ _UP_EN = (r"increas\w*|grow\w*|rais\w*|boost\w*|lift\w*|expand\w*|doubl\w*|tripl
           r"add\w*|more|higher|drive up|scale up|accelerat\w*|generat\w*|acquir\w*|win|sign up")
 _DOWN_EN = (r"reduc\w*|lower\w*|cut\w*|decreas\w*|declin\w*|drop\w*|shrink\w*|bring down|down|halv\w*|fewer|less|"
             r"sav\w*|trim\w*|slash\w*|below|under|minimi[sz]\w*")
-_BETTER_EN = r"improv\w*|optimi[sz]\w*|better"
+_BETTER_EN = r"improv\w*|optimi[sz]\w*|better|maximi[sz]\w*"
 _DIR = re.compile(rf"(?P<up>{_UP_ZH})|(?P<down>{_DOWN_ZH})|(?P<better>{_BETTER_ZH})|"
                   rf"(?<![A-Za-z])(?:(?P<upe>{_UP_EN})|(?P<downe>{_DOWN_EN})|(?P<bettere>{_BETTER_EN}))(?![A-Za-z])",
                   re.IGNORECASE)
@@ -83,6 +83,7 @@ _SPLIT = re.compile(
 _RELEVANT = re.compile(
     r"(?:支持|支撑|服务于|服务|助力|配合|对齐|围绕|落实|响应|契合|符合|贯彻|推进|推动|实现|达成|承接|分解自|作为)[^,;。]{0,24}?"
     r"(?:战略|规划|年度目标|总目标|公司目标|经营目标|业务目标|集团目标|OKR|北极星)|战略(?:目标|方向|重点|举措)"
+    r"|为[^,;。]{0,24}?(?:战略|规划|OKR)[^,;。]{0,6}?(?:提供支撑|提供支持|保驾护航|服务|助力|赋能)"
     r"|(?<![A-Za-z])(?:support\w*|in support of|align\w*|in line with|contribut\w*|serv\w*|as part of|advanc\w*|"
     r"deliver\w* on|toward\w*|driv\w*|underpin\w*|ladder\w* up)(?![A-Za-z])[^,;.]{0,60}?(?<![A-Za-z])"
     r"(?:strateg\w*|objectives?|priorit\w*|OKRs?|company goals?|business goals?|corporate goals?|mission|"
@@ -357,6 +358,8 @@ def _clause_goals(text: str, a: int, b: int) -> tuple[list[tuple[Mention, list[_
         quantified = any(m.end <= q.start for q in qtys)
         if _POP_BEFORE.search(clause[:m.start]) and slots:
             continue  # "retention rate for new app users": the second mention says whom the first counts
+        if slots and re.match(r"的\s*[+-]?\d", clause[m.end:]) and re.search(r"(?:在|占|为|是|达)\s*$", clause[:m.start]):
+            continue  # "费用占比控制在销售额的8%以内": the percentage is of this KPI, which is not a goal
         if not has_direction and not quantified and not qtys:
             continue  # "make customers happier": a KPI word in a clause that sets no goal
         slots.append(_Slot(m))

@@ -59,7 +59,8 @@ KPIS: dict[str, KPI] = {k.key: k for k in (
        "注册用户数 注册用户 新增注册用户 新增用户数 新增用户 新增客户数 "
        "新增客户 新增会员 新客户数量 新客户数 新客户 新用户数量 新用户数 新用户 新客数量 新客数 新客 新会员数 新会员 "
        "新顾客 拉新人数 拉新数 拉新 获客数量 获客数 获客量 首购客户 首购用户 注册量 注册数",
-       r"new[- ]customers?|new[- ]users?|new[- ]sign[- ]?ups?|sign[- ]?ups?|new[- ]registrations?|registrations?"
+       r"new[- ](?:[A-Za-z\-]+[- ]){0,2}?(?:customers?|users?|accounts?|clients?|members?|buyers?|subscribers?"
+       r"|sign[- ]?ups?)|new[- ]sign[- ]?ups?|sign[- ]?ups?|new[- ]registrations?|registrations?"
        r"|new[- ]members?|new[- ]buyers?|new[- ]accounts?|first[- ]time[- ](?:buyers|customers)|customers? acquired"
        r"|acquired customers|new[- ]subscribers?|customer acquisitions?"),
     _k("customers", "客户数", "customers", "count", "up", "active customers", ("customers",),
@@ -102,6 +103,19 @@ KPIS: dict[str, KPI] = {k.key: k for k in (
     _k("sql", "SQL", "SQLs", "count", "up", "leads", ("contacts",),
        "销售合格线索 销售认可线索 销售线索合格数 SQL",
        r"\bSQLs?\b|sales[- ]qualified leads?|sales[- ]accepted leads?"),
+    _k("mql_rate", "MQL率", "lead-to-MQL rate", "rate", "up", "leads", ("contacts",),
+       "线索转化为MQL的比例 线索到MQL的转化率 线索到MQL转化率 线索转MQL率 MQL转化率 MQL率",
+       r"lead[- ]to[- ]MQL (?:conversion )?rates?|MQL (?:conversion )?rates?"),
+    _k("sql_rate", "SQL率", "MQL-to-SQL rate", "rate", "up", "MQLs", ("contacts",),
+       "MQL转化为SQL的比例 MQL到SQL的转化率 MQL到SQL转化率 MQL转SQL率 SQL转化率 SQL率",
+       r"MQL[- ]to[- ]SQL (?:conversion )?rates?|SQL (?:conversion )?rates?"),
+    _k("win_rate", "赢单率", "win rate", "rate", "up", "SQLs", ("contacts",),
+       "商机赢单率 赢单率 签单率",
+       r"win rates?|close rates?|(?:opportunity|deal) win rates?"),
+    _k("spend_ratio", "营销费用率", "marketing spend to revenue", "rate", "down", "marketing", ("spend", "conversions"),
+       "营销费用占销售额的比例 营销费用占比 营销费用率 营销费率 费用占比 费用率",
+       r"(?:marketing |ad )?spend (?:as a )?(?:share|percentage|percent|ratio) of (?:revenue|sales)"
+       r"|spend[- ]to[- ](?:revenue|sales) ratio|marketing expense ratio"),
     _k("opportunities", "商机数", "opportunities", "count", "up", "leads", ("contacts",),
        "商机数量 商机数 商机",
        r"(?:sales )?opportunit(?:y|ies)|pipeline deals"),
@@ -116,7 +130,7 @@ KPIS: dict[str, KPI] = {k.key: k for k in (
        "复购率 回购率 重复购买率 复购",
        r"repeat[- ]purchase rates?|repeat rates?|repurchase rates?|repeat purchases"),
     _k("churn_rate", "流失率", "churn rate", "rate", "down", "existing customers", ("customers",),
-       "客户流失率 用户流失率 会员流失率 流失率",
+       "客户流失率 用户流失率 会员流失率 流失率 用户流失 客户流失 会员流失 流失",
        r"churn(?: rates?)?|attrition(?: rates?)?"),
     _k("clv", "客户终身价值", "customer lifetime value", "currency", "up", "customers", ("customers",),
        "客户终身价值 客户生命周期价值 用户生命周期价值 生命周期价值 终身价值 LTV CLV",

@@ -70,12 +70,12 @@ def score(path: str | Path) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     for path in argv or ["tests/plan/smart_labels.jsonl"]:
         res = score(path)
-        print(f"{res['file']}: {res['statements']} statements, {res['goals']} goals, "  # noqa: T201
+        print(f"{res['file']}: {res['statements']} statements, {res['goals']} goals, "
               f"goal count right {res['goal_count_accuracy']:.1%}")
         for f, acc in res["accuracy"].items():
-            print(f"  {f:<11} {acc:6.1%}")  # noqa: T201
+            print(f"  {f:<11} {acc:6.1%}")
         for m in res["misses"]:
-            print("  miss:", m)  # noqa: T201
+            print("  miss:", m)
     return 0
 
 

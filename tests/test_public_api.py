@@ -31,7 +31,7 @@ PUBLIC: dict[str, list[str]] = {
     "omnimix.lifecycle": ['Breach', 'BusinessCalendar', 'FeedbackCounts', 'LifecycleReport', 'ScoringResult', 'SlaResult', 'StageEvents', 'StageModel', 'Transition', 'Velocity', 'calibrate', 'check_sla', 'count_feedback', 'first_entries', 'lifecycle_report', 'load_events'],
     "omnimix.metrics": ["GRAINS", "METRICS", "Metric", "attribution_shares", "base_metrics", "data_span", "metric", "metric_frame"],
     "omnimix.monitor": [],
-    "omnimix.plan": [],
+    "omnimix.plan": ['GoalCheck', 'ParsedGoal', 'Plan', 'PlanBuild', 'PlanValidation', 'build_plan', 'load_plan', 'parse_plan', 'parse_statement', 'validate_plan', 'write_plan'],
     "omnimix.review": [],
     "omnimix.voice": [],
     "omnimix.optimize": ['Allocation', 'ChannelBound', 'Constraints', 'Flighting', 'FlightingPlan', 'Frontier', 'Group', 'Objective', 'OptimizeRun', 'ResponseCurves', 'Scenario', 'compare_scenarios', 'curves_from_dict', 'curves_from_posterior', 'curves_from_truth', 'efficient_frontier', 'evaluate', 'load_curves', 'minimize_spend', 'optimize_budget', 'optimize_curves', 'optimize_file', 'optimize_flighting', 'optimize_workspace', 'scenarios_frame'],

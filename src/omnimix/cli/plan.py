@@ -50,7 +50,8 @@ def _print_goals(goals: list[dict[str, Any]]) -> None:
 @plan_app.command("validate")
 def validate_cmd(
     plan: PlanArg,
-    workspace: Annotated[Path | None, typer.Option("--workspace", help="Workspace: baselines and achievability.")] = None,
+    workspace: Annotated[Path | None,
+                         typer.Option("--workspace", help="Workspace: baselines and achievability.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Parse every goal and check it is specific, measurable, achievable, relevant and time-bound."""

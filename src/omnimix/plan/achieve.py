@@ -156,7 +156,7 @@ def achievability(post: Posterior, kpi: str, target: float, weekly_spend: np.nda
     """
     ratio = _ratio(kpi, baselines) if kpi in (*RATIO_KPIS, "cac") else None
     needed = _revenue_needed(kpi, target, annual_spend, ratio)
-    if needed is None or annual_spend <= 0 and kpi in ("roas", "roi", "cac"):
+    if needed is None or (annual_spend <= 0 and kpi in ("roas", "roi", "cac")):
         return None
     rev = post.annual_revenue(np.asarray(weekly_spend, dtype=float), weeks)
     sd = math.sqrt(weeks) * post.sigma

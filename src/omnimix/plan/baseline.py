@@ -8,13 +8,14 @@ which command writes them.
 | KPI | definition over the window |
 |---|---|
 | revenue, orders, conversions, aov | ``sum(value)``, purchases, all conversions, revenue / orders (``conversions``) |
-| new_customers, customers | customers whose first order is in the window; customers with an order in it (``customers``) |
+| new_customers, customers | first order in the window; an order in the window (``customers``) |
 | spend, ctr | ``sum(spend)``; ``sum(clicks) / sum(impressions)`` (``spend``) |
 | cac, roas, roi | spend / new customers; revenue / spend; (revenue − spend) / spend |
-| leads, mql, sql, opportunities, cpl | contacts created in the window at that lifecycle stage or later (``contacts``); spend / leads |
+| leads, mql, sql, opportunities, cpl | contacts created in the window at that stage or later; spend / leads |
 | conversion_rate | converted journeys / journeys ending in the window (``journeys``) |
 | traffic | touchpoints in the window (``touchpoints``) |
-| retention_rate, churn_rate, repeat_rate | of customers who ordered before the window: share ordering in it (and 1 − that); customers with 2+ orders / customers with 1+ |
+| retention_rate, churn_rate | of customers whose first order is before the window: share ordering in it; 1 − that |
+| repeat_rate | customers with 2+ orders / customers with 1+ |
 | clv | mean predicted CLV (``clv_customers``), else mean revenue per customer |
 """
 
@@ -114,7 +115,8 @@ def _compute(con: Any, present: set[str]) -> Baselines:
         c["orders"] = float(_one(con, "select count(*) from conversions where cast(ts as date) between ? and ? "
                                       "and (type is null or lower(type) in ('purchase', 'order'))", win) or 0)
     if "spend" in present:
-        c["spend"] = float(_one(con, "select coalesce(sum(spend), 0) from spend where date between ? and ?", win) or 0.0)
+        c["spend"] = float(_one(con, "select coalesce(sum(spend), 0) from spend where date between ? and ?",
+                                win) or 0.0)
         clicks = _one(con, "select sum(clicks) from spend where date between ? and ?", win)
         imps = _one(con, "select sum(impressions) from spend where date between ? and ?", win)
         if clicks is not None and imps:
@@ -178,6 +180,10 @@ def _derive(c: dict[str, float]) -> dict[str, float]:
     roas = v["roas"]
     v["roi"] = None if roas is None else roas - 1.0
     v["ctr"] = _div(c.get("clicks"), c.get("impressions"))
+    v["mql_rate"] = _div(c.get("mql"), c.get("leads"))
+    v["sql_rate"] = _div(c.get("sql"), c.get("mql"))
+    v["win_rate"] = _div(c.get("won"), c.get("sql"))
+    v["spend_ratio"] = _div(c.get("spend"), c.get("revenue"))
     v["churn_rate"] = None if c.get("retention_rate") is None else 1.0 - c["retention_rate"]
     v["clv"] = c.get("clv", c.get("revenue_per_customer"))
     return {k: float(x) for k, x in v.items() if x is not None}
@@ -199,6 +205,10 @@ _WHY = {
     "sql": "no contacts at stage SQL or later: load CRM contacts with lifecycle stages",
     "opportunities": "no contacts at stage opportunity or later: load CRM contacts with lifecycle stages",
     "cpl": "needs spend and leads: load spend and CRM contacts",
+    "mql_rate": "needs contacts at stages lead and MQL: load CRM contacts with lifecycle stages",
+    "sql_rate": "needs contacts at stages MQL and SQL: load CRM contacts with lifecycle stages",
+    "win_rate": "needs contacts at stages SQL and customer: load CRM contacts with lifecycle stages",
+    "spend_ratio": "needs spend and conversions: load both with `omnimix ingest`",
     "conversion_rate": "no journeys: run `omnimix resolve`",
     "traffic": "no touchpoints: load web/app analytics with `omnimix ingest`",
     "ctr": "spend has no clicks and impressions: load reports with those columns",

@@ -148,7 +148,8 @@ def plan_budget(plan: Plan, curves: ResponseCurves, *, total: float | None = Non
     return PlanBudget(
         total=float(budget), reserve=reserve, channels=channels, unallocated=unalloc,
         weekly={c: float(v) for c, v in zip(alloc.channels, alloc.allocation, strict=True)}, weeks=weeks,
-        expected_kpi_weekly=float(alloc.expected_kpi), kpi_interval_weekly=tuple(map(float, alloc.kpi_interval)),
+        expected_kpi_weekly=float(alloc.expected_kpi),
+        kpi_interval_weekly=(float(alloc.kpi_interval[0]), float(alloc.kpi_interval[1])),
         current_weekly={c: float(v) for c, v in zip(alloc.channels, alloc.current, strict=True)},
         source=source, optimizer=doc, notes=tuple(doc.get("notes", ())),
     ), run

@@ -149,7 +149,8 @@ class PlanBuild:
         }
 
 
-def _achiever(post: Posterior, budget: PlanBudget, baselines: Baselines) -> Callable[[str, float], Achievability | None]:
+def _achiever(post: Posterior, budget: PlanBudget,
+              baselines: Baselines) -> Callable[[str, float], Achievability | None]:
     x = budget.weekly_vector(tuple(post.curves.channels))
 
     def run(kpi: str, target: float) -> Achievability | None:
@@ -163,7 +164,8 @@ def _seasonality(ws: Workspace) -> dict[int, float] | None:
         return None
     con = ws.connect(read_only=True)
     try:
-        rows = con.execute("select month(ts), sum(value), count(distinct year(ts)) from conversions group by 1").fetchall()
+        rows = con.execute("select month(ts), sum(value), count(distinct year(ts)) from conversions "
+                           "group by 1").fetchall()
     finally:
         con.close()
     per = {int(m): float(v or 0.0) / max(int(n), 1) for m, v, n in rows}

@@ -24,8 +24,10 @@ from omnimix.errors import UsageError
 
 
 def to_units(amount: float, unit: float = 0.01) -> int:
-    """An amount as an integer number of units (``12.345`` → ``1235`` cents)."""
-    return round(Fraction(str(amount)) / Fraction(str(unit)))
+    """An amount as an integer number of units, halves away from zero (``12.345`` → ``1235`` cents)."""
+    x = Fraction(str(amount)) / Fraction(str(unit))
+    n = int(abs(x) + Fraction(1, 2))
+    return n if x >= 0 else -n
 
 
 def split(total: int, weights: Sequence[float | Fraction]) -> list[int]:
@@ -75,8 +77,8 @@ def split_table(rows: Sequence[int], cols: Sequence[int]) -> list[list[int]]:
     need_c = [c - sum(cells[i][j] for i in range(len(rows))) for j, c in enumerate(cols)]
     # the extra units: a b-matching of rows to columns (one unit per cell at most), by augmenting paths
     flow = [[0] * len(cols) for _ in rows]
-    cand = [sorted((j for j in range(len(cols)) if frac[i][j] > 0), key=lambda j, i=i: (-frac[i][j], j))
-            for i in range(len(rows))]
+    cand = [sorted((j for j in range(len(cols)) if fr[j] > 0), key=lambda j, fr=fr: (-fr[j], j))  # type: ignore[misc]
+            for fr in frac]
 
     def augment(i: int, seen: set[int]) -> bool:
         for c in cand[i]:

@@ -40,15 +40,17 @@ _UP_EN = (r"increas\w*|grow\w*|rais\w*|boost\w*|lift\w*|expand\w*|doubl\w*|tripl
           r"add\w*|more|higher|drive up|scale up|accelerat\w*|generat\w*|acquir\w*|win|sign up")
 _DOWN_EN = (r"reduc\w*|lower\w*|cut\w*|decreas\w*|declin\w*|drop\w*|shrink\w*|bring down|down|halv\w*|fewer|less|"
             r"sav\w*|trim\w*|slash\w*|below|under|minimi[sz]\w*")
-_BETTER_EN = r"improv\w*|optimi[sz]\w*|better"
+_BETTER_EN = r"improv\w*|optimi[sz]\w*|better|maximi[sz]\w*"
 _DIR = re.compile(rf"(?P<up>{_UP_ZH})|(?P<down>{_DOWN_ZH})|(?P<better>{_BETTER_ZH})|"
                   rf"(?<![A-Za-z])(?:(?P<upe>{_UP_EN})|(?P<downe>{_DOWN_EN})|(?P<bettere>{_BETTER_EN}))(?![A-Za-z])",
                   re.IGNORECASE)
 
-_TO = re.compile(r"(?:到|至|为|达到|达|突破|超过|超|不低于|不少于|至少|保持在|维持在|(?<![A-Za-z])(?:to|reach\w*|hit\w*|"
+_TO = re.compile(r"(?:到|至|为|达到|达|突破|超过|超|不低于|不少于|至少|保持在|维持在|"
+                 r"(?<![A-Za-z])(?:to|reach\w*|hit\w*|"
                  r"of|at least|exceed\w*|above|over|achiev\w*|attain\w*|deliver\w*|generat\w*|acquir\w*|win|get|"
                  r"total|maintain\w*(?: at)?|keep\w*(?: it)? at|stay\w* at|beyond|more than))\s*$", re.IGNORECASE)
-_AT_MOST = re.compile(r"(?:控制在|控制到|不超过|不高于|低于|降到|降至|降低到|降低至|减少到|减至|减少至|(?<![A-Za-z])(?:below|under|"
+_AT_MOST = re.compile(r"(?:控制在|控制到|不超过|不高于|低于|降到|降至|降低到|降低至|减少到|减至|减少至|"
+                      r"(?<![A-Za-z])(?:below|under|"
                       r"at most|no more than|cap\w*(?: at)?|down to|less than|lower to|reduc\w* to|cut to|"
                       r"bring (?:it )?down to|brought down to))\s*$", re.IGNORECASE)
 _BY = re.compile(r"(?:了|幅度|(?<![A-Za-z])by)\s*$", re.IGNORECASE)
@@ -81,6 +83,7 @@ _SPLIT = re.compile(
 _RELEVANT = re.compile(
     r"(?:支持|支撑|服务于|服务|助力|配合|对齐|围绕|落实|响应|契合|符合|贯彻|推进|推动|实现|达成|承接|分解自|作为)[^,;。]{0,24}?"
     r"(?:战略|规划|年度目标|总目标|公司目标|经营目标|业务目标|集团目标|OKR|北极星)|战略(?:目标|方向|重点|举措)"
+    r"|为[^,;。]{0,24}?(?:战略|规划|OKR)[^,;。]{0,6}?(?:提供支撑|提供支持|保驾护航|服务|助力|赋能)"
     r"|(?<![A-Za-z])(?:support\w*|in support of|align\w*|in line with|contribut\w*|serv\w*|as part of|advanc\w*|"
     r"deliver\w* on|toward\w*|driv\w*|underpin\w*|ladder\w* up)(?![A-Za-z])[^,;.]{0,60}?(?<![A-Za-z])"
     r"(?:strateg\w*|objectives?|priorit\w*|OKRs?|company goals?|business goals?|corporate goals?|mission|"
@@ -94,15 +97,18 @@ _POP_EN = re.compile(
     r"smbs?|enterprises?|audience))(?![A-Za-z])"
     r"|(?<![A-Za-z])in\s+(?P<place>(?!(?:the|a|an|our|this|next|Q\d|H\d|20\d\d)\b)[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)",
 )
-_POP_STOP = re.compile(r"^(?:将|把|使|让|令|推动|促进|进一步|努力|力争|争取|实现|全面|大幅|显著|持续|稳步|整体|总体|总|平均|"
+_POP_STOP = re.compile(r"^(?:将|把|使|让|令|推动|促进|进一步|努力|力争|争取|实现|全面|大幅|显著|"
+                       r"持续|稳步|整体|总体|总|平均|"
                        r"公司|我们的?|我司|品牌的?|全渠道|通过[^将把]*|the|our|total|overall|average|company|its|their|"
-                       r"annual|monthly|weekly|quarterly|年度|月度|季度|期间|当月|当期|活动|的|和|与|及|\s)+|(?:的|之|期间|和|与|及|\s)+$", re.IGNORECASE)
+                       r"annual|monthly|weekly|quarterly|年度|月度|季度|期间|当月|当期|活动|的|和|与|及|\s)+"
+                       r"|(?:的|之|期间|和|与|及|\s)+$", re.IGNORECASE)
 _EN_SKIP = frozenset({"our", "the", "reach", "achieve", "hit", "get", "grow", "increase", "reduce", "improve",
                       "by", "to", "in", "and", "acquire", "deliver", "generate", "win", "keep", "maintain", "lift",
                       "boost", "cut", "lower", "raise", "drive", "double", "triple", "halve", "make", "bring",
                       "total", "overall", "average", "annual", "monthly", "we", "will", "a", "an", "all", "more",
                       "new", "support", "ensure", "aim", "target", "goal"})
-_POP_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:for|among|of|from|with)\s+(?:the\s+|our\s+|all\s+)?(?:[A-Za-z\-]+\s+){0,2}"
+_POP_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:for|among|of|from|with)\s+(?:the\s+|our\s+|all\s+)?"
+                         r"(?:[A-Za-z\-]+\s+){0,2}"
                          r"|对|面向|针对|来自)$", re.IGNORECASE)
 _FILLER = re.compile(r"^(?:[\s,.]|将|把|让|使|的|我们|our|the|and|和|与|及)*$", re.IGNORECASE)
 
@@ -318,7 +324,8 @@ def _population(clause: str, mention: Mention, lo: int) -> str | None:
     if seg and re.search(r"[\u4e00-\u9fff]", seg):
         import jieba.posseg as pseg
 
-        words = [w.word for w in pseg.cut(seg) if w.flag[:1] in ("n", "s", "a", "b", "f") or w.flag in ("ns", "nz", "m")]
+        words = [w.word for w in pseg.cut(seg)
+                 if w.flag[:1] in ("n", "s", "a", "b", "f") or w.flag in ("ns", "nz", "m")]
         seg = "".join(words).strip("的 ")
         if len(seg) >= 2 and not _FILLER.match(seg):
             return seg
@@ -351,6 +358,8 @@ def _clause_goals(text: str, a: int, b: int) -> tuple[list[tuple[Mention, list[_
         quantified = any(m.end <= q.start for q in qtys)
         if _POP_BEFORE.search(clause[:m.start]) and slots:
             continue  # "retention rate for new app users": the second mention says whom the first counts
+        if slots and re.match(r"的\s*[+-]?\d", clause[m.end:]) and re.search(r"(?:在|占|为|是|达)\s*$", clause[:m.start]):
+            continue  # "费用占比控制在销售额的8%以内": the percentage is of this KPI, which is not a goal
         if not has_direction and not quantified and not qtys:
             continue  # "make customers happier": a KPI word in a clause that sets no goal
         slots.append(_Slot(m))

@@ -55,14 +55,17 @@ def _k(key: str, zh: str, en: str, unit: Unit, better: Literal["up", "down"], po
 #: Every KPI a goal can name, by key.
 KPIS: dict[str, KPI] = {k.key: k for k in (
     _k("new_customers", "新客数", "new customers", "count", "up", "new customers", ("customers",),
-       "新注册用户数量 新注册用户数 新注册用户 注册用户数量 注册用户数 注册用户 新增注册用户 新增用户数 新增用户 新增客户数 "
+       "新注册用户数量 新注册用户数 新注册用户 注册用户数量 "
+       "注册用户数 注册用户 新增注册用户 新增用户数 新增用户 新增客户数 "
        "新增客户 新增会员 新客户数量 新客户数 新客户 新用户数量 新用户数 新用户 新客数量 新客数 新客 新会员数 新会员 "
        "新顾客 拉新人数 拉新数 拉新 获客数量 获客数 获客量 首购客户 首购用户 注册量 注册数",
-       r"new[- ]customers?|new[- ]users?|new[- ]sign[- ]?ups?|sign[- ]?ups?|new[- ]registrations?|registrations?"
+       r"new[- ](?:[A-Za-z\-]+[- ]){0,2}?(?:customers?|users?|accounts?|clients?|members?|buyers?|subscribers?"
+       r"|sign[- ]?ups?)|new[- ]sign[- ]?ups?|sign[- ]?ups?|new[- ]registrations?|registrations?"
        r"|new[- ]members?|new[- ]buyers?|new[- ]accounts?|first[- ]time[- ](?:buyers|customers)|customers? acquired"
        r"|acquired customers|new[- ]subscribers?|customer acquisitions?"),
     _k("customers", "客户数", "customers", "count", "up", "active customers", ("customers",),
-       "活跃用户数 活跃用户 活跃客户数 活跃客户 付费用户数 付费用户 会员数量 会员数 会员规模 用户规模 客户规模 客户数量 客户数 "
+       "活跃用户数 活跃用户 活跃客户数 活跃客户 付费用户数 "
+       "付费用户 会员数量 会员数 会员规模 用户规模 客户规模 客户数量 客户数 "
        "用户数量 用户数 顾客数",
        r"(?:active |paying |total )?customers|(?:active |paying )?users|(?:loyalty )?members|customer base"
        r"|user base|member base"),
@@ -100,11 +103,25 @@ KPIS: dict[str, KPI] = {k.key: k for k in (
     _k("sql", "SQL", "SQLs", "count", "up", "leads", ("contacts",),
        "销售合格线索 销售认可线索 销售线索合格数 SQL",
        r"\bSQLs?\b|sales[- ]qualified leads?|sales[- ]accepted leads?"),
+    _k("mql_rate", "MQL率", "lead-to-MQL rate", "rate", "up", "leads", ("contacts",),
+       "线索转化为MQL的比例 线索到MQL的转化率 线索到MQL转化率 线索转MQL率 MQL转化率 MQL率",
+       r"lead[- ]to[- ]MQL (?:conversion )?rates?|MQL (?:conversion )?rates?"),
+    _k("sql_rate", "SQL率", "MQL-to-SQL rate", "rate", "up", "MQLs", ("contacts",),
+       "MQL转化为SQL的比例 MQL到SQL的转化率 MQL到SQL转化率 MQL转SQL率 SQL转化率 SQL率",
+       r"MQL[- ]to[- ]SQL (?:conversion )?rates?|SQL (?:conversion )?rates?"),
+    _k("win_rate", "赢单率", "win rate", "rate", "up", "SQLs", ("contacts",),
+       "商机赢单率 赢单率 签单率",
+       r"win rates?|close rates?|(?:opportunity|deal) win rates?"),
+    _k("spend_ratio", "营销费用率", "marketing spend to revenue", "rate", "down", "marketing", ("spend", "conversions"),
+       "营销费用占销售额的比例 营销费用占比 营销费用率 营销费率 费用占比 费用率",
+       r"(?:marketing |ad )?spend (?:as a )?(?:share|percentage|percent|ratio) of (?:revenue|sales)"
+       r"|spend[- ]to[- ](?:revenue|sales) ratio|marketing expense ratio"),
     _k("opportunities", "商机数", "opportunities", "count", "up", "leads", ("contacts",),
        "商机数量 商机数 商机",
        r"(?:sales )?opportunit(?:y|ies)|pipeline deals"),
     _k("leads", "线索数", "leads", "count", "up", "prospects", ("contacts",),
-       "销售线索数量 销售线索数 销售线索 线索数量 线索数 线索量 线索 留资量 留资数 留资 询盘量 询盘 潜在客户数 潜在客户",
+       "销售线索数量 销售线索数 销售线索 线索数量 线索数 线索量 线索 "
+       "留资量 留资数 留资 询盘量 询盘 潜在客户数 潜在客户",
        r"(?:sales |new |qualified )?leads?|inquiries|enquiries|prospects"),
     _k("retention_rate", "留存率", "retention rate", "rate", "up", "existing customers", ("customers",),
        "客户留存率 用户留存率 会员留存率 留存率 续费率 留存",
@@ -113,7 +130,7 @@ KPIS: dict[str, KPI] = {k.key: k for k in (
        "复购率 回购率 重复购买率 复购",
        r"repeat[- ]purchase rates?|repeat rates?|repurchase rates?|repeat purchases"),
     _k("churn_rate", "流失率", "churn rate", "rate", "down", "existing customers", ("customers",),
-       "客户流失率 用户流失率 会员流失率 流失率",
+       "客户流失率 用户流失率 会员流失率 流失率 用户流失 客户流失 会员流失 流失",
        r"churn(?: rates?)?|attrition(?: rates?)?"),
     _k("clv", "客户终身价值", "customer lifetime value", "currency", "up", "customers", ("customers",),
        "客户终身价值 客户生命周期价值 用户生命周期价值 生命周期价值 终身价值 LTV CLV",
@@ -160,10 +177,12 @@ VAGUE: dict[str, str] = {
     "营销能力": "a KPI such as 新客数 or ROAS", "市场地位": "市场份额", "成本": "CAC, 线索成本 or 营销费用",
     "增长": "销售额 or 新客数", "规模": "销售额 or 客户数", "数字化": "a KPI such as 线索数",
     "performance": "revenue, ROAS or CAC", "results": "revenue or conversions", "brand image": "brand awareness or NPS",
-    "brand presence": "brand awareness", "presence": "brand awareness or traffic", "visibility": "traffic or brand awareness",
+    "brand presence": "brand awareness", "presence": "brand awareness or traffic",
+    "visibility": "traffic or brand awareness",
     "the business": "revenue or new customers", "marketing effectiveness": "ROAS or CAC",
     "effectiveness": "ROAS or CAC", "impact": "revenue or new customers", "reputation": "NPS",
-    "brand equity": "brand awareness", "engagement": "engagement rate or retention rate", "growth": "revenue or new customers",
+    "brand equity": "brand awareness", "engagement": "engagement rate or retention rate",
+    "growth": "revenue or new customers",
     "customer experience": "NPS or customer satisfaction", "costs": "CAC, cost per lead or marketing spend",
     "efficiency": "CAC or ROAS", "reach": "traffic or brand awareness", "our brand": "brand awareness",
     "exposure": "traffic or brand awareness", "buzz": "share of voice", "happier": "customer satisfaction or NPS",
@@ -189,8 +208,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str], bool]]:
     out: list[tuple[str, re.Pattern[str], bool]] = []
     for k in KPIS.values():
         for w in k.zh_words:
-            out.append((k.key, re.compile(re.escape(w) if _ZH.search(w) else rf"(?<![A-Za-z]){re.escape(w)}s?(?![A-Za-z])",
-                                          re.IGNORECASE), False))
+            pat = re.escape(w) if _ZH.search(w) else rf"(?<![A-Za-z]){re.escape(w)}s?(?![A-Za-z])"
+            out.append((k.key, re.compile(pat, re.IGNORECASE), False))
         for w in k.en_words:
             out.append((k.key, re.compile(rf"(?<![A-Za-z]){w}(?![A-Za-z])", re.IGNORECASE), False))
     for w in VAGUE:
@@ -210,8 +229,8 @@ def find_kpis(text: str) -> list[Mention]:
     """
     found: list[Mention] = []
     for key, pat, vague in _PATTERNS:
-        for m in pat.finditer(text):
-            found.append(Mention(key, m.start(), m.end(), m.group(0), vague))
+        for hit in pat.finditer(text):
+            found.append(Mention(key, hit.start(), hit.end(), hit.group(0), vague))
     found.sort(key=lambda m: (-(m.end - m.start), m.vague, m.start))
     taken: list[Mention] = []
     for m in found:

@@ -204,7 +204,7 @@ def _check(gid: str, goal: Goal, g: ParsedGoal, plan: Plan, baselines: Baselines
     if not time_bound:
         problems.append(f"time_bound: no deadline — add one (本年度, 6月底前, Q3, by {plan.plan.end.isoformat()}) "
                         f"or set deadline = {plan.plan.end.isoformat()}")
-    elif not (plan.plan.start <= g.deadline <= plan.plan.end) and g.deadline is not None:
+    elif g.deadline is not None and not plan.plan.start <= g.deadline <= plan.plan.end:
         notes.append(f"deadline {g.deadline.isoformat()} is outside the plan year "
                      f"{plan.plan.start.isoformat()}–{plan.plan.end.isoformat()}")
     smart = {"specific": specific, "measurable": measurable, "achievable": achievable, "relevant": relevant,
@@ -252,8 +252,8 @@ class PlanValidation:
         """The ``omnimix plan validate --json`` document: ``{"goals": [...]}`` (and the baseline window)."""
         doc: dict[str, Any] = {"goals": [g.to_json() for g in self.goals], "ok": self.ok}
         if self.baselines is not None:
-            doc["baseline_window"] = {"start": None if self.baselines.start is None else self.baselines.start.isoformat(),
-                                      "end": None if self.baselines.end is None else self.baselines.end.isoformat()}
+            b = self.baselines.to_dict()
+            doc["baseline_window"] = {"start": b["start"], "end": b["end"]}
         return doc
 
 

@@ -150,7 +150,7 @@ _RULES: list[Rule] = [
      lambda m, c: c.year_end(m["y"] or m["y2"])),
     (re.compile(r"本年度|本年|今年|年内|全年|年底|年末|年终|本财年|财年内|年度内|当年|年度"),
      lambda m, c: c.end),
-    (re.compile(r"本季度|本季|当季|this\s+quarter", _I), lambda m, c: _add_months(dt.date(c.start.year, c.start.month, 1), 3)),
+    (re.compile(r"本季度|本季|当季|this\s+quarter", _I), lambda m, c: _add_months(c.start, 3)),
     (re.compile(r"本月|当月|this\s+month", _I), lambda m, c: _add_months(c.start, 1)),
     (re.compile(r"618|6\.18|年中大促"), lambda m, c: dt.date(c.year, 6, 18)),
     (re.compile(r"双\s?11|双十一|11\.11|singles'? day", _I), lambda m, c: dt.date(c.year, 11, 11)),
@@ -171,11 +171,13 @@ _RULES: list[Rule] = [
                 _I), lambda m, c: _q(m, c, "q", "y")),
     (re.compile(r"\bH(?P<h>[12])\b(?:\s*(?P<y>20\d\d))?|(?P<h2>first|second)\s+half(?:\s+of\s+(?:the\s+year|(?P<y2>20\d\d)))?",
                 _I),
-     lambda m, c: _month_end(c.y(m["y"] or m["y2"]), 6 if (m["h"] == "1" or (m["h2"] or "").lower() == "first") else 12)),
+     lambda m, c: _month_end(c.y(m["y"] or m["y2"]),
+                             6 if (m["h"] == "1" or (m["h2"] or "").lower() == "first") else 12)),
     (re.compile(r"(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|first\s+)?\s*(?P<n>\d+|an?|one|two|three|four|five|six|"
                 r"seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four)\s+(?P<u>months?|quarters?|weeks?|days?|years?)",
                 _I), _within),
-    (re.compile(rf"(?:by|before|until|through|in|during|end of|by the end of)\s+(?:the\s+end\s+of\s+)?(?P<mo>{_MONTH_RE})\b"
+    (re.compile(rf"(?:by|before|until|through|in|during|end of|by the end of)\s+(?:the\s+end\s+of\s+)?"
+                rf"(?P<mo>{_MONTH_RE})\b"
                 rf"(?:\s+(?P<y>20\d\d))?", _I),
      lambda m, c: _month_end(c.y(m["y"]), _MONTHS[m["mo"].lower()])),
     (re.compile(r"this\s+(?:fiscal\s+|calendar\s+|financial\s+)?year|(?:the\s+)?year[- ]end|end\s+of\s+(?:the\s+)?year"

@@ -106,6 +106,9 @@ def test_flighting_from_the_optimizer_puts_more_into_peak_weeks() -> None:
     nov = next(e for e in flights if e.key == "douyin:2026-11")
     assert nov.start == date(2026, 11, 1) and nov.end == date(2026, 11, 30)
     assert np.isclose(nov.amount, months["2026-11"]["douyin"])
+    cal = plan_calendar(parse_plan(PLAN), flights=flights)
+    assert sum(1 for e in cal if e.kind == "flight") == len(flights) == sum(v > 0 for m in months.values() for v in m.values())
+    assert [t["name"] for t in gantt_figure(cal)["data"]] == ["Retail peaks", "Campaigns", "Content", "Flighting"]
 
 
 def test_gantt_figure(plan) -> None:

@@ -140,14 +140,16 @@ def content_entries(plan: Any) -> list[CalendarEntry]:
     return out
 
 
-def plan_calendar(plan: Any, year: int | None = None, lang: str | None = None) -> list[CalendarEntry]:
-    """Campaigns, dated content and the retail peaks of the plan year, sorted by start.
+def plan_calendar(plan: Any, year: int | None = None, lang: str | None = None,
+                  flights: Sequence[CalendarEntry] = ()) -> list[CalendarEntry]:
+    """Campaigns, dated content and the retail peaks of the plan year (and ``flights``), sorted by start.
 
     Args:
         plan: a :class:`omnimix.plan.spec.Plan`.
         year: the year whose retail peaks are listed (default the plan's year; a fiscal plan year that
             starts after January also gets the peaks of the next calendar year inside it).
         lang: language of the peak names (default ``[calendar] lang``, else ``zh-CN``).
+        flights: ``flight`` entries to add (:func:`flight_entries` of :func:`plan_flighting`).
     """
     y = _year_of(plan) if year is None else year
     language = lang or str(_settings(plan).get("lang", "zh-CN"))
@@ -159,6 +161,7 @@ def plan_calendar(plan: Any, year: int | None = None, lang: str | None = None) -
         last = date(y + 1, start_month, 1) - timedelta(days=1)
         peaks = [p for p in peaks + retail_peaks(y + 1, regions) if first <= p.peak <= last]
     entries = campaign_entries(plan) + content_entries(plan) + [peak_entry(p, language) for p in peaks]
+    entries += list(flights)
     return sorted(entries, key=lambda e: (e.start, KINDS.index(e.kind), e.name))
 
 

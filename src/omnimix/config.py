@@ -23,7 +23,8 @@ ISO_CURRENCIES = frozenset(
     "CNY USD EUR GBP JPY HKD TWD KRW SGD AUD CAD CHF SEK NOK DKK INR IDR THB MYR PHP VND BRL MXN RUB "
     "AED SAR NZD ZAR TRY PLN CZK HUF ILS".split()
 )
-TABLES: tuple[str, ...] = ("spend", "touchpoints", "conversions", "contacts", "content", "experiments")
+TABLES: tuple[str, ...] = ("spend", "touchpoints", "conversions", "contacts", "content", "experiments",
+                          "stage_history")
 
 
 class _Strict(BaseModel):
@@ -159,6 +160,45 @@ class JourneySection(_Strict):
     lookback_by_event_type: dict[str, int] = Field(default_factory=dict)
 
 
+class LifecycleSection(_Strict):
+    """``[lifecycle]``: the stages in order, their aliases, and the MQL → SQL hand-off SLA."""
+
+    stages: list[str] = Field(default_factory=lambda: [
+        "subscriber", "lead", "mql", "sql", "opportunity", "customer", "advocate"])
+    aliases: dict[str, str] = Field(default_factory=lambda: {
+        "marketing_qualified_lead": "mql", "sales_qualified_lead": "sql", "evangelist": "advocate"})
+    mql_stage: str = "mql"
+    sql_stage: str = "sql"
+    opportunity_stage: str = "opportunity"
+    customer_stage: str = "customer"
+    sla_hours: float = Field(4.0, gt=0)
+    work_hours: list[str] = Field(default_factory=lambda: ["09:00-12:00", "13:00-18:00"])
+    workdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    holidays: Literal["cn", "none"] = "cn"
+    extra_holidays: list[str] = Field(default_factory=list)
+    extra_workdays: list[str] = Field(default_factory=list)
+    maturity_quantile: float = Field(0.99, gt=0, le=1)
+
+    @field_validator("workdays")
+    @classmethod
+    def _days(cls, v: list[int]) -> list[int]:
+        if not v or any(d < 1 or d > 7 for d in v):
+            raise ValueError("workdays are ISO weekdays 1 (Monday) … 7 (Sunday), at least one")
+        return v
+
+    @model_validator(mode="after")
+    def _known(self) -> LifecycleSection:
+        if len(set(self.stages)) != len(self.stages) or len(self.stages) < 2:
+            raise ValueError(f"stages {self.stages}: at least two, each once")
+        for key in ("mql_stage", "sql_stage", "opportunity_stage", "customer_stage"):
+            if getattr(self, key) not in self.stages:
+                raise ValueError(f"{key} {getattr(self, key)!r} is not in stages {self.stages}")
+        bad = {a: s for a, s in self.aliases.items() if s not in self.stages}
+        if bad:
+            raise ValueError(f"aliases {bad} point to stages not in {self.stages}")
+        return self
+
+
 class Config(_Strict):
     """The whole ``omnimix.toml``."""
 
@@ -170,6 +210,7 @@ class Config(_Strict):
     sources: list[SourceSection] = Field(default_factory=list)
     identity: IdentitySection = Field(default_factory=lambda: IdentitySection())
     journeys: JourneySection = Field(default_factory=lambda: JourneySection())
+    lifecycle: LifecycleSection = Field(default_factory=lambda: LifecycleSection())
 
     @model_validator(mode="after")
     def _stages_known(self) -> Config:

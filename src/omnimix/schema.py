@@ -133,6 +133,11 @@ CONVERSIONS = Table(
     doc="one conversion or order, online or in store",
 )
 
+#: HubSpot's "Became a … Date" columns of a contacts export (read as stage events by omnimix.lifecycle)
+BECAME_STAGES: tuple[str, ...] = ("subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist")
+_BECAME = tuple(Column(f"became_{s}_at", "TIMESTAMP", doc=f"when the record became {s} (HubSpot's became-date)")
+                for s in BECAME_STAGES)
+
 CONTACTS = Table(
     "contacts",
     (
@@ -148,6 +153,10 @@ CONTACTS = Table(
         Column("consent_sms", "BOOLEAN", doc="SMS marketing consent"),
         Column("masked_ids", "VARCHAR",
                doc="identifiers the source masked (`phone=138****8000`), kept as written, never matched"),
+        *_BECAME,
+        Column("owner", "VARCHAR", doc="contact owner (the sales rep), HubSpot's Contact owner"),
+        Column("lead_score", "DOUBLE", doc="lead score from the CRM (HubSpot Score)"),
+        Column("lead_source", "VARCHAR", doc="the CRM's original source of the record (HubSpot Original Source)"),
         _LOAD,
     ),
     key=("record_id", "source"),
@@ -185,6 +194,26 @@ EXPERIMENTS = Table(
     ),
     key=("channel", "start", "end"),
     doc="one lift test (geo or conversion-lift experiment)",
+)
+
+STAGE_HISTORY = Table(
+    "stage_history",
+    (
+        Column("record_id", "VARCHAR", True, "person's record id in the CRM (as in `contacts.record_id`)"),
+        Column("stage", "VARCHAR", True, "lifecycle stage entered (`[lifecycle] stages` or an alias)"),
+        Column("entered_at", "TIMESTAMP", True, "when the record entered the stage"),
+        Column("channel", "VARCHAR", doc="the lead's source channel"),
+        Column("owner", "VARCHAR", doc="sales owner at the transition"),
+        Column("lead_score", "DOUBLE", doc="lead score at the transition"),
+        Column("contacted_at", "TIMESTAMP", doc="first sales contact after entering the stage (MQL hand-off)"),
+        Column("feedback", "VARCHAR", doc="sales feedback on the hand-off: accepted, rejected or recycled"),
+        Column("feedback_reason", "VARCHAR", doc="reason given with a rejection or recycling"),
+        Column("amount", "DOUBLE", doc="deal value (opportunity and customer rows)"),
+        Column("source", "VARCHAR", doc="system the row came from"),
+        _LOAD,
+    ),
+    key=("record_id", "stage", "entered_at", "source"),
+    doc="one lifecycle-stage transition of a CRM record (a stage-history export)",
 )
 
 IDENTIFIERS = Table(
@@ -282,7 +311,7 @@ LOADS = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (SPEND, TOUCHPOINTS, CONVERSIONS, CONTACTS, CONTENT, EXPERIMENTS, IDENTIFIERS, CUSTOMERS,
+    for t in (SPEND, TOUCHPOINTS, CONVERSIONS, CONTACTS, CONTENT, EXPERIMENTS, STAGE_HISTORY, IDENTIFIERS, CUSTOMERS,
               IDENTITY_MERGES, QUARANTINE, LOADS)
 }
 LOADABLE: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.loadable)

@@ -21,9 +21,11 @@ from omnimix.cli import (
     identity,
     ingest,
     journeys,
+    lifecycle,
     loads,
     mmm,
     optimize,
+    plan,
     presets,
     simulate,
     web,
@@ -40,8 +42,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, web,
-              demo):
+for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, plan,
+              web, demo, lifecycle):
     _area.register(app)
 
 

@@ -25,6 +25,10 @@ def register(app: typer.Typer) -> None:
 
         summary = simulate_world(out, customers=customers, weeks=weeks, seed=seed,
                                  progress=None if as_json else (lambda m: typer.echo(f"  … {m}", err=True)))
+        from omnimix.simulate.crm import simulate_crm
+
+        summary.files.update(simulate_crm(out, persons=customers, weeks=weeks, seed=seed).files)
+        summary.truth_files += ["crm_breaches.csv", "crm_truth.json"]
         if as_json:
             emit_json(summary.to_json())
             return

@@ -31,7 +31,8 @@ from omnimix.workspace import quote_ident as _q
 
 #: the column whose day places a row in a load's date range, per loadable table
 DATE_COLUMN: dict[str, str] = {"spend": "date", "touchpoints": "ts", "conversions": "ts",
-                               "contacts": "created_at", "content": "published_at", "experiments": "start"}
+                               "contacts": "created_at", "content": "published_at", "experiments": "start",
+                               "stage_history": "entered_at"}
 
 #: tables built from the loaded ones by a later stage (marked stale when loaded rows are removed)
 _INGESTED = ("omnimix ingest",)

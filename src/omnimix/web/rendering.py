@@ -24,6 +24,7 @@ NAV: list[tuple[str, str]] = [
     ("channels", "/channels"),
     ("mix", "/mix"),
     ("budget", "/budget"),
+    ("plan", "/plan"),
     ("customers", "/customers"),
     ("data", "/data"),
 ]

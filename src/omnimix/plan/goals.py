@@ -358,7 +358,8 @@ def _clause_goals(text: str, a: int, b: int) -> tuple[list[tuple[Mention, list[_
         quantified = any(m.end <= q.start for q in qtys)
         if _POP_BEFORE.search(clause[:m.start]) and slots:
             continue  # "retention rate for new app users": the second mention says whom the first counts
-        if slots and re.match(r"的\s*[+-]?\d", clause[m.end:]) and re.search(r"(?:在|占|为|是|达)\s*$", clause[:m.start]):
+        if slots and re.match(r"的\s*[+-]?\d", clause[m.end:]) and re.search(r"(?:在|占|为|是|达)\s*$",
+                                                                             clause[:m.start]):
             continue  # "费用占比控制在销售额的8%以内": the percentage is of this KPI, which is not a goal
         if not has_direction and not quantified and not qtys:
             continue  # "make customers happier": a KPI word in a clause that sets no goal

@@ -184,6 +184,9 @@ def _check(gid: str, goal: Goal, g: ParsedGoal, plan: Plan, baselines: Baselines
         ach = achiever(g.kpi, target)
         if ach is not None:
             achievable = ach.probability >= ACHIEVABLE_AT
+            hist = baselines.history.get(g.kpi)
+            if hist is not None:
+                notes.append(f"history: {g.kpi} changed {hist:+.1%} year over year in the warehouse")
             if not achievable:
                 problems.append(
                     f"achievable: P(reaching {target:,.4g}) = {ach.probability:.0%} at the planned budget (the MMM "

@@ -33,7 +33,8 @@ from omnimix.plan.timewords import Deadline, find_deadlines, normalize
 
 Direction = Literal["up", "down"]
 
-_UP_ZH = "提升|提高|增加|增长|上升|扩大|拉升|增至|增到|翻|突破|超过|新增|增|涨|攀升|拓展|扩充|做上去|拉上去|提上去|拉高|做大|多"
+_UP_ZH = ("提升|提高|增加|增长|上升|扩大|拉升|增至|增到|翻|突破|超过|新增|增|涨|攀升|拓展|扩充|"
+          "做上去|拉上去|提上去|拉高|做大|多")
 _DOWN_ZH = "降低|减少|下降|压缩|缩减|削减|降至|降到|控制在|控制到|不超过|不高于|低于|节省|节约|缩短|降|减|少"
 _BETTER_ZH = "优化|改善|改进|提效"
 _UP_EN = (r"increas\w*|grow\w*|rais\w*|boost\w*|lift\w*|expand\w*|doubl\w*|tripl\w*|up|ris\w*|climb\w*|"

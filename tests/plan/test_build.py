@@ -167,3 +167,18 @@ def test_minimal_plan_builds_a_whole_plan(sim_ws: Path, tmp_path: Path) -> None:
     doc = b.to_json()
     assert doc["cascade"] and doc["channel_roles"] and {r["role"] for r in doc["channel_roles"]} <= {
         "open", "assist", "close"}
+
+
+def test_validate_without_an_mmm_fit_says_why_achievable_is_null(sim_ws: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "ws"
+    shutil.copytree(sim_ws, copy)
+    ws = Workspace.open(copy)
+    con = ws.connect()
+    con.execute("drop table mmm_diagnostics")
+    con.close()
+    doc = validate_plan(EXAMPLE, copy).to_json()
+    assert all(g["smart"]["achievable"] is None for g in doc["goals"])
+    assert all(g["baseline"] is not None for g in doc["goals"])
+    assert doc["notes"] and "omnimix mmm fit" in doc["notes"][0]

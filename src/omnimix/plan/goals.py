@@ -289,7 +289,7 @@ def _interpret(kpi_key: str | None, qtys: list[_Qty], text: str, lo: int) -> dic
         out["change"] = q.value - 1.0
         out["direction"] = "up" if q.value >= 1 else "down"
     elif q.kind == "pct":
-        if (at_most or to_form) and not by_form and unit == "rate":
+        if (at_most or to_form) and not by_form and unit in ("rate", "ratio"):
             out["target"] = q.value
             out["bound"] = "at_most" if at_most else "at_least"
         else:

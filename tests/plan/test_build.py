@@ -144,7 +144,19 @@ def test_validate_with_and_without_workspace(sim_ws: Path) -> None:
     withws = validate_plan(EXAMPLE, sim_ws).to_json()
     by = {g["id"]: g for g in withws["goals"]}
     assert all(isinstance(by[k]["smart"]["achievable"], bool) for k in ("g1.1", "g1.2", "g2", "g3"))
-    assert by["g1.1"]["baseline"] == read_baselines(sim_ws).values["new_customers"]
+    bl = read_baselines(sim_ws)
+    assert by["g1.1"]["baseline"] == bl.values["new_customers"]
+    # the revenue goal is set against history: the year-over-year change of the same days a year apart
+    assert any(n.startswith("history: revenue changed") for n in by["g2"]["notes"])
+    ws = Workspace.open(sim_ws)
+    conv = ws.read("conversions", columns=["ts", "value"])
+    end = conv["ts"].max().normalize()
+    days = (end - conv["ts"].min().normalize()).days + 1 - 364
+    now = conv[(conv["ts"] >= end - np.timedelta64(days - 1, "D"))]["value"].sum()
+    then_end = end - np.timedelta64(364, "D")
+    then = conv[(conv["ts"] >= then_end - np.timedelta64(days - 1, "D")) &
+                (conv["ts"] < then_end + np.timedelta64(1, "D"))]["value"].sum()
+    assert bl.history["revenue"] == pytest.approx(now / then - 1, rel=1e-9)
 
 
 def test_minimal_plan_builds_a_whole_plan(sim_ws: Path, tmp_path: Path) -> None:
@@ -155,3 +167,18 @@ def test_minimal_plan_builds_a_whole_plan(sim_ws: Path, tmp_path: Path) -> None:
     doc = b.to_json()
     assert doc["cascade"] and doc["channel_roles"] and {r["role"] for r in doc["channel_roles"]} <= {
         "open", "assist", "close"}
+
+
+def test_validate_without_an_mmm_fit_says_why_achievable_is_null(sim_ws: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "ws"
+    shutil.copytree(sim_ws, copy)
+    ws = Workspace.open(copy)
+    con = ws.connect()
+    con.execute("drop table mmm_diagnostics")
+    con.close()
+    doc = validate_plan(EXAMPLE, copy).to_json()
+    assert all(g["smart"]["achievable"] is None for g in doc["goals"])
+    assert all(g["baseline"] is not None for g in doc["goals"])
+    assert doc["notes"] and "omnimix mmm fit" in doc["notes"][0]

@@ -56,6 +56,9 @@ def test_respectively_assigns_in_order() -> None:
     ("Increase revenue by ¥5 million", "change_abs", 5e6),
     ("Lower the cost per lead to $40 in H1", "target", 40.0),
     ("Keep revenue flat in Q1", "change", 0.0),
+    ("把营销ROI提升至150%", "target", 1.5),
+    ("Grow ROAS to 400%", "target", 4.0),
+    ("将CAC从300元降到250元", "baseline", 300.0),
 ])
 def test_quantities(text: str, field: str, value: object) -> None:
     assert one(text)[field] == value

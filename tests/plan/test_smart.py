@@ -25,10 +25,10 @@ def _scorer():  # the acceptance script, benchmarks/plan_smart.py
     return mod
 
 
-@pytest.mark.parametrize("labels", ["smart_labels.jsonl", "smart_holdout.jsonl", "smart_holdout2.jsonl"])
+@pytest.mark.parametrize("labels", ["smart_labels.jsonl", "smart_holdout.jsonl", "smart_holdout2.jsonl", "smart_holdout3.jsonl"])
 def test_accuracy_per_criterion_on_labelled_statements(labels: str) -> None:
     res = _scorer().score(HERE / labels)
-    assert res["statements"] >= 30
+    assert res["statements"] >= 20
     for f in ("kpi", *CRITERIA):
         assert res["accuracy"][f] >= 0.95, (f, res["misses"])
 

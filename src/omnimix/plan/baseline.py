@@ -45,6 +45,10 @@ class Baselines:
         values: KPI key → value (only KPIs the warehouse could compute).
         missing: KPI key → why it has no value and the fix.
         counts: the raw aggregates the values were computed from (revenue, orders, spend, …).
+        history: KPI → its year-over-year change (revenue, orders, spend; not new customers, whose first
+            orders pile up at the start of the data): the last ``n``
+            days against the same ``n`` days a year earlier, ``n`` as much of 364 as the data covers
+            (at least 28); the history a target is set against.
     """
 
     start: dt.date | None
@@ -52,6 +56,7 @@ class Baselines:
     values: dict[str, float] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
     counts: dict[str, float] = field(default_factory=dict)
+    history: dict[str, float] = field(default_factory=dict)
 
     def get(self, kpi: str) -> float | None:
         """The KPI's baseline, or None."""
@@ -161,11 +166,43 @@ def _compute(con: Any, present: set[str]) -> Baselines:
     if "touchpoints" in present:
         c["traffic"] = float(_one(con, "select count(*) from touchpoints where cast(ts as date) between ? and ?",
                                   win) or 0)
+    history = _history(con, present, end)
     values = _derive(c)
     for key, why in _WHY.items():
         if key not in values:
             missing[key] = why
-    return Baselines(start, end, {k: v for k, v in values.items() if v is not None}, missing, c)
+    return Baselines(start, end, {k: v for k, v in values.items() if v is not None}, missing, c, history)
+
+
+def _history(con: Any, present: set[str], end: dt.date) -> dict[str, float]:
+    """Year-over-year change of the flow KPIs over the longest span the data covers twice."""
+    first: dt.date | None = None
+    for table, col in (("conversions", "ts"), ("spend", "date")):
+        if table in present:
+            v = _one(con, f'select min(cast("{col}" as date)) from "{table}"')
+            if v is not None:
+                first = v if first is None else min(first, v)
+    if first is None:
+        return {}
+    n = min(WINDOW_DAYS, (end - first).days + 1 - 364)
+    if n < 28:
+        return {}
+    now = (end - dt.timedelta(days=n - 1), end)
+    then = (now[0] - dt.timedelta(days=364), end - dt.timedelta(days=364))
+    sql = {
+        "revenue": ("conversions", "select coalesce(sum(value), 0) from conversions "
+                                   "where cast(ts as date) between ? and ?"),
+        "orders": ("conversions", "select count(*) from conversions where cast(ts as date) between ? and ?"),
+        "spend": ("spend", "select coalesce(sum(spend), 0) from spend where date between ? and ?"),
+    }
+    out: dict[str, float] = {}
+    for kpi, (table, q) in sql.items():
+        if table not in present:
+            continue
+        a, b = float(_one(con, q, now) or 0), float(_one(con, q, then) or 0)
+        if b > 0:
+            out[kpi] = a / b - 1.0
+    return out
 
 
 def _derive(c: dict[str, float]) -> dict[str, float]:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from omnimix.errors import ConvergenceError, InfeasibleError, NotFittedError, UsageError
 from omnimix.plan.achieve import Achievability, Posterior, achievability, load_posterior
 from omnimix.plan.baseline import Baselines, read_baselines
 from omnimix.plan.budget import PlanBudget, workspace_budget
@@ -238,11 +239,15 @@ def validate_plan(plan: Plan | str | Path, workspace: Workspace | str | Path | N
     ws = Workspace.loaded(workspace)
     baselines = read_baselines(ws)
     achiever = None
-    if ws.has("mmm_diagnostics"):
+    notes: list[str] = []
+    try:
         post = load_posterior(ws)
         budget, _ = workspace_budget(p, ws, total=_default_total(p, baselines))
         achiever = _achiever(post, budget, baselines)
-    return validate_goals(p, baselines, achiever)
+    except (NotFittedError, ConvergenceError, UsageError, InfeasibleError) as exc:
+        notes.append(f"achievable not judged: {exc}")
+    v = validate_goals(p, baselines, achiever)
+    return dataclasses.replace(v, notes=tuple(notes))
 
 
 def _default_total(plan: Plan, baselines: Baselines) -> float | None:

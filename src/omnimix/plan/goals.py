@@ -33,7 +33,8 @@ from omnimix.plan.timewords import Deadline, find_deadlines, normalize
 
 Direction = Literal["up", "down"]
 
-_UP_ZH = "提升|提高|增加|增长|上升|扩大|拉升|增至|增到|翻|突破|超过|新增|增|涨|攀升|拓展|扩充|多"
+_UP_ZH = ("提升|提高|增加|增长|上升|扩大|拉升|增至|增到|翻|突破|超过|新增|增|涨|攀升|拓展|扩充|"
+          "做上去|拉上去|提上去|拉高|做大|多")
 _DOWN_ZH = "降低|减少|下降|压缩|缩减|削减|降至|降到|控制在|控制到|不超过|不高于|低于|节省|节约|缩短|降|减|少"
 _BETTER_ZH = "优化|改善|改进|提效"
 _UP_EN = (r"increas\w*|grow\w*|rais\w*|boost\w*|lift\w*|expand\w*|doubl\w*|tripl\w*|up|ris\w*|climb\w*|"
@@ -63,7 +64,7 @@ _SCALE = {"万": 1e4, "w": 1e4, "亿": 1e8, "千": 1e3, "百万": 1e6, "千万":
           "million": 1e6, "thousand": 1e3, "billion": 1e9, "bn": 1e9}
 _QTY = re.compile(
     rf"(?P<pts>{_NUM})\s*(?:个百分点|百分点|percentage points?|pp\b|pts?\b|points?\b)"
-    rf"|(?P<pct>{_NUM})\s*%|(?P<flat>持平|保持不变|维持不变|不下降|(?<![A-Za-z])(?:flat|unchanged|stable)(?![A-Za-z]))"
+    rf"|(?P<pct>{_NUM})\s*%|(?P<flat>持平|保持不变|维持不变|不下降|不变|不下滑|(?<![A-Za-z])(?:flat|unchanged|stable)(?![A-Za-z]))"
     rf"|翻(?P<fan>\d+)番|(?P<double>翻倍|翻番|(?<![A-Za-z])doubl\w*|(?<![A-Za-z])tripl\w*|(?<![A-Za-z])quadrupl\w*|"
     rf"减半|(?<![A-Za-z])halv\w*|cut in half)"
     rf"|(?P<times>{_NUM})\s*(?:倍|(?<=\d)x(?![A-Za-z])|times)"
@@ -84,6 +85,7 @@ _RELEVANT = re.compile(
     r"(?:支持|支撑|服务于|服务|助力|配合|对齐|围绕|落实|响应|契合|符合|贯彻|推进|推动|实现|达成|承接|分解自|作为)[^,;。]{0,24}?"
     r"(?:战略|规划|年度目标|总目标|公司目标|经营目标|业务目标|集团目标|OKR|北极星)|战略(?:目标|方向|重点|举措)"
     r"|为[^,;。]{0,24}?(?:战略|规划|OKR)[^,;。]{0,6}?(?:提供支撑|提供支持|保驾护航|服务|助力|赋能)"
+    r"|(?:支持|支撑|服务于|助力|配合|对齐|承接|分解自)[^,;。]{0,20}?目标"
     r"|(?<![A-Za-z])(?:support\w*|in support of|align\w*|in line with|contribut\w*|serv\w*|as part of|advanc\w*|"
     r"deliver\w* on|toward\w*|driv\w*|underpin\w*|ladder\w* up)(?![A-Za-z])[^,;.]{0,60}?(?<![A-Za-z])"
     r"(?:strateg\w*|objectives?|priorit\w*|OKRs?|company goals?|business goals?|corporate goals?|mission|"
@@ -110,6 +112,8 @@ _EN_SKIP = frozenset({"our", "the", "reach", "achieve", "hit", "get", "grow", "i
 _POP_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:for|among|of|from|with)\s+(?:the\s+|our\s+|all\s+)?"
                          r"(?:[A-Za-z\-]+\s+){0,2}"
                          r"|对|面向|针对|来自)$", re.IGNORECASE)
+_HOLD = re.compile(r"(?<![A-Za-z])(?:without (?:losing|hurting|reducing|sacrificing|cutting|a drop in|any drop in)|"
+                   r"(?:maintain|keep|hold|sustain|protect)\w*)\s+(?:our\s+|the\s+|current\s+)*$", re.IGNORECASE)
 _FILLER = re.compile(r"^(?:[\s,.]|将|把|让|使|的|我们|our|the|and|和|与|及)*$", re.IGNORECASE)
 
 log = logging.getLogger("omnimix")
@@ -285,7 +289,7 @@ def _interpret(kpi_key: str | None, qtys: list[_Qty], text: str, lo: int) -> dic
         out["change"] = q.value - 1.0
         out["direction"] = "up" if q.value >= 1 else "down"
     elif q.kind == "pct":
-        if (at_most or to_form) and not by_form and unit == "rate":
+        if (at_most or to_form) and not by_form and unit in ("rate", "ratio"):
             out["target"] = q.value
             out["bound"] = "at_most" if at_most else "at_least"
         else:
@@ -352,13 +356,16 @@ def _clause_goals(text: str, a: int, b: int) -> tuple[list[tuple[Mention, list[_
         return [], qtys, vague
     slots: list[_Slot] = []
     has_direction = _DIR.search(clause) is not None
+    kpis = [Mention("new_customers", m.start, m.end, m.text) if m.key == "customers"
+             and re.search(r"(?:新增|拉新|新)$", clause[:m.start]) else m for m in kpis]
     for m in kpis:
         if slots and slots[-1].mention.key == m.key:
             continue
         quantified = any(m.end <= q.start for q in qtys)
         if _POP_BEFORE.search(clause[:m.start]) and slots:
             continue  # "retention rate for new app users": the second mention says whom the first counts
-        if slots and re.match(r"的\s*[+-]?\d", clause[m.end:]) and re.search(r"(?:在|占|为|是|达)\s*$", clause[:m.start]):
+        if slots and re.match(r"的\s*[+-]?\d", clause[m.end:]) and re.search(r"(?:在|占|为|是|达)\s*$",
+                                                                             clause[:m.start]):
             continue  # "费用占比控制在销售额的8%以内": the percentage is of this KPI, which is not a goal
         if not has_direction and not quantified and not qtys:
             continue  # "make customers happier": a KPI word in a clause that sets no goal
@@ -390,6 +397,9 @@ def _clause_goals(text: str, a: int, b: int) -> tuple[list[tuple[Mention, list[_
                 for s in run[:-1]:
                     s.qtys = list(qs)
         i = j + 1
+    for s in slots:  # "without losing sales", "while maintaining revenue": the KPI is held flat
+        if not s.qtys and _HOLD.search(clause[:s.mention.start]):
+            s.qtys = [_Qty("pct", 0.0, s.mention.end, s.mention.end)]
     if leftover and not slots[0].qtys:
         slots[0].qtys = leftover
         leftover = []

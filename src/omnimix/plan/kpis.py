@@ -139,7 +139,7 @@ KPIS: dict[str, KPI] = {k.key: k for k in (
        "营销费用 营销支出 营销花费 广告费用 广告花费 广告支出 投放费用 投放花费 媒体费用 推广费用",
        r"(?:marketing|ad|advertising|media|paid media) (?:spend|costs?|expenses?)"),
     _k("traffic", "访问量", "traffic", "count", "up", "visitors", ("touchpoints",),
-       "网站流量 访问量 访客数 访客量 访问人数 流量 会话数 UV PV",
+       "网站流量 访问量 访客数 访客量 访问人数 日均访客 访客 流量 会话数 UV PV",
        r"(?:website |site |web )?traffic|(?:site |website )?visits|sessions|(?:unique )?visitors"),
     _k("ctr", "点击率", "click-through rate", "rate", "up", "ad impressions", ("spend",),
        "广告点击率 点击率 CTR",

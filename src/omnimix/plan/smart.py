@@ -184,6 +184,9 @@ def _check(gid: str, goal: Goal, g: ParsedGoal, plan: Plan, baselines: Baselines
         ach = achiever(g.kpi, target)
         if ach is not None:
             achievable = ach.probability >= ACHIEVABLE_AT
+            hist = baselines.history.get(g.kpi)
+            if hist is not None:
+                notes.append(f"history: {g.kpi} changed {hist:+.1%} year over year in the warehouse")
             if not achievable:
                 problems.append(
                     f"achievable: P(reaching {target:,.4g}) = {ach.probability:.0%} at the planned budget (the MMM "
@@ -237,11 +240,13 @@ class PlanValidation:
         plan: the plan.
         goals: one check per goal (per KPI of a goal sentence).
         baselines: the workspace's baselines (None without a workspace).
+        notes: why achievability could not be judged (no MMM fit, a fit that failed review …).
     """
 
     plan: Plan
     goals: tuple[GoalCheck, ...]
     baselines: Baselines | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -250,7 +255,7 @@ class PlanValidation:
 
     def to_json(self) -> dict[str, Any]:
         """The ``omnimix plan validate --json`` document: ``{"goals": [...]}`` (and the baseline window)."""
-        doc: dict[str, Any] = {"goals": [g.to_json() for g in self.goals], "ok": self.ok}
+        doc: dict[str, Any] = {"goals": [g.to_json() for g in self.goals], "ok": self.ok, "notes": list(self.notes)}
         if self.baselines is not None:
             b = self.baselines.to_dict()
             doc["baseline_window"] = {"start": b["start"], "end": b["end"]}

@@ -159,6 +159,8 @@ _RULES: list[Rule] = [
     (re.compile(r"中秋|mid-autumn", _I), lambda m, c: _lunar(_MID_AUTUMN, c.year, (9, 20))),
     (re.compile(r"七夕|qixi", _I), lambda m, c: _lunar(_QIXI, c.year, (8, 15))),
     (re.compile(r"国庆|golden week", _I), lambda m, c: dt.date(c.year, 10, 7)),
+    (re.compile(r"五一|劳动节|may day", _I), lambda m, c: dt.date(c.year, 5, 1)),
+    (re.compile(r"元旦|new year'?s day", _I), lambda m, c: dt.date(c.year, 1, 1)),
     (re.compile(r"38女神节|三八|妇女节|女神节"), lambda m, c: dt.date(c.year, 3, 8)),
     (re.compile(r"black friday", _I), lambda m, c: _black_friday(c.year)),
     (re.compile(r"cyber monday", _I), lambda m, c: _black_friday(c.year) + dt.timedelta(days=3)),

@@ -184,7 +184,8 @@ def run_varied(n: int, warmup: int, samples: int, path: Path, chains: int = 4, e
         )
 
 
-def run_accept(seeds: tuple[int, ...], path: Path, warmup: int | None, samples: int | None) -> None:
+def run_accept(seeds: tuple[int, ...], path: Path, warmup: int | None, samples: int | None,
+               target_accept: float | None = None) -> None:
     from omnimix.mmm.devices import prepare_host_devices
 
     prepare_host_devices(4)
@@ -201,10 +202,12 @@ def run_accept(seeds: tuple[int, ...], path: Path, warmup: int | None, samples: 
         w = simulate_media(weeks=104, seed=seed)
         w = with_experiments(w, lift_test_programme(w, seed=seed))
         base = MMMConfig()
-        cfg = MMMConfig(warmup=warmup or base.warmup, samples=samples or base.samples)
+        cfg = MMMConfig(warmup=warmup or base.warmup, samples=samples or base.samples,
+                        target_accept=target_accept or base.target_accept)
         fit = MMM(cfg).fit(from_world(w), seed=seed)
         rec = {"world": seed, "kind": "accept", "experiments": w.truth["experiments"],
                "chains": cfg.chains, "warmup": cfg.warmup, "samples": cfg.samples,
+               "target_accept": cfg.target_accept,
                **score_truth_fit(fit, w.truth), "wall_seconds": time.perf_counter() - t0}  # fmt: skip
         _append(path, rec)
         ch = rec["channels"]
@@ -410,7 +413,7 @@ def main(argv: list[str] | None = None) -> None:
         run_varied(a.sbc, a.sbc_warmup, a.sbc_samples, out / "varied.jsonl", a.sbc_chains, a.sbc_engine,
                    shape)  # type: ignore[arg-type]  # fmt: skip
     elif a.sbc_kind == "accept":
-        run_accept(ACCEPT_SEEDS, out / "accept.jsonl", a.accept_warmup, a.accept_samples)
+        run_accept(ACCEPT_SEEDS, out / "accept.jsonl", a.accept_warmup, a.accept_samples, a.sbc_target_accept)
     if a.sbc_report:
         summary: dict[str, Any] = {}
         pr = list(_done(out / "prior.jsonl").values())

@@ -15,15 +15,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from omnimix.errors import ConfigError
-from omnimix.taxonomy import CHANNELS, DEFAULT_RULES, FUNNEL_STAGES
+from omnimix.taxonomy import CHANNELS, DEFAULT_RULES, FUNNEL_STAGES, IDENTIFIER_TYPES
 
 CONFIG_FILE = "omnimix.toml"
 ISO_CURRENCIES = frozenset(
     "CNY USD EUR GBP JPY HKD TWD KRW SGD AUD CAD CHF SEK NOK DKK INR IDR THB MYR PHP VND BRL MXN RUB "
     "AED SAR NZD ZAR TRY PLN CZK HUF ILS".split()
-)
-IDENTIFIER_TYPES: tuple[str, ...] = (
-    "user_id", "crm_id", "loyalty_id", "email", "phone", "unionid", "openid", "device_id", "anonymous_id",
 )
 TABLES: tuple[str, ...] = ("spend", "touchpoints", "conversions", "contacts", "content", "experiments",
                           "stage_history")

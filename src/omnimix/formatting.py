@@ -1,5 +1,6 @@
 """Locale formatting shared by the dashboard (:mod:`omnimix.web.i18n`) and the MMM report
-(:mod:`omnimix.mmm.report_i18n`): currency symbols, dates, and the "is this a finite number" test.
+(:mod:`omnimix.mmm.report_i18n`): currency symbols, dates, the compact units (万/亿, K/M/B) and the
+"is this a finite number" test.
 
 It lives here, below both, because the mmm layer may not import the web.
 """
@@ -10,7 +11,22 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["SYMBOLS", "currency_symbol", "finite", "format_date"]
+__all__ = ["COMPACT_UNITS", "SYMBOLS", "compact_unit", "currency_symbol", "finite", "format_date"]
+
+#: Compact units per locale, largest first: Chinese counts in 万 (10^4) and 亿 (10^8).
+COMPACT_UNITS: dict[str, tuple[tuple[float, str], ...]] = {
+    "zh-CN": ((1e8, "亿"), (1e4, "万")),
+    "en": ((1e9, "B"), (1e6, "M"), (1e3, "K")),
+}
+
+
+def compact_unit(x: float, locale: str) -> tuple[float, str]:
+    """``x`` scaled to its largest compact unit and the unit's suffix (``(x, "")`` below the smallest):
+    ``compact_unit(3_766_600, "zh-CN") == (376.66, "万")``, ``compact_unit(3_766_600, "en") == (3.7666, "M")``."""
+    for size, suffix in COMPACT_UNITS["zh-CN" if locale == "zh-CN" else "en"]:
+        if abs(x) >= size:
+            return x / size, suffix
+    return x, ""
 
 #: ISO 4217 code → (English symbol, zh-CN symbol); unknown codes are written as the code and a space.
 SYMBOLS: dict[str, tuple[str, str]] = {

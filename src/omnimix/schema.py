@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omnimix.config import IDENTIFIER_TYPES
+from omnimix.taxonomy import IDENTIFIER_TYPES
 
 
 @dataclass(frozen=True)

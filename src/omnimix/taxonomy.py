@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 FUNNEL_STAGES: tuple[str, ...] = ("awareness", "consideration", "decision", "retention", "advocacy")
 
+#: Identifier types a row may carry, in the default priority of identity resolution.
+IDENTIFIER_TYPES: tuple[str, ...] = (
+    "user_id", "crm_id", "loyalty_id", "email", "phone", "unionid", "openid", "device_id", "anonymous_id",
+)
+
 #: Default channel list, with the display names used in zh-CN.
 CHANNELS: dict[str, str] = {
     "search": "搜索广告",

@@ -356,6 +356,20 @@ def test_cli_report_languages_and_workspace_currency(fit, tmp_path, capsys) -> N
     assert '<html lang="zh-CN">' in html and "US$" in html and "USD" in html
     assert html.count('data-channel="search"') == 2  # channel table and budget table
     assert ReportFormatter("zh-CN").t("budget.guardrail", pct="±30%") in html
+    # the report's plan is `omnimix optimize`'s guarded plan at the current weekly budget, no reserve
+    res = CliRunner().invoke(app, ["mmm", "report", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    from omnimix.optimize import optimize_curves
+
+    curves = load_fit(out).curves()
+    ref = optimize_curves(curves, float(curves.current_spend.sum()), reserve=0.0, guardrails=True)
+    assert ref["guardrails"] and ref["guardrail_change"] == [-0.3, 0.3]
+    doc = json.loads(res.output)
+    assert doc["plan"]["allocation"] == pytest.approx(ref["allocation"], rel=1e-9)
+    assert doc["plan"]["held"] == ref["held"]
+    for j, ch in enumerate(curves.channels):
+        assert 0.7 * curves.current_spend[j] * (1 - 1e-9) <= doc["plan"]["allocation"][ch]
+        assert doc["plan"]["allocation"][ch] <= 1.3 * curves.current_spend[j] * (1 + 1e-9)
     res = CliRunner().invoke(app, ["mmm", "report", str(out), "--no-plan", "--currency", "EUR", "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)

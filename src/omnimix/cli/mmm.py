@@ -159,18 +159,16 @@ def report_cmd(
     from omnimix.mmm.report_i18n import normalize_locale
     from omnimix.mmm.workflow import report_fit
 
-    guardrail = 0.3  # Meridian's default: every channel within ±30% of its current spend
+    def guarded_plan(curves: Any, statuses: Any) -> dict[str, Any]:
+        # The same plan as `omnimix optimize --workspace` and the dashboard's budget page: the current
+        # weekly budget, no reserve, the guardrails (every channel within ±30% of its current spend,
+        # weak or conflicting channels held at current spend).
+        from omnimix.optimize import optimize_curves
+        from omnimix.optimize.guard import ChannelStatus
 
-    def guarded_plan(curves: Any, held: tuple[str, ...]) -> dict[str, Any]:
-        from omnimix.optimize import ChannelBound, Constraints, optimize_budget
-
-        spec = Constraints(
-            budget=float(curves.current_spend.sum()),
-            reserve=0.0,
-            bounds={c: ChannelBound(min_change=-guardrail, max_change=guardrail) for c in curves.channels},
-            locked=dict.fromkeys(held),
-        )
-        return {**optimize_budget(curves, spec).to_dict(), "guardrail": guardrail}
+        status = {c: ChannelStatus(c, s, r) for c, (s, r) in statuses.items()}
+        return optimize_curves(curves, float(curves.current_spend.sum()), reserve=0.0, guardrails=True,
+                               channel_status=status)
 
     rep = report_fit(fit_dir, html=html, lang=normalize_locale(lang), currency=currency,
                      planner=guarded_plan if plan else None)

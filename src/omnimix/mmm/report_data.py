@@ -163,6 +163,17 @@ def _interp(x: float, xs: Sequence[float], ys: Sequence[float]) -> float:
     return float(np.interp(x, np.asarray(xs, float), np.asarray(ys, float)))
 
 
+def _guardrail(plan: Mapping[str, Any]) -> float | None:
+    """The ±fraction every channel was kept within: the plan's ``guardrail``, else the guarded
+    optimizer's symmetric default band (``guardrail_change``, e.g. [-0.3, 0.3])."""
+    if plan.get("guardrail") is not None:
+        return float(plan["guardrail"])
+    band = plan.get("guardrail_change")
+    if band and len(band) == 2 and math.isclose(-float(band[0]), float(band[1])):
+        return float(band[1])
+    return None
+
+
 def budget_panel(curves: Any, plan: Mapping[str, Any] | None, *, passed: bool,
                  held: Sequence[str] = ()) -> dict[str, Any]:
     """The budget panel from the optimizer's plan document on ``curves`` (a ResponseCurves).
@@ -208,7 +219,7 @@ def budget_panel(curves: Any, plan: Mapping[str, Any] | None, *, passed: bool,
         "planned_kpi": pk,
         "uplift": up,
         "uplift_pct": uplift_pct,
-        "guardrail": _f(plan.get("guardrail")),
+        "guardrail": _f(_guardrail(plan)),
         "bounds_note": str(plan.get("bounds_note") or ""),
         "rows": rows,
         "optimizer": {k: plan.get(k) for k in ("expected_kpi", "current_kpi", "kpi_interval_90")},

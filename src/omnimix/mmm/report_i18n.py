@@ -17,7 +17,7 @@ import math
 from typing import Any
 
 from omnimix.errors import UsageError
-from omnimix.formatting import currency_symbol, finite, format_date
+from omnimix.formatting import compact_unit, currency_symbol, finite, format_date
 
 LOCALES: tuple[str, ...] = ("en", "zh-CN")
 DEFAULT_LOCALE = "en"
@@ -335,12 +335,10 @@ def compact(x: Any, locale: str, digits: int = 3) -> str:
     (zh-CN) the number itself with ``digits`` significant digits."""
     if not finite(x):
         return "—"
-    a = abs(float(x))
-    steps = [(1e8, "亿"), (1e4, "万")] if locale == "zh-CN" else [(1e9, "B"), (1e6, "M"), (1e3, "K")]
-    for size, suffix in steps:
-        if a >= size:
-            return f"{sig(x / size, digits + (1 if locale == 'zh-CN' else 0))}{suffix}"
-    return sig(x, digits)
+    v, suffix = compact_unit(float(x), locale)
+    if not suffix:
+        return sig(x, digits)
+    return f"{sig(v, digits + (1 if locale == 'zh-CN' else 0))}{suffix}"
 
 
 class ReportFormatter:

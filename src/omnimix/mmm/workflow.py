@@ -179,15 +179,20 @@ class MMMRun:
 
 @dataclass(frozen=True, eq=False)
 class MMMReport:
-    """A reloaded fit and its rewritten HTML report."""
+    """A reloaded fit, its rewritten HTML report and the budget plan the report shows (if any)."""
 
     fit: FittedMMM
     payload: dict[str, Any]
     report: Path
+    plan: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The ``omnimix mmm report --json`` document."""
-        return {**self.payload, "report": str(self.report)}
+        """The ``omnimix mmm report --json`` document (``plan``: the optimizer's document behind the
+        budget panel, when one was made)."""
+        doc = {**self.payload, "report": str(self.report)}
+        if self.plan is not None:
+            doc["plan"] = dict(self.plan)
+        return doc
 
 
 def _experiments(experiments: str | Path | Sequence[Experiment] | None) -> tuple[Experiment, ...]:
@@ -289,7 +294,7 @@ def report_fit(
     html: str | Path | None = None,
     lang: str = "en",
     currency: str | None = None,
-    planner: Callable[[ResponseCurves, tuple[str, ...]], Mapping[str, Any]] | None = None,
+    planner: Callable[[ResponseCurves, Mapping[str, tuple[str, str]]], Mapping[str, Any]] | None = None,
 ) -> MMMReport:
     """Reload a fit saved by ``omnimix mmm fit --out`` and (re)write its one-page HTML report.
 
@@ -298,10 +303,12 @@ def report_fit(
         html: where to write the report (default ``FIT_DIR/report.html``).
         lang: ``"en"`` or ``"zh-CN"``.
         currency: ISO 4217 code of the spend (default: the workspace's, when the fit lies in one).
-        planner: fills the budget panel: called with the fit's response curves and the channels to hold
-            at current spend (status weak or conflict), it returns the optimizer's plan document at the
-            current budget (``omnimix mmm report`` passes one built on :mod:`omnimix.optimize`, which
-            this stage cannot import). Not called for a fit that failed review.
+        planner: fills the budget panel: called with the fit's response curves and the recorded
+            channel statuses (channel → (``ok`` | ``weak`` | ``conflict``, reason); empty when the fit
+            recorded none), it returns the optimizer's plan document at the current budget
+            (``omnimix mmm report`` passes :func:`omnimix.optimize.optimize_curves` with
+            ``guardrails=True``, the dashboard's and ``omnimix optimize``'s plan, which this stage
+            cannot import). Not called for a fit that failed review.
     """
     from omnimix.mmm.analysis import load_fit
     from omnimix.mmm.report import find_currency, write_report
@@ -313,9 +320,10 @@ def report_fit(
     held: tuple[str, ...] = ()
     payload = fit_payload(fit)
     if planner is not None and fit.diagnostics.passed:
-        statuses, recorded, _ = channel_statuses(fit.diagnostics.to_dict(), payload, fit.channels)
-        held = tuple(c for c, s in statuses.items() if recorded and s in ("weak", "conflict"))
-        plan = planner(fit.curves(), held)
+        statuses, recorded, reasons = channel_statuses(fit.diagnostics.to_dict(), payload, fit.channels)
+        recorded_status = {c: (s, reasons.get(c, "")) for c, s in statuses.items() if recorded and s}
+        plan = planner(fit.curves(), recorded_status)
+        held = tuple(str(c) for c in (plan.get("held") or {}))
     found, names = find_currency(Path(fit_dir))
     write_report(fit, target, lang=lang, currency=currency or found, plan=plan, held=held, channel_names=names)
-    return MMMReport(fit=fit, payload=payload, report=target)
+    return MMMReport(fit=fit, payload=payload, report=target, plan=plan)

@@ -118,6 +118,8 @@ class GuardedConstraints:
         held: channel key → why it is held at current spend.
         guardrails: whether the default bound and the holds were applied.
         notes: lines for the plan's ``notes``.
+        default_change: the (min_change, max_change) band given to every channel without a bound of
+            its own, when guardrails were applied.
     """
 
     bounds: dict[str, ChannelBound]
@@ -126,6 +128,7 @@ class GuardedConstraints:
     held: dict[str, str]
     guardrails: bool
     notes: tuple[str, ...]
+    default_change: tuple[float, float] | None = None
 
 
 _LOWER = ("min", "min_change")
@@ -254,8 +257,9 @@ def guard_constraints(
         lo, hi = default_change
         notes.insert(0, f"guardrails: every channel within {lo:+.0%} … {hi:+.0%} of current spend unless "
                         "bounded otherwise (--bound 'all=-30%:+50%' widens, --no-guardrails drops them)")
+    band = (float(default_change[0]), float(default_change[1])) if guardrails else None
     return GuardedConstraints(bounds=out_bounds, locked=locks, groups=out_groups, held=held,
-                              guardrails=guardrails, notes=tuple(notes))
+                              guardrails=guardrails, notes=tuple(notes), default_change=band)
 
 
 def parse_status(rows: Iterable[Mapping[str, object]], where: str) -> dict[str, ChannelStatus]:

@@ -128,6 +128,8 @@ class OptimizeRun:
                 doc["frontier"] = self.frontier.to_dict()
         if self.guard is not None:
             doc["guardrails"] = self.guard.guardrails
+            if self.guard.default_change is not None:
+                doc["guardrail_change"] = list(self.guard.default_change)
             doc["held"] = dict(self.guard.held)
             doc["notes"] = [*self.guard.notes, *doc.get("notes", [])]
         if self.advice is not None:

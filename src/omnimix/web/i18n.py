@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from omnimix.formatting import currency_symbol, finite, format_date
+from omnimix.formatting import compact_unit, currency_symbol, finite, format_date
 
 LOCALES: tuple[str, ...] = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
@@ -372,14 +372,10 @@ def format_compact(x: Any, locale: str, decimals: int = 1) -> str:
     """Short form for KPI cards: ``12345678 -> '1234.6万'`` (zh-CN) or ``'12.3M'`` (en)."""
     if not finite(x):
         return "—"
+    v, suffix = compact_unit(float(x), locale)
+    if suffix:
+        return f"{v:,.{decimals}f}{suffix}"
     a = abs(float(x))
-    if locale == "zh-CN":
-        steps = [(1e8, "亿"), (1e4, "万")]
-    else:
-        steps = [(1e9, "B"), (1e6, "M"), (1e3, "K")]
-    for size, suffix in steps:
-        if a >= size:
-            return f"{x / size:,.{decimals}f}{suffix}"
     return format_number(x, locale, 0 if a >= 100 else 2 if a < 10 else 1)
 
 

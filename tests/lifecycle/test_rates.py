@@ -91,3 +91,17 @@ def test_unknown_stages_are_counted_and_dropped() -> None:
     ev, dropped = normalise(raw, MODEL)
     assert dropped == {"other": 1}
     assert ev["stage"].tolist() == ["mql"]  # the two spellings of one event are one row
+
+
+def test_until_drops_what_was_not_known_yet() -> None:
+    from omnimix.lifecycle.history import until
+
+    df = pd.DataFrame([
+        {"record_id": "a", "stage": "mql", "entered_at": "2025-01-01 10:00", "contacted_at": "2025-01-03 10:00",
+         "feedback": "accepted"},
+        {"record_id": "a", "stage": "sql", "entered_at": "2025-01-04 10:00"},
+    ]).reindex(columns=list(EVENT_COLUMNS))
+    ev = normalise(df, MODEL)[0]
+    e = until(ev, dt.datetime(2025, 1, 2))
+    assert e["stage"].tolist() == ["mql"]
+    assert pd.isna(e.loc[0, "contacted_at"]) and pd.isna(e.loc[0, "feedback"])

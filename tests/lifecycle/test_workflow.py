@@ -102,7 +102,9 @@ def test_hubspot_became_dates_through_ingest(tmp_path: Path) -> None:
     rep = lifecycle_report(tmp_path / "ws", as_of=dt.datetime(2025, 3, 11, 12))
     assert rep.sources == ("contacts",)
     st = {s["stage"]: s["entered"] for s in rep.stages}
-    assert (st["lead"], st["mql"], st["sql"], st["customer"]) == (2, 2, 1, 1)
+    assert (st["lead"], st["mql"], st["sql"]) == (2, 2, 1)
+    assert st["customer"] == 0  # 101 became a customer on 1 Apr, after as_of: not known yet
+    assert lifecycle_report(tmp_path / "ws").stages[5]["entered"] == 1  # as of the data's end
     # 101: MQL Mon 09:00, SQL at 15:00 the same day = 5 business hours: a breach (contact from the SQL entry)
     # 102: MQL Fri 17:00, never contacted; by Tue 11 Mar 12:00: 1 + 8 + 3 = 12 h: a breach
     by = {b.record_id: b for b in rep.sla.breaches}

@@ -112,7 +112,8 @@ def load_events(ws: Workspace, model: StageModel) -> StageEvents:
         if len(h):
             parts.append(h)
             used.append("stage_history")
-    if ws.has("contacts"):
+    # a warehouse made before the became-date columns existed gains them on its next writable open
+    if ws.has("contacts") and set(_CONTACT_COLS) <= set(ws.read("contacts", where="1 = 0").columns):
         c = ws.read("contacts", columns=_CONTACT_COLS,
                     where=" OR ".join(f'"became_{s}_at" IS NOT NULL' for s in BECAME_STAGES))
         if len(c):
@@ -121,6 +122,15 @@ def load_events(ws: Workspace, model: StageModel) -> StageEvents:
     raw = pd.concat([p for p in parts if len(p)], ignore_index=True) if parts else _empty()
     frame, dropped = normalise(raw, model)
     return StageEvents(frame, dropped, tuple(used))
+
+
+def until(events: pd.DataFrame, as_of: dt.datetime) -> pd.DataFrame:
+    """The events as known at ``as_of``: later entries dropped, later contacts and their feedback blanked."""
+    e = events[events["entered_at"] <= pd.Timestamp(as_of)].copy()
+    late = e["contacted_at"] > pd.Timestamp(as_of)
+    e.loc[late, ["contacted_at"]] = pd.NaT
+    e.loc[late, ["feedback", "feedback_reason"]] = None
+    return e.reset_index(drop=True)
 
 
 def first_entries(events: pd.DataFrame, model: StageModel) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from typing import Any
 
 from omnimix.errors import InputDataError, UsageError
 from omnimix.lifecycle.feedback import FeedbackCounts, count_feedback
-from omnimix.lifecycle.history import first_entries, load_events, person_channels
+from omnimix.lifecycle.history import first_entries, load_events, person_channels, until
 from omnimix.lifecycle.rates import Transition, Velocity, by_channel, by_cohort, stage_counts, transitions, velocity
 from omnimix.lifecycle.scoring import ScoringResult, calibrate, scoring_sample
 from omnimix.lifecycle.sla import BusinessCalendar, SlaResult, check_sla
@@ -87,6 +87,7 @@ def lifecycle_report(workspace: Workspace | str | Path, *, as_of: dt.datetime | 
                              "HubSpot contacts export with its 'Became a … Date' columns")
     end = as_of or ev.as_of
     assert end is not None
+    events = until(events, end)
     first = first_entries(events, model)
     channels = person_channels(events)
     trans = transitions(first, model, end, section.maturity_quantile)

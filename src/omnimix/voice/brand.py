@@ -94,7 +94,7 @@ class Brand:
 
     def message_targets(self) -> list[tuple[str, tuple[str, ...]]]:
         """``[("core_message", texts), (pillar, texts) ...]``: each target with its translations."""
-        out = [("core_message", (self.core_message,))]
+        out: list[tuple[str, tuple[str, ...]]] = [("core_message", (self.core_message,))]
         out += [(p, (p,)) for p in self.pillars]
         for core, pillars in self.translations.values():
             out[0] = (out[0][0], out[0][1] + (core,))
@@ -271,7 +271,7 @@ def brand_from_dict(raw: dict[str, Any], *, source: str = "", base: Path | None 
         if k not in known_top:
             pr.add(k, f"unknown section; expected one of {sorted(known_top)}")
     if not isinstance(b, dict):
-        pr.add("brand", 'missing [brand] table; add [brand] with name, core_message, pillars and tone')
+        pr.add("brand", "missing [brand] table; add [brand] with name, core_message, pillars and tone")
         raise InputDataError(source or "<brand>", "invalid brand book", pr.items)
     name = _str(b, "name", "brand", pr, required=True)
     core = _str(b, "core_message", "brand", pr, required=True)
@@ -329,7 +329,7 @@ def brand_from_dict(raw: dict[str, Any], *, source: str = "", base: Path | None 
         else:
             pr.add("names.wrong", 'expected a table of wrong spelling = right spelling, e.g. {"绿叶" = "绿野"}')
     else:
-        pr.add("names", 'expected a table: [names] accepted = [...] wrong = {...}')
+        pr.add("names", "expected a table: [names] accepted = [...] wrong = {...}")
 
     visual = raw.get("visual", {})
     notes = _strs(visual, "notes", "visual", pr) if isinstance(visual, dict) else ()
@@ -367,7 +367,10 @@ def brand_from_dict(raw: dict[str, Any], *, source: str = "", base: Path | None 
             tcore = _str(tv, "core_message", path, pr, required=True)
             tpil = _strs(tv, "pillars", path, pr, required=True)
             if tpil and pillars and len(tpil) != len(pillars):
-                pr.add(f"{path}.pillars", f"has {len(tpil)} entries; give one translation per brand.pillars entry ({len(pillars)})")
+                pr.add(
+                    f"{path}.pillars",
+                    f"has {len(tpil)} entries; give one translation per brand.pillars entry ({len(pillars)})",
+                )
             translations[str(lang)] = (tcore, tpil)
     else:
         pr.add("translations", 'expected tables: [translations.en] core_message = "..." pillars = [...]')
@@ -375,8 +378,22 @@ def brand_from_dict(raw: dict[str, Any], *, source: str = "", base: Path | None 
     if pr.items:
         raise InputDataError(source or "<brand>", "invalid brand book", pr.items)
     return Brand(
-        name=name, core_message=core, pillars=pillars, tone=tone, tone_good=good, tone_bad=bad,
-        banned_terms=banned, required_terms=required, name_variants=variants,
-        accepted_names=accepted or (name,), script=script, industry=industry, vale_paths=tuple(vale),
-        visual_notes=notes, channels=channels, offers=tuple(offers), translations=translations, source=source,
+        name=name,
+        core_message=core,
+        pillars=pillars,
+        tone=tone,
+        tone_good=good,
+        tone_bad=bad,
+        banned_terms=banned,
+        required_terms=required,
+        name_variants=variants,
+        accepted_names=accepted or (name,),
+        script=script,
+        industry=industry,
+        vale_paths=tuple(vale),
+        visual_notes=notes,
+        channels=channels,
+        offers=tuple(offers),
+        translations=translations,
+        source=source,
     )

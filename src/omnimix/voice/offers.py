@@ -24,7 +24,7 @@ from datetime import date
 from omnimix.voice.brand import Brand, Offer
 from omnimix.voice.types import Asset, Issue
 
-__all__ = ["Mention", "OfferFacts", "Conflict", "extract_offers", "check_offers", "campaign_conflicts"]
+__all__ = ["Conflict", "Mention", "OfferFacts", "campaign_conflicts", "check_offers", "extract_offers"]
 
 # ---------------------------------------------------------------------------------------------- numbers
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -129,7 +129,12 @@ class Conflict:
     values: tuple[str, ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"campaign": self.campaign, "field": self.field, "assets": list(self.assets), "values": list(self.values)}
+        return {
+            "campaign": self.campaign,
+            "field": self.field,
+            "assets": list(self.assets),
+            "values": list(self.values),
+        }
 
 
 # ---------------------------------------------------------------------------------------------- patterns
@@ -169,7 +174,9 @@ _AMOUNT_EN = re.compile(
     rf"(?i)(?:{_CUR_PRE}\s?(?P<am>{NUM}))\s+off\b|(?:save|get)\s+{_CUR_PRE}\s?(?P<am2>{NUM})\b"
     rf"|{_CUR_PRE}\s?(?P<am3>{NUM})\s+(?:coupon|voucher|discount)\b"
 )
-_PERCENT_ZH = re.compile(rf"(?:打|享|低至|全场|限时)?\s*(?P<pc>[\d.]+|[{_CN}]{{1,2}})\s*折(?!叠|腾|射|磨|服|纸|返|线|扣率)|(?P<half>半价)")
+_PERCENT_ZH = re.compile(
+    rf"(?:打|享|低至|全场|限时)?\s*(?P<pc>[\d.]+|[{_CN}]{{1,2}})\s*折(?!叠|腾|射|磨|服|纸|返|线|扣率)|(?P<half>半价)"
+)
 _PERCENT_EN = re.compile(
     r"(?i)(?P<pp>\d+(?:\.\d+)?)\s*%\s*(?:off|discount)\b|(?:save|take|get)\s+(?:up\s+to\s+)?(?P<pp2>\d+(?:\.\d+)?)\s*%"
     r"|(?P<pp3>\d+(?:\.\d+)?)\s*[%％]\s*(?:折扣|优惠)"
@@ -180,12 +187,13 @@ _CODE = re.compile(
 )
 _MONTHS = {
     m: i + 1
-    for i, ms in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    )
+    for i, ms in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
     for m in (ms,)
 }
-_MON = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+_MON = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
+    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 _DATE = re.compile(
     rf"(?:(?P<zy>\d{{4}})\s*年\s*)?(?P<zm>\d{{1,2}}|[{_CN}]{{1,3}})\s*月\s*(?P<zd>\d{{1,2}}|[{_CN}]{{1,3}})\s*[日号]"
     rf"|(?P<iy>\d{{4}})[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}})"
@@ -193,7 +201,9 @@ _DATE = re.compile(
     rf"|(?i:(?P<ed2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<em2>{_MON})(?:,?\s*(?P<ey2>\d{{4}}))?)"
     rf"|(?<![\d.$¥￥])(?P<sm>1[0-2]|0?[1-9])/(?P<sd>3[01]|[12]\d|0?[1-9])(?![\d/%])"
 )
-_END_BEFORE = re.compile(r"(?i)(?:至|到|截止(?:到|至)?|截至|止|until|till|til|through|thru|\bto|ends?(?:\s+on)?|by|before|[-–—~～])\s*$")
+_END_BEFORE = re.compile(
+    r"(?i)(?:至|到|截止(?:到|至)?|截至|止|until|till|til|through|thru|\bto|ends?(?:\s+on)?|by|before|[-–—~～])\s*$"
+)
 _START_BEFORE = re.compile(r"(?i)(?:从|自|于|starting(?:\s+on)?|starts?(?:\s+on)?|from|begins?(?:\s+on)?)\s*$")
 _START_AFTER = re.compile(r"^\s*(?:[0-9:：]*\s*)?(?:起|开始|开抢|开启)")
 _END_AFTER = re.compile(r"^\s*(?:[0-9:：]*\s*)?(?:止|截止|结束|前)")
@@ -203,8 +213,10 @@ _PRICE = re.compile(
     rf"\s*[:：]?\s*(?P<cur>{_CUR_PRE})?\s?(?P<pr>\d+(?:\.\d+)?)\s*(?P<post>元|块|RMB)?",
     re.I,
 )
-_BARE_PRICE = re.compile(rf"(?P<cur>[¥￥])\s?(?P<pr>\d+(?:\.\d+)?)")
-_ORIGINAL = re.compile(r"(?i)(?:原价|划线价|吊牌价|市场价|日常价|was|regular(?:ly)?|rrp|list\s+price|compare\s+at)\s*[:：]?\s*$")
+_BARE_PRICE = re.compile(r"(?P<cur>[¥￥])\s?(?P<pr>\d+(?:\.\d+)?)")
+_ORIGINAL = re.compile(
+    r"(?i)(?:原价|划线价|吊牌价|市场价|日常价|was|regular(?:ly)?|rrp|list\s+price|compare\s+at)\s*[:：]?\s*$"
+)
 
 
 def _date_value(m: re.Match[str]) -> tuple[int | None, int, int] | None:
@@ -263,8 +275,8 @@ def extract_offers(text: str) -> OfferFacts:
             am = _grp(m, "am")
             if am and (v := _num(am[0])) is not None:
                 red = Mention("amount", v, m.start(), m.end(), m.group(0), group)
-            elif (pc := _grp(m, "pc")) and (p := _discount_percent(pc[0])) is not None:
-                red = Mention("percent", p, m.start(), m.end(), m.group(0), group)
+            elif (pc := _grp(m, "pc")) and (pd := _discount_percent(pc[0])) is not None:
+                red = Mention("percent", pd, m.start(), m.end(), m.group(0), group)
             elif (pp := _grp(m, "pp")) and 0 < float(pp[0]) < 100:
                 red = Mention("percent", float(pp[0]), m.start(), m.end(), m.group(0), group)
             if red is None:
@@ -303,7 +315,11 @@ def extract_offers(text: str) -> OfferFacts:
             spans.take(m.start("code"), m.end("code"))
     out += _dates(text, spans)
     for m in _PRICE.finditer(text):
-        if m.group("cur") is None and m.group("post") is None and not re.match(r"(?i)到手价|活动价|券后|秒杀价|抢购价|特价|限时价|现价|售价|price", m.group("ctx")):
+        if (
+            m.group("cur") is None
+            and m.group("post") is None
+            and not re.match(r"(?i)到手价|活动价|券后|秒杀价|抢购价|特价|限时价|现价|售价|price", m.group("ctx"))
+        ):
             continue
         a, b = m.start("pr"), m.end()
         if spans.free(a, b):
@@ -349,7 +365,13 @@ def _dates(text: str, spans: _Spans) -> list[Mention]:
 def _dateish(text: str, m: re.Match[str]) -> bool:
     """A bare ``11/11`` is a date only next to a date word (until, ends, 至, 截止 ...)."""
     before, after = text[max(0, m.start() - 12) : m.start()], text[m.end() : m.end() + 8]
-    return bool(_END_BEFORE.search(before) or _START_BEFORE.search(before) or _START_AFTER.match(after) or _END_AFTER.match(after) or _RANGE_AFTER.match(after))
+    return bool(
+        _END_BEFORE.search(before)
+        or _START_BEFORE.search(before)
+        or _START_AFTER.match(after)
+        or _END_AFTER.match(after)
+        or _RANGE_AFTER.match(after)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- format
@@ -382,8 +404,21 @@ def check_offers(asset: Asset, brand: Brand, facts: OfferFacts | None = None) ->
     approved = brand.offers_for(asset.campaign)
     if not approved:
         m = facts.mentions[0]
-        msg = f"活动「{asset.campaign}」没有已批准的优惠" if zh else f"campaign {asset.campaign!r} has no approved offer"
-        return [Issue("offer.unapproved", "offer", "warning", m.start, m.end, m.text, msg, "add the offer to brand.toml [[offers]] or remove it")]
+        msg = (
+            f"活动「{asset.campaign}」没有已批准的优惠" if zh else f"campaign {asset.campaign!r} has no approved offer"
+        )
+        return [
+            Issue(
+                "offer.unapproved",
+                "offer",
+                "warning",
+                m.start,
+                m.end,
+                m.text,
+                msg,
+                "add the offer to brand.toml [[offers]] or remove it",
+            )
+        ]
     issues: list[Issue] = []
     grouped = {m.group for m in facts.mentions if m.group >= 0}
     for g in sorted(grouped):
@@ -395,7 +430,9 @@ def check_offers(asset: Asset, brand: Brand, facts: OfferFacts | None = None) ->
             continue
         if not any(o.threshold == th.value and getattr(o, red.field) == red.value for o in ok):
             want = "; ".join(_offer_text(o) for o in ok)
-            msg = f"优惠条件与批准的不一致：{th.text}" if zh else f"offer terms differ from the approved ones: {th.text}"
+            msg = (
+                f"优惠条件与批准的不一致：{th.text}" if zh else f"offer terms differ from the approved ones: {th.text}"
+            )
             issues.append(Issue(f"offer.{red.field}_mismatch", "offer", "error", th.start, th.end, th.text, msg, want))
     for m in facts.mentions:
         if m.group >= 0 or m.field == "threshold":
@@ -434,13 +471,26 @@ def _check_field(m: Mention, approved: Sequence[Offer], zh: bool) -> Issue | Non
         if not vals:
             if f in ("code", "price", "percent", "amount"):
                 msg = f"未批准的{m.text}" if zh else f"{f} {m.text!r} is not in the approved offers"
-                return Issue(f"offer.unapproved_{f}", "offer", "warning", m.start, m.end, m.text, msg, "remove it or add it to brand.toml [[offers]]")
+                return Issue(
+                    f"offer.unapproved_{f}",
+                    "offer",
+                    "warning",
+                    m.start,
+                    m.end,
+                    m.text,
+                    msg,
+                    "remove it or add it to brand.toml [[offers]]",
+                )
             return None
         if m.value in vals:
             return None
         want = " / ".join(fmt_value(f, v) for v in vals)
         label = {"amount": "优惠金额", "percent": "折扣", "code": "优惠码", "price": "价格"}[f] if zh else f
-    msg = f"{label}与批准的优惠不一致：{m.text}（应为 {want}）" if zh else f"{label} {m.text!r} differs from the approved offer ({want})"
+    msg = (
+        f"{label}与批准的优惠不一致：{m.text}（应为 {want}）"
+        if zh
+        else f"{label} {m.text!r} differs from the approved offer ({want})"
+    )
     return Issue(f"offer.{f}_mismatch", "offer", "error", m.start, m.end, m.text, msg, want)
 
 
@@ -461,11 +511,15 @@ def campaign_conflicts(assets: Iterable[tuple[Asset, OfferFacts]]) -> list[Confl
         for field in ("amount", "percent", "code", "start", "end", "price"):
             per: list[tuple[str, frozenset[str]]] = []
             for a, f in items:
-                vals = {m.value for m in f.mentions if m.field == field and m.group < 0}
-                if field in ("start", "end"):
-                    vals = {(None, v[1], v[2]) for v in vals}  # type: ignore[index]
+                vals: set[str] = set()
+                for m in f.mentions:
+                    if m.field == field and m.group < 0:
+                        v = m.value
+                        if isinstance(v, tuple):
+                            v = (None, v[1], v[2])  # compare dates by month and day
+                        vals.add(fmt_value(field, v))
                 if vals:
-                    per.append((a.asset_id, frozenset(fmt_value(field, v) for v in vals)))
+                    per.append((a.asset_id, frozenset(vals)))
             out += _disjoint(camp, field, per)
     return out
 
@@ -483,8 +537,8 @@ def _deal_conflicts(camp: str, items: list[tuple[Asset, OfferFacts]]) -> list[Co
     out: list[Conflict] = []
     deals = [(a.asset_id, f.deals()) for a, f in items]
     deals = [(i, d) for i, d in deals if d]
-    for field, key_i, val_i in (("amount", 0, 2), ("threshold", 2, 0)):
-        keys = sorted({(d[key_i], d[1]) if key_i == 2 else (d[0], d[1]) for _, ds in deals for d in ds})
+    for field, key_i in (("amount", 0), ("threshold", 2)):  # same threshold: amounts agree; same amount: thresholds
+        keys = sorted({(d[key_i], d[1]) for _, ds in deals for d in ds})
         for k in keys:
             per = []
             for aid, ds in deals:

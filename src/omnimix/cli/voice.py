@@ -83,8 +83,10 @@ def _print(report: object) -> None:
 
     assert isinstance(report, VoiceReport)
     typer.echo(f"{len(report.assets)} assets checked (embeddings: {report.embeddings})")
-    for name, c in report.campaigns.items():
-        typer.echo(f"campaign {name}: {c.score:.1f} ({c.band}), {len(c.matrix)} assets, {c.conflicts} conflicts")
+    for name, camp in report.campaigns.items():
+        typer.echo(
+            f"campaign {name}: {camp.score:.1f} ({camp.band}), {len(camp.matrix)} assets, {camp.conflicts} conflicts"
+        )
     for c in report.conflicts:
         pairs = ", ".join(f"{a}={v}" for a, v in zip(c.assets, c.values, strict=True))
         typer.echo(f"  conflict [{c.campaign}] {c.field}: {pairs}")

@@ -19,7 +19,7 @@ from omnimix.workspace import Workspace
 if TYPE_CHECKING:
     from omnimix.voice.check import VoiceReport
 
-__all__ = ["ASSET_COLUMNS", "read_assets", "assets_from_rows", "load_content", "save_results"]
+__all__ = ["ASSET_COLUMNS", "assets_from_rows", "load_content", "read_assets", "save_results"]
 
 ASSET_COLUMNS = ("asset_id", "channel", "campaign", "language", "text", "published_at")
 _REQUIRED = ("asset_id", "text")

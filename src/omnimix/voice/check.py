@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,7 +126,7 @@ def check_assets(
     conflict_fields: dict[str, list[str]] = {}
     for c in conflicts:
         if c.campaign not in with_approved:
-            for aid in c.assets:
+            for aid in _odd_ones(c):
                 conflict_fields.setdefault(aid, []).append(c.field)
     results: list[AssetResult] = []
     for a, cv, tn, f in zip(assets, cov, tones, facts, strict=True):
@@ -138,6 +139,15 @@ def check_assets(
         s = sc.score(sc.penalty(issues), sc.length_units(a.text))
         results.append(AssetResult(a, s, sc.band(s), tuple(issues), cv, tn, f))
     return VoiceReport(tuple(results), tuple(conflicts), _campaigns(results, conflicts), emb.name)
+
+
+def _odd_ones(c: Conflict) -> list[str]:
+    """The assets of a conflict that disagree with a strict majority value, else all of them."""
+    counts = Counter(c.values)
+    (top, n), *rest = counts.most_common()
+    if n > 1 and all(k < n for _, k in rest):
+        return [a for a, v in zip(c.assets, c.values, strict=True) if v != top]
+    return list(c.assets)
 
 
 def _tones(assets: Sequence[Asset], brand: Brand, emb: Embedder) -> list[ToneResult]:

@@ -200,19 +200,21 @@ _DATE = re.compile(
     rf"|(?i:(?P<em>{_MON})\s+(?P<ed>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<ey>\d{{4}}))?)"
     rf"|(?i:(?P<ed2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<em2>{_MON})(?:,?\s*(?P<ey2>\d{{4}}))?)"
     rf"|(?<![\d.$¥￥])(?P<sm>1[0-2]|0?[1-9])/(?P<sd>3[01]|[12]\d|0?[1-9])(?![\d/%])"
+    rf"|(?<![\d.$¥￥])(?P<dm>1[0-2]|0?[1-9])\.(?P<dd>3[01]|[12]\d|0?[1-9])(?![\d.%％折元块])"
 )
 _END_BEFORE = re.compile(
     r"(?i)(?:至|到|截止(?:到|至)?|截至|止|until|till|til|through|thru|\bto|ends?(?:\s+on)?|by|before|[-–—~～])\s*$"
 )
 _START_BEFORE = re.compile(r"(?i)(?:从|自|于|starting(?:\s+on)?|starts?(?:\s+on)?|from|begins?(?:\s+on)?)\s*$")
-_START_AFTER = re.compile(r"^\s*(?:[0-9:：]*\s*)?(?:起|开始|开抢|开启)")
-_END_AFTER = re.compile(r"^\s*(?:[0-9:：]*\s*)?(?:止|截止|结束|前)")
+_START_AFTER = re.compile(r"^\s*(?:[0-9:：点时]*\s*)?(?:起|开始|开抢|开启|正式开)")
+_END_AFTER = re.compile(r"^\s*(?:[0-9:：点时]*\s*)?(?:止|截止|结束|前|为止)")
 _RANGE_AFTER = re.compile(r"^\s*(?:[-–—~～至到]|to\b|until\b|through\b|thru\b)", re.I)
 _PRICE = re.compile(
     rf"(?P<ctx>到手价|活动价|券后价?|秒杀价|抢购价|特价|限时价|现价|售价|仅需|只需|只要|低至|仅|价格|price(?:d)?(?:\s+at)?|only|just|now|for)"
     rf"\s*[:：]?\s*(?P<cur>{_CUR_PRE})?\s?(?P<pr>\d+(?:\.\d+)?)\s*(?P<post>元|块|RMB)?",
     re.I,
 )
+_SECOND_ITEM = re.compile(r"(?i)(?:第二件|第2件|第二份|第二杯|第2杯|second\s+(?:item|one|cup)s?\s*(?:at)?)\s*$")
 _BARE_PRICE = re.compile(r"(?P<cur>[¥￥])\s?(?P<pr>\d+(?:\.\d+)?)")
 _ORIGINAL = re.compile(
     r"(?i)(?:原价|划线价|吊牌价|市场价|日常价|was|regular(?:ly)?|rrp|list\s+price|compare\s+at)\s*[:：]?\s*$"
@@ -233,8 +235,10 @@ def _date_value(m: re.Match[str]) -> tuple[int | None, int, int] | None:
     elif g.get("em2"):
         mo, dy = float(_MONTHS[g["em2"][:3].lower()]), float(g["ed2"])
         year = int(g["ey2"]) if g.get("ey2") else None
-    else:
+    elif g.get("sm"):
         mo, dy = float(g["sm"]), float(g["sd"])
+    else:
+        mo, dy = float(g["dm"]), float(g["dd"])
     if mo is None or dy is None or not (1 <= mo <= 12 and 1 <= dy <= 31):
         return None
     return (year, int(mo), int(dy))
@@ -295,7 +299,7 @@ def extract_offers(text: str) -> OfferFacts:
                 spans.take(m.start(), m.end())
     for rx in (_PERCENT_ZH, _PERCENT_EN):
         for m in rx.finditer(text):
-            if not spans.free(m.start(), m.end()):
+            if not spans.free(m.start(), m.end()) or _SECOND_ITEM.search(text[max(0, m.start() - 6) : m.start()]):
                 continue
             if m.groupdict().get("half"):
                 p: float | None = 50.0
@@ -341,7 +345,7 @@ def _dates(text: str, spans: _Spans) -> list[Mention]:
         v = _date_value(m)
         if v is None:
             continue
-        if m.group("sm") is not None and not _dateish(text, m):
+        if (m.group("sm") is not None or m.group("dm") is not None) and not _dateish(text, m):
             continue
         found.append((m, v))
     out: list[Mention] = []
@@ -396,29 +400,18 @@ def _same_date(a: tuple[int | None, int, int], b: date) -> bool:
 
 # ---------------------------------------------------------------------------------------------- checks
 def check_offers(asset: Asset, brand: Brand, facts: OfferFacts | None = None) -> list[Issue]:
-    """Offer details of ``asset`` that disagree with the brand's approved offers for its campaign."""
+    """Offer details of ``asset`` that disagree with the brand's approved offers for its campaign.
+
+    A campaign without approved offers (``[[offers]]`` with its ``campaign`` or none) is not compared;
+    its assets are still compared with each other (:func:`campaign_conflicts`).
+    """
     facts = facts if facts is not None else extract_offers(asset.text)
     if not facts or not brand.offers:
         return []
     zh = asset.lang == "zh"
     approved = brand.offers_for(asset.campaign)
-    if not approved:
-        m = facts.mentions[0]
-        msg = (
-            f"活动「{asset.campaign}」没有已批准的优惠" if zh else f"campaign {asset.campaign!r} has no approved offer"
-        )
-        return [
-            Issue(
-                "offer.unapproved",
-                "offer",
-                "warning",
-                m.start,
-                m.end,
-                m.text,
-                msg,
-                "add the offer to brand.toml [[offers]] or remove it",
-            )
-        ]
+    if not approved:  # nothing approved for this campaign: only its own consistency is checked (conflicts)
+        return []
     issues: list[Issue] = []
     grouped = {m.group for m in facts.mentions if m.group >= 0}
     for g in sorted(grouped):

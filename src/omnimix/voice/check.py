@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omnimix.voice import score as sc
+from omnimix.voice.adlaw import check_ad_law
 from omnimix.voice.brand import Brand
 from omnimix.voice.message import Embedder, MessageCoverage, get_embedder, message_coverage, message_issues
+from omnimix.voice.terms import check_terminology
 from omnimix.voice.offers import Conflict, OfferFacts, campaign_conflicts, check_offers, extract_offers
 from omnimix.voice.tone import ToneResult, exemplar_sims, tone_issues, tone_scores
 from omnimix.voice.types import Asset, Issue
@@ -83,15 +85,8 @@ class VoiceReport:
 
 def _external_issues(asset: Asset, brand: Brand, industry: str) -> list[Issue]:
     """Advertising-law and terminology checks (omnimix.voice.adlaw / .terms)."""
-    out: list[Issue] = []
-    try:
-        from omnimix.voice.adlaw import check_ad_law
-        from omnimix.voice.terms import check_terminology
-    except ImportError:  # pragma: no cover - before the ad-law helper's modules are merged
-        return out
-    out += check_ad_law(asset.text, language=asset.lang, industry=industry, brand=brand)
-    out += check_terminology(asset.text, brand, language=asset.lang)
-    return out
+    out = check_ad_law(asset.text, language=asset.lang, industry=industry, brand=brand)
+    return out + check_terminology(asset.text, brand, language=asset.lang)
 
 
 def check_assets(

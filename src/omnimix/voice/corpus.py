@@ -3,12 +3,14 @@
 One JSON object per line::
 
     {"asset_id": "z11-10", "channel": "douyin", "campaign": "双11", "language": "zh-CN", "text": "...",
-     "published_at": "2026-11-04", "brand": "brand_coffee.toml", "industry": null,
+     "published_at": "2026-11-04", "brand": "coffee", "industry": null,
      "labels": ["offer"],                 # categories that must be found (none: a clean asset)
      "message": "on" | "off" | null,      # on- or off-message copy (message-coverage pairs)
      "conflicts": [{"field": "amount", "with": "z11-04"}]}   # planted conflicts with another asset
 
-``brand`` is a path relative to the corpus file (default ``brand.toml`` beside it). The assets of one file,
+``brand`` names ``brands/NAME.toml`` beside the corpus file (or is a ``.toml`` path relative to it); rows
+without one are skipped. The span-level format of ``benchmarks/voice_corpus.py`` (``"expected": [{"category":
+..., "start": ..., "end": ...}]``) is read too: its categories become the asset's labels. The assets of one file,
 brand and industry are checked together, so campaign conflicts are found as in production.
 """
 
@@ -50,19 +52,28 @@ def load_corpus(path: str | Path) -> list[CorpusItem]:
         try:
             d: dict[str, Any] = json.loads(line)
             pub = d.get("published_at")
-            asset = Asset(str(d["asset_id"]), str(d.get("channel") or ""), str(d.get("campaign") or ""),
-                          str(d.get("language") or ""), str(d["text"]),
-                          datetime.fromisoformat(pub) if pub else None)
-            labels = frozenset(d.get("labels") or ())
+            asset = Asset(
+                str(d["asset_id"]),
+                str(d.get("channel") or ""),
+                str(d.get("campaign") or ""),
+                str(d.get("language") or ""),
+                str(d["text"]),
+                datetime.fromisoformat(pub) if pub else None,
+            )
+            labels = frozenset(d.get("labels") or ()) | {str(e["category"]) for e in d.get("expected") or ()}
             bad = labels - set(CATEGORIES)
             if bad:
                 raise ValueError(f"labels {sorted(bad)}: expected some of {CATEGORIES}")
             conf = tuple((str(c["field"]), str(c["with"])) for c in d.get("conflicts") or ())
-            out.append(CorpusItem(asset, p.parent / str(d.get("brand") or "brand.toml"), d.get("industry"), labels,
-                                  d.get("message"), conf, p.name))
+            bname = str(d.get("brand") or "")
+            if not bname:
+                continue
+            bpath = p.parent / bname if bname.endswith(".toml") else p.parent / "brands" / f"{bname}.toml"
+            out.append(CorpusItem(asset, bpath, d.get("industry"), labels, d.get("message"), conf, p.name))
         except (ValueError, KeyError, TypeError) as exc:
-            raise InputDataError(str(p), f"line {n}: {exc}", ["fix the JSON object (see omnimix.voice.corpus)"]) \
-                from exc
+            raise InputDataError(
+                str(p), f"line {n}: {exc}", ["fix the JSON object (see omnimix.voice.corpus)"]
+            ) from exc
     return out
 
 
@@ -102,8 +113,12 @@ class CorpusScore:
 _SAME = {"amount": {"amount"}, "threshold": {"threshold"}}
 
 
-def score_corpus(items: Sequence[CorpusItem], *, embeddings: str = "auto",
-                 categories: Sequence[str] = ("ad_law", "terminology", "offer")) -> CorpusScore:
+def score_corpus(
+    items: Sequence[CorpusItem],
+    *,
+    embeddings: str = "auto",
+    categories: Sequence[str] = ("ad_law", "terminology", "offer"),
+) -> CorpusScore:
     """Check the corpus and compare with its labels (per category, conflicts, message pairs)."""
     out = CorpusScore(counts={c: {"tp": 0, "fp": 0, "fn": 0, "tn": 0} for c in categories})
     groups: dict[tuple[str, Path, str | None], list[CorpusItem]] = {}

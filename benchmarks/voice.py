@@ -98,10 +98,10 @@ def make_assets(n: int, seed: int) -> list[Asset]:
             "dd": rng.randint(10, 28),
         }
         if en:
-            parts = [rng.choice(EN_OPEN), rng.choice(EN_MID)] + rng.sample(EN_OFFER, rng.randint(0, 3))
+            parts = [rng.choice(EN_OPEN), rng.choice(EN_MID), *rng.sample(EN_OFFER, rng.randint(0, 3))]
             text = ". ".join(parts).format(**v) + f". Ref {i}."
         else:
-            parts = [rng.choice(ZH_OPEN), rng.choice(ZH_MID)] + rng.sample(ZH_OFFER, rng.randint(0, 3))
+            parts = [rng.choice(ZH_OPEN), rng.choice(ZH_MID), *rng.sample(ZH_OFFER, rng.randint(0, 3))]
             text = "，".join(parts).format(**v) + f"。编号{i}"
         out.append(Asset(f"a{i:05d}", rng.choice(CHANNELS), rng.choice(CAMPAIGNS), "en" if en else "zh-CN", text))
     return out

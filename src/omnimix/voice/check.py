@@ -11,8 +11,8 @@ from omnimix.voice import score as sc
 from omnimix.voice.adlaw import check_ad_law
 from omnimix.voice.brand import Brand
 from omnimix.voice.message import Embedder, MessageCoverage, get_embedder, message_coverage, message_issues
-from omnimix.voice.terms import check_terminology
 from omnimix.voice.offers import Conflict, OfferFacts, campaign_conflicts, check_offers, extract_offers
+from omnimix.voice.terms import check_terminology
 from omnimix.voice.tone import ToneResult, exemplar_sims, tone_issues, tone_scores
 from omnimix.voice.types import Asset, Issue
 

@@ -52,6 +52,8 @@ _NEUTRAL = (
     "The football match was postponed because of rain.",
 )
 
+_N_ZH = 3  # the first _N_ZH neutral sentences are Chinese
+
 _EN_STOP = frozenset(
     "a an the and or but of to in on for with at by from is are was were be been it its this that these those "
     "you your we our us i my me they them their he she his her as so if than then just all any every more most "
@@ -116,7 +118,7 @@ class Embedder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
-    def calibrate(self, sims: np.ndarray, target_vecs: np.ndarray) -> np.ndarray: ...
+    def calibrate(self, sims: np.ndarray, target_vecs: np.ndarray, langs: Sequence[str]) -> np.ndarray: ...
 
 
 class LexicalEmbedder:
@@ -155,7 +157,7 @@ class LexicalEmbedder:
 
         return diags(1 / norms) @ m  # type: ignore[no-any-return]
 
-    def calibrate(self, sims: np.ndarray, target_vecs: np.ndarray) -> np.ndarray:
+    def calibrate(self, sims: np.ndarray, target_vecs: np.ndarray, langs: Sequence[str]) -> np.ndarray:
         # TF-IDF cosine of a short asset to a short pillar rarely exceeds 0.6: stretch so 0.5 ~ fully covered
         out: np.ndarray = np.clip(np.sqrt(np.clip(sims, 0, 1) / 0.5), 0, 1) * (sims > 0)
         return out
@@ -186,8 +188,11 @@ class E5Embedder:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return np.asarray(self._m.query(list(texts)))
 
-    def calibrate(self, sims: np.ndarray, target_vecs: np.ndarray) -> np.ndarray:
-        base = (self._neutral @ target_vecs.T).max(axis=0)  # per target
+    def calibrate(self, sims: np.ndarray, target_vecs: np.ndarray, langs: Sequence[str]) -> np.ndarray:
+        # baseline per target and asset language: the best similarity of neutral sentences in that language
+        ns = self._neutral @ target_vecs.T
+        zh = np.array([lang == "zh" for lang in langs])
+        base = np.where(zh[:, None], ns[: _N_ZH].max(axis=0)[None, :], ns[_N_ZH:].max(axis=0)[None, :])
         out: np.ndarray = np.clip((sims - base) / np.maximum(1e-6, 1 - base) / 0.35, 0, 1)
         return out
 
@@ -252,7 +257,7 @@ def message_coverage(assets: Sequence[Asset], brand: Brand, embedder: Embedder) 
     else:
         tvd, avd = embedder.encode(flat), embedder.encode([a.text for a in assets])
         sims, dense_t = avd @ tvd.T, tvd
-    cal = embedder.calibrate(sims, dense_t)
+    cal = embedder.calibrate(sims, dense_t, [a.lang for a in assets])
     per = np.zeros((len(assets), len(targets)))
     for j, i in enumerate(owner):
         per[:, i] = np.maximum(per[:, i], cal[:, j])

@@ -243,7 +243,8 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     own = list(cues["self"])
     if brand is not None:
         own += [brand.name + w for w in ("史上", "历代", "旗下", "家族", "系列", "全系", "自家", "店", "家")]
-    if _has(sent, own) and not _has(clause, cues["others"]):
+    compared = re.search("(?:比|胜过|超过|超越|领先)[^。！？!?]{0,6}(?:" + "|".join(cues["others"]) + ")", sent)
+    if _has(sent, own) and not _has(clause, cues["others"]) and not compared:
         return "7(1) comparison within one's own brand"
     if (
         term in ("第一", "首家")

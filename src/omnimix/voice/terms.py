@@ -26,9 +26,7 @@ __all__ = ["check_terminology", "expected_script", "find_term"]
 _TRAD_TAGS = ("zh-tw", "zh-hk", "zh-mo", "zh-hant")
 _SIMP_TAGS = ("zh-cn", "zh-sg", "zh-my", "zh-hans")
 # characters that are correct in Traditional text in most contexts although zhconv converts them
-_AMBIGUOUS_IN_TRAD = frozenset(
-    "台着里才面干后周系准借咸征制范谷回折松冲卷向余克只朴杰舍表郁须云尽斗了几出划千困卜复姜家价症叶托合胡党宁"
-)
+_AMBIGUOUS_IN_TRAD = frozenset("台着里才面干后只系准制范谷回折松冲卷向余克朴杰舍表须斗几出划千合胡")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&]*")
 
 

@@ -55,7 +55,7 @@ def score(paths: list[Path], categories: tuple[str, ...] = CATEGORIES) -> dict[s
     n_assets: dict[str, int] = defaultdict(int)
     t0 = time.perf_counter()
     for path in paths:
-        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             row = json.loads(line)
@@ -77,18 +77,37 @@ def score(paths: list[Path], categories: tuple[str, ...] = CATEGORIES) -> dict[s
                     t[2] += sum(1 for a, b, _ in x if any(_overlap((s, e), (a, b)) for s, e, _ in g))
                 for s, e, i in g:
                     if not any(_overlap((s, e), (a, b)) for a, b, _ in x):
-                        misses.append({"asset_id": row["asset_id"], "kind": "false_positive", "category": cat,
-                                       "text": i.text, "rule": i.rule, "span": [s, e], "copy": row["text"]})
+                        misses.append(
+                            {
+                                "asset_id": row["asset_id"],
+                                "kind": "false_positive",
+                                "category": cat,
+                                "text": i.text,
+                                "rule": i.rule,
+                                "span": [s, e],
+                                "copy": row["text"],
+                            }
+                        )
                 for a, b, ex in x:
                     if not any(_overlap((s, e), (a, b)) for s, e, _ in g):
-                        misses.append({"asset_id": row["asset_id"], "kind": "missed", "category": cat,
-                                       "text": ex.get("text", ""), "span": [a, b], "copy": row["text"]})
+                        misses.append(
+                            {
+                                "asset_id": row["asset_id"],
+                                "kind": "missed",
+                                "category": cat,
+                                "text": ex.get("text", ""),
+                                "span": [a, b],
+                                "copy": row["text"],
+                            }
+                        )
     seconds = time.perf_counter() - t0
     figures: dict[str, Any] = {}
     for (cat, lang), (tpf, f, tpe, x) in sorted(tally.items()):
         figures.setdefault(cat, {})[lang] = {
-            "precision": round(tpf / f, 3) if f else None, "recall": round(tpe / x, 3) if x else None,
-            "found": f, "expected": x,
+            "precision": round(tpf / f, 3) if f else None,
+            "recall": round(tpe / x, 3) if x else None,
+            "found": f,
+            "expected": x,
         }
     return {"assets": dict(n_assets), "figures": figures, "misses": misses, "seconds": round(seconds, 2)}
 
@@ -102,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     files = args.files or [CORPUS / "adlaw_terms.jsonl"]
     res = score(files)
     if args.json:
-        print(json.dumps(res if args.misses else {k: v for k, v in res.items() if k != "misses"}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                res if args.misses else {k: v for k, v in res.items() if k != "misses"}, ensure_ascii=False, indent=2
+            )
+        )
         return 0
     print(f"assets: {res['assets']}  ({res['seconds']} s)")
     print(f"{'category':<12} {'lang':<4} {'precision':>9} {'recall':>7} {'found':>6} {'expected':>8}")
@@ -113,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{cat:<12} {lang:<4} {p:>9} {r:>7} {v['found']:>6} {v['expected']:>8}")
     if args.misses:
         for m in res["misses"]:
-            print(f"  {m['kind']:<14} {m['asset_id']:<8} {m['category']:<11} {m['text']!r} {m.get('rule', '')}  | {m['copy']}")
+            head = f"  {m['kind']:<14} {m['asset_id']:<8} {m['category']:<11} {m['text']!r} {m.get('rule', '')}"
+            print(f"{head}  | {m['copy']}")
     return 0
 
 

@@ -106,9 +106,29 @@ def _edge_ok(text: str, pos: int, inner: int, edges: frozenset[int]) -> bool:
     return not (_WORDCH.match(ch_in) and _WORDCH.match(ch_out))
 
 
+def _han_edge(text: str, pos: int, inner: int) -> bool:
+    if pos <= 0 or pos >= len(text):
+        return False
+    ch_out = text[pos - 1] if inner >= pos else text[pos]
+    return is_han(text[inner]) and is_han(ch_out)
+
+
 def at_word_edges(text: str, start: int, end: int) -> bool:
-    """True when ``text[start:end]`` begins and ends on word edges (jieba for Han, ASCII otherwise)."""
+    """True when ``text[start:end]`` lies on word edges (jieba for Han, ASCII otherwise).
+
+    An edge between a Latin letter or digit and another is never crossed. Between two Han characters,
+    a single character must have a token edge on both sides; a longer match on at least one side, since
+    jieba may glue a word to its neighbour (``极品茶`` is cut 极 / 品茶). A match inside one token
+    (``极品`` in 北极 / 品牌) has no edge on either side and is refused.
+    """
     if start >= end:
         return False
     edges = boundaries(text) if _HAN.search(text[max(0, start - 1) : end + 1]) else frozenset()
-    return _edge_ok(text, start, start, edges) and _edge_ok(text, end, end - 1, edges)
+    s_ok, e_ok = _edge_ok(text, start, start, edges), _edge_ok(text, end, end - 1, edges)
+    if s_ok and e_ok:
+        return True
+    s_han, e_han = _han_edge(text, start, start), _han_edge(text, end, end - 1)
+    if end - start < 2 or not (s_han or e_han):
+        return False
+    # one Han side may fail when the other side is a real edge (a Latin side must hold on its own)
+    return (s_ok and e_han and not e_ok) or (e_ok and s_han and not s_ok)

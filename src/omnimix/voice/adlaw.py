@@ -36,12 +36,27 @@ __all__ = ["INDUSTRY_MODES", "AdLawDecision", "check_ad_law", "explain_ad_law"]
 INDUSTRY_MODES = ("general", "cosmetics", "food", "health", "medical", "finance")
 _SENT_END = "。！？!?；;\n"
 _CLAUSE_END = _SENT_END + "，,、：:（）()【】 \u3000…~～"
-_OPEN_Q = "「『“\"《【〈‘"
-_CLOSE_Q = "」』”\"》】〉’"
-_TIME = re.compile(r"\d{4}\s*年|\d{4}\s*[-/~至到]\s*\d{2,4}|20\d\d|年度|上半年|下半年|第[一二三四1-4]季度|Q[1-4]|\d{1,2}\s*月|双十一|双11|618|同期")
+_OPEN_Q = '「『“"《【〈‘'
+_CLOSE_Q = '」』”"》】〉’'
+_TIME = re.compile(
+    r"\d{4}\s*年|\d{4}\s*[-/~至到]\s*\d{2,4}|20\d\d|年度|上半年|下半年|第[一二三四1-4]季度|Q[1-4]|\d{1,2}\s*月|双十一|双11|618|同期"
+)
 _NUM = re.compile(r"\s*[\d０-９一二两三四五六七八九十百千万]")
-_STATE_TITLES = ("非物质文化遗产", "非遗", "高新技术企业", "专精特新", "龙头企业", "示范基地", "示范企业", "重点实验室",
-                 "技术中心", "地理标志", "老字号", "保护品种", "名录")
+_STATE_TITLES = (
+    "非物质文化遗产",
+    "非遗",
+    "高新技术企业",
+    "专精特新",
+    "龙头企业",
+    "示范基地",
+    "示范企业",
+    "重点实验室",
+    "技术中心",
+    "地理标志",
+    "老字号",
+    "保护品种",
+    "名录",
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,7 @@ def _bounds(text: str, s: int, e: int, ends: str) -> tuple[int, int]:
     return a, b
 
 
-def _has(hay: str, cues: list[str]) -> bool:
+def _has(hay: str, cues: list[str] | tuple[str, ...]) -> bool:
     return any(c in hay for c in cues)
 
 
@@ -117,7 +132,7 @@ def _inside_word(text: str, s: int, e: int, words: list[str], term: str) -> bool
 def _span_of_zui(text: str, s: int) -> tuple[int, int] | None:
     """The word a 最 starts: its own token (最好, 最新款) or 最 with the next token (最 便宜)."""
     tok = _token_at(text, s)
-    if tok is None or tok[1] != s and not text[tok[1] : s].isspace():
+    if tok is None or (tok[1] != s and not text[tok[1] : s].isspace()):
         return None
     if tok[0] != "最":
         return s, tok[2]
@@ -135,14 +150,28 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
     two = text[s : s + 2]
     if two in z["range_words"]:
         rest = text[s + 2 : s + 8]
-        if _NUM.match(rest) or any(rest.startswith(w) for w in z["range_next"]) or rest[:2] in ("当天", "次日", "隔日", "明天", "今天"):
+        if (
+            _NUM.match(rest)
+            or any(rest.startswith(w) for w in z["range_next"])
+            or rest[:2] in ("当天", "次日", "隔日", "明天", "今天")
+        ):
             return "cap or range of the offer itself"
-    if two == "最好" and not text.startswith("最好的", s) and text[s + 2 : s + 3] not in ("喝", "吃", "看", "用", "玩", "听", "穿", "闻"):
+    if (
+        two == "最好"
+        and not text.startswith("最好的", s)
+        and text[s + 2 : s + 3] not in ("喝", "吃", "看", "用", "玩", "听", "穿", "闻")
+    ):
         nxt = [t for t in pos_tags(text) if t[2] >= s + 2][:1]
-        if nxt and nxt[0][2] == s + 2 and (nxt[0][1].startswith("v") or nxt[0][0] in ("在", "是", "先", "别", "不", "提前", "尽快", "当天", "放")):
+        if (
+            nxt
+            and nxt[0][2] == s + 2
+            and (nxt[0][1].startswith("v") or nxt[0][0] in ("在", "是", "先", "别", "不", "提前", "尽快", "当天", "放"))
+        ):
             return "advice (最好 + verb: had better)"
     before = text[max(0, s - 4) : s]
-    if any(before.endswith(p) for p in z["first_person"]) and any(text.startswith(v, s + 1) for v in z["first_person_verbs"]):
+    if any(before.endswith(p) for p in z["first_person"]) and any(
+        text.startswith(v, s + 1) for v in z["first_person_verbs"]
+    ):
         return "the writer's own taste"
     return ""
 
@@ -167,7 +196,10 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     word = text[s:e]
     # art. 7(4): product names, models and trademarks
     tail = re.match(r"[^\s，。！？,.!?；;、]{0,8}", text[e:])
-    if tail and any(m in tail.group(0) for m in cues["name_marks"]) or text[e : e + 3].startswith(tuple(cues["name_marks"])):
+    if (
+        (tail and any(m in tail.group(0) for m in cues["name_marks"]))
+        or text[e : e + 3].startswith(tuple(cues["name_marks"]))
+    ):
         return "7(4) trademark or product name (®/™)"
     names = (brand.name, *brand.accepted_names) if brand is not None else ()
     for n in names:
@@ -188,9 +220,7 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     if term == "国家级" and _has(after[:12], _STATE_TITLES):
         return "7(5) state-awarded title"
     # art. 7(3): grade under a cited standard
-    if term in cues["grade_terms"] and _has(sent, cues["standard"]) and (
-        _has(word + after[:4], cues["grade_words"])
-    ):
+    if term in cues["grade_terms"] and _has(sent, cues["standard"]) and (_has(word + after[:4], cues["grade_words"])):
         return "7(3) grade defined by a cited standard"
     # art. 7(2): usage, time and storage tips
     if any(word.startswith(u) for u in cues["usage_terms"]) and not after.startswith("的"):
@@ -213,9 +243,14 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     own = list(cues["self"])
     if brand is not None:
         own += [brand.name + w for w in ("史上", "历代", "旗下", "家族", "系列", "全系", "自家", "店", "家")]
-    if _has(sent, own) and not _has(clause, cues["others"]):
+    compared = re.search("(?:比|胜过|超过|超越|领先)[^。！？!?]{0,6}(?:" + "|".join(cues["others"]) + ")", sent)
+    if _has(sent, own) and not _has(clause, cues["others"]) and not compared:
         return "7(1) comparison within one's own brand"
-    if term in ("第一", "首家") and re.match(r"家(?:门店|店|分店|旗舰店|工厂|实体店)", after) and _has(before[-6:], ["我们的", "我们", "品牌的", "品牌"]):
+    if (
+        term in ("第一", "首家")
+        and re.match(r"家(?:门店|店|分店|旗舰店|工厂|实体店)", after)
+        and _has(before[-6:], ["我们的", "我们", "品牌的", "品牌"])
+    ):
         return "7(1) the firm's own first shop"
     # art. 6(3): a background fact about the world, not the goods
     bg = cues["background_nouns"]
@@ -252,7 +287,11 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
             sugg = "删除「最」，或改为可证实的具体事实（限定时间、地域并注明来源）"
             reason = _lawful_zui(text, s, e, z)
         elif term.isascii():
-            if not at_word_edges(text, s, e) and not (e < len(text) and is_han(text[e])) and not (s > 0 and is_han(text[s - 1])):
+            if (
+                not at_word_edges(text, s, e)
+                and not (e < len(text) and is_han(text[e]))
+                and not (s > 0 and is_han(text[s - 1]))
+            ):
                 continue
         else:
             if s not in edges:
@@ -281,7 +320,11 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
                 reason = "ordinal (首个月)"
         last_end = e
         before = text[max(0, s - 2) : s]
-        if not reason and term in ("100%", "百分之百") and text[e : e + 3].lstrip().startswith(tuple(r["composition"]["words"])):
+        if (
+            not reason
+            and term in ("100%", "百分之百")
+            and text[e : e + 3].lstrip().startswith(tuple(r["composition"]["words"]))
+        ):
             reason = "composition fact (100%纯棉)"
         if not reason and (before.endswith(("不是", "并非", "不", "非")) and term != "无敌"):
             reason = "negated"
@@ -312,26 +355,43 @@ def _industry_issues(text: str, mode: str, lang: str) -> list[Issue]:
         for m in rx.finditer(text):
             s, e = m.start(), m.end()
             # a claim word may be glued to a particle by jieba (都治好): one edge on a word boundary suffices
-            if lang == "zh" and not at_word_edges(text, s, e) and s not in boundaries(text) and e not in boundaries(text):
+            if (
+                lang == "zh"
+                and not at_word_edges(text, s, e)
+                and s not in boundaries(text)
+                and e not in boundaries(text)
+            ):
                 continue
             if any(a <= s < b for a, b in statements):
                 continue
             if lang == "zh" and not m.group(0).startswith(("无", "零", "没")) and _negated_zh(text, s, neg):
                 continue
-            msg = (f"「{m.group(0)}」：{_INDUSTRY_NAMES_ZH[mode]}广告禁用的宣称" if lang == "zh"
-                   else f"'{m.group(0)}': a claim {mode} advertising may not make")
+            msg = (
+                f"「{m.group(0)}」：{_INDUSTRY_NAMES_ZH[mode]}广告禁用的宣称"
+                if lang == "zh"
+                else f"'{m.group(0)}': a claim {mode} advertising may not make"
+            )
             out.append(Issue(f"ad_law.{mode}", "ad_law", "error", s, e, m.group(0), msg, sugg))
     if required and _needs_statement(text, mode, lang):
         for rx, sugg in required:
             if not rx.search(text):
                 rule = "ad_law.health.disclaimer" if mode == "health" else f"ad_law.{mode}.risk_warning"
-                msg = ("缺少法定提示语" if lang == "zh" else "the statement the law requires is missing")
+                msg = "缺少法定提示语" if lang == "zh" else "the statement the law requires is missing"
                 out.append(Issue(rule, "ad_law", "warning", 0, 0, "", msg, sugg))
     return out
 
 
-_INDUSTRY_NAMES_ZH = {"medical": "医疗、药品、医疗器械", "health": "保健食品", "food": "食品", "cosmetics": "化妆品", "finance": "金融投资"}
-_PROMO_FIN = re.compile(r"收益|回报|年化|利率|利息|理财|基金|投资|分红|赚|return|yield|invest|interest|APR|APY|money|profit|earn|gains?\b|wealth", re.IGNORECASE)
+_INDUSTRY_NAMES_ZH = {
+    "medical": "医疗、药品、医疗器械",
+    "health": "保健食品",
+    "food": "食品",
+    "cosmetics": "化妆品",
+    "finance": "金融投资",
+}
+_PROMO_FIN = re.compile(
+    r"收益|回报|年化|利率|利息|理财|基金|投资|分红|赚|return|yield|invest|interest|APR|APY|money|profit|earn|gains?\b|wealth",
+    re.IGNORECASE,
+)
 
 
 def _needs_statement(text: str, mode: str, lang: str) -> bool:

@@ -9,6 +9,7 @@ edges and without regard to case. Script: the asset's language tag decides (``zh
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +26,7 @@ __all__ = ["check_terminology", "expected_script", "find_term"]
 _TRAD_TAGS = ("zh-tw", "zh-hk", "zh-mo", "zh-hant")
 _SIMP_TAGS = ("zh-cn", "zh-sg", "zh-my", "zh-hans")
 # characters that are correct in Traditional text in most contexts although zhconv converts them
-_AMBIGUOUS_IN_TRAD = frozenset("台着里才面干后周系准借咸征制范谷回折松冲卷向余克只朴杰舍表郁须云尽斗了几出划千困卜复姜家价症叶托合胡党宁")
+_AMBIGUOUS_IN_TRAD = frozenset("台着里才面干后只系准制范谷回折松冲卷向余克朴杰舍表须斗几出划千合胡")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&]*")
 
 
@@ -67,8 +68,11 @@ def _script_runs(text: str, want: str, accepted: tuple[str, ...]) -> list[tuple[
     conv = zhconv.convert(text, target)
     if len(conv) != len(text):
         conv = "".join(zhconv.convert(c, target) for c in text)
-    bad = [i for i, (a, b) in enumerate(zip(text, conv, strict=True)) if a != b and is_han(a)
-           and not (want == "traditional" and a in _AMBIGUOUS_IN_TRAD)]
+    bad = [
+        i
+        for i, (a, b) in enumerate(zip(text, conv, strict=True))
+        if a != b and is_han(a) and not (want == "traditional" and a in _AMBIGUOUS_IN_TRAD)
+    ]
     if not bad:
         return []
     skip: set[int] = set()
@@ -98,13 +102,17 @@ def _name_issues(text: str, brand: Brand, lang: str) -> list[Issue]:
         for s, e in _find_any(text, wrong):
             if any(text[s:e] == a for a in accepted):
                 continue
-            msg = (f"品牌名写法不对：「{text[s:e]}」应为「{right}」" if lang == "zh"
-                   else f"brand name spelled '{text[s:e]}': write '{right}'")
+            msg = (
+                f"品牌名写法不对：「{text[s:e]}」应为「{right}」"
+                if lang == "zh"
+                else f"brand name spelled '{text[s:e]}': write '{right}'"
+            )
             out.append(Issue("terminology.brand_name", "terminology", "error", s, e, text[s:e], msg, right))
     latin = [n for n in accepted if n.isascii() and len(n) >= 4]
     words = [(m.start(), m.end()) for m in _LATIN_WORD.finditer(text)]
-    cands = list(words) + [(a[0], b[1]) for a, b in zip(words, words[1:], strict=False)
-                           if b[0] - a[1] == 1 and text[a[1]] in " -"]
+    cands = list(words) + [
+        (a[0], b[1]) for a, b in itertools.pairwise(words) if b[0] - a[1] == 1 and text[a[1]] in " -"
+    ]
     for name in latin:
         norm = _norm(name)
         for s, e in sorted(cands, key=lambda c: c[0] - c[1]):
@@ -115,8 +123,11 @@ def _name_issues(text: str, brand: Brand, lang: str) -> list[Issue]:
             if pn in (norm + "s", norm + "es"):
                 continue
             if pn == norm or (len(norm) >= 6 and _edit1(pn, norm) and pn[:1] == norm[:1]):
-                msg = (f"品牌名写法不对：「{piece}」应为「{name}」" if lang == "zh"
-                       else f"brand name spelled '{piece}': write '{name}'")
+                msg = (
+                    f"品牌名写法不对：「{piece}」应为「{name}」"
+                    if lang == "zh"
+                    else f"brand name spelled '{piece}': write '{name}'"
+                )
                 out.append(Issue("terminology.brand_name", "terminology", "error", s, e, piece, msg, name))
     return out
 
@@ -131,7 +142,9 @@ def _edit1(a: str, b: str) -> bool:
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
     if len(a) > len(b):
         a, b = b, a
     i = 0
@@ -159,12 +172,28 @@ def _term_issues(text: str, banned: tuple[Term, ...], required: tuple[Term, ...]
     for t in banned:
         for s, e in _find_any(text, t.term):
             if t.replacement:
-                msg = t.message or (f"用「{t.replacement}」代替「{text[s:e]}」" if lang == "zh"
-                                    else f"use '{t.replacement}' instead of '{text[s:e]}'")
-                out.append(Issue("terminology.substitution", "terminology", "warning", s, e, text[s:e], msg, t.replacement))
+                msg = t.message or (
+                    f"用「{t.replacement}」代替「{text[s:e]}」"
+                    if lang == "zh"
+                    else f"use '{t.replacement}' instead of '{text[s:e]}'"
+                )
+                out.append(
+                    Issue("terminology.substitution", "terminology", "warning", s, e, text[s:e], msg, t.replacement)
+                )
             else:
                 msg = t.message or (f"品牌禁用词「{text[s:e]}」" if lang == "zh" else f"banned term '{text[s:e]}'")
-                out.append(Issue("terminology.banned", "terminology", "error", s, e, text[s:e], msg, "删除" if lang == "zh" else "remove it"))
+                out.append(
+                    Issue(
+                        "terminology.banned",
+                        "terminology",
+                        "error",
+                        s,
+                        e,
+                        text[s:e],
+                        msg,
+                        "删除" if lang == "zh" else "remove it",
+                    )
+                )
     for t in required:
         if not _find_any(text, t.term):
             msg = t.message or (f"缺少必用词「{t.term}」" if lang == "zh" else f"required term '{t.term}' is missing")
@@ -189,9 +218,15 @@ def check_terminology(text: str, brand: Brand, *, language: str) -> list[Issue]:
     case, spacing or one-letter slip), script (``terminology.script``) and the brand's Vale rules
     (``vale.STYLE.RULE``).
     """
-    lang = "zh" if language.strip().lower().startswith("zh") or (not language.strip() and any(is_han(c) for c in text)) else "en"
+    lang = (
+        "zh"
+        if language.strip().lower().startswith("zh") or (not language.strip() and any(is_han(c) for c in text))
+        else "en"
+    )
     issues = _term_issues(text, brand.banned_terms, brand.required_terms, lang)
-    issues += [i for i in _name_issues(text, brand, lang) if not any(j.start < i.end and i.start < j.end for j in issues)]
+    issues += [
+        i for i in _name_issues(text, brand, lang) if not any(j.start < i.end and i.start < j.end for j in issues)
+    ]
     if any(is_han(c) for c in text):
         want = expected_script(language, brand)
         for s, e, conv in _script_runs(text, want, tuple(n for n in (brand.name, *brand.accepted_names) if n)):

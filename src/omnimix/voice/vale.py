@@ -15,6 +15,7 @@ spelling``) is named in :attr:`ValeRule.unsupported` instead of being ignored.
 from __future__ import annotations
 
 import ast
+import itertools
 import operator
 import re
 from dataclasses import dataclass, field
@@ -29,8 +30,17 @@ from omnimix.voice.types import Issue, Severity
 
 __all__ = ["EXTENDS", "ValeRule", "check_vale", "load_vale_rules"]
 
-EXTENDS = ("existence", "substitution", "occurrence", "repetition", "consistency", "conditional",
-           "capitalization", "sequence", "metric")
+EXTENDS = (
+    "existence",
+    "substitution",
+    "occurrence",
+    "repetition",
+    "consistency",
+    "conditional",
+    "capitalization",
+    "sequence",
+    "metric",
+)
 _LEVELS: tuple[Severity, ...] = ("suggestion", "warning", "error")
 _SENT = re.compile(r"[^。！？!?\n.]+(?:[。！？!?\n]+|\.(?=\s|$)|$)")
 
@@ -51,10 +61,14 @@ class ValeRule:
         """Issues of this rule in ``text`` (none when :attr:`unsupported` is set)."""
         if self.unsupported:
             return []
-        return _CHECKS[self.extends](self, text)
+        check: Any = _CHECKS[self.extends]
+        found: list[Issue] = check(self, text)
+        return found
 
     def issue(self, s: int, e: int, text: str, args: tuple[str, ...], suggestion: str = "") -> Issue:
-        return Issue(f"vale.{self.name}", "terminology", self.level, s, e, text[s:e], _fmt(self.message, args), suggestion)
+        return Issue(
+            f"vale.{self.name}", "terminology", self.level, s, e, text[s:e], _fmt(self.message, args), suggestion
+        )
 
 
 def _fmt(message: str, args: tuple[str, ...]) -> str:
@@ -73,8 +87,11 @@ def _compile(rule: ValeRule, pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern, _flags(rule))
     except re.error as exc:
-        raise InputDataError(rule.path, f"pattern {pattern!r} is not a valid regular expression: {exc}",
-                             ["fix the pattern (Python/RE2 syntax)"]) from exc
+        raise InputDataError(
+            rule.path,
+            f"pattern {pattern!r} is not a valid regular expression: {exc}",
+            ["fix the pattern (Python/RE2 syntax)"],
+        ) from exc
 
 
 def _matches(rule: ValeRule, text: str, pattern: str) -> list[tuple[int, int, re.Match[str]]]:
@@ -170,7 +187,7 @@ def _repetition(rule: ValeRule, text: str) -> list[Issue]:
     pat = _alternation(rule) or r"[^\s]+"
     words = [(s, e, m.group(0)) for s, e, m in _word_units(rule, text, pat)]
     out: list[Issue] = []
-    for (s0, _e0, w0), (s1, e1, w1) in zip(words, words[1:], strict=False):
+    for (s0, _e0, w0), (_s1, e1, w1) in itertools.pairwise(words):
         same = w0.lower() == w1.lower() if rule.options.get("ignorecase") else w0 == w1
         if same and (not alpha or w1.isalpha()) and not re.fullmatch(r"\W+", w1):
             out.append(rule.issue(s0, e1, text, (w1,)))
@@ -217,7 +234,28 @@ def _conditional(rule: ValeRule, text: str) -> list[Issue]:
     return out
 
 
-_SMALL = {"a", "an", "the", "and", "but", "or", "nor", "for", "so", "yet", "at", "by", "in", "of", "on", "to", "up", "as", "via", "vs"}
+_SMALL = {
+    "a",
+    "an",
+    "the",
+    "and",
+    "but",
+    "or",
+    "nor",
+    "for",
+    "so",
+    "yet",
+    "at",
+    "by",
+    "in",
+    "of",
+    "on",
+    "to",
+    "up",
+    "as",
+    "via",
+    "vs",
+}
 
 
 def _capitalization(rule: ValeRule, text: str) -> list[Issue]:
@@ -232,7 +270,11 @@ def _capitalization(rule: ValeRule, text: str) -> list[Issue]:
     if match == "$title":
         ok = all(w[0].isupper() or (i and w.lower() in _SMALL) for i, w in enumerate(words))
     elif match == "$sentence":
-        ok = bool(words) and words[0][0].isupper() and all(not w[0].isupper() or w.isupper() or i == 0 for i, w in enumerate(words))
+        ok = (
+            bool(words)
+            and words[0][0].isupper()
+            and all(not w[0].isupper() or w.isupper() or i == 0 for i, w in enumerate(words))
+        )
     elif match == "$lower":
         ok = all(w == w.lower() for w in words)
     elif match == "$upper":
@@ -248,7 +290,10 @@ def _sequence(rule: ValeRule, text: str) -> list[Issue]:
     words = [(a, b, w) for w, a, b in tokens(text) if w.strip()]
     out: list[Issue] = []
     flags = _flags(rule)
-    pats = [(re.compile(f"(?:{st.get('pattern', '.*')})$", flags), bool(st.get("negate")), int(st.get("skip", 0))) for st in steps]
+    pats = [
+        (re.compile(f"(?:{st.get('pattern', '.*')})$", flags), bool(st.get("negate")), int(st.get("skip", 0)))
+        for st in steps
+    ]
     i = 0
     while i < len(words):
         j, ok = i, True
@@ -273,8 +318,15 @@ def _sequence(rule: ValeRule, text: str) -> list[Issue]:
     return out
 
 
-_OPS: dict[type, Any] = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-                         ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_OPS: dict[type, Any] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 
 
 def _eval(node: ast.AST, env: dict[str, float]) -> float:
@@ -297,7 +349,9 @@ def _eval(node: ast.AST, env: dict[str, float]) -> float:
 def _syllables(word: str) -> int:
     if all(is_han(c) for c in word):
         return len(word)
-    return max(1, len(re.findall(r"[aeiouy]+", word.lower())) - (1 if word.lower().endswith("e") and len(word) > 3 else 0))
+    return max(
+        1, len(re.findall(r"[aeiouy]+", word.lower())) - (1 if word.lower().endswith("e") and len(word) > 3 else 0)
+    )
 
 
 def metric_variables(text: str) -> dict[str, float]:
@@ -305,11 +359,20 @@ def metric_variables(text: str) -> dict[str, float]:
     words = [w for w, _a, _b in tokens(text) if re.search(r"\w", w)]
     syl = [_syllables(w) for w in words]
     return {
-        "words": float(len(words)), "sentences": float(max(1, len([m for m in _SENT.finditer(text) if m.group(0).strip()]))),
-        "characters": float(sum(1 for c in text if c.isalnum())), "paragraphs": float(max(1, len(re.findall(r"\n\s*\n", text)) + 1)),
-        "syllables": float(sum(syl)), "complex_words": float(sum(1 for n in syl if n >= 3)),
-        "polysyllabic_words": float(sum(1 for n in syl if n >= 3)), "long_words": float(sum(1 for w in words if len(w) >= 7)),
-        "pre": 0.0, "list": 0.0, "blockquote": 0.0, "heading_h1": 0.0, "heading_h2": 0.0, "heading_h3": 0.0,
+        "words": float(len(words)),
+        "sentences": float(max(1, len([m for m in _SENT.finditer(text) if m.group(0).strip()]))),
+        "characters": float(sum(1 for c in text if c.isalnum())),
+        "paragraphs": float(max(1, len(re.findall(r"\n\s*\n", text)) + 1)),
+        "syllables": float(sum(syl)),
+        "complex_words": float(sum(1 for n in syl if n >= 3)),
+        "polysyllabic_words": float(sum(1 for n in syl if n >= 3)),
+        "long_words": float(sum(1 for w in words if len(w) >= 7)),
+        "pre": 0.0,
+        "list": 0.0,
+        "blockquote": 0.0,
+        "heading_h1": 0.0,
+        "heading_h2": 0.0,
+        "heading_h3": 0.0,
     }
 
 
@@ -318,38 +381,64 @@ def _metric(rule: ValeRule, text: str) -> list[Issue]:
     try:
         value = _eval(ast.parse(str(rule.options.get("formula", "0")), mode="eval"), env)
     except (SyntaxError, ValueError) as exc:
-        raise InputDataError(rule.path, f"formula {rule.options.get('formula')!r}: {exc}",
-                             ["use + - * / and the variables " + ", ".join(sorted(env))]) from exc
+        raise InputDataError(
+            rule.path,
+            f"formula {rule.options.get('formula')!r}: {exc}",
+            ["use + - * / and the variables " + ", ".join(sorted(env))],
+        ) from exc
     cond = re.fullmatch(r"\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*", str(rule.options.get("condition", "")))
     if cond is None:
-        raise InputDataError(rule.path, f"condition {rule.options.get('condition')!r} not understood", ['write e.g. condition: "> 8"'])
-    ops = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+        raise InputDataError(
+            rule.path, f"condition {rule.options.get('condition')!r} not understood", ['write e.g. condition: "> 8"']
+        )
+    ops = {
+        "<": operator.lt,
+        ">": operator.gt,
+        "<=": operator.le,
+        ">=": operator.ge,
+        "==": operator.eq,
+        "!=": operator.ne,
+    }
     if ops[cond.group(1)](value, float(cond.group(2))):
         return [rule.issue(0, 0, text, (f"{value:.2f}",))]
     return []
 
 
 _CHECKS: dict[str, Any] = {
-    "existence": _existence, "substitution": _substitution, "occurrence": _occurrence, "repetition": _repetition,
-    "consistency": _consistency, "conditional": _conditional, "capitalization": _capitalization,
-    "sequence": _sequence, "metric": _metric,
+    "existence": _existence,
+    "substitution": _substitution,
+    "occurrence": _occurrence,
+    "repetition": _repetition,
+    "consistency": _consistency,
+    "conditional": _conditional,
+    "capitalization": _capitalization,
+    "sequence": _sequence,
+    "metric": _metric,
 }
 
 
 def _rule_from(path: Path, style: str, raw: Any) -> ValeRule:
     if not isinstance(raw, dict):
-        raise InputDataError(str(path), "a Vale rule file must be a YAML mapping", ["start with `extends: existence` and its keys"])
+        raise InputDataError(
+            str(path), "a Vale rule file must be a YAML mapping", ["start with `extends: existence` and its keys"]
+        )
     ext = str(raw.get("extends", "")).strip()
     level = str(raw.get("level", "suggestion")).strip()
     if level not in _LEVELS:
-        raise InputDataError(str(path), f"level {level!r}: expected suggestion, warning or error", ["set `level: warning`"])
+        raise InputDataError(
+            str(path), f"level {level!r}: expected suggestion, warning or error", ["set `level: warning`"]
+        )
     name = f"{style}.{path.stem}" if style else path.stem
     unsupported = ""
     if ext not in EXTENDS:
         if ext in ("spelling", "script", "invisible", "lint", "readability", "spelling-extended"):
             unsupported = f"extends: {ext} is not supported by omnimix (rule skipped)"
         else:
-            raise InputDataError(str(path), f"extends {ext!r}: expected one of {', '.join(EXTENDS)}", ["set `extends:` to a Vale rule type"])
+            raise InputDataError(
+                str(path),
+                f"extends {ext!r}: expected one of {', '.join(EXTENDS)}",
+                ["set `extends:` to a Vale rule type"],
+            )
     if ext == "sequence" and any(isinstance(t, dict) and "tag" in t for t in raw.get("tokens") or []):
         unsupported = "sequence `tag` (part-of-speech) is not supported by omnimix (rule skipped)"
     if ext == "substitution" and not isinstance(raw.get("swap"), dict):
@@ -359,7 +448,7 @@ def _rule_from(path: Path, style: str, raw: Any) -> ValeRule:
     if ext == "occurrence" and ("token" not in raw or ("max" not in raw and "min" not in raw)):
         raise InputDataError(str(path), "occurrence needs `token:` and `max:` or `min:`", ["add token: and max:"])
     msg = str(raw.get("message", f"{name}: '%s'"))
-    return ValeRule(name, ext, level, msg, str(path), dict(raw), unsupported)  # type: ignore[arg-type]
+    return ValeRule(name, ext, level, msg, str(path), dict(raw), unsupported)
 
 
 def load_vale_rules(path: str | Path) -> list[ValeRule]:

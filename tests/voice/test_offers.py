@@ -157,3 +157,8 @@ def test_more_date_forms(text: str, start: object, end: object) -> None:
     f = _f(text)
     assert f.get("start", [None])[0] == start
     assert f.get("end", [None])[0] == end
+
+
+@pytest.mark.parametrize("text", ["任选2件8折", "满2件享9折", "两件及以上打85折", "第2件半价"])
+def test_item_count_deals_are_not_storewide_percentages(text: str) -> None:
+    assert "percent" not in _f(text)

@@ -219,7 +219,10 @@ _PRICE = re.compile(
     rf"\s*[:：]?\s*(?P<cur>{_CUR_PRE})?\s?(?P<pr>\d+(?:\.\d+)?)\s*(?P<post>元|块|RMB)?",
     re.I,
 )
-_SECOND_ITEM = re.compile(r"(?i)(?:第二件|第2件|第二份|第二杯|第2杯|second\s+(?:item|one|cup)s?\s*(?:at)?)\s*$")
+_SECOND_ITEM = re.compile(
+    r"(?i)(?:第二件|第2件|第二份|第二杯|第2杯|second\s+(?:item|one|cup)s?\s*(?:at)?"
+    r"|[0-9一二两三四五六七八九十]+\s*[件袋盒杯份]\s*(?:及以上|以上)?\s*(?:享|打|即享|可享|立享)?)\s*$"
+)
 _UP_TO = re.compile(r"(?i)(?:低至|最低|最高|up\s+to)\s*\S{0,2}$|^低至|^最低")
 _BARE_PRICE = re.compile(r"(?P<cur>[¥￥])\s?(?P<pr>\d+(?:\.\d+)?)")
 _ORIGINAL = re.compile(
@@ -305,7 +308,7 @@ def extract_offers(text: str) -> OfferFacts:
                 spans.take(m.start(), m.end())
     for rx in (_PERCENT_ZH, _PERCENT_EN):
         for m in rx.finditer(text):
-            before = text[max(0, m.start() - 6) : m.start()]
+            before = text[max(0, m.start() - 8) : m.start()]
             if (
                 not spans.free(m.start(), m.end())
                 or _SECOND_ITEM.search(before)

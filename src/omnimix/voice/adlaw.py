@@ -389,7 +389,7 @@ _INDUSTRY_NAMES_ZH = {
     "finance": "金融投资",
 }
 _PROMO_FIN = re.compile(
-    r"收益|回报|年化|利率|利息|理财|基金|投资|分红|赚|return|yield|invest|interest|APR|APY|money|profit|earn|gains?\b|wealth",
+    r"收益|回报|年化|理财|基金|投资|分红|赚|return|yield|invest|interest|APR|APY|money|profit|earn|gains?\b|wealth",
     re.IGNORECASE,
 )
 

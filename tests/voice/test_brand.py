@@ -63,7 +63,13 @@ end = "2026-11-11"
     assert b.name_variants == {"绿叶": "绿野"} and b.vale_paths == (tmp_path / "styles/Brand",)
     assert b.channel("Douyin").max_emoji_density == 3.0
     (o,) = b.offers_for("双11")
-    assert (o.amount, o.threshold, o.code, o.start, o.end) == (50, 300, "GREEN50", date(2026, 11, 1), date(2026, 11, 11))
+    assert (o.amount, o.threshold, o.code, o.start, o.end) == (
+        50,
+        300,
+        "GREEN50",
+        date(2026, 11, 1),
+        date(2026, 11, 11),
+    )
     assert b.offers_for("other") == ()
 
 

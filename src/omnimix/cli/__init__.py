@@ -26,6 +26,7 @@ from omnimix.cli import (
     optimize,
     presets,
     simulate,
+    voice,
     web,
     workspace,
 )
@@ -40,8 +41,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, web,
-              demo):
+for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, voice,
+              web, demo):
     _area.register(app)
 
 

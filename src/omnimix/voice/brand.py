@@ -89,7 +89,18 @@ class Brand:
     visual_notes: tuple[str, ...] = ()
     channels: dict[str, ChannelProfile] = field(default_factory=dict)
     offers: tuple[Offer, ...] = ()
+    translations: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     source: str = ""
+
+    def message_targets(self) -> list[tuple[str, tuple[str, ...]]]:
+        """``[("core_message", texts), (pillar, texts) ...]``: each target with its translations."""
+        out: list[tuple[str, tuple[str, ...]]] = [("core_message", (self.core_message,))]
+        out += [(p, (p,)) for p in self.pillars]
+        for core, pillars in self.translations.values():
+            out[0] = (out[0][0], out[0][1] + (core,))
+            for i, tp in enumerate(pillars):
+                out[i + 1] = (out[i + 1][0], out[i + 1][1] + (tp,))
+        return out
 
     def channel(self, name: str) -> ChannelProfile:
         """The profile of channel ``name``, else ``[channels.default]``, else one without limits."""
@@ -255,12 +266,12 @@ def brand_from_dict(raw: dict[str, Any], *, source: str = "", base: Path | None 
     """Build a Brand from parsed TOML; ``base`` resolves relative Vale rule paths."""
     pr = _Problems()
     b = raw.get("brand")
-    known_top = {"brand", "tone_examples", "terms", "names", "visual", "channels", "offers", "vale"}
+    known_top = {"brand", "translations", "tone_examples", "terms", "names", "visual", "channels", "offers", "vale"}
     for k in raw:
         if k not in known_top:
             pr.add(k, f"unknown section; expected one of {sorted(known_top)}")
     if not isinstance(b, dict):
-        pr.add("brand", 'missing [brand] table; add [brand] with name, core_message, pillars and tone')
+        pr.add("brand", "missing [brand] table; add [brand] with name, core_message, pillars and tone")
         raise InputDataError(source or "<brand>", "invalid brand book", pr.items)
     name = _str(b, "name", "brand", pr, required=True)
     core = _str(b, "core_message", "brand", pr, required=True)
@@ -318,7 +329,7 @@ def brand_from_dict(raw: dict[str, Any], *, source: str = "", base: Path | None 
         else:
             pr.add("names.wrong", 'expected a table of wrong spelling = right spelling, e.g. {"绿叶" = "绿野"}')
     else:
-        pr.add("names", 'expected a table: [names] accepted = [...] wrong = {...}')
+        pr.add("names", "expected a table: [names] accepted = [...] wrong = {...}")
 
     visual = raw.get("visual", {})
     notes = _strs(visual, "notes", "visual", pr) if isinstance(visual, dict) else ()
@@ -345,11 +356,44 @@ def brand_from_dict(raw: dict[str, Any], *, source: str = "", base: Path | None 
     else:
         pr.add("offers", 'expected an array of tables: [[offers]] text = "..."')
 
+    translations: dict[str, tuple[str, tuple[str, ...]]] = {}
+    tr = raw.get("translations", {})
+    if isinstance(tr, dict):
+        for lang, tv in tr.items():
+            path = f"translations.{lang}"
+            if not isinstance(tv, dict):
+                pr.add(path, f'expected a table: [{path}] core_message = "..." pillars = [...]')
+                continue
+            tcore = _str(tv, "core_message", path, pr, required=True)
+            tpil = _strs(tv, "pillars", path, pr, required=True)
+            if tpil and pillars and len(tpil) != len(pillars):
+                pr.add(
+                    f"{path}.pillars",
+                    f"has {len(tpil)} entries; give one translation per brand.pillars entry ({len(pillars)})",
+                )
+            translations[str(lang)] = (tcore, tpil)
+    else:
+        pr.add("translations", 'expected tables: [translations.en] core_message = "..." pillars = [...]')
+
     if pr.items:
         raise InputDataError(source or "<brand>", "invalid brand book", pr.items)
     return Brand(
-        name=name, core_message=core, pillars=pillars, tone=tone, tone_good=good, tone_bad=bad,
-        banned_terms=banned, required_terms=required, name_variants=variants,
-        accepted_names=accepted or (name,), script=script, industry=industry, vale_paths=tuple(vale),
-        visual_notes=notes, channels=channels, offers=tuple(offers), source=source,
+        name=name,
+        core_message=core,
+        pillars=pillars,
+        tone=tone,
+        tone_good=good,
+        tone_bad=bad,
+        banned_terms=banned,
+        required_terms=required,
+        name_variants=variants,
+        accepted_names=accepted or (name,),
+        script=script,
+        industry=industry,
+        vale_paths=tuple(vale),
+        visual_notes=notes,
+        channels=channels,
+        offers=tuple(offers),
+        translations=translations,
+        source=source,
     )

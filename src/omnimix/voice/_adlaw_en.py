@@ -107,7 +107,9 @@ _LOOKALIKE = re.compile(
     r"pick|look|suite|unit|apartment|line|stage|phase|round|question|answer|option|point)\s+(?:no\.?\s?|number\s+|#\s?)(?:1|one)\b",
     _F,
 )
-_AWARD = re.compile(r"\b(?:named|awarded|won|winner\s+of|voted|received|recipient\s+of|honou?red|crowned|earned)\b", _F)
+_AWARD = re.compile(
+    r"\b(?:named|awarded|won|winner\s+of|voted|rated|received|recipient\s+of|honou?red|crowned|earned)\b", _F
+)
 _AWARD_BODY = re.compile(
     r"\b(?:awards?|prize|magazine|association|institute|council|society|federation|academy|guide|by\s+[A-Z])",
     re.UNICODE,

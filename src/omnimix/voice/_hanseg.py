@@ -1,8 +1,8 @@
-"""Word boundaries for Han text: a jieba tokenizer of its own (the global one is left alone).
+"""Word boundaries for Han text (jieba).
 
 Python's ``\\b`` (and Vale's) sees no boundary inside a run of Han characters, so ``\\b最佳\\b`` never
 matches ``本品最佳`` and a Han term inside a longer word (``极品`` in ``北极品牌``) cannot be told apart.
-:func:`boundaries` gives the token edges of a text; :func:`at_word_edges` says whether a span starts and
+:func:`is_edge` says whether a token starts or ends at an offset; :func:`at_word_edges` whether a span starts and
 ends on them (on Latin letters and digits the ASCII rule applies).
 """
 
@@ -14,14 +14,13 @@ import threading
 from functools import lru_cache
 
 import jieba
-import jieba.posseg
 import zhconv
+import zhconv.zhconv as zhconv_tables
 
-__all__ = ["at_word_edges", "boundaries", "is_han", "pos_tags", "tokens"]
+__all__ = ["at_word_edges", "boundaries", "is_edge", "is_han", "tokens", "tokens_around", "trad_chars"]
 
 _LOCK = threading.Lock()
 _TOKENIZER: jieba.Tokenizer | None = None
-_POS: jieba.posseg.POSTokenizer | None = None
 # words jieba's dictionary splits or lacks, so that their edges are the real ones
 _EXTRA_WORDS = ("唯品会", "最佳使用期", "最佳食用期", "最佳饮用期", "最佳赏味期", "第一时间", "顶配版", "国家一级")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -34,16 +33,13 @@ def is_han(ch: str) -> bool:
 
 
 def _tokenizer() -> jieba.Tokenizer:
-    with _LOCK:
-        return _tokenizer_unlocked()
-
-
-def _tokenizer_unlocked() -> jieba.Tokenizer:
+    """jieba's default tokenizer (shared with the message check: one dictionary load per process),
+    taught the few words whose edges the checks rely on."""
     global _TOKENIZER
-    if True:
+    with _LOCK:
         if _TOKENIZER is None:
             jieba.setLogLevel(logging.WARNING)
-            tk = jieba.Tokenizer()
+            tk = jieba.dt
             tk.initialize()
             for w in _EXTRA_WORDS:
                 tk.add_word(w)
@@ -51,8 +47,18 @@ def _tokenizer_unlocked() -> jieba.Tokenizer:
         return _TOKENIZER
 
 
+@lru_cache(maxsize=2)
+def trad_chars() -> frozenset[str]:
+    """Characters zhconv turns into another one in Simplified script (Traditional-only characters)."""
+    table = zhconv_tables.getdict("zh-hans")
+    return frozenset(k for k, v in table.items() if len(k) == 1 and v != k)
+
+
 def _simplified(text: str) -> str:
     """The text in Simplified script when that keeps every offset (jieba's dictionary is Simplified)."""
+    tc = trad_chars()
+    if not any(c in tc for c in text):
+        return text
     conv = zhconv.convert(text, "zh-hans")
     return conv if len(conv) == len(text) else text
 
@@ -68,24 +74,6 @@ def tokens(text: str) -> tuple[tuple[str, int, int], ...]:
 
 
 @lru_cache(maxsize=4096)
-def pos_tags(text: str) -> tuple[tuple[str, str, int, int], ...]:
-    """``(word, jieba part-of-speech flag, start, end)`` of every token of ``text``."""
-    global _POS
-    with _LOCK:
-        if _POS is None:
-            _POS = jieba.posseg.POSTokenizer(_tokenizer_unlocked())
-        pos = _POS
-    simp = _simplified(text)
-    out: list[tuple[str, str, int, int]] = []
-    at = 0
-    for pair in pos.cut(simp):
-        w, flag = pair.word, pair.flag
-        out.append((text[at : at + len(w)], flag, at, at + len(w)))
-        at += len(w)
-    return tuple(out)
-
-
-@lru_cache(maxsize=4096)
 def boundaries(text: str) -> frozenset[int]:
     """Offsets where a token starts or ends (0 and ``len(text)`` included)."""
     out = {0, len(text)}
@@ -95,14 +83,46 @@ def boundaries(text: str) -> frozenset[int]:
     return frozenset(out)
 
 
-def _edge_ok(text: str, pos: int, inner: int, edges: frozenset[int]) -> bool:
+# jieba cuts each run of these characters on its own (its re_han_default), so a run's tokens do not depend
+# on the rest of the text: checks tokenize only the run around a match.
+_RUN_CH = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")
+
+
+def _run(text: str, pos: int) -> tuple[int, int]:
+    if pos < 0 or pos >= len(text) or not _RUN_CH.match(text[pos]):
+        return pos, pos
+    a, b = pos, pos + 1
+    while a > 0 and _RUN_CH.match(text[a - 1]):
+        a -= 1
+    while b < len(text) and _RUN_CH.match(text[b]):
+        b += 1
+    return a, b
+
+
+def tokens_around(text: str, pos: int) -> tuple[tuple[str, int, int], ...]:
+    """The tokens of the run of word characters that holds ``text[pos]`` (offsets into ``text``)."""
+    a, b = _run(text, pos)
+    if a == b:
+        return ()
+    return tuple((w, x + a, y + a) for w, x, y in tokens(text[a:b]))
+
+
+def is_edge(text: str, pos: int) -> bool:
+    """True when a token starts or ends at ``pos``."""
+    if pos <= 0 or pos >= len(text):
+        return True
+    toks = tokens_around(text, pos)
+    return not toks or any(pos in (x, y) for _w, x, y in toks)
+
+
+def _edge_ok(text: str, pos: int, inner: int) -> bool:
     """Is ``pos`` a word edge, looking at the character on the match's side (``inner``)?"""
     if pos <= 0 or pos >= len(text):
         return True
     ch_in = text[inner]
     ch_out = text[pos - 1] if inner >= pos else text[pos]
     if is_han(ch_in) and is_han(ch_out):
-        return pos in edges
+        return is_edge(text, pos)
     return not (_WORDCH.match(ch_in) and _WORDCH.match(ch_out))
 
 
@@ -123,8 +143,7 @@ def at_word_edges(text: str, start: int, end: int) -> bool:
     """
     if start >= end:
         return False
-    edges = boundaries(text) if _HAN.search(text[max(0, start - 1) : end + 1]) else frozenset()
-    s_ok, e_ok = _edge_ok(text, start, start, edges), _edge_ok(text, end, end - 1, edges)
+    s_ok, e_ok = _edge_ok(text, start, start), _edge_ok(text, end, end - 1)
     if s_ok and e_ok:
         return True
     s_han, e_han = _han_edge(text, start, start), _han_edge(text, end, end - 1)

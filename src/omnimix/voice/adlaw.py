@@ -27,7 +27,7 @@ from typing import Any
 
 from omnimix.errors import UsageError
 from omnimix.voice._adlaw_en import english_candidates
-from omnimix.voice._hanseg import at_word_edges, boundaries, is_han, pos_tags, tokens
+from omnimix.voice._hanseg import at_word_edges, is_edge, is_han, tokens_around
 from omnimix.voice.brand import Brand
 from omnimix.voice.types import Issue, Severity
 
@@ -77,6 +77,11 @@ def _rules() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
+def _upper_terms() -> dict[str, str]:
+    return {str(k).upper(): str(v) for k, v in _rules()["absolute_zh"].items()}
+
+
+@lru_cache(maxsize=1)
 def _term_regex() -> re.Pattern[str]:
     terms = sorted(_rules()["absolute_zh"], key=len, reverse=True)
     alts = [re.escape(t) if not t.isascii() else re.escape(t).replace("\\.", r"\.?\s?") for t in terms]
@@ -104,14 +109,14 @@ def _has(hay: str, cues: list[str] | tuple[str, ...]) -> bool:
 
 
 def _token_at(text: str, pos: int) -> tuple[str, int, int] | None:
-    for w, a, b in tokens(text):
+    for w, a, b in tokens_around(text, pos):
         if a <= pos < b:
             return w, a, b
     return None
 
 
 def _next_token(text: str, pos: int) -> tuple[str, int, int] | None:
-    for w, a, b in tokens(text):
+    for w, a, b in tokens_around(text, pos):
         if a >= pos and w.strip():
             return w, a, b
     return None
@@ -142,6 +147,17 @@ def _span_of_zui(text: str, s: int) -> tuple[int, int] | None:
     return s, nxt[2]
 
 
+_CLAIM_AFTER_ZUIHAO = ("的", "了", "不过", "之", "喝", "吃", "看", "用", "玩", "听", "穿", "闻", "卖", "最")
+
+
+def _advice_zuihao(text: str, s: int) -> bool:
+    """最好 as "had better" (最好咨询医生, 面膜最好敷15分钟), not "the best" (效果最好, 最好的, 是最好)."""
+    nxt = text[s + 2 : s + 4]
+    if not nxt or not is_han(nxt[0]) or nxt.startswith(_CLAIM_AFTER_ZUIHAO):
+        return False
+    return text[max(0, s - 1) : s] not in ("是", "为", "都", "更", "得")
+
+
 def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
     if any(text.startswith(w, s) for w in z["lawful_words"]):
         return "ordinary word"
@@ -156,18 +172,8 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
             or rest[:2] in ("当天", "次日", "隔日", "明天", "今天")
         ):
             return "cap or range of the offer itself"
-    if (
-        two == "最好"
-        and not text.startswith("最好的", s)
-        and text[s + 2 : s + 3] not in ("喝", "吃", "看", "用", "玩", "听", "穿", "闻")
-    ):
-        nxt = [t for t in pos_tags(text) if t[2] >= s + 2][:1]
-        if (
-            nxt
-            and nxt[0][2] == s + 2
-            and (nxt[0][1].startswith("v") or nxt[0][0] in ("在", "是", "先", "别", "不", "提前", "尽快", "当天", "放"))
-        ):
-            return "advice (最好 + verb: had better)"
+    if two == "最好" and _advice_zuihao(text, s):
+        return "advice (最好 + what to do: had better)"
     before = text[max(0, s - 4) : s]
     if any(before.endswith(p) for p in z["first_person"]) and any(
         text.startswith(v, s + 1) for v in z["first_person_verbs"]
@@ -256,7 +262,7 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     bg = cues["background_nouns"]
     if any(word.endswith(n) for n in bg if len(word) > len(n) + 1):
         return "6(3) background fact about the world"
-    for w, ta, _tb in tokens(text):
+    for w, ta, _tb in tokens_around(text, e):
         if e <= ta <= e + 4 and w in bg:
             return "6(3) background fact about the world"
     del r
@@ -266,11 +272,10 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
 def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, str, Severity]]:
     r = _rules()
     absolute: dict[str, str] = r["absolute_zh"]
-    upper = {k.upper(): v for k, v in absolute.items()}
+    upper = _upper_terms()
     look, z, cues = r["lookalike_zh"], r["zui"], r["cues"]
     warn = set(r["warning_terms"]["terms"])
     out: list[tuple[AdLawDecision, str, Severity]] = []
-    edges = boundaries(text)
     last_end = -1
     for m in _term_regex().finditer(text):
         s, e, term = m.start(), m.end(), m.group(0)
@@ -294,7 +299,7 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
             ):
                 continue
         else:
-            if s not in edges:
+            if not is_edge(text, s):
                 continue
             tok = _token_at(text, e - 1)
             if tok is not None and tok[2] > e and tok[1] <= s:
@@ -358,8 +363,8 @@ def _industry_issues(text: str, mode: str, lang: str) -> list[Issue]:
             if (
                 lang == "zh"
                 and not at_word_edges(text, s, e)
-                and s not in boundaries(text)
-                and e not in boundaries(text)
+                and not is_edge(text, s)
+                and not is_edge(text, e)
             ):
                 continue
             if any(a <= s < b for a, b in statements):
@@ -389,7 +394,7 @@ _INDUSTRY_NAMES_ZH = {
     "finance": "金融投资",
 }
 _PROMO_FIN = re.compile(
-    r"收益|回报|年化|利率|利息|理财|基金|投资|分红|赚|return|yield|invest|interest|APR|APY|money|profit|earn|gains?\b|wealth",
+    r"收益|回报|年化|理财|基金|投资|分红|赚|return|yield|invest|interest|APR|APY|money|profit|earn|gains?\b|wealth",
     re.IGNORECASE,
 )
 

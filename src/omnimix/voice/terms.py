@@ -16,7 +16,7 @@ from pathlib import Path
 
 import zhconv
 
-from omnimix.voice._hanseg import at_word_edges, is_han, tokens
+from omnimix.voice._hanseg import at_word_edges, is_han, tokens, trad_chars
 from omnimix.voice.brand import Brand, Term
 from omnimix.voice.types import Issue
 from omnimix.voice.vale import ValeRule, check_vale, load_vale_rules
@@ -65,6 +65,8 @@ def expected_script(language: str, brand: Brand | None) -> str:
 def _script_runs(text: str, want: str, accepted: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """Spans written in the other script, as (start, end, conversion), widened to whole jieba words."""
     target = "zh-hans" if want == "simplified" else "zh-hant"
+    if want == "simplified" and not any(c in trad_chars() for c in text):
+        return []
     conv = zhconv.convert(text, target)
     if len(conv) != len(text):
         conv = "".join(zhconv.convert(c, target) for c in text)
@@ -153,11 +155,12 @@ def _edit1(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-def _forms(term: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _forms(term: str) -> tuple[str, ...]:
     """The term as written and in the other script (a banned 便宜 is banned as 便宜 in 繁體 too)."""
     if term.isascii():
-        return [term]
-    return list(dict.fromkeys([term, zhconv.convert(term, "zh-hans"), zhconv.convert(term, "zh-hant")]))
+        return (term,)
+    return tuple(dict.fromkeys([term, zhconv.convert(term, "zh-hans"), zhconv.convert(term, "zh-hant")]))
 
 
 def _find_any(text: str, term: str) -> list[tuple[int, int]]:

@@ -33,7 +33,7 @@ PUBLIC: dict[str, list[str]] = {
     "omnimix.monitor": [],
     "omnimix.plan": ['GoalCheck', 'ParsedGoal', 'Plan', 'PlanBuild', 'PlanValidation', 'build_plan', 'load_plan', 'parse_plan', 'parse_statement', 'validate_plan', 'write_plan'],
     "omnimix.review": [],
-    "omnimix.voice": [],
+    "omnimix.voice": ['Asset', 'AssetResult', 'Brand', 'CampaignResult', 'ChannelProfile', 'Conflict', 'Issue', 'Offer', 'VoiceReport', 'check_ad_law', 'check_assets', 'check_terminology', 'extract_offers', 'load_brand', 'load_content', 'read_assets', 'save_results'],
     "omnimix.optimize": ['Allocation', 'ChannelBound', 'Constraints', 'Flighting', 'FlightingPlan', 'Frontier', 'Group', 'Objective', 'OptimizeRun', 'ResponseCurves', 'Scenario', 'compare_scenarios', 'curves_from_dict', 'curves_from_posterior', 'curves_from_truth', 'efficient_frontier', 'evaluate', 'load_curves', 'minimize_spend', 'optimize_budget', 'optimize_curves', 'optimize_file', 'optimize_flighting', 'optimize_workspace', 'scenarios_frame'],
     "omnimix.simulate": ['DEFAULT_CHANNELS', 'MediaWorld', 'simulate_media'],
     "omnimix.web": [],

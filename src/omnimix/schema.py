@@ -394,6 +394,15 @@ RESULTS: dict[str, Table] = {t.name: t for t in (
             "omnimix clv predict --workspace DIR --horizon 52 --time-unit weeks --save", key=("customer_id",)),
     _result("segment_profiles", "segment:VARCHAR persona:VARCHAR", "one persona card (JSON) per RFM segment",
             "omnimix clv segments --workspace DIR --save", key=("segment",)),
+    _result("voice_results", "asset_id:VARCHAR campaign:VARCHAR channel:VARCHAR language:VARCHAR score:DOUBLE "
+            "band:VARCHAR issue_no:INTEGER rule:VARCHAR category:VARCHAR severity:VARCHAR span_start:INTEGER "
+            "span_end:INTEGER span_text:VARCHAR message:VARCHAR suggestion:VARCHAR checked_at:TIMESTAMP",
+            "one voice issue per row (issue_no 0: an asset without issues) with the asset's 0–100 score",
+            "omnimix voice check --workspace DIR --brand BRAND.toml --save", key=("asset_id", "issue_no")),
+    _result("voice_campaigns", "campaign:VARCHAR score:DOUBLE band:VARCHAR assets:INTEGER conflicts:VARCHAR "
+            "matrix:VARCHAR checked_at:TIMESTAMP",
+            "per campaign: voice score, offer conflicts (JSON) and the asset × pillar consistency matrix (JSON)",
+            "omnimix voice check --workspace DIR --brand BRAND.toml --save", key=("campaign",)),
 )}
 
 #: Every table the warehouse can hold, by name.

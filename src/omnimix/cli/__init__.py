@@ -28,6 +28,7 @@ from omnimix.cli import (
     plan,
     presets,
     simulate,
+    voice,
     web,
     workspace,
 )
@@ -43,7 +44,7 @@ app = typer.Typer(
 )
 
 for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, plan,
-              web, demo, lifecycle):
+              lifecycle, voice, web, demo):
     _area.register(app)
 
 

@@ -27,6 +27,7 @@ NAV: list[tuple[str, str]] = [
     ("plan", "/plan"),
     ("customers", "/customers"),
     ("data", "/data"),
+    ("voice", "/voice"),
 ]
 
 CSRF_MESSAGE = "CSRF token missing or wrong: reload the page and retry"

@@ -1,0 +1,145 @@
+"""Precision and recall of omnimix.voice's checks on the labelled corpus (issue #18 acceptance).
+
+Corpus files are JSON Lines, one asset a line::
+
+    {"asset_id": "zh-v01", "language": "zh", "channel": "douyin", "brand": "lvye", "industry": "food",
+     "text": "...", "expected": [{"category": "ad_law", "start": 9, "end": 12, "text": "最低价"}]}
+
+``brand`` names ``tests/voice/corpus/brands/NAME.toml`` (optional), ``industry`` the ad-law mode
+(optional, default general). A found issue matches an expected one of the same category when their
+spans overlap; a whole-asset issue (start == end == 0) matches a whole-asset one. Precision = found
+issues that match / found; recall = expected issues matched / expected.
+
+    PYTHONPATH=src python benchmarks/voice_corpus.py                      # tests/voice/corpus/adlaw_terms.jsonl
+    PYTHONPATH=src python benchmarks/voice_corpus.py FILE.jsonl ... --json --misses
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from omnimix.voice.adlaw import check_ad_law
+from omnimix.voice.brand import Brand, load_brand
+from omnimix.voice.terms import check_terminology
+from omnimix.voice.types import Issue
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "voice" / "corpus"
+CATEGORIES = ("ad_law", "terminology")
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    if a == (0, 0) or b == (0, 0):
+        return a == b
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def found_issues(row: dict[str, Any], brand: Brand | None) -> list[Issue]:
+    """The issues of the categories scored here, for one corpus row."""
+    lang = str(row.get("language", ""))
+    out = check_ad_law(row["text"], language=lang, industry=row.get("industry") or "general", brand=brand)
+    if brand is not None:
+        out += check_terminology(row["text"], brand, language=lang)
+    return out
+
+
+def score(paths: list[Path], categories: tuple[str, ...] = CATEGORIES) -> dict[str, Any]:
+    brands: dict[str, Brand] = {}
+    tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # tp_found, found, tp_exp, expected
+    misses: list[dict[str, Any]] = []
+    n_assets: dict[str, int] = defaultdict(int)
+    t0 = time.perf_counter()
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            lang = str(row.get("language", "zh"))[:2]
+            n_assets[lang] += 1
+            bname = row.get("brand")
+            if bname and bname not in brands:
+                brands[bname] = load_brand(path.parent / "brands" / f"{bname}.toml")
+            got = [i for i in found_issues(row, brands.get(bname) if bname else None) if i.category in categories]
+            exp = [e for e in row.get("expected", []) if e["category"] in categories]
+            for cat in categories:
+                g = [(i.start, i.end, i) for i in got if i.category == cat]
+                x = [(int(e["start"]), int(e["end"]), e) for e in exp if e["category"] == cat]
+                for key in ((cat, "all"), (cat, lang)):
+                    t = tally[key]
+                    t[1] += len(g)
+                    t[3] += len(x)
+                    t[0] += sum(1 for s, e, _ in g if any(_overlap((s, e), (a, b)) for a, b, _ in x))
+                    t[2] += sum(1 for a, b, _ in x if any(_overlap((s, e), (a, b)) for s, e, _ in g))
+                for s, e, i in g:
+                    if not any(_overlap((s, e), (a, b)) for a, b, _ in x):
+                        misses.append(
+                            {
+                                "asset_id": row["asset_id"],
+                                "kind": "false_positive",
+                                "category": cat,
+                                "text": i.text,
+                                "rule": i.rule,
+                                "span": [s, e],
+                                "copy": row["text"],
+                            }
+                        )
+                for a, b, ex in x:
+                    if not any(_overlap((s, e), (a, b)) for s, e, _ in g):
+                        misses.append(
+                            {
+                                "asset_id": row["asset_id"],
+                                "kind": "missed",
+                                "category": cat,
+                                "text": ex.get("text", ""),
+                                "span": [a, b],
+                                "copy": row["text"],
+                            }
+                        )
+    seconds = time.perf_counter() - t0
+    figures: dict[str, Any] = {}
+    for (cat, lang), (tpf, f, tpe, x) in sorted(tally.items()):
+        figures.setdefault(cat, {})[lang] = {
+            "precision": round(tpf / f, 3) if f else None,
+            "recall": round(tpe / x, 3) if x else None,
+            "found": f,
+            "expected": x,
+        }
+    return {"assets": dict(n_assets), "figures": figures, "misses": misses, "seconds": round(seconds, 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("files", nargs="*", type=Path, help="corpus .jsonl files (default: adlaw_terms.jsonl)")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--misses", action="store_true", help="list every false positive and missed issue")
+    args = ap.parse_args(argv)
+    files = args.files or [CORPUS / "adlaw_terms.jsonl"]
+    res = score(files)
+    if args.json:
+        print(
+            json.dumps(
+                res if args.misses else {k: v for k, v in res.items() if k != "misses"}, ensure_ascii=False, indent=2
+            )
+        )
+        return 0
+    print(f"assets: {res['assets']}  ({res['seconds']} s)")
+    print(f"{'category':<12} {'lang':<4} {'precision':>9} {'recall':>7} {'found':>6} {'expected':>8}")
+    for cat, by in res["figures"].items():
+        for lang, v in by.items():
+            p = "-" if v["precision"] is None else f"{v['precision']:.3f}"
+            r = "-" if v["recall"] is None else f"{v['recall']:.3f}"
+            print(f"{cat:<12} {lang:<4} {p:>9} {r:>7} {v['found']:>6} {v['expected']:>8}")
+    if args.misses:
+        for m in res["misses"]:
+            head = f"  {m['kind']:<14} {m['asset_id']:<8} {m['category']:<11} {m['text']!r} {m.get('rule', '')}"
+            print(f"{head}  | {m['copy']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

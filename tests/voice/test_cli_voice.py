@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from omnimix.cli import main
+
+BRAND = Path(__file__).parent / "corpus" / "brands" / "coffee.toml"
+CSV = """asset_id,channel,campaign,language,text,published_at
+d1,douyin,双11,zh-CN,云南产地直采，新鲜烘焙。双11满300减50，券码SHAN50，11月1日至11月11日。,2026-10-30
+w1,wechat,双11,zh-CN,双11满300减60！截止11月12日,2026-10-31
+"""
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return int(exc.value.code or 0), out.out, out.err
+
+
+def test_check_json_and_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMNIMIX_VOICE_EMBEDDINGS", "lexical")
+    p = tmp_path / "content.csv"
+    p.write_text(CSV, encoding="utf-8")
+    try:
+        main(["voice", "check", str(p), "--brand", str(BRAND), "--json"])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    js = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [a["asset_id"] for a in js["assets"]] == ["d1", "w1"]
+    assert js["conflicts"][0]["assets"] == ["d1", "w1"] and js["conflicts"][0]["campaign"] == "双11"
+    code, _, err = _run(["voice", "check", str(p), "--brand", str(BRAND), "--fail-below", "90"], capsys)
+    assert code == 1 and "w1" in err
+
+
+def test_bad_input_names_file_row_and_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "content.csv"
+    p.write_text("asset_id,text\na1,\n", encoding="utf-8")
+    code, _, err = _run(["voice", "check", str(p), "--brand", str(BRAND)], capsys)
+    assert code == 3 and "row 2, column text" in err and str(p) in err
+    code, _, err = _run(["voice", "check", "--brand", str(BRAND)], capsys)
+    assert code == 2 and "exactly one" in err
+
+
+def test_workspace_content_table_and_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from omnimix.workspace import Workspace
+
+    monkeypatch.setenv("OMNIMIX_VOICE_EMBEDDINGS", "lexical")
+    ws_dir = tmp_path / "ws"
+    p = tmp_path / "content.csv"
+    p.write_text(CSV, encoding="utf-8")
+    for args in (["init", str(ws_dir)], ["ingest", str(p), "--table", "content", "--workspace", str(ws_dir)]):
+        try:
+            main(args)
+        except SystemExit as exc:
+            assert not exc.code, capsys.readouterr()
+    capsys.readouterr()
+    try:
+        main(["voice", "check", "--workspace", str(ws_dir), "--brand", str(BRAND), "--save", "--json"])
+    except SystemExit as exc:
+        assert not exc.code
+    js = json.loads(capsys.readouterr().out)
+    assert {a["asset_id"] for a in js["assets"]} == {"d1", "w1"}
+    con = Workspace.loaded(ws_dir).connect(read_only=True)
+    try:
+        n = con.execute("SELECT count(DISTINCT asset_id) FROM voice_results").fetchall()[0][0]
+        camp = con.execute("SELECT campaign, assets FROM voice_campaigns").fetchall()
+    finally:
+        con.close()
+    assert n == 2 and camp == [("双11", 2)]

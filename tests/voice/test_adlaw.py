@@ -207,7 +207,10 @@ def test_corpus_size() -> None:
     assert res["assets"]["zh"] >= 110 and res["assets"]["en"] >= 30
 
 
-@pytest.mark.parametrize("name", ["adlaw_terms.jsonl", "adlaw_terms_holdout.jsonl", "adlaw_terms_holdout2.jsonl", "adlaw_terms_holdout3.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    ["adlaw_terms.jsonl", "adlaw_terms_holdout.jsonl", "adlaw_terms_holdout2.jsonl", "adlaw_terms_holdout3.jsonl"],
+)
 def test_corpus_precision_and_recall(name: str) -> None:
     res = _scorer().score([CORPUS / name])
     for cat in ("ad_law", "terminology"):

@@ -41,6 +41,7 @@ _CLOSE_Q = '」』”"》】〉’'
 _TIME = re.compile(
     r"\d{4}\s*年|\d{4}\s*[-/~至到]\s*\d{2,4}|20\d\d|年度|上半年|下半年|第[一二三四1-4]季度|Q[1-4]|\d{1,2}\s*月|双十一|双11|618|同期"
 )
+_OWN_BEFORE = re.compile(r"(?:品牌|我们|我们家|我家|自家|本店|本公司)(?:的)?$")
 _NUM = re.compile(r"\s*[\d０-９一二两三四五六七八九十百千万]")
 _STATE_TITLES = (
     "非物质文化遗产",
@@ -56,6 +57,11 @@ _STATE_TITLES = (
     "老字号",
     "保护品种",
     "名录",
+    "检测中心",
+    "检验中心",
+    "质检中心",
+    "检验检测",
+    "工程技术研究中心",
 )
 
 
@@ -202,9 +208,8 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     word = text[s:e]
     # art. 7(4): product names, models and trademarks
     tail = re.match(r"[^\s，。！？,.!?；;、]{0,8}", text[e:])
-    if (
-        (tail and any(m in tail.group(0) for m in cues["name_marks"]))
-        or text[e : e + 3].startswith(tuple(cues["name_marks"]))
+    if (tail and any(m in tail.group(0) for m in cues["name_marks"])) or text[e : e + 3].startswith(
+        tuple(cues["name_marks"])
     ):
         return "7(4) trademark or product name (®/™)"
     names = (brand.name, *brand.accepted_names) if brand is not None else ()
@@ -258,6 +263,9 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
         and _has(before[-6:], ["我们的", "我们", "品牌的", "品牌"])
     ):
         return "7(1) the firm's own first shop"
+    if word.startswith("最新") and any(text.startswith(w, s + 2) for w in r["zui"]["newest_next"]):
+        if not _has(clause, cues["others"]) and not compared:
+            return "7(6) time order of the firm's own items (最新一期)"
     # art. 6(3): a background fact about the world, not the goods
     bg = cues["background_nouns"]
     if any(word.endswith(n) for n in bg if len(word) > len(n) + 1):
@@ -265,7 +273,6 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     for w, ta, _tb in tokens_around(text, e):
         if e <= ta <= e + 4 and w in bg:
             return "6(3) background fact about the world"
-    del r
     return ""
 
 
@@ -323,6 +330,18 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
                     reason = "enumeration (第一…第二…)"
             if not reason and term.startswith("首") and text[e : e + 1] in ("月", "日", "周", "年"):
                 reason = "ordinal (首个月)"
+            if (
+                not reason
+                and term == "冠军"
+                and (
+                    re.match(r"(?:同款|选手|运动员|得主|们|都|也|教练|团队|队)", text[e:])
+                    or re.search(r"(?:马拉松|比赛|赛|杯|奥运|世锦赛|联赛|大赛)$", text[max(0, s - 4) : s])
+                )
+            ):
+                reason = "a champion (a person), not a rank of the goods"
+            own_first = term in ("首款", "首个", "首家") or (term == "第一" and text[e : e + 1] in ("款", "个", "家"))
+            if not reason and own_first and _OWN_BEFORE.search(text[max(0, s - 5) : s]):
+                reason = "the firm's own first product (品牌首款)"
         last_end = e
         before = text[max(0, s - 2) : s]
         if (
@@ -360,12 +379,7 @@ def _industry_issues(text: str, mode: str, lang: str) -> list[Issue]:
         for m in rx.finditer(text):
             s, e = m.start(), m.end()
             # a claim word may be glued to a particle by jieba (都治好): one edge on a word boundary suffices
-            if (
-                lang == "zh"
-                and not at_word_edges(text, s, e)
-                and not is_edge(text, s)
-                and not is_edge(text, e)
-            ):
+            if lang == "zh" and not at_word_edges(text, s, e) and not is_edge(text, s) and not is_edge(text, e):
                 continue
             if any(a <= s < b for a, b in statements):
                 continue

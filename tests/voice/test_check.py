@@ -66,12 +66,13 @@ def test_duplicate_ids_are_refused() -> None:
         check_assets([a, a], BRAND, embeddings="lexical")
 
 
-def test_corpus_acceptance_offers_conflicts_and_message() -> None:
-    """Issue #18 acceptance on tests/voice/corpus/offers_message.jsonl (lexical fallback)."""
-    items = load_corpus(CORPUS / "offers_message.jsonl")
+@pytest.mark.parametrize(("name", "zh", "en"), [("offers_message.jsonl", 50, 25), ("offers_holdout.jsonl", 20, 10)])
+def test_corpus_acceptance_offers_conflicts_and_message(name: str, zh: int, en: int) -> None:
+    """Issue #18 acceptance on the offers/message corpus and its held-out sibling (lexical fallback)."""
+    items = load_corpus(CORPUS / name)
     s = score_corpus(items, embeddings="lexical", categories=("offer",))
-    assert s.n_zh >= 50 and s.n_en >= 25
+    assert s.n_zh >= zh and s.n_en >= en
     assert s.precision("offer") >= 0.9 and s.recall("offer") >= 0.9, s.errors
-    assert s.planted >= 15 and s.planted_found == s.planted, s.missed
-    assert s.consistent_campaigns >= 3 and not s.consistent_with_conflicts
+    assert s.planted >= 9 and s.planted_found == s.planted, s.missed
+    assert s.consistent_campaigns >= 1 and not s.consistent_with_conflicts and not s.unexpected_conflicts
     assert s.pair_rate >= 0.9

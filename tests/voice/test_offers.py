@@ -28,7 +28,7 @@ def _f(text: str) -> dict[str, list[object]]:
         ("全场八五折", {"percent": [15.0]}),
         ("85折", {"percent": [15.0]}),
         ("限时九折", {"percent": [10.0]}),
-        ("低至5折", {"percent": [50.0]}),
+        ("低至5折", {}),  # "as low as": not the terms of the offer
         ("30% OFF sitewide", {"percent": [30.0]}),
         ("save 25% today", {"percent": [25.0]}),
         ("领20元无门槛券", {"amount": [20.0]}),
@@ -125,3 +125,40 @@ def test_mention_spans_index_the_text() -> None:
     t = "双11：满300减50，优惠码 GREEN50，即日起至11月11日"
     for m in extract_offers(t).mentions:
         assert isinstance(m, Mention) and t[m.start : m.end] == m.text
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("满199-20，每满300-40", {"threshold": [199.0, 300.0], "amount": [20.0, 40.0]}),
+        ("Get $10 off when you spend $40 or more", {"threshold": [40.0], "amount": [10.0]}),
+        ("20 percent off sitewide", {"percent": [20.0]}),
+        ("全场8折，部分商品低至5折", {"percent": [20.0]}),  # "as low as" is not the offer's terms
+        ("up to 50% off selected bags", {}),
+        ("仅售39.9元", {"price": [39.9]}),
+        ("€5 off your order", {"amount": [5.0]}),
+    ],
+)
+def test_more_offer_forms(text: str, want: dict[str, list[object]]) -> None:
+    assert _f(text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("11月1日-11日满200减30", (None, 11, 1), (None, 11, 11)),
+        ("Black Friday, Nov 27-30", (None, 11, 27), (None, 11, 30)),
+        ("11月1日0点-11月11日24点", (None, 11, 1), (None, 11, 11)),
+        ("coupon expires Dec 31", None, (None, 12, 31)),
+        ("优惠券11月30日到期", None, (None, 11, 30)),
+    ],
+)
+def test_more_date_forms(text: str, start: object, end: object) -> None:
+    f = _f(text)
+    assert f.get("start", [None])[0] == start
+    assert f.get("end", [None])[0] == end
+
+
+@pytest.mark.parametrize("text", ["任选2件8折", "满2件享9折", "两件及以上打85折", "第2件半价"])
+def test_item_count_deals_are_not_storewide_percentages(text: str) -> None:
+    assert "percent" not in _f(text)

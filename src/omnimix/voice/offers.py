@@ -138,7 +138,7 @@ class Conflict:
 
 
 # ---------------------------------------------------------------------------------------------- patterns
-_CUR_PRE = r"(?:[¥￥$]|RMB\s?|CNY\s?|US\$|USD\s?)"
+_CUR_PRE = r"(?:[¥￥$€£]|RMB\s?|CNY\s?|US\$|USD\s?)"
 _CUR_POST = r"(?:\s?(?:元|块钱|块|RMB|CNY|USD|dollars?))"
 MONEY = rf"{_CUR_PRE}?\s?(?P<{{n}}>{NUM}){_CUR_POST}?"
 
@@ -151,6 +151,7 @@ _DEAL_ZH = re.compile(
     rf"(?:每)?满\s*{_money('th')}\s*[,，、]?\s*(?:即可|就|可|再)?\s*(?:(?P<verb>立减|直减|减|省|返|送|抵|享受?|打|用)\s*"
     rf"(?:{_money('am')}(?!\s*(?:折|%|％))(?:\s*元?(?:优惠)?券)?|(?P<pc>{NUM})\s*折|(?P<pp>\d+(?:\.\d+)?)\s*[%％]\s*(?:折扣|优惠)?))"
 )
+_DEAL_ZH_SHORT = re.compile(rf"(?:每)?满\s*{_money('th')}\s*[-－]\s*{_money('am')}(?![\d.月日号%％折])")
 _DEAL_EN = [
     re.compile(
         rf"(?i)(?:spend|buy|orders?\s+(?:of|over|above)|purchases?\s+(?:of|over|above))\s+{_money('th')}\+?"
@@ -162,7 +163,8 @@ _DEAL_EN = [
         rf"(?:orders?|purchases?|baskets?|spend)\s+)?(?:of\s+|over\s+|above\s+|of\s+over\s+)?{_money('th')}\+?"
     ),
     re.compile(
-        rf"(?i)save\s+(?:{_money('am')}(?!\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)\s+(?:on|when\s+you\s+spend)\s+"
+        rf"(?i)(?:save|get|take)\s+(?:{_money('am')}(?!\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)(?:\s+off)?\s+"
+        rf"(?:on|when\s+you\s+spend|with|if\s+you\s+spend)\s+"
         rf"(?:(?:orders?|purchases?)\s+(?:of|over|above)\s+)?{_money('th')}\+?"
     ),
 ]
@@ -178,7 +180,7 @@ _PERCENT_ZH = re.compile(
     rf"(?:打|享|低至|全场|限时)?\s*(?P<pc>[\d.]+|[{_CN}]{{1,2}})\s*折(?!叠|腾|射|磨|服|纸|返|线|扣率)|(?P<half>半价)"
 )
 _PERCENT_EN = re.compile(
-    r"(?i)(?P<pp>\d+(?:\.\d+)?)\s*%\s*(?:off|discount)\b|(?:save|take|get)\s+(?:up\s+to\s+)?(?P<pp2>\d+(?:\.\d+)?)\s*%"
+    r"(?i)(?P<pp>\d+(?:\.\d+)?)\s*(?:%|\s+percent)\s*(?:off|discount)\b|(?:save|take|get)\s+(?:up\s+to\s+)?(?P<pp2>\d+(?:\.\d+)?)\s*%"
     r"|(?P<pp3>\d+(?:\.\d+)?)\s*[%％]\s*(?:折扣|优惠)"
 )
 _CODE = re.compile(
@@ -203,18 +205,25 @@ _DATE = re.compile(
     rf"|(?<![\d.$¥￥])(?P<dm>1[0-2]|0?[1-9])\.(?P<dd>3[01]|[12]\d|0?[1-9])(?![\d.%％折元块])"
 )
 _END_BEFORE = re.compile(
-    r"(?i)(?:至|到|截止(?:到|至)?|截至|止|until|till|til|through|thru|\bto|ends?(?:\s+on)?|by|before|[-–—~～])\s*$"
+    r"(?i)(?:至|到|截止(?:到|至)?|截至|止|until|till|til|through|thru|\bto|ends?(?:\s+on)?|by|before|expires?(?:\s+on)?|expiring|last\s+day|[-–—~～])\s*$"
 )
 _START_BEFORE = re.compile(r"(?i)(?:从|自|于|starting(?:\s+on)?|starts?(?:\s+on)?|from|begins?(?:\s+on)?)\s*$")
 _START_AFTER = re.compile(r"^\s*(?:[0-9:：点时]*\s*)?(?:起|开始|开抢|开启|正式开)")
-_END_AFTER = re.compile(r"^\s*(?:[0-9:：点时]*\s*)?(?:止|截止|结束|前|为止)")
-_RANGE_AFTER = re.compile(r"^\s*(?:[-–—~～至到]|to\b|until\b|through\b|thru\b)", re.I)
+_END_AFTER = re.compile(r"^\s*(?:[0-9:：点时]*\s*)?(?:止|截止|结束|前|为止|到期|失效)")
+_RANGE_AFTER = re.compile(r"^\s*(?:[0-9:：点时]*\s*)?(?:[-–—~～至到]|to\b|until\b|through\b|thru\b)", re.I)
+_DAY_TAIL = re.compile(
+    r"^\s*(?:[0-9:：点时]*\s*)?[-–—~～至到]\s*(?P<day>3[01]|[12]\d|0?[1-9])\s*(?:[日号]|(?![\d/.:：月%]))"
+)
 _PRICE = re.compile(
-    rf"(?P<ctx>到手价|活动价|券后价?|秒杀价|抢购价|特价|限时价|现价|售价|仅需|只需|只要|低至|仅|价格|price(?:d)?(?:\s+at)?|only|just|now|for)"
+    rf"(?P<ctx>到手价|活动价|券后价?|秒杀价|抢购价|特惠价|促销价|团购价|直播价|会员价|拼团价|特价|限时价|现价|仅售|售价|仅需|只需|只要|低至|仅|价格|price(?:d)?(?:\s+at)?|only|just|now|for)"
     rf"\s*[:：]?\s*(?P<cur>{_CUR_PRE})?\s?(?P<pr>\d+(?:\.\d+)?)\s*(?P<post>元|块|RMB)?",
     re.I,
 )
-_SECOND_ITEM = re.compile(r"(?i)(?:第二件|第2件|第二份|第二杯|第2杯|second\s+(?:item|one|cup)s?\s*(?:at)?)\s*$")
+_SECOND_ITEM = re.compile(
+    r"(?i)(?:第二件|第2件|第二份|第二杯|第2杯|second\s+(?:item|one|cup)s?\s*(?:at)?"
+    r"|[0-9一二两三四五六七八九十]+\s*[件袋盒杯份]\s*(?:及以上|以上)?\s*(?:享|打|即享|可享|立享)?)\s*$"
+)
+_UP_TO = re.compile(r"(?i)(?:低至|最低|最高|up\s+to)\s*\S{0,2}$|^低至|^最低")
 _BARE_PRICE = re.compile(r"(?P<cur>[¥￥])\s?(?P<pr>\d+(?:\.\d+)?)")
 _ORIGINAL = re.compile(
     r"(?i)(?:原价|划线价|吊牌价|市场价|日常价|was|regular(?:ly)?|rrp|list\s+price|compare\s+at)\s*[:：]?\s*$"
@@ -268,7 +277,7 @@ def extract_offers(text: str) -> OfferFacts:
     spans = _Spans()
     group = 0
     # deals: a threshold tied to a reduction
-    for rx in (_DEAL_ZH, *_DEAL_EN):
+    for rx in (_DEAL_ZH, _DEAL_ZH_SHORT, *_DEAL_EN):
         for m in rx.finditer(text):
             if not spans.free(m.start(), m.end()):
                 continue
@@ -299,7 +308,12 @@ def extract_offers(text: str) -> OfferFacts:
                 spans.take(m.start(), m.end())
     for rx in (_PERCENT_ZH, _PERCENT_EN):
         for m in rx.finditer(text):
-            if not spans.free(m.start(), m.end()) or _SECOND_ITEM.search(text[max(0, m.start() - 6) : m.start()]):
+            before = text[max(0, m.start() - 8) : m.start()]
+            if (
+                not spans.free(m.start(), m.end())
+                or _SECOND_ITEM.search(before)
+                or _UP_TO.search(text[max(0, m.start() - 6) : m.start() + 2])
+            ):
                 continue
             if m.groupdict().get("half"):
                 p: float | None = 50.0
@@ -351,6 +365,14 @@ def _dates(text: str, spans: _Spans) -> list[Mention]:
     out: list[Mention] = []
     for i, (m, v) in enumerate(found):
         before, after = text[max(0, m.start() - 12) : m.start()], text[m.end() : m.end() + 8]
+        tail = _DAY_TAIL.match(text[m.end() : m.end() + 16])
+        nxt = found[i + 1][0].start() if i + 1 < len(found) else len(text)
+        if tail and m.end() + tail.end() <= nxt and int(tail.group("day")) > v[2]:  # 11月1日-11日, Nov 27-30
+            a, b = m.end() + tail.start("day"), m.end() + tail.end("day")
+            out.append(Mention("start", v, m.start(), m.end(), m.group(0)))
+            out.append(Mention("end", (v[0], v[1], int(tail.group("day"))), a, b, text[a:b]))
+            spans.take(m.start(), b)
+            continue
         role = ""
         if _START_AFTER.match(after) or _START_BEFORE.search(before):
             role = "start"

@@ -87,9 +87,11 @@ def assets_from_rows(rows: list[dict[str, Any]], source: str, *, first_row: int 
 
 def read_assets(path: str | Path) -> list[Asset]:
     """Assets of a CSV/XLSX/Parquet file with the content columns (asset_id and text required)."""
-    from omnimix.io import read_frame
+    from omnimix.io import file_format, read_frame
 
-    frame = read_frame(path, dtype={c: str for c in ("asset_id", "channel", "campaign", "language", "text")})
+    # CSV: every column as text (ids keep leading zeros); Excel and Parquet keep their cell types
+    text_cols = {c: str for c in ASSET_COLUMNS if c != "published_at"}
+    frame = read_frame(path, dtype=text_cols if file_format(path) == "csv" else None)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:

@@ -43,7 +43,7 @@ from omnimix.web.deps import AppContext
 from omnimix.web.i18n import LOCALES, translate
 from omnimix.web.jobs import JobManager
 from omnimix.web.pages import admin as admin_page
-from omnimix.web.pages import budget, channels, customers, data, login, mix, overview
+from omnimix.web.pages import budget, channels, customers, data, login, mix, overview, voice
 from omnimix.web.rendering import locale_of, render
 from omnimix.web.routers import api_admin, api_budget, api_core, api_export, api_kpis, api_results
 from omnimix.web.state import AppState, default_state_url
@@ -275,7 +275,7 @@ def create_app(
     app.include_router(api_core.router, responses=ERROR_RESPONSES)
     for r in (api_kpis, api_results, api_budget, api_export, api_admin):
         app.include_router(r.router, responses=ERROR_RESPONSES)
-    for page in (login, overview, channels, mix, budget, customers, data, admin_page):
+    for page in (login, overview, channels, mix, budget, customers, data, voice, admin_page):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

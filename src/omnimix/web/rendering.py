@@ -26,6 +26,7 @@ NAV: list[tuple[str, str]] = [
     ("budget", "/budget"),
     ("customers", "/customers"),
     ("data", "/data"),
+    ("voice", "/voice"),
 ]
 
 CSRF_MESSAGE = "CSRF token missing or wrong: reload the page and retry"

@@ -41,6 +41,9 @@ _CLOSE_Q = '」』”"》】〉’'
 _TIME = re.compile(
     r"\d{4}\s*年|\d{4}\s*[-/~至到]\s*\d{2,4}|20\d\d|年度|上半年|下半年|第[一二三四1-4]季度|Q[1-4]|\d{1,2}\s*月|双十一|双11|618|同期"
 )
+_USAGE_WHEN = re.compile(
+    r"(?:内|后|前|时|趁热|趁鲜|冰镇|冷藏|加热)[^，。！？,.!?]{0,6}(?:喝|吃|饮用|食用|使用|冲泡|享用|品尝|泡|涂|敷)[^，。！？,.!?的]{0,4}$"
+)
 _OWN_BEFORE = re.compile(r"(?:品牌|我们|我们家|我家|自家|本店|本公司)(?:的)?$")
 _NUM = re.compile(r"\s*[\d０-９一二两三四五六七八九十百千万]")
 _STATE_TITLES = (
@@ -239,6 +242,9 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
             near = text[max(ca, s - 12) : min(cb, e + 12)]
             if _has(near, cues["usage"]):
                 return "7(2) usage or storage tip"
+    # …when to consume it for the best result (三天内喝最香, 冷藏后饮用风味最好): a tip, whatever the 最 word
+    if word.startswith("最") and not after.startswith("的") and _USAGE_WHEN.search(text[ca:s]):
+        return "7(2) usage tip (when or how to consume it)"
     # art. 7(6): ranks and firsts qualified by time and place, with a source
     if term in cues["rank_terms"] or term.startswith("最"):
         if _TIME.search(sent) and _has(sent, cues["regions"]) and _has(text, cues["sources"]):

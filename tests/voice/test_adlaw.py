@@ -216,3 +216,14 @@ def test_corpus_precision_and_recall(name: str) -> None:
     for cat in ("ad_law", "terminology"):
         fig = res["figures"][cat]["all"]
         assert fig["precision"] >= 0.9 and fig["recall"] >= 0.9, (cat, fig, res["misses"])
+
+
+def test_english_claims_inside_chinese_copy() -> None:
+    assert _found("爆款回归！The best choice for dry skin") == ["The best"]
+    assert _found("全网No. 1的精华") == ["No. 1"]
+    assert _found("2023年天猫面霜类目TOP1（数据来源：生意参谋）") == []  # decided by the Chinese rules
+
+
+def test_usage_tip_when_to_consume() -> None:
+    assert _found("烘焙日期印在袋子上，三天内喝最香") == []
+    assert _found("这是最香的咖啡") == ["最香"]

@@ -44,6 +44,7 @@ _TIME = re.compile(
 _USAGE_WHEN = re.compile(
     r"(?:内|后|前|时|趁热|趁鲜|冰镇|冷藏|加热)[^，。！？,.!?]{0,6}(?:喝|吃|饮用|食用|使用|冲泡|享用|品尝|泡|涂|敷)[^，。！？,.!?的]{0,4}$"
 )
+_LATIN_WORDS = re.compile(r"[A-Za-z]{2,}[\s.#-]+[A-Za-z0-9]")
 _OWN_BEFORE = re.compile(r"(?:品牌|我们|我们家|我家|自家|本店|本公司)(?:的)?$")
 _NUM = re.compile(r"\s*[\d０-９一二两三四五六七八九十百千万]")
 _STATE_TITLES = (
@@ -464,13 +465,21 @@ def check_ad_law(text: str, *, language: str, industry: str | None = None, brand
     lang = _lang_of(text, language)
     mode = _mode(industry, brand)
     issues: list[Issue] = []
+    names = (brand.name, *brand.accepted_names) if brand is not None else ()
     if lang == "zh":
-        for d, sugg, sev in _zh_decisions(text, brand):
+        decided = _zh_decisions(text, brand)
+        for d, sugg, sev in decided:
             if d.verdict == "violation":
                 msg = f"「{d.text}」是绝对化用语（广告法第九条第三项），且不属于执法指南的豁免情形"
                 issues.append(Issue("ad_law.absolute", "ad_law", sev, d.start, d.end, d.text, msg, sugg))
+        # English claims inside Chinese copy (爆款 Best seller!), where no Chinese word was decided
+        if _LATIN_WORDS.search(text):
+            for c in english_candidates(text, names):
+                if c.verdict == "violation" and not any(d.start < c.end and c.start < d.end for d, _, _ in decided):
+                    msg = f"「{c.text}」是绝对化用语（广告法第九条第三项）"
+                    sev3: Severity = "warning" if c.severity == "warning" else "error"
+                    issues.append(Issue("ad_law.absolute", "ad_law", sev3, c.start, c.end, c.text, msg, c.suggestion))
     else:
-        names = (brand.name, *brand.accepted_names) if brand is not None else ()
         for c in english_candidates(text, names):
             if c.verdict == "violation":
                 msg = f"'{c.text}' is an absolute claim that cannot be substantiated (PRC Advertising Law art. 9(3))"

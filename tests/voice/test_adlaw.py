@@ -209,7 +209,13 @@ def test_corpus_size() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["adlaw_terms.jsonl", "adlaw_terms_holdout.jsonl", "adlaw_terms_holdout2.jsonl", "adlaw_terms_holdout3.jsonl"],
+    [
+        "adlaw_terms.jsonl",
+        "adlaw_terms_holdout.jsonl",
+        "adlaw_terms_holdout2.jsonl",
+        "adlaw_terms_holdout3.jsonl",
+        "adlaw_terms_holdout4.jsonl",
+    ],
 )
 def test_corpus_precision_and_recall(name: str) -> None:
     res = _scorer().score([CORPUS / name])

@@ -26,7 +26,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         re.compile(
             r"\b(?:world|america|britain|uk|china|europe|asia|industry|market|nation|country|planet)'?s\s+"
             r"(?:first|best|leading|largest|biggest|only|safest|cheapest|strongest|fastest|finest|no\.?\s?1|number\s+one|#1|"
-            r"most\s+[a-z]+|[a-z]+est)\b",
+            r"favou?rite|most[-\s]loved|top[-\s]selling|best[-\s]selling|most\s+[a-z]+|[a-z]+est)\b",
             _F,
         ),
         "remove the comparison with the whole market",

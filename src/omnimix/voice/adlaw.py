@@ -173,6 +173,11 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
         return "ordinary word"
     if any(text.startswith("最" + d, s) for d in z["discourse_next"]):
         return "discourse opener"
+    ca, _cb = _bounds(text, s, s, _CLAUSE_END)
+    if re.match(r"最[^，。！？,.!?的]{1,5}的是", text[s:]) and re.fullmatch(
+        r"\s*(?:但|而|其中|不过|尤其|特别)?\s*", text[ca:s]
+    ):
+        return "discourse opener (最X的是: the most X thing about it is)"
     two = text[s : s + 2]
     if two in z["range_words"]:
         rest = text[s + 2 : s + 8]
@@ -270,7 +275,8 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
         and _has(before[-6:], ["我们的", "我们", "品牌的", "品牌"])
     ):
         return "7(1) the firm's own first shop"
-    if word.startswith("最新") and any(text.startswith(w, s + 2) for w in r["zui"]["newest_next"]):
+    newest_at = s + 3 if text.startswith("最新的", s) else s + 2
+    if word.startswith("最新") and any(text.startswith(w, newest_at) for w in r["zui"]["newest_next"]):
         if not _has(clause, cues["others"]) and not compared:
             return "7(6) time order of the firm's own items (最新一期)"
     # art. 6(3): a background fact about the world, not the goods
@@ -337,6 +343,10 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
                     reason = "enumeration (第一…第二…)"
             if not reason and term.startswith("首") and text[e : e + 1] in ("月", "日", "周", "年"):
                 reason = "ordinal (首个月)"
+            if not reason and term == "领先":
+                ca0, _ = _bounds(text, s, s, _CLAUSE_END)
+                if not _has(text[ca0:s], [*cues["others"], "市场", "同行", "销量", "技术"]):
+                    reason = "领先 without a market to lead (领先于上一代)"
             if (
                 not reason
                 and term == "冠军"

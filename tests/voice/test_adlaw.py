@@ -215,6 +215,7 @@ def test_corpus_size() -> None:
         "adlaw_terms_holdout2.jsonl",
         "adlaw_terms_holdout3.jsonl",
         "adlaw_terms_holdout4.jsonl",
+        "adlaw_terms_holdout5.jsonl",
     ],
 )
 def test_corpus_precision_and_recall(name: str) -> None:

@@ -189,6 +189,9 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
             return "cap or range of the offer itself"
     if two == "最好" and _advice_zuihao(text, s):
         return "advice (最好 + what to do: had better)"
+    ca1, _ = _bounds(text, s, s, _CLAUSE_END)
+    if two in ("最多", "最久", "最常", "最长") and text.startswith("的", s + 2) and _has(text[ca1:s], ["我", "自己"]):
+        return "the writer's own habit (我回购次数最多的)"
     before = text[max(0, s - 4) : s]
     if any(before.endswith(p) for p in z["first_person"]) and any(
         text.startswith(v, s + 1) for v in z["first_person_verbs"]

@@ -216,13 +216,16 @@ def test_corpus_size() -> None:
         "adlaw_terms_holdout3.jsonl",
         "adlaw_terms_holdout4.jsonl",
         "adlaw_terms_holdout5.jsonl",
+        "adlaw_terms_holdout6.jsonl",
     ],
 )
 def test_corpus_precision_and_recall(name: str) -> None:
     res = _scorer().score([CORPUS / name])
     for cat in ("ad_law", "terminology"):
         fig = res["figures"][cat]["all"]
-        assert fig["precision"] >= 0.9 and fig["recall"] >= 0.9, (cat, fig, res["misses"])
+        if fig["found"] == fig["expected"] == 0:
+            continue
+        assert (fig["precision"] or 0) >= 0.9 and (fig["recall"] or 0) >= 0.9, (cat, fig, res["misses"])
 
 
 def test_english_claims_inside_chinese_copy() -> None:

@@ -101,3 +101,9 @@ def test_types_validate() -> None:
         Issue("x", "nope", "error", 0, 0, "", "m")  # type: ignore[arg-type]
     assert Asset("a", "wechat", "c", "", "满300减50，快来抢购").lang == "zh"
     assert Asset("a", "wechat", "c", "en-US", "x").lang == "en"
+
+
+def test_example_brand_book_loads() -> None:
+    b = load_brand(Path(__file__).parents[2] / "examples" / "brand.toml")
+    assert b.name == "绿野" and b.industry == "cosmetics" and len(b.offers_for("双11")) == 2
+    assert len(b.message_targets()) == 1 + len(b.pillars) and all(len(t) == 2 for _, t in b.message_targets())

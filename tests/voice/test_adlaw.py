@@ -207,9 +207,33 @@ def test_corpus_size() -> None:
     assert res["assets"]["zh"] >= 110 and res["assets"]["en"] >= 30
 
 
-@pytest.mark.parametrize("name", ["adlaw_terms.jsonl", "adlaw_terms_holdout.jsonl", "adlaw_terms_holdout2.jsonl", "adlaw_terms_holdout3.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "adlaw_terms.jsonl",
+        "adlaw_terms_holdout.jsonl",
+        "adlaw_terms_holdout2.jsonl",
+        "adlaw_terms_holdout3.jsonl",
+        "adlaw_terms_holdout4.jsonl",
+        "adlaw_terms_holdout5.jsonl",
+        "adlaw_terms_holdout6.jsonl",
+    ],
+)
 def test_corpus_precision_and_recall(name: str) -> None:
     res = _scorer().score([CORPUS / name])
     for cat in ("ad_law", "terminology"):
         fig = res["figures"][cat]["all"]
-        assert fig["precision"] >= 0.9 and fig["recall"] >= 0.9, (cat, fig, res["misses"])
+        if fig["found"] == fig["expected"] == 0:
+            continue
+        assert (fig["precision"] or 0) >= 0.9 and (fig["recall"] or 0) >= 0.9, (cat, fig, res["misses"])
+
+
+def test_english_claims_inside_chinese_copy() -> None:
+    assert _found("爆款回归！The best choice for dry skin") == ["The best"]
+    assert _found("全网No. 1的精华") == ["No. 1"]
+    assert _found("2023年天猫面霜类目TOP1（数据来源：生意参谋）") == []  # decided by the Chinese rules
+
+
+def test_usage_tip_when_to_consume() -> None:
+    assert _found("烘焙日期印在袋子上，三天内喝最香") == []
+    assert _found("这是最香的咖啡") == ["最香"]

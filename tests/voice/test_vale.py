@@ -76,7 +76,7 @@ def test_occurrence_max_per_sentence(tmp_path: Path) -> None:
 
 
 def test_occurrence_min(tmp_path: Path) -> None:
-    body = "extends: occurrence\nmessage: \"brand named %s times\"\nmin: 1\ntoken: 绿野\n"
+    body = 'extends: occurrence\nmessage: "brand named %s times"\nmin: 1\ntoken: 绿野\n'
     assert len(_check(tmp_path, "Brand", body, "新品上市")) == 1
     assert _check(tmp_path, "Brand", body, "绿野新品上市") == []
 
@@ -100,9 +100,9 @@ def test_conditional_acronym_defined(tmp_path: Path) -> None:
         "extends: conditional\nmessage: \"'%s' has no definition\"\nfirst: '\\b([A-Z]{3,5})\\b'\n"
         "second: '(?:\\b[A-Z][a-z]+ )+\\(([A-Z]{3,5})\\)'\n"
     )
-    assert [g[1] for g in _check(tmp_path, "Acr", body, "Use SPF daily. Sun Protection Factor (SPF) matters; ask CRM")] == [
-        "CRM"
-    ]
+    assert [
+        g[1] for g in _check(tmp_path, "Acr", body, "Use SPF daily. Sun Protection Factor (SPF) matters; ask CRM")
+    ] == ["CRM"]
 
 
 def test_capitalization_of_the_subject_line(tmp_path: Path) -> None:
@@ -177,7 +177,9 @@ def test_missing_path() -> None:
 
 
 def test_brand_vale_paths_run_in_terminology(tmp_path: Path) -> None:
-    _rule(tmp_path, "Words", "extends: existence\nmessage: \"Avoid '%s'\"\nlevel: error\ntokens: [秒杀]\n", style="Lvye")
+    _rule(
+        tmp_path, "Words", "extends: existence\nmessage: \"Avoid '%s'\"\nlevel: error\ntokens: [秒杀]\n", style="Lvye"
+    )
     brand = brand_from_dict(
         {
             "brand": {"name": "绿野", "core_message": "温和护肤", "pillars": ["温和"], "tone": ["亲切"]},

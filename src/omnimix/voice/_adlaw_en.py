@@ -26,7 +26,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         re.compile(
             r"\b(?:world|america|britain|uk|china|europe|asia|industry|market|nation|country|planet)'?s\s+"
             r"(?:first|best|leading|largest|biggest|only|safest|cheapest|strongest|fastest|finest|no\.?\s?1|number\s+one|#1|"
-            r"most\s+[a-z]+|[a-z]+est)\b",
+            r"favou?rite|most[-\s]loved|top[-\s]selling|best[-\s]selling|most\s+[a-z]+|[a-z]+est)\b",
             _F,
         ),
         "remove the comparison with the whole market",
@@ -87,7 +87,7 @@ _SELF = re.compile(
     r"|\bin\s+(?:our|the)\s+(?:range|line[-\s]?up|line|collection|history|store|shop|family)\b"
     r"|\bof\s+all\s+our\b|\bthan\s+(?:our|its|the)\s+(?:previous|last|earlier|older)\b"
     r"|\bwe(?:'ve| have)\s+(?:made|built|launched|released)\b"
-    r"|^\s*(?:[\w-]+\s+){0,2}yet\b|\bthis\s+(?:season|year)'?s?\b|\bof\s+the\s+(?:season|year)\b|\bsince\s+(?:we|launch)\b",
+    r"|^\s*(?:[\w-]+\s+){0,2}yet\b|\bsince\s+(?:we|launch)\b",
     _F,
 )
 _OTHERS = re.compile(
@@ -134,6 +134,7 @@ _GOAL = re.compile(
 )
 _NEG = re.compile(r"\b(?:not|isn'?t|aren'?t|no|never|nor)\s+(?:(?:necessarily|always|really|just)\s+)?$", _F)
 _MARK = re.compile(r"^[\w\s'-]{0,12}[®™]")
+_FIRST = re.compile(r"the\s+first\b", _F)
 _SENT = re.compile(r"(?<!\bNo)(?<!\bno)(?<!\bNO)(?<!\bMr)(?<!\bDr)(?<!\bSt)(?<!\bvs)[.!?]+(?=\s+[A-Z(\"']|\s*$)|[!?\n]")
 
 
@@ -183,6 +184,12 @@ def _decide(text: str, kind: str, s: int, e: int, names: tuple[str, ...]) -> tup
                 if i <= s and e <= i + len(n):
                     return "exempt", "brand or product name"
                 i = text.lower().find(n.lower(), i + 1)
+    if (
+        kind == "the_superlative"
+        and _FIRST.match(text, s)
+        and any(n and n.lower() in after[:24].lower() for n in names)
+    ):
+        return "exempt", "the brand's own first (the first-ever Lvye pop-up)"
     if _AWARD.search(sent) and _AWARD_BODY.search(sent):
         return "exempt", "awarded title with the awarding body"
     if _TIME.search(sent) and (_PLACE.search(sent) or _PLACE_CAP.search(sent)) and _SOURCE.search(text):

@@ -41,6 +41,11 @@ _CLOSE_Q = '」』”"》】〉’'
 _TIME = re.compile(
     r"\d{4}\s*年|\d{4}\s*[-/~至到]\s*\d{2,4}|20\d\d|年度|上半年|下半年|第[一二三四1-4]季度|Q[1-4]|\d{1,2}\s*月|双十一|双11|618|同期"
 )
+_USAGE_WHEN = re.compile(
+    r"(?:内|后|前|时|趁热|趁鲜|冰镇|冷藏|加热)[^，。！？,.!?]{0,6}(?:喝|吃|饮用|食用|使用|冲泡|享用|品尝|泡|涂|敷)[^，。！？,.!?的]{0,4}$"
+)
+_LATIN_WORDS = re.compile(r"[A-Za-z]{2,}[\s.#-]+[A-Za-z0-9]")
+_OWN_BEFORE = re.compile(r"(?:品牌|我们|我们家|我家|自家|本店|本公司)(?:的)?$")
 _NUM = re.compile(r"\s*[\d０-９一二两三四五六七八九十百千万]")
 _STATE_TITLES = (
     "非物质文化遗产",
@@ -56,6 +61,11 @@ _STATE_TITLES = (
     "老字号",
     "保护品种",
     "名录",
+    "检测中心",
+    "检验中心",
+    "质检中心",
+    "检验检测",
+    "工程技术研究中心",
 )
 
 
@@ -163,6 +173,11 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
         return "ordinary word"
     if any(text.startswith("最" + d, s) for d in z["discourse_next"]):
         return "discourse opener"
+    ca, _cb = _bounds(text, s, s, _CLAUSE_END)
+    if re.match(r"最[^，。！？,.!?的]{1,5}的是", text[s:]) and re.fullmatch(
+        r"\s*(?:但|而|其中|不过|尤其|特别)?\s*", text[ca:s]
+    ):
+        return "discourse opener (最X的是: the most X thing about it is)"
     two = text[s : s + 2]
     if two in z["range_words"]:
         rest = text[s + 2 : s + 8]
@@ -174,6 +189,9 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
             return "cap or range of the offer itself"
     if two == "最好" and _advice_zuihao(text, s):
         return "advice (最好 + what to do: had better)"
+    ca1, _ = _bounds(text, s, s, _CLAUSE_END)
+    if two in ("最多", "最久", "最常", "最长") and text.startswith("的", s + 2) and _has(text[ca1:s], ["我", "自己"]):
+        return "the writer's own habit (我回购次数最多的)"
     before = text[max(0, s - 4) : s]
     if any(before.endswith(p) for p in z["first_person"]) and any(
         text.startswith(v, s + 1) for v in z["first_person_verbs"]
@@ -202,9 +220,8 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     word = text[s:e]
     # art. 7(4): product names, models and trademarks
     tail = re.match(r"[^\s，。！？,.!?；;、]{0,8}", text[e:])
-    if (
-        (tail and any(m in tail.group(0) for m in cues["name_marks"]))
-        or text[e : e + 3].startswith(tuple(cues["name_marks"]))
+    if (tail and any(m in tail.group(0) for m in cues["name_marks"])) or text[e : e + 3].startswith(
+        tuple(cues["name_marks"])
     ):
         return "7(4) trademark or product name (®/™)"
     names = (brand.name, *brand.accepted_names) if brand is not None else ()
@@ -234,6 +251,9 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
             near = text[max(ca, s - 12) : min(cb, e + 12)]
             if _has(near, cues["usage"]):
                 return "7(2) usage or storage tip"
+    # …when to consume it for the best result (三天内喝最香, 冷藏后饮用风味最好): a tip, whatever the 最 word
+    if word.startswith("最") and not after.startswith("的") and _USAGE_WHEN.search(text[ca:s]):
+        return "7(2) usage tip (when or how to consume it)"
     # art. 7(6): ranks and firsts qualified by time and place, with a source
     if term in cues["rank_terms"] or term.startswith("最"):
         if _TIME.search(sent) and _has(sent, cues["regions"]) and _has(text, cues["sources"]):
@@ -258,6 +278,10 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
         and _has(before[-6:], ["我们的", "我们", "品牌的", "品牌"])
     ):
         return "7(1) the firm's own first shop"
+    newest_at = s + 3 if text.startswith("最新的", s) else s + 2
+    if word.startswith("最新") and any(text.startswith(w, newest_at) for w in r["zui"]["newest_next"]):
+        if not _has(clause, cues["others"]) and not compared:
+            return "7(6) time order of the firm's own items (最新一期)"
     # art. 6(3): a background fact about the world, not the goods
     bg = cues["background_nouns"]
     if any(word.endswith(n) for n in bg if len(word) > len(n) + 1):
@@ -265,7 +289,6 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     for w, ta, _tb in tokens_around(text, e):
         if e <= ta <= e + 4 and w in bg:
             return "6(3) background fact about the world"
-    del r
     return ""
 
 
@@ -323,6 +346,22 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
                     reason = "enumeration (第一…第二…)"
             if not reason and term.startswith("首") and text[e : e + 1] in ("月", "日", "周", "年"):
                 reason = "ordinal (首个月)"
+            if not reason and term == "领先":
+                ca0, _ = _bounds(text, s, s, _CLAUSE_END)
+                if not _has(text[ca0:s], [*cues["others"], "市场", "同行", "销量", "技术"]):
+                    reason = "领先 without a market to lead (领先于上一代)"
+            if (
+                not reason
+                and term == "冠军"
+                and (
+                    re.match(r"(?:同款|选手|运动员|得主|们|都|也|教练|团队|队)", text[e:])
+                    or re.search(r"(?:马拉松|比赛|赛|杯|奥运|世锦赛|联赛|大赛)$", text[max(0, s - 4) : s])
+                )
+            ):
+                reason = "a champion (a person), not a rank of the goods"
+            own_first = term in ("首款", "首个", "首家") or (term == "第一" and text[e : e + 1] in ("款", "个", "家"))
+            if not reason and own_first and _OWN_BEFORE.search(text[max(0, s - 5) : s]):
+                reason = "the firm's own first product (品牌首款)"
         last_end = e
         before = text[max(0, s - 2) : s]
         if (
@@ -360,12 +399,7 @@ def _industry_issues(text: str, mode: str, lang: str) -> list[Issue]:
         for m in rx.finditer(text):
             s, e = m.start(), m.end()
             # a claim word may be glued to a particle by jieba (都治好): one edge on a word boundary suffices
-            if (
-                lang == "zh"
-                and not at_word_edges(text, s, e)
-                and not is_edge(text, s)
-                and not is_edge(text, e)
-            ):
+            if lang == "zh" and not at_word_edges(text, s, e) and not is_edge(text, s) and not is_edge(text, e):
                 continue
             if any(a <= s < b for a, b in statements):
                 continue
@@ -444,13 +478,21 @@ def check_ad_law(text: str, *, language: str, industry: str | None = None, brand
     lang = _lang_of(text, language)
     mode = _mode(industry, brand)
     issues: list[Issue] = []
+    names = (brand.name, *brand.accepted_names) if brand is not None else ()
     if lang == "zh":
-        for d, sugg, sev in _zh_decisions(text, brand):
+        decided = _zh_decisions(text, brand)
+        for d, sugg, sev in decided:
             if d.verdict == "violation":
                 msg = f"「{d.text}」是绝对化用语（广告法第九条第三项），且不属于执法指南的豁免情形"
                 issues.append(Issue("ad_law.absolute", "ad_law", sev, d.start, d.end, d.text, msg, sugg))
+        # English claims inside Chinese copy (爆款 Best seller!), where no Chinese word was decided
+        if _LATIN_WORDS.search(text):
+            for c in english_candidates(text, names):
+                if c.verdict == "violation" and not any(d.start < c.end and c.start < d.end for d, _, _ in decided):
+                    msg = f"「{c.text}」是绝对化用语（广告法第九条第三项）"
+                    sev3: Severity = "warning" if c.severity == "warning" else "error"
+                    issues.append(Issue("ad_law.absolute", "ad_law", sev3, c.start, c.end, c.text, msg, c.suggestion))
     else:
-        names = (brand.name, *brand.accepted_names) if brand is not None else ()
         for c in english_candidates(text, names):
             if c.verdict == "violation":
                 msg = f"'{c.text}' is an absolute claim that cannot be substantiated (PRC Advertising Law art. 9(3))"

@@ -113,7 +113,13 @@ def _name_issues(text: str, brand: Brand, lang: str) -> list[Issue]:
     latin = [n for n in accepted if n.isascii() and len(n) >= 4]
     words = [(m.start(), m.end()) for m in _LATIN_WORD.finditer(text)]
     cands = list(words) + [
-        (a[0], b[1]) for a, b in itertools.pairwise(words) if b[0] - a[1] == 1 and text[a[1]] in " -"
+        (a[0], b[1])
+        for a, b in itertools.pairwise(words)
+        if b[0] - a[1] == 1
+        and text[a[1]] in " -"
+        and min(a[1] - a[0], b[1] - b[0]) >= 2
+        and text[a[0] : a[1]] not in accepted
+        and text[b[0] : b[1]] not in accepted
     ]
     for name in latin:
         norm = _norm(name)

@@ -199,9 +199,9 @@ def test_file_exports_of_the_optimizer_and_the_mmm_are_spreadsheet_safe(tmp_path
     assert list(safe["spend"]) == [-1.5, 2.0, 3.0, 4.0, 5.0]  # numbers stay numbers
     assert safe.columns[-1] == "'" + HOSTILE[0]
     assert spreadsheet_safe("plain") == "plain" and spreadsheet_safe(-3) == -3
+    from omnimix.curves import curves_from_dict
     from omnimix.optimize import optimize_budget
     from omnimix.optimize.workflow import OptimizeRun
-    from omnimix.curves import curves_from_dict
 
     curves = curves_from_dict({"channels": {HOSTILE[1]: {"type": "hill", "beta": 100.0, "half_saturation": 50.0,
                                                           "slope": 1.0, "current_spend": 40.0},

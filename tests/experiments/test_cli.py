@@ -88,3 +88,13 @@ def test_errors(data: Path, world: tuple[pd.DataFrame, dict[str, Any]], tmp_path
     with pytest.raises(SystemExit) as e:
         main(_args(data, truth, "--method", "tbr", "--treated", "Atlantis"))
     assert e.value.code == 2 and "'Atlantis'" in capsys.readouterr().err
+
+
+def test_chart_written(data: Path, world: tuple[pd.DataFrame, dict[str, Any]], tmp_path: Path) -> None:
+    truth = world[1]
+    out = tmp_path / "lift.html"
+    res = CliRunner().invoke(app, _args(data, truth, "--method", "did", "--treated", ",".join(truth["treated"]),
+                                        "--chart", str(out)))
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "counterfactual" in html and "cumulative effect" in html and "ATT per geo per day" in res.stdout

@@ -14,10 +14,11 @@ from omnimix._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from omnimix.experiments.analysis import METHODS, analyze
+    from omnimix.experiments.charts import lift_chart
     from omnimix.experiments.panel import GeoPanel
     from omnimix.experiments.result import Interval, LiftResult
 
-__all__ = ["METHODS", "GeoPanel", "Interval", "LiftResult", "analyze"]
+__all__ = ["METHODS", "GeoPanel", "Interval", "LiftResult", "analyze", "lift_chart"]
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "METHODS": "omnimix.experiments.analysis",
@@ -25,4 +26,5 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "Interval": "omnimix.experiments.result",
     "LiftResult": "omnimix.experiments.result",
     "analyze": "omnimix.experiments.analysis",
+    "lift_chart": "omnimix.experiments.charts",
 })

@@ -40,7 +40,7 @@ def _ar1(rng: np.random.Generator, n: int, rho: float, sd: float, size: int | No
 def simulate_geo_panel(n_geos: int = 40, n_days: int = 120, test_days: int = 28,
                        treated: Sequence[str] | int = 3, effect: float = 0.05, seed: int = 0,
                        cost: bool = True, start: str = "2024-01-01", noise: float = 1.0,
-                       regional: float = 1.0) -> tuple[pd.DataFrame, dict[str, Any]]:
+                       regional: float = 1.0, trends: float = 1.0) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A geo panel and its truth.
 
     Args:
@@ -55,6 +55,7 @@ def simulate_geo_panel(n_geos: int = 40, n_days: int = 120, test_days: int = 28,
         noise: multiplier of the idiosyncratic noise.
         regional: multiplier of the geos' loadings on the regional shock (0: one national shock only,
             the world where a regression on the control total has independent errors).
+        trends: multiplier of the geo-specific trends (0: all geos share one level path).
 
     Returns:
         ``(frame, truth)``: frame with ``geo, date, kpi[, cost]``; truth with ``treated``,
@@ -71,7 +72,7 @@ def simulate_geo_panel(n_geos: int = 40, n_days: int = 120, test_days: int = 28,
     else:
         tr = sorted(str(g) for g in treated)
     s = 1000.0 * rng.lognormal(0.0, 0.6, n_geos)
-    trend = rng.normal(0.0, 0.08, n_geos)
+    trend = trends * rng.normal(0.0, 0.08, n_geos)
     amp = rng.uniform(0.6, 1.4, n_geos)
     dow = np.array([0.0, -0.03, -0.05, -0.02, 0.04, 0.12, 0.08])
     weekly = dow[np.asarray(dates.dayofweek)]

@@ -12,8 +12,8 @@ What it measures:
    a 28-day test, effect 2–10%; :mod:`omnimix.simulate.geo_check`), the share of worlds whose 90%
    interval covers the true ATT (target 85–95%) and the median absolute error of the ATT; on as many
    null worlds (effect 0), the share rejected by the 5% test (target <= 6%).
-2. The same for TBR on worlds without the regional shock (``regional=0``), where TBR's independent-
-   error model holds — TBR's interval assumes independent errors and the default worlds break that.
+2. The same for TBR on worlds without the regional shock (``regional=0``) and also without geo-specific
+   trends (``trends=0``): TBR's interval assumes independent errors, which the default worlds break.
 3. Speed: a 40-geo × 120-day panel read by each method, median of ``--repeats`` runs (target <= 2 s
    for synthetic control, TBR and DiD).
 """
@@ -70,18 +70,20 @@ def main() -> None:
         t0 = time.perf_counter()
         eff = recovery(args.worlds, METHODS, seed=args.seed, progress=say)
         null = recovery(args.worlds, METHODS, null=True, seed=args.seed + 100_000, progress=say)
-        tbr_eff = recovery(args.worlds, ["tbr"], seed=args.seed, regional=0.0)
-        tbr_null = recovery(args.worlds, ["tbr"], null=True, seed=args.seed + 100_000, regional=0.0)
         rows = []
         for m in METHODS:
             e, n = eff[m].to_json(), null[m].to_json()
             rows.append({"method": m, "coverage": e["coverage"], "median_abs_error": e["median_abs_error"],
                          "median_rel_error": e["median_rel_error"], "power": e["rejection_rate"],
                          "null_coverage": n["coverage"], "null_rejection_5pct": n["rejection_rate"]})
-        e, n = tbr_eff["tbr"].to_json(), tbr_null["tbr"].to_json()
-        rows.append({"method": "tbr (regional=0)", "coverage": e["coverage"], "median_abs_error": e["median_abs_error"],
-                     "median_rel_error": e["median_rel_error"], "power": e["rejection_rate"],
-                     "null_coverage": n["coverage"], "null_rejection_5pct": n["rejection_rate"]})
+        for regional, trends in ((0.0, 1.0), (0.0, 0.0)):
+            e = recovery(args.worlds, ["tbr"], seed=args.seed, regional=regional, trends=trends)["tbr"].to_json()
+            n = recovery(args.worlds, ["tbr"], null=True, seed=args.seed + 100_000, regional=regional,
+                         trends=trends)["tbr"].to_json()
+            rows.append({"method": f"tbr (regional={regional:g}, trends={trends:g})", "coverage": e["coverage"],
+                         "median_abs_error": e["median_abs_error"], "median_rel_error": e["median_rel_error"],
+                         "power": e["rejection_rate"], "null_coverage": n["coverage"],
+                         "null_rejection_5pct": n["rejection_rate"]})
         print(f"\ntruth: {args.worlds} effect worlds + {args.worlds} null worlds, seed {args.seed} "
               f"({time.perf_counter() - t0:.0f} s)")
         print(f"{'method':<30} {'cover90':>8} {'MAE':>8} {'relMAE':>7} {'power':>6} {'null cov':>8} {'size5%':>7}")

@@ -29,8 +29,11 @@ def test_coverage_and_size_on_100_worlds(method: str) -> None:
 
 
 @pytest.mark.slow
-def test_tbr_coverage_where_its_error_model_holds() -> None:
-    eff = recovery(100, ["tbr"], seed=0, regional=0.0)["tbr"].to_json()
-    null = recovery(100, ["tbr"], null=True, seed=100_000, regional=0.0)["tbr"].to_json()
+@pytest.mark.xfail(strict=True, reason="TBR's interval assumes independent errors; the simulated geos' own trends, "
+                   "shock loadings and AR(1) noise make the treatment-vs-control residuals persistent "
+                   "(measured: 39% coverage, 54% null rejection; docs/experiments.md)")
+def test_tbr_coverage_on_the_simulated_worlds() -> None:
+    eff = recovery(100, ["tbr"], seed=0)["tbr"].to_json()
+    null = recovery(100, ["tbr"], null=True, seed=100_000)["tbr"].to_json()
     assert 0.85 <= eff["coverage"] <= 0.95, eff
     assert null["rejection_rate"] <= 0.10, null

@@ -50,7 +50,8 @@ def world_spec(k: int, seed: int, null: bool) -> dict[str, Any]:
 
 def recovery(n_worlds: int, methods: Sequence[str], *, null: bool = False, seed: int = 0, level: float = 0.9,
              alpha: float = 0.05, n_geos: int = 40, n_days: int = 120, test_days: int = 28,
-             regional: float = 1.0, trends: float = 1.0, progress: Callable[[str], None] | None = None) -> dict[str, MethodScore]:
+             regional: float = 1.0, trends: float = 1.0,
+             progress: Callable[[str], None] | None = None) -> dict[str, MethodScore]:
     """Score ``methods`` on ``n_worlds`` simulated geo tests (see the module docstring)."""
     scores = {m: MethodScore(m) for m in methods}
     for k in range(n_worlds):

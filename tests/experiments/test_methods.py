@@ -176,3 +176,18 @@ def test_deterministic_and_json_contract(method: str, panel: GeoPanel,
     assert a.incremental_cost == pytest.approx(truth["incremental_cost"], rel=0.15)
     assert a.periods["in_test"].sum() == 21 and {"date", "observed", "counterfactual", "lo", "hi"} <= set(a.periods)
     assert method in METHODS
+
+
+@pytest.mark.parametrize(("method", "inference"), [("synthetic_control", "placebo_space"),
+                                                   ("synthetic_control", "placebo_time"),
+                                                   ("augmented_synthetic_control", "placebo_space"),
+                                                   ("did", "cluster")])
+def test_other_inference_methods_are_consistent(method: str, inference: str, panel: GeoPanel,
+                                                world: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+    truth = world[1]
+    r = analyze(panel, method, truth["treated"], truth["test_start"], truth["test_end"], inference=inference)
+    assert r.inference == inference
+    assert (r.p_value <= 1 - r.level) == (not r.att.lo <= 0.0 <= r.att.hi)
+    assert r.att.lo <= r.att.mean <= r.att.hi
+    with pytest.raises(Exception, match="not available"):
+        analyze(panel, method, truth["treated"], truth["test_start"], truth["test_end"], inference="bogus")

@@ -18,6 +18,7 @@ from omnimix.cli import (
     attribution,
     clv,
     demo,
+    experiment,
     identity,
     ingest,
     journeys,
@@ -44,7 +45,7 @@ app = typer.Typer(
 )
 
 for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, plan,
-              lifecycle, voice, web, demo):
+              lifecycle, voice, experiment, web, demo):
     _area.register(app)
 
 

@@ -32,9 +32,20 @@ def test_state_round_trip_on_postgres() -> None:
     total, rows = st.audit_log(0, 5, "export")
     assert total >= 1 and rows[0]["actor"] == name
     assert st.revoke_token(tid) and st.resolve_token(tok) is None
+    sid, csrf = st.create_session(st.get_user(name).id, "127.0.0.1")  # type: ignore[union-attr]
+    found = st.resolve_session(sid)
+    assert found is not None and found[0].username == name and found[1] == csrf
+    assert st.revoke_session(sid) and st.resolve_session(sid) is None
+    from omnimix.web.throttle import LoginThrottle, ThrottlePolicy
+
+    th = LoginThrottle(st, ThrottlePolicy(account_limit=3, backoff_after=100))
+    assert [th.failed(name, "10.9.9.9").allowed for _ in range(3)] == [True, True, False]
+    assert th.check(name, "10.9.9.9").reason == "locked"
+    th.unlock(username=name, ip="10.9.9.9")
+    sid2, _ = st.create_session(st.get_user(name).id)  # type: ignore[union-attr]
     st.delete_scenario(sc["id"])
     st.remove_user(name)
-    assert st.get_user(name) is None
+    assert st.get_user(name) is None and st.resolve_session(sid2) is None
 
 
 def test_app_on_postgres_state(sample_ws: Path) -> None:

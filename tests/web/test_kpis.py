@@ -38,9 +38,18 @@ def test_kpis_match_pandas_with_identity_and_results(env: Env) -> None:
     assert k["spend"] == pytest.approx(spend)
     assert k["revenue"] == pytest.approx(revenue)
     assert k["conversions"] == len(conv) > 0
-    cust = d["customers"]
-    new = int(in_range(cust["first_seen"]).sum())
-    assert k["new_customers"] == new > 0 and k["new_customers_source"] == "customers"
+    # new customers: people whose FIRST purchase falls in the range (not people first seen in it)
+    ids = d["identifiers"]
+    owner = {(t, v): c for t, v, c in zip(ids["id_type"], ids["id_value"], ids["customer_id"], strict=True)}
+    id_cols = [c for c in ("user_id", "crm_id", "loyalty_id", "email", "phone", "unionid", "openid", "device_id",
+                           "anonymous_id") if c in d["conversions"].columns]
+    allconv = d["conversions"]
+    person = [next((owner[(c, r[c])] for c in id_cols if isinstance(r[c], str) and (c, r[c]) in owner),
+                   next((f"{c}:{r[c]}" for c in id_cols if isinstance(r[c], str)), None))
+              for _, r in allconv.iterrows()]
+    first = allconv.assign(person=person).dropna(subset=["person"]).groupby("person")["ts"].min()
+    new = int(in_range(first).sum())
+    assert k["new_customers"] == new > 0 and k["new_customers_source"] == "first_purchase"
     assert k["cac"] == pytest.approx(spend / new)
     ltv = d["clv_customers"]["clv"].mean()
     assert k["ltv"] == pytest.approx(ltv) and k["ltv_source"] == "clv_customers"
@@ -97,7 +106,7 @@ def test_kpis_without_identity_or_results(bare_env: Env) -> None:
     conv = d["conversions"]
     first = conv.groupby("user_id")["ts"].min()
     new = int(in_range(first).sum())
-    assert k["new_customers_source"] == "identifiers" and k["new_customers"] == new
+    assert k["new_customers_source"] == "first_purchase" and k["new_customers"] == new
     allc = conv.groupby("user_id")["value"].sum()
     assert k["ltv_source"] == "historical" and k["ltv"] == pytest.approx(allc.mean())
     assert k["roas"] is None

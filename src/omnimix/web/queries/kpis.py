@@ -83,12 +83,9 @@ def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> d
         revenue_all = float(row["rev"] or 0.0)
         conversions = int(row["n"])
         converting = int(row["people"])
-    if wh.count("customers") > 0:
-        new_customers = int(
-            wh.scalar("SELECT count(*) FROM customers WHERE first_seen >= ? AND first_seen < ?", ts) or 0
-        )
-        new_source = "customers"
-    elif wh.has("conversions"):
+    if wh.has("conversions"):
+        # new customers = people whose FIRST purchase ever falls in the range (the CAC a CMO means), with
+        # people joined across identifiers when identity resolution has run — not people first *seen*
         new_customers = int(
             wh.scalar(
                 f"SELECT count(*) FROM (SELECT {conv_person} AS p, min(c.ts) AS first_ts FROM conversions c "
@@ -97,7 +94,7 @@ def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> d
             )
             or 0
         )
-        new_source = "identifiers"
+        new_source = "first_purchase"
     else:
         new_source = "none"
     # revenue for the channel selection

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import stats
 
 from omnimix.curves import ResponseCurves
 from omnimix.metrics import METRICS
@@ -29,6 +30,10 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "converting_customers", "cac", "roas", "mer", "cross_channel_share", "ctr", "cpc", "aov",
     *(f"stage_{s}" for s in ("awareness", "consideration", "decision", "retention", "advocacy")),
 )
+#: Window lengths (days) of the scan: single days, three days, a week.
+SCAN_LENGTHS: tuple[int, ...] = (1, 3, 7)
+#: How far the first day of a longer window must stand out to date the window there.
+ONSET_Z = 3.0
 #: Smallest shift (in residual standard deviations) reported as a change point.
 CHANGE_MIN = 1.5
 #: Consecutive flagged days at most this far apart are one episode.
@@ -127,7 +132,7 @@ def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
         if not np.allclose(scale, 1.0) else base
     cp = cusum_changepoints(bands.z, first)
     n, t_n = y.shape
-    flag = bh_reject(np.where(np.arange(t_n)[None, :] >= first, bands.p, np.nan), fdr)
+    flag = scan_flags(bands, first, fdr)
     # a change point is a slow shift the daily tests missed: Bonferroni over series, and a shift of at
     # least CHANGE_MIN residual standard deviations
     with np.errstate(invalid="ignore"):
@@ -146,6 +151,51 @@ def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
         if cp_flag[i] and cp.day[i] >= 0 and not starts:
             alerts.append(_anomaly(s, bands, i, int(cp.day[i]), m, ch, change=float(cp.shift[i])))
     return alerts, bands
+
+
+def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = SCAN_LENGTHS) -> NDArray[np.bool_]:
+    """Days flagged by the scan over windows of ``lengths`` days, with BH over every window test.
+
+    A window of ``L`` days starting on day ``t`` is tested with ``Σ z / √L`` (its own p-value for
+    ``L = 1``, the normal for longer windows, whose sums are close to normal); a rejected window flags
+    its first day when that day stands out in the window's direction (``|z| ≥ ONSET_Z``; a window that
+    reaches back before the onset is not dated there) and the later days whose ``z`` has the same sign
+    and ``|z| ≥ 2``, so a week-long drop is found even when no single day is extreme on its own.
+    """
+    z = bands.z
+    n, t_n = z.shape
+    zz = np.where(np.isfinite(z), z, 0.0)
+    zz[:, :first] = 0.0
+    valid = np.isfinite(z)
+    valid[:, :first] = False
+    tests: list[NDArray[np.float64]] = []
+    for length in lengths:
+        if length == 1:
+            tests.append(np.where(valid, bands.p, np.nan))
+            continue
+        csum = np.concatenate([np.zeros((n, 1)), np.cumsum(zz, axis=1)], axis=1)
+        cnt = np.concatenate([np.zeros((n, 1)), np.cumsum(valid, axis=1)], axis=1)
+        p = np.full((n, t_n), np.nan)
+        if t_n - first >= length:
+            sl = slice(first, t_n - length + 1)
+            tot = csum[:, length:][:, sl.start - 0: sl.stop] - csum[:, :-length][:, sl]
+            k = cnt[:, length:][:, sl] - cnt[:, :-length][:, sl]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                stat = np.where(k == length, tot / np.sqrt(length), np.nan)
+            p[:, sl] = np.where(np.isfinite(stat), 2.0 * stats.norm.sf(np.abs(stat)), np.nan)
+        tests.append(p)
+    rej = bh_reject(np.stack(tests), fdr)
+    flag = np.zeros((n, t_n), dtype=bool)
+    for li, length in enumerate(lengths):
+        for i, t in zip(*np.nonzero(rej[li]), strict=True):
+            w = zz[i, t:t + length]
+            sign = np.sign(w.sum()) or 1.0
+            if length > 1 and not (np.sign(w[0]) == sign and abs(w[0]) >= ONSET_Z):
+                continue  # the window is dated by its first day, which must itself stand out
+            hit = (np.sign(w) == sign) & (np.abs(w) >= 2.0)
+            hit[0] = True
+            flag[i, t:t + length] |= hit
+    return flag
 
 
 def _anomaly(s: Series, b: Bands, i: int, d: int, m: str, ch: str | None, change: float | None = None) -> Alert:

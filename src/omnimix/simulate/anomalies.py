@@ -1,8 +1,8 @@
 """Daily worlds with planted anomalies of known dates, for scoring the monitor (issue #19).
 
 :func:`plant_world` writes a workspace whose warehouse holds daily spend per channel, conversions
-(one row per order, persons by phone), touchpoints per channel and funnel stage, and the ``loads`` of
-each source, drawn from a known daily model:
+(one row per order, persons by phone), touchpoints per channel and funnel stage, and the daily ``loads``
+of each source, drawn from a known daily model:
 
 * spend of channel ``c`` on day ``t``: ``base_c · weekday_c(t) · (1 + trend·t/365) · LogNormal(0, 0.08)``;
 * expected revenue: ``baseline · weekday(t) + Σ_c beta_c · hill(spend_c(t); K_c, s_c)`` — the true
@@ -184,8 +184,8 @@ def _write(ws: Workspace, rng: np.random.Generator, start: date, chans: list[str
     for src, frame, col in (("shop", conv, "ts"), ("web", tp, "ts"), *((c, sp[sp["source"] == c], "date")
                                                                         for c in chans)):
         dd = pd.to_datetime(frame[col]).dt.date
-        for wk in range(0, days, 7):
-            lo, hi = dates[wk], dates[min(wk + 6, days - 1)]
+        for wk in range(days):
+            lo, hi = dates[wk], dates[wk]
             part = frame[(dd >= lo) & (dd <= hi)]
             if part.empty:
                 continue

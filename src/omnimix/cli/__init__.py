@@ -23,6 +23,7 @@ from omnimix.cli import (
     journeys,
     loads,
     mmm,
+    monitor,
     optimize,
     presets,
     simulate,
@@ -40,8 +41,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, web,
-              demo):
+for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, monitor,
+              web, demo):
     _area.register(app)
 
 

@@ -158,7 +158,7 @@ def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = 
 
     A window of ``L`` days starting on day ``t`` is tested with ``Σ z / √L`` (its own p-value for
     ``L = 1``, the normal for longer windows, whose sums are close to normal); a rejected window flags
-    its first day when that day stands out in the window's direction (``|z| ≥ ONSET_Z``; a window that
+    its first day when that day stands out in the window's direction (``|z|`` at least ``ONSET_Z`` and outside the reported band; a window that
     reaches back before the onset is not dated there) and the later days whose ``z`` has the same sign
     and ``|z| ≥ 2``, so a week-long drop is found even when no single day is extreme on its own.
     """
@@ -185,12 +185,13 @@ def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = 
             p[:, sl] = np.where(np.isfinite(stat), 2.0 * stats.norm.sf(np.abs(stat)), np.nan)
         tests.append(p)
     rej = bh_reject(np.stack(tests), fdr)
+    onset = max(ONSET_Z, bands.quantile)
     flag = np.zeros((n, t_n), dtype=bool)
     for li, length in enumerate(lengths):
         for i, t in zip(*np.nonzero(rej[li]), strict=True):
             w = zz[i, t:t + length]
             sign = np.sign(w.sum()) or 1.0
-            if length > 1 and not (np.sign(w[0]) == sign and abs(w[0]) >= ONSET_Z):
+            if length > 1 and not (np.sign(w[0]) == sign and abs(w[0]) >= onset):
                 continue  # the window is dated by its first day, which must itself stand out
             hit = (np.sign(w) == sign) & (np.abs(w) >= 2.0)
             hit[0] = True

@@ -49,6 +49,7 @@ class Bands:
         z: standardised residual on the log scale, (N, T).
         p: two-sided p-value of ``z``, (N, T).
         level: the band's coverage (e.g. 0.99).
+        df: degrees of freedom of the Student-t behind ``p`` and the band.
     """
 
     mean: FloatArray
@@ -57,6 +58,12 @@ class Bands:
     z: FloatArray
     p: FloatArray
     level: float
+    df: float = TAIL_DF
+
+    @property
+    def quantile(self) -> float:
+        """The ``|z|`` at the band's edge."""
+        return float(stats.t.ppf(0.5 + self.level / 2, self.df))
 
 
 def _offset(train: FloatArray) -> FloatArray:
@@ -138,7 +145,8 @@ def forecast(fit: Fit, t_idx: NDArray[np.int64], period: int = 7) -> tuple[Float
 
 
 def rolling_bands(y: FloatArray, first: int, *, train: int = TRAIN_DAYS, step: int = STEP_DAYS,
-                  level: float = 0.99, expected_scale: FloatArray | None = None) -> Bands:
+                  level: float = 0.99, expected_scale: FloatArray | None = None, period: int = 7,
+                  tail_df: float = 0.0) -> Bands:
     """Bands for columns ``first …`` of ``y`` (N, T), each block fitted on the ``train`` days before it.
 
     Args:
@@ -149,26 +157,28 @@ def rolling_bands(y: FloatArray, first: int, *, train: int = TRAIN_DAYS, step: i
         level: coverage of the ``lo``–``hi`` band.
         expected_scale: optional (N, T) multiplier of the expected value (the MMM's explanation of a
             spend change, see :mod:`omnimix.monitor.mmm_band`); 1 where None.
+        period: the seasonal period in columns (7: day of week for daily data).
+        tail_df: degrees of freedom of the Student-t behind the p-values (0: :data:`TAIL_DF`).
 
     Returns:
         :class:`Bands` of shape (N, T); columns before ``first`` are NaN.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices of empty series
-        return _rolling(y, first, train, step, level, expected_scale)
+        return _rolling(y, first, train, step, level, expected_scale, period, tail_df or TAIL_DF)
 
 
 def _rolling(y: FloatArray, first: int, train: int, step: int, level: float,
-             expected_scale: FloatArray | None) -> Bands:
+             expected_scale: FloatArray | None, period: int, df: float) -> Bands:
     n, t_n = y.shape
     shape = (n, t_n)
     mean, lo, hi, z, p = (np.full(shape, np.nan) for _ in range(5))
-    q = float(stats.t.ppf(0.5 + level / 2, TAIL_DF))
+    q = float(stats.t.ppf(0.5 + level / 2, df))
     for b0 in range(max(first, 1), t_n, step):
         b1 = min(b0 + step, t_n)
-        fit = fit_block(y, max(0, b0 - train), b0)
+        fit = fit_block(y, max(0, b0 - train), b0, period)
         idx = np.arange(b0, b1)
-        mu, sd = forecast(fit, idx)
+        mu, sd = forecast(fit, idx, period)
         if expected_scale is not None:
             mu = mu + np.log(np.clip(expected_scale[:, b0:b1], 1e-9, None))
         c = fit.c[:, None]
@@ -181,5 +191,5 @@ def _rolling(y: FloatArray, first: int, train: int, step: int, level: float,
         hi[:, b0:b1] = np.where(good, np.exp(mu + q * sd) - c, np.nan)
         z[:, b0:b1] = np.where(good, zz, np.nan)
     with np.errstate(invalid="ignore"):
-        p = np.where(np.isfinite(z), 2.0 * stats.t.sf(np.abs(z), TAIL_DF), np.nan)
-    return Bands(mean, lo, hi, z, p, level)
+        p = np.where(np.isfinite(z), 2.0 * stats.t.sf(np.abs(z), df), np.nan)
+    return Bands(mean, lo, hi, z, p, level, df)

@@ -11,7 +11,7 @@ import pytest
 
 from omnimix.monitor.changepoints import cusum_changepoints
 from omnimix.monitor.forecast import rolling_bands
-from omnimix.monitor.mmm_band import curves_from_daily_truth, explained_factor
+from omnimix.monitor.mmm_band import curves_from_daily_truth, media_daily, media_lift
 from omnimix.monitor.pacing import pacing_alerts
 from omnimix.monitor.testing import bh_reject
 
@@ -111,12 +111,11 @@ def test_pacing_semantics() -> None:
                          date(2026, 3, 15))[0].severity == "critical"
 
 
-def test_explained_factor() -> None:
+def test_media_lift() -> None:
     truth = {"a": {"beta": 500.0, "half_saturation": 1000.0, "slope": 1.0}}
     curves = curves_from_daily_truth(truth)
-    exp = np.array([[1000.0, 1000.0]])
-    act = np.array([[1000.0, 0.0]])
-    rev = np.array([2000.0, 2000.0])
-    f = explained_factor(curves, ["a"], act, exp, rev)
-    # daily media at 1000 = 500 * 1000 / 2000 = 250; cutting it removes 250 of 2000
-    assert f == pytest.approx([1.0, 1750 / 2000])
+    spend = np.array([[1000.0, 1000.0, 0.0, 3000.0]])
+    # daily media at 1000 = 500 * 1000 / 2000 = 250, at 3000 = 375; baseline = 2250 - 250 = 2000
+    assert media_daily(curves, ["a"], spend) == pytest.approx([250.0, 250.0, 0.0, 375.0])
+    lift = media_lift(curves, ["a"], spend, np.array([2250.0, 2250.0, 2000.0, 2375.0]), first=2)
+    assert lift == pytest.approx([0.125, 0.125, 0.0, 0.1875])

@@ -21,7 +21,7 @@ from omnimix.metrics import METRICS
 from omnimix.monitor.alerts import Alert
 from omnimix.monitor.changepoints import cusum_changepoints
 from omnimix.monitor.forecast import TRAIN_DAYS, Bands, rolling_bands
-from omnimix.monitor.mmm_band import KPI_LIKE, explained_factor
+from omnimix.monitor.mmm_band import KPI_LIKE, media_lift
 from omnimix.monitor.testing import FDR, bh_reject
 
 #: Metrics monitored by default (20): delivery, funnel, outcome and efficiency.
@@ -71,40 +71,29 @@ def series_matrix(total: pd.DataFrame, per_channel: pd.DataFrame | None, metrics
     return Series(keys, values, days)
 
 
-def _scales(s: Series, spend_bands: Bands, curves: ResponseCurves | None) -> NDArray[np.float64]:
-    """Per series and day the multiplier of the expected value that today's actual spend explains."""
+def _explain(s: Series, curves: ResponseCurves, first: int) -> NDArray[np.float64]:
+    """Per series and day the part of the value that today's actual spend explains (see
+    :func:`omnimix.monitor.mmm_band.media_lift`): the series divided by it is free of spend."""
     n, t_n = s.values.shape
-    scale = np.ones((n, t_n))
+    g = np.ones((n, t_n))
     idx = {k: i for i, k in enumerate(s.keys)}
-    chans = sorted({c for _, c in s.keys if c is not None})
-    ratio_spend: dict[str | None, NDArray[np.float64]] = {}
-    for ch in [None, *chans]:
-        i = idx.get(("spend", ch))
-        if i is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                r = s.values[i] / spend_bands.mean[i]
-            ratio_spend[ch] = np.where(np.isfinite(r) & (r > 0), r, 1.0)
-    factor = np.ones(t_n)
-    if curves is not None:
-        cols = [c for c in curves.channels if ("spend", c) in idx]
-        if cols:
-            act = np.vstack([s.values[idx[("spend", c)]] for c in cols])
-            exp = np.vstack([np.nan_to_num(spend_bands.mean[idx[("spend", c)]], nan=0.0) for c in cols])
-            i_rev = idx.get(("revenue", None))
-            base = spend_bands.mean[i_rev] if i_rev is not None else None
-            if base is not None:
-                factor = explained_factor(curves, cols, act, exp, base)
-    if curves is None:
-        return scale
+    cols = [c for c in curves.channels if ("spend", c) in idx]
+    i_rev = idx.get(("revenue", None))
+    if not cols or i_rev is None:
+        return g
+    act = np.vstack([s.values[idx[("spend", c)]] for c in cols])
+    lift = 1.0 + media_lift(curves, cols, act, s.values[i_rev], first)
     for i, (m, ch) in enumerate(s.keys):
         meta = METRICS[m]
         parts = (meta.numerator, meta.denominator) if meta.kind == "ratio" else (m, "")
         if not any(x in KPI_LIKE for x in parts):
             continue
-        f = [factor if x in KPI_LIKE else ratio_spend.get(ch, np.ones(t_n)) if x == "spend" else np.ones(t_n)
-             for x in parts]
-        scale[i] = f[0] / f[1] if meta.kind == "ratio" else f[0]
-    return scale
+        i_sp = idx.get(("spend", ch))
+        sp = s.values[i_sp] if i_sp is not None else np.ones(t_n)
+        f = [lift if x in KPI_LIKE else sp if x == "spend" else np.ones(t_n) for x in parts]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g[i] = f[0] / f[1] if meta.kind == "ratio" else f[0]
+    return g
 
 
 def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
@@ -125,14 +114,17 @@ def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
         The alerts (one per episode or change point) and the bands.
     """
     y = s.values
-    # first pass: spend's own expectation (what the channel would have spent), for the explanations
-    base = rolling_bands(y, first, train=train, level=level)
-    scale = _scales(s, base, curves)
-    bands = rolling_bands(y, first, train=train, level=level, expected_scale=scale) \
-        if not np.allclose(scale, 1.0) else base
+    if curves is None:
+        bands = rolling_bands(y, first, train=train, level=level)
+    else:  # KPI series divided by what today's spend explains, forecast, then multiplied back
+        g = _explain(s, curves, first)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            adj = np.where(np.isfinite(g) & (g > 0), y / g, np.nan)
+        raw = rolling_bands(adj, first, train=train, level=level)
+        bands = Bands(raw.mean * g, raw.lo * g, raw.hi * g, raw.z, raw.p, raw.level, raw.df)
     cp = cusum_changepoints(bands.z, first)
     n, t_n = y.shape
-    flag = scan_flags(bands, first, fdr)
+    flag = scan_flags(bands, first, fdr, groups=[m for m, _ in s.keys])
     # a change point is a slow shift the daily tests missed: Bonferroni over series, and a shift of at
     # least CHANGE_MIN residual standard deviations
     with np.errstate(invalid="ignore"):
@@ -153,10 +145,12 @@ def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
     return alerts, bands
 
 
-def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = SCAN_LENGTHS) -> NDArray[np.bool_]:
+def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = SCAN_LENGTHS,
+               groups: list[str] | None = None) -> NDArray[np.bool_]:
     """Days flagged by the scan over windows of ``lengths`` days, with BH over every window test.
 
-    A window of ``L`` days starting on day ``t`` is tested with ``Σ z / √L`` (its own p-value for
+    Benjamini–Hochberg runs per family of ``groups`` (the monitor: one family per metric, over its
+    channels, days and window lengths). A window of ``L`` days starting on day ``t`` is tested with ``Σ z / √L`` (its own p-value for
     ``L = 1``, the normal for longer windows, whose sums are close to normal); a rejected window flags
     its first day when that day stands out in the window's direction (``|z|`` at least ``ONSET_Z`` and outside the reported band; a window that
     reaches back before the onset is not dated there) and the later days whose ``z`` has the same sign
@@ -184,7 +178,15 @@ def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = 
                 stat = np.where(k == length, tot / np.sqrt(length), np.nan)
             p[:, sl] = np.where(np.isfinite(stat), 2.0 * stats.norm.sf(np.abs(stat)), np.nan)
         tests.append(p)
-    rej = bh_reject(np.stack(tests), fdr)
+    stacked = np.stack(tests)  # (L, N, T)
+    if groups is None:
+        rej = bh_reject(stacked, fdr)
+    else:  # one family per metric: a spend cut's many discoveries do not loosen the revenue tests
+        rej = np.zeros(stacked.shape, dtype=bool)
+        labels = np.asarray(groups)
+        for gname in dict.fromkeys(groups):
+            rows = labels == gname
+            rej[:, rows] = bh_reject(stacked[:, rows], fdr)
     onset = max(ONSET_Z, bands.quantile)
     flag = np.zeros((n, t_n), dtype=bool)
     for li, length in enumerate(lengths):

@@ -2,15 +2,14 @@
 
 The latest passed MMM fit stores its weekly response curves with posterior draws
 (``response_curves``/``response_curve_draws``). A day with spend ``x_c`` contributes
-``f_c(7·x_c) / 7`` (the weekly curve at the weekly rate). With the seasonal forecast ``R`` of revenue
-(made as if spend ran as forecast, ``x̂_c``), the expectation given the spend that actually ran is
-
-    R · F,  F = (R − M(x̂) + M(x)) / R,  M(x) = Σ_c f_c(7·x_c) / 7   (posterior mean over draws)
-
-so a drop that lower spend explains moves the band with it and raises no alert, while an unexplained
-drop leaves the band where it was. ``F`` scales every KPI that follows revenue (:data:`KPI_LIKE`:
-conversions and customers are taken as proportional), and ratios over spend (ROAS, MER, CAC) are
-expected from the same parts.
+``M(x) = Σ_c f_c(7·x_c) / 7`` (the weekly curve at the weekly rate, posterior mean over draws).
+Revenue is modelled as ``baseline_t · (1 + r_t)`` with ``r_t = M(x_t) / B̄``, ``B̄`` the baseline level
+before the monitored window; the seasonal forecast is made of ``revenue / (1 + r_t)`` — a series free
+of spend — and multiplied back by ``1 + r_t`` of the spend that actually ran. A drop that lower spend
+explains moves the band with it and raises no alert; an unexplained drop leaves the band where it was.
+Every KPI that follows revenue (:data:`KPI_LIKE`: conversions and customers are taken as
+proportional) is divided the same way, and ratios over spend (ROAS, MER, CAC) by their parts
+(``roas / ((1 + r) / spend)``).
 """
 
 from __future__ import annotations
@@ -29,27 +28,27 @@ KPI_LIKE: frozenset[str] = frozenset({"revenue", "conversions", "new_customers",
 PERIOD_DAYS = 7
 
 
-def explained_factor(curves: ResponseCurves, channels: list[str], actual: NDArray[np.float64],
-                     expected: NDArray[np.float64], revenue_forecast: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``F`` per day (T,) from actual and forecast daily spend of ``channels`` (each (C, T)).
-
-    Days without a revenue forecast (NaN, or not positive) get ``F = 1``.
-    """
+def media_daily(curves: ResponseCurves, channels: list[str], spend: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``M(x)`` per day (T,): the posterior-mean media contribution of daily spend ``spend`` (C, T)."""
     pos = {c: i for i, c in enumerate(curves.channels)}
-    t_n = actual.shape[1]
-    xa = np.zeros((t_n, len(curves.channels)))
-    xe = np.zeros((t_n, len(curves.channels)))
+    x = np.zeros((spend.shape[1], len(curves.channels)))
     for j, c in enumerate(channels):
         if c in pos:
-            xa[:, pos[c]] = np.nan_to_num(actual[j], nan=0.0)
-            xe[:, pos[c]] = np.nan_to_num(expected[j], nan=0.0)
-    m_act = curves.draws(PERIOD_DAYS * xa).sum(axis=-1).mean(axis=0) / PERIOD_DAYS
-    m_exp = curves.draws(PERIOD_DAYS * xe).sum(axis=-1).mean(axis=0) / PERIOD_DAYS
-    r = np.asarray(revenue_forecast, dtype=np.float64)
-    ok = np.isfinite(r) & (r > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.where(ok, (r - m_exp + m_act) / np.where(ok, r, 1.0), 1.0)
-    return np.asarray(np.clip(f, 0.05, 20.0), dtype=np.float64)
+            x[:, pos[c]] = np.nan_to_num(spend[j], nan=0.0)
+    return np.asarray(curves.draws(PERIOD_DAYS * x).sum(axis=-1).mean(axis=0) / PERIOD_DAYS, dtype=np.float64)
+
+
+def media_lift(curves: ResponseCurves, channels: list[str], spend: NDArray[np.float64],
+               revenue: NDArray[np.float64], first: int, train: int = 90) -> NDArray[np.float64]:
+    """``r_t = M(x_t) / B̄`` per day: today's media contribution over the baseline level ``B̄``, the
+    median of ``revenue − M(x)`` over the ``train`` days before ``first`` (at least 1)."""
+    m = media_daily(curves, channels, spend)
+    lo = max(0, first - train)
+    base = np.asarray(revenue[lo:first], dtype=np.float64) - m[lo:first]
+    level = float(np.nanmedian(base)) if np.isfinite(base).any() else np.nan
+    if not np.isfinite(level) or level <= 0:
+        level = max(float(np.nanmedian(revenue[lo:first])) if first > lo else 1.0, 1.0)
+    return np.asarray(m / level, dtype=np.float64)
 
 
 def workspace_curves(con: Any) -> ResponseCurves | None:

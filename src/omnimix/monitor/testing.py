@@ -3,7 +3,9 @@
 A clean week of 160 series has 1 120 tests; flagging every p < 0.01 would raise about eleven false
 alerts. Benjamini–Hochberg at false-discovery rate ``q`` keeps the expected share of false alerts
 among those raised at or below ``q``, and under the global null (a clean week) the chance of any alert
-at all at or below ``q``.
+at all at or below ``q``. The monitor runs one family per metric (all its channels, days and scan
+windows), so many real discoveries in one metric (a planned spend cut moves every spend series) do not
+loosen the threshold for another (revenue).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ class _Receiver:
         rec = self
 
         class H(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 rec.calls += 1
                 data = self.rfile.read(int(self.headers["Content-Length"]))
                 if rec.calls <= rec.fail_first:
@@ -120,7 +120,7 @@ def test_smtp_delivery() -> None:
     got: list[Any] = []
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             got.append(envelope)
             return "250 OK"
 

@@ -17,6 +17,9 @@ WsOpt = Annotated[Path, typer.Option("--workspace", help="Workspace directory.")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 StateOpt = Annotated[str | None, typer.Option("--state", help="App-state database URL (default DIR/app.db).")]
 
+SinceOpt = Annotated[str | None, typer.Option("--since", help="First day to report on (default: last 28 days).")]
+NoRecordOpt = Annotated[bool, typer.Option("--no-record", help="Leave the alert state untouched (no delivery).")]
+
 alerts_app = typer.Typer(help="Alerts the monitor raised: list, acknowledge, resolve.", no_args_is_help=True)
 
 
@@ -28,9 +31,9 @@ def register(app: typer.Typer) -> None:
 
 def monitor(
     workspace: WsOpt,
-    since: Annotated[str | None, typer.Option("--since", help="First day to report on (default: last 28 days).")] = None,
+    since: SinceOpt = None,
     no_send: Annotated[bool, typer.Option("--no-send", help="Record alerts but deliver nothing.")] = False,
-    no_record: Annotated[bool, typer.Option("--no-record", help="Leave the alert state untouched (no delivery).")] = False,
+    no_record: NoRecordOpt = False,
     state: StateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

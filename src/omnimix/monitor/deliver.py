@@ -89,7 +89,7 @@ def post_webhook(url: str, body: dict[str, Any], *, retries: int = 3, backoff: f
     def send() -> None:
         req = urllib.request.Request(url, data=data, method="POST",
                                      headers={"Content-Type": "application/json; charset=utf-8"})
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (configured URL)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             resp.read()
 
     return _retry(send, retries, backoff, _permanent_http)

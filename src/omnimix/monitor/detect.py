@@ -123,7 +123,7 @@ def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
         raw = rolling_bands(adj, first, train=train, level=level)
         bands = Bands(raw.mean * g, raw.lo * g, raw.hi * g, raw.z, raw.p, raw.level, raw.df)
     cp = cusum_changepoints(bands.z, first)
-    n, t_n = y.shape
+    n = y.shape[0]
     flag = scan_flags(bands, first, fdr, groups=[m for m, _ in s.keys])
     # a change point is a slow shift the daily tests missed: Bonferroni over series, and a shift of at
     # least CHANGE_MIN residual standard deviations
@@ -134,12 +134,12 @@ def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
         days = np.nonzero(flag[i])[0]
         starts: list[int] = []
         last = -EPISODE_GAP - 1
-        for d in days:
-            if d - last > EPISODE_GAP:
-                starts.append(int(d))
-            last = int(d)
-        for d in starts:
-            alerts.append(_anomaly(s, bands, i, d, m, ch))
+        for day in days.tolist():
+            if day - last > EPISODE_GAP:
+                starts.append(day)
+            last = day
+        for d0 in starts:
+            alerts.append(_anomaly(s, bands, i, d0, m, ch))
         if cp_flag[i] and cp.day[i] >= 0 and not starts:
             alerts.append(_anomaly(s, bands, i, int(cp.day[i]), m, ch, change=float(cp.shift[i])))
     return alerts, bands
@@ -150,11 +150,12 @@ def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = 
     """Days flagged by the scan over windows of ``lengths`` days, with BH over every window test.
 
     Benjamini–Hochberg runs per family of ``groups`` (the monitor: one family per metric, over its
-    channels, days and window lengths). A window of ``L`` days starting on day ``t`` is tested with ``Σ z / √L`` (its own p-value for
-    ``L = 1``, the normal for longer windows, whose sums are close to normal); a rejected window flags
-    its first day when that day stands out in the window's direction (``|z|`` at least ``ONSET_Z`` and outside the reported band; a window that
-    reaches back before the onset is not dated there) and the later days whose ``z`` has the same sign
-    and ``|z| ≥ 2``, so a week-long drop is found even when no single day is extreme on its own.
+    channels, days and window lengths). A window of ``L`` days starting on day ``t`` is tested with
+    ``Σ z / √L`` (its own p-value for ``L = 1``, the normal for longer windows, whose sums are close to
+    normal); a rejected window flags its first day when that day stands out in the window's direction
+    (``|z|`` at least ``ONSET_Z`` and outside the reported band; a window that reaches back before the
+    onset is not dated there) and the later days whose ``z`` has the same sign and ``|z| ≥ 2``, so a
+    week-long drop is found even when no single day is extreme on its own.
     """
     z = bands.z
     n, t_n = z.shape

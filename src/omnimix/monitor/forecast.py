@@ -17,9 +17,8 @@ Student-t p-values feed the multiple-testing control in :mod:`omnimix.monitor.te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray

@@ -8,6 +8,7 @@ outcome) and ``monitor_kv`` (what the monitor remembers between runs, e.g. the l
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,7 +161,7 @@ class AlertStore:
             for i in alert_ids:
                 s.add(DeliveryRow(alert_id=i, target=target, ok=ok, attempts=attempts, error=error))
 
-    def deliveries(self, alert_id: int | None = None) -> list[dict[str, Any]]:
+    def deliveries(self, alert_id: int | None = None) -> builtins.list[dict[str, Any]]:
         q = select(DeliveryRow).order_by(DeliveryRow.id)
         if alert_id is not None:
             q = q.where(DeliveryRow.alert_id == alert_id)

@@ -8,7 +8,8 @@ of each source, drawn from a known daily model:
 * expected revenue: ``baseline · weekday(t) + Σ_c beta_c · hill(spend_c(t); K_c, s_c)`` — the true
   daily response curves, also returned so a test can stand in for a fitted MMM;
 * orders ~ Poisson(revenue / AOV), values ~ AOV · LogNormal(0, 0.3); a share of buyers are new;
-* touchpoints of a channel ~ Poisson(rate_c · spend_c).
+* touchpoints of a channel ~ Poisson(rate_c · spend_c), half at the channel's own funnel stage;
+* ``attribution_results`` (model markov) crediting each channel its true media contribution.
 
 Then one anomaly (``kind``) starts on a known day inside the last ``window`` days:
 
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omnimix.taxonomy import FUNNEL_STAGES
 from omnimix.transforms import hill
 from omnimix.workspace import Workspace
 
@@ -136,12 +138,22 @@ def plant_world(out: str | Path, kind: str = "clean", *, seed: int = 0, days: in
     root = Path(out)
     ws = Workspace.init(root)
     _write(ws, rng, start, chans, spend, orders, aov, touches, target, stop_from)
+    contrib = np.asarray(hill(spend[:, :w0], k_half[:, None], slope[:, None], beta[:, None])).sum(axis=1)
+    ws.write("attribution_results", pd.DataFrame({"model": "markov", "channel": chans,
+                                                  "conversions": contrib / aov, "value": contrib}))
     curves = {c: {"beta": float(beta[i]), "half_saturation": float(k_half[i]), "slope": float(slope[i])}
               for i, c in enumerate(chans)}
     world = PlantedWorld(str(root), start.isoformat(), (start + timedelta(days=days - 1)).isoformat(),
                          (start + timedelta(days=w0)).isoformat(), chans, plants, curves, baseline)
     (root / "truth.json").write_text(json.dumps(world.to_json(), indent=1), encoding="utf-8")
     return world
+
+
+def _stages(rng: np.random.Generator, ch: np.ndarray) -> np.ndarray:
+    """Each touch's funnel stage: the channel's own stage half the time, else any of the five."""
+    own = np.asarray([_STAGES[c] for c in ch], dtype=object)
+    other = np.asarray(FUNNEL_STAGES, dtype=object)[rng.integers(0, len(FUNNEL_STAGES), len(ch))]
+    return np.where(rng.random(len(ch)) < 0.5, own, other)
 
 
 def _write(ws: Workspace, rng: np.random.Generator, start: date, chans: list[str], spend: np.ndarray,
@@ -176,7 +188,7 @@ def _write(ws: Workspace, rng: np.random.Generator, start: date, chans: list[str
         "ts": pd.to_datetime(t0) + pd.to_timedelta(tday, unit="D") + pd.to_timedelta(
             rng.integers(0, 86_400, m), unit="s"),
         "channel": ch,
-        "stage": [_STAGES[c] for c in ch],
+        "stage": _stages(rng, ch),
         "phone": [f"p{x}" for x in rng.integers(0, pool, m)],
         "source": "web",
     })

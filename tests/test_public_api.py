@@ -30,7 +30,7 @@ PUBLIC: dict[str, list[str]] = {
     "omnimix.experiments": [],
     "omnimix.lifecycle": [],
     "omnimix.metrics": ["GRAINS", "METRICS", "Metric", "attribution_shares", "base_metrics", "data_span", "metric", "metric_frame"],
-    "omnimix.monitor": ["DEFAULT_METRICS", "Alert", "AlertStore", "Bands", "Delivery", "MonitorRun", "Series", "bh_reject", "deliver", "detect", "monitor_workspace", "post_webhook", "rolling_bands", "send_email", "series_matrix", "webhook_body"],
+    "omnimix.monitor": ["Alert", "AlertStore", "Bands", "DEFAULT_METRICS", "Delivery", "MonitorRun", "Series", "bh_reject", "monitor_workspace", "post_webhook", "rolling_bands", "send_email", "series_matrix", "webhook_body"],
     "omnimix.plan": [],
     "omnimix.review": [],
     "omnimix.voice": [],

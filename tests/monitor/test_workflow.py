@@ -114,7 +114,7 @@ def test_rules_delivery_dedup_and_cli_contract(tmp_path: Path) -> None:
             "[[monitor.rules]]\nmetric = 'spend'\nchannel = 'search'\nabove = 1e9\nwho = ['ops']\n"
             f"[[monitor.webhooks]]\nname = 'ops'\nurl = '{hook.url}'\nformat = 'wecom'\n"), encoding="utf-8")
         run = monitor_workspace(w.root, w.window_start)
-        rev = [a for a in run.alerts if a.metric == "revenue"]
+        rev = [a for a in run.alerts if a.metric == "revenue" and a.channel is None]
         assert rev and all(a.severity == "critical" for a in rev)
         assert len(hook.bodies) == 1 and hook.bodies[0]["msgtype"] == "markdown"
         assert "Revenue" in hook.bodies[0]["markdown"]["content"]

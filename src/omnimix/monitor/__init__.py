@@ -9,24 +9,22 @@ alert state and delivers new alerts by webhook and e-mail. docs/monitor.md has t
 from __future__ import annotations
 
 from omnimix.monitor.alerts import Alert
-from omnimix.monitor.deliver import Delivery, deliver, post_webhook, send_email, webhook_body
-from omnimix.monitor.detect import DEFAULT_METRICS, Series, detect, series_matrix
+from omnimix.monitor.deliver import Delivery, post_webhook, send_email, webhook_body
+from omnimix.monitor.detect import DEFAULT_METRICS, Series, series_matrix
 from omnimix.monitor.forecast import Bands, rolling_bands
 from omnimix.monitor.state import AlertStore
 from omnimix.monitor.testing import bh_reject
 from omnimix.monitor.workflow import MonitorRun, monitor_workspace
 
 __all__: list[str] = [
-    "DEFAULT_METRICS",
     "Alert",
     "AlertStore",
     "Bands",
+    "DEFAULT_METRICS",
     "Delivery",
     "MonitorRun",
     "Series",
     "bh_reject",
-    "deliver",
-    "detect",
     "monitor_workspace",
     "post_webhook",
     "rolling_bands",

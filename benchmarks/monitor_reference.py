@@ -20,6 +20,11 @@ weekly one is not modelled), ``train=336`` (two weeks), refitted every 24 points
 :func:`omnimix.monitor.detect.scan_flags` with single-point tests only and Benjamini–Hochberg at
 q = 0.01 across all 100 series together.
 
+With the monitor's default Student-t tail (6 degrees of freedom) the smallest attainable p-value of
+even a 10-sigma point is about 5e-5, which Benjamini–Hochberg over 134 400 tests cannot accept; the
+tail is the one setting that matters at this scale, so the benchmark also reports ``--tail-df 30``
+and ``--tail-df 1e6`` (normal). Nothing else is tuned to the benchmark.
+
 Scoring (the usual point-adjusted rule with a tolerance): an outlier is found when a flagged point lies
 within ±3 points of it; precision is the share of flagged points within ±3 points of an outlier;
 F1 = 2PR/(P+R). Points of the two training weeks are not scored.
@@ -34,7 +39,7 @@ import time
 import numpy as np
 
 from omnimix.monitor.detect import scan_flags
-from omnimix.monitor.forecast import rolling_bands
+from omnimix.monitor.forecast import TAIL_DF, rolling_bands
 
 N_SERIES, LENGTH, TRAIN, TOL = 100, 1680, 336, 3
 
@@ -76,15 +81,18 @@ def score(flag: np.ndarray, lab: np.ndarray) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--tail-df", type=float, default=0.0,
+                    help="Student-t degrees of freedom of the p-values (0: the monitor's default, 6)")
     a = ap.parse_args()
     rows = []
     t0 = time.perf_counter()
     for seed in range(a.seeds):
         y, lab = a3_like(seed)
-        b = rolling_bands(y, TRAIN, train=TRAIN, step=24, period=24)
+        b = rolling_bands(y, TRAIN, train=TRAIN, step=24, period=24, tail_df=a.tail_df)
         flag = scan_flags(b, TRAIN, 0.01, lengths=(1,))
         rows.append({"seed": seed, **score(flag, lab)})
-    out = {"benchmark": "Yahoo S5 A3-style (generated to the published description)", "per_seed": rows,
+    out = {"benchmark": "Yahoo S5 A3-style (generated to the published description)",
+           "tail_df": a.tail_df or TAIL_DF, "per_seed": rows,
            "f1_mean": float(np.mean([r["f1"] for r in rows])), "seconds": round(time.perf_counter() - t0, 1)}
     print(json.dumps(out, indent=1))
 

@@ -17,10 +17,10 @@ from omnimix.monitor.testing import bh_reject
 from omnimix.monitor.workflow import MonitorRun, monitor_workspace
 
 __all__: list[str] = [
+    "DEFAULT_METRICS",
     "Alert",
     "AlertStore",
     "Bands",
-    "DEFAULT_METRICS",
     "Delivery",
     "MonitorRun",
     "Series",

@@ -30,7 +30,7 @@ PUBLIC: dict[str, list[str]] = {
     "omnimix.experiments": ['GeoPanel', 'Interval', 'LiftResult', 'METHODS', 'analyze', 'lift_chart'],
     "omnimix.lifecycle": ['Breach', 'BusinessCalendar', 'FeedbackCounts', 'LifecycleReport', 'ScoringResult', 'SlaResult', 'StageEvents', 'StageModel', 'Transition', 'Velocity', 'calibrate', 'check_sla', 'count_feedback', 'first_entries', 'lifecycle_report', 'load_events'],
     "omnimix.metrics": ["GRAINS", "METRICS", "Metric", "attribution_shares", "base_metrics", "data_span", "metric", "metric_frame"],
-    "omnimix.monitor": [],
+    "omnimix.monitor": ["Alert", "AlertStore", "Bands", "DEFAULT_METRICS", "Delivery", "MonitorRun", "Series", "bh_reject", "monitor_workspace", "post_webhook", "rolling_bands", "send_email", "series_matrix", "webhook_body"],
     "omnimix.plan": ['GoalCheck', 'ParsedGoal', 'Plan', 'PlanBuild', 'PlanValidation', 'build_plan', 'load_plan', 'parse_plan', 'parse_statement', 'validate_plan', 'write_plan'],
     "omnimix.review": [],
     "omnimix.voice": ['Asset', 'AssetResult', 'Brand', 'CampaignResult', 'ChannelProfile', 'Conflict', 'Issue', 'Offer', 'VoiceReport', 'check_ad_law', 'check_assets', 'check_terminology', 'extract_offers', 'load_brand', 'load_content', 'read_assets', 'save_results'],

@@ -197,6 +197,49 @@ class LifecycleSection(_Strict):
         if bad:
             raise ValueError(f"aliases {bad} point to stages not in {self.stages}")
         return self
+class MonitorRule(_Strict):
+    """One ``[[monitor.rules]]`` entry: which series, what breaks it, how bad, whom to tell."""
+
+    metric: str
+    channel: str | None = None
+    band: bool = True
+    above: float | None = None
+    below: float | None = None
+    severity: Literal["info", "warning", "critical"] = "warning"
+    who: list[str] = Field(default_factory=list)
+
+
+class MonitorBudget(_Strict):
+    """A channel's budget for pacing: daily and/or monthly, in the workspace currency."""
+
+    daily: float | None = Field(None, gt=0)
+    monthly: float | None = Field(None, gt=0)
+
+
+class MonitorWebhook(_Strict):
+    name: str
+    url: str
+    format: Literal["json", "slack", "wecom", "dingtalk", "feishu"] = "json"
+
+
+class MonitorEmail(_Strict):
+    host: str = "localhost"
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = "omnimix@localhost"
+    user: str | None = None
+    password_env: str | None = None
+    starttls: bool = False
+
+
+class MonitorSection(_Strict):
+    """``[monitor]``: detection settings, alert rules, budgets for pacing and where alerts go."""
+
+    fdr: float = Field(0.01, gt=0, lt=1)
+    train_days: int = Field(90, ge=28, le=730)
+    rules: list[MonitorRule] = Field(default_factory=list)
+    budgets: dict[str, MonitorBudget] = Field(default_factory=dict)
+    webhooks: list[MonitorWebhook] = Field(default_factory=list)
+    email: MonitorEmail | None = None
 
 
 class Config(_Strict):
@@ -211,6 +254,7 @@ class Config(_Strict):
     identity: IdentitySection = Field(default_factory=lambda: IdentitySection())
     journeys: JourneySection = Field(default_factory=lambda: JourneySection())
     lifecycle: LifecycleSection = Field(default_factory=lambda: LifecycleSection())
+    monitor: MonitorSection = Field(default_factory=lambda: MonitorSection())
 
     @model_validator(mode="after")
     def _stages_known(self) -> Config:

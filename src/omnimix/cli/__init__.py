@@ -25,6 +25,7 @@ from omnimix.cli import (
     lifecycle,
     loads,
     mmm,
+    monitor,
     optimize,
     plan,
     presets,
@@ -45,7 +46,7 @@ app = typer.Typer(
 )
 
 for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, plan,
-              lifecycle, voice, experiment, web, demo):
+              lifecycle, voice, experiment, monitor, web, demo):
     _area.register(app)
 
 

@@ -1,0 +1,219 @@
+"""Anomaly detection over every (metric, channel) series: bands, MMM explanation, FDR, episodes.
+
+:func:`series_matrix` stacks the metric frames into one (N, T) matrix; :func:`detect` scores the days
+from ``first`` on against :func:`omnimix.monitor.forecast.rolling_bands`, explains KPI series with the
+MMM's response curves when given (:mod:`omnimix.monitor.mmm_band`), controls the false-discovery rate
+over every test of the run (:func:`omnimix.monitor.testing.bh_reject`), merges consecutive flagged
+days of a series into one alert dated at its first day and adds change points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+
+from omnimix.curves import ResponseCurves
+from omnimix.metrics import METRICS
+from omnimix.monitor.alerts import Alert
+from omnimix.monitor.changepoints import cusum_changepoints
+from omnimix.monitor.forecast import TRAIN_DAYS, Bands, rolling_bands
+from omnimix.monitor.mmm_band import KPI_LIKE, media_lift
+from omnimix.monitor.testing import FDR, bh_reject
+
+#: Metrics monitored by default (20): delivery, funnel, outcome and efficiency.
+DEFAULT_METRICS: tuple[str, ...] = (
+    "spend", "impressions", "clicks", "touchpoints", "conversions", "revenue", "new_customers",
+    "converting_customers", "cac", "roas", "mer", "cross_channel_share", "ctr", "cpc", "aov",
+    *(f"stage_{s}" for s in ("awareness", "consideration", "decision", "retention", "advocacy")),
+)
+#: Window lengths (days) of the scan: single days, three days, a week.
+SCAN_LENGTHS: tuple[int, ...] = (1, 3, 7)
+#: How far the first day of a longer window must stand out to date the window there.
+ONSET_Z = 3.0
+#: Smallest shift (in residual standard deviations) reported as a change point.
+CHANGE_MIN = 1.5
+#: Consecutive flagged days at most this far apart are one episode.
+EPISODE_GAP = 6
+
+
+@dataclass(frozen=True)
+class Series:
+    """The stacked series: ``keys[i] = (metric, channel or None)``, values (N, T), days (T,)."""
+
+    keys: list[tuple[str, str | None]]
+    values: NDArray[np.float64]
+    days: pd.DatetimeIndex
+
+
+def series_matrix(total: pd.DataFrame, per_channel: pd.DataFrame | None, metrics: list[str]) -> Series:
+    """Stack all-channel and per-channel metric frames (from :func:`omnimix.metrics.metric_frame`)."""
+    days = pd.DatetimeIndex(total["period"])
+    keys: list[tuple[str, str | None]] = []
+    rows: list[NDArray[np.float64]] = []
+    for m in metrics:
+        keys.append((m, None))
+        rows.append(total[m].to_numpy(dtype=np.float64))
+    if per_channel is not None and not per_channel.empty:
+        for ch, g in per_channel.groupby("channel", sort=True):
+            g = g.set_index("period").reindex(days)
+            for m in metrics:
+                if not METRICS[m].channel_level:
+                    continue
+                v = g[m].to_numpy(dtype=np.float64)
+                if np.isfinite(v).any() and np.nanmax(np.abs(v)) > 0:
+                    keys.append((m, str(ch)))
+                    rows.append(v)
+    values = np.vstack(rows) if rows else np.zeros((0, len(days)))
+    return Series(keys, values, days)
+
+
+def _explain(s: Series, curves: ResponseCurves, first: int) -> NDArray[np.float64]:
+    """Per series and day the part of the value that today's actual spend explains (see
+    :func:`omnimix.monitor.mmm_band.media_lift`): the series divided by it is free of spend."""
+    n, t_n = s.values.shape
+    g = np.ones((n, t_n))
+    idx = {k: i for i, k in enumerate(s.keys)}
+    cols = [c for c in curves.channels if ("spend", c) in idx]
+    i_rev = idx.get(("revenue", None))
+    if not cols or i_rev is None:
+        return g
+    act = np.vstack([s.values[idx[("spend", c)]] for c in cols])
+    lift = 1.0 + media_lift(curves, cols, act, s.values[i_rev], first)
+    for i, (m, ch) in enumerate(s.keys):
+        meta = METRICS[m]
+        parts = (meta.numerator, meta.denominator) if meta.kind == "ratio" else (m, "")
+        if not any(x in KPI_LIKE for x in parts):
+            continue
+        i_sp = idx.get(("spend", ch))
+        sp = s.values[i_sp] if i_sp is not None else np.ones(t_n)
+        f = [lift if x in KPI_LIKE else sp if x == "spend" else np.ones(t_n) for x in parts]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g[i] = f[0] / f[1] if meta.kind == "ratio" else f[0]
+    return g
+
+
+def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
+           curves: ResponseCurves | None = None, level: float = 0.99) -> tuple[list[Alert], Bands]:
+    """Alerts for days ``first …`` of every series in ``s``.
+
+    Args:
+        s: the stacked series.
+        first: index of the first monitored day (the days before are training only).
+        fdr: false-discovery rate over every (series, day) test of the run (change points:
+            Bonferroni over the series at the same level).
+        train: training days per forecast block.
+        curves: the MMM's weekly response curves (posterior draws); KPI series are then expected given
+            the spend that actually ran.
+        level: coverage of the reported bands.
+
+    Returns:
+        The alerts (one per episode or change point) and the bands.
+    """
+    y = s.values
+    if curves is None:
+        bands = rolling_bands(y, first, train=train, level=level)
+    else:  # KPI series divided by what today's spend explains, forecast, then multiplied back
+        g = _explain(s, curves, first)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            adj = np.where(np.isfinite(g) & (g > 0), y / g, np.nan)
+        raw = rolling_bands(adj, first, train=train, level=level)
+        bands = Bands(raw.mean * g, raw.lo * g, raw.hi * g, raw.z, raw.p, raw.level, raw.df)
+    cp = cusum_changepoints(bands.z, first)
+    n = y.shape[0]
+    flag = scan_flags(bands, first, fdr, groups=[m for m, _ in s.keys])
+    # a change point is a slow shift the daily tests missed: Bonferroni over series, and a shift of at
+    # least CHANGE_MIN residual standard deviations
+    with np.errstate(invalid="ignore"):
+        cp_flag = (cp.p < fdr / max(n, 1)) & (np.abs(cp.shift) >= CHANGE_MIN)
+    alerts: list[Alert] = []
+    for i, (m, ch) in enumerate(s.keys):
+        days = np.nonzero(flag[i])[0]
+        starts: list[int] = []
+        last = -EPISODE_GAP - 1
+        for day in days.tolist():
+            if day - last > EPISODE_GAP:
+                starts.append(day)
+            last = day
+        for d0 in starts:
+            alerts.append(_anomaly(s, bands, i, d0, m, ch))
+        if cp_flag[i] and cp.day[i] >= 0 and not starts:
+            alerts.append(_anomaly(s, bands, i, int(cp.day[i]), m, ch, change=float(cp.shift[i])))
+    return alerts, bands
+
+
+def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = SCAN_LENGTHS,
+               groups: list[str] | None = None) -> NDArray[np.bool_]:
+    """Days flagged by the scan over windows of ``lengths`` days, with BH over every window test.
+
+    Benjamini–Hochberg runs per family of ``groups`` (the monitor: one family per metric, over its
+    channels, days and window lengths). A window of ``L`` days starting on day ``t`` is tested with
+    ``Σ z / √L`` (its own p-value for ``L = 1``, the normal for longer windows, whose sums are close to
+    normal); a rejected window flags its first day when that day stands out in the window's direction
+    (``|z|`` at least ``ONSET_Z`` and outside the reported band; a window that reaches back before the
+    onset is not dated there) and the later days whose ``z`` has the same sign and ``|z| ≥ 2``, so a
+    week-long drop is found even when no single day is extreme on its own.
+    """
+    z = bands.z
+    n, t_n = z.shape
+    zz = np.where(np.isfinite(z), z, 0.0)
+    zz[:, :first] = 0.0
+    valid = np.isfinite(z)
+    valid[:, :first] = False
+    tests: list[NDArray[np.float64]] = []
+    for length in lengths:
+        if length == 1:
+            tests.append(np.where(valid, bands.p, np.nan))
+            continue
+        csum = np.concatenate([np.zeros((n, 1)), np.cumsum(zz, axis=1)], axis=1)
+        cnt = np.concatenate([np.zeros((n, 1)), np.cumsum(valid, axis=1)], axis=1)
+        p = np.full((n, t_n), np.nan)
+        if t_n - first >= length:
+            sl = slice(first, t_n - length + 1)
+            tot = csum[:, length:][:, sl.start - 0: sl.stop] - csum[:, :-length][:, sl]
+            k = cnt[:, length:][:, sl] - cnt[:, :-length][:, sl]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                stat = np.where(k == length, tot / np.sqrt(length), np.nan)
+            p[:, sl] = np.where(np.isfinite(stat), 2.0 * stats.norm.sf(np.abs(stat)), np.nan)
+        tests.append(p)
+    stacked = np.stack(tests)  # (L, N, T)
+    if groups is None:
+        rej = bh_reject(stacked, fdr)
+    else:  # one family per metric: a spend cut's many discoveries do not loosen the revenue tests
+        rej = np.zeros(stacked.shape, dtype=bool)
+        labels = np.asarray(groups)
+        for gname in dict.fromkeys(groups):
+            rows = labels == gname
+            rej[:, rows] = bh_reject(stacked[:, rows], fdr)
+    onset = max(ONSET_Z, bands.quantile)
+    flag = np.zeros((n, t_n), dtype=bool)
+    for li, length in enumerate(lengths):
+        for i, t in zip(*np.nonzero(rej[li]), strict=True):
+            w = zz[i, t:t + length]
+            sign = np.sign(w.sum()) or 1.0
+            if length > 1 and not (np.sign(w[0]) == sign and abs(w[0]) >= onset):
+                continue  # the window is dated by its first day, which must itself stand out
+            hit = (np.sign(w) == sign) & (np.abs(w) >= 2.0)
+            hit[0] = True
+            flag[i, t:t + length] |= hit
+    return flag
+
+
+def _anomaly(s: Series, b: Bands, i: int, d: int, m: str, ch: str | None, change: float | None = None) -> Alert:
+    meta = METRICS[m]
+    v, mu = float(s.values[i, d]), float(b.mean[i, d])
+    where = f" ({ch})" if ch else ""
+    day = s.days[d].date().isoformat()
+    if change is not None:
+        word = "up" if change > 0 else "down"
+        msg = f"{meta.en}{where} shifted {word} from {day}: {v:,.4g} against {mu:,.4g} expected"
+    else:
+        word = "above" if v > mu else "below"
+        msg = (f"{meta.en}{where} {v:,.4g} on {day} is {word} the expected band "
+               f"{b.lo[i, d]:,.4g}–{b.hi[i, d]:,.4g}")
+    sev = "critical" if abs(float(b.z[i, d])) > 8 else "warning"
+    return Alert("anomaly", m, ch, day, v, mu, float(b.lo[i, d]), float(b.hi[i, d]), sev, msg,
+                 p=float(b.p[i, d]))

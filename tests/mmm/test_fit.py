@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -99,7 +98,7 @@ def test_seed_reproducible(small_world) -> None:
     assert a["channels"]["search"]["roi"] == b["channels"]["search"]["roi"]
 
 
-def test_calibration_shrinks_confounded_error_and_map_speed() -> None:
+def test_calibration_shrinks_confounded_error() -> None:
     w = simulate_media(seed=2)  # 104 weeks x 8 channels; search spend follows latent demand
     true = w.truth["channels"]["search"]["roi"]
     naive = MMM().fit(from_world(w, calibrate=False), mode="map").summary(marginal=False)
@@ -111,11 +110,7 @@ def test_calibration_shrinks_confounded_error_and_map_speed() -> None:
     assert err_cal < 0.5 * err_naive, (err_naive, err_cal)
     r = cal["channels"]["search"]["roi"]
     assert r["lo"] <= true <= r["hi"]
-    # MAP speed once compiled (the fresh-process figure is measured by benchmarks/mmm.py)
-    t0 = time.perf_counter()
-    fit = MMM().fit(cal_data, mode="map", seed=1)
-    assert fit.result.seconds < 5.0
-    assert time.perf_counter() - t0 < 10.0
+    # MAP speed is a benchmark target (benchmarks/mmm.py, ratios in one run), not a timed unit test
 
 
 def test_tiny_nuts() -> None:

@@ -75,6 +75,110 @@ def run_its(worlds: int) -> None:
     print(f"  seconds per fit: median {np.median(secs):.2f}, first {secs[0]:.2f}")
 
 
+def run_design(worlds: int, lifts: tuple[float, ...] = (0.004, 0.006, 0.008)) -> None:
+    """Predicted power of the search's best set vs the empirical rejection rate of the same rule on the
+    world's own future: 365 history days, then a 28-day test read with a 56-day pre-period."""
+    from scipy import stats
+
+    from omnimix.experiments.design import power, ratio_estimate, search_designs
+
+    hist, h, pre = 365, 28, 56
+    z = stats.norm.ppf(0.975)
+    rows: dict[float, list[tuple[float, bool, bool]]] = {lf: [] for lf in lifts}
+    secs = []
+    for i in range(worlds):
+        w = geo_world(3000 + i, days=hist + h, test_days=h, lift=0.0)
+        y = w["y"]
+        t = time.perf_counter()
+        # the ranking does not depend on the lift (power rises with lift·mean T / se): one search
+        d = search_designs(y[:, :hist], duration=h, pre_days=pre, lift=lifts[0], min_size=2, max_size=5, top=1)
+        secs.append(time.perf_counter() - t)
+        best = d.table.iloc[0]
+        tr = [int(g) for g in best["geos"]]
+        base = best["effect"] / lifts[0]
+        for lf in lifts:
+            pw = float(power(lf * base, best["se"]))
+            fut = y.copy()
+            fut[tr, hist:] *= 1 + lf
+            est = ratio_estimate(fut, tr, hist, hist + h - 1, pre)
+            null = ratio_estimate(y, tr, hist, hist + h - 1, pre)
+            rows[lf].append((pw, abs(est) > z * best["se"], abs(null) > z * best["se"]))
+        if (i + 1) % 50 == 0:
+            print(f"  {i + 1} worlds", flush=True)
+    print(f"design search (all 2-5-geo sets of 40, 28-day test, 56-day pre, alpha 0.05) over {worlds} worlds")
+    for lf, r in rows.items():
+        pw = np.array([x[0] for x in r])
+        rej = np.array([x[1] for x in r])
+        nul = np.array([x[2] for x in r])
+        print(f"  lift {lf:.3f}: predicted power {pw.mean():.3f}, empirical rejection {rej.mean():.3f} "
+              f"(diff {100 * (rej.mean() - pw.mean()):+.1f} points, se {100 * math.sqrt(rej.mean() * (1 - rej.mean()) / len(r)):.1f}); "
+              f"null rejection {nul.mean():.3f}")
+    print(f"  search seconds: median {np.median(secs):.2f}")
+
+
+def _measured(w: Any, plan_window: dict[str, tuple[int, int]], chans: list[str], rng: np.random.Generator,
+              rel_sd: float = 0.10) -> list[dict[str, Any]]:  # fmt: skip
+    """Lift-test results for ``chans``: the true contribution over each window plus N(0, rel_sd·truth)."""
+    import datetime as dt
+
+    df = w.weekly
+    out = []
+    for c in chans:
+        a, b = plan_window[c]
+        true = float(df[f"contribution_{c}"].to_numpy()[a : b + 1].sum())
+        sd = rel_sd * abs(true)
+        out.append({"channel": c, "start": df["week"].iloc[a].isoformat(),
+                    "end": (df["week"].iloc[b] + dt.timedelta(days=6)).isoformat(),
+                    "lift": true + float(rng.normal(0, sd)), "lift_sd": sd,
+                    "spend": float(df[f"spend_{c}"].to_numpy()[a : b + 1].sum())})  # fmt: skip
+    return out
+
+
+def run_loop(seeds: list[int], n_tests: int, n_random: int, mode: str) -> None:
+    """Planner vs random lift tests in the MMM acceptance world (104 weeks × 8 channels)."""
+    from omnimix.experiments.planner import _window, plan_from_fit
+    from omnimix.mmm.model import MMM, MMMConfig
+    from omnimix.simulate.experiments import with_experiments
+    from omnimix.simulate.media import simulate_media
+    from omnimix.simulate.truth import from_world
+
+    def score(w: Any, exps: list[dict[str, Any]], seed: int) -> dict[str, float]:
+        fit = MMM(MMMConfig()).fit(from_world(with_experiments(w, exps)), mode=mode, seed=seed)
+        tot = fit.contributions.sum(axis=(1, 2))
+        truth = float(w.truth["media_total"])
+        lo, hi = np.quantile(tot, [0.05, 0.95])
+        return {"abs_err": abs(float(tot.mean()) / truth - 1), "width": float(hi - lo) / truth,
+                "cover": float(lo <= truth <= hi)}  # fmt: skip
+
+    res: dict[str, list[dict[str, float]]] = {"none": [], "planner": [], "random": []}
+    for seed in seeds:
+        t = time.perf_counter()
+        w = with_experiments(simulate_media(weeks=104, seed=seed), [])
+        fit0 = MMM(MMMConfig()).fit(from_world(w), mode=mode, seed=seed)
+        tot0 = fit0.contributions.sum(axis=(1, 2))
+        truth = float(w.truth["media_total"])
+        lo, hi = np.quantile(tot0, [0.05, 0.95])
+        res["none"].append({"abs_err": abs(float(tot0.mean()) / truth - 1), "width": float(hi - lo) / truth,
+                            "cover": float(lo <= truth <= hi)})  # fmt: skip
+        plan = plan_from_fit(fit0, n_tests=n_tests)
+        spend = w.weekly[[f"spend_{c}" for c in w.channels]].to_numpy()
+        wins = {c: _window(spend[:, j], 6) for j, c in enumerate(w.channels)}
+        ok = [c for c in w.channels if wins[c] is not None]
+        rng = np.random.default_rng([seed, 99])
+        chosen = [x.channel for x in plan.tests]
+        res["planner"].append(score(w, _measured(w, wins, chosen, rng), seed))  # type: ignore[arg-type]
+        for r in range(n_random):
+            pick = list(rng.choice(ok, size=n_tests, replace=False))
+            res["random"].append(score(w, _measured(w, wins, pick, rng), seed))  # type: ignore[arg-type]
+        print(f"  seed {seed}: planner tests {chosen}; none {res['none'][-1]}; planner {res['planner'][-1]}; "
+              f"random {res['random'][-n_random:]}  {time.perf_counter() - t:.0f}s", flush=True)
+    print(f"closing the loop: {len(seeds)} acceptance worlds (seeds {seeds}), {n_tests} tests each, MMM mode {mode}, "
+          f"{n_random} random choices per world")
+    for k, v in res.items():
+        print(f"  {k:8s}: total-media |error| mean {np.mean([x['abs_err'] for x in v]):.3f}, 90% width mean "
+              f"{np.mean([x['width'] for x in v]):.3f} of truth, covered {sum(x['cover'] for x in v):.0f}/{len(v)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("what", choices=["its", "ab", "design", "speed", "loop"])
@@ -82,10 +186,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", default="100,101")
     ap.add_argument("--tests", type=int, default=2)
     ap.add_argument("--random", type=int, default=2)
+    ap.add_argument("--mode", default="map", choices=["map", "nuts"])
     a = ap.parse_args(argv)
     t = time.perf_counter()
     if a.what == "its":
         run_its(a.worlds or 100)
+    elif a.what == "loop":
+        run_loop([int(x) for x in a.seeds.split(",")], a.tests, a.random, a.mode)
+    elif a.what == "design":
+        run_design(a.worlds or 200)
     print(f"wall {time.perf_counter() - t:.1f} s")
 
 

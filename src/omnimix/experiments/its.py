@@ -13,7 +13,7 @@ stochastic dummy seasonal of BSTS with its disturbance at zero — the pattern t
 on series standardised by their pre-period mean and standard deviation. The state is integrated out by
 a Kalman filter (``jax.lax.scan``), so NUTS samples only ``σ_obs, σ_level, (σ_slope), β, β_s``.
 Priors (standardised units): ``σ_obs ~ HalfNormal(1)``, ``σ_level, σ_slope ~ HalfNormal(level_scale)``
-(default 0.05, CausalImpact's small-drift prior), ``β ~ N(0, 1/√K)`` on standardised controls,
+(default 0.02, near CausalImpact's small-drift prior), ``β ~ N(0, 1/√K)`` on standardised controls,
 ``β_s ~ N(0, 0.5)``. Test-
 period observations are masked, so the filter's state at the end of the pre-period carries over; for each
 posterior draw the state is drawn from that filtered distribution and simulated forward with its own
@@ -54,7 +54,7 @@ class ItsConfig:
 
     season: int = 7
     trend: bool = False
-    level_scale: float = 0.05
+    level_scale: float = 0.02
     warmup: int = 300
     samples: int = 400
     chains: int = 2

@@ -27,7 +27,7 @@ PUBLIC: dict[str, list[str]] = {
     "omnimix.ingest": ['IngestRun', 'LoadResult', 'QuarantineView', 'ingest_file', 'ingest_files', 'quarantine_rows'],
     "omnimix.journeys": ['ForgetResult', 'FunnelReport', 'JourneyResult', 'ResolveRun', 'build_journeys', 'export_journey_paths', 'export_paths', 'forget_person', 'funnel_report', 'resolve_workspace'],
     "omnimix.mmm": ['Experiment', 'FitSpec', 'FittedMMM', 'MMM', 'MMMConfig', 'MMMData', 'MMMReport', 'MMMRun', 'fit_data', 'fit_file', 'fit_workspace', 'from_frame', 'load_csv', 'load_experiments', 'load_file', 'load_fit', 'load_response_curves', 'load_workspace', 'prepare_host_devices', 'report_fit'],
-    "omnimix.experiments": [],
+    "omnimix.experiments": ['GeoPanel', 'Interval', 'LiftResult', 'METHODS', 'analyze'],
     "omnimix.lifecycle": [],
     "omnimix.metrics": [],
     "omnimix.monitor": [],

@@ -18,6 +18,7 @@ from omnimix.cli import (
     attribution,
     clv,
     demo,
+    experiment,
     identity,
     ingest,
     journeys,
@@ -41,7 +42,7 @@ app = typer.Typer(
 )
 
 for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, web,
-              demo):
+              demo, experiment):
     _area.register(app)
 
 

@@ -171,6 +171,9 @@ def simulate_world(out: str | Path, customers: int = 20_000, weeks: int = 104, s
     if len(exp):
         exp[["channel", "start", "end", "lift", "lift_sd", "spend"]].to_csv(out / "experiments.csv", index=False)
         files["experiments.csv"] = len(exp)
+    from omnimix.simulate.geo import write_geo_panel  # a geo panel with a known effect (issue #16)
+
+    files.update(write_geo_panel(out, seed=seed))
     say("writing truth")
     truth = out / "truth"
     world.write(out)

@@ -1,0 +1,147 @@
+"""Read a geo experiment: :func:`analyze` dispatches to a method and assembles the :class:`LiftResult`.
+
+Methods (``method=``) and their inference (``inference=``, first = default):
+
+=============================== ==========================================================
+``synthetic_control``           ``conformal``, ``placebo_space``, ``placebo_time``
+``augmented_synthetic_control`` ``conformal``, ``placebo_space``, ``placebo_time``
+``tbr``                         ``t`` (the TBR predictive distribution)
+``did``                         ``permutation``, ``cluster``
+``sdid``                        ``placebo_variance``
+``its``                         ``posterior`` (``omnimix.experiments.its``)
+=============================== ==========================================================
+
+Dates are inclusive; the pre-period runs from ``pre_start`` (default: the panel's first date) to the
+day before ``test_start``. Results are deterministic for a given ``seed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from omnimix.errors import UsageError
+from omnimix.experiments.panel import GeoPanel
+from omnimix.experiments.prepared import Design, Estimate, prepare
+from omnimix.experiments.result import Interval, LiftResult
+
+METHODS: dict[str, tuple[str, ...]] = {
+    "synthetic_control": ("conformal", "placebo_space", "placebo_time"),
+    "augmented_synthetic_control": ("conformal", "placebo_space", "placebo_time"),
+    "tbr": ("t",),
+    "did": ("permutation", "cluster"),
+    "sdid": ("placebo_variance",),
+    "its": ("posterior",),
+}
+"""Method → its inference methods (the first is the default). ``its`` lives in
+``omnimix.experiments.its`` (``analyze_its(d, *, level, inference, rng) -> Estimate`` and
+``its_point(d, M) -> float``), imported when asked for."""
+
+
+def _its() -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module("omnimix.experiments.its")
+    except ModuleNotFoundError:
+        raise UsageError("method 'its' (Bayesian time series) is not available in this build") from None
+
+
+def _run(d: Design, method: str, level: float, inference: str, rng: np.random.Generator) -> Estimate:
+    if method in ("synthetic_control", "augmented_synthetic_control"):
+        from omnimix.experiments.synth import analyze_synth
+        return analyze_synth(d, augmented=method == "augmented_synthetic_control", level=level,
+                             inference=inference, rng=rng)
+    if method == "tbr":
+        from omnimix.experiments.tbr import analyze_tbr
+        return analyze_tbr(d, level=level)
+    if method == "did":
+        from omnimix.experiments.did import analyze_did
+        return analyze_did(d, level=level, inference=inference, rng=rng)
+    if method == "its":
+        return _its().analyze_its(d, level=level, inference=inference, rng=rng)  # type: ignore[no-any-return]
+    from omnimix.experiments.did import analyze_sdid
+    return analyze_sdid(d, level=level, rng=rng)
+
+
+def _point(d: Design, method: str, M: Any, est: Estimate) -> float:
+    """The method's point effect (per treated geo per date) on another series, e.g. cost."""
+    if method in ("synthetic_control", "augmented_synthetic_control"):
+        from omnimix.experiments.synth import synth_point
+        return synth_point(d, M, augmented=method != "synthetic_control", lam=est.details.get("lambda"))
+    if method == "tbr":
+        from omnimix.experiments.tbr import tbr_point
+        return tbr_point(d, M)
+    if method == "did":
+        from omnimix.experiments.did import did_point
+        return did_point(d, M)
+    if method == "its":
+        return float(_its().its_point(d, M))
+    from omnimix.experiments.did import sdid_point
+    return sdid_point(d, M)
+
+
+def analyze(panel: GeoPanel, method: str, treated: Sequence[str], test_start: Any, test_end: Any, *,
+            pre_start: Any = None, level: float = 0.9, seed: int = 0, inference: str | None = None) -> LiftResult:
+    """Estimate the effect of a geo test.
+
+    Args:
+        panel: the geo × date panel.
+        method: one of :data:`METHODS`.
+        treated: the treated geos; every other geo of the panel is a control.
+        test_start, test_end: the test period, inclusive.
+        pre_start: first date of the pre-period (default: the panel's first date).
+        level: two-sided interval level, in (0, 1).
+        seed: seed of the permutation / placebo draws (same seed, same result).
+        inference: the inference method (default: the method's first, see the module docstring).
+
+    Returns:
+        The :class:`LiftResult`; its intervals and p-value come from the one inference method.
+    """
+    if method not in METHODS:
+        raise UsageError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if not 0.0 < level < 1.0:
+        raise UsageError(f"level {level} must be between 0 and 1 (0.9 = 90%)")
+    inf = inference or METHODS[method][0]
+    if inf not in METHODS[method]:
+        raise UsageError(f"inference {inf!r} is not available for {method}; use one of {METHODS[method]}")
+    min_controls = 1 if method in ("tbr", "its") else 2
+    d = prepare(panel, treated, test_start, test_end, pre_start, min_controls=min_controls)
+    rng = np.random.default_rng(seed)
+    est = _run(d, method, level, inf, rng)
+    n_t, n_post = d.n_treated, d.n_post
+    k = float(n_t * n_post)
+    att = Interval(est.att, est.lo, est.hi)
+    inc = att.scale(k)
+    y1 = d.y1()
+    observed = float(y1[d.post].sum()) * n_t
+
+    def lift_of(x: float) -> float:
+        base = observed - x
+        return x / base if base > 0 else float("nan")
+
+    lift = Interval(lift_of(inc.mean), lift_of(inc.lo), lift_of(inc.hi))
+    cf = est.counterfactual
+    r = (y1 - cf)[d.pre] * n_t
+    ss_tot = float(np.sum((y1[d.pre] * n_t - float(y1[d.pre].mean()) * n_t) ** 2))
+    pre_fit = {"rmse": float(np.sqrt(np.mean(r ** 2))),
+               "r2": 1.0 - float(r @ r) / ss_tot if ss_tot > 0 else float("nan")}
+    periods = pd.DataFrame({"date": d.dates, "observed": y1 * n_t, "counterfactual": cf * n_t,
+                            "lo": est.band_lo * n_t, "hi": est.band_hi * n_t, "in_test": d.post})
+    iroas: Interval | None = None
+    inc_cost: float | None = None
+    if d.C is not None:
+        inc_cost = _point(d, method, d.C, est) * k
+        if inc_cost > 0:
+            iroas = inc.scale(1.0 / inc_cost)
+        else:
+            iroas = Interval(float("nan"), float("nan"), float("nan"))
+    treated_geos = [d.geos[j] for j in d.treated]
+    return LiftResult(method=method, att=att, incremental_kpi=inc, lift=lift, p_value=est.p_value,
+                      weights=est.weights, level=level, inference=est.inference, treated=treated_geos,
+                      pre_start=str(d.dates[0].date()), test_start=str(d.dates[d.post][0].date()),
+                      test_end=str(d.dates[-1].date()), periods=periods, pre_fit=pre_fit, iroas=iroas,
+                      incremental_cost=inc_cost, details=est.details)

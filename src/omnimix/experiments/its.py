@@ -38,7 +38,7 @@ import numpy as np
 
 from omnimix.errors import UsageError
 
-__all__ = ["ItsConfig", "ItsResult", "its_fit"]
+__all__ = ["ItsConfig", "ItsResult", "analyze_its", "its_fit", "its_point"]
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def _kernels(t_len: int, k: int, ks: int, trend: bool, level_scale: float, warmu
         keys = jax.random.split(key, next(iter(post.values())).shape[0])
         return jax.vmap(one)(keys, post)
 
-    return {"mcmc": mcmc, "forward": forward, "jax": jax, "jnp": jnp}
+    return {"mcmc": mcmc, "forward": forward, "kfilter": kfilter, "jax": jax, "jnp": jnp}
 
 
 def its_fit(
@@ -270,3 +270,41 @@ def its_fit(
         seconds=time.perf_counter() - t_start,
         info=info,
     )
+
+
+def analyze_its(d: Any, *, level: float, inference: str = "posterior", rng: np.random.Generator | None = None,
+                config: ItsConfig | None = None) -> Any:  # fmt: skip
+    """``analyze(panel, "its", …)``: the treated geos' total against the control geos' total as the one
+    regressor; the effect per treated geo per date with its posterior interval and tail-probability p."""
+    from omnimix.experiments.prepared import Estimate
+
+    if inference != "posterior":
+        raise UsageError(f"inference {inference!r} is not available for its", ["use 'posterior'"])
+    n_t = d.n_treated
+    y = d.Y[:, d.treated].sum(axis=1)
+    x = d.Y[:, d.control].sum(axis=1)[:, None]
+    t0 = int(np.flatnonzero(d.post)[0])
+    seed = int((rng or np.random.default_rng(0)).integers(2**31 - 1))
+    r = its_fit(y, x, test_start=t0, n_treated=n_t, level=level, seed=seed, config=config)
+    cf = r.counterfactual
+    n_c = int(d.control.size)
+    return Estimate(
+        att=r.att["mean"], lo=r.att["lo"], hi=r.att["hi"], p_value=r.p_value,
+        counterfactual=np.asarray(cf["mean"]) / n_t, band_lo=np.asarray(cf["lo"]) / n_t,
+        band_hi=np.asarray(cf["hi"]) / n_t,
+        weights={d.geos[j]: 1.0 / n_c for j in d.control}, inference="posterior",
+        details={"seconds": r.seconds, **r.info},
+    )  # fmt: skip
+
+
+def its_point(d: Any, m: np.ndarray) -> float:
+    """Point effect per treated geo per date on another series (e.g. cost): the treated total regressed
+    on the control total over the pre-period by least squares (the structural model's regression part
+    without its level noise), extrapolated over the test."""
+    m = np.asarray(m, dtype=float)
+    y = m[:, d.treated].sum(axis=1)
+    x = m[:, d.control].sum(axis=1)
+    a = np.column_stack([np.ones(int(d.pre.sum())), x[d.pre]])
+    coef = np.linalg.lstsq(a, y[d.pre], rcond=None)[0]
+    cf = coef[0] + coef[1] * x[d.post]
+    return float((y[d.post] - cf).mean() / d.n_treated)

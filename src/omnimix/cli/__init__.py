@@ -19,6 +19,7 @@ from omnimix.cli import (
     clv,
     demo,
     experiment,
+    experiment_design,
     identity,
     ingest,
     journeys,
@@ -42,7 +43,7 @@ app = typer.Typer(
 )
 
 for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, web,
-              demo, experiment):
+              demo, experiment, experiment_design):
     _area.register(app)
 
 

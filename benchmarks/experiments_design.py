@@ -111,7 +111,8 @@ def run_design(worlds: int, lifts: tuple[float, ...] = (0.004, 0.006, 0.008)) ->
         rej = np.array([x[1] for x in r])
         nul = np.array([x[2] for x in r])
         print(f"  lift {lf:.3f}: predicted power {pw.mean():.3f}, empirical rejection {rej.mean():.3f} "
-              f"(diff {100 * (rej.mean() - pw.mean()):+.1f} points, se {100 * math.sqrt(rej.mean() * (1 - rej.mean()) / len(r)):.1f}); "
+              f"(diff {100 * (rej.mean() - pw.mean()):+.1f} points, "
+              f"se {100 * math.sqrt(rej.mean() * (1 - rej.mean()) / len(r)):.1f}); "
               f"null rejection {nul.mean():.3f}")
     print(f"  search seconds: median {np.median(secs):.2f}")
 
@@ -167,7 +168,7 @@ def run_loop(seeds: list[int], n_tests: int, n_random: int, mode: str) -> None:
         rng = np.random.default_rng([seed, 99])
         chosen = [x.channel for x in plan.tests]
         res["planner"].append(score(w, _measured(w, wins, chosen, rng), seed))  # type: ignore[arg-type]
-        for r in range(n_random):
+        for _r in range(n_random):
             pick = list(rng.choice(ok, size=n_tests, replace=False))
             res["random"].append(score(w, _measured(w, wins, pick, rng), seed))  # type: ignore[arg-type]
         print(f"  seed {seed}: planner tests {chosen}; none {res['none'][-1]}; planner {res['planner'][-1]}; "
@@ -177,6 +178,74 @@ def run_loop(seeds: list[int], n_tests: int, n_random: int, mode: str) -> None:
     for k, v in res.items():
         print(f"  {k:8s}: total-media |error| mean {np.mean([x['abs_err'] for x in v]):.3f}, 90% width mean "
               f"{np.mean([x['width'] for x in v]):.3f} of truth, covered {sum(x['cover'] for x in v):.0f}/{len(v)}")
+
+
+def run_ab(worlds: int) -> None:
+    """A/B coverage, error and null rejection: revenue (gamma, with a correlated pre-period covariate for
+    CUPED) and conversion (Bernoulli); the confidence sequence's time-uniform coverage over 20 looks."""
+    from omnimix.experiments.ab import ab_test
+
+    rng = np.random.default_rng(20261202)
+    keys = ("rev", "rev_err", "rev_null", "cup", "cup_err", "cup_null", "conv", "conv_err", "conv_null", "seq",
+            "seq_null", "vr")
+    out: dict[str, list[Any]] = {k: [] for k in keys}
+    for _ in range(worlds):
+        n = 2000
+        pre_c, pre_t = rng.gamma(2.0, 25.0, n), rng.gamma(2.0, 25.0, n)
+        eff = 2.0
+        yc = 0.7 * pre_c + rng.gamma(2.0, 10.0, n)
+        yt = 0.7 * pre_t + rng.gamma(2.0, 10.0, n) + eff
+        r = ab_test(yc, yt)
+        out["rev"].append(r.diff["lo"] <= eff <= r.diff["hi"])
+        out["rev_err"].append(abs(r.diff["mean"] - eff) / eff)
+        c = ab_test(yc, yt, covariate_control=pre_c, covariate_treatment=pre_t)
+        out["cup"].append(c.diff["lo"] <= eff <= c.diff["hi"])
+        out["cup_err"].append(abs(c.diff["mean"] - eff) / eff)
+        out["vr"].append(c.variance_reduction)
+        y0 = 0.7 * pre_t + rng.gamma(2.0, 10.0, n)
+        out["rev_null"].append(ab_test(yc, y0, level=0.95).p_value < 0.05)
+        c0 = ab_test(yc, y0, covariate_control=pre_c, covariate_treatment=pre_t, level=0.95)
+        out["cup_null"].append(c0.p_value < 0.05)
+        cc, ct = (rng.random(5000) < 0.08).astype(float), (rng.random(5000) < 0.09).astype(float)
+        k = ab_test(cc, ct, metric="conversion")
+        out["conv"].append(k.diff["lo"] <= 0.01 <= k.diff["hi"])
+        out["conv_err"].append(abs(k.diff["mean"] - 0.01) / 0.01)
+        out["conv_null"].append(ab_test(cc, (rng.random(5000) < 0.08).astype(float), metric="conversion",
+                                        level=0.95).p_value < 0.05)  # fmt: skip
+        looks = list(range(100, n + 1, 100))
+        s = ab_test(yc, yt, looks=looks)
+        out["seq"].append(all(x["lo"] <= eff <= x["hi"] for x in s.looks))
+        s0 = ab_test(yc, y0, looks=looks, level=0.95)
+        out["seq_null"].append(s0.always_valid_p < 0.05)
+    print(f"A/B over {worlds} worlds per case (revenue n=2000/arm, effect 2.0; conversion n=5000/arm, 8% -> 9%)")
+    for lab, a, b, c in (("revenue", "rev", "rev_err", "rev_null"), ("revenue+CUPED", "cup", "cup_err", "cup_null"),
+                         ("conversion", "conv", "conv_err", "conv_null")):  # fmt: skip
+        print(f"  {lab:14s}: 90% coverage {np.mean(out[a]):.3f}, median abs error {np.median(out[b]):.3f} of the "
+              f"effect, null rejection at 5% {np.mean(out[c]):.3f}")
+    print(f"  CUPED variance reduction: median {np.median(out['vr']):.3f}")
+    print(f"  always-valid 90% sequence, 20 looks: covers at every look {np.mean(out['seq']):.3f}; "
+          f"null rejection at 5% (any look) {np.mean(out['seq_null']):.3f}")
+
+
+def run_speed() -> None:
+    """ITS through analyze() on a 40-geo x 120-day panel (fresh process: compile included) and the design
+    search over all 2-5-geo sets of 40."""
+    from omnimix.experiments import GeoPanel, analyze
+    from omnimix.experiments.design import search_designs
+    from omnimix.simulate.geo import simulate_geo_panel
+
+    df, truth = simulate_geo_panel(n_geos=40, n_days=120, seed=7)
+    panel = GeoPanel.from_frame(df)
+    for k in range(2):
+        t = time.perf_counter()
+        analyze(panel, "its", truth["treated"], truth["test_start"], truth["test_end"], seed=k)
+        print(f"  ITS/BSTS 40 geos x 120 days, call {k + 1}: {time.perf_counter() - t:.1f} s")
+    w = geo_world(5, days=365, test_days=28)
+    for k in range(2):
+        t = time.perf_counter()
+        r = search_designs(w["y"], duration=28, pre_days=56, lift=0.01, min_size=2, max_size=5)
+        print(f"  design search, {r.evaluated:,} sets (2-5 of 40), {r.settings['windows']} placebo windows, "
+              f"call {k + 1}: {time.perf_counter() - t:.1f} s")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -193,6 +262,10 @@ def main(argv: list[str] | None = None) -> None:
         run_its(a.worlds or 100)
     elif a.what == "loop":
         run_loop([int(x) for x in a.seeds.split(",")], a.tests, a.random, a.mode)
+    elif a.what == "ab":
+        run_ab(a.worlds or 1000)
+    elif a.what == "speed":
+        run_speed()
     elif a.what == "design":
         run_design(a.worlds or 200)
     print(f"wall {time.perf_counter() - t:.1f} s")

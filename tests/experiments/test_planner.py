@@ -34,7 +34,7 @@ def test_greedy_choice_reserve_and_exclude() -> None:
     contrib, spend = _draws()
     dates = [f"2024-01-{i + 1:02d}" for i in range(20)]
     plan = plan_tests(contrib, spend, ["a", "b", "c"], dates, n_tests=2, weeks=4)
-    assert [t.channel for t in plan.tests][0] == "a"
+    assert next(t.channel for t in plan.tests) == "a"
     assert plan.sd_after < plan.tests[0].sd_before
     assert plan.tests[0].start == "2024-01-17" and plan.tests[0].end == "2024-01-20"
     # a reserve that only pays for one test

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -105,7 +106,8 @@ def calibration_row(
     z = float(stats.norm.ppf(0.5 + lv / 2.0))
     sd = (float(inc["hi"]) - float(inc["lo"])) / (2.0 * z)
     if not (math.isfinite(sd) and sd > 0):
-        raise UsageError(f"the interval {inc['lo']}..{inc['hi']} gives lift_sd={sd}", ["a lift needs an interval of positive width"])
+        raise UsageError(f"the interval {inc['lo']}..{inc['hi']} gives lift_sd={sd}",
+                         ["a lift needs an interval of positive width"])  # fmt: skip
     g = list(geos) if geos is not None else tr
     return {
         "experiment_id": f"{channel}:{s.isoformat()}:{e.isoformat()}",
@@ -121,15 +123,15 @@ def calibration_row(
     }
 
 
-def record_experiment(workspace: Workspace | str, row: dict[str, Any]) -> int:
+def record_experiment(workspace: Workspace | str | Path, row: dict[str, Any]) -> int:
     """Write ``row`` into ``experiments``, replacing an earlier read of the same (channel, start, end)."""
     ws = Workspace.of(workspace)
     frame = pd.DataFrame([row])
-    return ws.write("experiments", frame, replace_where='channel = ? AND "start" = ? AND "end" = ?',
-                    params=(row["channel"], row["start"], row["end"]))  # fmt: skip
+    return int(ws.write("experiments", frame, replace_where='channel = ? AND "start" = ? AND "end" = ?',
+                        params=(row["channel"], row["start"], row["end"])))  # fmt: skip
 
 
-def read_experiments(workspace: Workspace | str) -> pd.DataFrame:
+def read_experiments(workspace: Workspace | str | Path) -> pd.DataFrame:
     """Every ``experiments`` row (for the exports)."""
     return Workspace.of(workspace).read("experiments", order_by=("channel", "start"))
 
@@ -159,7 +161,7 @@ def to_meridian(rows: pd.DataFrame | Iterable[dict[str, Any]]) -> pd.DataFrame:
         m, s = float(r["lift"]) / sp, float(r["lift_sd"]) / sp
         if m <= 0:
             raise UsageError(f"the test on {r['channel']} has ROI {m:.3g} ≤ 0",
-                             ["a LogNormal ROI prior needs a positive ROI; leave this test out of Meridian"])  # fmt: skip
+                             ["a LogNormal ROI prior needs a positive ROI; leave the test out"])  # fmt: skip
         sig = math.sqrt(math.log1p((s / m) ** 2))
         out.append({"channel": r["channel"], "start": r["start"], "end": r["end"], "roi_mean": m, "roi_sd": s,
                     "mu": math.log(m) - sig**2 / 2, "sigma": sig})  # fmt: skip
@@ -167,7 +169,7 @@ def to_meridian(rows: pd.DataFrame | Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _days(r: dict[str, Any]) -> int:
-    return (pd.Timestamp(r["end"]) - pd.Timestamp(r["start"])).days + 1
+    return int((pd.Timestamp(r["end"]) - pd.Timestamp(r["start"])).days) + 1
 
 
 def to_pymc_marketing(rows: pd.DataFrame | Iterable[dict[str, Any]], *, period_days: int = 7) -> pd.DataFrame:

@@ -234,7 +234,7 @@ def set_power(
     zq = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(target_power)
     for h in durations:
         e = placebo_errors(y, h, pre_days)
-        se, fit, t_mean, _ = _se_fit(sets, e.T @ e / e.shape[0], np.cov(y), y.mean(axis=1))
+        se, _fit, t_mean, _ = _se_fit(sets, e.T @ e / e.shape[0], np.cov(y), y.mean(axis=1))
         base = float(h * t_mean[0])
         mde = float(zq * se[0] / base)
         for lf in lifts:

@@ -161,8 +161,8 @@ def plan_tests(
         for cd in cands:
             if cd["cost"] > left:
                 continue
-            lifts = np.stack([x["draws"] for x in chosen + [cd]], axis=1)
-            v = posterior_reduction(q, lifts, np.array([x["sd"] for x in chosen + [cd]]))
+            lifts = np.stack([x["draws"] for x in [*chosen, cd]], axis=1)
+            v = posterior_reduction(q, lifts, np.array([x["sd"] for x in [*chosen, cd]]))
             score = (v_cur - v) / cd["cost"]
             if not chosen:
                 scored.append({"channel": cd["channel"], "cost": cd["cost"], "lift_sd": cd["sd"],

@@ -97,3 +97,14 @@ def test_predicted_power_matches_rejection_rate() -> None:
         pred.append(best["power"])
     assert 0.2 < np.mean(pred) < 0.9
     assert abs(np.mean(rej) - np.mean(pred)) <= 0.05 + 2 * math.sqrt(0.25 / 300)
+
+
+def test_with_assurance_column() -> None:
+    from omnimix.experiments.design import with_assurance
+
+    res = search_designs(_panel(4), duration=14, pre_days=28, lift=0.02, min_size=2, max_size=2, top=3, max_share=1.0)
+    draws = np.random.default_rng(0).lognormal(0.5, 0.4, 2000)
+    out = with_assurance(res, draws, budget=300.0)
+    se = out.table["se"].to_numpy()
+    assert out.table["assurance"].tolist() == [pytest.approx(assurance(float(s), 300.0, draws)) for s in se]
+    assert out.settings["budget"] == 300.0

@@ -54,9 +54,13 @@ def design_cmd(
     roi: Annotated[float | None, typer.Option("--roi", help="expected KPI per unit spend (cost)")] = None,
     exclude: Annotated[str | None, typer.Option("--exclude", help="geos never treated, comma separated")] = None,
     top: Annotated[int, typer.Option("--top")] = 10,
+    workspace: Annotated[Path | None, typer.Option("--workspace", help="MMM fit for assurance")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="channel tested (assurance)")] = None,
+    budget: Annotated[float | None, typer.Option("--budget", help="extra spend in the test (assurance)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Rank treatment sets by power (then pre-period fit): power, MDE and cost of each."""
+    """Rank treatment sets by power (then pre-period fit): power, MDE and cost of each; with
+    ``--workspace --channel --budget``, Bayesian assurance from the MMM's ROI posterior."""
     from omnimix.cli._common import emit_json, split_list
     from omnimix.experiments import GeoPanel
     from omnimix.experiments.design import search_designs
@@ -67,6 +71,8 @@ def design_cmd(
                          pre_days=pre_days, lift=lift, alpha=alpha, target_power=target_power,
                          min_size=min_size, max_size=max_size, max_share=max_share, roi=roi,
                          exclude=split_list(exclude), top=top)  # fmt: skip
+    if workspace is not None or channel is not None or budget is not None:
+        res = _assurance(res, workspace, channel, budget)
     if as_json:
         emit_json(res.to_json())
         return
@@ -74,8 +80,25 @@ def design_cmd(
                f"{pre_days}-day pre-period, lift {lift:.1%}, alpha {alpha}")  # fmt: skip
     for r in res.table.itertuples(index=False):
         cost = "" if r.cost != r.cost else f"  cost {r.cost:,.0f}"
+        cost += f"  assurance {r.assurance:.2f}" if hasattr(r, "assurance") else ""
         typer.echo(f"  {','.join(r.geos):<32} share {r.share:.1%}  power {r.power:.2f}  MDE {r.mde:.2%}  "
                    f"fit {r.fit_rmse:.3f}{cost}")  # fmt: skip
+
+
+def _assurance(res: Any, workspace: Path | None, channel: str | None, budget: float | None) -> Any:
+    from omnimix.errors import ConfigError, UsageError
+    from omnimix.experiments.design import with_assurance
+    from omnimix.mmm.analysis import load_fit
+
+    if workspace is None or channel is None or budget is None:
+        raise UsageError("assurance needs --workspace, --channel and --budget together")
+    src = Path(workspace) / "mmm" / "latest"
+    if not src.exists():
+        raise ConfigError(f"no MMM fit at {src}: run `omnimix mmm fit --workspace {workspace}` first")
+    fit = load_fit(src)
+    if channel not in fit.channels:
+        raise UsageError(f"channel {channel!r} is not in the MMM; its channels are {list(fit.channels)}")
+    return with_assurance(res, fit.roi_draws()[:, list(fit.channels).index(channel)], budget)
 
 
 @experiment_app.command("plan")

@@ -43,7 +43,7 @@ from scipy import stats
 from omnimix.errors import UsageError
 
 __all__ = ["DesignSearch", "assurance", "placebo_errors", "placebo_power", "power", "ratio_estimate",
-           "search_designs", "set_power"]  # fmt: skip
+           "search_designs", "set_power", "with_assurance"]  # fmt: skip
 
 
 def placebo_errors(y: np.ndarray, duration: int, pre_days: int) -> np.ndarray:
@@ -264,6 +264,15 @@ def placebo_power(y: np.ndarray, treated: Sequence[int], *, duration: int, pre_d
         w[tr, pre_days:] *= 1 + lift
         hits.append(abs(ratio_estimate(w, tr, pre_days, span - 1, pre_days)) > z * se)
     return {"power": float(np.mean(hits)), "windows": float(len(hits)), "se": se}
+
+
+def with_assurance(search: DesignSearch, roi_draws: np.ndarray, budget: float) -> DesignSearch:
+    """The search with an ``assurance`` column: each design's power averaged over posterior ROI draws
+    of the tested channel when ``budget`` of extra spend goes into its treated geos."""
+    alpha = float(search.settings["alpha"])
+    tab = search.table.copy()
+    tab["assurance"] = [assurance(float(se), budget, roi_draws, alpha) for se in tab["se"]]
+    return DesignSearch(tab, search.evaluated, search.kept, {**search.settings, "budget": budget})
 
 
 def assurance(se: float, budget: float, roi_draws: np.ndarray, alpha: float = 0.05) -> float:

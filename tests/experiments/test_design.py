@@ -41,7 +41,8 @@ def test_placebo_errors_brute_force() -> None:
 
 def test_search_matches_brute_force() -> None:
     y = _panel(1)
-    res = search_designs(y, duration=14, pre_days=28, lift=0.03, min_size=2, max_size=3, top=5, max_share=1.0)
+    res = search_designs(y, duration=14, pre_days=28, lift=0.03, min_size=2, max_size=3, top=5, max_share=1.0,
+                         error_model="full")
     assert res.evaluated == math.comb(10, 2) + math.comb(10, 3)
     e = placebo_errors(y, 14, 28)
     mean = y.mean(1)
@@ -87,12 +88,12 @@ def test_predicted_power_matches_rejection_rate() -> None:
     z = stats.norm.ppf(0.975)
     for i in range(300):
         y = _panel(100 + i, 8, 200 + 14)
-        d = search_designs(y[:, :200], duration=14, pre_days=28, lift=0.012, min_size=2, max_size=2, top=1,
+        d = search_designs(y[:, :200], duration=14, pre_days=28, lift=0.02, min_size=2, max_size=2, top=1,
                            max_share=1.0)  # fmt: skip
         best = d.table.iloc[0]
         tr = [int(g) for g in best["geos"]]
         fut = y.copy()
-        fut[tr, 200:] *= 1.012
+        fut[tr, 200:] *= 1.02
         rej.append(abs(ratio_estimate(fut, tr, 200, 213, 28)) > z * best["se"])
         pred.append(best["power"])
     assert 0.2 < np.mean(pred) < 0.9

@@ -42,8 +42,8 @@ from scipy import stats
 
 from omnimix.errors import UsageError
 
-__all__ = ["DesignSearch", "assurance", "placebo_errors", "placebo_power", "power", "ratio_estimate",
-           "search_designs", "set_power", "with_assurance"]  # fmt: skip
+__all__ = ["DesignSearch", "assurance", "error_covariance", "placebo_errors", "placebo_power", "power",
+           "ratio_estimate", "search_designs", "set_power", "with_assurance"]  # fmt: skip
 
 
 def placebo_errors(y: np.ndarray, duration: int, pre_days: int) -> np.ndarray:
@@ -59,6 +59,47 @@ def placebo_errors(y: np.ndarray, duration: int, pre_days: int) -> np.ndarray:
     pre = cs[:, p + pre_days] - cs[:, p]
     test = cs[:, p + span] - cs[:, p + pre_days]
     return np.asarray((test - (duration / pre_days) * pre).T)
+
+
+ERROR_MODELS = ("shrunk", "full")
+
+
+def error_covariance(e: np.ndarray, mean: np.ndarray, model: str = "shrunk",
+                     shrink: float | None = 1.0) -> np.ndarray:  # fmt: skip
+    """The placebo error covariance ``M`` (G × G) the search uses.
+
+    ``full``: ``mean_p e(p)e(p)ᵀ``. With fewer independent windows than geos it is near-singular and a
+    search over many sets finds combinations whose placebo error is small by chance (their power is
+    overstated). ``shrunk`` (default): a common error proportional to geo size,
+    ``c(p)·share_i`` with ``c = Σ_i e_i``, plus independent idiosyncratic errors
+    ``u_i = e_i − share_i·c`` whose relative variances ``v_i/mean_i²`` are shrunk on the log scale toward
+    a line in log geo size (two parameters for all geos) by ``shrink`` (default 1: on the line; None: the
+    empirical-Bayes weight ``λ = noise/(noise + spread)``, ``noise`` from the disagreement of the two
+    halves of the history's windows, ``spread`` the remaining between-geo variance around the line).
+    On the benchmark's worlds the best of 760,058 sets had a realised error sd 3.08× its predicted se
+    with ``full``, 1.27× with the empirical-Bayes weight and 1.07× on the line (30 worlds).
+    """
+    if model not in ERROR_MODELS:
+        raise UsageError(f"error model {model!r}", [f"use one of {list(ERROR_MODELS)}"])
+    if model == "full":
+        return np.asarray(e.T @ e / e.shape[0])
+    share = mean / mean.sum()
+    c = e.sum(axis=1)
+    u = e - np.outer(c, share)
+    half = max(e.shape[0] // 2, 1)
+    eps = 1e-300
+    lm = np.log(mean)
+    la = np.log((u[:half] ** 2).mean(axis=0) / mean**2 + eps)
+    lb = np.log((u[half:] ** 2).mean(axis=0) / mean**2 + eps) if e.shape[0] > 1 else la
+    lv = np.log((u**2).mean(axis=0) / mean**2 + eps)
+    a = np.column_stack([np.ones_like(lm), lm - lm.mean()])
+    line = a @ np.linalg.lstsq(a, lv, rcond=None)[0]
+    if shrink is None:
+        noise = float(np.var(la - lb)) / 4.0
+        spread = max(float(np.var(lv - line)) - noise, 0.0)
+        shrink = noise / (noise + spread) if noise + spread > 0 else 0.0
+    v = np.exp((1 - shrink) * lv + shrink * line) * mean**2
+    return np.asarray(np.outer(share, share) * float(np.mean(c**2)) + np.diag(v))
 
 
 def power(effect: np.ndarray | float, se: np.ndarray | float, alpha: float = 0.05) -> np.ndarray:
@@ -146,6 +187,7 @@ def search_designs(
     roi: float | None = None,
     exclude: Sequence[str] = (),
     top: int = 20,
+    error_model: str = "shrunk",
 ) -> DesignSearch:
     """Score every treatment set of ``min_size..max_size`` geos (see the module docstring).
 
@@ -158,6 +200,7 @@ def search_designs(
         min_size, max_size: treatment-set sizes; max_share: largest KPI share a set may hold.
         roi: expected KPI per unit of spend of the tested channel (for the cost); exclude: geos never treated.
         top: designs to return.
+        error_model: ``shrunk`` (default) or ``full`` placebo covariance (see :func:`error_covariance`).
     """
     y = np.asarray(y, dtype=float)
     g = y.shape[0]
@@ -174,9 +217,9 @@ def search_designs(
     if problems:
         raise UsageError("cannot search designs", problems)
     e = placebo_errors(y, duration, pre_days)
-    m_err = e.T @ e / e.shape[0]
     v_day = np.cov(y)
     mean = y.mean(axis=1)
+    m_err = error_covariance(e, mean, error_model)
     allowed = np.array([n not in set(exclude) for n in names])
     idx = np.flatnonzero(allowed)
     zq = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(target_power)
@@ -209,7 +252,8 @@ def search_designs(
     tab["cost"] = tab["effect"] / roi if roi else float("nan")
     tab = tab.reset_index(drop=True)
     settings = {"duration": duration, "pre_days": pre_days, "lift": lift, "alpha": alpha,
-                "target_power": target_power, "windows": int(e.shape[0]), "roi": roi}  # fmt: skip
+                "target_power": target_power, "windows": int(e.shape[0]), "roi": roi,
+                "error_model": error_model}  # fmt: skip
     return DesignSearch(tab.drop(columns=["set"]), evaluated, kept, settings)
 
 
@@ -224,6 +268,7 @@ def set_power(
     roi: float | None = None,
     alpha: float = 0.05,
     target_power: float = 0.8,
+    error_model: str = "shrunk",
 ) -> pd.DataFrame:
     """Power and MDE of one set for each duration × lift (or × budget at ``roi``: effect = budget·roi)."""
     y = np.asarray(y, dtype=float)
@@ -234,7 +279,7 @@ def set_power(
     zq = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(target_power)
     for h in durations:
         e = placebo_errors(y, h, pre_days)
-        se, _fit, t_mean, _ = _se_fit(sets, e.T @ e / e.shape[0], np.cov(y), y.mean(axis=1))
+        se, _fit, t_mean, _ = _se_fit(sets, error_covariance(e, y.mean(axis=1), error_model), np.cov(y), y.mean(axis=1))
         base = float(h * t_mean[0])
         mde = float(zq * se[0] / base)
         for lf in lifts:
@@ -248,14 +293,15 @@ def set_power(
 
 
 def placebo_power(y: np.ndarray, treated: Sequence[int], *, duration: int, pre_days: int, lift: float,
-                  alpha: float = 0.05) -> dict[str, float]:  # fmt: skip
+                  alpha: float = 0.05, error_model: str = "shrunk") -> dict[str, float]:  # fmt: skip
     """Empirical power on the history: the estimator run on every placebo window with the effect added
     (``lift`` × the treated geos' KPI of the window's test days), against the rule ``|Δ̂| > z·se``."""
     y = np.asarray(y, dtype=float)
     tr = sorted(int(i) for i in treated)
     e = placebo_errors(y, duration, pre_days)
     sets = np.array([tr], dtype=np.int32)
-    se = float(_se_fit(sets, e.T @ e / e.shape[0], np.cov(y), y.mean(axis=1))[0][0])
+    m = error_covariance(e, y.mean(axis=1), error_model)
+    se = float(_se_fit(sets, m, np.cov(y), y.mean(axis=1))[0][0])
     z = stats.norm.ppf(1 - alpha / 2)
     span = duration + pre_days
     hits = []

@@ -47,11 +47,18 @@ def geo_world(seed: int, *, geos: int = 40, days: int = 120, test_days: int = 30
     return {"y": y, "t0": t0, "treated": np.arange(treated), "att": float(eff[:, t0:].sum() / (treated * test_days))}
 
 
-def run_its(worlds: int) -> None:
+def run_its(worlds: int, start: int = 0, record: str | None = None) -> None:
+    """ITS truth over worlds ``start .. start+worlds-1`` (seeds 5000+i); with ``record``, one JSON line per
+    world is appended there and the summary covers every line of the file (so a long run can be split
+    over processes: each process's JAX memory grows with the number of fits)."""
+    import json
+    from pathlib import Path
+
     from omnimix.experiments.its import its_fit
 
-    cover, err, rej, secs = [], [], [], []
-    for i in range(worlds):
+    recs: list[dict[str, Any]] = []
+    for i in range(start, start + worlds):
+        rec: dict[str, Any] = {"world": i}
         for lift, bucket in ((0.05, "effect"), (0.0, "null")):
             w = geo_world(5000 + i, lift=lift)  # seeds 1000+ were used to choose level_scale
             y = w["y"]
@@ -59,20 +66,26 @@ def run_its(worlds: int) -> None:
             ctrl = np.setdiff1d(np.arange(y.shape[0]), tr)
             r = its_fit(y[tr].sum(0), y[ctrl].sum(0)[:, None], test_start=w["t0"], n_treated=tr.size,
                         level=0.9, seed=i)  # fmt: skip
-            secs.append(r.seconds)
             if bucket == "effect":
-                cover.append(r.att["lo"] <= w["att"] <= r.att["hi"])
-                err.append(abs(r.att["mean"] - w["att"]) / w["att"])
+                rec.update(cover=bool(r.att["lo"] <= w["att"] <= r.att["hi"]),
+                           err=abs(r.att["mean"] - w["att"]) / w["att"], seconds=r.seconds)  # fmt: skip
             else:
-                # the 5% test: p < 0.05 (the 95% interval excludes 0)
-                rej.append(r.p_value < 0.05)
-        if (i + 1) % 20 == 0:
-            print(f"  {i + 1} worlds: coverage {np.mean(cover):.3f}  null rejection {np.mean(rej):.3f}", flush=True)
-    print(f"ITS/BSTS over {worlds} effect worlds + {worlds} null worlds (40 geos x 120 days, 5 treated, 30 test days)")
+                rec["reject"] = bool(r.p_value < 0.05)  # the 5% test: the 95% interval excludes 0
+        recs.append(rec)
+        if record:
+            with open(record, "a", encoding="utf-8") as f:
+                f.write(json.dumps(rec) + "\n")
+    if record:
+        recs = [json.loads(x) for x in Path(record).read_text(encoding="utf-8").splitlines() if x.strip()]
+    cover = [r["cover"] for r in recs]
+    rej = [r["reject"] for r in recs]
+    err = [r["err"] for r in recs]
+    print(f"ITS/BSTS over {len(recs)} effect worlds + {len(recs)} null worlds (40 geos x 120 days, 5 treated, "
+          "30 test days)")
     print(f"  90% interval covers the true ATT: {np.mean(cover):.3f} ({sum(cover)}/{len(cover)})")
     print(f"  median abs error of ATT: {np.median(err):.3f} of the true ATT")
     print(f"  null worlds, 5% test rejects: {np.mean(rej):.3f} ({sum(rej)}/{len(rej)})")
-    print(f"  seconds per fit: median {np.median(secs):.2f}, first {secs[0]:.2f}")
+    print(f"  seconds per fit: median {np.median([r['seconds'] for r in recs]):.2f}")
 
 
 def run_design(worlds: int, lifts: tuple[float, ...] = (0.004, 0.006, 0.008)) -> None:
@@ -253,13 +266,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("what", choices=["its", "ab", "design", "speed", "loop"])
     ap.add_argument("--worlds", type=int, default=None)
     ap.add_argument("--seeds", default="100,101")
+    ap.add_argument("--lifts", default="0.004,0.006,0.008", help="design: lifts to check")
+    ap.add_argument("--start", type=int, default=0, help="its: first world")
+    ap.add_argument("--record", default=None, help="its: JSON-lines file to append to and summarise")
     ap.add_argument("--tests", type=int, default=2)
     ap.add_argument("--random", type=int, default=2)
     ap.add_argument("--mode", default="map", choices=["map", "nuts"])
     a = ap.parse_args(argv)
     t = time.perf_counter()
     if a.what == "its":
-        run_its(a.worlds or 100)
+        run_its(a.worlds or 100, a.start, a.record)
     elif a.what == "loop":
         run_loop([int(x) for x in a.seeds.split(",")], a.tests, a.random, a.mode)
     elif a.what == "ab":
@@ -267,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     elif a.what == "speed":
         run_speed()
     elif a.what == "design":
-        run_design(a.worlds or 200)
+        run_design(a.worlds or 200, tuple(float(x) for x in a.lifts.split(",")))
     print(f"wall {time.perf_counter() - t:.1f} s")
 
 

@@ -27,7 +27,7 @@ PUBLIC: dict[str, list[str]] = {
     "omnimix.ingest": ['IngestRun', 'LoadResult', 'QuarantineView', 'ingest_file', 'ingest_files', 'quarantine_rows'],
     "omnimix.journeys": ['ForgetResult', 'FunnelReport', 'JourneyResult', 'ResolveRun', 'build_journeys', 'export_journey_paths', 'export_paths', 'forget_person', 'funnel_report', 'resolve_workspace'],
     "omnimix.mmm": ['Experiment', 'FitSpec', 'FittedMMM', 'MMM', 'MMMConfig', 'MMMData', 'MMMReport', 'MMMRun', 'fit_data', 'fit_file', 'fit_workspace', 'from_frame', 'load_csv', 'load_experiments', 'load_file', 'load_fit', 'load_response_curves', 'load_workspace', 'prepare_host_devices', 'report_fit'],
-    "omnimix.experiments": ['ABResult', 'DesignSearch', 'GeoPanel', 'Interval', 'ItsConfig', 'ItsResult', 'LiftResult', 'LiftTestPlan', 'METHODS', 'ab_from_frame', 'ab_test', 'analyze', 'assurance', 'calibration_row', 'its_fit', 'plan_from_fit', 'plan_tests', 'record_experiment', 'search_designs', 'set_power', 'to_meridian', 'to_pymc_marketing', 'to_robyn'],
+    "omnimix.experiments": ['ABResult', 'DesignSearch', 'GeoPanel', 'Interval', 'ItsConfig', 'ItsResult', 'LiftResult', 'LiftTestPlan', 'METHODS', 'ab_from_frame', 'ab_test', 'analyze', 'assurance', 'calibration_row', 'its_fit', 'lift_chart', 'plan_from_fit', 'plan_tests', 'record_experiment', 'search_designs', 'set_power', 'to_meridian', 'to_pymc_marketing', 'to_robyn'],
     "omnimix.lifecycle": [],
     "omnimix.metrics": [],
     "omnimix.monitor": [],

@@ -76,6 +76,7 @@ def analyze_cmd(
     level: Annotated[float, typer.Option("--level", help="interval level")] = 0.9,
     inference: Annotated[str | None, typer.Option("--inference", help="inference method")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    chart: Annotated[Path | None, typer.Option("--chart", help="write an HTML chart here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Estimate a geo test's effect: ATT, incremental KPI, lift, iROAS, p-value and donor weights."""
@@ -90,6 +91,12 @@ def analyze_cmd(
     panel = GeoPanel.from_file(data, geo_col, date_col, kpi_col, cost_col)
     res = analyze(panel, method.value, geos, test_start, test_end, pre_start=pre_start, level=level,
                   seed=seed, inference=inference)
+    if chart is not None:
+        from omnimix.experiments.charts import lift_chart
+
+        lift_chart(res, chart)
+        if not as_json:
+            typer.echo(f"Chart written to {chart}")
     if as_json:
         emit_json(res.to_json())
         return

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         to_pymc_marketing,
         to_robyn,
     )
+    from omnimix.experiments.charts import lift_chart
     from omnimix.experiments.design import DesignSearch, assurance, search_designs, set_power
     from omnimix.experiments.its import ItsConfig, ItsResult, its_fit
     from omnimix.experiments.panel import GeoPanel
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["METHODS", "ABResult", "DesignSearch", "GeoPanel", "Interval", "ItsConfig", "ItsResult", "LiftResult",
            "LiftTestPlan", "ab_from_frame", "ab_test", "analyze", "assurance", "calibration_row", "its_fit",
-           "plan_from_fit", "plan_tests", "record_experiment", "search_designs", "set_power", "to_meridian",
-           "to_pymc_marketing", "to_robyn"]
+           "lift_chart", "plan_from_fit", "plan_tests", "record_experiment", "search_designs", "set_power",
+           "to_meridian", "to_pymc_marketing", "to_robyn"]
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "METHODS": "omnimix.experiments.analysis",
@@ -45,4 +46,5 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     **{n: "omnimix.experiments.design" for n in ("DesignSearch", "assurance", "search_designs", "set_power")},
     **{n: "omnimix.experiments.its" for n in ("ItsConfig", "ItsResult", "its_fit")},
     **{n: "omnimix.experiments.planner" for n in ("LiftTestPlan", "plan_from_fit", "plan_tests")},
+    "lift_chart": "omnimix.experiments.charts",
 })

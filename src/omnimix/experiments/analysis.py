@@ -50,6 +50,23 @@ def _its() -> Any:
         raise UsageError("method 'its' (Bayesian time series) is not available in this build") from None
 
 
+def _one_blas_thread() -> Any:
+    """One BLAS thread: the matrices are small (tens of geos), and threads make each solve 10-30x slower
+    on a loaded machine. Uses threadpoolctl when installed; otherwise a no-op."""
+    global _CONTROLLER
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover
+        from contextlib import nullcontext
+        return nullcontext()
+    if _CONTROLLER is None:          # inspecting the loaded libraries is slow: once per process
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+_CONTROLLER: Any = None
+
+
 def _run(d: Design, method: str, level: float, inference: str, rng: np.random.Generator) -> Estimate:
     if method in ("synthetic_control", "augmented_synthetic_control"):
         from omnimix.experiments.synth import analyze_synth
@@ -109,9 +126,11 @@ def analyze(panel: GeoPanel, method: str, treated: Sequence[str], test_start: An
     if inf not in METHODS[method]:
         raise UsageError(f"inference {inf!r} is not available for {method}; use one of {METHODS[method]}")
     min_controls = 1 if method in ("tbr", "its") else 2
-    d = prepare(panel, treated, test_start, test_end, pre_start, min_controls=min_controls)
+    d = prepare(panel, treated, test_start, test_end, pre_start, min_controls=min_controls,
+                min_pre=1 if method == "did" else 3)
     rng = np.random.default_rng(seed)
-    est = _run(d, method, level, inf, rng)
+    with _one_blas_thread():
+        est = _run(d, method, level, inf, rng)
     n_t, n_post = d.n_treated, d.n_post
     k = float(n_t * n_post)
     att = Interval(est.att, est.lo, est.hi)

@@ -63,9 +63,7 @@ def invert(pfun: Callable[[float], float], center: float, scale: float, alpha: f
     p0 = pfun(0.0)
     half = 4.0
     for _ in range(12):
-        grid = np.linspace(center - half * scale, center + half * scale, n_grid)
-        if 0.0 < grid[0] or 0.0 > grid[-1]:
-            grid = np.sort(np.append(grid, 0.0))
+        grid = np.unique(np.append(np.linspace(center - half * scale, center + half * scale, n_grid), 0.0))
         ps = np.array([p0 if g == 0.0 else pfun(float(g)) for g in grid])
         acc = ps > alpha
         if not acc.any():

@@ -77,7 +77,7 @@ class Estimate:
 
 
 def prepare(panel: GeoPanel, treated: Sequence[str], test_start: Any, test_end: Any,
-            pre_start: Any = None, *, min_controls: int = 1) -> Design:
+            pre_start: Any = None, *, min_controls: int = 1, min_pre: int = 3) -> Design:
     """Check ``treated`` and the dates against ``panel`` and build the matrices (dates inclusive)."""
     geos = panel.geos
     tr = list(dict.fromkeys(str(g) for g in treated))
@@ -104,9 +104,10 @@ def prepare(panel: GeoPanel, treated: Sequence[str], test_start: Any, test_end: 
     d = dates[keep]
     pre = np.asarray(d < t0)
     post = np.asarray(d >= t0)
-    if pre.sum() < 3:
+    if pre.sum() < min_pre:
         raise UsageError(f"the pre-period {p0.date()} .. {(t0 - pd.Timedelta(days=1)).date()} has "
-                         f"{int(pre.sum())} date(s) in the panel; at least 3 are needed (move --pre-start earlier)")
+                         f"{int(pre.sum())} date(s) in the panel; this method needs at least {min_pre} "
+                         "(move --pre-start earlier)")
     W = panel.wide("kpi").loc[d]
     C = panel.wide("cost").loc[d].to_numpy(dtype=float) if panel.has_cost else None
     col = {g: j for j, g in enumerate(geos)}

@@ -40,7 +40,7 @@ def _ar1(rng: np.random.Generator, n: int, rho: float, sd: float, size: int | No
 def simulate_geo_panel(n_geos: int = 40, n_days: int = 120, test_days: int = 28,
                        treated: Sequence[str] | int = 3, effect: float = 0.05, seed: int = 0,
                        cost: bool = True, start: str = "2024-01-01", noise: float = 1.0,
-                       ) -> tuple[pd.DataFrame, dict[str, Any]]:
+                       regional: float = 1.0, trends: float = 1.0) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A geo panel and its truth.
 
     Args:
@@ -53,6 +53,9 @@ def simulate_geo_panel(n_geos: int = 40, n_days: int = 120, test_days: int = 28,
         cost: add a ``cost`` column with treated geos' extra spend during the test.
         start: first date.
         noise: multiplier of the idiosyncratic noise.
+        regional: multiplier of the geos' loadings on the regional shock (0: one national shock only,
+            the world where a regression on the control total has independent errors).
+        trends: multiplier of the geo-specific trends (0: all geos share one level path).
 
     Returns:
         ``(frame, truth)``: frame with ``geo, date, kpi[, cost]``; truth with ``treated``,
@@ -69,13 +72,13 @@ def simulate_geo_panel(n_geos: int = 40, n_days: int = 120, test_days: int = 28,
     else:
         tr = sorted(str(g) for g in treated)
     s = 1000.0 * rng.lognormal(0.0, 0.6, n_geos)
-    trend = rng.normal(0.0, 0.08, n_geos)
+    trend = trends * rng.normal(0.0, 0.08, n_geos)
     amp = rng.uniform(0.6, 1.4, n_geos)
     dow = np.array([0.0, -0.03, -0.05, -0.02, 0.04, 0.12, 0.08])
     weekly = dow[np.asarray(dates.dayofweek)]
     t = np.arange(n_days) / n_days
     f = np.column_stack([_ar1(rng, n_days, 0.8, 0.02), _ar1(rng, n_days, 0.9, 0.015)])
-    load = np.column_stack([rng.normal(1.0, 0.3, n_geos), rng.normal(0.0, 1.0, n_geos)])
+    load = np.column_stack([rng.normal(1.0, 0.3, n_geos), regional * rng.normal(0.0, 1.0, n_geos)])
     mean = s * (1.0 + np.outer(t, trend)) * (1.0 + weekly[:, None] * amp) * (1.0 + f @ load.T)
     eps = _ar1(rng, n_days, 0.3, 1.0, n_geos)
     sd = noise * (1.5 * np.sqrt(s) + 0.02 * s)

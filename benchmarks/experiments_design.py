@@ -94,8 +94,8 @@ def run_its(worlds: int, start: int = 0, record: str | None = None, family: str 
     cover = [r["cover"] for r in recs]
     rej = [r["reject"] for r in recs]
     err = [r["err"] for r in recs]
-    print(f"ITS/BSTS over {len(recs)} effect worlds + {len(recs)} null worlds (40 geos x 120 days, 5 treated, "
-          "30 test days)")
+    shape = "5 treated, 30 test days" if family == "geo" else "simulate_geo_panel: 3 treated, 28 test days"
+    print(f"ITS/BSTS over {len(recs)} effect worlds + {len(recs)} null worlds (40 geos x 120 days, {shape})")
     print(f"  90% interval covers the true ATT: {np.mean(cover):.3f} ({sum(cover)}/{len(cover)})")
     print(f"  median abs error of ATT: {np.median(err):.3f} of the true ATT")
     print(f"  null worlds, 5% test rejects: {np.mean(rej):.3f} ({sum(rej)}/{len(rej)})")

@@ -27,7 +27,7 @@ PUBLIC: dict[str, list[str]] = {
     "omnimix.ingest": ['IngestRun', 'LoadResult', 'QuarantineView', 'ingest_file', 'ingest_files', 'quarantine_rows'],
     "omnimix.journeys": ['ForgetResult', 'FunnelReport', 'JourneyResult', 'ResolveRun', 'build_journeys', 'export_journey_paths', 'export_paths', 'forget_person', 'funnel_report', 'resolve_workspace'],
     "omnimix.mmm": ['Experiment', 'FitSpec', 'FittedMMM', 'MMM', 'MMMConfig', 'MMMData', 'MMMReport', 'MMMRun', 'fit_data', 'fit_file', 'fit_workspace', 'from_frame', 'load_csv', 'load_experiments', 'load_file', 'load_fit', 'load_response_curves', 'load_workspace', 'prepare_host_devices', 'report_fit'],
-    "omnimix.experiments": ['GeoPanel', 'Interval', 'LiftResult', 'METHODS', 'analyze', 'lift_chart'],
+    "omnimix.experiments": ['ABResult', 'DesignSearch', 'GeoPanel', 'Interval', 'ItsConfig', 'ItsResult', 'LiftResult', 'LiftTestPlan', 'METHODS', 'ab_from_frame', 'ab_test', 'analyze', 'assurance', 'calibration_row', 'its_fit', 'lift_chart', 'plan_from_fit', 'plan_tests', 'record_experiment', 'search_designs', 'set_power', 'to_meridian', 'to_pymc_marketing', 'to_robyn'],
     "omnimix.lifecycle": ['Breach', 'BusinessCalendar', 'FeedbackCounts', 'LifecycleReport', 'ScoringResult', 'SlaResult', 'StageEvents', 'StageModel', 'Transition', 'Velocity', 'calibrate', 'check_sla', 'count_feedback', 'first_entries', 'lifecycle_report', 'load_events'],
     "omnimix.metrics": ["GRAINS", "METRICS", "Metric", "attribution_shares", "base_metrics", "data_span", "metric", "metric_frame"],
     "omnimix.monitor": ["Alert", "AlertStore", "Bands", "DEFAULT_METRICS", "Delivery", "MonitorRun", "Series", "bh_reject", "monitor_workspace", "post_webhook", "rolling_bands", "send_email", "series_matrix", "webhook_body"],

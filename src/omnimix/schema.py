@@ -190,6 +190,8 @@ EXPERIMENTS = Table(
         Column("lift_sd", "DOUBLE", True, "standard error of lift, > 0"),
         Column("spend", "DOUBLE", doc="spend of the channel during the test"),
         Column("source", "VARCHAR", doc="system the row came from"),
+        Column("method", "VARCHAR", doc="how the test was read, e.g. synthetic_control, tbr, did, its, ab"),
+        Column("geos", "VARCHAR", doc="treated geos, comma-separated (geo tests)"),
         _LOAD,
     ),
     key=("channel", "start", "end"),

@@ -19,6 +19,7 @@ from omnimix.cli import (
     clv,
     demo,
     experiment,
+    experiment_design,
     identity,
     ingest,
     journeys,
@@ -46,7 +47,7 @@ app = typer.Typer(
 )
 
 for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, plan,
-              lifecycle, voice, experiment, monitor, web, demo):
+              lifecycle, voice, experiment, experiment_design, monitor, web, demo):
     _area.register(app)
 
 

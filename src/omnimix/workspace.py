@@ -60,6 +60,16 @@ def quote_ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def table_columns(con: Any, table: str) -> list[str]:
+    """Column names of ``table`` in the main schema, in order (empty when the table does not exist)."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def quote_literal(value: str) -> str:
     """A SQL string literal in single quotes (embedded quotes doubled), for the few statements
     (``SET``, ``read_csv`` paths) that take no bound parameters."""
@@ -364,9 +374,7 @@ class TableWriter:
               params: Sequence[Any] = ()) -> int:
         """See :meth:`Workspace.write`."""
         self.ensure(table, frame)
-        existing = [r[0] for r in self.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-            [table]).fetchall()]
+        existing = table_columns(self.con, table)
         extra = [c for c in frame.columns if c not in existing]
         if extra:
             raise UsageError(f"cannot write columns {extra} into {table!r}; it has {existing}")

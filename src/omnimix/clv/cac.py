@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from omnimix.clv.store import open_workspace, table_columns
+from omnimix.clv.store import open_workspace
 from omnimix.errors import InputDataError
+from omnimix.workspace import table_columns
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from omnimix.clv.store import open_workspace, save_segments, table_columns
+from omnimix.clv.store import open_workspace, save_segments
 from omnimix.errors import ConfigError, InputDataError
+from omnimix.workspace import table_columns
 
 if TYPE_CHECKING:
     import pandas as pd

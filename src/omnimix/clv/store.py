@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omnimix.schema import table as table_spec
-from omnimix.workspace import TableWriter, Workspace
+from omnimix.workspace import TableWriter, Workspace, table_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,16 +40,6 @@ def open_workspace(workspace: Workspace | str | Path) -> Any:
         InputDataError: no warehouse (see :func:`workspace_of`).
     """
     return workspace_of(workspace).connect(read_only=True)
-
-
-def table_columns(con: Any, table: str) -> list[str]:
-    """Column names of ``table`` in the main schema (empty when the table does not exist)."""
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
-        "ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
 
 
 def _segments_of(con: Any) -> dict[str, str | None]:

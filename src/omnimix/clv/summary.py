@@ -19,9 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from omnimix.clv.store import open_workspace, table_columns
+from omnimix.clv.store import open_workspace
 from omnimix.errors import InputDataError
 from omnimix.io import read_frame
+from omnimix.workspace import table_columns
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omnimix.config import IDENTIFIER_TYPES
 from omnimix.errors import UsageError
 from omnimix.metrics.registry import GRAINS, METRICS, base_metrics, metric
-from omnimix.taxonomy import FUNNEL_STAGES
-from omnimix.workspace import Workspace
+from omnimix.taxonomy import FUNNEL_STAGES, IDENTIFIER_TYPES
+from omnimix.workspace import Workspace, table_columns
 
 _ATTR_MODELS = ("markov", "shapley", "data_driven")
 _LOOKBACK_DAYS = 30
@@ -32,13 +31,7 @@ def _bucket(expr: str, grain: str) -> str:
     return f"CAST(date_trunc('{grain}', CAST({expr} AS DATE)) AS DATE)"
 
 
-def _columns(con: Any, table: str) -> list[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
-        "ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
+_columns = table_columns
 
 
 def _nonempty(con: Any, table: str) -> bool:

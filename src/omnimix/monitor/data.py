@@ -22,16 +22,14 @@ import pandas as pd
 from scipy import stats
 
 from omnimix.monitor.alerts import Alert
+from omnimix.workspace import table_columns
 
 STOP_MIN_DAYS = 2
 ROWS_FACTOR = 3.0
 QUARANTINE_MIN = 0.05
 
 
-def _has(con: Any, table: str) -> list[str]:
-    return [str(r[0]) for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-        [table]).fetchall()]
+_has = table_columns
 
 
 def _loads(con: Any) -> pd.DataFrame:

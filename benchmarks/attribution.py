@@ -4,7 +4,7 @@ Run from the repository root (on a branch checkout add ``PYTHONPATH=src``)::
 
     python benchmarks/attribution.py            # full: 1M journeys, ~200k distinct paths, 12 channels
     python benchmarks/attribution.py --quick    # 100k journeys, for a smoke run
-    python benchmarks/attribution.py --anchor-seeds 4 --out bench-out   # fewer reference seeds (default 32), cache there
+    python benchmarks/attribution.py --anchor-seeds 4 --out bench-out   # 4 reference seeds (default 32)
     python benchmarks/attribution.py --anchor-orders ""                 # timings only
 
 What it measures, all in one run on the same machine:

@@ -20,6 +20,8 @@ def test_topic_clusters_and_warnings(plan) -> None:
     assert len(rep.warnings) == 2
     assert "'母婴' has 1 subtopic(s) (奶粉); a topic cluster needs at least 3" in rep.warnings[0]
     assert "'母婴' has no pillar page" in rep.warnings[1]
+    zh = topic_clusters(plan, locale="zh-CN").warnings
+    assert len(zh) == 2 and "支柱 '母婴' 只有 1 个子主题 (奶粉)" in zh[0] and "没有支柱页" in zh[1]
     strict = topic_clusters(plan, min_subtopics=4)
     assert any("'护肤' has 3 subtopic(s)" in w for w in strict.warnings)
     assert topic_clusters(plan, min_subtopics=1).warnings == ("pillar '母婴' has no pillar page: add a [[content]] "

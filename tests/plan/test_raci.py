@@ -37,6 +37,10 @@ def test_exactly_one_accountable_per_row_errors_name_the_row() -> None:
     assert problems[2].startswith("campaigns[0].raci[2] (campaign 'c618', task '复盘'): no Responsible")
     assert "销售部 both consulted and informed" in problems[3]
     assert len(problems) == 4  # ['B', 'B'] is one person
+    zh = check_raci(rows, "zh-CN")  # the dashboard's zh-CN page: the same problems, in Chinese
+    assert len(zh) == 4 and zh[0].startswith("campaigns[0].raci[0]（活动 'c618'，任务 '创意'）：有 2 位批准人")
+    assert "没有批准人" in zh[1] and "没有执行人" in zh[2] and "同时是咨询人" in zh[3]
+    assert not any(w in " ".join(zh) for w in ("Accountable", "Responsible", "both consulted"))
     with pytest.raises(InputDataError, match=r"plan.toml: has RACI rows .*\n  - campaigns\[0\].raci\[0\]"):
         validate_raci(parse_plan({**PLAN, "campaigns": [dict(PLAN["campaigns"][0], raci=[
             {"task": "创意", "responsible": "设计组", "accountable": ["品牌经理", "市场总监"]}])]}))

@@ -73,14 +73,33 @@ def _min_subtopics(plan: Any, given: int | None) -> int:
     return n
 
 
-def topic_clusters(plan: Any, min_subtopics: int | None = None) -> ClusterReport:
+_CLUSTER_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "thin": "pillar {pillar!r} has {n} subtopic(s){have}; a topic cluster needs at least {min}: add [[content]] "
+                "items with pillar = {pillar!r} and a new cluster = \"...\"",
+        "no_page": "pillar {pillar!r} has no pillar page: add a [[content]] item with pillar = {pillar!r} and no "
+                   "cluster",
+        "loose": "{n} content item(s) belong to no pillar ({ids}): give each a pillar so it joins a topic cluster",
+    },
+    "zh-CN": {
+        "thin": "支柱 {pillar!r} 只有 {n} 个子主题{have}；一个主题集群至少需要 {min} 个：请添加 pillar = {pillar!r} "
+                "且 cluster 为新子主题的 [[content]] 条目",
+        "no_page": "支柱 {pillar!r} 没有支柱页：请添加一条 pillar = {pillar!r}、不填 cluster 的 [[content]] 条目",
+        "loose": "{n} 条内容不属于任何支柱（{ids}）：请为每条内容指定 pillar，使其加入主题集群",
+    },
+}
+
+
+def topic_clusters(plan: Any, min_subtopics: int | None = None, locale: str = "en") -> ClusterReport:
     """Group ``plan.content`` into topic clusters and warn about thin ones.
 
     Args:
         plan: a :class:`omnimix.plan.spec.Plan` (its ``content`` items are read).
         min_subtopics: the fewest subtopics a pillar should have (default ``[calendar] min_subtopics``
             or 3).
+        locale: language of the warnings, ``"en"`` or ``"zh-CN"``.
     """
+    t = _CLUSTER_TEXT["zh-CN" if locale == "zh-CN" else "en"]
     n_min = _min_subtopics(plan, min_subtopics)
     order: list[str] = []
     pages: dict[str, list[str]] = {}
@@ -106,16 +125,11 @@ def topic_clusters(plan: Any, min_subtopics: int | None = None) -> ClusterReport
     for c in clusters:
         if len(c.subtopics) < n_min:
             have = f" ({', '.join(c.subtopics)})" if c.subtopics else ""
-            warnings.append(
-                f"pillar {c.pillar!r} has {len(c.subtopics)} subtopic(s){have}; a topic cluster needs at least "
-                f"{n_min}: add [[content]] items with pillar = {c.pillar!r} and a new cluster = \"...\""
-            )
+            warnings.append(t["thin"].format(pillar=c.pillar, n=len(c.subtopics), have=have, min=n_min))
         if not c.pillar_pages:
-            warnings.append(f"pillar {c.pillar!r} has no pillar page: add a [[content]] item with "
-                            f"pillar = {c.pillar!r} and no cluster")
+            warnings.append(t["no_page"].format(pillar=c.pillar))
     if loose:
-        warnings.append(f"{len(loose)} content item(s) belong to no pillar ({', '.join(loose)}): give each a "
-                        "pillar so it joins a topic cluster")
+        warnings.append(t["loose"].format(n=len(loose), ids=", ".join(loose)))
     return ClusterReport(clusters, tuple(loose), tuple(warnings), n_min)
 
 

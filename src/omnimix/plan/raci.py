@@ -59,22 +59,43 @@ def raci_table(plan: Any) -> list[RaciEntry]:
     return out
 
 
-def check_raci(rows: Sequence[RaciEntry]) -> list[str]:
-    """Problems of the RACI rows, each naming its row and the fix (empty when every row is sound)."""
+_RACI_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "row": "{where} (campaign {campaign!r}, task {task!r})",
+        "no_accountable": "{name}: no Accountable; name exactly one: accountable = \"...\"",
+        "many_accountable": "{name}: {n} Accountable ({who}); exactly one person answers for a task: keep one in "
+                            "accountable and move the others to responsible or consulted",
+        "no_responsible": "{name}: no Responsible; add responsible = [\"...\"] (who does the work)",
+        "both": "{name}: {who} both consulted and informed: keep consulted",
+    },
+    "zh-CN": {
+        "row": "{where}（活动 {campaign!r}，任务 {task!r}）",
+        "no_accountable": "{name}：没有批准人（A）；请且仅请指定一人：accountable = \"...\"",
+        "many_accountable": "{name}：有 {n} 位批准人（{who}）；每项任务只能由一人负总责：accountable 保留一人，"
+                            "其余改为 responsible 或 consulted",
+        "no_responsible": "{name}：没有执行人（R）；请添加 responsible = [\"...\"]（实际做事的人）",
+        "both": "{name}：{who} 同时是咨询人（C）和知会人（I）：保留为 consulted",
+    },
+}
+
+
+def check_raci(rows: Sequence[RaciEntry], locale: str = "en") -> list[str]:
+    """Problems of the RACI rows, each naming its row and the fix (empty when every row is sound),
+    in English or (``locale="zh-CN"``) Chinese."""
+    t = _RACI_TEXT["zh-CN" if locale == "zh-CN" else "en"]
     problems = []
     for r in rows:
-        name = f"{r.where} (campaign {r.campaign!r}, task {r.task!r})"
+        name = t["row"].format(where=r.where, campaign=r.campaign, task=r.task)
         acc = list(dict.fromkeys(a for a in r.accountable if a.strip()))
         if not acc:
-            problems.append(f"{name}: no Accountable; name exactly one: accountable = \"...\"")
+            problems.append(t["no_accountable"].format(name=name))
         elif len(acc) > 1:
-            problems.append(f"{name}: {len(acc)} Accountable ({', '.join(acc)}); exactly one person answers for "
-                            f"a task: keep one in accountable and move the others to responsible or consulted")
+            problems.append(t["many_accountable"].format(name=name, n=len(acc), who=", ".join(acc)))
         if not any(x.strip() for x in r.responsible):
-            problems.append(f"{name}: no Responsible; add responsible = [\"...\"] (who does the work)")
+            problems.append(t["no_responsible"].format(name=name))
         both = set(r.consulted) & set(r.informed)
         if both:
-            problems.append(f"{name}: {', '.join(sorted(both))} both consulted and informed: keep consulted")
+            problems.append(t["both"].format(name=name, who=", ".join(sorted(both))))
     return problems
 
 

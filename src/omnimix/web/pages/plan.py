@@ -280,8 +280,8 @@ def plan_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
         rows, as_of, note = _pva(c, plan, locale_of(request, c) == "zh-CN")
         raci = raci_table(plan)
         ctxd.update(
-            pva=rows, as_of=as_of, pva_note=note, clusters=topic_clusters(plan), matrix=content_matrix(plan),
-            raci=raci, raci_problems=check_raci(raci),
+            pva=rows, as_of=as_of, pva_note=note, clusters=topic_clusters(plan, locale=locale_of(request, c)),
+            matrix=content_matrix(plan), raci=raci, raci_problems=check_raci(raci, locale_of(request, c)),
         )
     return render(request, c, p, "plan.html", "nav.plan", **ctxd)
 

@@ -269,3 +269,24 @@ def test_hsts_only_over_https(env: Env) -> None:
     assert "strict-transport-security" not in plain.headers
     tls = TestClient(env.app, base_url="https://testserver").get("/health")  # type: ignore[arg-type]
     assert tls.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+def test_one_clock_the_audit_log_shows_workspace_time(own_env: Env) -> None:
+    """The app state keeps UTC; the admin page shows it in the workspace's zone (Asia/Shanghai, UTC+8),
+    the zone the warehouse's load times are written in."""
+    from datetime import UTC, datetime, timedelta
+
+    from omnimix.web.i18n import Formatter
+
+    ctx = own_env.app.state.ctx  # type: ignore[attr-defined]
+    assert ctx.config.workspace.timezone == "Asia/Shanghai"
+    c = client(own_env)
+    login(c, "admin")
+    _, rows = ctx.state.audit_log(0, 1, "login")
+    ts = rows[0]["ts"]  # naive UTC
+    local = (ts.replace(tzinfo=UTC) + timedelta(hours=8)).replace(tzinfo=None)
+    page = c.get("/admin", params={"lang": "en"}).text
+    assert f"{local:%H:%M}" in page
+    fmt = Formatter("en", "CNY", "Asia/Shanghai")
+    assert fmt.app_time(datetime(2026, 12, 1, 20, 30)).endswith("04:30")  # next day 04:30 in Shanghai
+    assert Formatter("en", "CNY", None).app_time(datetime(2026, 12, 1, 20, 30)).endswith("20:30")

@@ -7,7 +7,7 @@ The locale comes from ``?lang=`` (which also sets the ``omx_lang`` cookie), then
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from omnimix.formatting import compact_unit, currency_symbol, finite, format_date
@@ -469,11 +469,31 @@ def format_datetime(d: Any, locale: str) -> str:
 
 
 class Formatter:
-    """Formatting bound to one locale and currency (handed to templates as ``fmt``)."""
+    """Formatting bound to one locale, currency and time zone (handed to templates as ``fmt``).
 
-    def __init__(self, locale: str, currency: str) -> None:
+    Warehouse timestamps (``loads.loaded_at``, touchpoints) are written in the workspace's time zone;
+    the app state (audit log, users, tokens, scenarios) keeps UTC. :meth:`app_time` shows the latter in
+    the workspace's zone, so every page reads one clock.
+    """
+
+    def __init__(self, locale: str, currency: str, timezone: str | None = None) -> None:
         self.locale = locale
         self.currency = currency
+        self.timezone = timezone
+
+    def app_time(self, d: Any) -> str:
+        """An app-state timestamp (naive UTC) as date and ``HH:MM`` in the workspace's time zone."""
+        if isinstance(d, str):
+            try:
+                d = datetime.fromisoformat(d)
+            except ValueError:
+                return str(d)
+        if isinstance(d, datetime) and self.timezone:
+            from zoneinfo import ZoneInfo
+
+            aware = d if d.tzinfo is not None else d.replace(tzinfo=UTC)
+            d = aware.astimezone(ZoneInfo(self.timezone)).replace(tzinfo=None)
+        return format_datetime(d, self.locale)
 
     def t(self, key: str) -> str:
         return translate(key, self.locale)

@@ -78,6 +78,14 @@ def test_files_open_with_openpyxl_and_icalendar(plan, tmp_path: Path) -> None:
     assert "<script src=" not in html and "Plotly.newPlot" in html  # plotly.js inline: offline
     assert "2026 年度整合营销计划" in html and "618 大促" in html and "品牌经理" in html
     assert "预算" in html and "500,000" in html
+    from markupsafe import escape
+
+    from omnimix.plan.content import topic_clusters
+    from omnimix.plan.raci import check_raci, raci_table
+
+    zh = [*topic_clusters(plan, locale="zh-CN").warnings, *check_raci(raci_table(plan), "zh-CN")]
+    assert zh and all(str(escape(w)) in html for w in zh)  # the zh-CN page's warnings are in Chinese
+    assert "subtopic(s)" not in html and "no Accountable" not in html
 
 
 def test_ics_is_stable_and_html_speaks_english(plan) -> None:

@@ -235,18 +235,20 @@ def render_html(plan: Any, build: Any, calendar: Sequence[CalendarEntry] | None 
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     gantt = json.dumps(gantt_figure(entries, lang), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     when = generated or dt.datetime.now(dt.UTC)
+    locale = "zh-CN" if lang.lower().startswith("zh") else "en"
+    raci = raci_table(plan)
     return env.get_template("plan.html").render(
         L=html_labels(lang),
-        lang="zh-CN" if lang.lower().startswith("zh") else "en",
+        lang=locale,
         plan=plan,
         budget=budget,
         channels=_mapping(budget.get("channels")),
         goals=[g for g in doc.get("goals", []) if isinstance(g, Mapping)],
         cascade=[(" / ".join(p), v) for p, v in flatten(_cascade_tree(doc))],
         entries=entries,
-        raci=raci_table(plan),
-        raci_problems=check_raci(raci_table(plan)),
-        clusters=topic_clusters(plan),
+        raci=raci,
+        raci_problems=check_raci(raci, locale),
+        clusters=topic_clusters(plan, locale=locale),
         matrix=content_matrix(plan),
         money=_money,
         generated=f"{when:%Y-%m-%d %H:%M} UTC",

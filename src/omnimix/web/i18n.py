@@ -7,7 +7,10 @@ The locale comes from ``?lang=`` (which also sets the ``omx_lang`` cookie), then
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from omnimix.formatting import compact_unit, currency_symbol, finite, format_date
@@ -379,6 +382,66 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
+#: Per-feature catalogues: ``locales/*.toml`` with one table per locale (``[en.review]``,
+#: ``["zh-CN".review]``); nested tables flatten to dotted keys (``review.title``). A key defined twice
+#: (in two files, or in a file and :data:`CATALOG` above) is an error at import.
+LOCALE_DIR = Path(__file__).parent / "locales"
+
+
+def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, str], source: str) -> None:
+    for k, v in table.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, Mapping):
+            _flatten(key, v, out, source)
+        elif isinstance(v, str):
+            out[key] = v
+        else:
+            raise ValueError(f"{source}: {key} must be a string, got {type(v).__name__}")
+
+
+def load_locale_files(directory: Path = LOCALE_DIR, catalog: dict[str, dict[str, str]] | None = None
+                      ) -> dict[str, dict[str, str]]:
+    """Merge every ``*.toml`` under ``directory`` into ``catalog`` (default :data:`CATALOG`)."""
+    catalog = CATALOG if catalog is None else catalog
+    for path in sorted(directory.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for lang, table in data.items():
+            if lang not in LOCALES:
+                raise ValueError(f"{path.name}: unknown locale {lang!r}; use one of {', '.join(LOCALES)}")
+            flat: dict[str, str] = {}
+            _flatten("", table, flat, path.name)
+            target = catalog.setdefault(lang, {})
+            dup = sorted(set(flat) & set(target))
+            if dup:
+                raise ValueError(f"{path.name}: keys already defined elsewhere: {', '.join(dup[:5])}")
+            target.update(flat)
+    return catalog
+
+
+load_locale_files()
+
+
+def display_name(kind: str, key: Any, locale: str, names: Mapping[str, str] | None = None) -> str:
+    """The reader-facing name of a data key: a channel, model, funnel stage, diagnostic, segment, role…
+
+    For channels in zh-CN the workspace's own names come first (``names``, from ``[taxonomy.channels]``
+    in omnimix.toml); then ``name.<kind>.<key>`` in the catalogue, in the locale and then in English. Unknown keys are shown as they are
+    (a workspace may define its own channels), with underscores as spaces.
+    """
+    if key is None:
+        return "—"
+    k = str(key)
+    if kind == "channel" and locale == "zh-CN" and names and names.get(k):
+        return names[k]
+    hit = CATALOG.get(locale, {}).get(f"name.{kind}.{k}")
+    if hit:
+        return hit
+    hit = CATALOG["en"].get(f"name.{kind}.{k}")
+    if hit:
+        return hit
+    return k.replace("_", " ") if locale == "en" else k
+
+
 def normalize_locale(value: str | None) -> str | None:
     """Map ``zh``, ``zh_cn``, ``zh-Hans``… to ``zh-CN`` and ``en-US``… to ``en``; None if unsupported."""
     if not value:
@@ -476,10 +539,20 @@ class Formatter:
     the workspace's zone, so every page reads one clock.
     """
 
-    def __init__(self, locale: str, currency: str, timezone: str | None = None) -> None:
+    def __init__(self, locale: str, currency: str, timezone: str | None = None,
+                 channel_names: Mapping[str, str] | None = None) -> None:
         self.locale = locale
         self.currency = currency
         self.timezone = timezone
+        self.channel_names = dict(channel_names or {})
+
+    def name(self, kind: str, key: Any) -> str:
+        """Display name of a data key (see :func:`display_name`): ``fmt.name('stage', 'awareness')``."""
+        return display_name(kind, key, self.locale, self.channel_names)
+
+    def channel(self, key: Any) -> str:
+        """Display name of a channel key (``douyin`` -> 抖音 in zh-CN)."""
+        return self.name("channel", key)
 
     def app_time(self, d: Any) -> str:
         """An app-state timestamp (naive UTC) as date and ``HH:MM`` in the workspace's time zone."""

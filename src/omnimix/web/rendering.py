@@ -44,7 +44,7 @@ def locale_of(request: Request, c: AppContext) -> str:
 
 def formatter(request: Request, c: AppContext) -> Formatter:
     """Number, money and date formatting in the request's locale and the workspace currency."""
-    return Formatter(locale_of(request, c), c.currency, c.config.workspace.timezone)
+    return Formatter(locale_of(request, c), c.currency, c.config.workspace.timezone, c.config.taxonomy.channels)
 
 
 def render(
@@ -58,7 +58,7 @@ def render(
 ) -> HTMLResponse:
     """Render ``template`` with the shared context plus ``context`` (no caching: pages are per user)."""
     loc = locale_of(request, c)
-    fmt = Formatter(loc, c.currency, c.config.workspace.timezone)
+    fmt = Formatter(loc, c.currency, c.config.workspace.timezone, c.config.taxonomy.channels)
     channel_names = c.config.taxonomy.channels
 
     def lang_url(lang: str) -> str:

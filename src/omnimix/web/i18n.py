@@ -425,8 +425,9 @@ def display_name(kind: str, key: Any, locale: str, names: Mapping[str, str] | No
     """The reader-facing name of a data key: a channel, model, funnel stage, diagnostic, segment, role…
 
     For channels in zh-CN the workspace's own names come first (``names``, from ``[taxonomy.channels]``
-    in omnimix.toml); then ``name.<kind>.<key>`` in the catalogue, in the locale and then in English. Unknown keys are shown as they are
-    (a workspace may define its own channels), with underscores as spaces.
+    in omnimix.toml); then ``name.<kind>.<key>`` in the catalogue, in the locale and then in English.
+    Unknown keys are shown as they are (a workspace may define its own channels); in English with
+    underscores as spaces.
     """
     if key is None:
         return "—"

@@ -75,20 +75,25 @@ def prior_design(i: int, shape: tuple[int, int] | None = None) -> dict[str, Any]
     }
 
 
-def run_prior(n: int, warmup: int, samples: int, path: Path, chains: int = 4, engine: str = "package",
-              shape: tuple[int, int] | None = None, prior: str | None = None,
-              target_accept: float | None = None) -> None:  # fmt: skip
+def _start(engine: str, chains: int, path: Path) -> tuple[Any, dict[int, dict[str, Any]]]:
+    """Shared set-up of the SBC runs: host devices for the package engine (before JAX starts), the
+    batch sampler, and the worlds already recorded in ``path`` (a run resumes where it stopped)."""
     from omnimix.mmm.devices import prepare_host_devices
 
     if engine == "package":
         prepare_host_devices(chains)
-    from omnimix.mmm.spec import MMMConfig
     from omnimix.simulate.batch_fit import BatchNUTS
+
+    return BatchNUTS(), _done(path)
+
+
+def run_prior(n: int, warmup: int, samples: int, path: Path, chains: int = 4, engine: str = "package",
+              shape: tuple[int, int] | None = None, prior: str | None = None,
+              target_accept: float | None = None) -> None:  # fmt: skip
+    batch, done = _start(engine, chains, path)
+    from omnimix.mmm.spec import MMMConfig
     from omnimix.simulate.prior import fit_prior_world, prior_world, score_fit
 
-    batch = BatchNUTS()
-
-    done = _done(path)
     for i in range(n):
         if i in done:
             continue
@@ -144,19 +149,12 @@ def score_truth_fit(fit: Any, truth: dict[str, Any]) -> dict[str, Any]:
 
 def run_varied(n: int, warmup: int, samples: int, path: Path, chains: int = 4, engine: str = "package",
                shape: tuple[int, int] | None = None) -> None:  # fmt: skip
-    from omnimix.mmm.devices import prepare_host_devices
-
-    if engine == "package":
-        prepare_host_devices(chains)
+    batch, done = _start(engine, chains, path)
     from omnimix.mmm.model import MMM, MMMConfig
     from omnimix.mmm.spec import prepare
-    from omnimix.simulate.batch_fit import BatchNUTS
     from omnimix.simulate.truth import from_world
     from omnimix.simulate.varied import varied_world
 
-    batch = BatchNUTS()
-
-    done = _done(path)
     for i in range(n):
         if i in done:
             continue

@@ -93,3 +93,55 @@ def test_serve_with_schedule_starts_and_stops_the_scheduler(tmp_path: Path) -> N
 def test_serve_has_the_schedule_flag(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _cli(["serve", "--help"], capsys)
     assert code == 0 and "--schedule" in out
+
+
+def test_serve_runs_a_job_in_a_process_of_its_own(tmp_path: Path) -> None:
+    import time
+    from datetime import datetime
+
+    from fastapi.testclient import TestClient
+
+    from omnimix.web.app import create_app
+
+    ws = make_ws(tmp_path / "ws", [job("load", kind="ingest", cron="0 0 1 1 *")])
+    (ws.root / "inbox").mkdir()
+    (ws.root / "inbox" / "spend.csv").write_text("date,channel,campaign,spend\n2026-01-05,search,a,100.5\n")
+    app = create_app(ws.root, schedule=True, idle_close_s=0.3)
+    sched = app.state.scheduler
+    with TestClient(app):
+        sched.aps.modify_job("load", next_run_time=datetime.now(sched.aps.timezone))  # fire now
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not [r for r in sched.store.runs() if r.status != "running"]:
+            time.sleep(0.1)
+    (run,) = sched.store.runs()
+    assert (run.job, run.trigger, run.status) == ("load", "cron", "ok"), run.message
+    assert run.message.startswith("1 file(s): 1 rows loaded")
+    con = ws.connect(read_only=True)
+    try:
+        assert con.execute("SELECT sum(spend) FROM spend").fetchone() == (100.5,)
+    finally:
+        con.close()
+
+
+def test_the_foreground_scheduler_runs_until_stopped(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    ws = make_ws(tmp_path / "ws", [job("monitor", cron="0 7 * * *")])
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-c", "from omnimix.cli import main; main()", "schedule",
+                             "--workspace", str(ws.root)], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert first.startswith("monitor") and "next 20" in first and "+08:00" in first
+        assert proc.stderr.readline().strip() == "omnimix schedule running; Ctrl-C stops it"
+        proc.send_signal(signal.SIGTERM)  # a service manager stopping it: a clean exit
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -58,9 +58,11 @@ def register(app: typer.Typer) -> None:
                 for d in done:
                     typer.echo(f"{d.job} ({d.kind}): {d.status}: {d.message}")
             return 1 if any(d.status == "failed" for d in done) else 0
-        for r in sched.listing():
-            if r["enabled"]:
-                typer.echo(f"{r['name']:<16} {r['kind']:<8} next {r['next_run']}", err=True)
-        typer.echo("omnimix schedule running; Ctrl-C stops it", err=True)
-        sched.run_forever()
+        def ready() -> None:
+            for r in sched.listing():
+                if r["enabled"]:
+                    typer.echo(f"{r['name']:<16} {r['kind']:<8} next {r['next_run']}", err=True)
+            typer.echo("omnimix schedule running; Ctrl-C stops it", err=True)
+
+        sched.run_forever(ready)
         return 0

@@ -16,7 +16,7 @@ workspace's time zone, ``max_instances=1``, ``coalesce=True``, ``misfire_grace_t
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -222,8 +222,9 @@ class Scheduler:
             self._aps.shutdown(wait=wait)
             log.info("scheduler stopped")
 
-    def run_forever(self) -> None:
-        """Run the jobs in a blocking scheduler until interrupted (``omnimix schedule``).
+    def run_forever(self, ready: Callable[[], None] | None = None) -> None:
+        """Run the jobs in a blocking scheduler until interrupted (``omnimix schedule``): Ctrl-C or
+        SIGTERM stop it after the running jobs finish. ``ready`` is called once it is about to start.
 
         Raises:
             UsageError: no enabled job.
@@ -231,14 +232,27 @@ class Scheduler:
         if not any(j.enabled for j in self.jobs.values()):
             raise UsageError("no enabled job in [schedule]: add [[schedule.jobs]] to omnimix.toml "
                              "(docs/schedule.md proposes ingest, monitor, review and refit jobs)")
+        import signal
+        import threading
+
         self._aps = self.build(blocking=True)
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            def stop(signum: int, frame: object) -> None:
+                raise SystemExit(0)
+
+            previous = signal.signal(signal.SIGTERM, stop)  # a service manager's stop: finish like Ctrl-C
         try:
+            if ready is not None:
+                ready()
             self._aps.start()
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
             if self._aps.running:
                 self._aps.shutdown(wait=True)
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 def execute_job(root: str, name: str, state_url: str, trigger: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ PUBLIC: dict[str, list[str]] = {
     "omnimix.monitor": ["Alert", "AlertStore", "Bands", "DEFAULT_METRICS", "Delivery", "MonitorRun", "Series", "bh_reject", "monitor_workspace", "post_webhook", "rolling_bands", "send_email", "series_matrix", "webhook_body"],
     "omnimix.plan": ['CalendarEntry', 'GoalCheck', 'ParsedGoal', 'Plan', 'PlanBuild', 'PlanValidation', 'PlanVsActual', 'RetailPeak', 'Target', 'build_plan', 'content_matrix', 'flight_entries', 'gantt_figure', 'load_plan', 'parse_plan', 'parse_statement', 'plan_calendar', 'plan_flighting', 'plan_vs_actual', 'raci_table', 'retail_peaks', 'targets_from_build', 'topic_clusters', 'validate_plan', 'validate_raci', 'write_plan', 'write_plan_files'],
     "omnimix.review": [],
-    "omnimix.schedule": [],
+    "omnimix.schedule": ["JobContext", "JobFailed", "JobRun", "KINDS", "RunStore", "Scheduler", "Skipped", "cron_trigger", "next_fire"],
     "omnimix.voice": ['Asset', 'AssetResult', 'Brand', 'CampaignResult', 'ChannelProfile', 'Conflict', 'Issue', 'Offer', 'VoiceReport', 'check_ad_law', 'check_assets', 'check_terminology', 'extract_offers', 'load_brand', 'load_content', 'read_assets', 'save_results'],
     "omnimix.optimize": ['Allocation', 'ChannelBound', 'Constraints', 'Flighting', 'FlightingPlan', 'Frontier', 'Group', 'Objective', 'OptimizeRun', 'ResponseCurves', 'Scenario', 'compare_scenarios', 'curves_from_dict', 'curves_from_posterior', 'curves_from_truth', 'efficient_frontier', 'evaluate', 'load_curves', 'minimize_spend', 'optimize_budget', 'optimize_curves', 'optimize_file', 'optimize_flighting', 'optimize_workspace', 'scenarios_frame'],
     "omnimix.simulate": ['DEFAULT_CHANNELS', 'MediaWorld', 'simulate_media'],

@@ -242,6 +242,162 @@ class MonitorSection(_Strict):
     email: MonitorEmail | None = None
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_HELP = {"minute": "0-59", "hour": "0-23", "day": "1-31", "month": "1-12 or jan-dec",
+              "day_of_week": "0-7 (0 and 7 are Sunday) or sun-sat"}
+
+
+def _check_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Asia/Shanghai or UTC") from None
+
+
+def _weekday(token: str) -> int:
+    t = token.strip().lower()
+    if t[:3] in _WEEKDAYS and len(t) >= 3:
+        return _WEEKDAYS.index(t[:3])
+    if not t.isdigit() or not 0 <= int(t) <= 7:
+        raise ValueError(f"{token!r} is not a weekday")
+    return int(t) % 7
+
+
+def _crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field (0 or 7 = Sunday, as cron) as APScheduler weekday names.
+
+    APScheduler 3 reads numbers as 0 = Monday (its documented historical mismatch with cron), so every
+    number, range and step is expanded here with cron's meaning and passed on as names.
+    """
+    days: set[int] = set()
+    for part in field.split(","):
+        base, _, step_text = part.partition("/")
+        if step_text and not (step_text.isdigit() and int(step_text) > 0):
+            raise ValueError(f"step {step_text!r} is not a positive number")
+        step = int(step_text) if step_text else 1
+        if base == "*":
+            lo, hi = 0, 6
+        elif "-" in base:
+            a, b = base.split("-", 1)
+            lo, hi = _weekday(a), _weekday(b)
+            if b.strip() == "7":
+                hi = 7
+            if hi < lo:
+                raise ValueError(f"range {base!r} runs backwards")
+        else:
+            lo = _weekday(base)
+            hi = 6 if step_text else lo
+        days.update(d % 7 for d in range(lo, hi + 1, step))
+    if len(days) == 7:
+        return "*"
+    return ",".join(_WEEKDAYS[d] for d in sorted(days))
+
+
+def cron_fields(expr: str) -> dict[str, str]:
+    """Check a 5-field crontab line; return APScheduler ``CronTrigger`` keyword arguments.
+
+    Fields: minute, hour, day of month, month, day of week (cron's numbering: 0 or 7 is Sunday).
+    Day of month and day of week may not both be restricted (cron fires when either matches, a
+    ``CronTrigger`` only when both do).
+
+    Raises:
+        ValueError: the line's problem, naming the field and its allowed values.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    parts = expr.split()
+    if len(parts) != 5:
+        raise ValueError(f"a crontab line has 5 fields (minute hour day month day_of_week), this has {len(parts)}")
+    out = dict(zip(CRON_FIELDS, parts, strict=True))
+    for name in CRON_FIELDS:
+        value = out[name]
+        try:
+            if name == "day_of_week":
+                value = out[name] = _crontab_weekdays(value)
+            CronTrigger(**{name: value}, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"field {name} = {parts[CRON_FIELDS.index(name)]!r} is invalid ({exc}); "
+                             f"allowed: {_CRON_HELP[name]}, '*', lists a,b, ranges a-b and steps */n") from None
+    if out["day"] != "*" and out["day_of_week"] != "*":
+        raise ValueError("restrict day (of month) or day_of_week, not both: cron would fire when either "
+                         "matches, this scheduler only when both do; use two jobs instead")
+    return out
+
+
+SCHEDULE_KINDS: tuple[str, ...] = ("ingest", "monitor", "refit", "review")
+CRON_FIELDS: tuple[str, ...] = ("minute", "hour", "day", "month", "day_of_week")
+
+
+class ScheduleJob(_Strict):
+    """One ``[[schedule.jobs]]`` entry: what to run (``kind``) and when (a 5-field crontab line).
+
+    ``cron`` is checked by :func:`omnimix.schedule.cron.parse_cron` (crontab semantics: day of week 0 or
+    7 is Sunday); ``timezone`` defaults to ``[workspace] timezone``; ``lang`` is the review's language.
+    """
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["ingest", "monitor", "refit", "review"]
+    cron: str
+    timezone: str | None = None
+    enabled: bool = True
+    lang: Literal["zh-CN", "en"] = "zh-CN"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_zone(v)
+        return v
+
+    @model_validator(mode="after")
+    def _cron(self) -> ScheduleJob:
+        try:
+            cron_fields(self.cron)
+        except ValueError as exc:
+            raise ValueError(f"job {self.name!r}: cron {self.cron!r}: {exc}") from None
+        return self
+
+
+#: the proposed jobs (docs/schedule.md), written commented out by ``omnimix init``: none runs unless written
+PROPOSED_JOBS = """
+[[schedule.jobs]]
+name = 'ingest'
+kind = 'ingest'
+cron = '*/15 * * * *'
+[[schedule.jobs]]
+name = 'monitor'
+kind = 'monitor'
+cron = '0 7 * * *'
+[[schedule.jobs]]
+name = 'review'
+kind = 'review'
+cron = '0 8 1 * *'
+[[schedule.jobs]]
+name = 'refit'
+kind = 'refit'
+cron = '0 3 1 1,4,7,10 *'
+"""
+
+
+class ScheduleSection(_Strict):
+    """``[schedule]``: cron jobs run by ``omnimix schedule`` or ``omnimix serve --schedule``."""
+
+    watch: list[str] = Field(default_factory=lambda: ["inbox"])
+    lock_wait_s: float = Field(30.0, ge=0, le=3600)
+    misfire_grace_s: int = Field(3600, ge=1, le=7 * 86_400)
+    jobs: list[ScheduleJob] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ScheduleSection:
+        names = [j.name for j in self.jobs]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"job names must be unique; repeated: {', '.join(dup)}")
+        return self
+
+
 class Config(_Strict):
     """The whole ``omnimix.toml``."""
 
@@ -255,6 +411,7 @@ class Config(_Strict):
     journeys: JourneySection = Field(default_factory=lambda: JourneySection())
     lifecycle: LifecycleSection = Field(default_factory=lambda: LifecycleSection())
     monitor: MonitorSection = Field(default_factory=lambda: MonitorSection())
+    schedule: ScheduleSection = Field(default_factory=lambda: ScheduleSection())
 
     @model_validator(mode="after")
     def _stages_known(self) -> Config:
@@ -348,4 +505,12 @@ def render_config(cfg: Config) -> str:
               "# constants = { source = 'hubspot_eu' }", "# values = { lifecycle_stage = { 'Kunde' = 'customer' } }"]
     for src in d["sources"]:
         lines += ["[[sources]]"] + [f"{k} = {_toml_value(v)}" for k, v in src.items()]
+    lines += ["", "[schedule]",
+              "# `omnimix schedule` / `omnimix serve --schedule`: watch = inbox folders the ingest job loads",
+              "# (relative to the workspace); a job waits lock_wait_s for a busy warehouse, then is skipped"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d["schedule"].items() if k != "jobs"]
+    lines += ["# jobs run only when written here (cron: minute hour day month day_of_week, 0/7 = Sunday):",
+              *(f"# {line}" for line in PROPOSED_JOBS.strip().splitlines())]
+    for job in d["schedule"]["jobs"]:
+        lines += ["[[schedule.jobs]]"] + [f"{k} = {_toml_value(v)}" for k, v in job.items()]
     return "\n".join(lines) + "\n"

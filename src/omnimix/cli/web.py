@@ -57,13 +57,19 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="TCP port")] = 8000,
         state_url: StateOpt = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+        schedule: Annotated[bool, typer.Option(
+            "--schedule", help="also run the workspace's [[schedule.jobs]] (as `omnimix schedule`)")] = False,
     ) -> None:
         """Run the web dashboard and API for a workspace."""
         import uvicorn
 
         from omnimix.web.app import create_app
 
-        application = create_app(workspace, state_url)
+        application = create_app(workspace, state_url, schedule=schedule)
+        if schedule:
+            sched = application.state.scheduler
+            names = [j.name for j in sched.jobs.values() if j.enabled]
+            typer.echo(f"scheduler: {', '.join(names) if names else 'no enabled jobs in [schedule]'}", err=True)
         st = application.state.ctx.state
         if not st.list_users():
             typer.echo(

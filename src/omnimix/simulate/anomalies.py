@@ -25,6 +25,7 @@ Then one anomaly (``kind``) starts on a known day inside the last ``window`` day
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -213,3 +214,147 @@ def _write(ws: Workspace, rng: np.random.Generator, start: date, chans: list[str
         w.write("conversions", conv)
         w.write("touchpoints", tp)
         w.write("loads", pd.DataFrame(loads))
+
+
+# ------------------------------------------------------------------ anomalies in `omnimix simulate`'s exports
+#: a spend spike's factor: the simulated world splits each week's spend over its days at random
+#: (a day's share varies by ~35%), so a spike must stand out of that to be one
+SPIKE_FACTOR = (8.0, 10.0)
+#: the share of a KPI drop's orders removed (a small world has few orders a day)
+KPI_DROP = (0.55, 0.7)
+#: the kinds :func:`plant_exports` plants, in the order a shuffled cycle draws them from
+EXPORT_KINDS: tuple[str, ...] = ("spend_spike", "tracking_break", "kpi_drop", "source_stops")
+#: (file, encoding, date column, date format, value column, channel column or the file's one channel)
+_SPIKE_FILES = (("meta_ads.csv", "utf-8-sig", "Reporting starts", "%Y-%m-%d", "Amount spent (CNY)", "social"),
+                ("other_media_spend.csv", "utf-8", "date", "%Y-%m-%d", "spend", None))
+_STOP_FILES = (("ocean_engine_report.csv", "gbk", "日期", "%Y/%m/%d", "douyin"),
+               ("google_ads_campaigns.csv", "utf-8", "Day", "%Y-%m-%d", "search"))
+_ORDER_FILES = (("shopify_orders.csv", "utf-8", "Name", "Created at"),
+                ("pos_transactions.csv", "utf-8", "小票号", "交易时间"))
+
+
+_EVENT_DATE = re.compile(r'"event_date"\s*:\s*"(\d{8})"')
+
+
+def _read(path: Path, encoding: str) -> pd.DataFrame:
+    return pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False)
+
+
+def _days(values: pd.Series, fmt: str | None = None) -> pd.Series:
+    head = values.str.slice(0, 10)
+    return pd.to_datetime(head, format=fmt, errors="coerce").dt.date
+
+
+def plant_exports(out: str | Path, n: int, *, seed: int = 0, window: int = 28) -> list[Plant]:
+    """Plant ``n`` anomalies of known dates into the exports :func:`omnimix.simulate.world.simulate_world`
+    wrote to ``out`` (``omnimix simulate --anomalies N``), inside the last ``window`` days.
+
+    Kinds cycle through a shuffled :data:`EXPORT_KINDS` (``n ≥ 4`` plants every kind), each on another
+    channel or file, each starting on a random day between 24 and 8 days before the last day:
+
+    * ``spend_spike``: one channel's spend (``meta_ads.csv`` or a channel of ``other_media_spend.csv``)
+      3–4× on 1–2 days;
+    * ``tracking_break``: ``wechat_touchpoints.csv`` keeps a tenth of its events for 7 days;
+    * ``kpi_drop``: 40–55% of the orders of 7 days are missing from ``shopify_orders.csv`` and
+      ``pos_transactions.csv`` while spend runs as planned (not explained by spend);
+    * ``source_stops``: ``ocean_engine_report.csv`` (douyin) or ``google_ads_campaigns.csv`` (search)
+      has no rows from that day on.
+
+    The truth goes to ``out/truth/anomalies.json`` (``{"seed", "window_start", "last_day", "plants":
+    [{"kind", "metric", "channel", "start", "end"}]}``) and ``out/truth/anomalies.csv``.
+
+    Raises:
+        ValueError: ``n`` outside 0–12, or ``out`` holds no simulated world.
+    """
+    if not 0 <= n <= 12:
+        raise ValueError(f"--anomalies {n}: plant between 0 and 12 anomalies")
+    root = Path(out)
+    weekly = root / "truth" / "weekly.csv"
+    if not weekly.is_file():
+        raise ValueError(f"{root} holds no simulated world (no truth/weekly.csv): run simulate_world first")
+    weeks = pd.read_csv(weekly, usecols=["week"])["week"]
+    last = date.fromisoformat(str(weeks.iloc[-1])) + timedelta(days=6)
+    if len(weeks) * 7 < window + 60:
+        raise ValueError(f"{len(weeks)} weeks are too few to plant anomalies: use --weeks 13 or more")
+    rng = np.random.default_rng(seed)
+    order = [EXPORT_KINDS[i] for i in rng.permutation(len(EXPORT_KINDS))]
+    plants: list[Plant] = []
+    used: set[str] = set()
+    for i in range(n):
+        kind = order[i % len(order)]
+        day0 = last - timedelta(days=int(rng.integers(8, 25)))
+        plant = _plant_one(root, kind, day0, last, rng, used)
+        if plant is not None:
+            plants.append(plant)
+    doc = {"seed": seed, "window_start": (last - timedelta(days=window - 1)).isoformat(),
+           "last_day": last.isoformat(), "plants": [asdict(p) for p in plants]}
+    (root / "truth" / "anomalies.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    pd.DataFrame([asdict(p) for p in plants], columns=["kind", "metric", "channel", "start", "end"]).to_csv(
+        root / "truth" / "anomalies.csv", index=False)
+    return plants
+
+
+def _plant_one(root: Path, kind: str, day0: date, last: date, rng: np.random.Generator,
+               used: set[str]) -> Plant | None:
+    """Plant one anomaly of ``kind`` from ``day0``; None when every target of the kind was used."""
+    if kind == "spend_spike":
+        for fname, enc, dcol, fmt, vcol, chan in _SPIKE_FILES:
+            path = root / fname
+            if not path.is_file():
+                continue
+            df = _read(path, enc)
+            chans = [chan] if chan is not None else sorted(set(df["channel"]))
+            free = [c for c in chans if f"spike:{c}" not in used]
+            if not free:
+                continue
+            ch = free[int(rng.integers(0, len(free)))]
+            used.add(f"spike:{ch}")
+            length = int(rng.integers(2, 4))
+            days = _days(df[dcol], fmt)
+            hit = (days >= day0) & (days <= day0 + timedelta(days=length - 1))
+            if chan is None:
+                hit &= df["channel"] == ch
+            factor = float(rng.uniform(SPIKE_FACTOR[0], SPIKE_FACTOR[1]))
+            df.loc[hit, vcol] = (pd.to_numeric(df.loc[hit, vcol]) * factor).round(2).astype(str)
+            df.to_csv(path, index=False, encoding=enc)
+            return Plant(kind, day0.isoformat(), (day0 + timedelta(days=length - 1)).isoformat(), ch, "spend")
+        return None
+    if kind == "tracking_break":
+        path = root / "ga4_events.jsonl"
+        if "break:ga4" in used or not path.is_file():
+            return None
+        used.add("break:ga4")
+        lo, hi = day0.strftime("%Y%m%d"), (day0 + timedelta(days=6)).strftime("%Y%m%d")
+        keep = []
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                m = _EVENT_DATE.search(line)
+                if m is None or not lo <= m.group(1) <= hi or rng.random() < 0.1:
+                    keep.append(line)
+        path.write_text("".join(keep), encoding="utf-8")
+        return Plant(kind, day0.isoformat(), (day0 + timedelta(days=6)).isoformat(), None, "touchpoints")
+    if kind == "kpi_drop":
+        if "kpi" in used:
+            return None
+        used.add("kpi")
+        share = float(rng.uniform(KPI_DROP[0], KPI_DROP[1]))
+        for fname, enc, idcol, tcol in _ORDER_FILES:
+            path = root / fname
+            if not path.is_file():
+                continue
+            df = _read(path, enc)
+            days = _days(df[tcol], "%Y/%m/%d" if "/" in str(df[tcol].iloc[0])[:10] else "%Y-%m-%d")
+            ids = df.loc[((days >= day0) & (days <= day0 + timedelta(days=6))).to_numpy(), idcol].unique()
+            gone = set(ids[rng.random(len(ids)) < share])
+            df[~df[idcol].isin(gone)].to_csv(path, index=False, encoding=enc)
+        return Plant(kind, day0.isoformat(), (day0 + timedelta(days=6)).isoformat(), None, "revenue")
+    for fname, enc, dcol, fmt, chan in _STOP_FILES:  # source_stops
+        path = root / fname
+        if f"stop:{chan}" in used or not path.is_file() or f"spike:{chan}" in used:
+            continue
+        used.add(f"stop:{chan}")
+        df = _read(path, enc)
+        days = _days(df[dcol], fmt)
+        df[~(days >= day0).to_numpy()].to_csv(path, index=False, encoding=enc)
+        return Plant(kind, day0.isoformat(), last.isoformat(), chan, "spend")
+    return None

@@ -169,7 +169,8 @@ class SecurityMiddleware:
 
 
 def create_app(
-    workspace: Workspace | str | Path, state_url: str | None = None, *, idle_close_s: float = 3.0, job_workers: int = 2
+    workspace: Workspace | str | Path, state_url: str | None = None, *, idle_close_s: float = 3.0, job_workers: int = 2,
+    schedule: bool = False,
 ) -> FastAPI:
     """Build the web application for a workspace directory.
 
@@ -180,6 +181,9 @@ def create_app(
             the ``OMNIMIX_STATE_URL`` environment variable.
         idle_close_s: seconds without requests after which the warehouse file is released.
         job_workers: threads for background jobs.
+        schedule: host the workspace's ``[[schedule.jobs]]`` (:class:`omnimix.schedule.Scheduler`, each run
+            in its own process) from startup to shutdown (``omnimix serve --schedule``); the scheduler is
+            ``app.state.scheduler`` (None without it).
     """
     opened = Workspace.of(workspace)
     ws = opened.root.resolve()
@@ -203,11 +207,23 @@ def create_app(
         range_days=int(state.get_setting("default_range_days", "90") or 90),
     )
 
+    scheduler = None
+    if schedule:
+        from omnimix.schedule import Scheduler
+
+        scheduler = Scheduler(opened, state_url=state.url, executor="process")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        jobs.shutdown()
-        warehouse.close()
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
+            jobs.shutdown()
+            warehouse.close()
 
     app = FastAPI(
         title="omnimix",
@@ -219,6 +235,7 @@ def create_app(
         "Authenticate with `Authorization: Bearer <token>` (see `omnimix users token`).",
     )
     app.state.ctx = context
+    app.state.scheduler = scheduler
     install_log_redaction()  # customer searches by e-mail or phone never reach the access log
     app.add_middleware(SecurityMiddleware, state=state, signer=signer)
 

@@ -73,6 +73,7 @@ def test_traces_legend_and_table_agree(penv: Env, client: TestClient) -> None:
             assert color == expected[t["meta"]] and t["name"] == names[t["meta"]]
             seen.setdefault(fid, {})[t["meta"]] = color
     assert seen["chart-attr-value"] == seen["chart-attr-conv"]  # the two charts agree
+    assert [t["meta"] for t in figs["chart-attr-value"]["data"]] == [t["meta"] for t in figs["chart-attr-conv"]["data"]]
     # the table under the chart: one row per channel with the same colour, the numbers per model
     rows = re.findall(r'<tr data-channel="([^"]+)" data-color="([^"]+)">(.*?)</tr>', page)
     assert [r[0] for r in rows] == [t["meta"] for t in figs["chart-attr-value"]["data"]]
@@ -84,11 +85,11 @@ def test_traces_legend_and_table_agree(penv: Env, client: TestClient) -> None:
         con.close()
     for ch, color, cells in rows:
         assert color == expected[ch]
-        nums = re.findall(r'<td class="num">([^<]*)</td>', cells)
+        nums = re.findall(r'<span[^>]*data-field="(value|conversions)">([^<]*)</span>', cells)
         want = []
         for m in MODELS:
             conv, val = truth[(m, ch)]
-            want += [f"{conv:,.1f}", f"CN¥{val:,.2f}"]
+            want += [("value", f"{val:,.0f}"), ("conversions", f"{conv:,.1f}")]
         assert nums == want, ch
     # the value chart's bars are the table's values
     value = {t["meta"]: t["y"] for t in figs["chart-attr-value"]["data"]}

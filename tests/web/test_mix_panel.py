@@ -66,9 +66,11 @@ def test_values_by_type_golden() -> None:
     assert diag_value(en, 16.0, "int") == "16" and diag_value(en, 1150.4, "int") == "1,150"
     assert diag_value(en, 1.0041, "rhat") == "1.004" and diag_value(en, 0.071, "pct") == "7.1%"
     assert diag_value(en, None, "int") == "—"
-    assert diag_threshold(en, "rhat", "<= 1.05", "rhat") == "≤ 1.050"
+    assert diag_threshold(en, "rhat", "<= 1.05", "rhat") == "≤ 1.05"
     assert diag_threshold(en, "ess_bulk", ">= 100", "int") == "≥ 100"
-    assert diag_threshold(en, "divergences", "<= 0.01", "pct") == "≤ 1.0%"
+    assert diag_threshold(en, "divergences", "<= 0.01", "pct") == "≤ 1%"
+    assert diag_threshold(en, "ppc_coverage", ">= 0.6", "pct") == "≥ 60%"
+    assert diag_threshold(en, "bayesian_ppp", "0.05..0.95", "dec") == "0.05 – 0.95"
     assert diag_threshold(zh, "prior_posterior_shift", "0 channels", "int") == "0 个渠道"
     assert diag_threshold(zh, "holdout", "coverage >= 0.5 and MAPE <= 3x in-sample", "pct").startswith("覆盖率")
     assert diag_threshold(en, "implausible_roi", "<= None", "dec") == "—"
@@ -117,9 +119,9 @@ def test_each_check_against_its_threshold(client: TestClient) -> None:
         if c["value"] is not None and _holds(c["value"], c["threshold"]) is not None:
             assert _holds(c["value"], c["threshold"]) == c["passed"], name  # the fixture is self-consistent
     by = {r[0]: r for r in rows}
-    assert by["rhat"][4] == "≤ 1.050" and by["rhat"][3] == "1.012"
-    assert by["divergences"][3] == "0.4%" and by["divergences"][4] == "≤ 1.0%"
-    assert by["ess_bulk"][3] == "413" and by["bayesian_ppp"][4] == "0.050 – 0.950"
+    assert by["rhat"][4] == "≤ 1.05" and by["rhat"][3] == "1.012"
+    assert by["divergences"][3] == "0.4%" and by["divergences"][4] == "≤ 1%"
+    assert by["ess_bulk"][3] == "413" and by["bayesian_ppp"][4] == "0.05 – 0.95"
     assert by["implausible_roi"][3] == "not applicable" and by["prior_posterior_shift"][3] == "2"
 
 
@@ -134,8 +136,8 @@ def test_identification_warnings_count_and_text(client: TestClient) -> None:
     for (ch, k), item in zip(WEAK.items(), items, strict=True):
         assert item.startswith(f"{names[ch]}: ROI is weakly identified") and f"{k:.0%}" in item
     others = re.findall(r"<li>([^<]*)</li>", panel.split('id="other-warnings"', 1)[1].split("</ul>", 1)[0])
-    assert others == ["Bayesian posterior predictive p-value: 0.970 (expected 0.050 – 0.950)",
-                      "R²: 0.420 (expected ≥ 0.500)"]
+    assert others == ["Bayesian posterior predictive p-value: 0.970 (expected 0.05 – 0.95)",
+                      "R²: 0.420 (expected ≥ 0.5)"]
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -167,3 +169,15 @@ def test_sample_without_checks_or_health(env: Env) -> None:
     panel = _panel(c.get("/mix?lang=en").text)
     assert 'id="diag-checks"' not in panel and 'id="diag-table"' in panel
     assert 'id="diag-no-report"' in panel and 'data-weak="0"' in panel
+
+
+def test_other_warnings_in_the_page_language() -> None:
+    from omnimix.web.pages.mix import _warning
+
+    zh, en = Formatter("zh-CN", "CNY"), Formatter("en", "CNY")
+    text = "posterior ROI outside the prior's 1–99% range for douyin, email: check the prior or the data"
+    assert _warning(zh, text, {}, ["douyin", "email"]) == "抖音、邮件 的后验 ROI 超出先验的 1–99% 区间：请检查先验或数据。"
+    assert _warning(en, text, {}, ["douyin", "email"]).startswith("Posterior ROI outside the prior's 1–99% range "
+                                                                   "for Douyin, Email")
+    # a sentence it does not know stays as written, with channel display names
+    assert _warning(zh, "douyin: something new", {}, ["douyin"]) == "抖音: something new"

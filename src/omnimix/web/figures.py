@@ -223,18 +223,19 @@ def share_pie(labels: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:
 
 
 def attribution_fig(items: Sequence[Mapping[str, Any]], models: Sequence[str], field: str, fmt: Formatter,
-                    colors: Mapping[str, str]) -> dict[str, Any]:
+                    colors: Mapping[str, str], order: Sequence[str] | None = None) -> dict[str, Any]:
     """Attribution credit (``field``: ``value`` or ``conversions``) per model, one trace per channel.
 
     The x axis holds the models' display names, each channel is one legend entry drawn in its colour
     of ``colors`` (the workspace-wide map of :func:`channel_colors`), so legend and bars agree and a
-    channel looks the same on every page. Channels are in descending order of their total credit.
+    channel looks the same on every page. Channels are in ``order`` (default: descending total credit).
     """
     cell = {(str(r["model"]), str(r["channel"])): r.get(field) for r in items}
     totals: dict[str, float] = {}
     for (_m, ch), v in cell.items():
         totals[ch] = totals.get(ch, 0.0) + float(v or 0.0)
-    chans = sorted(totals, key=lambda ch: (-totals[ch], ch))
+    chans = [ch for ch in order if ch in totals] if order is not None else sorted(
+        totals, key=lambda ch: (-totals[ch], ch))
     xs = [fmt.name("model", m) for m in models]
     data = [
         {

@@ -25,7 +25,9 @@ def channels_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
     models = res["models"]
     colors = channel_colors(workspace_channels(wh))
     value_fig = attribution_fig(res["items"], models, "value", fmt, colors)
-    conv_fig = attribution_fig(res["items"], models, "conversions", fmt, colors)
+    # both charts (and the table) list the channels in one order: by attributed value
+    conv_fig = attribution_fig(res["items"], models, "conversions", fmt, colors,
+                               order=[str(t["meta"]) for t in value_fig["data"]])
     cell = {(r["model"], r["channel"]): r for r in res["items"]}
     empty = {"conversions": None, "value": None}
     # the table lists the channels in the charts' (legend) order, each with its colour

@@ -45,17 +45,21 @@ def diag_value(fmt: Formatter, value: float | None, kind: str) -> str:
 
 def diag_threshold(fmt: Formatter, name: str, threshold: Any, kind: str) -> str:
     """A check's threshold (``"<= 1.05"``, ``"0.05..0.95"``, ``"0 channels"`` …) in the page's
-    language, its numbers in the check value's format."""
+    language: the operator as a symbol, the numbers as the review wrote them (shares as percentages)."""
     if threshold is None or "None" in str(threshold):
         return "—"
     text = str(threshold)
+
+    def number(x: str) -> str:  # as the review wrote it; shares as percentages
+        return f"{float(x) * 100:g}%" if kind == "pct" else x
+
     m = _BOUND.match(text)
     if m:
         op = {"<=": "≤", ">=": "≥", "<": "<", ">": ">"}[m.group(1)]
-        return f"{op} {diag_value(fmt, float(m.group(2)), 'dec' if kind == 'bool' else kind)}"
+        return f"{op} {number(m.group(2))}"
     m = _RANGE.match(text)
     if m:
-        return f"{diag_value(fmt, float(m.group(1)), kind)} – {diag_value(fmt, float(m.group(2)), kind)}"
+        return f"{number(m.group(1))} – {number(m.group(2))}"
     if text.strip() in ("0", "0 channels"):
         return fmt.t("pages.threshold.channels0") if "channels" in text else "0"
     key = f"pages.threshold.{name}"
@@ -70,7 +74,8 @@ def _warning(fmt: Formatter, text: str, checks: dict[str, dict[str, Any]], chann
     m = _CHECK_WARNING.match(text)
     if m and m.group(1) in checks:
         c = checks[m.group(1)]
-        return f"{c['label']}: {c['shown']} ({fmt.t('pages.diag.expected')} {c['bound']})"
+        return (fmt.t("pages.diag.check_warning").replace("{name}", c["label"]).replace("{value}", c["shown"])
+                .replace("{bound}", c["bound"]))
     m = _OUTSIDE_WARNING.match(text)
     if m:
         names = [fmt.channel(x.strip()) for x in m.group(2).split(",") if x.strip()]

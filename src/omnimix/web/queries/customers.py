@@ -116,15 +116,16 @@ def _rows_of(wh: Warehouse, table: str) -> tuple[str, int] | None:
         return None
     if wh.count("row_customers") > 0 and table in _ROW_KEY:
         return (
-            "EXISTS (SELECT 1 FROM row_customers r WHERE r.src_table = '" + table + "' AND r.row_key = "
-            + _ROW_KEY[table] + " AND r.customer_id = ?)",
+            f"{_ROW_KEY[table]} IN (SELECT row_key FROM row_customers WHERE src_table = '{table}' "
+            "AND customer_id = ?)",
             1,
         )
     ids = id_cols(wh, table)
     if not ids or not wh.has("identifiers"):
         return None
-    match = " OR ".join(f"(i.id_type = '{t}' AND i.id_value = t.\"{t}\")" for t in ids)
-    return f"EXISTS (SELECT 1 FROM identifiers i WHERE i.customer_id = ? AND ({match}))", 1
+    match = " OR ".join(
+        f"t.\"{t}\" IN (SELECT id_value FROM identifiers WHERE customer_id = ? AND id_type = '{t}')" for t in ids)
+    return f"({match})", len(ids)
 
 
 def _timeline_parts(wh: Warehouse) -> list[tuple[str, int]]:
@@ -181,13 +182,17 @@ def _timeline_parts(wh: Warehouse) -> list[tuple[str, int]]:
                 f"WHERE h.record_id IN (SELECT t.record_id FROM contacts t WHERE {ct[0]})",
                 ct[1],
             ))
-        for s in became:
-            dup = (" AND NOT EXISTS (SELECT 1 FROM stage_history h WHERE h.record_id = t.record_id "
-                   f"AND h.stage = '{s}' AND h.entered_at = t.became_{s}_at)") if sh else ""
+        if became:
+            # the CRM's became-dates, one row per date present (UNPIVOT drops NULLs), unless
+            # stage_history already holds that stage at that time
+            dup = (" WHERE NOT EXISTS (SELECT 1 FROM stage_history h WHERE h.record_id = b.record_id "
+                   "AND h.stage = b.stage AND h.entered_at = b.ts)") if sh else ""
+            cols = ", ".join(f"became_{s}_at" for s in became)
             parts.append((
-                f"SELECT 'stage', t.became_{s}_at, NULL::VARCHAR, NULL::VARCHAR, '{s}', t.owner, NULL::DOUBLE, "
-                "NULL::BOOLEAN, NULL::BOOLEAN, NULL::BOOLEAN, t.record_id FROM contacts t "
-                f"WHERE {ct[0]} AND t.became_{s}_at IS NOT NULL{dup}",
+                "SELECT 'stage', b.ts, NULL::VARCHAR, NULL::VARCHAR, b.stage, b.owner, NULL::DOUBLE, NULL::BOOLEAN, "
+                "NULL::BOOLEAN, NULL::BOOLEAN, b.record_id FROM (SELECT record_id, owner, ts, "
+                "regexp_extract(col, '^became_(.*)_at$', 1) AS stage FROM (UNPIVOT (SELECT t.record_id, t.owner, "
+                f"{cols} FROM contacts t WHERE {ct[0]}) ON {cols} INTO NAME col VALUE ts)) b{dup}",
                 ct[1],
             ))
     return parts

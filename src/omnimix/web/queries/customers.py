@@ -187,12 +187,12 @@ def _timeline_parts(wh: Warehouse) -> list[tuple[str, int]]:
             # stage_history already holds that stage at that time
             dup = (" WHERE NOT EXISTS (SELECT 1 FROM stage_history h WHERE h.record_id = b.record_id "
                    "AND h.stage = b.stage AND h.entered_at = b.ts)") if sh else ""
-            cols = ", ".join(f"became_{s}_at" for s in became)
+            dates = ", ".join(f"became_{s}_at" for s in became)
             parts.append((
                 "SELECT 'stage', b.ts, NULL::VARCHAR, NULL::VARCHAR, b.stage, b.owner, NULL::DOUBLE, NULL::BOOLEAN, "
                 "NULL::BOOLEAN, NULL::BOOLEAN, b.record_id FROM (SELECT record_id, owner, ts, "
                 "regexp_extract(col, '^became_(.*)_at$', 1) AS stage FROM (UNPIVOT (SELECT t.record_id, t.owner, "
-                f"{cols} FROM contacts t WHERE {ct[0]}) ON {cols} INTO NAME col VALUE ts)) b{dup}",
+                f"{dates} FROM contacts t WHERE {ct[0]}) ON {dates} INTO NAME col VALUE ts)) b{dup}",
                 ct[1],
             ))
     return parts

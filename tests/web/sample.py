@@ -305,7 +305,7 @@ def build_sample_workspace(
             [
                 {"metric": m, "value": v}
                 for m, v in (
-                    ("r_hat_max", 1.004),
+                    ("rhat_max", 1.004),
                     ("ess_bulk_min", 1150.0),
                     ("divergences", 0.0),
                     ("mape", 0.071),

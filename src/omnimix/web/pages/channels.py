@@ -1,4 +1,4 @@
-"""``/channels``: attribution credit per model and channel (table and grouped bars)."""
+"""``/channels``: attribution credit per model and channel (grouped bars and a table)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from omnimix.web.deps import Ctx, PageViewer
-from omnimix.web.figures import grouped_bars
-from omnimix.web.queries.results import attribution
+from omnimix.web.figures import attribution_fig, channel_colors, color_of
+from omnimix.web.queries.results import attribution, workspace_channels
 from omnimix.web.registry import not_computed
-from omnimix.web.rendering import render
+from omnimix.web.rendering import formatter, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,16 +20,19 @@ def channels_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
     state = not_computed("attribution") if not wh.exists() else wh.result_state("attribution")
     if state is not None:
         return render(request, c, p, "channels.html", "nav.channels", active="channels", state=state)
+    fmt = formatter(request, c)
     res = attribution(wh)
     models = res["models"]
-    chans = sorted({r["channel"] for r in res["items"]})
+    colors = channel_colors(workspace_channels(wh))
+    value_fig = attribution_fig(res["items"], models, "value", fmt, colors)
+    # both charts (and the table) list the channels in one order: by attributed value
+    conv_fig = attribution_fig(res["items"], models, "conversions", fmt, colors,
+                               order=[str(t["meta"]) for t in value_fig["data"]])
     cell = {(r["model"], r["channel"]): r for r in res["items"]}
     empty = {"conversions": None, "value": None}
-    pivot = [(ch, [cell.get((m, ch), empty) for m in models]) for ch in chans]
-
-    def series(field: str) -> list[tuple[str, list[object]]]:
-        return [(m, [cell.get((m, ch), empty)[field] for ch in chans]) for m in models]
-
+    # the table lists the channels in the charts' (legend) order, each with its colour
+    chans = [str(t["meta"]) for t in value_fig["data"]]
+    pivot = [(ch, fmt.channel(ch), color_of(colors, ch), [cell.get((m, ch), empty) for m in models]) for ch in chans]
     return render(
         request,
         c,
@@ -40,7 +43,8 @@ def channels_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
         state=None,
         charts=True,
         models=models,
+        model_names=[fmt.name("model", m) for m in models],
         pivot=pivot,
-        value_fig=grouped_bars(chans, series("value")),
-        conv_fig=grouped_bars(chans, series("conversions")),
+        value_fig=value_fig,
+        conv_fig=conv_fig,
     )

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, select
+from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, Text, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from omnimix.errors import UsageError
@@ -70,8 +70,25 @@ class KVRow(_Base):
 
 
 def default_url(workspace: str | Path) -> str:
-    """``sqlite:///DIR/app.db``, the web service's default app-state database."""
+    """``sqlite:///DIR/app.db``, the web service's default app-state database (also the scheduler's)."""
     return f"sqlite:///{Path(workspace).resolve() / 'app.db'}"
+
+
+def open_state(url: str, metadata: Any, what: str) -> tuple[Engine, sessionmaker[Session]]:
+    """An engine on the app-state database ``url`` with ``metadata``'s tables created, and its sessions.
+
+    SQLite connections may cross threads (the scheduler's and the server's) and wait 30 s on a lock.
+    Any failure is a :class:`~omnimix.errors.UsageError` naming ``what`` and the URL.
+    """
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    try:
+        engine = create_engine(url, **kwargs)
+        metadata.create_all(engine)
+    except Exception as exc:  # SQLAlchemy raises many types; name the URL
+        raise UsageError(f"cannot open the {what} database {url!r}: {exc}") from exc
+    return engine, sessionmaker(engine, expire_on_commit=False)
 
 
 def _row_json(r: AlertRow) -> dict[str, Any]:
@@ -84,15 +101,7 @@ class AlertStore:
     """Reads and writes of the monitor's tables (created on first use)."""
 
     def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        try:
-            self.engine = create_engine(url, **kwargs)
-            _Base.metadata.create_all(self.engine)
-        except Exception as exc:  # SQLAlchemy raises many types; name the URL
-            raise UsageError(f"cannot open the alert-state database {url!r}: {exc}") from exc
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self.engine, self._session = open_state(url, _Base.metadata, "alert-state")
 
     def session(self) -> Session:
         return self._session()

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, create_engine, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from omnimix.errors import UsageError
+from omnimix.monitor.state import default_url as default_url  # re-exported: the scheduler's default
+from omnimix.monitor.state import open_state
 
 STATUSES = ("running", "ok", "failed", "skipped")
-
-
-def default_url(workspace: str | Path) -> str:
-    """``sqlite:///DIR/app.db``: the app-state database the dashboard and the monitor use by default."""
-    return f"sqlite:///{Path(workspace).resolve() / 'app.db'}"
 
 
 def _now() -> datetime:
@@ -80,15 +76,7 @@ class RunStore:
     """Reads and writes of ``schedule_runs`` (created on first use)."""
 
     def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        try:
-            self.engine = create_engine(url, **kwargs)
-            _Base.metadata.create_all(self.engine)
-        except Exception as exc:  # SQLAlchemy raises many types; name the URL
-            raise UsageError(f"cannot open the app-state database {url!r}: {exc}") from exc
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self.engine, self._session = open_state(url, _Base.metadata, "app-state")
 
     def session(self) -> Session:
         return self._session()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -126,17 +127,29 @@ def test_kpis_without_identity_or_results(bare_env: Env) -> None:
 def test_funnel_trend_and_channels(env: Env) -> None:
     d = frames(env.workspace)
     h = env.headers("viewer")
+    k = env.client.get(f"/api/v1/kpis?{Q}", headers=h).json()
     fn = env.client.get(f"/api/v1/kpis/funnel?{Q}", headers=h).json()["items"]
     tp = d["touchpoints"][in_range(d["touchpoints"]["ts"])]
     by = tp.groupby("stage").size()
     stages = [r["stage"] for r in fn]
-    assert stages == ["awareness", "consideration", "decision", "retention", "advocacy", "conversion"]
-    for r in fn[:-1]:
-        assert r["events"] == int(by.get(r["stage"], 0))
-    assert fn[-1]["events"] == int(in_range(d["conversions"]["ts"]).sum())
+    assert stages == ["awareness", "consideration", "decision", "conversion", "retention", "advocacy"]
+    for r in fn:
+        if r["stage"] != "conversion":
+            assert r["events"] == int(by.get(r["stage"], 0))
+    steps = [r for r in fn if not r["after_purchase"]]
+    n_conv = int(in_range(d["conversions"]["ts"]).sum())
+    # cumulative: touches at the stage or a later one before the purchase, plus the conversions
+    pre = ["awareness", "consideration", "decision"]
+    for i, r in enumerate(steps[:-1]):
+        assert r["cumulative"] == sum(int(by.get(s, 0)) for s in pre[i:]) + n_conv
+    assert steps[-1]["cumulative"] == n_conv == k["conversions"]
+    assert all(a["cumulative"] >= b["cumulative"] for a, b in pairwise(steps))
+    assert [r["cumulative"] for r in fn if r["after_purchase"]] == [None, None]
     tr = env.client.get(f"/api/v1/kpis/trend?{Q}&grain=week", headers=h).json()
     assert tr["grain"] == "week"
-    assert sum(tr["spend"]) == pytest.approx(env.client.get(f"/api/v1/kpis?{Q}", headers=h).json()["spend"])
+    assert sum(tr["spend"]) == pytest.approx(k["spend"])
+    assert sum(tr["revenue"]) == pytest.approx(k["revenue"]) and sum(tr["conversions"]) == k["conversions"]
+    assert sum(tr["new_customers"]) == k["new_customers"]
     tr_day = env.client.get(f"/api/v1/kpis/trend?{Q}", headers=h).json()
     assert tr_day["grain"] == "day" and len(tr_day["dates"]) == (END - START).days + 1
     ch = env.client.get(f"/api/v1/kpis/channels?{Q}&channel=wechat", headers=h).json()
@@ -148,6 +161,9 @@ def test_funnel_trend_and_channels(env: Env) -> None:
     assert ch["items"][0]["spend"] == pytest.approx(want["spend"].sum())
     assert ch["items"][0]["clicks"] == int(want["clicks"].sum())
     assert ch["all_channels"] == ["baidu", "douyin", "email", "wechat"]
+    every = env.client.get(f"/api/v1/kpis/channels?{Q}", headers=h).json()["items"]
+    assert sum(r["attributed_revenue"] for r in every) == pytest.approx(k["revenue"])
+    assert sum(r["attributed_conversions"] for r in every) == pytest.approx(k["conversions"])
 
 
 def test_default_range_is_last_90_days_of_data(env: Env) -> None:

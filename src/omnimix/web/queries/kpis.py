@@ -12,11 +12,14 @@ channels only: :data:`SCOPE` says which figure follows the filter, and the page 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from omnimix.metrics import attribution_model, ltv, metric_frame
+from omnimix.taxonomy import FUNNEL_STAGES
 from omnimix.web.queries.common import Filters, div
 from omnimix.web.registry import not_computed
 from omnimix.web.warehouse import Warehouse
@@ -73,30 +76,68 @@ def attribution_models(wh: Warehouse) -> list[str]:
     ]
 
 
+def range_totals(wh: Warehouse, start: date, end: date, lookback_days: int = 30, model: str | None = None,
+                 stages: Sequence[str] = FUNNEL_STAGES) -> pd.DataFrame:
+    """The all-channel metrics of ``[start, end]`` as one bucket: :data:`TOTAL_KEYS` plus the touches of
+    each funnel stage (one ``metric_frame`` call, cached until the warehouse changes; shared by the
+    cards, the funnel and whatever filter the range is asked with)."""
+    keys = [*TOTAL_KEYS, *(f"stage_{s}" for s in stages)]
+
+    def compute() -> pd.DataFrame:
+        with wh.cursor() as cur:
+            return metric_frame(cur, keys, start, end, grain="range", lookback_days=lookback_days, model=model)
+
+    return wh.cached(("range_totals", start.isoformat(), end.isoformat(), lookback_days, model, tuple(stages)),
+                     compute)
+
+
+def range_channels(wh: Warehouse, start: date, end: date, model: str | None = None,
+                   stages: Sequence[str] = FUNNEL_STAGES) -> pd.DataFrame:
+    """Every channel's metrics of ``[start, end]`` as one bucket (:data:`CHANNEL_KEYS`, the table's
+    impressions, clicks and touches, the funnel stages): one ``metric_frame`` call per range, cached, from
+    which each channel selection is a sum."""
+    keys = [*CHANNEL_KEYS, "impressions", "clicks", "touchpoints", *(f"stage_{s}" for s in stages)]
+
+    def compute() -> pd.DataFrame:
+        with wh.cursor() as cur:
+            return metric_frame(cur, keys, start, end, grain="range", by_channel=True, model=model)
+
+    return wh.cached(("range_channels", start.isoformat(), end.isoformat(), model, tuple(stages)), compute)
+
+
+def used_model(wh: Warehouse, model: str | None = None) -> str | None:
+    """The attribution model of the per-channel split (:func:`omnimix.metrics.attribution_model`)."""
+
+    def compute() -> str | None:
+        with wh.cursor() as cur:
+            return attribution_model(cur, model)
+
+    return wh.cached(("attribution_model", model), compute)
+
+
+def select_channels(wh: Warehouse, per: pd.DataFrame, channels: Sequence[str], model: str | None = None
+                    ) -> pd.DataFrame:
+    """The rows of ``channels`` in a per-channel frame; a channel the frame lacks (no spend, touches or
+    credit) gets zero spend and touches, and zero credit (NaN without attribution results)."""
+    sel = per[per["channel"].isin(channels)].reset_index(drop=True)
+    missing = [c for c in channels if c not in set(sel["channel"])]
+    if missing:
+        split = 0.0 if used_model(wh, model) is not None else math.nan
+        extra = pd.DataFrame({"period": per["period"].iloc[0] if len(per) else pd.NaT, "channel": missing})
+        for k in per.columns.drop(["period", "channel"]):
+            extra[k] = split if k in ("revenue", "conversions", "attributed_new_customers") else 0.0
+        sel = pd.concat([sel, extra], ignore_index=True)
+    return sel
+
+
 def kpi_frames(
     wh: Warehouse, f: Filters, lookback_days: int = 30, model: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The metrics layer's frames behind :func:`kpis`: all-channel totals over the range and, with a
     channel filter, the per-channel rows of the selected channels (both one bucket: ``grain="range"``)."""
-
-    def compute() -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        with wh.cursor() as cur:
-            tot = metric_frame(cur, list(TOTAL_KEYS), f.start, f.end, grain="range",
-                               lookback_days=lookback_days, model=model)
-            per = None
-            if f.channels:
-                per = metric_frame(cur, list(CHANNEL_KEYS), f.start, f.end, grain="range", by_channel=True,
-                                   lookback_days=lookback_days, model=model)
-                per = per[per["channel"].isin(f.channels)].reset_index(drop=True)
-                missing = [c for c in f.channels if c not in set(per["channel"])]
-                if missing:  # a channel without spend, touches or credit: no spend, no credit
-                    split = 0.0 if attribution_model(cur, model) is not None else math.nan
-                    extra = pd.DataFrame({"period": tot["period"].iloc[0], "channel": missing, "spend": 0.0,
-                                          **{k: split for k in CHANNEL_KEYS if k != "spend"}})
-                    per = pd.concat([per, extra], ignore_index=True)
-        return tot, per
-
-    return wh.cached(("kpi_frames", *f.key(), lookback_days, model), compute)
+    tot = range_totals(wh, f.start, f.end, lookback_days, model)
+    per = select_channels(wh, range_channels(wh, f.start, f.end, model), f.channels, model) if f.channels else None
+    return tot, per
 
 
 def kpis(wh: Warehouse, f: Filters, lookback_days: int = 30, model: str | None = None) -> dict[str, Any]:
@@ -106,9 +147,8 @@ def kpis(wh: Warehouse, f: Filters, lookback_days: int = 30, model: str | None =
 
 def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> dict[str, Any]:
     tot, per = kpi_frames(wh, f, lookback_days, model)
-    with wh.cursor() as cur:
-        used = attribution_model(cur, model)
-        ltv_value, ltv_source = wh.cached(("ltv",), lambda: ltv(cur))
+    used = used_model(wh, model)
+    ltv_value, ltv_source = wh.cached(("ltv",), lambda: _ltv(wh))
     t = tot.iloc[0]
     notes: list[dict[str, str]] = []
     spend_all, revenue_all = float(t["spend"]), float(t["revenue"])
@@ -161,6 +201,11 @@ def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> d
     }
 
 
+def _ltv(wh: Warehouse) -> tuple[float | None, str]:
+    with wh.cursor() as cur:
+        return ltv(cur)
+
+
 def _hint(key: str) -> dict[str, str]:
     nc = not_computed(key)
     return {"message": nc["message"]}
@@ -171,10 +216,8 @@ def by_channel(wh: Warehouse, f: Filters, model: str | None = None) -> list[dict
     conversions and revenue (the range totals times the channel's share of credit) and ROAS."""
 
     def compute() -> list[dict[str, Any]]:
-        with wh.cursor() as cur:
-            used = attribution_model(cur, model)
-            fr = metric_frame(cur, ["spend", "impressions", "clicks", "touchpoints", "conversions", "revenue"],
-                              f.start, f.end, grain="range", by_channel=True, model=model)
+        used = used_model(wh, model)
+        fr = range_channels(wh, f.start, f.end, model)
         if f.channels:
             fr = fr[fr["channel"].isin(f.channels)]
         out = []

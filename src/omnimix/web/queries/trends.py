@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from omnimix.metrics import attribution_model, metric_frame, stage_metric
+from omnimix.metrics import metric_frame, stage_metric
 from omnimix.web.queries.common import Filters
+from omnimix.web.queries.kpis import range_channels, range_totals, select_channels, used_model
 from omnimix.web.warehouse import Warehouse
 
 #: Funnel stages that follow a purchase (shown beside the funnel, not as steps before the conversion).
@@ -61,13 +62,13 @@ def funnel(wh: Warehouse, f: Filters, stages: Sequence[str]) -> list[dict[str, A
     before, after = funnel_stages(stages)
 
     def compute() -> list[dict[str, Any]]:
-        keys = [f"stage_{s}" for s in (*before, *after)] + ["conversions"]
-        with wh.cursor() as cur:
-            if f.channels:
-                row = _selected(metric_frame(cur, keys, f.start, f.end, grain="range", by_channel=True),
-                                f, keys).iloc[0]
-            else:
-                row = metric_frame(cur, keys, f.start, f.end, grain="range").iloc[0]
+        counted = (*before, *after)
+        keys = [f"stage_{s}" for s in counted] + ["conversions"]
+        if f.channels:
+            per = select_channels(wh, range_channels(wh, f.start, f.end, stages=counted), f.channels)
+            row = _selected(per, f, keys).iloc[0]
+        else:
+            row = range_totals(wh, f.start, f.end, stages=counted).iloc[0]
         conv = float(row["conversions"])
         counts = [float(row[f"stage_{s}"]) for s in before]
         steps = [sum(counts[i:]) + conv for i in range(len(before))] if math.isfinite(conv) else []
@@ -100,8 +101,8 @@ def trend(wh: Warehouse, f: Filters, grain: str = "auto", model: str | None = No
         raise ValueError(f"grain {grain!r}: use day, week or auto")
 
     def compute() -> dict[str, Any]:
+        used = used_model(wh, model)
         with wh.cursor() as cur:
-            used = attribution_model(cur, model)
             if f.channels:
                 keys = ["spend", "revenue", "conversions", "attributed_new_customers"]
                 fr = _selected(metric_frame(cur, keys, f.start, f.end, grain=grain, by_channel=True, model=model),

@@ -156,8 +156,8 @@ def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> d
     revenue: float | None
     conversions: float | None
     new: float | None
-    if per is None:
-        spend, revenue, conversions, new = spend_all, revenue_all, conversions_all, new_all
+    if per is None:  # counts stay whole numbers; under a filter they are attributed shares
+        spend, revenue, conversions, new = spend_all, revenue_all, int(conversions_all), int(new_all)
         cac = _f(t["cac"])
     else:
         spend = _sum(per["spend"]) or 0.0
@@ -182,10 +182,10 @@ def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> d
         "revenue": revenue,
         "revenue_total": revenue_all,
         "conversions": conversions,
-        "conversions_total": conversions_all,
+        "conversions_total": int(conversions_all),
         "converting_customers": int(t["converting_customers"]),
         "new_customers": new,
-        "new_customers_total": new_all,
+        "new_customers_total": int(new_all),
         "new_customers_source": "first_purchase",
         "cac": cac,
         "ltv": ltv_value,

@@ -82,6 +82,7 @@ SPEND = Table(
         Column("campaign", "VARCHAR", doc="campaign name (巨量引擎 项目 / 广告组, 腾讯 推广计划)"),
         Column("ad_group", "VARCHAR", doc="ad group, ad set or 广告计划 when the report is below campaign level"),
         Column("ad", "VARCHAR", doc="ad, creative or keyword: the report's finest unit (NULL for campaign reports)"),
+        Column("geo", "VARCHAR", doc="geo the spend was delivered in (city, region, DMA) for geo-split reports"),
         Column("spend", "DOUBLE", True, "amount spent, >= 0, in `currency`"),
         Column("impressions", "BIGINT", doc="impressions, >= 0"),
         Column("clicks", "BIGINT", doc="clicks, >= 0"),
@@ -89,8 +90,8 @@ SPEND = Table(
         Column("source", "VARCHAR", doc="platform or file the row came from"),
         _LOAD,
     ),
-    key=("date", "channel", "campaign", "ad_group", "ad", "source"),
-    doc="advertising cost per day, channel, campaign and (where the report has them) ad group and ad",
+    key=("date", "channel", "campaign", "ad_group", "ad", "geo", "source"),
+    doc="advertising cost per day, channel, campaign and (where the report has them) ad group, ad and geo",
 )
 
 TOUCHPOINTS = Table(
@@ -123,6 +124,7 @@ CONVERSIONS = Table(
         Column("currency", "VARCHAR", doc="ISO 4217"),
         *_ids(),
         Column("store_id", "VARCHAR", doc="store for offline conversions"),
+        Column("geo", "VARCHAR", doc="geo of the conversion (store city, region, DMA; geo experiments)"),
         Column("online", "BOOLEAN", doc="true online, false in store"),
         Column("masked_ids", "VARCHAR",
                doc="identifiers the source masked (`phone=138****8000`), kept as written, never matched"),

@@ -113,26 +113,37 @@ def plan_cmd(
     objective: Annotated[Objective, typer.Option("--objective")] = Objective.total_media,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Which channel to test next: largest expected drop in the MMM's uncertainty per unit of cost."""
+    """Which channel to test next: largest expected drop in the MMM's uncertainty per unit of cost.
+
+    The tests are funded from what is left of the plan's test-and-innovation reserve when the workspace
+    has a plan (DIR/plan.toml); --reserve overrides it."""
     from omnimix.cli._common import emit_json
     from omnimix.errors import ConfigError
-    from omnimix.experiments.planner import plan_from_fit
     from omnimix.mmm.analysis import load_fit
+    from omnimix.plan.reserve import plan_next_tests
     from omnimix.workspace import Workspace
 
     ws = Workspace.of(workspace)
     src = fit_dir or ws.root / "mmm" / "latest"
     if not Path(src).exists():
         raise ConfigError(f"no MMM fit at {src}: run `omnimix mmm fit --workspace {ws.root}` first")
-    plan = plan_from_fit(load_fit(src), reserve=reserve, n_tests=tests, weeks=weeks, rel_sd=rel_sd,
-                         cell_share=cell_share, objective=objective.value)  # fmt: skip
+    plan, fund = plan_next_tests(ws, load_fit(src), reserve=reserve, n_tests=tests, weeks=weeks, rel_sd=rel_sd,
+                                 cell_share=cell_share, objective=objective.value)  # fmt: skip
     if as_json:
         emit_json(plan.to_json())
         return
+    if fund is not None:
+        typer.echo(f"test reserve of {fund.source} ({fund.year_start} .. {fund.year_end}): {fund.reserve:,.2f} "
+                   f"({fund.share:.0%} of {fund.budget:,.0f}), spent on recorded tests {fund.spent:,.2f}, "
+                   f"left {fund.left:,.2f}")  # fmt: skip
+    elif reserve is None:
+        typer.echo("no plan file and no --reserve: the test fund is unlimited")
     typer.echo(f"objective {plan.objective}: sd now {plan.sd_now:,.4g}, after the plan {plan.sd_after:,.4g}")
     for i, t in enumerate(plan.tests, 1):
         typer.echo(f"  {i}. {t.channel:<14} {t.start} .. {t.end}  cost {t.cost:,.0f}  "
                    f"sd {t.sd_before:,.4g} -> {t.sd_after:,.4g}")  # fmt: skip
+    if not plan.tests:
+        typer.echo("  no test fits the fund")
 
 
 @experiment_app.command("ab")

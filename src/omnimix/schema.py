@@ -407,6 +407,21 @@ RESULTS: dict[str, Table] = {t.name: t for t in (
             "matrix:VARCHAR checked_at:TIMESTAMP",
             "per campaign: voice score, offer conflicts (JSON) and the asset × pillar consistency matrix (JSON)",
             "omnimix voice check --workspace DIR --brand BRAND.toml --save", key=("campaign",)),
+    _result("experiment_results", "experiment_id:VARCHAR channel:VARCHAR start:DATE end:DATE method:VARCHAR "
+            "inference:VARCHAR level:DOUBLE treated:VARCHAR att_mean:DOUBLE att_lo:DOUBLE att_hi:DOUBLE "
+            "incremental_kpi_mean:DOUBLE incremental_kpi_lo:DOUBLE incremental_kpi_hi:DOUBLE lift_mean:DOUBLE "
+            "lift_lo:DOUBLE lift_hi:DOUBLE p_value:DOUBLE iroas_mean:DOUBLE iroas_lo:DOUBLE iroas_hi:DOUBLE "
+            "incremental_cost:DOUBLE pre_rmse:DOUBLE pre_r2:DOUBLE weights:VARCHAR periods:VARCHAR "
+            "recorded_at:TIMESTAMP",
+            "a recorded lift test's full read: intervals, p-value, iROAS, donor weights and the observed and "
+            "counterfactual series (the dashboard's /experiments)",
+            "omnimix experiment record RESULT.json --workspace DIR --channel C --start D --end D",
+            key=("experiment_id",)),
+    _result("experiment_plan", "rank:INTEGER channel:VARCHAR start:VARCHAR end:VARCHAR expected_lift:DOUBLE "
+            "lift_sd:DOUBLE cost:DOUBLE sd_before:DOUBLE sd_after:DOUBLE reduction_per_cost:DOUBLE "
+            "objective:VARCHAR reserve:DOUBLE funding:VARCHAR planned_at:TIMESTAMP",
+            "the planner's next lift tests in order, with the test fund they were planned against",
+            "omnimix experiment plan --workspace DIR --save", key=("rank",)),
 )}
 
 #: Every table the warehouse can hold, by name.

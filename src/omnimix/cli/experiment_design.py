@@ -111,6 +111,7 @@ def plan_cmd(
     rel_sd: Annotated[float, typer.Option("--rel-sd", help="a test's relative standard error")] = 0.10,
     cell_share: Annotated[float, typer.Option("--cell-share", help="share of spend at stake")] = 0.2,
     objective: Annotated[Objective, typer.Option("--objective")] = Objective.total_media,
+    save: Annotated[bool, typer.Option("--save", help="store the plan for the dashboard (experiment_plan)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Which channel to test next: largest expected drop in the MMM's uncertainty per unit of cost.
@@ -129,6 +130,10 @@ def plan_cmd(
         raise ConfigError(f"no MMM fit at {src}: run `omnimix mmm fit --workspace {ws.root}` first")
     plan, fund = plan_next_tests(ws, load_fit(src), reserve=reserve, n_tests=tests, weeks=weeks, rel_sd=rel_sd,
                                  cell_share=cell_share, objective=objective.value)  # fmt: skip
+    if save:
+        from omnimix.experiments.planner import save_plan
+
+        save_plan(ws, plan)
     if as_json:
         emit_json(plan.to_json())
         return
@@ -177,7 +182,8 @@ def ab_cmd(
 
 @experiment_app.command("record")
 def record_cmd(
-    result: Annotated[Path, typer.Argument(help="JSON printed by `omnimix experiment analyze --json`.")],
+    result: Annotated[Path, typer.Argument(help="JSON printed by `omnimix experiment analyze --json` "
+                                                "(with --detail it carries the series the dashboard charts).")],
     workspace: Annotated[Path, typer.Option("--workspace")],
     channel: Annotated[str, typer.Option("--channel", help="the channel the test moved")],
     start: Annotated[str, typer.Option("--start", help="first test day")],
@@ -187,7 +193,8 @@ def record_cmd(
     geos: Annotated[str | None, typer.Option("--geos", help="treated geos, comma separated")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Write a read test into the workspace's ``experiments`` table (the next `mmm fit` uses it)."""
+    """Write a read test into the workspace's ``experiments`` table (the next `mmm fit` uses it) and its
+    full read into ``experiment_results`` (the dashboard's /experiments page)."""
     from omnimix.cli._common import emit_json, split_list
     from omnimix.errors import InputDataError
     from omnimix.experiments.calibrate import calibration_row, record_experiment
@@ -200,7 +207,7 @@ def record_cmd(
     spend_v = spend if spend is not None else doc.get("incremental_cost")
     row = calibration_row(doc, channel=channel, start=start, end=end, spend=spend_v,
                           geos=split_list(geos) if geos else None)  # fmt: skip
-    record_experiment(workspace, row)
+    record_experiment(workspace, row, doc)
     out = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
     if as_json:
         emit_json(out)

@@ -31,7 +31,7 @@ import numpy as np
 
 from omnimix.errors import UsageError
 
-__all__ = ["LiftTestPlan", "PlannedTest", "plan_from_fit", "plan_tests", "posterior_reduction"]
+__all__ = ["LiftTestPlan", "PlannedTest", "plan_from_fit", "plan_tests", "posterior_reduction", "save_plan"]
 
 OBJECTIVES = ("total_media", "budget")
 
@@ -202,3 +202,26 @@ def plan_from_fit(fit: Any, **kwargs: Any) -> LiftTestPlan:
     spend = np.asarray(fit.data.spend, float).reshape(fit.data.n_periods, -1, len(fit.channels)).sum(axis=1)
     dates = [str(d)[:10] for d in fit.data.dates]
     return plan_tests(fit.contributions, spend, list(fit.channels), dates, **kwargs)
+
+
+def save_plan(workspace: Any, plan: LiftTestPlan) -> int:
+    """Write ``plan``'s tests into ``experiment_plan`` (replacing the previous plan) for the dashboard."""
+    import datetime as dt
+    import json
+
+    import pandas as pd
+
+    from omnimix.workspace import Workspace
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    reserve = None if np.isnan(plan.reserve) else float(plan.reserve)
+    funding = json.dumps(plan.funding, ensure_ascii=False, default=str) if plan.funding is not None else None
+    cols = ["rank", "channel", "start", "end", "expected_lift", "lift_sd", "cost", "sd_before", "sd_after",
+            "reduction_per_cost", "objective", "reserve", "funding", "planned_at"]
+    rows = [{"rank": i, **t.to_json(), "objective": plan.objective, "reserve": reserve, "funding": funding,
+             "planned_at": now} for i, t in enumerate(plan.tests, 1)]
+    if not rows:   # an empty plan still records its fund and time (rank 0, no channel)
+        rows = [{"rank": 0, "channel": None, "objective": plan.objective, "reserve": reserve,
+                 "funding": funding, "planned_at": now}]
+    frame = pd.DataFrame(rows).reindex(columns=cols)
+    return int(Workspace.of(workspace).write("experiment_plan", frame))

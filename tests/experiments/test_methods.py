@@ -103,6 +103,32 @@ def test_tbr_interval_covers_on_its_own_model() -> None:
     assert 0.85 <= covered / reps <= 0.95
 
 
+def test_tbr_ar1_covers_under_autocorrelated_errors() -> None:
+    """Errors = a persistent AR(1) part (ρ = 0.8) under white noise: the iid interval undercovers badly,
+    ``inference="ar1"`` (AR(1) + noise by REML) is near its level."""
+    rng = np.random.default_rng(8)
+    cov_t = cov_ar1 = 0
+    reps = 80
+    for _ in range(reps):
+        T, T1 = 120, 28
+        x = 1000 + np.cumsum(rng.normal(0, 20, T))
+        ar = np.zeros(T)
+        ar[0] = rng.normal(0, 10 / np.sqrt(1 - 0.64))
+        for t in range(1, T):
+            ar[t] = 0.8 * ar[t - 1] + rng.normal(0, 10)
+        y = 50 + 0.4 * x + ar + rng.normal(0, 25, T)
+        y[-T1:] += 30.0
+        post = np.arange(T) >= T - T1
+        d = Design(np.column_stack([y, x]), None, pd.date_range("2024-01-01", periods=T), ["t", "c"],
+                   np.array([0]), np.array([1]), ~post, post)
+        a, b = analyze_tbr(d, level=0.9), analyze_tbr(d, level=0.9, inference="ar1")
+        assert a.att == b.att                     # same point estimate: only the variance changes
+        cov_t += int(a.lo <= 30.0 <= a.hi)
+        cov_ar1 += int(b.lo <= 30.0 <= b.hi)
+    assert cov_t / reps < 0.75
+    assert 0.82 <= cov_ar1 / reps <= 0.97, (cov_t, cov_ar1)
+
+
 def test_sdid_weights_minimise_their_objectives() -> None:
     rng = np.random.default_rng(2)
     Y = 5 + np.cumsum(rng.normal(size=(40, 8)), axis=0)

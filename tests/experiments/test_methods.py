@@ -207,7 +207,7 @@ def test_deterministic_and_json_contract(method: str, panel: GeoPanel,
 @pytest.mark.parametrize(("method", "inference"), [("synthetic_control", "placebo_space"),
                                                    ("synthetic_control", "placebo_time"),
                                                    ("augmented_synthetic_control", "placebo_space"),
-                                                   ("did", "cluster")])
+                                                   ("did", "cluster"), ("tbr", "ar1"), ("sdid", "jackknife")])
 def test_other_inference_methods_are_consistent(method: str, inference: str, panel: GeoPanel,
                                                 world: tuple[pd.DataFrame, dict[str, Any]]) -> None:
     truth = world[1]
@@ -217,3 +217,32 @@ def test_other_inference_methods_are_consistent(method: str, inference: str, pan
     assert r.att.lo <= r.att.mean <= r.att.hi
     with pytest.raises(Exception, match="not available"):
         analyze(panel, method, truth["treated"], truth["test_start"], truth["test_end"], inference="bogus")
+
+
+def test_sdid_jackknife_matches_leave_one_out_and_needs_two_treated(panel: GeoPanel,
+                                                                   world: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+    """Algorithm 3 by hand: each unit dropped, λ and the other ω kept (renormalised)."""
+    from omnimix.experiments.did import sdid_jackknife_se
+    from omnimix.experiments.prepared import prepare
+
+    truth = world[1]
+    d = prepare(panel, truth["treated"], truth["test_start"], truth["test_end"])
+    tr = np.zeros(len(d.geos), dtype=bool)
+    tr[d.treated] = True
+    Yp, Yq = d.Y[d.pre], d.Y[d.post]
+    omega, lam, _, _ = sdid_weights(Yp, Yq, tr)
+    co = np.flatnonzero(~tr)
+    u = []
+    for i in range(tr.size):
+        t_keep = [j for j in np.flatnonzero(tr) if j != i]
+        c_keep = [j for j in co if j != i]
+        w = np.array([omega[list(co).index(j)] for j in c_keep])
+        w = w / w.sum()
+        yt = (Yq[:, t_keep].mean(axis=1).mean() - lam @ Yp[:, t_keep].mean(axis=1))
+        yc = w @ (Yq[:, c_keep].mean(axis=0) - Yp[:, c_keep].T @ lam)
+        u.append(yt - yc)
+    n = len(u)
+    want = np.sqrt((n - 1) / n * np.sum((np.array(u) - np.mean(u)) ** 2))
+    assert sdid_jackknife_se(Yp, Yq, tr, omega, lam) == pytest.approx(want, rel=1e-10)
+    with pytest.raises(Exception, match="at least 2 treated"):
+        analyze(panel, "sdid", [truth["treated"][0]], truth["test_start"], truth["test_end"], inference="jackknife")

@@ -7,7 +7,7 @@ Methods (``method=``) and their inference (``inference=``, first = default):
 ``augmented_synthetic_control`` ``conformal``, ``placebo_space``, ``placebo_time``
 ``tbr``                         ``t`` (the TBR predictive distribution), ``ar1`` (AR(1) errors)
 ``did``                         ``permutation``, ``cluster``
-``sdid``                        ``placebo_variance``
+``sdid``                        ``placebo_variance``, ``jackknife`` (2+ treated geos)
 ``its``                         ``posterior`` (``omnimix.experiments.its``)
 =============================== ==========================================================
 
@@ -33,7 +33,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     "augmented_synthetic_control": ("conformal", "placebo_space", "placebo_time"),
     "tbr": ("t", "ar1"),
     "did": ("permutation", "cluster"),
-    "sdid": ("placebo_variance",),
+    "sdid": ("placebo_variance", "jackknife"),
     "its": ("posterior",),
 }
 """Method → its inference methods (the first is the default). ``its`` lives in
@@ -81,7 +81,7 @@ def _run(d: Design, method: str, level: float, inference: str, rng: np.random.Ge
     if method == "its":
         return _its().analyze_its(d, level=level, inference=inference, rng=rng)  # type: ignore[no-any-return]
     from omnimix.experiments.did import analyze_sdid
-    return analyze_sdid(d, level=level, rng=rng)
+    return analyze_sdid(d, level=level, rng=rng, inference=inference)
 
 
 def _point(d: Design, method: str, M: Any, est: Estimate) -> float:

@@ -30,6 +30,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("GET", "/api/v1/mmm/diagnostics", "viewer", None, 200),
     ("GET", "/api/v1/mmm/response-curves", "viewer", None, 200),
     ("GET", "/api/v1/clv/segments", "viewer", None, 200),
+    ("GET", "/api/v1/experiments", "viewer", None, 200),
     ("GET", "/api/v1/clv/customers", "viewer", None, 200),
     ("POST", "/api/v1/optimizer/runs", "analyst", {"budget": 100000, "reserve": 0.1}, 202),
     ("GET", "/api/v1/optimizer/runs", "viewer", None, 200),

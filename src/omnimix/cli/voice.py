@@ -22,6 +22,7 @@ voice_app = typer.Typer(
 
 class Embeddings(StrEnum):
     auto = "auto"
+    use = "use"
     e5 = "e5"
     lexical = "lexical"
 
@@ -44,7 +45,10 @@ def check(
         str | None,
         typer.Option("--industry", help="Ad-law mode: cosmetics, food, health, finance (default: the brand's)."),
     ] = None,
-    embeddings: Annotated[Embeddings, typer.Option("--embeddings", help="Message embedder.")] = Embeddings.auto,
+    embeddings: Annotated[
+        Embeddings,
+        typer.Option("--embeddings", help="Message embedder: auto (use, else e5 up to 2,000 assets, else lexical)."),
+    ] = Embeddings.auto,
     save: Annotated[
         bool, typer.Option("--save", help="Write voice_results and voice_campaigns (--workspace).")
     ] = False,

@@ -45,7 +45,7 @@ def check(
     fail_below: Annotated[float | None, typer.Option("--fail-below", help="Exit 1 when a score is below N.")] = None,
     industry: Annotated[
         str | None,
-        typer.Option("--industry", help="Ad-law mode: cosmetics, food, health, finance (default: the brand's)."),
+        typer.Option("--industry", help="Ad-law mode: cosmetics, food, health, medical, finance (default: brand's)."),
     ] = None,
     embeddings: Annotated[
         Embeddings,

@@ -217,6 +217,7 @@ def test_corpus_size() -> None:
         "adlaw_terms_holdout4.jsonl",
         "adlaw_terms_holdout5.jsonl",
         "adlaw_terms_holdout6.jsonl",
+        "adlaw_terms_holdout7.jsonl",
         "medical.jsonl",
         "medical_holdout.jsonl",
     ],
@@ -267,6 +268,11 @@ def test_strict_modes_in_english() -> None:
     assert _strict("Our strongest probiotic ever, for an immune boost", "health", "en") == [("Our strongest", "error")]
     assert _strict("Our latest blood pressure monitor has a bigger screen", "medical", "en") == []
     assert _strict("Our safest fund. Capital at risk.", "finance", "en") == [("Our safest", "error")]
+
+
+def test_sayings_about_the_world_are_not_claims() -> None:
+    assert _found("最美的风景在路上，带上防晒出发吧") == []
+    assert _found("最美的面霜在这里") == ["最美"]
 
 
 def test_position_words_are_not_claims() -> None:

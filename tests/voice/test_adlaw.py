@@ -218,6 +218,7 @@ def test_corpus_size() -> None:
         "adlaw_terms_holdout5.jsonl",
         "adlaw_terms_holdout6.jsonl",
         "adlaw_terms_holdout7.jsonl",
+        "adlaw_terms_holdout8.jsonl",
         "medical.jsonl",
         "medical_holdout.jsonl",
     ],
@@ -273,6 +274,12 @@ def test_strict_modes_in_english() -> None:
 def test_sayings_about_the_world_are_not_claims() -> None:
     assert _found("最美的风景在路上，带上防晒出发吧") == []
     assert _found("最美的面霜在这里") == ["最美"]
+
+
+def test_terms_of_trade_are_not_claims() -> None:
+    assert _found("包间最低消费200元，可用券抵扣") == []
+    assert _found("最小起订量10箱") == []
+    assert _found("业内最低价") == ["最低价"]
 
 
 def test_position_words_are_not_claims() -> None:

@@ -98,18 +98,18 @@ def _basis(d: Decision, zh: bool) -> str:
     iv = f"{_f(m['mean'])}（{lv}区间 {_f(m['lo'])}–{_f(m['hi'])}）" if zh else \
         f"{_f(m['mean'])} ({lv} interval {_f(m['lo'])}–{_f(m['hi'])})"
     if d.basis == "above":
-        return (f"边际ROI {iv} 整体高于阈值 {_f(t)}：追加投入的回报仍高于门槛，应加投" if zh else
+        return (f"边际ROI {iv}整体高于阈值 {_f(t)}：追加投入的回报仍高于门槛，应加投" if zh else
                 f"marginal ROI {iv} lies wholly above the threshold {_f(t)}: the next unit of spend still "
                 "returns more than the threshold, so scale")
     if d.basis == "below":
-        return (f"边际ROI {iv} 整体低于阈值 {_f(t)}：最后一部分投入的回报低于门槛，应削减" if zh else
+        return (f"边际ROI {iv}整体低于阈值 {_f(t)}：最后一部分投入的回报低于门槛，应削减" if zh else
                 f"marginal ROI {iv} lies wholly below the threshold {_f(t)}: the last unit of spend returns "
                 "less than the threshold, so cut")
     if d.basis == "near_weak":
-        return (f"边际ROI {iv} 跨越阈值 {_f(t)}，且该渠道识别较弱：做增量实验来判定" if zh else
+        return (f"边际ROI {iv}跨越阈值 {_f(t)}，且该渠道识别较弱：做增量实验来判定" if zh else
                 f"marginal ROI {iv} straddles the threshold {_f(t)} and the channel is weakly identified: "
                 "a lift test can settle it")
-    return (f"边际ROI {iv} 跨越阈值 {_f(t)}，但识别良好：接近盈亏平衡，维持" if zh else
+    return (f"边际ROI {iv}跨越阈值 {_f(t)}，但识别良好：接近盈亏平衡，维持" if zh else
             f"marginal ROI {iv} straddles the threshold {_f(t)} while the channel is well identified: it is "
             "near break-even, so hold")
 

@@ -17,7 +17,6 @@ baseline is the rest (intercept, trend, controls); media is the sum of the chann
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -152,19 +151,23 @@ class ModelView:
         return [t.to_json() for t in plan.tests]
 
 
+def view_of(fit: FittedMMM, fit_dir: Path) -> ModelView:
+    """A :class:`ModelView` of a fit in memory (saved in ``fit_dir``)."""
+    import datetime as _dt
+
+    d = fit.diagnostics
+    status = {c: str(v.get("status", "ok")) for c, v in dict(d.details.get("channel_status", {})).items()}
+    meta = fit_dir / "model.json"
+    fitted = _dt.datetime.fromtimestamp(meta.stat().st_mtime).date() if meta.is_file() else _dt.date.today()
+    dates = list(fit.data.dates)
+    return ModelView(fit_dir, fit, bool(d.passed), list(d.reasons), dict(d.details.get("identification", {})),
+                     status, dates[0], dates[-1], fitted)
+
+
 def load_model(fit_dir: Path) -> ModelView | None:
     """Reload the fit in ``fit_dir``; None when there is none (no ``model.json``)."""
     if not (fit_dir / "model.json").is_file():
         return None
     from omnimix.mmm.analysis import load_fit
 
-    fit = load_fit(fit_dir)
-    meta = json.loads((fit_dir / "model.json").read_text(encoding="utf-8"))
-    d = fit.diagnostics
-    status = {c: str(v.get("status", "ok")) for c, v in dict(d.details.get("channel_status", {})).items()}
-    import datetime as _dt
-
-    fitted = _dt.datetime.fromtimestamp((fit_dir / "model.json").stat().st_mtime).date()
-    dates = [date.fromisoformat(x) for x in meta["dates"]]
-    return ModelView(fit_dir, fit, bool(d.passed), list(d.reasons), dict(d.details.get("identification", {})),
-                     status, dates[0], dates[-1], fitted)
+    return view_of(load_fit(fit_dir), fit_dir)

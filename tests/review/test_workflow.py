@@ -154,3 +154,40 @@ def test_without_a_model_every_channel_is_a_test_and_the_advice_is_to_fit(tmp_pa
         run_review(root, "2030-01", record=False)
     with pytest.raises(Exception, match="--lang"):
         run_review(root, lang="fr", record=False)
+
+
+def test_the_dashboard_page_and_the_api_show_the_recorded_review(fitted, tmp_path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from omnimix.web.app import create_app
+
+    root, _, view = fitted
+    app = create_app(root, idle_close_s=1.0)
+    st = app.state.ctx.state
+    if st.get_user("viewer") is None:
+        st.add_user("viewer", "viewer-pass-1", "viewer")
+    token = st.create_token("viewer", "review-test")[1]
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        empty = client.get("/api/v1/review?period=2025-09", headers=auth).json()
+        assert empty["computed"] is False and "omnimix review" in empty["message"]
+        run = run_review(root, "2025-11", state_url=st.url, model=view)
+        got = client.get("/api/v1/review", headers=auth).json()
+        assert got["computed"] is True and got["run"]["period"] == "2025-11"
+        assert [d["decision"] for d in got["run"]["decisions"]] == [d.decision for d in run.decisions]
+        bad = client.get("/api/v1/review?period=2025-13", headers=auth)
+        assert bad.status_code == 400 and "YYYY-MM" in bad.text
+        assert client.get("/api/v1/review?period=May", headers=auth).status_code == 422
+        assert client.get("/api/v1/review").status_code == 401
+        for lang, word in (("en", "Decisions by channel"), ("zh-CN", "各渠道决策")):
+            page = client.get(f"/review?lang={lang}", headers=auth)
+            assert page.status_code == 200 and word in page.text
+            for d in run.decisions:
+                assert f'data-channel="{d.channel}" data-decision="{d.decision}"' in page.text
+            assert 'id="chart-mroi"' in page.text and 'id="chart-change"' in page.text
+            assert 'href="/review"' in page.text  # the navigation entry
+        zh = client.get("/review?lang=zh-CN", headers=auth).text
+        assert any(name in zh for name in ("加投", "削减", "维持", "测试"))

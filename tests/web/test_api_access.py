@@ -27,6 +27,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("GET", "/api/v1/customers/{customer_id}", "viewer", None, 200),
     ("GET", "/api/v1/attribution", "viewer", None, 200),
     ("GET", "/api/v1/mmm/channels", "viewer", None, 200),
+    ("GET", "/api/v1/review", "viewer", None, 200),
     ("GET", "/api/v1/mmm/diagnostics", "viewer", None, 200),
     ("GET", "/api/v1/mmm/response-curves", "viewer", None, 200),
     ("GET", "/api/v1/clv/segments", "viewer", None, 200),

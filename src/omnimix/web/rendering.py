@@ -25,6 +25,7 @@ NAV: list[tuple[str, str]] = [
     ("mix", "/mix"),
     ("budget", "/budget"),
     ("plan", "/plan"),
+    ("review", "/review"),
     ("customers", "/customers"),
     ("data", "/data"),
     ("voice", "/voice"),

@@ -271,6 +271,8 @@ def test_filter_without_attribution_marks_the_split_cards(bare_env: Env) -> None
     for key in ("revenue", "conversions", "new_customers", "cac", "roas"):
         assert after[key][0] == "all_channels" and "no attribution results" in after[key][2], key
     assert after["spend"][0] == "selection"
+    page = c.get(f"/?lang=zh-CN&{Q}&channel=douyin").text
+    assert '<p class="muted" id="funnel-no-split">无法按渠道拆分：尚无归因结果</p>' in page
 
 
 def test_fast_path_answers_the_same_bytes_only_to_callers(env: Env) -> None:

@@ -33,6 +33,8 @@ from pathlib import Path
 import httpx
 
 FIELDS = ("conversions", "revenue", "new_customers")
+#: Why requests failed (message → count), printed after each run.
+REASONS: dict[str, int] = {}
 
 
 def _complete(body: object) -> bool:
@@ -110,11 +112,13 @@ async def load_httpx(
                 try:
                     r = await client.get(url)
                     ok = r.status_code == 200 and _complete(r.json())
-                except httpx.HTTPError:
-                    ok = False
+                    why = "" if ok else f"HTTP {r.status_code}: {r.text[:200]}"
+                except httpx.HTTPError as exc:
+                    ok, why = False, f"{type(exc).__name__}: {exc}"
                 lat.append(time.perf_counter() - t0)
                 if not ok:
                     errors += 1
+                    REASONS[why] = REASONS.get(why, 0) + 1
 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(i) for i in range(clients)))
@@ -164,12 +168,15 @@ async def load_raw(
                             length = int(line[15:])
                     body = await reader.readexactly(length)
                     ok = status == 200 and _complete(json.loads(body))
-                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    why = "" if ok else f"HTTP {status}: {body[:200]!r}"
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    why = f"{type(exc).__name__}: {exc}"
                     writer.close()
                     reader, writer = await asyncio.open_connection(host, port)
                 lat.append(time.perf_counter() - t0)
                 if not ok:
                     errors += 1
+                    REASONS[why] = REASONS.get(why, 0) + 1
         finally:
             writer.close()
 
@@ -206,8 +213,12 @@ def load_threads(
                 try:
                     r = client.get(url)
                     ok = r.status_code == 200 and _complete(r.json())
-                except httpx.HTTPError:
-                    ok = False
+                    why = "" if ok else f"HTTP {r.status_code}: {r.text[:200]}"
+                except httpx.HTTPError as exc:
+                    ok, why = False, f"{type(exc).__name__}: {exc}"
+                if not ok:
+                    with lock:
+                        REASONS[why] = REASONS.get(why, 0) + 1
                 mine.append(time.perf_counter() - t0)
                 bad += 0 if ok else 1
         with lock:
@@ -231,6 +242,9 @@ def report(name: str, clients: int, seconds: float, lat: list[float], errors: in
     print(f"[{name}] latency ms: p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {max(lat) * 1000:.1f}")
     ok = p95 <= 150.0 and errors == 0
     print(f"[{name}] target p95 <= 150 ms and 0 errors: {'MET' if ok else 'NOT MET'}")
+    for why, k in sorted(REASONS.items(), key=lambda kv: -kv[1]):
+        print(f"[{name}] error ×{k}: {why}")
+    REASONS.clear()
     one, five, _ = os.getloadavg()
     print(f"[{name}] load average after the run: {one:.1f} (1 min), {five:.1f} (5 min)")
     return ok

@@ -10,8 +10,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 
 from omnimix.metrics import metric_frame
+from omnimix.web.warehouse import MISSING
 
 from .conftest import Env, login
 
@@ -269,3 +271,23 @@ def test_filter_without_attribution_marks_the_split_cards(bare_env: Env) -> None
     for key in ("revenue", "conversions", "new_customers", "cac", "roas"):
         assert after[key][0] == "all_channels" and "no attribution results" in after[key][2], key
     assert after["spend"][0] == "selection"
+    page = c.get(f"/?lang=zh-CN&{Q}&channel=douyin").text
+    assert '<p class="muted" id="funnel-no-split">无法按渠道拆分：尚无归因结果</p>' in page
+
+
+def test_fast_path_answers_the_same_bytes_only_to_callers(env: Env) -> None:
+    """A query string answered before comes back byte for byte from KpiFastPath; without credentials it
+    is still 401, and other query strings (or invalid ones) take the route."""
+    url = f"/api/v1/kpis?{Q}&channel=baidu"
+    h = env.headers("viewer")
+    first = env.client.get(url, headers=h)
+    wh = env.app.state.ctx.warehouse  # type: ignore[attr-defined]
+    assert wh.peek(("kpis_raw", f"{Q}&channel=baidu".encode(), 90, "CNY")) == first.content
+    again = env.client.get(url, headers=h)
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["x-content-type-options"] == "nosniff"  # the security headers still apply
+    r = TestClient(env.app).get(url)  # type: ignore[arg-type]  # no cookie, no token
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    bad = env.client.get("/api/v1/kpis?start=2026-03-01&end=2026-02-01", headers=h)
+    assert bad.status_code == 422
+    assert wh.peek(("kpis_raw", b"start=2026-03-01&end=2026-02-01", 90, "CNY")) is MISSING

@@ -80,7 +80,7 @@ def _person(con: Any, table: str, alias: str, key: str) -> tuple[str, str]:
     cols = _columns(con, table)
     if "customer_id" in cols:
         return "", f"{alias}.customer_id"
-    ids = [t for t in IDENTIFIER_TYPES if t in cols]
+    ids = _used_ids(con, table, [t for t in IDENTIFIER_TYPES if t in cols])
     fallback = ("coalesce(" + ", ".join(f"'{t}:' || {alias}.\"{t}\"" for t in ids) + ")") if ids else "NULL"
     if _nonempty(con, "row_customers"):
         join = (f"LEFT JOIN row_customers _r ON _r.src_table = '{table}' AND _r.row_key = {alias}.{key}")
@@ -91,6 +91,20 @@ def _person(con: Any, table: str, alias: str, key: str) -> tuple[str, str]:
         mapped = ", ".join(f"_i{i}.customer_id" for i in range(len(ids)))
         return joins, f"coalesce({mapped}, {fallback})"
     return "", fallback
+
+
+def _used_ids(con: Any, table: str, ids: list[str]) -> list[str]:
+    """The identifier columns of ``table`` that hold a value in some row (an all-NULL column maps no
+    row to anyone, and each one left out is one join less)."""
+    if not ids:
+        return []
+    if isinstance(con, _Con) and ("ids", table) in con.memo:
+        return list(con.memo[("ids", table)])
+    row = con.execute("SELECT " + ", ".join(f'count("{t}")' for t in ids) + f' FROM "{table}"').fetchall()[0]
+    used = [t for t, n in zip(ids, row, strict=True) if n]
+    if isinstance(con, _Con):
+        con.memo[("ids", table)] = used
+    return used
 
 
 def _purchase_filter(con: Any) -> str:

@@ -238,6 +238,7 @@ def create_app(
     app.state.ctx = context
     app.state.scheduler = scheduler
     install_log_redaction()  # customer searches by e-mail or phone never reach the access log
+    app.add_middleware(api_kpis.KpiFastPath, ctx=context)  # inside the security middleware: callers are resolved
     app.add_middleware(SecurityMiddleware, state=state, signer=signer)
 
     @app.exception_handler(ApiError)

@@ -180,6 +180,16 @@ class Warehouse:
                 self._last_used = time.monotonic()
             return hit
 
+    def remember(self, key: tuple[Any, ...], value: Any) -> None:
+        """Store ``value`` under ``key`` while the handle is open (what :meth:`peek` then answers)."""
+        with self._lock:
+            if self._con is None:
+                return
+            self._cache[key] = value
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
     def cached(self, key: tuple[Any, ...], fn: Callable[[], T]) -> T:
         """``fn()`` memoised under ``key`` until the warehouse file changes."""
         with self.cursor():  # opens (and revalidates the stamp) before the lookup

@@ -2,11 +2,11 @@
 
 Run from the repository root (on a branch checkout add ``PYTHONPATH=src``)::
 
-    python benchmarks/review_truth.py                       # 10 worlds, NUTS 2 chains × 300 + 300
-    python benchmarks/review_truth.py --seeds 20 --mode map # MAP + Laplace (seconds per fit)
+    python benchmarks/review_truth.py --seeds 20 --mode map  # MAP + Laplace draws (seconds per fit)
+    python benchmarks/review_truth.py --seeds 10             # NUTS, 2 chains × 300 + 300 (minutes per fit)
 
 Each seed writes one workspace with :func:`omnimix.simulate.review_world.review_world` (5 channels,
-104 weeks, independent spend variation with dark weeks; per world one channel's true marginal ROI is
+156 weeks by default, independent spend variation with dark weeks; per world one channel's true marginal ROI is
 drawn far above the threshold, one far below, the rest in between), fits the MMM on the warehouse
 (``omnimix mmm fit --workspace``'s workflow) and runs ``run_review`` on the last full month. The
 truth of a channel is the derivative of its TRUE weekly response curve at the month's spend per week —
@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=300)
     ap.add_argument("--far", type=float, default=2.0)
     ap.add_argument("--channels", type=int, default=5)
+    ap.add_argument("--weeks", type=int, default=156)
     ap.add_argument("--json", action="store_true", help="print one JSON document at the end")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -53,7 +54,7 @@ def main() -> None:
         for seed in range(a.first_seed, a.first_seed + a.seeds):
             t0 = time.perf_counter()
             root = Path(tmp) / f"w{seed}"
-            world = review_world(root, seed=seed, channels=a.channels)
+            world = review_world(root, seed=seed, channels=a.channels, weeks=a.weeks)
             tau = world.threshold
             spec = FitSpec(mode=a.mode, kpi_type="revenue", chains=a.chains, warmup=a.warmup, draws=a.samples,
                            seed=seed, chain_method="vectorized")

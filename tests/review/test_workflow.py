@@ -191,3 +191,20 @@ def test_the_dashboard_page_and_the_api_show_the_recorded_review(fitted, tmp_pat
             assert 'href="/review"' in page.text  # the navigation entry
         zh = client.get("/review?lang=zh-CN", headers=auth).text
         assert any(name in zh for name in ("加投", "削减", "维持", "测试"))
+
+
+def test_a_fit_that_failed_review_decides_nothing_but_test_and_advises_a_rebuild(tmp_path) -> None:
+    from datetime import date
+    from types import SimpleNamespace
+
+    from omnimix.review.posterior import ModelView
+
+    root = tmp_path / "ws"
+    world = review_world(root, seed=4, weeks=30, channels=3)
+    failed = ModelView(root / "mmm" / "latest", SimpleNamespace(channels=tuple(world.channels), mode="map"),  # type: ignore[arg-type]
+                       False, ["R-hat 1.31 > 1.05"], {}, {}, date(2024, 1, 1), date(2024, 7, 22), date(2024, 7, 29))
+    run = run_review(root, model=failed, record=False)
+    assert {d.basis for d in run.decisions} == {"failed_fit"} and {d.decision for d in run.decisions} == {"test"}
+    assert "R-hat 1.31 > 1.05" in run.decisions[0].reason("en") and "未通过审查" in run.decisions[0].reason("zh-CN")
+    assert run.doc["change"] is None and run.doc["experiments"] == []
+    assert run.doc["advice"]["action"] == "rebuild" and "R-hat 1.31" in run.doc["advice"]["reasons_en"][0]

@@ -186,8 +186,9 @@ def run_review(
         else:
             decisions.append(decide(c, mroi=mroi[c], identification=view.identification.get(c),
                                     status=view.status.get(c), **common))
-    change = view.decompose(p, prev, kv.revenue, cfg.level) if view is not None else None
-    experiments = view.experiments(cfg.experiments) if view is not None and cfg.experiments > 0 else []
+    usable = view is not None and view.passed  # a fit that failed review measures nothing
+    change = view.decompose(p, prev, kv.revenue, cfg.level) if view is not None and usable else None
+    experiments = view.experiments(cfg.experiments) if view is not None and usable and cfg.experiments > 0 else []
     adv = advise(has_fit=view is not None, passed=bool(view and view.passed), reasons=view.reasons if view else [],
                  fit_channels=view.channels if view else (), spending=_recent_channels(ws, end),
                  fit_first=view.first_week if view else None, fit_last=view.last_week if view else None,

@@ -7,12 +7,13 @@ benchmark can compute each channel's TRUE marginal ROI at any spend level:
 * weekly spend of channel ``c``: ``level_c · exp(N(0, SPEND_LOG_SD))``, with dark weeks (no spend)
   on a random half of the channels — spend that moves independently of demand, so every channel's
   effect is identifiable from the data (a review can only be right about what the data can show);
-* response: geometric adstock (normalised weights) then Hill ``β·a^s/(a^s + K^s)``; ``K`` sits at 0.7–2.5×
+* response: geometric adstock (normalised weights) then Hill ``β·a^s/(a^s + K^s)``; ``K`` sits at 0.6–1.5×
   the channel's typical spend and ``β`` is set so that the marginal ROI at the typical spend is a
-  drawn target: one channel far above the threshold (2.5–5×), one far below (0.1–0.35×), the rest
+  drawn target: one channel far above the threshold (2.5–5×), one far below (0.2–0.4×), the rest
   log-uniform over 0.3–3× — so each world has both kinds of far channel and some near ones;
 * revenue: ``baseline · trend · seasonality · exp(d_t) + Σ media + ε`` (a weak AR(1) demand factor
-  ``d_t`` and 2% noise), spread over the week's days and over ten orders a day.
+  ``d_t`` and noise of 1% of the baseline), the baseline's level set so that media make 25–40% of
+  revenue; spread over the week's days and over ten orders a day.
 
 Spend and revenue are written per day (a week's amount split evenly over its seven days), so the
 MMM's weekly aggregation recovers the weekly model exactly and a calendar month's spend is exact too.
@@ -36,8 +37,9 @@ from omnimix.workspace import Workspace
 NAMES = ("search", "social", "douyin", "display", "kol", "wechat", "xiaohongshu", "video")
 SPEND_LOG_SD = 0.6
 DARK_SHARE = 0.15
-BASE_WEEKLY = 2_500_000.0
-NOISE = 0.015
+#: the media's share of revenue is drawn from this range (the baseline is set to match)
+MEDIA_SHARE = (0.25, 0.4)
+NOISE = 0.01
 ORDERS_PER_DAY = 10
 L_MAX = 8
 
@@ -78,7 +80,7 @@ def _targets(rng: np.random.Generator, n: int, threshold: float) -> np.ndarray:
     order = rng.permutation(n)
     t[order[0]] = rng.uniform(2.5, 5.0)
     if n > 1:
-        t[order[1]] = rng.uniform(0.1, 0.35)
+        t[order[1]] = rng.uniform(0.2, 0.4)
     return t * threshold
 
 
@@ -105,7 +107,7 @@ def review_world(out: str | Path, *, seed: int = 0, weeks: int = 104, channels: 
     spend[:, dark] *= rng.random((weeks, int(dark.sum()))) >= DARK_SHARE
     spend = np.round(spend, 2)
     alpha = rng.uniform(0.1, 0.6, channels)
-    k_half = level * rng.uniform(0.7, 2.5, channels)
+    k_half = level * rng.uniform(0.6, 1.5, channels)
     slope = rng.uniform(1.0, 2.0, channels)
     target = _targets(rng, channels, threshold)
     contrib = np.zeros_like(spend)
@@ -124,8 +126,10 @@ def review_world(out: str | Path, *, seed: int = 0, weeks: int = 104, channels: 
     for i in range(weeks):
         d[i] = (0.5 * d[i - 1] if i else 0.0) + e[i]
     phase = 2 * np.pi * (t * 7 + first.timetuple().tm_yday) / 365.25
-    base = BASE_WEEKLY * (1 + rng.uniform(0.0, 0.1) * t / 52) * (1 + 0.06 * np.sin(phase + rng.uniform(0, 6.28)))
-    kpi = base * np.exp(d) + contrib.sum(axis=1) + rng.normal(0.0, NOISE * BASE_WEEKLY, weeks)
+    share = rng.uniform(*MEDIA_SHARE)
+    level_base = float(contrib.sum(axis=1).mean()) * (1.0 - share) / share
+    base = level_base * (1 + rng.uniform(0.0, 0.1) * t / 52) * (1 + 0.06 * np.sin(phase + rng.uniform(0, 6.28)))
+    kpi = base * np.exp(d) + contrib.sum(axis=1) + rng.normal(0.0, NOISE * level_base, weeks)
     root = Path(out)
     ws = Workspace.init(root)
     days = [first + timedelta(days=i) for i in range(7 * weeks)]

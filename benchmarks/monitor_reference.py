@@ -88,7 +88,8 @@ def main() -> None:
     t0 = time.perf_counter()
     for seed in range(a.seeds):
         y, lab = a3_like(seed)
-        b = rolling_bands(y, TRAIN, train=TRAIN, step=24, period=24, tail_df=a.tail_df)
+        b = rolling_bands(y, TRAIN, train=TRAIN, step=24, period=24, tail_df=a.tail_df,
+                          tail_groups=["a3"] * len(y))
         flag = scan_flags(b, TRAIN, 0.01, lengths=(1,))
         rows.append({"seed": seed, **score(flag, lab)})
     out = {"benchmark": "Yahoo S5 A3-style (generated to the published description)",

@@ -10,6 +10,7 @@ days of a series into one alert dated at its first day and adds change points.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -300,4 +301,18 @@ def _anomaly(s: Series, b: Bands, i: int, d: int, m: str, ch: str | None, change
                f"{b.lo[i, d]:,.4g}–{b.hi[i, d]:,.4g}")
     sev = "critical" if abs(float(b.z[i, d])) > 8 else "warning"
     return Alert("anomaly", m, ch, day, v, mu, float(b.lo[i, d]), float(b.hi[i, d]), sev, msg,
-                 p=float(b.p[i, d]))
+                 p=float(b.p[i, d]), trace=_trace(s, b, i, d))
+
+
+#: Days of the series before and after an alert's day kept in its trace (the dashboard's chart).
+TRACE_BEFORE, TRACE_AFTER = 28, 7
+
+
+def _trace(s: Series, b: Bands, i: int, d: int) -> dict[str, list[Any]]:
+    lo, hi = max(0, d - TRACE_BEFORE), min(s.values.shape[1], d + TRACE_AFTER + 1)
+
+    def col(a: NDArray[np.float64]) -> list[Any]:
+        return [float(round(x, 6)) if np.isfinite(x) else None for x in a[i, lo:hi].tolist()]
+
+    return {"dates": [x.date().isoformat() for x in s.days[lo:hi]], "value": col(s.values),
+            "mean": col(b.mean), "lo": col(b.lo), "hi": col(b.hi)}

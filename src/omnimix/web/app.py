@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnimix import __version__
 from omnimix.errors import EngineError, OmnimixError, WarehouseBusy
+from omnimix.web import alerts_view
 from omnimix.web.auth import (
     CSRF_HEADER,
     ApiError,
@@ -46,7 +47,7 @@ from omnimix.web.pages import admin as admin_page
 from omnimix.web.pages import budget, channels, customers, data, login, mix, overview, voice
 from omnimix.web.pages import plan as plan_page
 from omnimix.web.rendering import busy_page, locale_of, render
-from omnimix.web.routers import api_admin, api_budget, api_core, api_export, api_kpis, api_results
+from omnimix.web.routers import api_admin, api_alerts, api_budget, api_core, api_export, api_kpis, api_results
 from omnimix.web.security import install_log_redaction
 from omnimix.web.state import AppState, default_state_url
 from omnimix.web.warehouse import Warehouse
@@ -299,9 +300,9 @@ def create_app(
         return error_json(400, "omnimix_error", str(exc))
 
     app.include_router(api_core.router, responses=ERROR_RESPONSES)
-    for r in (api_kpis, api_results, api_budget, api_export, api_admin):
+    for r in (api_kpis, api_results, api_budget, api_export, api_admin, api_alerts):
         app.include_router(r.router, responses=ERROR_RESPONSES)
-    for page in (login, overview, channels, mix, budget, plan_page, customers, data, voice, admin_page):
+    for page in (login, overview, channels, mix, budget, plan_page, customers, data, voice, alerts_view, admin_page):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

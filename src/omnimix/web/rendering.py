@@ -28,6 +28,7 @@ NAV: list[tuple[str, str]] = [
     ("customers", "/customers"),
     ("data", "/data"),
     ("voice", "/voice"),
+    ("monitor", "/monitor"),
 ]
 
 CSRF_MESSAGE = "CSRF token missing or wrong: reload the page and retry"

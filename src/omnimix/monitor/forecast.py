@@ -116,11 +116,12 @@ def _t_logpdf(u: FloatArray, df: float) -> FloatArray:
 def _tail_cut(df: FloatArray, cnt: NDArray[np.int64], alpha: float) -> FloatArray:
     """``|z|`` beyond which a training residual is a significant anomaly under ``t_df`` (Bonferroni
     at ``alpha`` over the row's ``cnt`` values), in units of ``1.4826 × MAD``."""
-    tail = 0.5 * alpha / np.maximum(cnt, 1)
+    q = 1.0 - 0.5 * alpha / np.maximum(cnt, 1)
     q0 = float(stats.norm.ppf(0.75))
     out = np.empty(len(df))
-    for i, (d, t) in enumerate(zip(df, tail, strict=True)):
-        out[i] = _t_ppf(1.0 - t, d) * q0 / _t_ppf(0.75, d)
+    for d in np.unique(df):
+        rows = df == d
+        out[rows] = (stats.norm.ppf(q[rows]) if not np.isfinite(d) else stats.t.ppf(q[rows], d)) * q0 / _t_ppf(0.75, d)
     return out
 
 
@@ -335,8 +336,9 @@ def _rolling(y: FloatArray, first: int, train: int, step: int, level: float,
             sd = np.sqrt(sd * sd + add * add)
         df_b = np.full(n, fixed_df) if fixed_df > 0 else block_tail_df(fit, labels)
         # |z| (scaled by 1.4826 MAD) at the band's edge: the t quantile over the t's own MAD ratio
-        r = np.array([_t_ppf(0.75, d) for d in df_b]) / float(stats.norm.ppf(0.75))
-        q = (np.array([_t_ppf(qlev, d) for d in df_b]) / r)[:, None]
+        uniq, inv = np.unique(df_b, return_inverse=True)
+        r = np.array([_t_ppf(0.75, d) for d in uniq])[inv] / float(stats.norm.ppf(0.75))
+        q = (np.array([_t_ppf(qlev, d) for d in uniq])[inv] / r)[:, None]
         obs = y[:, b0:b1]
         x = np.log(np.maximum(obs, 0.0) + c)
         zz = (x - mu) / sd

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special, stats
 from scipy.special import gammaln
 
 FloatArray = NDArray[np.float64]
@@ -103,7 +103,7 @@ class Bands:
 
 
 def _t_ppf(q: float, df: float) -> float:
-    return float(stats.norm.ppf(q) if not np.isfinite(df) else stats.t.ppf(q, df))
+    return float(special.stdtrit(df, q))  # the normal's quantile for df = inf
 
 
 def _t_logpdf(u: FloatArray, df: float) -> FloatArray:
@@ -117,12 +117,8 @@ def _tail_cut(df: FloatArray, cnt: NDArray[np.int64], alpha: float) -> FloatArra
     """``|z|`` beyond which a training residual is a significant anomaly under ``t_df`` (Bonferroni
     at ``alpha`` over the row's ``cnt`` values), in units of ``1.4826 × MAD``."""
     q = 1.0 - 0.5 * alpha / np.maximum(cnt, 1)
-    q0 = float(stats.norm.ppf(0.75))
-    out = np.empty(len(df))
-    for d in np.unique(df):
-        rows = df == d
-        out[rows] = (stats.norm.ppf(q[rows]) if not np.isfinite(d) else stats.t.ppf(q[rows], d)) * q0 / _t_ppf(0.75, d)
-    return out
+    q0 = float(special.ndtri(0.75))
+    return np.asarray(special.stdtrit(df, q) * q0 / special.stdtrit(df, 0.75), dtype=np.float64)
 
 
 def fit_tail_df(z: FloatArray, grid: tuple[float, ...] = DF_GRID, alpha: float = TAIL_ALPHA,
@@ -167,7 +163,7 @@ def fit_tail_df(z: FloatArray, grid: tuple[float, ...] = DF_GRID, alpha: float =
         ll = np.empty((len(grid), n))
         for gi, nu in enumerate(grid):
             r = ratios[gi]
-            inside = 1.0 - 2.0 * (stats.norm.sf(cut * r) if not np.isfinite(nu) else stats.t.sf(cut * r, nu))
+            inside = 1.0 - 2.0 * special.stdtr(nu, -cut * r)
             ll[gi] = (np.where(kept, _t_logpdf(aa * r, nu), 0.0).sum(axis=1) + k_n * np.log(r)
                       - k_n * np.log(np.maximum(inside, 1e-300)))
         ll -= ll[i_norm]  # log-likelihood ratios against the normal
@@ -352,9 +348,5 @@ def _rolling(y: FloatArray, first: int, train: int, step: int, level: float,
         rho[:, b0:b1] = np.where(good, np.clip(1.0 - noise / np.maximum(sd * sd, 1e-300), 0.0, 1.0), np.nan)
         ratio[:, b0:b1] = r[:, None]
     with np.errstate(invalid="ignore"):
-        az = np.abs(z) * ratio
-        finite_df = np.isfinite(dfs)
-        p_t = 2.0 * stats.t.sf(az, np.where(finite_df, dfs, 1.0))
-        p_n = 2.0 * stats.norm.sf(az)
-        p = np.where(np.isfinite(z), np.where(finite_df, p_t, p_n), np.nan)
+        p = np.where(np.isfinite(z), 2.0 * special.stdtr(np.nan_to_num(dfs, nan=1.0), -np.abs(z) * ratio), np.nan)
     return Bands(mean, lo, hi, z, p, level, fixed_df if fixed_df > 0 else 0.0, edge, rho)

@@ -170,3 +170,19 @@ def test_empty_state(empty_env: Env) -> None:
     r = c.get("/monitor?lang=en")
     assert r.status_code == 200 and 'id="alerts-none"' in r.text and 'id="runs-none"' in r.text
     assert empty_env.client.get("/api/v1/alerts", headers=empty_env.headers("viewer")).json()["total"] == 0
+
+
+def test_anomaly_lines_in_the_page_language(mon_env: Env) -> None:
+    from omnimix.web.alerts_view import message
+    from omnimix.web.i18n import Formatter
+
+    a = {"kind": "anomaly", "metric": "revenue", "channel": "video", "date": "2025-05-03", "value": 3966.96,
+         "expected": {"mean": 6563.9, "lo": 4459.63, "hi": 9538.2}, "message": "Revenue (video) 3,967 …"}
+    zh = message(a, Formatter("zh-CN", "CNY"))
+    assert zh.startswith("收入") and "低于预期区间" in zh and "2025" in zh
+    en = message(a, Formatter("en", "CNY"))
+    assert "is below the expected band" in en and en.startswith("Revenue (")
+    shift = message({**a, "value": 5000.0}, Formatter("en", "CNY"))  # a change point's day inside the band
+    assert "shifted down from" in shift
+    data = {**a, "kind": "data", "metric": "source_stopped", "message": "source x stopped"}
+    assert message(data, Formatter("zh-CN", "CNY")) == "source x stopped"

@@ -81,7 +81,28 @@ def _value(fmt: Formatter, metric: str, x: Any) -> str:
         return fmt.pct(x)
     if unit == "ratio":
         return fmt.ratio(x)
-    return fmt.num(x, 0 if abs(float(x)) >= 100 else 2)
+    v = float(x)
+    return fmt.num(v, 0 if abs(v) >= 100 or v == round(v) else 1)
+
+
+def message(a: dict[str, Any], fmt: Formatter) -> str:
+    """The alert's line in the page's language: anomalies are rebuilt from their fields (metric,
+    channel, value, band, day); data, model and pacing alerts keep the monitor's own message."""
+    if a.get("kind") != "anomaly":
+        return str(a.get("message") or "")
+    e = a.get("expected") or {}
+    v, lo, hi, mu = a.get("value"), e.get("lo"), e.get("hi"), e.get("mean")
+    if v is None or mu is None:
+        return str(a.get("message") or "")
+    what = fmt.name("metric", a["metric"]) + (f" ({fmt.channel(a['channel'])})" if a.get("channel") else "")
+    up = float(v) > float(mu)
+    inside = lo is not None and hi is not None and float(lo) <= float(v) <= float(hi)
+    # a change point is dated on the shift's first day, which may itself lie inside the band
+    key = ("monitor.msg.shift_up" if up else "monitor.msg.shift_down") if inside else (
+        "monitor.msg.above" if up else "monitor.msg.below")
+    return fmt.t(key).format(what=what, value=_value(fmt, a["metric"], v), date=fmt.date(a["date"]),
+                             lo=_value(fmt, a["metric"], lo), hi=_value(fmt, a["metric"], hi),
+                             mean=_value(fmt, a["metric"], mu))
 
 
 def alert_fig(a: dict[str, Any], fmt: Formatter) -> dict[str, Any] | None:
@@ -119,7 +140,7 @@ def _rows(alerts: list[dict[str, Any]], fmt: Formatter) -> list[dict[str, Any]]:
         band = "—"
         if lo is not None or hi is not None:
             band = f"{_value(fmt, a['metric'], lo)} – {_value(fmt, a['metric'], hi)}"
-        out.append({**a, "value_text": _value(fmt, a["metric"], a.get("value")),
+        out.append({**a, "text": message(a, fmt), "value_text": _value(fmt, a["metric"], a.get("value")),
                     "mean_text": _value(fmt, a["metric"], mean) if mean is not None else "—", "band_text": band,
                     "fig": alert_fig(a, fmt)})
     return out

@@ -2,7 +2,7 @@
 
 Run from the repository root (on a branch checkout add ``PYTHONPATH=src``)::
 
-    python benchmarks/monitor_detection.py                 # 13 worlds per planted kind (52), 20 clean, 10 spend cuts
+    python benchmarks/monitor_detection.py                 # 13 worlds per planted kind (52), 20 clean, 32 spend cuts
     python benchmarks/monitor_detection.py --per-kind 3 --clean 3 --cuts 2   # smoke run
 
 Each world (:func:`omnimix.simulate.anomalies.plant_world`: 150 days, 4 channels, one anomaly planted
@@ -15,7 +15,8 @@ on a random day of the last 28) is monitored with ``monitor_workspace(root, sinc
   curves (standing in for a fitted MMM, converted to weekly curves); the count of KPI alerts
   (revenue, conversions, new and converting customers, CAC, ROAS, MER) must be 0.
 
-Seeds are 1000 + world index, the same for every run.
+Seeds are 1000 + world index for the planted and clean worlds, ``--cut-seed`` (2001) on for the
+spend cuts, the same for every run.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-kind", type=int, default=13)
     ap.add_argument("--clean", type=int, default=20)
-    ap.add_argument("--cuts", type=int, default=10)
+    ap.add_argument("--cuts", type=int, default=32)
+    ap.add_argument("--cut-seed", type=int, default=2001, help="seed of the first spend-cut world")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -72,11 +74,13 @@ def main() -> None:
         clean_alerts += len(run.alerts)
         series_months += run.series * ((run.end - run.since).days + 1) / 30.0
     cut_kpi = cut_other = 0
-    for _ in range(a.cuts):
-        seed += 1
+    cut_worlds_with_kpi = 0
+    for seed in range(a.cut_seed, a.cut_seed + a.cuts):
         w = plant_world(tmp / f"w{seed}", "spend_cut", seed=seed)
         run = monitor_workspace(w.root, w.window_start, record=False, curves=curves_from_daily_truth(w.curves))
-        cut_kpi += sum(x.kind == "anomaly" and x.metric in KPI for x in run.alerts)
+        k = sum(x.kind == "anomaly" and x.metric in KPI for x in run.alerts)
+        cut_kpi += k
+        cut_worlds_with_kpi += k > 0
         cut_other += sum(x.metric not in KPI for x in run.alerts)
     out = {
         "planted_worlds": plants,
@@ -88,7 +92,9 @@ def main() -> None:
         "clean_alerts": clean_alerts,
         "clean_alerts_per_10_series_months": 10 * clean_alerts / series_months if series_months else None,
         "spend_cut_worlds": a.cuts,
+        "spend_cut_seeds": f"{a.cut_seed}-{a.cut_seed + a.cuts - 1}",
         "spend_cut_kpi_alerts": cut_kpi,
+        "spend_cut_worlds_with_kpi_alerts": cut_worlds_with_kpi,
         "spend_cut_spend_and_delivery_alerts": cut_other,
         "seconds": round(time.perf_counter() - t0, 1),
     }

@@ -18,12 +18,11 @@ deviations at random positions after the first two weeks. This is not the Yahoo 
 Detector: :func:`omnimix.monitor.forecast.rolling_bands` with ``period=24`` (the daily cycle; the
 weekly one is not modelled), ``train=336`` (two weeks), refitted every 24 points, then
 :func:`omnimix.monitor.detect.scan_flags` with single-point tests only and Benjamini–Hochberg at
-q = 0.01 across all 100 series together.
-
-With the monitor's default Student-t tail (6 degrees of freedom) the smallest attainable p-value of
-even a 10-sigma point is about 5e-5, which Benjamini–Hochberg over 134 400 tests cannot accept; the
-tail is the one setting that matters at this scale, so the benchmark also reports ``--tail-df 30``
-and ``--tail-df 1e6`` (normal). Nothing else is tuned to the benchmark.
+q = 0.01 across all 100 series together. The p-values' tail is the monitor's default: Student-t
+degrees of freedom fitted on each block's training residuals with past anomalies set aside, pooled
+partially over the 100 series (one family, as the Benjamini–Hochberg run); ``--tail-df D`` fixes it
+instead (``--tail-df 6``: the old fixed default, ``--tail-df 1e9``: the normal). Nothing is tuned to
+the benchmark: the same settings as the monitor's, the seeds are 0, 1, 2 ….
 
 Scoring (the usual point-adjusted rule with a tolerance): an outlier is found when a flagged point lies
 within ±3 points of it; precision is the share of flagged points within ±3 points of an outlier;
@@ -39,7 +38,7 @@ import time
 import numpy as np
 
 from omnimix.monitor.detect import scan_flags
-from omnimix.monitor.forecast import TAIL_DF, rolling_bands
+from omnimix.monitor.forecast import rolling_bands
 
 N_SERIES, LENGTH, TRAIN, TOL = 100, 1680, 336, 3
 
@@ -82,17 +81,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--tail-df", type=float, default=0.0,
-                    help="Student-t degrees of freedom of the p-values (0: the monitor's default, 6)")
+                    help="fixed Student-t degrees of freedom of the p-values (0: fitted, the monitor's default)")
     a = ap.parse_args()
     rows = []
     t0 = time.perf_counter()
     for seed in range(a.seeds):
         y, lab = a3_like(seed)
-        b = rolling_bands(y, TRAIN, train=TRAIN, step=24, period=24, tail_df=a.tail_df)
+        b = rolling_bands(y, TRAIN, train=TRAIN, step=24, period=24, tail_df=a.tail_df,
+                          tail_groups=["a3"] * len(y))
         flag = scan_flags(b, TRAIN, 0.01, lengths=(1,))
         rows.append({"seed": seed, **score(flag, lab)})
     out = {"benchmark": "Yahoo S5 A3-style (generated to the published description)",
-           "tail_df": a.tail_df or TAIL_DF, "per_seed": rows,
+           "tail": a.tail_df or "fitted", "per_seed": rows,
+           "precision_mean": float(np.mean([r["precision"] for r in rows])),
+           "recall_mean": float(np.mean([r["recall"] for r in rows])),
            "f1_mean": float(np.mean([r["f1"] for r in rows])), "seconds": round(time.perf_counter() - t0, 1)}
     print(json.dumps(out, indent=1))
 

@@ -119,3 +119,62 @@ def test_media_lift() -> None:
     assert media_daily(curves, ["a"], spend) == pytest.approx([250.0, 250.0, 0.0, 375.0])
     lift = media_lift(curves, ["a"], spend, np.array([2250.0, 2250.0, 2000.0, 2375.0]), first=2)
     assert lift == pytest.approx([0.125, 0.125, 0.0, 0.1875])
+
+
+def test_tail_fit_sets_past_outliers_aside_and_keeps_heavy_tails() -> None:
+    from omnimix.monitor.forecast import fit_tail_df
+
+    rng = np.random.default_rng(3)
+    one = np.zeros(60, dtype=np.int64)
+    g = rng.standard_normal((60, 200))
+    assert np.mean(fit_tail_df(g, groups=one) >= 20) > 0.9  # near-normal
+    g[:, 17] = 9.0  # one past 9-sigma day in every history: set aside, the tail stays near-normal
+    assert np.mean(fit_tail_df(g, groups=one) >= 20) > 0.9
+    assert np.mean(fit_tail_df(g, alpha=1e-12) >= 20) < 0.7  # hardly set aside: many series look heavy
+    heavy = rng.standard_t(3, (60, 200)) * stats_norm_q75() / 0.7649
+    assert np.all(fit_tail_df(heavy, groups=one) <= 6)
+    mixed = np.vstack([rng.standard_normal((8, 200)), heavy[:2]])  # two heavy series in a normal family
+    df = fit_tail_df(mixed, groups=np.zeros(10, dtype=np.int64))
+    assert np.all(df[8:] <= 8) and np.mean(df[:8] >= 20) >= 0.75
+
+
+def stats_norm_q75() -> float:
+    from scipy import stats
+
+    return float(stats.norm.ppf(0.75))
+
+
+def test_window_test_accounts_for_the_shared_forecast_error() -> None:
+    from omnimix.monitor.detect import scan_flags
+
+    rng = np.random.default_rng(11)
+    y = _world(rng, 200, 200)
+    b = rolling_bands(y, 110)
+    assert b.rho is not None and 0.05 < float(np.nanmedian(b.rho[:, 110:])) < 0.3
+    # 200 clean series x 90 days x (1, 3, 7)-day windows: BH at 0.01 stays (almost) quiet
+    assert scan_flags(b, 110, 0.01).sum() <= 3
+
+
+def test_additive_mmm_band_follows_a_spend_cut() -> None:
+    from omnimix.monitor.detect import Series, detect
+
+    rng = np.random.default_rng(4)
+    t_n, cut = 160, 130
+    days = pd.date_range("2025-01-01", periods=t_n)
+    spend = 1000.0 * (1 + 0.1 * rng.standard_normal(t_n))
+    spend[cut:] *= 0.3
+    truth = {"a": {"beta": 3000.0, "half_saturation": 800.0, "slope": 1.2}}
+    curves = curves_from_daily_truth(truth)
+    media = media_daily(curves, ["a"], spend[None, :])
+    revenue = rng.poisson(4000.0 * (1 + 0.1 * np.cos(2 * np.pi * np.arange(t_n) / 7)) + media).astype(float)
+    orders = rng.poisson(revenue / 200.0).astype(float)
+    keys = [("spend", None), ("revenue", None), ("conversions", None), ("roas", None), ("spend", "a")]
+    s = Series(keys, np.vstack([spend, revenue, orders, revenue / spend, spend]), days)
+    found, bands = detect(s, 100, curves=curves)
+    assert not [a for a in found if a.metric in ("revenue", "conversions", "roas")]
+    # the band moved with the explained drop: revenue's expected value after the cut is near the truth
+    expected = 4000.0 * (1 + 0.1 * np.cos(2 * np.pi * np.arange(cut, t_n) / 7)) + media[cut:]
+    assert np.max(np.abs(bands.mean[1, cut:] / expected - 1)) < 0.06
+    assert np.allclose(bands.mean[3, cut:], bands.mean[1, cut:] / spend[cut:])
+    bare, _ = detect(s, 100)
+    assert any(a.metric == "revenue" for a in bare)  # unexplained, the same drop is an alert

@@ -53,6 +53,9 @@ ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("GET", "/api/v1/audit", "admin", None, 200),
     ("GET", "/api/v1/settings", "viewer", None, 200),
     ("PUT", "/api/v1/settings", "admin", {"default_range_days": 90}, 200),
+    ("GET", "/api/v1/alerts", "viewer", None, 200),
+    ("POST", "/api/v1/alerts/{alert_id}/ack", "analyst", {"note": "seen"}, 200),
+    ("POST", "/api/v1/alerts/{alert_id}/resolve", "analyst", None, 200),
 ]
 
 
@@ -104,6 +107,14 @@ def _fill(env: Env, method: str, path: str, body: Any) -> tuple[str, Any]:
     if "{token_id}" in path:
         tok = c.post("/api/v1/tokens", json={"name": "x"}, headers=admin).json()
         return path.replace("{token_id}", str(tok["id"])), body
+    if "{alert_id}" in path:
+        from omnimix.monitor import Alert, AlertStore
+
+        store = AlertStore(env.app.state.ctx.state.url)  # type: ignore[attr-defined]
+        day = f"2026-01-{len(store.list()) % 28 + 1:02d}"
+        [(alert_id, _)] = store.record([Alert("data", "source_stopped", None, day, 3.0, 1.0, None, None,
+                                              "warning", f"matrix alert {day}")])
+        return path.replace("{alert_id}", str(alert_id)), body
     if body == "NEWUSER":
         n = len(env.app.state.ctx.state.list_users())  # type: ignore[attr-defined]
         return path, {"username": f"new{n}", "password": "longenough1", "role": "viewer"}

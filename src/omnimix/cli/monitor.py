@@ -63,7 +63,7 @@ def list_alerts(
     """Stored alerts, newest first."""
     from omnimix.monitor.state import AlertStore, default_url
 
-    rows = AlertStore(state or default_url(workspace)).list(status)
+    rows = AlertStore(state or default_url(workspace)).list(status, trace=False)
     if as_json:
         emit_json({"alerts": rows})
         return

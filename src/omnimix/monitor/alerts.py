@@ -32,6 +32,9 @@ class Alert:
         message: one line for people.
         who: recipients named by the matching rule (webhook names or e-mail addresses).
         p: the p-value behind the alert where there is one.
+        trace: for an anomaly, the series around the alert as the detector saw it —
+            ``{"dates", "value", "mean", "lo", "hi"}`` (lists; None where a day has no value or band) —
+            kept with the alert state for the dashboard's chart; not part of the CLI contract.
     """
 
     kind: str
@@ -46,6 +49,7 @@ class Alert:
     message: str
     who: tuple[str, ...] = field(default=(), compare=False)
     p: float | None = field(default=None, compare=False)
+    trace: dict[str, list[Any]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:

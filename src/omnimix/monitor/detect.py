@@ -10,6 +10,7 @@ days of a series into one alert dated at its first day and adds change points.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from omnimix.metrics import METRICS
 from omnimix.monitor.alerts import Alert
 from omnimix.monitor.changepoints import cusum_changepoints
 from omnimix.monitor.forecast import TRAIN_DAYS, Bands, rolling_bands
-from omnimix.monitor.mmm_band import KPI_LIKE, media_lift
+from omnimix.monitor.mmm_band import KPI_LIKE, media_contribution
 from omnimix.monitor.testing import FDR, bh_reject
 
 #: Metrics monitored by default (20): delivery, funnel, outcome and efficiency.
@@ -36,6 +37,10 @@ SCAN_LENGTHS: tuple[int, ...] = (1, 3, 7)
 ONSET_Z = 3.0
 #: Smallest shift (in residual standard deviations) reported as a change point.
 CHANGE_MIN = 1.5
+#: Days before the monitored window over which a KPI's ratio to revenue (its share of the media
+#: contribution) is measured: the most recent four weeks, as the ratio drifts (new customers per
+#: order fall as a customer base fills up).
+RATIO_DAYS = 28
 #: Consecutive flagged days at most this far apart are one episode.
 EPISODE_GAP = 6
 
@@ -71,33 +76,105 @@ def series_matrix(total: pd.DataFrame, per_channel: pd.DataFrame | None, metrics
     return Series(keys, values, days)
 
 
-def _explain(s: Series, curves: ResponseCurves, first: int) -> NDArray[np.float64]:
-    """Per series and day the part of the value that today's actual spend explains (see
-    :func:`omnimix.monitor.mmm_band.media_lift`): the series divided by it is free of spend."""
+@dataclass(frozen=True)
+class Explanation:
+    """The MMM's additive explanation of the KPI series (rows of :class:`Series`).
+
+    Attributes:
+        base: the spend-free series to forecast, (N, T): a KPI series minus its media part; for a
+            ratio, its KPI part minus that part's media; other rows unchanged.
+        add: the media part added back to the forecast, in the (KPI part's) units, (N, T).
+        add_sd: its spread over the posterior draws, (N, T).
+        part: per row 0 (not explained), 1 (the series is a KPI), 2 (a ratio over spend whose
+            numerator is the KPI: ROAS, MER), 3 (spend over a KPI: CAC).
+        spend: the ratio rows' actual spend, (N, T) (NaN elsewhere).
+    """
+
+    base: NDArray[np.float64]
+    add: NDArray[np.float64]
+    add_sd: NDArray[np.float64]
+    part: NDArray[np.int8]
+    spend: NDArray[np.float64]
+
+    def bands(self, raw: Bands) -> Bands:
+        """The bands of the original series from ``raw``, the bands of :attr:`base`."""
+        mean, lo, hi, z = raw.mean.copy(), raw.lo.copy(), raw.hi.copy(), raw.z.copy()
+        for code in (1, 2, 3):
+            r = self.part == code
+            if not r.any():
+                continue
+            mu, a, b = raw.mean[r] + self.add[r], raw.lo[r] + self.add[r], raw.hi[r] + self.add[r]
+            sp = self.spend[r]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if code == 1:
+                    mean[r], lo[r], hi[r] = mu, a, b
+                elif code == 2:
+                    mean[r], lo[r], hi[r] = mu / sp, a / sp, b / sp
+                else:  # spend over the KPI: the band's ends swap, z changes sign
+                    mean[r], lo[r], hi[r] = sp / mu, sp / np.maximum(b, 1e-12), np.where(a > 0, sp / a, np.inf)
+                    z[r] = -raw.z[r]
+        return Bands(mean, lo, hi, z, raw.p, raw.level, raw.df, raw.edge, raw.rho)
+
+
+def _explain(s: Series, curves: ResponseCurves, first: int, train: int) -> Explanation | None:
+    """The MMM's additive explanation of every KPI series (see :mod:`omnimix.monitor.mmm_band`).
+
+    A series of a KPI-like metric gets ``k_i · M(x_t)``: its ratio ``k_i`` to revenue over the
+    :data:`RATIO_DAYS` days before the window times the media contribution of the spend that
+    actually ran. A ratio with one KPI-like part and spend as the other (ROAS, MER, CAC) is
+    explained through that part, rebuilt from the ratio and the series' actual spend. None when no
+    channel of the curves has spend here.
+    """
     n, t_n = s.values.shape
-    g = np.ones((n, t_n))
     idx = {k: i for i, k in enumerate(s.keys)}
     cols = [c for c in curves.channels if ("spend", c) in idx]
     i_rev = idx.get(("revenue", None))
-    if not cols or i_rev is None:
-        return g
+    if not cols:
+        return None
     act = np.vstack([s.values[idx[("spend", c)]] for c in cols])
-    lift = 1.0 + media_lift(curves, cols, act, s.values[i_rev], first)
+    m_mean, m_sd = media_contribution(curves, cols, act)
+    lo = max(0, first - min(train, RATIO_DAYS))
+    rev = s.values[i_rev] if i_rev is not None else None
+    base = s.values.copy()
+    add = np.zeros((n, t_n))
+    add_sd = np.zeros((n, t_n))
+    part = np.zeros(n, dtype=np.int8)  # 0 none, 1 the series itself, 2 ratio numerator, 3 denominator
+    spend_of = np.full((n, t_n), np.nan)
     for i, (m, ch) in enumerate(s.keys):
         meta = METRICS[m]
-        parts = (meta.numerator, meta.denominator) if meta.kind == "ratio" else (m, "")
-        if not any(x in KPI_LIKE for x in parts):
+        if meta.kind == "ratio":
+            kpi = [x in KPI_LIKE for x in (meta.numerator, meta.denominator)]
+            other = meta.denominator if kpi[0] else meta.numerator
+            i_sp = idx.get(("spend", ch))
+            if sum(kpi) != 1 or other != "spend" or i_sp is None:
+                continue
+            sp = s.values[i_sp]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kpart = s.values[i] * sp if kpi[0] else sp / s.values[i]
+            part[i], spend_of[i] = (2 if kpi[0] else 3), sp
+        elif m in KPI_LIKE:
+            kpart, part[i] = s.values[i], 1
+        else:
             continue
-        i_sp = idx.get(("spend", ch))
-        sp = s.values[i_sp] if i_sp is not None else np.ones(t_n)
-        f = [lift if x in KPI_LIKE else sp if x == "spend" else np.ones(t_n) for x in parts]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g[i] = f[0] / f[1] if meta.kind == "ratio" else f[0]
-    return g
+        if rev is None:
+            k = 1.0 if m == "revenue" else np.nan
+        else:
+            seen = np.isfinite(kpart[lo:first])
+            num, den = np.nansum(kpart[lo:first]), np.nansum(np.where(seen, rev[lo:first], 0.0))
+            k = float(num / den) if den > 0 else np.nan
+        if not np.isfinite(k):
+            part[i] = 0
+            continue
+        add[i], add_sd[i] = k * m_mean, k * m_sd
+        base[i] = kpart - add[i]
+    if not part.any():
+        return None
+    return Explanation(base, add, add_sd, part, spend_of)
 
 
 def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
-           curves: ResponseCurves | None = None, level: float = 0.99) -> tuple[list[Alert], Bands]:
+           curves: ResponseCurves | None = None, level: float = 0.99,
+           tail_df: float = 0.0) -> tuple[list[Alert], Bands]:
     """Alerts for days ``first …`` of every series in ``s``.
 
     Args:
@@ -107,24 +184,26 @@ def detect(s: Series, first: int, *, fdr: float = FDR, train: int = TRAIN_DAYS,
             Bonferroni over the series at the same level).
         train: training days per forecast block.
         curves: the MMM's weekly response curves (posterior draws); KPI series are then expected given
-            the spend that actually ran.
+            the spend that actually ran: the seasonal forecast of the spend-free series plus the
+            media contribution of the actual spend (additive, as the MMM is).
         level: coverage of the reported bands.
+        tail_df: fixed Student-t degrees of freedom of the p-values (0: fitted per series).
 
     Returns:
         The alerts (one per episode or change point) and the bands.
     """
     y = s.values
-    if curves is None:
-        bands = rolling_bands(y, first, train=train, level=level)
-    else:  # KPI series divided by what today's spend explains, forecast, then multiplied back
-        g = _explain(s, curves, first)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            adj = np.where(np.isfinite(g) & (g > 0), y / g, np.nan)
-        raw = rolling_bands(adj, first, train=train, level=level)
-        bands = Bands(raw.mean * g, raw.lo * g, raw.hi * g, raw.z, raw.p, raw.level, raw.df)
+    groups = [m for m, _ in s.keys]
+    ex = _explain(s, curves, first, train) if curves is not None else None
+    if ex is None:
+        bands = rolling_bands(y, first, train=train, level=level, tail_df=tail_df, tail_groups=groups)
+    else:  # KPI series minus what the spend that ran explains, forecast, then the media part added back
+        raw = rolling_bands(ex.base, first, train=train, level=level, tail_df=tail_df, extra_sd=ex.add_sd,
+                            tail_groups=groups)
+        bands = ex.bands(raw)
     cp = cusum_changepoints(bands.z, first)
     n = y.shape[0]
-    flag = scan_flags(bands, first, fdr, groups=[m for m, _ in s.keys])
+    flag = scan_flags(bands, first, fdr, groups=groups)
     # a change point is a slow shift the daily tests missed: Bonferroni over series, and a shift of at
     # least CHANGE_MIN residual standard deviations
     with np.errstate(invalid="ignore"):
@@ -151,11 +230,12 @@ def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = 
 
     Benjamini–Hochberg runs per family of ``groups`` (the monitor: one family per metric, over its
     channels, days and window lengths). A window of ``L`` days starting on day ``t`` is tested with
-    ``Σ z / √L`` (its own p-value for ``L = 1``, the normal for longer windows, whose sums are close to
-    normal); a rejected window flags its first day when that day stands out in the window's direction
-    (``|z|`` at least ``ONSET_Z`` and outside the reported band; a window that reaches back before the
-    onset is not dated there) and the later days whose ``z`` has the same sign and ``|z| ≥ 2``, so a
-    week-long drop is found even when no single day is extreme on its own.
+    ``Σ z / √(L + L(L − 1)·ρ)`` (its own p-value for ``L = 1``, the normal for longer windows, whose
+    sums are close to normal; ``ρ`` is the correlation the days of a forecast block share,
+    ``Bands.rho``). A rejected window flags its first day when that day stands out in the window's
+    direction (``|z|`` at least ``ONSET_Z`` and outside the reported band; a window that reaches back
+    before the onset is not dated there) and the later days whose ``z`` has the same sign and
+    ``|z| ≥ 2``, so a week-long drop is found even when no single day is extreme on its own.
     """
     z = bands.z
     n, t_n = z.shape
@@ -163,6 +243,7 @@ def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = 
     zz[:, :first] = 0.0
     valid = np.isfinite(z)
     valid[:, :first] = False
+    rr = np.where(valid, np.nan_to_num(bands.rho, nan=0.0), 0.0) if bands.rho is not None else np.zeros((n, t_n))
     tests: list[NDArray[np.float64]] = []
     for length in lengths:
         if length == 1:
@@ -170,13 +251,17 @@ def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = 
             continue
         csum = np.concatenate([np.zeros((n, 1)), np.cumsum(zz, axis=1)], axis=1)
         cnt = np.concatenate([np.zeros((n, 1)), np.cumsum(valid, axis=1)], axis=1)
+        crho = np.concatenate([np.zeros((n, 1)), np.cumsum(rr, axis=1)], axis=1)
         p = np.full((n, t_n), np.nan)
         if t_n - first >= length:
             sl = slice(first, t_n - length + 1)
             tot = csum[:, length:][:, sl.start - 0: sl.stop] - csum[:, :-length][:, sl]
             k = cnt[:, length:][:, sl] - cnt[:, :-length][:, sl]
+            rbar = (crho[:, length:][:, sl] - crho[:, :-length][:, sl]) / length
+            # the days of a block share the estimates' error: Var(Σz) = L + L(L − 1)·ρ
+            var = length + length * (length - 1) * rbar
             with np.errstate(invalid="ignore", divide="ignore"):
-                stat = np.where(k == length, tot / np.sqrt(length), np.nan)
+                stat = np.where(k == length, tot / np.sqrt(var), np.nan)
             p[:, sl] = np.where(np.isfinite(stat), 2.0 * stats.norm.sf(np.abs(stat)), np.nan)
         tests.append(p)
     stacked = np.stack(tests)  # (L, N, T)
@@ -188,13 +273,13 @@ def scan_flags(bands: Bands, first: int, fdr: float, lengths: tuple[int, ...] = 
         for gname in dict.fromkeys(groups):
             rows = labels == gname
             rej[:, rows] = bh_reject(stacked[:, rows], fdr)
-    onset = max(ONSET_Z, bands.quantile)
+    onset = np.maximum(ONSET_Z, np.nan_to_num(bands.edge_at(), nan=ONSET_Z))
     flag = np.zeros((n, t_n), dtype=bool)
     for li, length in enumerate(lengths):
         for i, t in zip(*np.nonzero(rej[li]), strict=True):
             w = zz[i, t:t + length]
             sign = np.sign(w.sum()) or 1.0
-            if length > 1 and not (np.sign(w[0]) == sign and abs(w[0]) >= onset):
+            if length > 1 and not (np.sign(w[0]) == sign and abs(w[0]) >= onset[i, t]):
                 continue  # the window is dated by its first day, which must itself stand out
             hit = (np.sign(w) == sign) & (np.abs(w) >= 2.0)
             hit[0] = True
@@ -216,4 +301,18 @@ def _anomaly(s: Series, b: Bands, i: int, d: int, m: str, ch: str | None, change
                f"{b.lo[i, d]:,.4g}–{b.hi[i, d]:,.4g}")
     sev = "critical" if abs(float(b.z[i, d])) > 8 else "warning"
     return Alert("anomaly", m, ch, day, v, mu, float(b.lo[i, d]), float(b.hi[i, d]), sev, msg,
-                 p=float(b.p[i, d]))
+                 p=float(b.p[i, d]), trace=_trace(s, b, i, d))
+
+
+#: Days of the series before and after an alert's day kept in its trace (the dashboard's chart).
+TRACE_BEFORE, TRACE_AFTER = 28, 7
+
+
+def _trace(s: Series, b: Bands, i: int, d: int) -> dict[str, list[Any]]:
+    lo, hi = max(0, d - TRACE_BEFORE), min(s.values.shape[1], d + TRACE_AFTER + 1)
+
+    def col(a: NDArray[np.float64]) -> list[Any]:
+        return [float(round(x, 6)) if np.isfinite(x) else None for x in a[i, lo:hi].tolist()]
+
+    return {"dates": [x.date().isoformat() for x in s.days[lo:hi]], "value": col(s.values),
+            "mean": col(b.mean), "lo": col(b.lo), "hi": col(b.hi)}

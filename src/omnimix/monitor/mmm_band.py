@@ -1,15 +1,21 @@
-"""The MMM's explanation of a KPI change: how much of it today's actual spend predicts.
+"""The MMM's explanation of a KPI change: how much of it the spend that actually ran predicts.
 
 The latest passed MMM fit stores its weekly response curves with posterior draws
 (``response_curves``/``response_curve_draws``). A day with spend ``x_c`` contributes
-``M(x) = Σ_c f_c(7·x_c) / 7`` (the weekly curve at the weekly rate, posterior mean over draws).
-Revenue is modelled as ``baseline_t · (1 + r_t)`` with ``r_t = M(x_t) / B̄``, ``B̄`` the baseline level
-before the monitored window; the seasonal forecast is made of ``revenue / (1 + r_t)`` — a series free
-of spend — and multiplied back by ``1 + r_t`` of the spend that actually ran. A drop that lower spend
+``M(x) = Σ_c f_c(7·x_c) / 7`` (the weekly curve at the weekly rate; :func:`media_contribution` gives
+its posterior mean and standard deviation over the draws).
+
+The MMM is additive — ``KPI_t = baseline_t + M(x_t) + noise`` — and so is the monitor's band for the
+KPIs it explains (:func:`omnimix.monitor.detect.detect`): the seasonal forecast is made of the
+spend-free series ``KPI_t − M(x_t)`` (its training residuals give the noise) and the media
+contribution of the spend that actually ran is added back, its spread over the draws added to the
+forecast's variance. That is the posterior predictive given the actual spend: a drop that lower spend
 explains moves the band with it and raises no alert; an unexplained drop leaves the band where it was.
-Every KPI that follows revenue (:data:`KPI_LIKE`: conversions and customers are taken as
-proportional) is divided the same way, and ratios over spend (ROAS, MER, CAC) by their parts
-(``roas / ((1 + r) / spend)``).
+Every KPI that follows revenue (:data:`KPI_LIKE`) gets its share of ``M`` (its ratio to revenue on the
+training days: conversions per unit of revenue, a channel's attributed share), and ratios over spend
+(ROAS, MER, CAC) are explained through their KPI part with the actual spend as the other.
+:func:`media_lift` (the contribution over the baseline level) stays for callers that want the
+relative lift.
 """
 
 from __future__ import annotations
@@ -30,12 +36,21 @@ PERIOD_DAYS = 7
 
 def media_daily(curves: ResponseCurves, channels: list[str], spend: NDArray[np.float64]) -> NDArray[np.float64]:
     """``M(x)`` per day (T,): the posterior-mean media contribution of daily spend ``spend`` (C, T)."""
+    return media_contribution(curves, channels, spend)[0]
+
+
+def media_contribution(curves: ResponseCurves, channels: list[str], spend: NDArray[np.float64]
+                       ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``M(x)`` per day (T,) of daily spend ``spend`` (C, T): posterior mean and standard deviation over
+    the curves' draws (0 for a single draw)."""
     pos = {c: i for i, c in enumerate(curves.channels)}
     x = np.zeros((spend.shape[1], len(curves.channels)))
     for j, c in enumerate(channels):
         if c in pos:
             x[:, pos[c]] = np.nan_to_num(spend[j], nan=0.0)
-    return np.asarray(curves.draws(PERIOD_DAYS * x).sum(axis=-1).mean(axis=0) / PERIOD_DAYS, dtype=np.float64)
+    d = np.asarray(curves.draws(PERIOD_DAYS * x).sum(axis=-1), dtype=np.float64) / PERIOD_DAYS  # (D, T)
+    sd = d.std(axis=0) if d.shape[0] > 1 else np.zeros(d.shape[1])
+    return np.asarray(d.mean(axis=0), dtype=np.float64), np.asarray(sd, dtype=np.float64)
 
 
 def media_lift(curves: ResponseCurves, channels: list[str], spend: NDArray[np.float64],

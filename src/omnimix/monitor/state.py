@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, Text, create_engine, select
+from sqlalchemy import JSON, DateTime, Engine, ForeignKey, Integer, String, Text, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from omnimix.errors import UsageError
-from omnimix.monitor.alerts import Alert
+from omnimix.monitor.alerts import KINDS, Alert
 
 STATUSES = ("open", "acked", "resolved")
 
@@ -91,6 +91,13 @@ def open_state(url: str, metadata: Any, what: str) -> tuple[Engine, sessionmaker
     return engine, sessionmaker(engine, expire_on_commit=False)
 
 
+def _payload(a: Alert) -> dict[str, Any]:
+    out = a.to_json()
+    if a.trace is not None:
+        out["trace"] = a.trace
+    return out
+
+
 def _row_json(r: AlertRow) -> dict[str, Any]:
     return {**r.payload, "id": r.id, "status": r.status, "first_seen": r.first_seen.isoformat(),
             "last_seen": r.last_seen.isoformat(), "seen": r.seen, "acked_by": r.acked_by,
@@ -118,14 +125,14 @@ class AlertStore:
                 row = s.scalar(select(AlertRow).where(AlertRow.key == a.key))
                 if row is None:
                     row = AlertRow(key=a.key, kind=a.kind, metric=a.metric, channel=a.channel, day=a.date,
-                                   severity=a.severity, message=a.message, payload=a.to_json())
+                                   severity=a.severity, message=a.message, payload=_payload(a))
                     s.add(row)
                     s.flush()
                     new.append((row.id, a))
                 elif row.status == "resolved":
                     row.status, row.resolved_at, row.last_seen = "open", None, _now()
                     row.seen += 1
-                    row.payload, row.message, row.severity = a.to_json(), a.message, a.severity
+                    row.payload, row.message, row.severity = _payload(a), a.message, a.severity
                     new.append((row.id, a))
                 else:
                     row.last_seen = _now()
@@ -154,15 +161,42 @@ class AlertStore:
         """Mark an alert resolved (the same key alerting again reopens it and is delivered)."""
         return self._set(alert_id, "resolved", who, note)
 
-    def list(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        """Alerts, newest first; ``status`` filters (open, acked, resolved)."""
+    def list(self, status: str | None = None, limit: int = 200, *, kind: str | None = None, offset: int = 0,
+             trace: bool = True) -> list[dict[str, Any]]:
+        """Alerts, newest first; ``status`` (open, acked, resolved) and ``kind`` filter; ``trace=False``
+        leaves out the anomalies' series traces."""
+        q = self._filtered(select(AlertRow), status, kind)
+        q = q.order_by(AlertRow.day.desc(), AlertRow.id.desc()).offset(offset).limit(limit)
+        with self.session() as s:
+            rows = [_row_json(r) for r in s.scalars(q)]
+        if not trace:
+            for r in rows:
+                r.pop("trace", None)
+        return rows
+
+    def count(self, status: str | None = None, kind: str | None = None) -> int:
+        """How many alerts :meth:`list` would page through."""
+        q = self._filtered(select(func.count()).select_from(AlertRow), status, kind)
+        with self.session() as s:
+            return int(s.scalar(q) or 0)
+
+    def one(self, alert_id: int) -> dict[str, Any] | None:
+        """One alert by id, or None."""
+        with self.session() as s:
+            row = s.get(AlertRow, alert_id)
+            return _row_json(row) if row is not None else None
+
+    @staticmethod
+    def _filtered(q: Any, status: str | None, kind: str | None) -> Any:
         if status is not None and status not in STATUSES:
             raise UsageError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
-        q = select(AlertRow).order_by(AlertRow.day.desc(), AlertRow.id.desc()).limit(limit)
+        if kind is not None and kind not in KINDS:
+            raise UsageError(f"unknown alert kind {kind!r}; use one of {', '.join(KINDS)}")
         if status is not None:
             q = q.where(AlertRow.status == status)
-        with self.session() as s:
-            return [_row_json(r) for r in s.scalars(q)]
+        if kind is not None:
+            q = q.where(AlertRow.kind == kind)
+        return q
 
     def log_delivery(self, alert_ids: Sequence[int], target: str, ok: bool, attempts: int,
                      error: str | None) -> None:

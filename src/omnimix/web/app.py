@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnimix import __version__
 from omnimix.errors import EngineError, OmnimixError, WarehouseBusy
+from omnimix.web import alerts_view
 from omnimix.web.auth import (
     CSRF_HEADER,
     ApiError,
@@ -47,7 +48,16 @@ from omnimix.web.pages import budget, channels, customers, data, experiments, lo
 from omnimix.web.pages import plan as plan_page
 from omnimix.web.pages import review as review_page
 from omnimix.web.rendering import busy_page, locale_of, render
-from omnimix.web.routers import api_admin, api_budget, api_core, api_experiments, api_export, api_kpis, api_results
+from omnimix.web.routers import (
+    api_admin,
+    api_alerts,
+    api_budget,
+    api_core,
+    api_experiments,
+    api_export,
+    api_kpis,
+    api_results,
+)
 from omnimix.web.security import install_log_redaction
 from omnimix.web.state import AppState, default_state_url
 from omnimix.web.warehouse import Warehouse
@@ -301,11 +311,11 @@ def create_app(
         return error_json(400, "omnimix_error", str(exc))
 
     app.include_router(api_core.router, responses=ERROR_RESPONSES)
-    for r in (api_kpis, api_results, api_budget, api_export, api_admin, api_experiments):
+    for r in (api_kpis, api_results, api_budget, api_export, api_admin, api_experiments, api_alerts):
         app.include_router(r.router, responses=ERROR_RESPONSES)
     app.include_router(review_page.api_router, responses=ERROR_RESPONSES)
     pages = (login, overview, channels, mix, budget, plan_page, review_page, customers, data, voice, experiments)
-    for page in (*pages, admin_page):
+    for page in (*pages, alerts_view, admin_page):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -21,15 +21,16 @@ from omnimix.web.i18n import LANG_COOKIE, Formatter, normalize_locale, pick_loca
 #: Navigation entries (translation key, path) in menu order.
 NAV: list[tuple[str, str]] = [
     ("overview", "/"),
+    ("monitor", "/monitor"),
     ("channels", "/channels"),
     ("mix", "/mix"),
     ("budget", "/budget"),
     ("plan", "/plan"),
+    ("experiments", "/experiments"),
     ("review", "/review"),
+    ("voice", "/voice"),
     ("customers", "/customers"),
     ("data", "/data"),
-    ("voice", "/voice"),
-    ("experiments", "/experiments"),
 ]
 
 CSRF_MESSAGE = "CSRF token missing or wrong: reload the page and retry"

@@ -136,7 +136,7 @@ def check_assets(
     for a, cv, tn, f, ext in zip(assets, cov, tones, facts, external, strict=True):
         issues = list(ext)
         issues += message_issues(a, cv, emb.off_message)
-        issues += tone_issues(a, brand, tn)
+        issues += tone_issues(a, brand, tn, emb.tone_margin)
         issues += check_offers(a, brand, f)
         issues += _conflict_issues(a, f, conflict_fields.get(a.asset_id, []))
         issues.sort(key=lambda i: (i.start, i.end, i.category, i.rule))

@@ -285,3 +285,22 @@ def test_terms_of_trade_are_not_claims() -> None:
 def test_position_words_are_not_claims() -> None:
     assert _found("App首页最上方就是会员专区") == []
     assert _found("货架最底层是试用装") == []
+
+
+def test_more_absolute_words() -> None:
+    assert _found("这款面霜是绝佳的好产品") == ["绝佳"]
+    assert _found("填补国内空白的萃取技术") == ["填补国内空白"]
+    assert _found("全网断货王") == ["断货王"]
+    assert _found("天猫咖啡类目销冠") == ["销冠"]
+    assert _found("2023年天猫咖啡类目销冠（数据来源：生意参谋）") == []  # 7(6): time, place and source
+
+
+def test_more_english_claims() -> None:
+    def en(t: str) -> list[str]:
+        return [i.text for i in check_ad_law(t, language="en")]
+
+    assert en("The ultimate face cream.") == ["The ultimate"]
+    assert en("The leading brand of serum.") == ["The leading brand"]
+    assert en("Quality like no other.") == ["like no other"] and en("Feel like no other day.") == []
+    assert en("Best price guaranteed.") == ["Best price guaranteed"]
+    assert en("We are the leading brand in the UK for 2024 (source: Kantar).") == []

@@ -41,6 +41,27 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "remove the superlative or qualify it",
     ),
     (
+        "ultimate",
+        re.compile(r"\bthe\s+ultimate\b", _F),
+        "say what it does better, with evidence",
+    ),
+    (
+        "leading",
+        re.compile(
+            r"\bthe\s+leading\s+(?:brand|name|maker|manufacturer|provider|supplier|producer|company|choice)\b"
+            r"|\b(?:a\s+)?leading\s+brand\b",
+            _F,
+        ),
+        "remove the claim to lead the market, or qualify it by time, place and source",
+    ),
+    (
+        "like_no_other",
+        re.compile(
+            r"\blike\s+no\s+other\b(?!\s+[a-z])|\bbest\s+prices?\s+guaranteed\b|\bguaranteed\s+lowest\s+prices?\b", _F
+        ),
+        "describe a verifiable feature instead",
+    ),
+    (
         "peerless",
         re.compile(
             r"\b(?:unbeatable|unrivall?ed|unmatched|unparalleled|unsurpassed|second\s+to\s+none|best[-\s]in[-\s]class|"
@@ -80,7 +101,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "remove the superlative or qualify it",
     ),
 )
-_WARN = {"superlative"}
+_WARN = {"superlative", "ultimate"}
 
 _SELF = re.compile(
     r"\bour\s+(?:very\s+|own\s+|all[-\s]time\s+)?$|\bwe(?:'ve| have)?\s+ever\b"

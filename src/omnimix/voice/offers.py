@@ -149,21 +149,22 @@ def _money(name: str) -> str:
 
 _DEAL_ZH = re.compile(
     rf"(?:每)?满\s*{_money('th')}\s*[,，、]?\s*(?:即可|就|可|再)?\s*(?:(?P<verb>立减|直减|减|省|返|送|抵|享受?|打|用)\s*"
-    rf"(?:{_money('am')}(?!\s*(?:折|%|％))(?:\s*元?(?:优惠)?券)?|(?P<pc>{NUM})\s*折|(?P<pp>\d+(?:\.\d+)?)\s*[%％]\s*(?:折扣|优惠)?))"
+    rf"(?:{_money('am')}(?![\d.]*\s*(?:折|%|％))(?:\s*元?(?:优惠)?券)?|(?P<pc>{NUM})\s*折|(?P<pp>\d+(?:\.\d+)?)\s*[%％]\s*(?:折扣|优惠)?))"
 )
 _DEAL_ZH_SHORT = re.compile(rf"(?:每)?满\s*{_money('th')}\s*[-－]\s*{_money('am')}(?![\d.月日号%％折])")
 _DEAL_EN = [
     re.compile(
-        rf"(?i)(?:spend|buy|orders?\s+(?:of|over|above)|purchases?\s+(?:of|over|above))\s+{_money('th')}\+?"
-        rf"(?:\s+or\s+more)?[,\s]+(?:and\s+)?(?:get|save|take|enjoy)\s+(?:(?:{_money('am')}(?!\s*%))|(?P<pp>\d+(?:\.\d+)?)\s*%)"
+        rf"(?i)(?:spend(?:\s+(?:over|more\s+than|at\s+least|above))?|buy|orders?\s+(?:of|over|above)"
+        rf"|purchases?\s+(?:of|over|above))\s+{_money('th')}\+?"
+        rf"(?:\s+or\s+more)?[,\s]+(?:and\s+)?(?:get|save|take|enjoy)\s+(?:(?:{_money('am')}(?![\d.]*\s*%))|(?P<pp>\d+(?:\.\d+)?)\s*%)"
         r"(?:\s+off)?"
     ),
     re.compile(
-        rf"(?i)(?:{_money('am')}(?!\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)\s+off\s+(?:(?:your\s+|any\s+|all\s+)?"
+        rf"(?i)(?:{_money('am')}(?![\d.]*\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)\s+off\s+(?:(?:your\s+|any\s+|all\s+)?"
         rf"(?:orders?|purchases?|baskets?|spend)\s+)?(?:of\s+|over\s+|above\s+|of\s+over\s+)?{_money('th')}\+?"
     ),
     re.compile(
-        rf"(?i)(?:save|get|take)\s+(?:{_money('am')}(?!\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)(?:\s+off)?\s+"
+        rf"(?i)(?:save|get|take)\s+(?:{_money('am')}(?![\d.]*\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)(?:\s+off)?\s+"
         rf"(?:on|when\s+you\s+spend|with|if\s+you\s+spend)\s+"
         rf"(?:(?:orders?|purchases?)\s+(?:of|over|above)\s+)?{_money('th')}\+?"
     ),
@@ -284,6 +285,8 @@ def extract_offers(text: str) -> OfferFacts:
             th = _num(m.group("th"))
             if th is None:
                 continue
+            if re.match(r"(?i)buy\s+\d", m.group(0)):
+                continue  # buy 2 get 1 free: an item-count deal, not a spend threshold
             red: Mention | None = None
             am = _grp(m, "am")
             if am and (v := _num(am[0])) is not None:

@@ -178,3 +178,21 @@ def test_item_count_deals_are_not_storewide_percentages(text: str) -> None:
 def test_multi_digit_discounts_and_spend_phrases(text: str, want: set[tuple[str, float]]) -> None:
     got = {(m.field, m.value) for m in extract_offers(text).mentions}
     assert got == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("一口价88元", {("price", 88.0)}),
+        ("拼团价59", {("price", 59.0)}),
+        ("买一送一", set()),
+        ("Ends Sunday, Nov 30", {("end", (None, 11, 30))}),
+        ("Offer ends at 11:59 pm on Nov 30.", {("end", (None, 11, 30))}),
+        ("Sale starts Monday, Nov 27", {("start", (None, 11, 27))}),
+        # a presale's own dates are not the offer's
+        ("双11预售开启，10月31日20点开抢，11月1日起付尾款", {("start", (None, 11, 1))}),
+        ("Pre-order from Oct 20; the sale runs Nov 1 to Nov 11", {("start", (None, 11, 1)), ("end", (None, 11, 11))}),
+    ],
+)
+def test_prices_weekday_dates_and_presales(text: str, want: set[tuple[str, object]]) -> None:
+    assert {(m.field, m.value) for m in extract_offers(text).mentions} == want

@@ -216,9 +216,16 @@ _DAY_TAIL = re.compile(
     r"^\s*(?:[0-9:：点时]*\s*)?[-–—~～至到]\s*(?P<day>3[01]|[12]\d|0?[1-9])\s*(?:[日号]|(?![\d/.:：月%]))"
 )
 _PRICE = re.compile(
-    rf"(?P<ctx>到手价|活动价|券后价?|秒杀价|抢购价|特惠价|促销价|团购价|直播价|会员价|拼团价|特价|限时价|现价|仅售|售价|仅需|只需|只要|低至|仅|价格|price(?:d)?(?:\s+at)?|only|just|now|for)"
+    rf"(?P<ctx>到手价|一口价|活动价|券后价?|秒杀价|抢购价|特惠价|促销价|团购价|直播价|会员价|拼团价|特价|限时价|现价|仅售|售价|仅需|只需|只要|低至|仅|价格|price(?:d)?(?:\s+at)?|only|just|now|for)"
     rf"\s*[:：]?\s*(?P<cur>{_CUR_PRE})?\s?(?P<pr>\d+(?:\.\d+)?)\s*(?P<post>元|块|RMB)?",
     re.I,
+)
+_PRESALE = re.compile(r"(?i)预售|定金|预定|预约|付定|presale|pre-sale|pre-order|preorder|early\s+access")
+_ITEM_DEAL = re.compile(r"买\s*[\d一二两三四五六七八九十]+\s*[件袋盒杯份个瓶支]?\s*$")
+# between an end word and its date: a weekday, a time, "midnight on" (ends Sunday, Nov 30; until 11:59 pm on Nov 11)
+_END_FILLER = re.compile(
+    r"(?i)(?:[,\s]*(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?|midnight|noon"
+    r"|\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|on|at|the))+[,\s]*$"
 )
 _SECOND_ITEM = re.compile(
     r"(?i)(?:第二件|第2件|第二份|第二杯|第2杯|second\s+(?:item|one|cup)s?\s*(?:at)?"
@@ -306,6 +313,9 @@ def extract_offers(text: str) -> OfferFacts:
             if g is None or not spans.free(m.start(), m.end()):
                 continue
             v = _num(g[0])
+            items = _ITEM_DEAL.search(text[max(0, m.start() - 4) : m.start()])
+            if items and not re.search(r"元|块|券|[¥￥$]", m.group(0)):
+                continue  # 买一送一, 买2送1: items, not money
             if v is not None and v > 0:
                 out.append(Mention("amount", v, m.start(), m.end(), m.group(0)))
                 spans.take(m.start(), m.end())
@@ -339,7 +349,10 @@ def extract_offers(text: str) -> OfferFacts:
         if (
             m.group("cur") is None
             and m.group("post") is None
-            and not re.match(r"(?i)到手价|活动价|券后|秒杀价|抢购价|特价|限时价|现价|售价|price", m.group("ctx"))
+            and not re.match(
+                r"(?i)到手价|一口价|活动价|券后|秒杀价|抢购价|特惠价|促销价|团购价|直播价|会员价|拼团价|特价|限时价|现价|售价|price",
+                m.group("ctx"),
+            )
         ):
             continue
         a, b = m.start("pr"), m.end()
@@ -377,12 +390,17 @@ def _dates(text: str, spans: _Spans) -> list[Mention]:
             spans.take(m.start(), b)
             continue
         role = ""
-        if _START_AFTER.match(after) or _START_BEFORE.search(before):
+        wide = text[max(0, m.start() - 32) : m.start()]
+        trimmed = _END_FILLER.sub("", wide) if re.search(r"[A-Za-z]", wide[-12:] or " ") else before
+        if _START_AFTER.match(after) or _START_BEFORE.search(before) or _START_BEFORE.search(trimmed):
             role = "start"
-        elif _END_AFTER.match(after) or _END_BEFORE.search(before):
+        elif _END_AFTER.match(after) or _END_BEFORE.search(before) or _END_BEFORE.search(trimmed):
             role = "end"
         elif _RANGE_AFTER.match(after) and i + 1 < len(found) and found[i + 1][0].start() - m.end() <= 10:
             role = "start"
+        prev_end = found[i - 1][0].end() if i > 0 else 0
+        if role and _PRESALE.search(text[max(prev_end, m.start() - 16) : m.start()]):
+            continue  # the presale's own dates (预售 10月31日20点开抢), not the offer's
         if role:
             if role == "end" and v[0] is None and i > 0 and found[i - 1][1][0] is not None:
                 v = (found[i - 1][1][0], v[1], v[2])  # 2026年11月1日至11月11日

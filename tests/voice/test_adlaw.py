@@ -304,3 +304,11 @@ def test_more_english_claims() -> None:
     assert en("Quality like no other.") == ["like no other"] and en("Feel like no other day.") == []
     assert en("Best price guaranteed.") == ["Best price guaranteed"]
     assert en("We are the leading brand in the UK for 2024 (source: Kantar).") == []
+
+
+def test_own_specification_is_not_a_claim() -> None:
+    assert _found("这款水壶最大容量1.5升") == []
+    assert _found("最高时速25公里，最大功率2000W") == []
+    assert _found("最长续航可达12小时") == []
+    assert _found("同类产品中容量最大") == ["最大"]  # a comparison with others
+    assert _found("续航最长的手机") == ["最长"]

@@ -190,6 +190,11 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
             or rest[:2] in ("当天", "次日", "隔日", "明天", "今天")
         ):
             return "cap or range of the offer itself"
+    spec = "(?:的)?(?:" + "|".join(z["spec_nouns"]) + ")"
+    if two in z["range_words"] and re.match(
+        spec + r"\s*(?:为|是|达|可达|约|[:：])?\s*(?:零下)?[\d０-９一二两三四五六七八九十百千]", text[s + 2 : s + 16]
+    ):
+        return "the product's own specification (最大容量1.5升)"
     if two == "最好" and _advice_zuihao(text, s):
         return "advice (最好 + what to do: had better)"
     ca1, _ = _bounds(text, s, s, _CLAUSE_END)

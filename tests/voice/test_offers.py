@@ -189,6 +189,8 @@ def test_multi_digit_discounts_and_spend_phrases(text: str, want: set[tuple[str,
         ("Ends Sunday, Nov 30", {("end", (None, 11, 30))}),
         ("Offer ends at 11:59 pm on Nov 30.", {("end", (None, 11, 30))}),
         ("Sale starts Monday, Nov 27", {("start", (None, 11, 27))}),
+        ("Offer ends 30/11", {("end", (None, 11, 30))}),  # day/month when the day cannot be a month
+        ("24/7 support", set()),
         # a presale's own dates are not the offer's
         ("双11预售开启，10月31日20点开抢，11月1日起付尾款", {("start", (None, 11, 1))}),
         ("Pre-order from Oct 20; the sale runs Nov 1 to Nov 11", {("start", (None, 11, 1)), ("end", (None, 11, 11))}),

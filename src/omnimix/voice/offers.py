@@ -203,6 +203,7 @@ _DATE = re.compile(
     rf"|(?i:(?P<em>{_MON})\s+(?P<ed>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<ey>\d{{4}}))?)"
     rf"|(?i:(?P<ed2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<em2>{_MON})(?:,?\s*(?P<ey2>\d{{4}}))?)"
     rf"|(?<![\d.$¥￥])(?P<sm>1[0-2]|0?[1-9])/(?P<sd>3[01]|[12]\d|0?[1-9])(?![\d/%])"
+    rf"|(?<![\d.$¥￥])(?P<xd>3[01]|2\d|1[3-9])/(?P<xm>1[0-2]|0?[1-9])(?![\d/%])"
     rf"|(?<![\d.$¥￥])(?P<dm>1[0-2]|0?[1-9])\.(?P<dd>3[01]|[12]\d|0?[1-9])(?![\d.%％折元块])"
 )
 _END_BEFORE = re.compile(
@@ -254,6 +255,8 @@ def _date_value(m: re.Match[str]) -> tuple[int | None, int, int] | None:
         year = int(g["ey2"]) if g.get("ey2") else None
     elif g.get("sm"):
         mo, dy = float(g["sm"]), float(g["sd"])
+    elif g.get("xm"):  # day/month, when the day cannot be a month (30/11)
+        mo, dy = float(g["xm"]), float(g["xd"])
     else:
         mo, dy = float(g["dm"]), float(g["dd"])
     if mo is None or dy is None or not (1 <= mo <= 12 and 1 <= dy <= 31):
@@ -375,7 +378,9 @@ def _dates(text: str, spans: _Spans) -> list[Mention]:
         v = _date_value(m)
         if v is None:
             continue
-        if (m.group("sm") is not None or m.group("dm") is not None) and not _dateish(text, m):
+        if (m.group("sm") is not None or m.group("dm") is not None or m.group("xm") is not None) and not _dateish(
+            text, m
+        ):
             continue
         found.append((m, v))
     out: list[Mention] = []

@@ -106,3 +106,8 @@ def test_message_holdout_of_another_brand_cross_lingual() -> None:
     }
     off = {i.asset.asset_id for i in items if i.message == "off"}
     assert len(flagged & off) >= 9 and len(flagged - off) <= 1
+
+
+def test_unknown_industry_fails_before_any_check() -> None:
+    with pytest.raises(UsageError, match="industry 'pharma'"):
+        check_assets(_assets(), BRAND, industry="pharma", embeddings="lexical")

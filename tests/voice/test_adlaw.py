@@ -312,3 +312,17 @@ def test_own_specification_is_not_a_claim() -> None:
     assert _found("最长续航可达12小时") == []
     assert _found("同类产品中容量最大") == ["最大"]  # a comparison with others
     assert _found("续航最长的手机") == ["最长"]
+
+
+def test_english_look_alikes_addresses_numbers_and_invitations() -> None:
+    def en(t: str) -> list[str]:
+        return [i.text for i in check_ad_law(t, language="en")]
+
+    assert en("Visit us at No. 1 Main Street") == []
+    assert en("Order #1 ships today") == []
+    assert en("Be the first to know about new arrivals") == []
+    assert en("Enjoy the best of both worlds") == []
+    assert en("This is the best time to plant tea") == []
+    assert en("The fastest way to reach us is chat") == []
+    assert en("The No. 1 tea in Europe") == ["No. 1"]
+    assert en("The fastest way to glowing skin") == ["The fastest"]

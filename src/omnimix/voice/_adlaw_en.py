@@ -117,11 +117,18 @@ _OTHERS = re.compile(
 )
 _USAGE = re.compile(
     r"\bbest\s+(?:before|by|served|enjoyed|used|kept|stored|consumed|results|drunk|eaten)\b|\bfor\s+(?:the\s+)?best\s+results\b"
-    r"|\bthe\s+best\s+(?:way|time|temperature|place)\s+to\s+(?:store|use|keep|enjoy|serve|drink|apply|wear|wash|cook|brew|eat)\b",
+    r"|\bthe\s+best\s+(?:way|time|temperature|place)\s+to\s+(?:store|use|keep|enjoy|serve|drink|apply|wear|wash|cook|brew"
+    r"|eat|plant|pick|harvest|steep|order|visit)\b"
+    r"|\bthe\s+(?:best|fastest|quickest|easiest|simplest)\s+way\s+to\s+(?:reach|contact|get\s+in\s+touch|find|order|book"
+    r"|return|track|pay)\b",
     _F,
 )
 _LOOKALIKE = re.compile(
-    r"\b(?:all\s+the\s+best|best\s+(?:regards|wishes)|at\s+best|the\s+best\s+of\s+luck|personal\s+best|best\s+friends?|do\s+(?:our|your|my)\s+best)\b"
+    r"\b(?:all\s+the\s+best|best\s+(?:regards|wishes)|at\s+best|the\s+best\s+of\s+luck|personal\s+best|best\s+friends?"
+    r"|do\s+(?:our|your|my)\s+best|the\s+best\s+of\s+both\s+worlds"
+    r"|be\s+the\s+first\s+to\s+(?:know|hear|see|try|get|shop|order|find\s+out|taste))\b"
+    r"|(?:\bno\.?\s?|#\s?)1\s+(?:[A-Z][a-z]+\s+)?(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|square|plaza|building|floor)\b"
+    r"|\b(?:order|invoice|ticket|case|batch|lot|table|seat|row|hall|booth|stand|window|counter)\s+(?:no\.?\s?|number\s+|#\s?)1\b"
     r"|\bthe\s+(?:first|only)\s+(?:time|step|day|week|month|year|order|purchase|\d+|few|two|three|five|ten|hundred|thing|things|"
     r"batch|drop|sip|bite|taste|chapter|issue|episode|one|ones|way|page|half)\b"
     r"|\b(?:tip|step|day|part|rule|chapter|item|volume|issue|reason|room|gate|platform|track|episode|lesson|week|level|size|"

@@ -326,3 +326,28 @@ def test_english_look_alikes_addresses_numbers_and_invitations() -> None:
     assert en("The fastest way to reach us is chat") == []
     assert en("The No. 1 tea in Europe") == ["No. 1"]
     assert en("The fastest way to glowing skin") == ["The fastest"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "常见问题：大家最常问的是发货时间",
+        "她是我最好的朋友",
+        "世界第一高峰珠穆朗玛峰",
+        "这是我们最大的心愿",
+        "顶级联赛的球员也在喝",
+        "最小的孩子也能用",
+        "最快的方式是联系在线客服",
+        "最少还需要等待3天",
+        "唯一的要求是保持干燥",
+        "晒单评选第一名送全年咖啡",
+    ],
+)
+def test_not_about_the_goods(text: str) -> None:
+    assert _found(text) == []
+
+
+def test_about_the_goods_still_claims() -> None:
+    assert _found("最快的物流") == ["最快"]
+    assert _found("口碑第一名的面霜") == ["第一"]
+    assert _found("顶级面霜") == ["顶级"]

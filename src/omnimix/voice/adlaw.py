@@ -195,6 +195,13 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
         spec + r"\s*(?:为|是|达|可达|约|[:：])?\s*(?:零下)?[\d０-９一二两三四五六七八九十百千]", text[s + 2 : s + 16]
     ):
         return "the product's own specification (最大容量1.5升)"
+    m_after = re.match(r"的(" + "|".join(z["not_goods_after"]) + ")", text[e : e + 4])
+    if m_after:
+        return "about the writer's wish or the people, not the goods"
+    if re.match(
+        r"的(?:方式|方法|办法|途径)(?:是|就是|：|:)?(?:" + "|".join(z["service_way"]) + ")", text[e : e + 10]
+    ):
+        return "service information (最快的方式是联系客服)"
     if two == "最好" and _advice_zuihao(text, s):
         return "advice (最好 + what to do: had better)"
     ca1, _ = _bounds(text, s, s, _CLAUSE_END)
@@ -350,6 +357,8 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
                     reason = "ordinal number"
                 elif rest.startswith("名") and re.match(r"名的?(?:" + "|".join(look["first_person_nouns"]) + ")", rest):
                     reason = "ordinal (第一名的用户: the first customer)"
+                elif re.match(r"名(?:将|可|送|获|得|奖|赢|还|独得)", rest):
+                    reason = "the winner of the shop's own contest (评选第一名送…)"
                 elif any(c in text[e:] for c in look["enumeration"]):
                     reason = "enumeration (第一…第二…)"
             if not reason and term.startswith("首") and text[e : e + 1] in ("月", "日", "周", "年"):

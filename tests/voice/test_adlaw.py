@@ -219,6 +219,7 @@ def test_corpus_size() -> None:
         "adlaw_terms_holdout6.jsonl",
         "adlaw_terms_holdout7.jsonl",
         "adlaw_terms_holdout8.jsonl",
+        "adlaw_terms_holdout9.jsonl",
         "medical.jsonl",
         "medical_holdout.jsonl",
     ],
@@ -351,3 +352,12 @@ def test_about_the_goods_still_claims() -> None:
     assert _found("最快的物流") == ["最快"]
     assert _found("口碑第一名的面霜") == ["第一"]
     assert _found("顶级面霜") == ["顶级"]
+
+
+def test_usage_duration_and_the_brands_own_range() -> None:
+    lvye = brand_from_dict({"brand": {"name": "绿野", "core_message": "c", "pillars": ["p"], "tone": ["t"]}})
+    assert _found("面膜敷15分钟效果最佳") == []
+    assert _found("这款面膜效果最佳") == ["最佳"]
+    assert [i.text for i in check_ad_law("这是绿野今年卖得最好的一款防晒", language="zh", brand=lvye)] == []
+    assert [i.text for i in check_ad_law("绿野面霜是最好的一款", language="zh", brand=lvye)] == ["最好"]
+    assert [i.text for i in check_ad_law("Steep it at 80°C for the best flavour.", language="en")] == []

@@ -116,7 +116,7 @@ _OTHERS = re.compile(
     _F,
 )
 _USAGE = re.compile(
-    r"\bbest\s+(?:before|by|served|enjoyed|used|kept|stored|consumed|results|drunk|eaten)\b|\bfor\s+(?:the\s+)?best\s+results\b"
+    r"\bbest\s+(?:before|by|served|enjoyed|used|kept|stored|consumed|results|drunk|eaten)\b|\bfor\s+(?:the\s+)?best\s+(?:results|flavou?r|taste|cup|aroma|brew)\b"
     r"|\bthe\s+best\s+(?:way|time|temperature|place)\s+to\s+(?:store|use|keep|enjoy|serve|drink|apply|wear|wash|cook|brew"
     r"|eat|plant|pick|harvest|steep|order|visit)\b"
     r"|\bthe\s+(?:best|fastest|quickest|easiest|simplest)\s+way\s+to\s+(?:reach|contact|get\s+in\s+touch|find|order|book"

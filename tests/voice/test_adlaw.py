@@ -219,6 +219,7 @@ def test_corpus_size() -> None:
         "adlaw_terms_holdout6.jsonl",
         "adlaw_terms_holdout7.jsonl",
         "adlaw_terms_holdout8.jsonl",
+        "adlaw_terms_holdout9.jsonl",
         "medical.jsonl",
         "medical_holdout.jsonl",
     ],
@@ -285,3 +286,78 @@ def test_terms_of_trade_are_not_claims() -> None:
 def test_position_words_are_not_claims() -> None:
     assert _found("App首页最上方就是会员专区") == []
     assert _found("货架最底层是试用装") == []
+
+
+def test_more_absolute_words() -> None:
+    assert _found("这款面霜是绝佳的好产品") == ["绝佳"]
+    assert _found("填补国内空白的萃取技术") == ["填补国内空白"]
+    assert _found("全网断货王") == ["断货王"]
+    assert _found("天猫咖啡类目销冠") == ["销冠"]
+    assert _found("2023年天猫咖啡类目销冠（数据来源：生意参谋）") == []  # 7(6): time, place and source
+
+
+def test_more_english_claims() -> None:
+    def en(t: str) -> list[str]:
+        return [i.text for i in check_ad_law(t, language="en")]
+
+    assert en("The ultimate face cream.") == ["The ultimate"]
+    assert en("The leading brand of serum.") == ["The leading brand"]
+    assert en("Quality like no other.") == ["like no other"] and en("Feel like no other day.") == []
+    assert en("Best price guaranteed.") == ["Best price guaranteed"]
+    assert en("We are the leading brand in the UK for 2024 (source: Kantar).") == []
+
+
+def test_own_specification_is_not_a_claim() -> None:
+    assert _found("这款水壶最大容量1.5升") == []
+    assert _found("最高时速25公里，最大功率2000W") == []
+    assert _found("最长续航可达12小时") == []
+    assert _found("同类产品中容量最大") == ["最大"]  # a comparison with others
+    assert _found("续航最长的手机") == ["最长"]
+
+
+def test_english_look_alikes_addresses_numbers_and_invitations() -> None:
+    def en(t: str) -> list[str]:
+        return [i.text for i in check_ad_law(t, language="en")]
+
+    assert en("Visit us at No. 1 Main Street") == []
+    assert en("Order #1 ships today") == []
+    assert en("Be the first to know about new arrivals") == []
+    assert en("Enjoy the best of both worlds") == []
+    assert en("This is the best time to plant tea") == []
+    assert en("The fastest way to reach us is chat") == []
+    assert en("The No. 1 tea in Europe") == ["No. 1"]
+    assert en("The fastest way to glowing skin") == ["The fastest"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "常见问题：大家最常问的是发货时间",
+        "她是我最好的朋友",
+        "世界第一高峰珠穆朗玛峰",
+        "这是我们最大的心愿",
+        "顶级联赛的球员也在喝",
+        "最小的孩子也能用",
+        "最快的方式是联系在线客服",
+        "最少还需要等待3天",
+        "唯一的要求是保持干燥",
+        "晒单评选第一名送全年咖啡",
+    ],
+)
+def test_not_about_the_goods(text: str) -> None:
+    assert _found(text) == []
+
+
+def test_about_the_goods_still_claims() -> None:
+    assert _found("最快的物流") == ["最快"]
+    assert _found("口碑第一名的面霜") == ["第一"]
+    assert _found("顶级面霜") == ["顶级"]
+
+
+def test_usage_duration_and_the_brands_own_range() -> None:
+    lvye = brand_from_dict({"brand": {"name": "绿野", "core_message": "c", "pillars": ["p"], "tone": ["t"]}})
+    assert _found("面膜敷15分钟效果最佳") == []
+    assert _found("这款面膜效果最佳") == ["最佳"]
+    assert [i.text for i in check_ad_law("这是绿野今年卖得最好的一款防晒", language="zh", brand=lvye)] == []
+    assert [i.text for i in check_ad_law("绿野面霜是最好的一款", language="zh", brand=lvye)] == ["最好"]
+    assert [i.text for i in check_ad_law("Steep it at 80°C for the best flavour.", language="en")] == []

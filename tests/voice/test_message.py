@@ -72,6 +72,16 @@ def test_auto_picks_use_when_installed_else_lexical_for_large_batches(monkeypatc
     assert get_embedder("auto").name == "lexical"
 
 
+def test_auto_falls_back_to_lexical_without_the_embedding_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnimix.voice import message
+
+    monkeypatch.delenv("OMNIMIX_VOICE_EMBEDDINGS", raising=False)
+    monkeypatch.setattr(message, "_installed", lambda module: False)
+    assert get_embedder("auto", n_texts=10).name == "lexical"
+    cov = message_coverage(ON + OFF, BRAND, get_embedder("auto"))
+    assert min(c.score for c in cov[:2]) > max(c.score for c in cov[2:])
+
+
 def test_use_missing_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 

@@ -162,3 +162,39 @@ def test_more_date_forms(text: str, start: object, end: object) -> None:
 @pytest.mark.parametrize("text", ["任选2件8折", "满2件享9折", "两件及以上打85折", "第2件半价"])
 def test_item_count_deals_are_not_storewide_percentages(text: str) -> None:
     assert "percent" not in _f(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("满300享15%优惠", {("threshold", 300.0), ("percent", 15.0)}),  # not 满300享1 (an amount of 1)
+        ("满300打85折", {("threshold", 300.0), ("percent", 15.0)}),
+        ("满300享8.5折", {("threshold", 300.0), ("percent", 15.0)}),
+        ("spend more than $80, save 10%", {("threshold", 80.0), ("percent", 10.0)}),
+        ("Spend over $50 and get $10 off", {("threshold", 50.0), ("amount", 10.0)}),
+        ("Buy 2 get 1 free", set()),  # an item-count deal, not a spend threshold
+    ],
+)
+def test_multi_digit_discounts_and_spend_phrases(text: str, want: set[tuple[str, float]]) -> None:
+    got = {(m.field, m.value) for m in extract_offers(text).mentions}
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("一口价88元", {("price", 88.0)}),
+        ("拼团价59", {("price", 59.0)}),
+        ("买一送一", set()),
+        ("Ends Sunday, Nov 30", {("end", (None, 11, 30))}),
+        ("Offer ends at 11:59 pm on Nov 30.", {("end", (None, 11, 30))}),
+        ("Sale starts Monday, Nov 27", {("start", (None, 11, 27))}),
+        ("Offer ends 30/11", {("end", (None, 11, 30))}),  # day/month when the day cannot be a month
+        ("24/7 support", set()),
+        # a presale's own dates are not the offer's
+        ("双11预售开启，10月31日20点开抢，11月1日起付尾款", {("start", (None, 11, 1))}),
+        ("Pre-order from Oct 20; the sale runs Nov 1 to Nov 11", {("start", (None, 11, 1)), ("end", (None, 11, 11))}),
+    ],
+)
+def test_prices_weekday_dates_and_presales(text: str, want: set[tuple[str, object]]) -> None:
+    assert {(m.field, m.value) for m in extract_offers(text).mentions} == want

@@ -95,3 +95,11 @@ def test_accepted_names_are_not_script_errors() -> None:
 
 def test_clean_copy_has_no_issue() -> None:
     assert _issues("实惠又好用，绿野我回购第三次了") == []
+
+
+def test_latin_terms_match_their_spelling_variants() -> None:
+    from omnimix.voice.terms import find_term
+
+    text = "Tea bags, a tea-bag, teabags and one TEA BAG; not teabagging or steeped"
+    assert [text[s:e] for s, e in find_term(text, "tea bag")] == ["Tea bags", "tea-bag", "teabags", "TEA BAG"]
+    assert find_term("the cheapest", "cheap") == []

@@ -40,3 +40,10 @@ def test_exemplar_distance() -> None:
     assert [i.rule for i in tone_issues(a, BRAND, res[1])] == ["tone.off_tone"]
     assert tone_issues(a, BRAND, res[0]) == []
     assert tone_issues(a, BRAND, ToneResult(0.0, 0.3, 0.31)) == []  # within the margin
+
+
+def test_off_tone_margin_is_the_embedders() -> None:
+    a = Asset("a", "douyin", "", "zh", "冲！")
+    near = ToneResult(0.05, 0.10, 0.18)  # 0.08 nearer the bad exemplars
+    assert [i.rule for i in tone_issues(a, BRAND, near)] == ["tone.off_tone"]  # default margin 0.02
+    assert tone_issues(a, BRAND, near, margin=0.1) == []  # USE's margin

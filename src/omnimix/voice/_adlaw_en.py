@@ -41,6 +41,27 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "remove the superlative or qualify it",
     ),
     (
+        "ultimate",
+        re.compile(r"\bthe\s+ultimate\b", _F),
+        "say what it does better, with evidence",
+    ),
+    (
+        "leading",
+        re.compile(
+            r"\bthe\s+leading\s+(?:brand|name|maker|manufacturer|provider|supplier|producer|company|choice)\b"
+            r"|\b(?:a\s+)?leading\s+brand\b",
+            _F,
+        ),
+        "remove the claim to lead the market, or qualify it by time, place and source",
+    ),
+    (
+        "like_no_other",
+        re.compile(
+            r"\blike\s+no\s+other\b(?!\s+[a-z])|\bbest\s+prices?\s+guaranteed\b|\bguaranteed\s+lowest\s+prices?\b", _F
+        ),
+        "describe a verifiable feature instead",
+    ),
+    (
         "peerless",
         re.compile(
             r"\b(?:unbeatable|unrivall?ed|unmatched|unparalleled|unsurpassed|second\s+to\s+none|best[-\s]in[-\s]class|"
@@ -80,7 +101,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "remove the superlative or qualify it",
     ),
 )
-_WARN = {"superlative"}
+_WARN = {"superlative", "ultimate"}
 
 _SELF = re.compile(
     r"\bour\s+(?:very\s+|own\s+|all[-\s]time\s+)?$|\bwe(?:'ve| have)?\s+ever\b"
@@ -95,12 +116,19 @@ _OTHERS = re.compile(
     _F,
 )
 _USAGE = re.compile(
-    r"\bbest\s+(?:before|by|served|enjoyed|used|kept|stored|consumed|results|drunk|eaten)\b|\bfor\s+(?:the\s+)?best\s+results\b"
-    r"|\bthe\s+best\s+(?:way|time|temperature|place)\s+to\s+(?:store|use|keep|enjoy|serve|drink|apply|wear|wash|cook|brew|eat)\b",
+    r"\bbest\s+(?:before|by|served|enjoyed|used|kept|stored|consumed|results|drunk|eaten)\b|\bfor\s+(?:the\s+)?best\s+(?:results|flavou?r|taste|cup|aroma|brew)\b"
+    r"|\bthe\s+best\s+(?:way|time|temperature|place)\s+to\s+(?:store|use|keep|enjoy|serve|drink|apply|wear|wash|cook|brew"
+    r"|eat|plant|pick|harvest|steep|order|visit)\b"
+    r"|\bthe\s+(?:best|fastest|quickest|easiest|simplest)\s+way\s+to\s+(?:reach|contact|get\s+in\s+touch|find|order|book"
+    r"|return|track|pay)\b",
     _F,
 )
 _LOOKALIKE = re.compile(
-    r"\b(?:all\s+the\s+best|best\s+(?:regards|wishes)|at\s+best|the\s+best\s+of\s+luck|personal\s+best|best\s+friends?|do\s+(?:our|your|my)\s+best)\b"
+    r"\b(?:all\s+the\s+best|best\s+(?:regards|wishes)|at\s+best|the\s+best\s+of\s+luck|personal\s+best|best\s+friends?"
+    r"|do\s+(?:our|your|my)\s+best|the\s+best\s+of\s+both\s+worlds"
+    r"|be\s+the\s+first\s+to\s+(?:know|hear|see|try|get|shop|order|find\s+out|taste))\b"
+    r"|(?:\bno\.?\s?|#\s?)1\s+(?:[A-Z][a-z]+\s+)?(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|square|plaza|building|floor)\b"
+    r"|\b(?:order|invoice|ticket|case|batch|lot|table|seat|row|hall|booth|stand|window|counter)\s+(?:no\.?\s?|number\s+|#\s?)1\b"
     r"|\bthe\s+(?:first|only)\s+(?:time|step|day|week|month|year|order|purchase|\d+|few|two|three|five|ten|hundred|thing|things|"
     r"batch|drop|sip|bite|taste|chapter|issue|episode|one|ones|way|page|half)\b"
     r"|\b(?:tip|step|day|part|rule|chapter|item|volume|issue|reason|room|gate|platform|track|episode|lesson|week|level|size|"

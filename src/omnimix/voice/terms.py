@@ -30,10 +30,21 @@ _AMBIGUOUS_IN_TRAD = frozenset("台着里才面干后只系准制范谷回折松
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&]*")
 
 
+@lru_cache(maxsize=4096)
+def _latin_rx(term: str) -> re.Pattern[str]:
+    """A Latin term with its spelling variants: words joined by a space, a hyphen or nothing (tea bag,
+    tea-bag, teabag), and a plural ending (tea bags)."""
+    words = [re.escape(w) for w in re.split(r"[\s-]+", term.strip()) if w]
+    return re.compile(r"[\s-]?".join(words) + r"(?:e?s)?", re.IGNORECASE)
+
+
 def find_term(text: str, term: str) -> list[tuple[int, int]]:
-    """Spans of ``term`` in ``text`` on word edges (jieba for Han, ASCII for Latin; Latin ignores case)."""
+    """Spans of ``term`` in ``text`` on word edges (jieba for Han, ASCII for Latin; Latin ignores case and
+    takes the spelling variants of :func:`_latin_rx`)."""
     if not term:
         return []
+    if term.isascii() and any(c.isalpha() for c in term):
+        return [(m.start(), m.end()) for m in _latin_rx(term).finditer(text) if at_word_edges(text, m.start(), m.end())]
     hay, needle = (text.lower(), term.lower()) if term.isascii() else (text, term)
     out: list[tuple[int, int]] = []
     i = hay.find(needle)

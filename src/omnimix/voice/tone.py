@@ -56,8 +56,9 @@ def tone_scores(sims_good: np.ndarray, sims_bad: np.ndarray) -> list[ToneResult]
     return out
 
 
-def tone_issues(asset: Asset, brand: Brand, tone: ToneResult | None = None) -> list[Issue]:
-    """Tone issues of one asset (see the module docstring)."""
+def tone_issues(asset: Asset, brand: Brand, tone: ToneResult | None = None, margin: float = _MARGIN) -> list[Issue]:
+    """Tone issues of one asset (see the module docstring); ``margin`` is the embedder's
+    :attr:`~omnimix.voice.message.Embedder.tone_margin`."""
     zh = asset.lang == "zh"
     prof: ChannelProfile = brand.channel(asset.channel)
     out: list[Issue] = []
@@ -93,7 +94,7 @@ def tone_issues(asset: Asset, brand: Brand, tone: ToneResult | None = None) -> l
             else f"{n} characters, over the {prof.name} limit of {prof.max_length}"
         )
         out.append(Issue("tone.too_long", "tone", "suggestion", 0, 0, "", msg, "shorten" if not zh else "精简文案"))
-    if tone is not None and brand.tone_bad and tone.bad > tone.good + _MARGIN:
+    if tone is not None and brand.tone_bad and tone.bad > tone.good + margin:
         words = "、".join(brand.tone) if zh else ", ".join(brand.tone)
         msg = (
             f"语气更接近反例而非品牌语气（{words}）"

@@ -144,67 +144,29 @@ def run_design(worlds: int, lifts: tuple[float, ...] = (0.004, 0.006, 0.008)) ->
     print(f"  search seconds: median {np.median(secs):.2f}")
 
 
-def _measured(w: Any, plan_window: dict[str, tuple[int, int]], chans: list[str], rng: np.random.Generator,
-              rel_sd: float = 0.10) -> list[dict[str, Any]]:  # fmt: skip
-    """Lift-test results for ``chans``: the true contribution over each window plus N(0, rel_sd·truth)."""
-    import datetime as dt
-
-    df = w.weekly
-    out = []
-    for c in chans:
-        a, b = plan_window[c]
-        true = float(df[f"contribution_{c}"].to_numpy()[a : b + 1].sum())
-        sd = rel_sd * abs(true)
-        out.append({"channel": c, "start": df["week"].iloc[a].isoformat(),
-                    "end": (df["week"].iloc[b] + dt.timedelta(days=6)).isoformat(),
-                    "lift": true + float(rng.normal(0, sd)), "lift_sd": sd,
-                    "spend": float(df[f"spend_{c}"].to_numpy()[a : b + 1].sum())})  # fmt: skip
-    return out
-
-
 def run_loop(seeds: list[int], n_tests: int, n_random: int, mode: str) -> None:
     """Planner vs random lift tests in the MMM acceptance world (104 weeks × 8 channels)."""
-    from omnimix.experiments.planner import _window, plan_from_fit
-    from omnimix.mmm.model import MMM, MMMConfig
-    from omnimix.simulate.experiments import with_experiments
-    from omnimix.simulate.media import simulate_media
-    from omnimix.simulate.truth import from_world
-
-    def score(w: Any, exps: list[dict[str, Any]], seed: int) -> dict[str, float]:
-        fit = MMM(MMMConfig()).fit(from_world(with_experiments(w, exps)), mode=mode, seed=seed)
-        tot = fit.contributions.sum(axis=(1, 2))
-        truth = float(w.truth["media_total"])
-        lo, hi = np.quantile(tot, [0.05, 0.95])
-        return {"abs_err": abs(float(tot.mean()) / truth - 1), "width": float(hi - lo) / truth,
-                "cover": float(lo <= truth <= hi)}  # fmt: skip
+    from omnimix.simulate.loop import planner_vs_random
 
     res: dict[str, list[dict[str, float]]] = {"none": [], "planner": [], "random": []}
     for seed in seeds:
         t = time.perf_counter()
-        w = with_experiments(simulate_media(weeks=104, seed=seed), [])
-        fit0 = MMM(MMMConfig()).fit(from_world(w), mode=mode, seed=seed)
-        tot0 = fit0.contributions.sum(axis=(1, 2))
-        truth = float(w.truth["media_total"])
-        lo, hi = np.quantile(tot0, [0.05, 0.95])
-        res["none"].append({"abs_err": abs(float(tot0.mean()) / truth - 1), "width": float(hi - lo) / truth,
-                            "cover": float(lo <= truth <= hi)})  # fmt: skip
-        plan = plan_from_fit(fit0, n_tests=n_tests)
-        spend = w.weekly[[f"spend_{c}" for c in w.channels]].to_numpy()
-        wins = {c: _window(spend[:, j], 6) for j, c in enumerate(w.channels)}
-        ok = [c for c in w.channels if wins[c] is not None]
-        rng = np.random.default_rng([seed, 99])
-        chosen = [x.channel for x in plan.tests]
-        res["planner"].append(score(w, _measured(w, wins, chosen, rng), seed))  # type: ignore[arg-type]
-        for _r in range(n_random):
-            pick = list(rng.choice(ok, size=n_tests, replace=False))
-            res["random"].append(score(w, _measured(w, wins, pick, rng), seed))  # type: ignore[arg-type]
-        print(f"  seed {seed}: planner tests {chosen}; none {res['none'][-1]}; planner {res['planner'][-1]}; "
-              f"random {res['random'][-n_random:]}  {time.perf_counter() - t:.0f}s", flush=True)
+        r = planner_vs_random(seed, n_tests=n_tests, n_random=n_random, mode=mode)
+        res["none"].append(r["none"])
+        res["planner"].append(r["planner"])
+        res["random"].extend(r["random"])
+        rand = "; ".join(f"{p} err {x['abs_err']:.3f} width {x['width']:.3f}"
+                         for p, x in zip(r["random_channels"], r["random"], strict=True))
+        print(f"  seed {seed}: planner {r['planner_channels']} err {r['planner']['abs_err']:.3f} width "
+              f"{r['planner']['width']:.3f}; random {rand}; none err {r['none']['abs_err']:.3f} width "
+              f"{r['none']['width']:.3f}  {time.perf_counter() - t:.0f}s", flush=True)
     print(f"closing the loop: {len(seeds)} acceptance worlds (seeds {seeds}), {n_tests} tests each, MMM mode {mode}, "
           f"{n_random} random choices per world")
     for k, v in res.items():
-        print(f"  {k:8s}: total-media |error| mean {np.mean([x['abs_err'] for x in v]):.3f}, 90% width mean "
-              f"{np.mean([x['width'] for x in v]):.3f} of truth, covered {sum(x['cover'] for x in v):.0f}/{len(v)}")
+        errs = [x["abs_err"] for x in v]
+        widths = [x["width"] for x in v]
+        print(f"  {k:8s}: total-media |error| mean {np.mean(errs):.3f} (median {np.median(errs):.3f}), 90% width "
+              f"mean {np.mean(widths):.3f} of truth, covered {sum(x['cover'] for x in v):.0f}/{len(v)}")
 
 
 def run_ab(worlds: int) -> None:

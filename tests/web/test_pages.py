@@ -128,13 +128,16 @@ def test_language_links_keep_the_query(admin_client: TestClient) -> None:
     ],
 )
 def test_not_computed_states(bare_env: Env, path: str, command: str) -> None:
-    c = TestClient(bare_env.app)  # type: ignore[arg-type]
-    login(c, "viewer")
-    for lang, word in (("en", "Not computed yet"), ("zh-CN", "尚未计算")):
-        r = c.get(f"{path}?lang={lang}")
-        assert r.status_code == 200
-        assert word in r.text and f"<code>{command}" in r.text
-        assert 'data-state="not-computed"' in r.text
+    """Viewers read what will appear and who produces it; analysts also get the command."""
+    for role in ("viewer", "analyst"):
+        c = TestClient(bare_env.app)  # type: ignore[arg-type]
+        login(c, role)
+        for lang, word in (("en", "Not computed yet"), ("zh-CN", "尚未计算")):
+            r = c.get(f"{path}?lang={lang}")
+            assert r.status_code == 200
+            assert word in r.text and 'data-state="not-computed"' in r.text
+            assert (f"<code>{command}" in r.text) is (role == "analyst")
+            assert ("analyst" in r.text if lang == "en" else "分析师" in r.text)
 
 
 def test_empty_workspace_pages(empty_env: Env) -> None:
@@ -183,7 +186,9 @@ def test_customers_page_without_identity_resolution(bare_env: Env) -> None:
     c = TestClient(bare_env.app)  # type: ignore[arg-type]
     login(c, "viewer")
     r = c.get("/customers?lang=en")
-    assert "<code>omnimix resolve</code>" in r.text
+    assert "once the data team links the loaded identifiers" in r.text and "omnimix resolve" not in r.text
+    login(c, "analyst")
+    assert "<code>omnimix resolve</code>" in c.get("/customers?lang=en").text
     body = c.get("/api/v1/customers").json()
     assert body["total"] == 0 and "omnimix resolve" in body["message"]
 
@@ -208,6 +213,6 @@ def test_data_page_lists_configured_sources(tmp_path: Path) -> None:
         c = TestClient(e.app)  # type: ignore[arg-type]
         login(c, "viewer")
         page = c.get("/data?lang=en").text
-        assert "<td>crm</td><td><code>exports/hubspot_*.csv</code></td><td></td><td>contacts</td>" in page
+        assert "<td>crm</td><td><code>exports/hubspot_*.csv</code></td><td></td><td>CRM and POS contacts</td>" in page
     finally:
         gen.close()

@@ -33,7 +33,7 @@ def kpi_cards(k: dict[str, Any], fmt: Formatter) -> list[tuple[str, str, str]]:
         ("cac", fmt.money(k["cac"]), ""),
         ("ltv", fmt.money(k["ltv"]), ltv_sub),
         ("ltv_cac", fmt.ratio(k["ltv_cac"]), ""),
-        ("roas", fmt.ratio(k["roas"]), k["attribution_model"] or ""),
+        ("roas", fmt.ratio(k["roas"]), fmt.name("model", k["attribution_model"]) if k["attribution_model"] else ""),
         ("mer", fmt.ratio(k["mer"]), ""),
         (
             "cross_channel",
@@ -78,7 +78,7 @@ def overview(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
         trend=tr,
         trend_fig=trend_fig(tr, fmt),
         funnel=fn,
-        funnel_fig=funnel_fig(fn),
+        funnel_fig=funnel_fig([{**r, "stage": fmt.name("stage", r["stage"])} for r in fn]),
         by_channel=by_channel(wh, f),
         all_channels=channels(wh),
     )

@@ -34,7 +34,7 @@ PROPER = frozenset({"douyin", "wechat", "xiaohongshu", "weibo", "bilibili", "bai
 _TAG = re.compile(r"<[^>]*>")
 _CODE = re.compile(r"<code\b[^>]*>.*?</code>", re.S)
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.S)
-_CELL = re.compile(r"<(td|th|li|option|span|b|a|h[1-4]|label|div)\b[^>]*>([^<]*)</\1>", re.S)
+_CELL = re.compile(r"<(td|th|li|option|span|b|a|h[1-4]|label|div|text|tspan)\b[^>]*>([^<]*)</\1>", re.S)
 
 
 def main_html(page: str) -> str:

@@ -30,6 +30,7 @@ from omnimix.plan.retail import retail_peaks
 from omnimix.plan.spec import Plan, load_plan
 from omnimix.taxonomy import FUNNEL_STAGES
 from omnimix.web.deps import Ctx, PageViewer
+from omnimix.web.figures import date_axis
 from omnimix.web.i18n import CATALOG, Formatter
 from omnimix.web.messages import matrix_gaps
 from omnimix.web.rendering import formatter, locale_of, render
@@ -325,6 +326,7 @@ def _gantt(entries: list[CalendarEntry], fmt: Formatter) -> dict[str, Any]:
                 parts.append(fmt.money(e.amount))
             texts.append("<br>".join(parts))
         trace["text"] = texts
+    fig["layout"]["xaxis"] = {**fig["layout"].get("xaxis", {}), **date_axis(fmt)}
     return fig
 
 

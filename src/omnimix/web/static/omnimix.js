@@ -2,6 +2,30 @@
 (function () {
   "use strict";
   var config = { responsive: true, displaylogo: false };
+  var lang = document.documentElement.getAttribute("lang") || "en";
+  /* Plotly's own words (toolbar tips, month and day names of date axes) in Chinese: the zh-CN pages are
+     wholly Chinese, charts included. The bundle ships English only; this is its zh-CN locale. */
+  var ZH = {
+    moduleType: "locale", name: "zh-CN",
+    dictionary: {
+      "Autoscale": "自动缩放", "Box Select": "矩形框选", "Lasso Select": "套索选择", "Pan": "平移",
+      "Reset axes": "重置坐标轴", "Reset view": "重置视图", "Reset": "重置", "Zoom": "缩放", "Zoom in": "放大",
+      "Zoom out": "缩小", "Download plot as a png": "下载为 PNG 图片", "Download plot": "下载图表",
+      "Show closest data on hover": "悬停显示最近的数据", "Compare data on hover": "悬停比较数据",
+      "Toggle Spike Lines": "切换辅助线", "Toggle show closest data on hover": "切换悬停显示最近数据",
+      "Double-click to zoom back out": "双击恢复缩放", "Snapshot succeeded": "已生成快照",
+      "Taking snapshot - this may take a few seconds": "正在生成快照，请稍候",
+      "Error:": "错误：", "Produced with Plotly.js": "由 Plotly.js 生成", "trace": "序列"
+    },
+    format: {
+      days: ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+      shortDays: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+      months: ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"],
+      shortMonths: ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"],
+      date: "%Y-%m-%d", decimal: ".", thousands: ","
+    }
+  };
+  if (lang === "zh-CN" && window.Plotly) { window.Plotly.register(ZH); config.locale = "zh-CN"; }
 
   function draw(el, fig) {
     if (!window.Plotly) { return; }

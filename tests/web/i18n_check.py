@@ -16,6 +16,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from omnimix.attribution.models import MODELS
@@ -121,3 +122,32 @@ def page_paths(app: Any, pages: dict[str, str]) -> tuple[list[str], list[str]]:
         hit = next((h for h in links if pattern.match(h)), None)
         (found if hit else missing).append(hit or path)
     return plain + found, missing
+
+
+VOICE_CSV = """asset_id,channel,campaign,language,text,published_at
+d1,douyin,双11,zh-CN,云南产地直采，新鲜烘焙。双11满300减50，券码SHAN50，11月1日至11月11日。,2026-10-30
+w1,wechat,双11,zh-CN,双11满300减60！截止11月12日,2026-10-31
+x1,xiaohongshu,双11,zh-CN,新鲜烘焙的云南咖啡，双11满300减50。,2026-11-01
+"""
+
+
+def build_i18n_workspace(directory: Path) -> Path:
+    """The pages sample (:func:`tests.web.pages_sample.build_pages_workspace`) with a plan.toml and checked
+    brand-voice content, so every page has something in every section to name."""
+    from omnimix.cli import main
+
+    from .pages_sample import build_pages_workspace
+    from .plan_sample import write_plan
+
+    ws = build_pages_workspace(directory / "ws")
+    write_plan(ws)
+    csv = directory / "content.csv"
+    csv.write_text(VOICE_CSV, encoding="utf-8")
+    brand = Path(__file__).parent.parent / "voice" / "corpus" / "brands" / "coffee.toml"
+    for args in (["ingest", str(csv), "--table", "content", "--workspace", str(ws)],
+                 ["voice", "check", "--workspace", str(ws), "--brand", str(brand), "--embeddings", "lexical", "--save"]):
+        try:
+            main(args)
+        except SystemExit as exc:
+            assert not exc.code, args
+    return ws

@@ -21,9 +21,7 @@ from typing import Any
 import pytest
 
 from .conftest import BrowserPage, live_server
-from .i18n_check import page_paths, page_routes, raw_keys
-from .pages_sample import build_pages_workspace
-from .plan_sample import write_plan
+from .i18n_check import build_i18n_workspace, page_paths, page_routes, raw_keys
 from .test_browser import proportional
 
 pytestmark = pytest.mark.browser
@@ -57,9 +55,7 @@ def i18n_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     mod.optimize_curves = proportional  # type: ignore[attr-defined]
     saved = sys.modules.get("omnimix.optimize")
     sys.modules["omnimix.optimize"] = mod
-    ws = build_pages_workspace(tmp_path_factory.mktemp("i18n_browser") / "ws")
-    write_plan(ws)
-    app = create_app(ws)
+    app = create_app(build_i18n_workspace(tmp_path_factory.mktemp("i18n_browser")))
     app.state.ctx.state.add_user("ana", "ana-pass-123", "admin")
     try:
         with live_server(app) as url:

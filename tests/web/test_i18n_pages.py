@@ -14,9 +14,7 @@ import pytest
 from omnimix.web.i18n import CATALOG
 
 from .conftest import Env, make_env
-from .i18n_check import KEYS, page_paths, page_routes, raw_keys, text_of
-from .pages_sample import build_pages_workspace
-from .plan_sample import write_plan
+from .i18n_check import KEYS, build_i18n_workspace, page_paths, page_routes, raw_keys, text_of
 
 LANGS = ("zh-CN", "en")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -24,9 +22,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture(scope="module")
 def zenv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    ws = build_pages_workspace(tmp_path_factory.mktemp("i18n_pages") / "ws")
-    write_plan(ws)
-    yield from make_env(ws)
+    yield from make_env(build_i18n_workspace(tmp_path_factory.mktemp("i18n_pages")))
 
 
 def _get(env: Env, path: str, lang: str, role: str = "admin") -> tuple[int, str]:

@@ -149,3 +149,12 @@ def invalid_fields(errors: Sequence[dict[str, Any]], fmt: Formatter) -> str:
 def translator(fmt: Formatter) -> Callable[[Any], str]:
     """``quarantine_reason`` bound to ``fmt`` (for templates)."""
     return lambda text: quarantine_reason(text, fmt)
+
+
+def with_channel_names(text: Any, channels: Sequence[str], fmt: Formatter) -> str:
+    """``text`` (a module's sentence) with each channel key that stands as a word replaced by its display
+    name (``超过渠道「wechat」上限`` → ``超过渠道「微信」上限``)."""
+    out = str(text or "")
+    for ch in sorted(channels, key=len, reverse=True):
+        out = re.sub(rf"(?<![\w]){re.escape(ch)}(?![\w])", fmt.channel(ch), out)
+    return out

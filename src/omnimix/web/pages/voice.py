@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from omnimix.web.deps import Ctx, PageViewer
-from omnimix.web.registry import not_computed
 from omnimix.web.messages import with_channel_names
+from omnimix.web.registry import not_computed
 from omnimix.web.rendering import formatter, render
 from omnimix.web.warehouse import Warehouse
 

@@ -13,6 +13,7 @@ from omnimix.attribution.models import MODELS
 from omnimix.clv.rfm import DEFAULT_SEGMENTS
 from omnimix.config import Config
 from omnimix.lifecycle.stages import STAGE_NAMES
+from omnimix.optimize.guard import CHANNEL_STATUSES
 from omnimix.schema import RESULTS, TABLES
 from omnimix.taxonomy import CHANNELS, FUNNEL_STAGES, IDENTIFIER_TYPES
 from omnimix.web.i18n import CATALOG, LOCALE_DIR, display_name, fold_key, load_locale_files
@@ -22,7 +23,7 @@ from omnimix.web.security import ROLES
 NAMES = LOCALE_DIR / "names.toml"
 #: The kinds names.toml owns; other catalogues own metric, alert_kind, severity, decision, method.
 OWNED = {"channel", "model", "stage", "lifecycle", "diagnostic", "check", "segment", "role", "action", "objective",
-         "identifier", "series", "table"}
+         "identifier", "series", "table", "channel_status"}
 FOREIGN = {"metric", "alert_kind", "severity", "decision", "method"}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -73,6 +74,7 @@ def test_names_toml_holds_exactly_its_own_kinds_in_both_languages() -> None:
         ("check", list(CHECK_TYPES)),
         ("table", list(TABLES) + list(RESULTS)),
         ("action", sorted(_audit_actions())),
+        ("channel_status", list(CHANNEL_STATUSES)),
     ],
 )
 def test_every_key_of_the_code_has_a_name(kind: str, keys: list[str]) -> None:

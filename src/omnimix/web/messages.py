@@ -158,3 +158,52 @@ def with_channel_names(text: Any, channels: Sequence[str], fmt: Formatter) -> st
     for ch in sorted(channels, key=len, reverse=True):
         out = re.sub(rf"(?<![\w]){re.escape(ch)}(?![\w])", fmt.channel(ch), out)
     return out
+
+
+_WEAK = re.compile(r"^weakly identified: the data removed only (?P<pct>\d+%) of the prior's variance; "
+                   r"a lift test would pin it$")
+_CONFLICT = re.compile(r"^prior–data conflict: the data put its (?P<what>.+?) at (?P<flat>.+), "
+                       r"the posterior at (?P<post>.+)$")
+
+
+def hold_text(status: str, reason: str, fmt: Formatter) -> str:
+    """Why the budget holds a channel (a row of ``mmm_channel_status``) in ``fmt``'s language: the status by
+    its display name, then the MMM's reason rebuilt from its form (as written when the form is unknown)."""
+    word = fmt.name("channel_status", status)
+    reason = (reason or "").strip()
+    if not reason or reason in ("weakly identified", "weak"):
+        return word
+    m = _WEAK.match(reason)
+    if m:
+        return f"{word}: " + fmt.t("advice.weak_reason").replace("{pct}", m.group("pct"))
+    m = _CONFLICT.match(reason)
+    if m:
+        what = {"ROI": fmt.t("advice.roi"), "share": fmt.t("advice.share")}.get(m.group("what"), m.group("what"))
+        return f"{word}: " + (fmt.t("advice.conflict_reason").replace("{what}", what)
+                              .replace("{flat}", m.group("flat")).replace("{post}", m.group("post")))
+    return f"{word}: {reason}"
+
+
+_ADVICE = re.compile(
+    r"^marginal ROI (?P<m>\S+) \[(?P<lo>\S+), (?P<hi>\S+)\] (?:at current spend|at (?P<at>\S+) \(no spend today\)) "
+    r"(?P<verb>lies above|lies below|straddles|is below) the threshold (?P<tau>\S+?)(?P<nothing>; nothing to cut)?$")
+_HELD = re.compile(r"^held at current spend: (?P<why>.*)$")
+
+
+def advice_reason(text: Any, fmt: Formatter, held: dict[str, str] | None = None, channel: str | None = None) -> str:
+    """The optimizer's scale / hold / cut reason (:func:`omnimix.optimize.advice.advise`) in ``fmt``'s
+    language; a held channel's reason is ``held[channel]`` (see :func:`hold_text`) when given."""
+    t = str(text or "")
+    m = _HELD.match(t)
+    if m:
+        why = (held or {}).get(channel or "", m.group("why"))
+        return fmt.t("advice.held").replace("{why}", why)
+    m = _ADVICE.match(t)
+    if m is None:
+        return t
+    verb = {"lies above": "above", "lies below": "below", "straddles": "straddles", "is below": "below"}[m.group("verb")]
+    where = (fmt.t("advice.at_current") if m.group("at") is None
+             else fmt.t("advice.at_spend").replace("{at}", m.group("at")))
+    out = (fmt.t(f"advice.{verb}").replace("{m}", m.group("m")).replace("{lo}", m.group("lo"))
+           .replace("{hi}", m.group("hi")).replace("{where}", where).replace("{tau}", m.group("tau")))
+    return out + (fmt.t("advice.nothing_to_cut") if m.group("nothing") else "")

@@ -201,7 +201,8 @@ def advice_reason(text: Any, fmt: Formatter, held: dict[str, str] | None = None,
     m = _ADVICE.match(t)
     if m is None:
         return t
-    verb = {"lies above": "above", "lies below": "below", "straddles": "straddles", "is below": "below"}[m.group("verb")]
+    verbs = {"lies above": "above", "lies below": "below", "straddles": "straddles", "is below": "below"}
+    verb = verbs[m.group("verb")]
     where = (fmt.t("advice.at_current") if m.group("at") is None
              else fmt.t("advice.at_spend").replace("{at}", m.group("at")))
     out = (fmt.t(f"advice.{verb}").replace("{m}", m.group("m")).replace("{lo}", m.group("lo"))

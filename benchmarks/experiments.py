@@ -12,8 +12,9 @@ What it measures:
    a 28-day test, effect 2–10%; :mod:`omnimix.simulate.geo_check`), the share of worlds whose 90%
    interval covers the true ATT (target 85–95%) and the median absolute error of the ATT; on as many
    null worlds (effect 0), the share rejected by the 5% test (target <= 6%).
-2. The same for TBR on worlds without the regional shock (``regional=0``) and also without geo-specific
-   trends (``trends=0``): TBR's interval assumes independent errors, which the default worlds break.
+2. The same for TBR on worlds without geo-specific trends (``trends=0``) and also without the regional
+   shock (``regional=0``), with its default (iid) inference and with ``inference="ar1"`` (AR(1) + noise
+   errors by REML): TBR's iid interval assumes independent errors, which these worlds break.
 3. Speed: a 40-geo × 120-day panel read by each method, median of ``--repeats`` runs (target <= 2 s
    for synthetic control, TBR and DiD).
 """
@@ -30,7 +31,7 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-METHODS = ["synthetic_control", "augmented_synthetic_control", "tbr", "did", "sdid"]
+METHODS = ["synthetic_control", "augmented_synthetic_control", "tbr", "tbr:ar1", "did", "did:cluster", "sdid"]
 
 
 def speed(repeats: int) -> dict[str, float]:
@@ -41,11 +42,12 @@ def speed(repeats: int) -> dict[str, float]:
     panel = GeoPanel.from_frame(frame, cost_col="cost")
     out = {}
     for m in METHODS:
-        analyze(panel, m, truth["treated"], truth["test_start"], truth["test_end"])   # warm imports
+        name, _, inf = m.partition(":")
+        analyze(panel, name, truth["treated"], truth["test_start"], truth["test_end"], inference=inf or None)
         ts = []
         for _ in range(repeats):
             t = time.perf_counter()
-            analyze(panel, m, truth["treated"], truth["test_start"], truth["test_end"])
+            analyze(panel, name, truth["treated"], truth["test_start"], truth["test_end"], inference=inf or None)
             ts.append(time.perf_counter() - t)
         out[m] = statistics.median(ts)
         print(f"speed {m:<30} median {out[m]:.3f} s over {repeats} runs (40 geos × 120 days, with cost)")
@@ -76,19 +78,21 @@ def main() -> None:
             rows.append({"method": m, "coverage": e["coverage"], "median_abs_error": e["median_abs_error"],
                          "median_rel_error": e["median_rel_error"], "power": e["rejection_rate"],
                          "null_coverage": n["coverage"], "null_rejection_5pct": n["rejection_rate"]})
-        for regional, trends in ((0.0, 1.0), (0.0, 0.0)):
-            e = recovery(args.worlds, ["tbr"], seed=args.seed, regional=regional, trends=trends)["tbr"].to_json()
-            n = recovery(args.worlds, ["tbr"], null=True, seed=args.seed + 100_000, regional=regional,
-                         trends=trends)["tbr"].to_json()
-            rows.append({"method": f"tbr (regional={regional:g}, trends={trends:g})", "coverage": e["coverage"],
-                         "median_abs_error": e["median_abs_error"], "median_rel_error": e["median_rel_error"],
-                         "power": e["rejection_rate"], "null_coverage": n["coverage"],
-                         "null_rejection_5pct": n["rejection_rate"]})
+        for regional, trends in ((1.0, 0.0), (0.0, 0.0)):
+            tb = ["tbr", "tbr:ar1"]
+            es = recovery(args.worlds, tb, seed=args.seed, regional=regional, trends=trends)
+            ns = recovery(args.worlds, tb, null=True, seed=args.seed + 100_000, regional=regional, trends=trends)
+            for m in tb:
+                e, n = es[m].to_json(), ns[m].to_json()
+                rows.append({"method": f"{m} (regional={regional:g}, trends={trends:g})",
+                             "coverage": e["coverage"], "median_abs_error": e["median_abs_error"],
+                             "median_rel_error": e["median_rel_error"], "power": e["rejection_rate"],
+                             "null_coverage": n["coverage"], "null_rejection_5pct": n["rejection_rate"]})
         print(f"\ntruth: {args.worlds} effect worlds + {args.worlds} null worlds, seed {args.seed} "
               f"({time.perf_counter() - t0:.0f} s)")
-        print(f"{'method':<30} {'cover90':>8} {'MAE':>8} {'relMAE':>7} {'power':>6} {'null cov':>8} {'size5%':>7}")
+        print(f"{'method':<36} {'cover90':>8} {'MAE':>8} {'relMAE':>7} {'power':>6} {'null cov':>8} {'size5%':>7}")
         for r in rows:
-            print(f"{r['method']:<30} {r['coverage']:>8.1%} {r['median_abs_error']:>8.2f} "
+            print(f"{r['method']:<36} {r['coverage']:>8.1%} {r['median_abs_error']:>8.2f} "
                   f"{r['median_rel_error']:>7.1%} {r['power']:>6.1%} {r['null_coverage']:>8.1%} "
                   f"{r['null_rejection_5pct']:>7.1%}")
         doc["truth"] = rows

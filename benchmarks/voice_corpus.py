@@ -10,9 +10,15 @@ Corpus files are JSON Lines, one asset a line::
 spans overlap; a whole-asset issue (start == end == 0) matches a whole-asset one. Precision = found
 issues that match / found; recall = expected issues matched / expected.
 
-    PYTHONPATH=src python benchmarks/voice_corpus.py                      # tests/voice/corpus/adlaw_terms.jsonl
+    PYTHONPATH=src python benchmarks/voice_corpus.py                      # the acceptance corpus (below)
     PYTHONPATH=src python benchmarks/voice_corpus.py FILE.jsonl ... --json --misses
+    PYTHONPATH=src python benchmarks/voice_corpus.py --offers FILE.jsonl   # and an offers file of your own
     PYTHONPATH=src python benchmarks/voice_corpus.py --speed 10000         # time ad_law + terminology
+
+Without FILES it scores the acceptance corpus: ad_law and terminology span by span on
+``adlaw_terms.jsonl`` and ``medical.jsonl``, then offer per asset (the whole pipeline,
+:func:`omnimix.voice.corpus.score_corpus`) on ``offers_message.jsonl`` with its planted conflicts and
+message pairs, and prints the assets per language over all of them.
 """
 
 from __future__ import annotations
@@ -143,8 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--misses", action="store_true", help="list every false positive and missed issue")
     ap.add_argument("--speed", type=int, default=0, metavar="N", help="instead, time the checks on N assets")
+    ap.add_argument(
+        "--offers",
+        type=Path,
+        action="append",
+        default=None,
+        help="asset-level offers corpus (default with no FILES: offers_message.jsonl)",
+    )
+    ap.add_argument("--embeddings", default="auto", choices=["auto", "use", "e5", "lexical"])
     args = ap.parse_args(argv)
-    files = args.files or [CORPUS / "adlaw_terms.jsonl"]
+    files = args.files or [CORPUS / "adlaw_terms.jsonl", CORPUS / "medical.jsonl"]
+    offers = args.offers if args.offers is not None else ([] if args.files else [CORPUS / "offers_message.jsonl"])
     if args.speed:
         print(json.dumps(speed(files, args.speed)))
         return 0
@@ -167,7 +182,34 @@ def main(argv: list[str] | None = None) -> int:
         for m in res["misses"]:
             head = f"  {m['kind']:<14} {m['asset_id']:<8} {m['category']:<11} {m['text']!r} {m.get('rule', '')}"
             print(f"{head}  | {m['copy']}")
+    if offers:
+        _print_offers(offers, res["assets"], args.embeddings, args.misses)
     return 0
+
+
+def _print_offers(files: list[Path], span_assets: dict[str, int], embeddings: str, misses: bool) -> None:
+    """Offer precision/recall per asset (whole pipeline), planted conflicts and message pairs."""
+    from omnimix.voice.corpus import load_corpus, score_corpus
+
+    items = [it for f in files for it in load_corpus(f)]
+    s = score_corpus(items, embeddings=embeddings, categories=("offer",))
+    emb = s.reports[0].embeddings if s.reports else embeddings
+    c = s.counts["offer"]
+    print(f"\noffers: {', '.join(f.name for f in files)}: {s.n_zh} zh + {s.n_en} en assets, embeddings {emb}")
+    print(
+        f"offer        all  {s.precision('offer'):>9.3f} {s.recall('offer'):>7.3f}  "
+        f"(per asset: tp {c['tp']} fp {c['fp']} fn {c['fn']} tn {c['tn']})"
+    )
+    print(
+        f"planted conflicts found with both assets named: {s.planted_found}/{s.planted}; consistent campaigns "
+        f"with a conflict: {len(s.consistent_with_conflicts)} of {s.consistent_campaigns}; message pairs "
+        f"on > off: {s.message_pairs_ordered}/{s.message_pairs} ({100 * s.pair_rate:.1f}%)"
+    )
+    zh, en = span_assets.get("zh", 0) + s.n_zh, span_assets.get("en", 0) + s.n_en
+    print(f"corpus in all: {zh} zh + {en} en assets (target >= 150 zh and >= 50 en)")
+    if misses:
+        for line in s.errors + [f"missed {m}" for m in s.missed] + s.consistent_with_conflicts:
+            print("  -", line)
 
 
 if __name__ == "__main__":

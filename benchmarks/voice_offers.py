@@ -28,7 +28,7 @@ from omnimix.voice.corpus import load_corpus, score_corpus
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", type=Path)
-    ap.add_argument("--embeddings", default="auto", choices=["auto", "e5", "lexical"])
+    ap.add_argument("--embeddings", default="auto", choices=["auto", "use", "e5", "lexical"])
     ap.add_argument("--errors", action="store_true", help="list every false positive/negative and missed conflict")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)

@@ -1,7 +1,7 @@
 """Load test of the Overview KPI endpoint: 50 concurrent clients on loopback for 30 s with an API token.
 
     PYTHONPATH=src python benchmarks/web.py [--workspace DIR] [--clients 50] [--seconds 30]
-        [--client both|threads|raw|httpx]
+        [--client both|threads|raw|httpx] [--server-src DIR]
 
 ``--workspace`` names a workspace (e.g. ``demo-out/workspace`` from ``omnimix demo``); without it the
 sample workspace of ``tests/web/sample.py`` is built (1 year, 5,000 people; run from the repository).
@@ -10,6 +10,10 @@ Clients cycle through 8 filter combinations (date ranges × channel filters), as
 Three load generators run in turn (``both``): 50 threads with one httpx.Client each, 50 connections on
 plain asyncio streams, and one httpx.AsyncClient with 50 coroutines. Each prints requests/s,
 p50/p95/p99 latency and errors; the cold (uncached) latency of each combination is measured first.
+An answer counts as an error unless it is 200 with ``conversions``, ``revenue`` and ``new_customers``.
+``--server-src DIR`` runs the server from another source tree (e.g. ``/work/main/src``, another
+branch's code) on the same workspace, to compare two versions under the same machine load; the load
+average is printed before and after each run (the machine may be shared).
 Target: p95 <= 150 ms, 0 errors.
 """
 
@@ -27,6 +31,12 @@ import time
 from pathlib import Path
 
 import httpx
+
+FIELDS = ("conversions", "revenue", "new_customers")
+
+
+def _complete(body: object) -> bool:
+    return isinstance(body, dict) and all(k in body for k in FIELDS)
 
 
 def free_port() -> int:
@@ -99,7 +109,7 @@ async def load_httpx(
                 t0 = time.perf_counter()
                 try:
                     r = await client.get(url)
-                    ok = r.status_code == 200 and "spend" in r.json()
+                    ok = r.status_code == 200 and _complete(r.json())
                 except httpx.HTTPError:
                     ok = False
                 lat.append(time.perf_counter() - t0)
@@ -153,7 +163,7 @@ async def load_raw(
                         if line[:15].lower() == b"content-length:":
                             length = int(line[15:])
                     body = await reader.readexactly(length)
-                    ok = status == 200 and "spend" in json.loads(body)
+                    ok = status == 200 and _complete(json.loads(body))
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     writer.close()
                     reader, writer = await asyncio.open_connection(host, port)
@@ -195,7 +205,7 @@ def load_threads(
                 t0 = time.perf_counter()
                 try:
                     r = client.get(url)
-                    ok = r.status_code == 200 and "spend" in r.json()
+                    ok = r.status_code == 200 and _complete(r.json())
                 except httpx.HTTPError:
                     ok = False
                 mine.append(time.perf_counter() - t0)
@@ -221,6 +231,8 @@ def report(name: str, clients: int, seconds: float, lat: list[float], errors: in
     print(f"[{name}] latency ms: p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {max(lat) * 1000:.1f}")
     ok = p95 <= 150.0 and errors == 0
     print(f"[{name}] target p95 <= 150 ms and 0 errors: {'MET' if ok else 'NOT MET'}")
+    one, five, _ = os.getloadavg()
+    print(f"[{name}] load average after the run: {one:.1f} (1 min), {five:.1f} (5 min)")
     return ok
 
 
@@ -235,6 +247,7 @@ def main() -> None:
         default="both",
         help="load generator: plain asyncio streams, httpx.AsyncClient, or both in turn",
     )
+    ap.add_argument("--server-src", type=Path, help="run the server from this source tree (PYTHONPATH)")
     args = ap.parse_args()
     tmp = None
     if args.workspace is None:
@@ -256,7 +269,10 @@ def main() -> None:
         f"uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port={port}, log_level='warning', "
         "access_log=False)"
     )
-    server = subprocess.Popen([sys.executable, "-c", code, str(ws)], env=dict(os.environ))
+    env = dict(os.environ)
+    if args.server_src is not None:
+        env["PYTHONPATH"] = str(args.server_src.resolve())
+    server = subprocess.Popen([sys.executable, "-c", code, str(ws)], env=env)
     try:
         deadline = time.time() + 60
         while True:
@@ -275,7 +291,7 @@ def main() -> None:
                 r = c.get(u)
                 cold.append(time.perf_counter() - t0)
                 assert r.status_code == 200, r.text
-        print(f"workspace: {ws}")
+        print(f"workspace: {ws}; server code: {args.server_src or 'this tree'}")
         print(
             f"cold (uncached) KPI latency over {len(urls)} filter combinations: "
             f"median {statistics.median(cold) * 1000:.1f} ms, max {max(cold) * 1000:.1f} ms"

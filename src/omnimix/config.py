@@ -398,6 +398,22 @@ class ScheduleSection(_Strict):
         return self
 
 
+class ReviewSection(_Strict):
+    """``[review]``: the Measure–Learn–Optimize review's decision rule (docs/review.md).
+
+    ``threshold`` is the marginal ROI a channel must clear: currency returned per extra unit of currency
+    spent for a revenue KPI (1.0 = break-even), KPI units per currency unit for a count KPI without a value.
+    """
+
+    threshold: float = Field(1.0, gt=0)
+    level: float = Field(0.9, ge=0.5, lt=1)
+    min_identification: float = Field(0.5, ge=0, le=1)
+    pacing_tolerance: float = Field(0.10, gt=0, lt=1)
+    refresh_weeks: int = Field(13, ge=1, le=104)
+    experiments: int = Field(3, ge=0, le=20)
+    fit: str = "mmm/latest"
+
+
 class Config(_Strict):
     """The whole ``omnimix.toml``."""
 
@@ -412,6 +428,7 @@ class Config(_Strict):
     lifecycle: LifecycleSection = Field(default_factory=lambda: LifecycleSection())
     monitor: MonitorSection = Field(default_factory=lambda: MonitorSection())
     schedule: ScheduleSection = Field(default_factory=lambda: ScheduleSection())
+    review: ReviewSection = Field(default_factory=lambda: ReviewSection())
 
     @model_validator(mode="after")
     def _stages_known(self) -> Config:
@@ -513,4 +530,8 @@ def render_config(cfg: Config) -> str:
               *(f"# {line}" for line in PROPOSED_JOBS.strip().splitlines())]
     for job in d["schedule"]["jobs"]:
         lines += ["[[schedule.jobs]]"] + [f"{k} = {_toml_value(v)}" for k, v in job.items()]
+    lines += ["", "[review]",
+              "# `omnimix review`: scale when the marginal-ROI interval (level) lies above threshold, cut when below;",
+              "# test when it straddles and the channel's identification is under min_identification (docs/review.md)"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d["review"].items()]
     return "\n".join(lines) + "\n"

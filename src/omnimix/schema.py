@@ -82,6 +82,7 @@ SPEND = Table(
         Column("campaign", "VARCHAR", doc="campaign name (巨量引擎 项目 / 广告组, 腾讯 推广计划)"),
         Column("ad_group", "VARCHAR", doc="ad group, ad set or 广告计划 when the report is below campaign level"),
         Column("ad", "VARCHAR", doc="ad, creative or keyword: the report's finest unit (NULL for campaign reports)"),
+        Column("geo", "VARCHAR", doc="geo the spend was delivered in (city, region, DMA) for geo-split reports"),
         Column("spend", "DOUBLE", True, "amount spent, >= 0, in `currency`"),
         Column("impressions", "BIGINT", doc="impressions, >= 0"),
         Column("clicks", "BIGINT", doc="clicks, >= 0"),
@@ -89,8 +90,8 @@ SPEND = Table(
         Column("source", "VARCHAR", doc="platform or file the row came from"),
         _LOAD,
     ),
-    key=("date", "channel", "campaign", "ad_group", "ad", "source"),
-    doc="advertising cost per day, channel, campaign and (where the report has them) ad group and ad",
+    key=("date", "channel", "campaign", "ad_group", "ad", "geo", "source"),
+    doc="advertising cost per day, channel, campaign and (where the report has them) ad group, ad and geo",
 )
 
 TOUCHPOINTS = Table(
@@ -123,6 +124,7 @@ CONVERSIONS = Table(
         Column("currency", "VARCHAR", doc="ISO 4217"),
         *_ids(),
         Column("store_id", "VARCHAR", doc="store for offline conversions"),
+        Column("geo", "VARCHAR", doc="geo of the conversion (store city, region, DMA; geo experiments)"),
         Column("online", "BOOLEAN", doc="true online, false in store"),
         Column("masked_ids", "VARCHAR",
                doc="identifiers the source masked (`phone=138****8000`), kept as written, never matched"),
@@ -405,6 +407,21 @@ RESULTS: dict[str, Table] = {t.name: t for t in (
             "matrix:VARCHAR checked_at:TIMESTAMP",
             "per campaign: voice score, offer conflicts (JSON) and the asset × pillar consistency matrix (JSON)",
             "omnimix voice check --workspace DIR --brand BRAND.toml --save", key=("campaign",)),
+    _result("experiment_results", "experiment_id:VARCHAR channel:VARCHAR start:DATE end:DATE method:VARCHAR "
+            "inference:VARCHAR level:DOUBLE treated:VARCHAR att_mean:DOUBLE att_lo:DOUBLE att_hi:DOUBLE "
+            "incremental_kpi_mean:DOUBLE incremental_kpi_lo:DOUBLE incremental_kpi_hi:DOUBLE lift_mean:DOUBLE "
+            "lift_lo:DOUBLE lift_hi:DOUBLE p_value:DOUBLE iroas_mean:DOUBLE iroas_lo:DOUBLE iroas_hi:DOUBLE "
+            "incremental_cost:DOUBLE pre_rmse:DOUBLE pre_r2:DOUBLE weights:VARCHAR periods:VARCHAR "
+            "recorded_at:TIMESTAMP",
+            "a recorded lift test's full read: intervals, p-value, iROAS, donor weights and the observed and "
+            "counterfactual series (the dashboard's /experiments)",
+            "omnimix experiment record RESULT.json --workspace DIR --channel C --start D --end D",
+            key=("experiment_id",)),
+    _result("experiment_plan", "rank:INTEGER channel:VARCHAR start:VARCHAR end:VARCHAR expected_lift:DOUBLE "
+            "lift_sd:DOUBLE cost:DOUBLE sd_before:DOUBLE sd_after:DOUBLE reduction_per_cost:DOUBLE "
+            "objective:VARCHAR reserve:DOUBLE funding:VARCHAR planned_at:TIMESTAMP",
+            "the planner's next lift tests in order, with the test fund they were planned against",
+            "omnimix experiment plan --workspace DIR --save", key=("rank",)),
 )}
 
 #: Every table the warehouse can hold, by name.

@@ -69,4 +69,10 @@ def test_plan_on_workspace_fit(tmp_path) -> None:
     res = CliRunner().invoke(app, ["experiment", "plan", "--workspace", str(tmp_path), "--tests", "2", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert len(out["tests"]) == 2 and out["sd_after"] < out["sd_now"]
+    assert len(out["tests"]) == 2 and out["sd_after"] < out["sd_now"] and out["funding"] is None
+    # with a plan, the tests are funded from its reserve: a fund smaller than every test plans none
+    (tmp_path / "plan.toml").write_text('[plan]\nyear = 2024\nbudget = 10\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["experiment", "plan", "--workspace", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["tests"] == [] and out["reserve"] == 1.0 and out["funding"]["share"] == 0.1

@@ -103,6 +103,32 @@ def test_tbr_interval_covers_on_its_own_model() -> None:
     assert 0.85 <= covered / reps <= 0.95
 
 
+def test_tbr_ar1_covers_under_autocorrelated_errors() -> None:
+    """Errors = a persistent AR(1) part (ρ = 0.8) under white noise: the iid interval undercovers badly,
+    ``inference="ar1"`` (AR(1) + noise by REML) is near its level."""
+    rng = np.random.default_rng(8)
+    cov_t = cov_ar1 = 0
+    reps = 80
+    for _ in range(reps):
+        T, T1 = 120, 28
+        x = 1000 + np.cumsum(rng.normal(0, 20, T))
+        ar = np.zeros(T)
+        ar[0] = rng.normal(0, 10 / np.sqrt(1 - 0.64))
+        for t in range(1, T):
+            ar[t] = 0.8 * ar[t - 1] + rng.normal(0, 10)
+        y = 50 + 0.4 * x + ar + rng.normal(0, 25, T)
+        y[-T1:] += 30.0
+        post = np.arange(T) >= T - T1
+        d = Design(np.column_stack([y, x]), None, pd.date_range("2024-01-01", periods=T), ["t", "c"],
+                   np.array([0]), np.array([1]), ~post, post)
+        a, b = analyze_tbr(d, level=0.9), analyze_tbr(d, level=0.9, inference="ar1")
+        assert a.att == b.att                     # same point estimate: only the variance changes
+        cov_t += int(a.lo <= 30.0 <= a.hi)
+        cov_ar1 += int(b.lo <= 30.0 <= b.hi)
+    assert cov_t / reps < 0.75
+    assert 0.82 <= cov_ar1 / reps <= 0.97, (cov_t, cov_ar1)
+
+
 def test_sdid_weights_minimise_their_objectives() -> None:
     rng = np.random.default_rng(2)
     Y = 5 + np.cumsum(rng.normal(size=(40, 8)), axis=0)
@@ -181,7 +207,7 @@ def test_deterministic_and_json_contract(method: str, panel: GeoPanel,
 @pytest.mark.parametrize(("method", "inference"), [("synthetic_control", "placebo_space"),
                                                    ("synthetic_control", "placebo_time"),
                                                    ("augmented_synthetic_control", "placebo_space"),
-                                                   ("did", "cluster")])
+                                                   ("did", "cluster"), ("tbr", "ar1"), ("sdid", "jackknife")])
 def test_other_inference_methods_are_consistent(method: str, inference: str, panel: GeoPanel,
                                                 world: tuple[pd.DataFrame, dict[str, Any]]) -> None:
     truth = world[1]
@@ -191,3 +217,32 @@ def test_other_inference_methods_are_consistent(method: str, inference: str, pan
     assert r.att.lo <= r.att.mean <= r.att.hi
     with pytest.raises(Exception, match="not available"):
         analyze(panel, method, truth["treated"], truth["test_start"], truth["test_end"], inference="bogus")
+
+
+def test_sdid_jackknife_matches_leave_one_out_and_needs_two_treated(panel: GeoPanel,
+                                                                   world: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+    """Algorithm 3 by hand: each unit dropped, λ and the other ω kept (renormalised)."""
+    from omnimix.experiments.did import sdid_jackknife_se
+    from omnimix.experiments.prepared import prepare
+
+    truth = world[1]
+    d = prepare(panel, truth["treated"], truth["test_start"], truth["test_end"])
+    tr = np.zeros(len(d.geos), dtype=bool)
+    tr[d.treated] = True
+    Yp, Yq = d.Y[d.pre], d.Y[d.post]
+    omega, lam, _, _ = sdid_weights(Yp, Yq, tr)
+    co = np.flatnonzero(~tr)
+    u = []
+    for i in range(tr.size):
+        t_keep = [j for j in np.flatnonzero(tr) if j != i]
+        c_keep = [j for j in co if j != i]
+        w = np.array([omega[list(co).index(j)] for j in c_keep])
+        w = w / w.sum()
+        yt = (Yq[:, t_keep].mean(axis=1).mean() - lam @ Yp[:, t_keep].mean(axis=1))
+        yc = w @ (Yq[:, c_keep].mean(axis=0) - Yp[:, c_keep].T @ lam)
+        u.append(yt - yc)
+    n = len(u)
+    want = np.sqrt((n - 1) / n * np.sum((np.array(u) - np.mean(u)) ** 2))
+    assert sdid_jackknife_se(Yp, Yq, tr, omega, lam) == pytest.approx(want, rel=1e-10)
+    with pytest.raises(Exception, match="at least 2 treated"):
+        analyze(panel, "sdid", [truth["treated"][0]], truth["test_start"], truth["test_end"], inference="jackknife")

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnimix.cli import main
 from omnimix.config import Config
 from omnimix.curves import ResponseCurves, curves_from_dict, load_curves
 from omnimix.errors import ConvergenceError, NotFittedError, UsageError
 from omnimix.optimize import OptimizeRun, optimize_file, optimize_workspace
 from omnimix.workspace import Workspace
+from tests.conftest import RunCli
 
 D = 200
 
@@ -69,15 +69,6 @@ def _workspace(root: Path, passed: float = 1.0, curves: ResponseCurves | None = 
     ws.write("response_curve_draws", frames[1])
     return ws
 
-
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 # ---------------------------------------------------------------------------------------------- library
@@ -189,15 +180,15 @@ def test_curves_from_dict_reads_the_mmm_file_without_draws(tmp_path: Path) -> No
 
 
 # ---------------------------------------------------------------------------------------------- CLI
-def test_cli_workspace_json_matches_curves_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_workspace_json_matches_curves_mode(tmp_path: Path, run_cli: RunCli) -> None:
     ws = _workspace(tmp_path / "ws")
     f = tmp_path / "response_curves.json"
     f.write_text(json.dumps(_mmm_file_doc(_curves())))
     flags = ["--budget", "1500", "--reserve", "0.2", "--bound", "tv=100:700", "--json"]
-    code, out, err = _cli(["optimize", "--workspace", str(ws.root), "--no-guardrails", *flags], capsys)
+    code, out, err = run_cli(["optimize", "--workspace", str(ws.root), "--no-guardrails", *flags])
     assert code == 0, err
     a = json.loads(out)
-    code, out, err = _cli(["optimize", "--curves", str(f), *flags], capsys)
+    code, out, err = run_cli(["optimize", "--curves", str(f), *flags])
     assert code == 0, err
     b = json.loads(out)
     assert list(a) == list(b)
@@ -211,19 +202,19 @@ def test_cli_workspace_json_matches_curves_mode(tmp_path: Path, capsys: pytest.C
     assert not (tmp_path / "ws" / "warehouse.duckdb").exists()
 
 
-def test_cli_source_flags_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_source_flags_and_errors(tmp_path: Path, run_cli: RunCli) -> None:
     ws = _workspace(tmp_path / "ws", passed=0.0)
     f = tmp_path / "c.json"
     f.write_text(json.dumps(_mmm_file_doc(_curves())))
-    code, _, err = _cli(["optimize", "--budget", "100"], capsys)
+    code, _, err = run_cli(["optimize", "--budget", "100"])
     assert code == 2 and "exactly one of --workspace" in err
-    code, _, err = _cli(["optimize", "--curves", str(f), "--workspace", str(ws.root), "--budget", "1"], capsys)
+    code, _, err = run_cli(["optimize", "--curves", str(f), "--workspace", str(ws.root), "--budget", "1"])
     assert code == 2 and "exactly one of --workspace" in err
-    code, _, err = _cli(["optimize", "--workspace", str(ws.root), "--budget", "1500", "--json"], capsys)
+    code, _, err = run_cli(["optimize", "--workspace", str(ws.root), "--budget", "1500", "--json"])
     assert code == ConvergenceError.exit_code and "failed review" in err
-    code, _, err = _cli(["optimize", "--curves", str(f), "--budget", "1500", "--bound", "tv"], capsys)
+    code, _, err = run_cli(["optimize", "--curves", str(f), "--budget", "1500", "--bound", "tv"])
     assert code == 2 and "--bound 'tv'" in err
-    code, _, err = _cli(["optimize", "--curves", str(f), "--budget", "1500", "--scenarios", "a,b"], capsys)
+    code, _, err = run_cli(["optimize", "--curves", str(f), "--budget", "1500", "--scenarios", "a,b"])
     assert code == 2 and "--scenarios" in err
-    code, _, err = _cli(["optimize", "--curves", str(f), "--budget", "1500", "--objective", "x"], capsys)
+    code, _, err = run_cli(["optimize", "--curves", str(f), "--budget", "1500", "--objective", "x"])
     assert code == 2 and "objective" in err.lower()

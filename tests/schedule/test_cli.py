@@ -5,26 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from omnimix.cli import main
+from tests.conftest import RunCli
 from tests.schedule.helpers import job, make_ws
 
 
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_list_and_once_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_and_once_through_the_cli(tmp_path: Path, run_cli: RunCli) -> None:
     ws = make_ws(tmp_path / "ws", [job("load", kind="ingest", cron="*/15 * * * *"),
                                    job("review", kind="review", cron="0 8 1 * *", enabled=False)])
-    code, out, _ = _cli(["schedule", "--workspace", str(ws.root), "--list", "--json"], capsys)
+    code, out, _ = run_cli(["schedule", "--workspace", str(ws.root), "--list", "--json"])
     assert code == 0
     jobs = json.loads(out)["jobs"]
     assert [(j["name"], j["kind"], j["enabled"], j["timezone"]) for j in jobs] == [
@@ -32,39 +20,39 @@ def test_list_and_once_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFix
     assert jobs[0]["next_run"].endswith("+08:00") and int(jobs[0]["next_run"][14:16]) % 15 == 0
     assert jobs[1]["next_run"] is None and jobs[0]["last_run"] is None
 
-    code, out, _ = _cli(["schedule", "--workspace", str(ws.root), "--once", "load", "--json"], capsys)
+    code, out, _ = run_cli(["schedule", "--workspace", str(ws.root), "--once", "load", "--json"])
     assert code == 0
     (run,) = json.loads(out)["runs"]
     assert (run["job"], run["status"], run["trigger"]) == ("load", "ok", "once")
     assert run["message"] == "no files in the watch folders (inbox)"
 
-    code, out, _ = _cli(["schedule", "--workspace", str(ws.root), "--list", "--history", "5"], capsys)
+    code, out, _ = run_cli(["schedule", "--workspace", str(ws.root), "--list", "--history", "5"])
     assert code == 0 and "last ok" in out.splitlines()[0] and "next disabled" in out.splitlines()[1]
     assert f"#{run['id']} load ok" in out
 
-    code, out, err = _cli(["schedule", "--workspace", str(ws.root), "--once", "nightly"], capsys)
+    code, out, err = run_cli(["schedule", "--workspace", str(ws.root), "--once", "nightly"])
     assert code == 2 and "no scheduled job named 'nightly'; configured: load, review" in err
-    code, out, err = _cli(["schedule", "--workspace", str(ws.root), "--once", "load", "--list"], capsys)
+    code, out, err = run_cli(["schedule", "--workspace", str(ws.root), "--once", "load", "--list"])
     assert code == 2 and "at most one of --once, --list and --run-pending" in err
 
     import omnimix.review
 
     if not hasattr(omnimix.review, "run_review"):  # a failed run exits 1 (here: before omnimix.review lands)
-        code, out, _ = _cli(["schedule", "--workspace", str(ws.root), "--once", "review", "--json"], capsys)
+        code, out, _ = run_cli(["schedule", "--workspace", str(ws.root), "--once", "review", "--json"])
         assert code == 1 and json.loads(out)["runs"][0]["status"] == "failed"
 
 
-def test_run_pending_and_an_empty_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_pending_and_an_empty_schedule(tmp_path: Path, run_cli: RunCli) -> None:
     ws = make_ws(tmp_path / "ws", [])
-    code, out, _ = _cli(["schedule", "--workspace", str(ws.root), "--run-pending"], capsys)
+    code, out, _ = run_cli(["schedule", "--workspace", str(ws.root), "--run-pending"])
     assert (code, out.strip()) == (0, "nothing due")
-    code, _, err = _cli(["schedule", "--workspace", str(ws.root)], capsys)
+    code, _, err = run_cli(["schedule", "--workspace", str(ws.root)])
     assert code == 2 and "no enabled job in [schedule]" in err
     bad = tmp_path / "bad"
     make_ws(bad, [])
     (bad / "omnimix.toml").write_text((bad / "omnimix.toml").read_text() + "\n[[schedule.jobs]]\nname = 'm'\n"
                                       "kind = 'monitor'\ncron = '0 24 * * *'\n")
-    code, _, err = _cli(["schedule", "--workspace", str(bad), "--list"], capsys)
+    code, _, err = run_cli(["schedule", "--workspace", str(bad), "--list"])
     assert code == 2 and "schedule.jobs.0: job 'm': cron '0 24 * * *': field hour = '24' is invalid" in err
 
 
@@ -90,8 +78,8 @@ def test_serve_with_schedule_starts_and_stops_the_scheduler(tmp_path: Path) -> N
         pass
 
 
-def test_serve_has_the_schedule_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _cli(["serve", "--help"], capsys)
+def test_serve_has_the_schedule_flag(run_cli: RunCli) -> None:
+    code, out, _ = run_cli(["serve", "--help"])
     assert code == 0 and "--schedule" in out
 
 

@@ -14,7 +14,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import omnimix.review
 from omnimix.config import ScheduleJob
 from omnimix.schedule import JobContext, Scheduler
 from omnimix.workspace import Workspace
@@ -166,24 +165,28 @@ def test_run_pending_runs_what_came_due_once(tmp_path: Path) -> None:
     assert sched.due(now + timedelta(days=1)) == ["due"]
 
 
-def test_the_review_job_calls_run_review_with_the_reports_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                                 ) -> None:
+def test_the_review_job_runs_the_review_into_the_reports_folder(tmp_path: Path) -> None:
+    import pandas as pd
+
     ws = make_ws(tmp_path / "ws", [job("monthly", kind="review", cron="0 8 1 * *", lang="en")])
-    got: list[dict[str, Any]] = []
-
-    def fake_review(workspace: Any, period: Any = None, out: Any = None, lang: str = "zh-CN") -> dict[str, Any]:
-        got.append({"workspace": Path(workspace.root), "period": period, "out": Path(out), "lang": lang})
-        return {"period": "2026-11", "files": ["review.html", "review.xlsx"]}
-
-    monkeypatch.setattr(omnimix.review, "run_review", fake_review, raising=False)
+    days = pd.date_range("2026-10-01", "2026-11-30", freq="D")
+    spend = pd.DataFrame([{"date": d.date(), "channel": c, "spend": 100.0 + i, "source": "t"}
+                          for i, d in enumerate(days) for c in ("search", "social")])
+    conv = pd.DataFrame({"conversion_id": [f"o{i}" for i in range(len(days))], "ts": days + pd.Timedelta(hours=9),
+                         "type": "purchase", "value": 500.0, "source": "t"})
+    with ws.writer() as w:
+        w.write("spend", spend)
+        w.write("conversions", conv)
     run = Scheduler(ws).run("monthly")
     assert run.status == "ok", run.message
     root = ws.root.resolve()
-    assert got == [{"workspace": root, "period": None, "out": root / "reports", "lang": "en"}]
     assert run.message == f"review 2026-11 (en) written to {root / 'reports'}: 2 file(s)"
-    monkeypatch.delattr(omnimix.review, "run_review")
-    missing = Scheduler(ws).run("monthly")
-    assert missing.status == "failed" and "run_review is not available" in missing.message
+    assert sorted(p.name for p in (root / "reports").iterdir()) == ["review-2026-11.en.html", "review-2026-11.en.xlsx"]
+    from omnimix.review import ReviewStore
+
+    saved = ReviewStore(f"sqlite:///{root / 'app.db'}").decisions("2026-11")
+    assert [(d["channel"], d["decision"], d["basis"]) for d in saved] == [
+        ("search", "test", "no_model"), ("social", "test", "no_model")]
 
 
 def test_the_refit_job_reuses_the_saved_fits_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

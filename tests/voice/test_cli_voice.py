@@ -15,10 +15,13 @@ w1,wechat,双11,zh-CN,双11满300减60！截止11月12日,2026-10-31
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
+    code = 0
+    try:
         main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
     out = capsys.readouterr()
-    return int(exc.value.code or 0), out.out, out.err
+    return code, out.out, out.err
 
 
 def test_check_json_and_gate(
@@ -77,3 +80,29 @@ def test_workspace_content_table_and_results(
     finally:
         con.close()
     assert n == 2 and camp == [("双11", 2)]
+
+
+def test_unsupported_vale_rule_is_a_warning_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMNIMIX_VOICE_EMBEDDINGS", "lexical")
+    style = tmp_path / "styles" / "House"
+    style.mkdir(parents=True)
+    (style / "Spell.yml").write_text("extends: spelling\nmessage: x\n", encoding="utf-8")
+    (style / "Cheap.yml").write_text(
+        "extends: substitution\nmessage: \"用'%s'，不用'%s'\"\nlevel: warning\nswap:\n  便宜: 实惠\n", encoding="utf-8"
+    )
+    brand = tmp_path / "brand.toml"
+    brand.write_text(
+        '[brand]\nname = "山茶咖啡"\ncore_message = "新鲜烘焙"\npillars = ["新鲜烘焙"]\ntone = ["亲切"]\n'
+        '[vale]\npaths = ["styles"]\n',
+        encoding="utf-8",
+    )
+    p = tmp_path / "content.csv"
+    p.write_text("asset_id,text\na1,新鲜烘焙的豆子很便宜\n", encoding="utf-8")
+    code, out, err = _run(["voice", "check", str(p), "--brand", str(brand), "--json"], capsys)
+    assert code == 0
+    warn = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warn) == 1 and "Spell.yml" in warn[0] and "House.Spell" in warn[0] and "spelling" in warn[0]
+    rules = [i["rule"] for i in json.loads(out)["assets"][0]["issues"]]
+    assert "vale.House.Cheap" in rules

@@ -9,7 +9,7 @@ import pytest
 from omnimix.errors import InputDataError
 from omnimix.voice.brand import brand_from_dict
 from omnimix.voice.terms import check_terminology
-from omnimix.voice.vale import check_vale, load_vale_rules, metric_variables
+from omnimix.voice.vale import ValeRuleWarning, check_vale, load_vale_rules, metric_variables
 
 
 def _rule(tmp_path: Path, name: str, body: str, style: str = "Brand") -> Path:
@@ -119,7 +119,8 @@ def test_sequence_patterns(tmp_path: Path) -> None:
 
 def test_sequence_with_tag_is_named_unsupported(tmp_path: Path) -> None:
     body = "extends: sequence\nmessage: x\ntokens:\n  - tag: NN\n  - pattern: of\n"
-    (rule,) = load_vale_rules(_rule(tmp_path, "Tagged", body))
+    with pytest.warns(ValeRuleWarning, match=r"Tagged.yml: Vale rule .*Tagged: sequence `tag`"):
+        (rule,) = load_vale_rules(_rule(tmp_path, "Tagged", body))
     assert "tag" in rule.unsupported
     assert rule.check("a lot of words") == []
 
@@ -135,8 +136,17 @@ def test_metric_long_sentences(tmp_path: Path) -> None:
 
 
 def test_spelling_is_loaded_but_marked_unsupported(tmp_path: Path) -> None:
-    (rule,) = load_vale_rules(_rule(tmp_path, "Spell", "extends: spelling\nmessage: x\n"))
+    with pytest.warns(ValeRuleWarning, match="extends: spelling is not supported"):
+        (rule,) = load_vale_rules(_rule(tmp_path, "Spell", "extends: spelling\nmessage: x\n"))
     assert rule.unsupported and rule.check("anything") == []
+
+
+def test_supported_rules_load_without_a_warning(tmp_path: Path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_vale_rules(_rule(tmp_path, "Ok", "extends: existence\nmessage: x\ntokens: [foo]\n"))
 
 
 def test_style_folder_names_rules_style_dot_file(tmp_path: Path) -> None:

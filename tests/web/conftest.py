@@ -107,6 +107,27 @@ def login(client: TestClient, role: str, password: str | None = None) -> str:
     return m.group(1)
 
 
+@pytest.fixture(scope="session")
+def pages_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pages sample (:func:`tests.web.pages_sample.build_pages_workspace`), built once, read only."""
+    from .pages_sample import build_pages_workspace
+
+    return build_pages_workspace(tmp_path_factory.mktemp("ws_pages"))
+
+
+@pytest.fixture(scope="module")
+def penv(pages_ws: Path) -> Iterator[Env]:
+    yield from make_env(pages_ws)
+
+
+@pytest.fixture(scope="module")
+def pclient(penv: Env) -> TestClient:
+    """A viewer's client on the pages sample."""
+    c = TestClient(penv.app)  # type: ignore[arg-type]
+    login(c, "viewer")
+    return c
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Browser tests (marked ``browser``): one live uvicorn server per app, Debian's chromium through Playwright.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -13,8 +12,8 @@ import pytest
 from omnimix.web.figures import OTHER_COLOR, PALETTE, channel_colors, color_of
 from omnimix.web.i18n import CATALOG
 
-from .conftest import Env, login, make_env
-from .pages_sample import build_pages_workspace, chart_labels, figures, raw_keys_in, visible_text
+from .conftest import Env
+from .pages_sample import chart_labels, figures, raw_keys_in, visible_text
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -24,16 +23,6 @@ CHANNELS = ("baidu", "douyin", "email", "wechat", "xiaohongshu")
 MODELS = ("last_touch", "markov", "shapley")
 
 
-@pytest.fixture(scope="module")
-def penv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    yield from make_env(build_pages_workspace(tmp_path_factory.mktemp("ws_attr")))
-
-
-@pytest.fixture(scope="module")
-def client(penv: Env) -> TestClient:
-    c = TestClient(penv.app)  # type: ignore[arg-type]
-    login(c, "viewer")
-    return c
 
 
 def test_channel_colors_are_the_palette_over_the_sorted_keys() -> None:
@@ -56,11 +45,11 @@ def _workspace_channels(ws: Path) -> list[str]:
         con.close()
 
 
-def test_traces_legend_and_table_agree(penv: Env, client: TestClient) -> None:
+def test_traces_legend_and_table_agree(penv: Env, pclient: TestClient) -> None:
     chans = _workspace_channels(penv.workspace)
     assert chans == sorted(CHANNELS)
     expected = {ch: PALETTE[i] for i, ch in enumerate(chans)}
-    page = client.get("/channels?lang=en").text
+    page = pclient.get("/channels?lang=en").text
     figs = figures(page)
     names = {"baidu": "Baidu", "douyin": "Douyin", "email": "Email", "wechat": "WeChat"}
     seen: dict[str, dict[str, str]] = {}
@@ -96,10 +85,10 @@ def test_traces_legend_and_table_agree(penv: Env, client: TestClient) -> None:
     assert value["douyin"] == pytest.approx([truth[(m, "douyin")][1] for m in MODELS])
 
 
-def test_a_channel_has_one_colour_on_every_page(client: TestClient) -> None:
-    attr = {t["meta"]: t["marker"]["color"] for t in figures(client.get("/channels?lang=en").text)
+def test_a_channel_has_one_colour_on_every_page(pclient: TestClient) -> None:
+    attr = {t["meta"]: t["marker"]["color"] for t in figures(pclient.get("/channels?lang=en").text)
             ["chart-attr-value"]["data"]}
-    mix = figures(client.get("/mix?lang=en").text)
+    mix = figures(pclient.get("/mix?lang=en").text)
     names = {"Baidu": "baidu", "Douyin": "douyin", "Email": "email", "WeChat": "wechat"}
     for fid in ("chart-contrib", "chart-roi"):
         bar = mix[fid]["data"][0]
@@ -109,11 +98,11 @@ def test_a_channel_has_one_colour_on_every_page(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
-def test_no_raw_channel_or_model_key(client: TestClient, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+def test_no_raw_channel_or_model_key(pclient: TestClient, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
     model_names = {"en": ("Last touch", "Markov chain", "Shapley value"), "zh-CN": ("末次触点", "马尔可夫链", "沙普利值")}
     for m, name in zip(MODELS, model_names[lang], strict=True):
         monkeypatch.setitem(CATALOG[lang], f"name.model.{m}", name)
-    page = client.get(f"/channels?lang={lang}").text
+    page = pclient.get(f"/channels?lang={lang}").text
     figs = figures(page)
     drawn = " | ".join(chart_labels(figs["chart-attr-value"]) + chart_labels(figs["chart-attr-conv"]))
     text = visible_text(page)

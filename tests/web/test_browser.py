@@ -115,12 +115,12 @@ def test_budget_run_save_compare(browser: Any, server: str, shots: Path) -> None
         p.goto("/budget?lang=en")
         p.page.fill("#s-name", name)
         p.page.fill("#s-budget", budget)
-        p.page.fill("#s-reserve", "0.1")
+        p.page.fill("#s-reserve", "10")  # percent
         p.page.locator('#bounds tr[data-channel="email"] .bmin').fill("1000")
         p.page.click("#run-btn")
         p.page.wait_for_selector("#run-result:not([hidden])", timeout=20000)
         assert p.page.locator("#result-table tbody tr").count() == 4
-        assert p.page.locator("#r-expected").inner_text() == "4,321"
+        assert p.page.locator("#r-expected").inner_text() == "CN¥4,321"  # the KPI is revenue
         p.page.wait_for_selector("#chart-run .main-svg")
         p.page.screenshot(path=str(shots / f"budget-result-{budget}.png"), full_page=True)
         p.page.check("#save-shared")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 import pytest
 
 from omnimix.curves import curves_from_dict
+from omnimix.errors import OmnimixError
 from omnimix.web.jobs import ScenarioSpec, optimizer_job
 
-from .conftest import Env
+from .conftest import Env, login
 
 CALLS: list[dict[str, Any]] = []
 
@@ -93,18 +95,82 @@ def test_invalid_specs_are_422(env: Env, optimizer: list[dict[str, Any]]) -> Non
         assert r.json()["error"]["code"] == "invalid_request"
 
 
-def test_job_fails_with_clear_messages(
+def test_impossible_requests_are_refused_with_error_codes(
     env: Env, optimizer: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = run(env, {"budget": 1000, "channels": {"tv": {"min": 1}}})
-    assert job["status"] == "failed" and "tv" in job["error"] and "response curve" in job["error"]
-    job = run(env, {"budget": 1000, "reserve": 0.5, "channels": {"email": {"min": 900}}})
-    assert job["status"] == "failed" and "minimums add up to 900.00" in job["error"]
+    h = env.headers("analyst")
+
+    def post(spec: dict[str, Any]) -> dict[str, Any]:
+        r = env.client.post("/api/v1/optimizer/runs", json=spec, headers=h)
+        return {"status": r.status_code, **r.json()["error"]}
+
+    e = post({"budget": 1000, "channels": {"tv": {"min": 1}}})
+    assert (e["status"], e["code"]) == (422, "unknown_channel") and "response curve" in e["message"]
+    assert e["details"]["channels"] == ["tv"] and "email" in e["details"]["known"]
+    e = post({"budget": 1000, "reserve": 0.5, "channels": {"email": {"min": 900}}})
+    assert (e["status"], e["code"]) == (422, "minimums_exceed_budget") and "minimums add up to 900.00" in e["message"]
+    assert e["details"]["minimums"] == 900 and e["details"]["usable"] == 500
+    e = post({"budget": 1000, "period": "year"})
+    assert (e["status"], e["code"]) == (422, "invalid_request") and e["details"][0]["loc"][-1] == "period"
+    e = post({"budget": 1000, "reserve": 10})  # a percentage sent as a fraction's field
+    assert (e["status"], e["code"]) == (422, "invalid_request") and e["details"][0]["loc"][-1] == "reserve"
     monkeypatch.setitem(sys.modules, "omnimix.optimize", None)  # import fails
+    e = post({"budget": 1000})
+    assert (e["status"], e["code"]) == (409, "optimizer_unavailable")
+    assert "omnimix.optimize.optimize_curves" in e["message"]
+    assert optimizer == []  # nothing reached the optimizer
+    r = env.client.post("/api/v1/optimizer/runs", json={"budget": 1000}, headers=env.headers("viewer"))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+
+
+def test_a_failing_optimizer_fails_the_job(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    mod = types.ModuleType("omnimix.optimize")
+
+    def infeasible(*_a: Any, **_kw: Any) -> dict[str, Any]:
+        raise OmnimixError("no allocation meets the bounds")
+
+    mod.optimize_curves = infeasible  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "omnimix.optimize", mod)
     job = run(env, {"budget": 1000})
-    assert job["status"] == "failed" and "omnimix.optimize.optimize_curves" in job["error"]
+    assert job["status"] == "failed" and job["error"] == "no allocation meets the bounds"
     r = env.client.post("/api/v1/scenarios", json={"job_id": job["id"]}, headers=env.headers("analyst"))
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_finished"
+
+
+def test_monthly_budget_is_planned_per_week_and_answered_per_month(
+    env: Env, optimizer: list[dict[str, Any]]
+) -> None:
+    weekly = run(env, {"budget": 10000, "reserve": 0.2, "channels": {"email": {"min": 500}}})["result"]
+    month = run(env, {"budget": 10000 * 4.3482, "reserve": 0.2, "period": "month",
+                      "channels": {"email": {"min": 500 * 4.3482}}})
+    call = optimizer[-1]
+    assert call["budget"] == pytest.approx(10000) and call["bounds"] == {"email": {"min": pytest.approx(500)}}
+    res = month["result"]
+    assert month["spec"]["period"] == "month" and res["period"] == "month" and res["weeks_per_period"] == 4.3482
+    assert weekly["period"] == "week" and weekly["weeks_per_period"] == 1.0
+    for ch, v in weekly["allocation"].items():
+        assert res["allocation"][ch] == pytest.approx(v * 4.3482)
+        assert res["current"][ch] == pytest.approx(weekly["current"][ch] * 4.3482)
+    assert res["reserve"] == pytest.approx(weekly["reserve"] * 4.3482)
+    assert res["expected_kpi"] == pytest.approx(weekly["expected_kpi"] * 4.3482)
+    assert res["marginal_roi"] == weekly["marginal_roi"]  # ratios are per period alike
+    assert res["kpi_unit"] == "currency" and res["currency"] == "CNY"
+
+
+def test_budget_page_states_period_units_current_kpi_and_reserve_in_percent(env: Env) -> None:
+    c = env.client
+    login(c, "analyst")
+    for lang, week, month, unit in (("en", "per week", "per month", "revenue, CNY"),
+                                    ("zh-CN", "每周", "每月", "收入，CNY")):
+        page = c.get(f"/budget?lang={lang}").text
+        assert f'<option value="week" selected>{week}</option><option value="month">{month}</option>' in page
+        assert "4.3482" in page  # the month's length in weeks is stated
+        assert f'<span class="kpi-of">KPI（{unit}，{week}）</span>' in page if lang == "zh-CN" else \
+            f'<span class="kpi-of">KPI ({unit}, {week})</span>' in page
+        now = re.search(r'id="now-kpi" data-value="([^"]+)">([^<]+)</b>', page)
+        assert now is not None and now.group(2).startswith("¥" if lang == "zh-CN" else "CN¥")
+        assert 'id="s-reserve" type="number" min="0" max="89"' in page and 'value="10"' in page
+        assert 'data-kpi-unit="currency"' in page and '"error.minimums_exceed_budget"' in page
 
 
 def test_scenarios_save_share_compare_delete(env: Env, optimizer: list[dict[str, Any]]) -> None:

@@ -97,7 +97,9 @@ def test_dashboard_guardrails_keep_every_channel_and_can_be_released(demo_env: E
     c = TestClient(demo_env.app)  # type: ignore[arg-type]
     login(c, "viewer")
     page = c.get(f"/budget?scenario={sc['id']}&lang=en").text
-    assert f'<span id="d-current">{guarded["current_kpi"]:,.1f}</span>' in page
+    m = re.search(r'<span id="d-current" data-value="([^"]+)">CN¥([0-9,.]+)</span>', page)
+    assert m is not None and float(m.group(1)) == pytest.approx(guarded["current_kpi"], rel=1e-12)
+    assert m.group(2) == f'{guarded["current_kpi"]:,.2f}'  # the KPI is revenue: shown as money
 
 
 def _job_id(env: Env, budget: float) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
 from datetime import datetime
 
 import duckdb
@@ -14,7 +13,7 @@ import pytest
 from omnimix.web.i18n import CATALOG
 from omnimix.web.queries.customers import TIMELINE_KINDS, customer_timeline
 
-from .conftest import Env, login, make_env
+from .conftest import Env
 from .pages_sample import (
     CUSTOMER,
     EVENTS,
@@ -35,18 +34,6 @@ CHANNELS = ("baidu", "douyin", "email", "wechat", "xiaohongshu")
 ZH_SEGMENTS = {"Champions": "冠军客户", "Loyal": "忠诚客户", "At Risk": "流失风险客户", "Can't Lose Them": "不能失去的客户"}
 
 
-@pytest.fixture(scope="module")
-def penv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    yield from make_env(build_pages_workspace(tmp_path_factory.mktemp("ws_cust")))
-
-
-@pytest.fixture(scope="module")
-def client(penv: Env) -> TestClient:
-    c = TestClient(penv.app)  # type: ignore[arg-type]
-    login(c, "viewer")
-    return c
-
-
 @pytest.fixture
 def zh_segments(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chinese segment names (names.toml's job; set here so the test does not depend on its content)."""
@@ -64,8 +51,8 @@ def _truth(penv: Env) -> pd.DataFrame:
         con.close()
 
 
-def test_persona_cards_render_with_figures_and_no_json(penv: Env, client: TestClient) -> None:
-    page = client.get("/customers?lang=en").text
+def test_persona_cards_render_with_figures_and_no_json(penv: Env, pclient: TestClient) -> None:
+    page = pclient.get("/customers?lang=en").text
     cards = dict(re.findall(r'<article class="card persona" data-segment="([^"]+)">(.*?)</article>', page, re.S))
     assert set(cards) == {s.replace("'", "&#39;") for s in SEGMENTS}
     assert '{"segment"' not in page and "top_channels" not in page and "&#34;segment&#34;" not in page
@@ -86,16 +73,16 @@ def test_persona_cards_render_with_figures_and_no_json(penv: Env, client: TestCl
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 @pytest.mark.usefixtures("zh_segments")
-def test_customers_pages_show_no_raw_key(client: TestClient, lang: str) -> None:
+def test_customers_pages_show_no_raw_key(pclient: TestClient, lang: str) -> None:
     for path in ("/customers", f"/customers/{CUSTOMER}"):
-        page = client.get(f"{path}?lang={lang}").text
+        page = pclient.get(f"{path}?lang={lang}").text
         text = visible_text(page)
         drawn = " | ".join(label for f in figures(page).values() for label in chart_labels(f))
         keys = CHANNELS + (SEGMENTS if lang == "zh-CN" else ()) + ("user_id", "anonymous_id", "subscriber", "mql")
         assert raw_keys_in(text, keys) == [], path
         assert raw_keys_in(drawn, keys) == [], path
     if lang == "zh-CN":
-        text = visible_text(client.get("/customers?lang=zh-CN").text)
+        text = visible_text(pclient.get("/customers?lang=zh-CN").text)
         for name in ZH_SEGMENTS.values():
             assert name in text
         assert "曾是最好的客户之一" in text and "抖音 → 邮件" in text
@@ -119,8 +106,8 @@ def _independent_count(penv: Env) -> int:
     return len(ids) + n_tp + n_cv + 2 + 4
 
 
-def test_timeline_is_ordered_and_has_every_kind(penv: Env, client: TestClient) -> None:
-    page = client.get(f"/customers/{CUSTOMER}?lang=en&limit=500").text
+def test_timeline_is_ordered_and_has_every_kind(penv: Env, pclient: TestClient) -> None:
+    page = pclient.get(f"/customers/{CUSTOMER}?lang=en&limit=500").text
     rows = re.findall(r'<tr data-kind="([^"]+)"(?: data-ts="([^"]+)")?>(.*?)</tr>', page)
     assert {r[0] for r in rows} == set(TIMELINE_KINDS)
     assert len(rows) == _independent_count(penv)
@@ -143,10 +130,10 @@ def test_timeline_is_ordered_and_has_every_kind(penv: Env, client: TestClient) -
     assert "u00002" not in text  # another person's contact record is not on this timeline
 
 
-def test_timeline_pages(penv: Env, client: TestClient) -> None:
+def test_timeline_pages(penv: Env, pclient: TestClient) -> None:
     total = _independent_count(penv)
-    first = client.get(f"/customers/{CUSTOMER}?lang=en&limit=4").text
-    second = client.get(f"/customers/{CUSTOMER}?lang=en&limit=4&offset=4").text
+    first = pclient.get(f"/customers/{CUSTOMER}?lang=en&limit=4").text
+    second = pclient.get(f"/customers/{CUSTOMER}?lang=en&limit=4&offset=4").text
     a = re.findall(r'<tr data-kind="[^"]+" data-ts="([^"]+)">', first)
     b = re.findall(r'<tr data-kind="[^"]+" data-ts="([^"]+)">', second)
     assert len(a) == 4 and len(b) == 4 and a[-1] <= b[0]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from .conftest import Env
+from omnimix.metrics import metric_frame
+
+from .conftest import Env, login
 
 START, END = date(2026, 2, 1), date(2026, 3, 31)
 Q = f"start={START}&end={END}"
@@ -126,17 +130,29 @@ def test_kpis_without_identity_or_results(bare_env: Env) -> None:
 def test_funnel_trend_and_channels(env: Env) -> None:
     d = frames(env.workspace)
     h = env.headers("viewer")
+    k = env.client.get(f"/api/v1/kpis?{Q}", headers=h).json()
     fn = env.client.get(f"/api/v1/kpis/funnel?{Q}", headers=h).json()["items"]
     tp = d["touchpoints"][in_range(d["touchpoints"]["ts"])]
     by = tp.groupby("stage").size()
     stages = [r["stage"] for r in fn]
-    assert stages == ["awareness", "consideration", "decision", "retention", "advocacy", "conversion"]
-    for r in fn[:-1]:
-        assert r["events"] == int(by.get(r["stage"], 0))
-    assert fn[-1]["events"] == int(in_range(d["conversions"]["ts"]).sum())
+    assert stages == ["awareness", "consideration", "decision", "conversion", "retention", "advocacy"]
+    for r in fn:
+        if r["stage"] != "conversion":
+            assert r["events"] == int(by.get(r["stage"], 0))
+    steps = [r for r in fn if not r["after_purchase"]]
+    n_conv = int(in_range(d["conversions"]["ts"]).sum())
+    # cumulative: touches at the stage or a later one before the purchase, plus the conversions
+    pre = ["awareness", "consideration", "decision"]
+    for i, r in enumerate(steps[:-1]):
+        assert r["cumulative"] == sum(int(by.get(s, 0)) for s in pre[i:]) + n_conv
+    assert steps[-1]["cumulative"] == n_conv == k["conversions"]
+    assert all(a["cumulative"] >= b["cumulative"] for a, b in pairwise(steps))
+    assert [r["cumulative"] for r in fn if r["after_purchase"]] == [None, None]
     tr = env.client.get(f"/api/v1/kpis/trend?{Q}&grain=week", headers=h).json()
     assert tr["grain"] == "week"
-    assert sum(tr["spend"]) == pytest.approx(env.client.get(f"/api/v1/kpis?{Q}", headers=h).json()["spend"])
+    assert sum(tr["spend"]) == pytest.approx(k["spend"])
+    assert sum(tr["revenue"]) == pytest.approx(k["revenue"]) and sum(tr["conversions"]) == k["conversions"]
+    assert sum(tr["new_customers"]) == k["new_customers"]
     tr_day = env.client.get(f"/api/v1/kpis/trend?{Q}", headers=h).json()
     assert tr_day["grain"] == "day" and len(tr_day["dates"]) == (END - START).days + 1
     ch = env.client.get(f"/api/v1/kpis/channels?{Q}&channel=wechat", headers=h).json()
@@ -148,6 +164,9 @@ def test_funnel_trend_and_channels(env: Env) -> None:
     assert ch["items"][0]["spend"] == pytest.approx(want["spend"].sum())
     assert ch["items"][0]["clicks"] == int(want["clicks"].sum())
     assert ch["all_channels"] == ["baidu", "douyin", "email", "wechat"]
+    every = env.client.get(f"/api/v1/kpis/channels?{Q}", headers=h).json()["items"]
+    assert sum(r["attributed_revenue"] for r in every) == pytest.approx(k["revenue"])
+    assert sum(r["attributed_conversions"] for r in every) == pytest.approx(k["conversions"])
 
 
 def test_default_range_is_last_90_days_of_data(env: Env) -> None:
@@ -163,3 +182,90 @@ def test_empty_workspace(empty_env: Env) -> None:
     assert st["exists"] is False
     att = empty_env.client.get("/api/v1/attribution", headers=h).json()
     assert att["computed"] is False and "omnimix attribute" in att["message"]
+
+
+RANGES = [(START, END), (date(2026, 1, 1), date(2026, 1, 7)), (date(2026, 3, 15), date(2026, 4, 30))]
+SELECTIONS: list[tuple[str, ...]] = [(), ("douyin",), ("wechat", "email")]
+
+
+@pytest.mark.parametrize("chans", SELECTIONS, ids=lambda c: "+".join(c) or "all")
+def test_api_equals_the_metrics_layer(env: Env, chans: tuple[str, ...]) -> None:
+    """GET /api/v1/kpis is omnimix.metrics.metric_frame over the range (summed over the selection)."""
+    keys = ["spend", "revenue", "conversions", "new_customers", "attributed_new_customers", "mer",
+            "cross_channel_share", "converting_customers", "multi_channel_customers"]
+    h = env.headers("viewer")
+    for start, end in RANGES:
+        q = f"start={start}&end={end}" + "".join(f"&channel={c}" for c in chans)
+        k = env.client.get(f"/api/v1/kpis?{q}", headers=h).json()
+        tot = metric_frame(env.workspace, keys, start, end, grain="range").iloc[0]
+        if chans:
+            per = metric_frame(env.workspace, keys, start, end, grain="range", by_channel=True)
+            sel = per[per["channel"].isin(chans)]
+            want = {"spend": sel["spend"].sum(), "revenue": sel["revenue"].sum(),
+                    "conversions": sel["conversions"].sum(), "new_customers": sel["attributed_new_customers"].sum()}
+        else:
+            want = {m: tot[m] for m in ("spend", "revenue", "conversions", "new_customers")}
+        for m, v in want.items():
+            assert k[m] == pytest.approx(float(v), rel=1e-12, abs=1e-12), (start, end, chans, m)
+        assert k["cac"] == pytest.approx(want["spend"] / want["new_customers"], rel=1e-12)
+        assert k["roas"] == pytest.approx(want["revenue"] / want["spend"], rel=1e-12)
+        assert k["mer"] == pytest.approx(tot["mer"], rel=1e-12)
+        assert k["cross_channel_rate"] == pytest.approx(tot["cross_channel_share"], rel=1e-12)
+        assert k["converting_customers"] == tot["converting_customers"]
+        assert k["ltv_cac"] == pytest.approx(k["ltv"] / k["cac"], rel=1e-12)
+        # the funnel's last step is the conversions card, and no step is larger than the one before
+        fn = env.client.get(f"/api/v1/kpis/funnel?{q}", headers=h).json()["items"]
+        steps = [r["cumulative"] for r in fn if not r["after_purchase"]]
+        assert steps[-1] == pytest.approx(k["conversions"], rel=1e-12)
+        assert all(a >= b for a, b in pairwise(steps))
+        tr = env.client.get(f"/api/v1/kpis/trend?{q}", headers=h).json()
+        for m in ("spend", "revenue", "conversions", "new_customers"):
+            assert sum(tr[m]) == pytest.approx(k[m], rel=1e-9), m
+    assert sum(r["spend"] for r in env.client.get(f"/api/v1/kpis/channels?{Q}", headers=h).json()["items"]
+               if not chans or r["channel"] in chans) == pytest.approx(
+        env.client.get(f"/api/v1/kpis?{Q}" + "".join(f"&channel={c}" for c in chans), headers=h).json()["spend"])
+
+
+def _cards(page: str) -> dict[str, tuple[str, str, str]]:
+    """data-kpi -> (scope, value, scope text) of the Overview's cards."""
+    out = {}
+    for m in re.finditer(r'<div class="card kpi" data-scope="([^"]+)" data-kpi="([^"]+)">(.*?)</div>\s*(?=<div class="card kpi"|</section>)',
+                         page, re.S):
+        value = re.search(r'<div class="value">([^<]*)</div>', m.group(3))
+        scope = re.search(r'<div class="scope[^"]*">([^<]*)</div>', m.group(3))
+        out[m.group(2)] = (m.group(1), value.group(1) if value else "", scope.group(1) if scope else "")
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_card_changes_or_is_marked_under_a_channel_filter(env: Env, lang: str) -> None:
+    c = env.client
+    login(c, "viewer")
+    base = c.get(f"/?lang={lang}&{Q}").text
+    filt = c.get(f"/?lang={lang}&{Q}&channel=douyin").text
+    before, after = _cards(base), _cards(filt)
+    assert set(before) == set(after) == {"spend", "revenue", "conversions", "new_customers", "cac", "ltv",
+                                         "ltv_cac", "roas", "mer", "cross_channel"}
+    assert all(text == "" for _s, _v, text in before.values())  # nothing to mark without a filter
+    marked = {"en": "all channels: the channel filter does not apply", "zh-CN": "全部渠道：渠道筛选不适用"}[lang]
+    for key, (scope, value, text) in after.items():
+        if scope == "all_channels":
+            assert text == marked, key
+        else:
+            assert value != before[key][1], key  # the card follows the filter
+            assert text, key  # and says how (selected channels, by attributed credit)
+    assert {k for k, v in after.items() if v[0] == "all_channels"} == {"ltv", "mer", "cross_channel"}
+    # the trend says its revenue line is the selection's; the funnel's last step is the conversions card
+    assert 'id="trend-scope"' in filt and 'id="trend-scope"' not in base
+    steps = re.findall(r'<tr data-stage="([^"]+)" data-step="([^"]+)">', filt)
+    k = env.client.get(f"/api/v1/kpis?{Q}&channel=douyin", headers=env.headers("viewer")).json()
+    assert steps[-1][0] == "conversion" and float(steps[-1][1]) == pytest.approx(k["conversions"], rel=1e-12)
+
+
+def test_filter_without_attribution_marks_the_split_cards(bare_env: Env) -> None:
+    c = bare_env.client
+    login(c, "viewer")
+    after = _cards(c.get(f"/?lang=en&{Q}&channel=douyin").text)
+    for key in ("revenue", "conversions", "new_customers", "cac", "roas"):
+        assert after[key][0] == "all_channels" and "no attribution results" in after[key][2], key
+    assert after["spend"][0] == "selection"

@@ -68,6 +68,11 @@ def test_voice_page(voice_env: Env, lang: str, words: list[str]) -> None:
     assert '<mark class="sev-error" title="offer.amount_mismatch' in r.text and ">满300减60</mark>" in r.text
     assert "&lt;b&gt;" in r.text  # copy is escaped
     assert r.text.index('id="asset-w1"') < r.text.index('id="asset-d1"')  # worst first
+    # conflicts name their field in the page's language and link both assets
+    field = {"zh-CN": "减免金额", "en": "amount"}[lang]
+    assert f"<b>{field}</b>: " in r.text and '<a href="#asset-d1">d1</a>' in r.text
+    cat = {"zh-CN": "优惠", "en": "offer"}[lang]
+    assert f" · {cat} · <code>offer.amount_mismatch</code> «满300减60»" in r.text
 
 
 def test_voice_page_not_computed(bare_env: Env) -> None:

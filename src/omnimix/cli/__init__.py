@@ -30,6 +30,7 @@ from omnimix.cli import (
     optimize,
     plan,
     presets,
+    review,
     schedule,
     simulate,
     voice,
@@ -48,7 +49,7 @@ app = typer.Typer(
 )
 
 for _area in (workspace, ingest, loads, presets, simulate, identity, journeys, attribution, optimize, clv, mmm, plan,
-              lifecycle, voice, experiment, experiment_design, monitor, schedule, web, demo):
+              lifecycle, voice, experiment, experiment_design, monitor, review, schedule, web, demo):
     _area.register(app)
 
 

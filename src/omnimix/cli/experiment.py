@@ -78,6 +78,8 @@ def analyze_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     chart: Annotated[Path | None, typer.Option("--chart", help="write an HTML chart here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    detail: Annotated[bool, typer.Option("--detail", help="with --json: add level, inference, pre-period "
+                                         "fit and the per-date series (for `experiment record`)")] = False,
 ) -> None:
     """Estimate a geo test's effect: ATT, incremental KPI, lift, iROAS, p-value and donor weights."""
     from omnimix.cli._common import emit_json, split_list
@@ -98,7 +100,7 @@ def analyze_cmd(
         if not as_json:
             typer.echo(f"Chart written to {chart}")
     if as_json:
-        emit_json(res.to_json())
+        emit_json(res.detail_json() if detail else res.to_json())
         return
     pct = f"{level:.0%}"
     typer.echo(f"{res.method} ({res.inference}), treated {', '.join(res.treated)}, "

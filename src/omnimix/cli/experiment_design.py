@@ -111,28 +111,44 @@ def plan_cmd(
     rel_sd: Annotated[float, typer.Option("--rel-sd", help="a test's relative standard error")] = 0.10,
     cell_share: Annotated[float, typer.Option("--cell-share", help="share of spend at stake")] = 0.2,
     objective: Annotated[Objective, typer.Option("--objective")] = Objective.total_media,
+    save: Annotated[bool, typer.Option("--save", help="store the plan for the dashboard (experiment_plan)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Which channel to test next: largest expected drop in the MMM's uncertainty per unit of cost."""
+    """Which channel to test next: largest expected drop in the MMM's uncertainty per unit of cost.
+
+    The tests are funded from what is left of the plan's test-and-innovation reserve when the workspace
+    has a plan (DIR/plan.toml); --reserve overrides it."""
     from omnimix.cli._common import emit_json
     from omnimix.errors import ConfigError
-    from omnimix.experiments.planner import plan_from_fit
     from omnimix.mmm.analysis import load_fit
+    from omnimix.plan.reserve import plan_next_tests
     from omnimix.workspace import Workspace
 
     ws = Workspace.of(workspace)
     src = fit_dir or ws.root / "mmm" / "latest"
     if not Path(src).exists():
         raise ConfigError(f"no MMM fit at {src}: run `omnimix mmm fit --workspace {ws.root}` first")
-    plan = plan_from_fit(load_fit(src), reserve=reserve, n_tests=tests, weeks=weeks, rel_sd=rel_sd,
-                         cell_share=cell_share, objective=objective.value)  # fmt: skip
+    plan, fund = plan_next_tests(ws, load_fit(src), reserve=reserve, n_tests=tests, weeks=weeks, rel_sd=rel_sd,
+                                 cell_share=cell_share, objective=objective.value)  # fmt: skip
+    if save:
+        from omnimix.experiments.planner import save_plan
+
+        save_plan(ws, plan)
     if as_json:
         emit_json(plan.to_json())
         return
+    if fund is not None:
+        typer.echo(f"test reserve of {fund.source} ({fund.year_start} .. {fund.year_end}): {fund.reserve:,.2f} "
+                   f"({fund.share:.0%} of {fund.budget:,.0f}), spent on recorded tests {fund.spent:,.2f}, "
+                   f"left {fund.left:,.2f}")  # fmt: skip
+    elif reserve is None:
+        typer.echo("no plan file and no --reserve: the test fund is unlimited")
     typer.echo(f"objective {plan.objective}: sd now {plan.sd_now:,.4g}, after the plan {plan.sd_after:,.4g}")
     for i, t in enumerate(plan.tests, 1):
         typer.echo(f"  {i}. {t.channel:<14} {t.start} .. {t.end}  cost {t.cost:,.0f}  "
                    f"sd {t.sd_before:,.4g} -> {t.sd_after:,.4g}")  # fmt: skip
+    if not plan.tests:
+        typer.echo("  no test fits the fund")
 
 
 @experiment_app.command("ab")
@@ -166,7 +182,8 @@ def ab_cmd(
 
 @experiment_app.command("record")
 def record_cmd(
-    result: Annotated[Path, typer.Argument(help="JSON printed by `omnimix experiment analyze --json`.")],
+    result: Annotated[Path, typer.Argument(help="JSON printed by `omnimix experiment analyze --json` "
+                                                "(with --detail it carries the series the dashboard charts).")],
     workspace: Annotated[Path, typer.Option("--workspace")],
     channel: Annotated[str, typer.Option("--channel", help="the channel the test moved")],
     start: Annotated[str, typer.Option("--start", help="first test day")],
@@ -176,7 +193,8 @@ def record_cmd(
     geos: Annotated[str | None, typer.Option("--geos", help="treated geos, comma separated")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Write a read test into the workspace's ``experiments`` table (the next `mmm fit` uses it)."""
+    """Write a read test into the workspace's ``experiments`` table (the next `mmm fit` uses it) and its
+    full read into ``experiment_results`` (the dashboard's /experiments page)."""
     from omnimix.cli._common import emit_json, split_list
     from omnimix.errors import InputDataError
     from omnimix.experiments.calibrate import calibration_row, record_experiment
@@ -189,7 +207,7 @@ def record_cmd(
     spend_v = spend if spend is not None else doc.get("incremental_cost")
     row = calibration_row(doc, channel=channel, start=start, end=end, spend=spend_v,
                           geos=split_list(geos) if geos else None)  # fmt: skip
-    record_experiment(workspace, row)
+    record_experiment(workspace, row, doc)
     out = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
     if as_json:
         emit_json(out)

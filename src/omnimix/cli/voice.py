@@ -2,11 +2,13 @@
 
 ``omnimix voice check CONTENT.csv --brand BRAND.toml [--fail-below N] [--json]`` or
 ``omnimix voice check --workspace DIR --brand BRAND.toml [--save]`` (the ``content`` table). Exits 1 when
-an asset or campaign scores below ``--fail-below``.
+an asset or campaign scores below ``--fail-below``. A Vale rule of the brand book that cannot be checked
+(``extends: spelling``, a sequence ``tag`` …) is named on stderr as a ``warning:`` line.
 """
 
 from __future__ import annotations
 
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +24,7 @@ voice_app = typer.Typer(
 
 class Embeddings(StrEnum):
     auto = "auto"
+    use = "use"
     e5 = "e5"
     lexical = "lexical"
 
@@ -42,9 +45,12 @@ def check(
     fail_below: Annotated[float | None, typer.Option("--fail-below", help="Exit 1 when a score is below N.")] = None,
     industry: Annotated[
         str | None,
-        typer.Option("--industry", help="Ad-law mode: cosmetics, food, health, finance (default: the brand's)."),
+        typer.Option("--industry", help="Ad-law mode: cosmetics, food, health, medical, finance (default: brand's)."),
     ] = None,
-    embeddings: Annotated[Embeddings, typer.Option("--embeddings", help="Message embedder.")] = Embeddings.auto,
+    embeddings: Annotated[
+        Embeddings,
+        typer.Option("--embeddings", help="Message embedder: auto (use, else e5 up to 2,000 assets, else lexical)."),
+    ] = Embeddings.auto,
     save: Annotated[
         bool, typer.Option("--save", help="Write voice_results and voice_campaigns (--workspace).")
     ] = False,
@@ -55,6 +61,8 @@ def check(
     from omnimix.voice.brand import load_brand
     from omnimix.voice.check import check_assets
     from omnimix.voice.store import load_content, read_assets, save_results
+    from omnimix.voice.terms import vale_rules
+    from omnimix.voice.vale import ValeRuleWarning
 
     if (content is None) == (workspace is None):
         raise UsageError("pass exactly one of CONTENT (a file of assets) or --workspace DIR")
@@ -63,6 +71,14 @@ def check(
     if fail_below is not None and not 0 <= fail_below <= 100:
         raise UsageError(f"--fail-below {fail_below:g}: expected a score between 0 and 100")
     b = load_brand(brand)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ValeRuleWarning)
+        vale_rules(tuple(b.vale_paths))  # load (and check) the brand's Vale rules before any asset
+    for w in caught:
+        if issubclass(w.category, ValeRuleWarning):
+            typer.echo(f"warning: {w.message}", err=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     assets = read_assets(content) if content is not None else load_content(workspace)  # type: ignore[arg-type]
     report = check_assets(assets, b, industry=industry, embeddings=embeddings.value)
     if save and workspace is not None:

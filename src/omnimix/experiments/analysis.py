@@ -5,9 +5,9 @@ Methods (``method=``) and their inference (``inference=``, first = default):
 =============================== ==========================================================
 ``synthetic_control``           ``conformal``, ``placebo_space``, ``placebo_time``
 ``augmented_synthetic_control`` ``conformal``, ``placebo_space``, ``placebo_time``
-``tbr``                         ``t`` (the TBR predictive distribution)
+``tbr``                         ``t`` (the TBR predictive distribution), ``ar1`` (AR(1) errors)
 ``did``                         ``permutation``, ``cluster``
-``sdid``                        ``placebo_variance``
+``sdid``                        ``placebo_variance``, ``jackknife`` (2+ treated geos)
 ``its``                         ``posterior`` (``omnimix.experiments.its``)
 =============================== ==========================================================
 
@@ -31,9 +31,9 @@ from omnimix.experiments.result import Interval, LiftResult
 METHODS: dict[str, tuple[str, ...]] = {
     "synthetic_control": ("conformal", "placebo_space", "placebo_time"),
     "augmented_synthetic_control": ("conformal", "placebo_space", "placebo_time"),
-    "tbr": ("t",),
+    "tbr": ("t", "ar1"),
     "did": ("permutation", "cluster"),
-    "sdid": ("placebo_variance",),
+    "sdid": ("placebo_variance", "jackknife"),
     "its": ("posterior",),
 }
 """Method → its inference methods (the first is the default). ``its`` lives in
@@ -74,14 +74,14 @@ def _run(d: Design, method: str, level: float, inference: str, rng: np.random.Ge
                              inference=inference, rng=rng)
     if method == "tbr":
         from omnimix.experiments.tbr import analyze_tbr
-        return analyze_tbr(d, level=level)
+        return analyze_tbr(d, level=level, inference=inference)
     if method == "did":
         from omnimix.experiments.did import analyze_did
         return analyze_did(d, level=level, inference=inference, rng=rng)
     if method == "its":
         return _its().analyze_its(d, level=level, inference=inference, rng=rng)  # type: ignore[no-any-return]
     from omnimix.experiments.did import analyze_sdid
-    return analyze_sdid(d, level=level, rng=rng)
+    return analyze_sdid(d, level=level, rng=rng, inference=inference)
 
 
 def _point(d: Design, method: str, M: Any, est: Estimate) -> float:

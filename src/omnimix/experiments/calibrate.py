@@ -39,6 +39,7 @@ __all__ = [
     "calibration_row",
     "read_experiments",
     "record_experiment",
+    "result_row",
     "to_meridian",
     "to_pymc_marketing",
     "to_robyn",
@@ -123,12 +124,52 @@ def calibration_row(
     }
 
 
-def record_experiment(workspace: Workspace | str | Path, row: dict[str, Any]) -> int:
-    """Write ``row`` into ``experiments``, replacing an earlier read of the same (channel, start, end)."""
+def result_row(row: dict[str, Any], result: Any) -> dict[str, Any]:
+    """The ``experiment_results`` row of a recorded test: ``row`` (its ``experiments`` row) and the read
+    (a ``LiftResult``, or the JSON of ``analyze --json`` — with ``--detail`` it carries the series the
+    dashboard charts; without, ``periods`` is NULL)."""
+    import json
+
+    doc: dict[str, Any] = result if isinstance(result, dict) else result.detail_json()
+
+    def iv(name: str) -> dict[str, Any]:
+        v = doc.get(name)
+        return v if isinstance(v, dict) else {}
+
+    def num(x: Any) -> float | None:
+        return None if x is None or not math.isfinite(float(x)) else float(x)
+
+    out: dict[str, Any] = {k: row[k] for k in ("experiment_id", "channel", "start", "end", "method")}
+    out["inference"] = doc.get("inference")
+    out["level"] = num(doc.get("level", 0.9))
+    treated = doc.get("treated")
+    out["treated"] = ",".join(str(g) for g in treated) if treated else row.get("geos")
+    for name in ("att", "incremental_kpi", "lift", "iroas"):
+        for part in ("mean", "lo", "hi"):
+            out[f"{name}_{part}"] = num(iv(name).get(part))
+    out["p_value"] = num(doc.get("p_value"))
+    out["incremental_cost"] = num(doc.get("incremental_cost"))
+    raw_fit = doc.get("pre_fit")
+    fit: dict[str, Any] = raw_fit if isinstance(raw_fit, dict) else {}
+    out["pre_rmse"], out["pre_r2"] = num(fit.get("rmse")), num(fit.get("r2"))
+    out["weights"] = json.dumps(doc.get("weights") or {}, ensure_ascii=False)
+    periods = doc.get("periods")
+    out["periods"] = json.dumps(periods, ensure_ascii=False) if periods else None
+    out["recorded_at"] = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return out
+
+
+def record_experiment(workspace: Workspace | str | Path, row: dict[str, Any], result: Any = None) -> int:
+    """Write ``row`` into ``experiments``, replacing an earlier read of the same (channel, start, end);
+    with ``result`` (the read, or its JSON) also its :func:`result_row` into ``experiment_results``."""
     ws = Workspace.of(workspace)
-    frame = pd.DataFrame([row])
-    return int(ws.write("experiments", frame, replace_where='channel = ? AND "start" = ? AND "end" = ?',
-                        params=(row["channel"], row["start"], row["end"])))  # fmt: skip
+    with ws.writer() as w:        # both rows in one transaction
+        n = int(w.write("experiments", pd.DataFrame([row]), 'channel = ? AND "start" = ? AND "end" = ?',
+                        (row["channel"], row["start"], row["end"])))  # fmt: skip
+        if result is not None:
+            res = result_row(row, result)
+            w.write("experiment_results", pd.DataFrame([res]), "experiment_id = ?", (res["experiment_id"],))
+    return n
 
 
 def read_experiments(workspace: Workspace | str | Path) -> pd.DataFrame:

@@ -17,7 +17,11 @@ intercept) minimise ``||λ0 + Y_co,pre λ - ȳ_co,post||² + ζ_λ² N_co ||λ||
 ``τ̂ = (ȳ_tr,post - λᵀȳ_tr,pre) - ωᵀ(ȳ_co,post - Y_co,pre λ)``. The weights are the exact minimisers
 (synthdid's Frank–Wolfe solver adds a sparsifying second pass, not done here). Variance: synthdid's
 placebo method (Algorithm 4): ``B`` times, ``N_tr`` random controls play the treated among the
-controls; ``V = var(τ̂_b)``; the interval is ``τ̂ ± z √V`` and the p-value ``2 Φ(-|τ̂|/√V)``.
+controls; ``V = var(τ̂_b)``; the interval is ``τ̂ ± z √V`` and the p-value ``2 Φ(-|τ̂|/√V)``. The
+paper's jackknife (Algorithm 3; ``inference="jackknife"``, two or more treated geos): each unit left out
+with ``λ`` and the other units' ``ω`` (renormalised) kept, ``V = (N−1)/N Σ(τ̂₍₋ᵢ₎ − τ̄)²``. The paper
+recommends the placebo method when treated units are few; with 2–5 treated geos the jackknife is
+liberal here (docs/experiments.md).
 """
 
 from __future__ import annotations
@@ -133,29 +137,60 @@ def sdid_weights(Y_pre: Arr, Y_post: Arr, tr: Mask) -> tuple[Arr, Arr, float, fl
     return omega, lam, offset, tau
 
 
-def analyze_sdid(d: Design, *, level: float, rng: np.random.Generator, replications: int = 200) -> Estimate:
-    """Synthetic DiD with synthdid's placebo variance."""
+def sdid_jackknife_se(Y_pre: Arr, Y_post: Arr, tr: Mask, omega: Arr, lam: Arr) -> float:
+    """Arkhangelsky et al. (2021) Algorithm 3: leave each unit out, keep ``λ`` and the remaining ``ω``
+    (renormalised), recompute ``τ̂``; ``V = (N−1)/N Σ (τ̂₍₋ᵢ₎ − τ̄)²``. Needs two or more treated units."""
+    co_idx, tr_idx = np.flatnonzero(~tr), np.flatnonzero(tr)
+    taus = []
+    for i in range(tr.size):
+        keep_co = co_idx[co_idx != i]
+        keep_tr = tr_idx[tr_idx != i]
+        w = omega[np.isin(co_idx, keep_co)]
+        if w.sum() <= 0 or keep_tr.size == 0:
+            continue
+        w = w / w.sum()
+        ytr_pre, ytr_post = Y_pre[:, keep_tr].mean(axis=1), Y_post[:, keep_tr].mean(axis=1)
+        yc_pre, yc_post = Y_pre[:, keep_co], Y_post[:, keep_co]
+        taus.append(float((ytr_post.mean() - lam @ ytr_pre) - w @ (yc_post.mean(axis=0) - yc_pre.T @ lam)))
+    t = np.asarray(taus)
+    n = t.size
+    return float(np.sqrt((n - 1) / n * np.sum((t - t.mean()) ** 2))) if n > 1 else float("nan")
+
+
+def analyze_sdid(d: Design, *, level: float, rng: np.random.Generator, replications: int = 200,
+                 inference: str = "placebo_variance") -> Estimate:
+    """Synthetic DiD with synthdid's placebo variance (Algorithm 4) or its jackknife (Algorithm 3)."""
     tr = np.zeros(len(d.geos), dtype=bool)
     tr[d.treated] = True
-    if d.control.size <= d.n_treated:
-        raise UsageError("synthetic DiD's placebo variance needs more control geos than treated geos")
     Y_pre, Y_post = d.Y[d.pre], d.Y[d.post]
+    if inference == "jackknife":
+        if d.n_treated < 2:
+            raise UsageError("the jackknife variance of synthetic DiD needs at least 2 treated geos "
+                             "(Arkhangelsky et al. 2021); use --inference placebo_variance")
+    elif inference != "placebo_variance":
+        raise UsageError(f"inference {inference!r} is not available for sdid; use placebo_variance or jackknife")
+    elif d.control.size <= d.n_treated:
+        raise UsageError("synthetic DiD's placebo variance needs more control geos than treated geos")
     omega, lam, offset, tau = sdid_weights(Y_pre, Y_post, tr)
-    Yc_pre, Yc_post = Y_pre[:, d.control], Y_post[:, d.control]
-    taus = []
-    for _ in range(replications):
-        perm = rng.permutation(d.control.size)
-        ptr = np.zeros(d.control.size, dtype=bool)
-        ptr[perm[:d.n_treated]] = True
-        taus.append(sdid_weights(Yc_pre, Yc_post, ptr)[3])
-    se = float(np.sqrt(np.var(taus)))
+    if inference == "jackknife":
+        se = sdid_jackknife_se(Y_pre, Y_post, tr, omega, lam)
+        replications = 0
+    else:
+        Yc_pre, Yc_post = Y_pre[:, d.control], Y_post[:, d.control]
+        taus = []
+        for _ in range(replications):
+            perm = rng.permutation(d.control.size)
+            ptr = np.zeros(d.control.size, dtype=bool)
+            ptr[perm[:d.n_treated]] = True
+            taus.append(sdid_weights(Yc_pre, Yc_post, ptr)[3])
+        se = float(np.sqrt(np.var(taus)))
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     p = float(2.0 * stats.norm.sf(abs(tau) / se)) if se > 0 else float(tau == 0.0)
     cf = d.Y[:, d.control] @ omega + offset
     y1 = d.y1()
     blo, bhi = residual_band(y1, cf, d.pre, level)
     w = {g: float(v) for g, v in zip(d.control_geos, omega, strict=True)}
-    return Estimate(tau, tau - z * se, tau + z * se, p, cf, blo, bhi, w, "placebo_variance",
+    return Estimate(tau, tau - z * se, tau + z * se, p, cf, blo, bhi, w, inference,
                     {"replications": replications, "se": se,
                      "time_weights": {str(t.date()): float(v) for t, v in zip(d.dates[d.pre], lam, strict=True)
                                       if v > 1e-9}})

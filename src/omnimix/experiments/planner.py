@@ -15,6 +15,10 @@ Windows: the most recent ``weeks`` periods in which the channel spent every peri
 ``σ_c = rel_sd · |E L_c|`` (default 10%, the lift-test programme's) unless ``lift_sd`` gives it. Cost: the
 spend at stake in the test cell, ``cell_share ×`` the channel's spend over the window (the spend a
 heavy-up adds or a holdout withholds), unless ``costs`` gives it.
+
+Funding: ``reserve`` is the test fund. Where the workspace has a plan, it is what is left of the plan's
+test-and-innovation reserve (:func:`omnimix.plan.reserve.plan_next_tests` passes it, with ``funding``
+saying where it came from: the plan year, the reserve, what recorded tests spent of it).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 
 from omnimix.errors import UsageError
 
-__all__ = ["LiftTestPlan", "PlannedTest", "plan_from_fit", "plan_tests", "posterior_reduction"]
+__all__ = ["LiftTestPlan", "PlannedTest", "plan_from_fit", "plan_tests", "posterior_reduction", "save_plan"]
 
 OBJECTIVES = ("total_media", "budget")
 
@@ -62,10 +66,12 @@ class LiftTestPlan:
     sd_now: float
     sd_after: float
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    funding: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {"objective": self.objective, "reserve": self.reserve, "sd_now": self.sd_now,
+        """JSON-ready dict (``reserve`` null when unlimited; ``funding`` where the reserve came from)."""
+        return {"objective": self.objective, "reserve": None if np.isnan(self.reserve) else self.reserve,
+                "funding": self.funding, "sd_now": self.sd_now,
                 "sd_after": self.sd_after, "spent": float(sum(t.cost for t in self.tests)),
                 "tests": [t.to_json() for t in self.tests], "candidates": list(self.candidates)}  # fmt: skip
 
@@ -107,6 +113,7 @@ def plan_tests(
     cell_share: float = 0.2,
     objective: str = "total_media",
     exclude: Sequence[str] = (),
+    funding: Mapping[str, Any] | None = None,
 ) -> LiftTestPlan:
     """Rank lift tests by expected uncertainty reduction per unit cost (see the module docstring).
 
@@ -119,6 +126,7 @@ def plan_tests(
         weeks: test length in periods; rel_sd, lift_sd: test error (relative, or per channel absolute).
         costs: cost per channel's test (default ``cell_share`` × window spend).
         objective: ``total_media`` or ``budget``; exclude: channels not to test (e.g. tested already).
+        funding: where ``reserve`` came from (e.g. the plan's reserve), carried into the result.
     """
     c = np.asarray(contributions, dtype=float)
     sp = np.asarray(spend, dtype=float)
@@ -127,6 +135,8 @@ def plan_tests(
     if c.ndim != 3 or c.shape[1:] != sp.shape or c.shape[2] != len(channels) or len(dates) != sp.shape[0]:
         raise UsageError("contributions (S, T, C), spend (T, C), channels and dates disagree in shape",
                          [f"got {c.shape}, {sp.shape}, {len(channels)} channels, {len(dates)} dates"])  # fmt: skip
+    if reserve is not None and not (np.isfinite(reserve) and reserve >= 0):
+        raise UsageError(f"reserve {reserve!r}", ["give the test fund as an amount >= 0"])
     if c.shape[0] < 10:
         raise UsageError(f"{c.shape[0]} posterior draws", ["fit the MMM with more draws (≥ 10)"])
     if objective == "total_media":
@@ -183,7 +193,8 @@ def plan_tests(
         v_cur = best_v
     scored.sort(key=lambda r: -r["reduction_per_cost"])
     return LiftTestPlan(objective, float("nan") if reserve is None else float(reserve), tests,
-                    float(np.sqrt(v_now)), float(np.sqrt(max(v_cur, 0.0))), scored)  # fmt: skip
+                        float(np.sqrt(v_now)), float(np.sqrt(max(v_cur, 0.0))), scored,
+                        None if funding is None else dict(funding))  # fmt: skip
 
 
 def plan_from_fit(fit: Any, **kwargs: Any) -> LiftTestPlan:
@@ -191,3 +202,26 @@ def plan_from_fit(fit: Any, **kwargs: Any) -> LiftTestPlan:
     spend = np.asarray(fit.data.spend, float).reshape(fit.data.n_periods, -1, len(fit.channels)).sum(axis=1)
     dates = [str(d)[:10] for d in fit.data.dates]
     return plan_tests(fit.contributions, spend, list(fit.channels), dates, **kwargs)
+
+
+def save_plan(workspace: Any, plan: LiftTestPlan) -> int:
+    """Write ``plan``'s tests into ``experiment_plan`` (replacing the previous plan) for the dashboard."""
+    import datetime as dt
+    import json
+
+    import pandas as pd
+
+    from omnimix.workspace import Workspace
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    reserve = None if np.isnan(plan.reserve) else float(plan.reserve)
+    funding = json.dumps(plan.funding, ensure_ascii=False, default=str) if plan.funding is not None else None
+    cols = ["rank", "channel", "start", "end", "expected_lift", "lift_sd", "cost", "sd_before", "sd_after",
+            "reduction_per_cost", "objective", "reserve", "funding", "planned_at"]
+    rows = [{"rank": i, **t.to_json(), "objective": plan.objective, "reserve": reserve, "funding": funding,
+             "planned_at": now} for i, t in enumerate(plan.tests, 1)]
+    if not rows:   # an empty plan still records its fund and time (rank 0, no channel)
+        rows = [{"rank": 0, "channel": None, "objective": plan.objective, "reserve": reserve,
+                 "funding": funding, "planned_at": now}]
+    frame = pd.DataFrame(rows).reindex(columns=cols)
+    return int(Workspace.of(workspace).write("experiment_plan", frame))

@@ -109,3 +109,13 @@ class LiftResult:
                     "pre_start": self.pre_start, "test_start": self.test_start, "test_end": self.test_end,
                     "pre_fit": {k: _num(v) for k, v in self.pre_fit.items()}, "details": self.details})
         return doc
+
+    def detail_json(self) -> dict[str, Any]:
+        """:meth:`summary` plus the per-date series ``periods``: ``[{"date", "observed", "counterfactual",
+        "lo", "hi", "in_test"}]`` (treatment-group totals) — what ``analyze --json --detail`` prints and
+        ``experiment record`` stores for the dashboard's charts."""
+        doc = self.summary()
+        doc["periods"] = [{"date": str(pd.Timestamp(r.date).date()), "observed": _num(r.observed),
+                           "counterfactual": _num(r.counterfactual), "lo": _num(r.lo), "hi": _num(r.hi),
+                           "in_test": bool(r.in_test)} for r in self.periods.itertuples(index=False)]
+        return doc

@@ -204,13 +204,25 @@ class Preset:
         return {}
 
 
+#: Header names of the geo a row belongs to (``spend.geo``, ``conversions.geo``), the coarse units first:
+#: a report with both a region and a city column reads the region (geo tests assign DMAs, provinces
+#: or cities; the first present wins, ``--map 'City=geo'`` picks another).
+GEO_ALIASES: tuple[str, ...] = (
+    "geo", "geo_id", "dma", "DMA region", "Metro area", "region", "province", "city",
+    "大区", "区域", "地区", "省份", "地域", "城市", "门店城市", "所在城市",
+)
+
+
 def _canonical(table: str) -> Preset:
     t = TABLES[table]
+    columns: dict[str, tuple[str, ...]] = {c.name: (c.name,) for c in t.columns if c.name != "load_id"}
+    if "geo" in columns:
+        columns["geo"] = GEO_ALIASES
     return Preset(
         name=f"table:{table}",
         table=table,
         title=f"canonical {table} file (docs/data-model.md)",
-        columns={c.name: (c.name,) for c in t.columns if c.name != "load_id"},
+        columns=columns,
     )
 
 
@@ -233,7 +245,9 @@ PRESETS: dict[str, Preset] = {
                      "ad_group": ("Ad group", "Ad group name", "广告组"),
                      "ad": ("Ad", "Ad name", "Search keyword", "Keyword", "关键字"),
                      "spend": ("Cost", "Spend", "费用"), "impressions": ("Impr.", "Impressions", "展示次数"),
-                     "clicks": ("Clicks", "点击次数"), "currency": ("Currency code", "Currency", "货币代码")},
+                     "clicks": ("Clicks", "点击次数"), "currency": ("Currency code", "Currency", "货币代码"),
+                     "geo": ("Metro area", "DMA", "Region", "Region (User location)", "City",
+                             "City (User location)", "地区", "城市")},
             ids={"ad_group": ("Ad group ID",), "ad": ("Ad ID", "Keyword ID")},
             constants={"channel": "search", "source": "google_ads"},
         ),
@@ -245,7 +259,7 @@ PRESETS: dict[str, Preset] = {
                      "ad": ("Ad name", "Ad"),
                      "spend": ("Amount spent", "Spend", "Amount spent (CNY)"),
                      "impressions": ("Impressions",), "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
-                     "currency": ("Currency",)},
+                     "currency": ("Currency",), "geo": ("DMA region", "Region", "City")},
             ids={"ad_group": ("Ad set ID",), "ad": ("Ad ID",)},
             constants={"channel": "social", "source": "meta_ads"},
         ),
@@ -258,7 +272,8 @@ PRESETS: dict[str, Preset] = {
                      "ad": ("广告名称", "广告", "创意名称", "创意"),
                      "spend": ("消耗", "总消耗", "消耗金额", "stat_cost"),
                      "impressions": ("展示数", "展示次数", "展现数", "show_cnt"),
-                     "clicks": ("点击数", "点击次数", "click_cnt")},
+                     "clicks": ("点击数", "点击次数", "click_cnt"),
+                     "geo": ("省份", "地域", "地区", "城市", "province_name", "city_name")},
             ids={"ad_group": ("广告计划ID", "计划ID"), "ad": ("广告ID", "创意ID")},
             constants={"channel": "douyin", "source": "ocean_engine", "currency": "CNY"},
         ),
@@ -269,7 +284,7 @@ PRESETS: dict[str, Preset] = {
                      "ad_group": ("广告组名称", "广告组"),
                      "ad": ("广告名称", "广告", "广告创意名称", "创意名称"),
                      "spend": ("花费", "消耗", "总花费"), "impressions": ("曝光量", "曝光次数", "曝光数"),
-                     "clicks": ("点击量", "点击次数", "点击数")},
+                     "clicks": ("点击量", "点击次数", "点击数"), "geo": ("地域", "省份", "地区", "城市")},
             ids={"ad_group": ("广告组ID",), "ad": ("广告ID", "创意ID")},
             constants={"channel": "wechat", "source": "tencent_ads", "currency": "CNY"},
         ),
@@ -297,7 +312,8 @@ PRESETS: dict[str, Preset] = {
             columns={"conversion_id": ("Transaction ID", "Transaction id", "transaction_id", "交易 ID"),
                      "ts": ("Date", "Date + hour (YYYYMMDDHH)", "Date hour and minute", "日期"),
                      "value": ("Purchase revenue", "Total revenue", "Revenue", "购买收入", "总收入"),
-                     "user_id": ("Effective user ID", "User ID")},
+                     "user_id": ("Effective user ID", "User ID"),
+                     "geo": ("Region", "City", "地区", "城市")},
             constants={"type": "purchase", "online": "true", "source": "ga4"},
             null_tokens=("(not set)",),
         ),
@@ -306,7 +322,8 @@ PRESETS: dict[str, Preset] = {
             columns={"conversion_id": ("Name", "Order ID", "Order"), "ts": ("Created at", "Paid at"),
                      "value": ("Total",), "currency": ("Currency",), "email": ("Email",),
                      "user_id": ("Customer ID",), "store_id": ("Location",)},
-            fallback={"phone": ("Phone", "Billing Phone", "Shipping Phone")},
+            fallback={"phone": ("Phone", "Billing Phone", "Shipping Phone"),
+                      "geo": ("Shipping City", "Billing City")},
             constants={"type": "purchase", "online": "true", "source": "shopify"},
             line_items=True,
         ),
@@ -337,7 +354,8 @@ PRESETS: dict[str, Preset] = {
                      "ts": ("交易时间", "销售时间", "下单时间", "txn_time"),
                      "value": ("实付金额", "实收金额", "实付", "金额", "amount"),
                      "loyalty_id": ("会员卡号", "会员号", "card_no"),
-                     "store_id": ("门店编号", "门店代码", "门店", "store_id")},
+                     "store_id": ("门店编号", "门店代码", "门店", "store_id"),
+                     "geo": ("大区", "区域", "地区", "省份", "门店城市", "城市", "region", "city")},
             fallback={"phone": ("手机号", "会员手机号", "手机", "联系电话", "mobile")},
             constants={"type": "purchase", "online": "false", "source": "pos", "currency": "CNY"},
         ),

@@ -7,16 +7,19 @@ docs/metrics.md lists them.
 
 from __future__ import annotations
 
-from omnimix.metrics.compute import attribution_shares, data_span, metric_frame
-from omnimix.metrics.registry import GRAINS, METRICS, Metric, base_metrics, metric
+from omnimix.metrics.compute import attribution_model, attribution_shares, data_span, ltv, metric_frame
+from omnimix.metrics.registry import GRAINS, METRICS, Metric, base_metrics, metric, stage_metric
 
 __all__: list[str] = [
     "GRAINS",
     "METRICS",
     "Metric",
+    "attribution_model",
     "attribution_shares",
     "base_metrics",
     "data_span",
+    "ltv",
     "metric",
     "metric_frame",
+    "stage_metric",
 ]

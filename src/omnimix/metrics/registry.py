@@ -13,6 +13,7 @@ cross-channel conversion share) is NaN in a per-channel frame.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from omnimix.taxonomy import FUNNEL_STAGES
@@ -71,6 +72,10 @@ _BASE: tuple[Metric, ...] = (
            "map row_customers (`omnimix resolve`), else the row's first identifier. Per channel by "
            "customers.acquisition_channel (first channel that touched the person); NULL counts under no "
            "channel."),
+    Metric("attributed_new_customers", "New customers (attributed)", "新客数（按归因）", "count",
+           "new_customers of the bucket (all channels); per channel the bucket's total multiplied by the "
+           "channel's share of attributed conversions in `attribution_results` (as conversions), so the "
+           "channels add up to the total; NaN per channel when no attribution has been stored."),
     Metric("converting_customers", "Converting customers", "转化人数", "count",
            "distinct people (as for new_customers) with a conversion in the bucket; all channels only.",
            channel_level=False),
@@ -79,17 +84,22 @@ _BASE: tuple[Metric, ...] = (
            "bucket start and the bucket end; all channels only.", channel_level=False),
 )
 
-_STAGES: tuple[Metric, ...] = tuple(
-    Metric(f"stage_{s}", f"Funnel: {s}", f"漏斗：{s}", "count",
-           f"count(*) of touchpoints with stage = '{s}' in the bucket; per channel by touchpoints.channel.")
-    for s in FUNNEL_STAGES
-)
+def _stage(s: str) -> Metric:
+    return Metric(f"stage_{s}", f"Funnel: {s}", f"漏斗：{s}", "count",
+                  f"count(*) of touchpoints with stage = '{s}' in the bucket; per channel by touchpoints.channel.")
+
+
+_STAGES: tuple[Metric, ...] = tuple(_stage(s) for s in FUNNEL_STAGES)
 
 _RATIOS: tuple[Metric, ...] = (
     Metric("cac", "CAC", "获客成本", "currency",
            "spend / new_customers of the bucket (per channel: the channel's spend over the new customers "
            "it acquired).", kind="ratio", numerator="spend", denominator="new_customers",
            higher_is_better=False),
+    Metric("attributed_cac", "CAC (attributed)", "获客成本（按归因）", "currency",
+           "spend / attributed_new_customers of the bucket (per channel: the channel's spend over its share "
+           "of the new customers by attributed conversions; the dashboard's CAC under a channel filter).",
+           kind="ratio", numerator="spend", denominator="attributed_new_customers", higher_is_better=False),
     Metric("roas", "ROAS", "广告支出回报率", "ratio",
            "revenue / spend (per channel: attributed revenue over the channel's spend).",
            kind="ratio", numerator="revenue", denominator="spend"),
@@ -110,11 +120,29 @@ _RATIOS: tuple[Metric, ...] = (
 METRICS: dict[str, Metric] = {m.key: m for m in (*_BASE, *_STAGES, *_RATIOS)}
 """Every metric by key, in documentation order."""
 
-GRAINS: tuple[str, ...] = ("day", "week", "month")
+GRAINS: tuple[str, ...] = ("day", "week", "month", "range")
+"""Period buckets: a day, an ISO week (Monday), a calendar month, or the whole range as one bucket."""
+
+_STAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def stage_metric(stage: str) -> Metric:
+    """The touch count of a funnel stage (``stage_<name>``), also for stages a workspace configures in
+    ``[funnel] stages`` beyond the default ones.
+
+    Raises:
+        KeyError: the name is not a plain identifier (letters, digits, underscores).
+    """
+    key = f"stage_{stage}"
+    if key in METRICS:
+        return METRICS[key]
+    if not _STAGE_NAME.fullmatch(stage):
+        raise KeyError(f"funnel stage {stage!r} is not a plain name (letters, digits, underscores)")
+    return _stage(stage)
 
 
 def metric(key: str) -> Metric:
-    """The definition of ``key``.
+    """The definition of ``key`` (``stage_<name>`` for any configured funnel stage).
 
     Raises:
         KeyError: unknown metric (the message lists the known ones).
@@ -122,6 +150,8 @@ def metric(key: str) -> Metric:
     try:
         return METRICS[key]
     except KeyError:
+        if key.startswith("stage_") and _STAGE_NAME.fullmatch(key.removeprefix("stage_")):
+            return _stage(key.removeprefix("stage_"))
         raise KeyError(f"unknown metric {key!r}; known: {', '.join(METRICS)}") from None
 
 

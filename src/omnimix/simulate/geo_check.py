@@ -5,7 +5,8 @@ world ``k`` with seed ``seed + k``, 2–5 treated geos, an effect between 2% and
 worlds), reads each with every method and scores it against the truth: the share of worlds whose
 interval covers the true ATT, the median absolute error of the ATT (and relative to the true ATT),
 the share of worlds whose p-value is below ``alpha`` (the rejection rate; the size on null worlds)
-and the median wall time.
+and the median wall time. A method may name its inference as ``"method:inference"`` (``"tbr:ar1"``,
+``"did:cluster"``).
 """
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ def recovery(n_worlds: int, methods: Sequence[str], *, null: bool = False, seed:
                                           trends=trends)
         panel = GeoPanel.from_frame(frame)
         for m in methods:
+            name, _, inf = m.partition(":")
             t = time.perf_counter()
-            r = analyze(panel, m, truth["treated"], truth["test_start"], truth["test_end"], level=level, seed=k)
+            r = analyze(panel, name, truth["treated"], truth["test_start"], truth["test_end"], level=level, seed=k,
+                        inference=inf or None)
             s = scores[m]
             s.seconds.append(time.perf_counter() - t)
             s.worlds += 1

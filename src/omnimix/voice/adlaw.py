@@ -12,7 +12,10 @@ a violation unless its context puts it in one of the cases of SAMR's 《广告�
   (2023年华东地区销量第一，数据来源：…); and background facts about the world (世界最高峰).
 
 Industry modes (``medical``, ``health``, ``food``, ``cosmetics``, ``finance``) add the bans of articles
-16, 17, 18 and 25 and the statements those articles require (本品不能代替药物, 投资有风险).
+16, 17, 18 and 25 and the statements those articles require (本品不能代替药物, 投资有风险). In the
+strict modes (``medical``, ``health``, ``finance``) an absolute word whose clause is about efficacy,
+cure or effective rates, or about investment returns and safety, is an error whatever exemption would
+otherwise apply (the guideline does not count these as minor); only a product name or trademark clears it.
 Rules and cue lists are data: ``adlaw_rules.toml`` beside this module.
 """
 
@@ -31,7 +34,7 @@ from omnimix.voice._hanseg import at_word_edges, is_edge, is_han, tokens_around
 from omnimix.voice.brand import Brand
 from omnimix.voice.types import Issue, Severity
 
-__all__ = ["INDUSTRY_MODES", "AdLawDecision", "check_ad_law", "explain_ad_law"]
+__all__ = ["INDUSTRY_MODES", "STRICT_MODES", "AdLawDecision", "check_ad_law", "explain_ad_law"]
 
 INDUSTRY_MODES = ("general", "cosmetics", "food", "health", "medical", "finance")
 _SENT_END = "。！？!?；;\n"
@@ -428,7 +431,8 @@ _INDUSTRY_NAMES_ZH = {
     "finance": "金融投资",
 }
 _PROMO_FIN = re.compile(
-    r"收益|回报|年化|理财|基金|投资|分红|赚|return|yield|invest|interest|APR|APY|money|profit|earn|gains?\b|wealth",
+    r"收益|回报|年化|理财|基金|投资|分红|赚|return|yield|invest|interest|APR|APY|money|profit|earn|gains?\b|wealth"
+    r"|income|dividend|savings|\bfunds?\b",
     re.IGNORECASE,
 )
 
@@ -465,6 +469,58 @@ def explain_ad_law(text: str, *, language: str = "", brand: Brand | None = None)
     return [AdLawDecision(c.start, c.end, c.text, c.verdict, c.reason) for c in english_candidates(text, names)]
 
 
+#: Modes where SAMR's guideline does not treat an absolute term about efficacy, cure or effective rates
+#: (medical, health food) or about investment returns and safety (finance) as minor: such a term is an
+#: error, and the self-comparison, goal, usage, rank and background exemptions do not clear it (a
+#: product name or trademark still does).
+STRICT_MODES = ("medical", "health", "finance")
+_STRICT_CUES = {
+    ("medical", "zh"): re.compile(
+        r"疗效|功效|效果|有效|见效|治愈|治疗|治好|痊愈|康复|好转|缓解|止痛|止咳|降压|降糖|安全|副作用|药效|疗程|病"
+    ),
+    ("health", "zh"): re.compile(
+        r"疗效|功效|效果|有效|见效|治愈|治疗|改善|调节|增强|提高|免疫|安全|副作用|保健功能|营养|吸收|病"
+    ),
+    ("finance", "zh"): re.compile(r"收益|回报|利率|利息|年化|分红|收益率|赚|盈利|本金|安全|风险|稳健|保值|增值"),
+    ("medical", "en"): re.compile(
+        r"effective|efficacy|cure|heal|relief|relieve|treat|recover|safe|side[-\s]effects?|results?|works", re.I
+    ),
+    ("health", "en"): re.compile(
+        r"effective|efficacy|cure|heal|immun|absorb|safe|side[-\s]effects?|results?|works|boost", re.I
+    ),
+    ("finance", "en"): re.compile(
+        r"returns?|yield|interest|gains?|profit|earn|income|safe|secure|risk|principal|APY|APR", re.I
+    ),
+}
+_STRICT_MSG = {
+    "medical": ("与疗效、治愈率、有效率相关的绝对化用语，医疗、药品、医疗器械广告不适用豁免", "efficacy or cure rates"),
+    "health": ("与功效、安全性相关的绝对化用语，保健食品广告不适用豁免", "efficacy or safety"),
+    "finance": ("与投资收益率、投资安全性相关的绝对化用语，金融投资广告不适用豁免", "investment returns or safety"),
+}
+
+
+#: English superlatives the general checker leaves alone (our most effective …, its safest …) that a
+#: strict mode still reads when their clause is about efficacy or returns
+_EN_SUPERLATIVE = re.compile(
+    r"\b(?:our|its|their|this|the)\s+(?:very\s+)?(?:most\s+[a-z]+|best|(?!(?:latest|interest|guest|request|harvest|"
+    r"honest|modest|forest|contest|digest|suggest|invest)\b)[a-z]{2,}est)\b",
+    re.IGNORECASE,
+)
+
+
+def _strict_hit(text: str, s: int, e: int, mode: str, lang: str, verdict: str, reason: str) -> bool:
+    """In a strict mode: is this absolute word about efficacy/returns (its clause names them)?"""
+    if mode not in STRICT_MODES or verdict == "lawful":
+        return False
+    if verdict == "exempt" and ("7(4)" in reason or "trademark" in reason or "name" in reason):
+        return False
+    # Chinese: the clause; English: the sentence (a comma often parts the superlative from what it is
+    # about: "Our strongest probiotic ever, for an immune boost")
+    ends = _CLAUSE_END if lang == "zh" else ";.!?\n"
+    a, b = _bounds(text, s, e, ends)
+    return bool(_STRICT_CUES[(mode, lang)].search(text[a:b]))
+
+
 def check_ad_law(text: str, *, language: str, industry: str | None = None, brand: Brand | None = None) -> list[Issue]:
     """Advertising-law issues of one asset, sorted by position.
 
@@ -482,7 +538,10 @@ def check_ad_law(text: str, *, language: str, industry: str | None = None, brand
     if lang == "zh":
         decided = _zh_decisions(text, brand)
         for d, sugg, sev in decided:
-            if d.verdict == "violation":
+            if _strict_hit(text, d.start, d.end, mode, lang, d.verdict, d.reason):
+                msg = f"「{d.text}」：{_STRICT_MSG[mode][0]}（广告法第九条第三项）"
+                issues.append(Issue("ad_law.absolute", "ad_law", "error", d.start, d.end, d.text, msg, sugg))
+            elif d.verdict == "violation":
                 msg = f"「{d.text}」是绝对化用语（广告法第九条第三项），且不属于执法指南的豁免情形"
                 issues.append(Issue("ad_law.absolute", "ad_law", sev, d.start, d.end, d.text, msg, sugg))
         # English claims inside Chinese copy (爆款 Best seller!), where no Chinese word was decided
@@ -494,10 +553,27 @@ def check_ad_law(text: str, *, language: str, industry: str | None = None, brand
                     issues.append(Issue("ad_law.absolute", "ad_law", sev3, c.start, c.end, c.text, msg, c.suggestion))
     else:
         for c in english_candidates(text, names):
-            if c.verdict == "violation":
+            if _strict_hit(text, c.start, c.end, mode, lang, c.verdict, c.reason):
+                msg = (
+                    f"'{c.text}': an absolute claim about {_STRICT_MSG[mode][1]}; in {mode} advertising no "
+                    "exemption applies (PRC Advertising Law art. 9(3))"
+                )
+                issues.append(Issue("ad_law.absolute", "ad_law", "error", c.start, c.end, c.text, msg, c.suggestion))
+            elif c.verdict == "violation":
                 msg = f"'{c.text}' is an absolute claim that cannot be substantiated (PRC Advertising Law art. 9(3))"
                 sev2: Severity = "warning" if c.severity == "warning" else "error"
                 issues.append(Issue("ad_law.absolute", "ad_law", sev2, c.start, c.end, c.text, msg, c.suggestion))
+        if mode in STRICT_MODES:
+            for m in _EN_SUPERLATIVE.finditer(text):
+                s, e = m.start(), m.end()
+                if any(i.start < e and s < i.end for i in issues) or not _strict_hit(text, s, e, mode, lang, "", ""):
+                    continue
+                msg = (
+                    f"'{m.group(0)}': an absolute claim about {_STRICT_MSG[mode][1]}; in {mode} advertising no "
+                    "exemption applies (PRC Advertising Law art. 9(3))"
+                )
+                sugg = "state the tested result and its source instead"
+                issues.append(Issue("ad_law.absolute", "ad_law", "error", s, e, m.group(0), msg, sugg))
     if mode != "general":
         for extra in _industry_issues(text, mode, lang):
             if not any(i.start < extra.end and extra.start < i.end for i in issues) or extra.start == extra.end:

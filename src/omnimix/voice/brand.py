@@ -25,7 +25,7 @@ from omnimix.errors import InputDataError
 __all__ = ["Brand", "ChannelProfile", "Offer", "Term", "brand_from_dict", "load_brand"]
 
 SCRIPTS = ("simplified", "traditional")
-INDUSTRIES = ("general", "cosmetics", "food", "health", "finance")
+INDUSTRIES = ("general", "cosmetics", "food", "health", "medical", "finance")
 
 
 @dataclass(frozen=True)

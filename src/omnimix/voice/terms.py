@@ -21,7 +21,7 @@ from omnimix.voice.brand import Brand, Term
 from omnimix.voice.types import Issue
 from omnimix.voice.vale import ValeRule, check_vale, load_vale_rules
 
-__all__ = ["check_terminology", "expected_script", "find_term"]
+__all__ = ["check_terminology", "expected_script", "find_term", "vale_rules"]
 
 _TRAD_TAGS = ("zh-tw", "zh-hk", "zh-mo", "zh-hant")
 _SIMP_TAGS = ("zh-cn", "zh-sg", "zh-my", "zh-hans")
@@ -211,7 +211,9 @@ def _term_issues(text: str, banned: tuple[Term, ...], required: tuple[Term, ...]
 
 
 @lru_cache(maxsize=32)
-def _vale_rules(paths: tuple[Path, ...]) -> tuple[ValeRule, ...]:
+def vale_rules(paths: tuple[Path, ...]) -> tuple[ValeRule, ...]:
+    """The Vale rules of a brand book's ``[vale] paths``, loaded once per process (unsupported rules warn
+    at that first load: :class:`omnimix.voice.vale.ValeRuleWarning`)."""
     out: list[ValeRule] = []
     for p in paths:
         out.extend(load_vale_rules(p))
@@ -246,6 +248,6 @@ def check_terminology(text: str, brand: Brand, *, language: str) -> list[Issue]:
                 msg = f"「{word}」是簡體字，本資產應統一用繁體（「{conv}」）"
             issues.append(Issue("terminology.script", "terminology", "warning", s, e, word, msg, conv))
     if brand.vale_paths:
-        issues += check_vale(text, _vale_rules(tuple(brand.vale_paths)), language=lang)
+        issues += check_vale(text, vale_rules(tuple(brand.vale_paths)), language=lang)
     issues.sort(key=lambda i: (i.start, i.end, i.rule))
     return issues

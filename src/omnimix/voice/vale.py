@@ -8,8 +8,10 @@ Keys honoured: ``message`` (``%s`` filled as Vale does), ``level``, ``ignorecase
 ``tokens``, ``raw``, ``exceptions``, ``swap``, ``token``/``max``/``min``/``scope`` (occurrence),
 ``alpha`` (repetition), ``either`` (consistency), ``first``/``second`` (conditional),
 ``match``/``exceptions`` (capitalization), sequence ``pattern``/``negate``/``skip``, metric
-``formula``/``condition``. A key this checker cannot honour (a sequence ``tag``, ``extends:
-spelling``) is named in :attr:`ValeRule.unsupported` instead of being ignored.
+``formula``/``condition``. A rule this checker cannot honour (a sequence ``tag``, ``extends:
+spelling``, ``script``, ``lint`` …) is not ignored silently: it is named in :attr:`ValeRule.unsupported`
+and :func:`load_vale_rules` warns (:class:`ValeRuleWarning`, shown on stderr; ``omnimix voice check``
+prints it as a ``warning:`` line).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import ast
 import itertools
 import operator
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from omnimix.errors import InputDataError
 from omnimix.voice._hanseg import at_word_edges, is_han, tokens
 from omnimix.voice.types import Issue, Severity
 
-__all__ = ["EXTENDS", "ValeRule", "check_vale", "load_vale_rules"]
+__all__ = ["EXTENDS", "ValeRule", "ValeRuleWarning", "check_vale", "load_vale_rules"]
 
 EXTENDS = (
     "existence",
@@ -43,6 +46,10 @@ EXTENDS = (
 )
 _LEVELS: tuple[Severity, ...] = ("suggestion", "warning", "error")
 _SENT = re.compile(r"[^。！？!?\n.]+(?:[。！？!?\n]+|\.(?=\s|$)|$)")
+
+
+class ValeRuleWarning(UserWarning):
+    """A Vale rule file loaded but not checked (its rule type or a key of it is not supported)."""
 
 
 @dataclass(frozen=True)
@@ -452,7 +459,11 @@ def _rule_from(path: Path, style: str, raw: Any) -> ValeRule:
 
 
 def load_vale_rules(path: str | Path) -> list[ValeRule]:
-    """Rules from a ``.yml`` file, a style folder (``styles/Brand/*.yml``) or a StylesPath of style folders."""
+    """Rules from a ``.yml`` file, a style folder (``styles/Brand/*.yml``) or a StylesPath of style folders.
+
+    A rule that cannot be checked here is returned with :attr:`ValeRule.unsupported` set, and a
+    :class:`ValeRuleWarning` names its file and why.
+    """
     p = Path(path)
     if not p.exists():
         raise InputDataError(str(p), "Vale rule path not found", ["fix [vale] paths in brand.toml"])
@@ -464,7 +475,10 @@ def load_vale_rules(path: str | Path) -> list[ValeRule]:
         except yaml.YAMLError as exc:
             raise InputDataError(str(f), f"not valid YAML: {exc}", ["fix the YAML syntax"]) from exc
         style = f.parent.name if f != p or p.parent.name else ""
-        out.append(_rule_from(f, style, raw))
+        rule = _rule_from(f, style, raw)
+        if rule.unsupported:
+            warnings.warn(f"{f}: Vale rule {rule.name}: {rule.unsupported}", ValeRuleWarning, stacklevel=2)
+        out.append(rule)
     return out
 
 

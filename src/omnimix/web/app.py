@@ -44,10 +44,11 @@ from omnimix.web.i18n import CATALOG, LOCALES, translate
 from omnimix.web.jobs import JobManager
 from omnimix.web.messages import invalid_fields
 from omnimix.web.pages import admin as admin_page
-from omnimix.web.pages import budget, channels, customers, data, login, mix, overview, voice
+from omnimix.web.pages import budget, channels, customers, data, experiments, login, mix, overview, voice
 from omnimix.web.pages import plan as plan_page
+from omnimix.web.pages import review as review_page
 from omnimix.web.rendering import busy_page, formatter, locale_of, render
-from omnimix.web.routers import api_admin, api_budget, api_core, api_export, api_kpis, api_results
+from omnimix.web.routers import api_admin, api_budget, api_core, api_experiments, api_export, api_kpis, api_results
 from omnimix.web.security import install_log_redaction
 from omnimix.web.state import AppState, default_state_url
 from omnimix.web.warehouse import Warehouse
@@ -311,9 +312,11 @@ def create_app(
         return error_json(400, "omnimix_error", str(exc))
 
     app.include_router(api_core.router, responses=ERROR_RESPONSES)
-    for r in (api_kpis, api_results, api_budget, api_export, api_admin):
+    for r in (api_kpis, api_results, api_budget, api_export, api_admin, api_experiments):
         app.include_router(r.router, responses=ERROR_RESPONSES)
-    for page in (login, overview, channels, mix, budget, plan_page, customers, data, voice, admin_page):
+    app.include_router(review_page.api_router, responses=ERROR_RESPONSES)
+    pages = (login, overview, channels, mix, budget, plan_page, review_page, customers, data, voice, experiments)
+    for page in (*pages, admin_page):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -26,9 +26,11 @@ NAV: list[tuple[str, str]] = [
     ("mix", "/mix"),
     ("budget", "/budget"),
     ("plan", "/plan"),
+    ("review", "/review"),
     ("customers", "/customers"),
     ("data", "/data"),
     ("voice", "/voice"),
+    ("experiments", "/experiments"),
 ]
 
 CSRF_MESSAGE = "CSRF token missing or wrong: reload the page and retry"

@@ -1,4 +1,10 @@
-"""``/budget``: the scenario builder (runs the optimizer as a job), saved scenarios and comparison."""
+"""``/budget``: the scenario builder (runs the optimizer as a job), saved scenarios and comparison.
+
+The builder says what it plans: a budget per week or per month (a month is 4.3482 weeks; the response
+curves are weekly), the KPI's unit (the MMM's KPI: revenue in the workspace currency, or conversions),
+today's KPI with its 90% interval, and after a run the expected KPI, its interval and the uplift. The
+reserve is entered in percent.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,33 @@ from fastapi.responses import HTMLResponse
 from omnimix.errors import OmnimixError, WarehouseBusy
 from omnimix.web.deps import MAX_ID, Ctx, ItemId, PageViewer
 from omnimix.web.figures import grouped_bars
-from omnimix.web.i18n import translate
+from omnimix.web.i18n import Formatter, translate
+from omnimix.web.queries.kpis import mmm_kpi_unit
 from omnimix.web.queries.results import channel_status, current_kpi, response_curves
 from omnimix.web.registry import not_computed
-from omnimix.web.rendering import locale_of, render
+from omnimix.web.rendering import formatter, locale_of, render
+from omnimix.web.routers.api_budget import PERIOD_WEEKS
 
 router = APIRouter(include_in_schema=False)
+
+#: Error codes of ``POST /api/v1/optimizer/runs`` the page explains in its own words.
+ERROR_CODES = ("invalid_request", "unknown_channel", "minimums_exceed_budget", "optimizer_unavailable",
+               "not_computed", "optimizer_failed", "forbidden", "other")
+
+
+def kpi_text(fmt: Formatter, value: object, unit: str) -> str:
+    """A KPI value in its unit: money for revenue, a count (one decimal) for conversions."""
+    return fmt.money(value) if unit == "currency" else fmt.num(value, 1)
+
+
+def unit_label(fmt: Formatter, unit: str) -> str:
+    return fmt.t(f"budget.unit.{unit}").replace("{currency}", fmt.currency)
+
+
+def kpi_label(fmt: Formatter, unit: str, period: str) -> str:
+    """``KPI (revenue, CNY, per week)``."""
+    return (fmt.t("budget.kpi_of").replace("{unit}", unit_label(fmt, unit))
+            .replace("{period}", fmt.t(f"budget.period.{period}")))
 
 
 @router.get("/budget", response_class=HTMLResponse)
@@ -41,8 +68,18 @@ def budget_page(
     loc = locale_of(request, c)
     js_i18n = {k: translate(f"budget.{k}", loc) for k in ("running", "failed", "done", "allocation")}
     js_i18n["current"] = translate("current_spend", loc)
-    for k in ("current_kpi", "uplift", "interval", "no_interval", "action", "held", "scale", "hold", "cut"):
+    for k in ("current_kpi", "uplift", "interval", "no_interval", "action", "held", "scale", "hold", "cut",
+              "uplift_vs"):
         js_i18n[k] = translate(f"budget.{k}", loc)
+    fmt = formatter(request, c)
+    unit = mmm_kpi_unit(wh) if wh.exists() else "currency"
+    for period in PERIOD_WEEKS:
+        js_i18n[f"period.{period}"] = translate(f"budget.period.{period}", loc)
+        js_i18n[f"kpi_of.{period}"] = kpi_label(fmt, unit, period)
+        js_i18n[f"spend_of.{period}"] = translate("budget.current_spend_period", loc).replace(
+            "{period}", translate(f"budget.period.{period}", loc))
+    for code in ERROR_CODES:
+        js_i18n[f"error.{code}"] = translate(f"budget.error.{code}", loc)
     total_current = sum(float(r["current_spend"] or 0.0) for r in curves["items"])
     now = current_kpi(wh) if curves["computed"] else {"current_kpi": None}
     try:
@@ -72,4 +109,8 @@ def budget_page(
         js_i18n=js_i18n,
         now=now,
         held=held,
+        kpi_unit=unit,
+        kpi_text=lambda v: kpi_text(fmt, v, unit),
+        kpi_label=lambda period: kpi_label(fmt, unit, period),
+        period_weeks=PERIOD_WEEKS,
     )

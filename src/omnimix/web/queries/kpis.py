@@ -1,14 +1,65 @@
-"""Headline KPIs of the Overview page and the per-channel table (spend, touches, attributed ROAS)."""
+"""Headline KPIs of the Overview page and the per-channel table, all from the metrics layer.
+
+Every number here is :func:`omnimix.metrics.metric_frame` (or :func:`omnimix.metrics.ltv`) over the
+filter's range as one bucket (``grain="range"``), the one definition the plan and the monitor read too;
+nothing is recomputed in the web. Under a channel filter a figure is the sum over the selected channels of
+the metrics layer's per-channel frame: spend by ``spend.channel``; conversions, revenue and new customers as
+the range totals times the channels' share of attributed credit (``attribution_results``); CAC as the
+selection's spend over its attributed new customers. LTV, MER and the cross-channel share exist for all
+channels only: :data:`SCOPE` says which figure follows the filter, and the page marks the others.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
-from omnimix.web.queries.common import Filters, chan_clause, div, num, person_sql, ts_range
+import pandas as pd
+
+from omnimix.metrics import attribution_model, ltv, metric_frame
+from omnimix.taxonomy import FUNNEL_STAGES
+from omnimix.web.queries.common import Filters, div
 from omnimix.web.registry import not_computed
 from omnimix.web.warehouse import Warehouse
+
+#: The totals read for the KPI cards (one ``metric_frame`` call, the range as one bucket).
+TOTAL_KEYS: tuple[str, ...] = ("spend", "revenue", "conversions", "new_customers", "converting_customers",
+                               "multi_channel_customers", "cac", "mer", "cross_channel_share")
+#: The per-channel base metrics summed over the selected channels under a channel filter.
+CHANNEL_KEYS: tuple[str, ...] = ("spend", "revenue", "conversions", "attributed_new_customers")
+#: Per KPI field: ``selection`` (follows the channel filter), ``attributed`` (follows it through the
+#: attribution split) or ``all_channels`` (cannot be split by channel; the page marks it).
+SCOPE: dict[str, str] = {
+    "spend": "selection",
+    "revenue": "attributed",
+    "conversions": "attributed",
+    "new_customers": "attributed",
+    "cac": "attributed",
+    "roas": "attributed",
+    "ltv": "all_channels",
+    "ltv_cac": "attributed",
+    "mer": "all_channels",
+    "cross_channel": "all_channels",
+}
+
+
+def _f(x: Any) -> float | None:
+    """A finite float or None (NaN marks "no value" in metric frames)."""
+    if x is None:
+        return None
+    v = float(x)
+    return v if math.isfinite(v) else None
+
+
+def _sum(col: pd.Series) -> float | None:
+    """Sum of a per-channel column; None when any selected channel has no value (no attribution)."""
+    if col.empty:
+        return 0.0
+    if col.isna().any():
+        return None
+    return float(col.sum())
 
 
 def attribution_models(wh: Warehouse) -> list[str]:
@@ -25,143 +76,134 @@ def attribution_models(wh: Warehouse) -> list[str]:
     ]
 
 
-def default_model(models: Sequence[str]) -> str | None:
-    for m in ("markov", "shapley", "data_driven"):
-        if m in models:
-            return m
-    return models[0] if models else None
+def range_totals(wh: Warehouse, start: date, end: date, lookback_days: int = 30, model: str | None = None,
+                 stages: Sequence[str] = FUNNEL_STAGES) -> pd.DataFrame:
+    """The all-channel metrics of ``[start, end]`` as one bucket: :data:`TOTAL_KEYS` plus the touches of
+    each funnel stage (one ``metric_frame`` call, cached until the warehouse changes; shared by the
+    cards, the funnel and whatever filter the range is asked with)."""
+    keys = [*TOTAL_KEYS, *(f"stage_{s}" for s in stages)]
+
+    def compute() -> pd.DataFrame:
+        with wh.cursor() as cur:
+            return metric_frame(cur, keys, start, end, grain="range", lookback_days=lookback_days, model=model)
+
+    return wh.cached(("range_totals", start.isoformat(), end.isoformat(), lookback_days, model, tuple(stages)),
+                     compute)
 
 
-def _attr_share(wh: Warehouse, model: str, channels: tuple[str, ...]) -> float | None:
-    """Share of attributed value that goes to ``channels`` under ``model``."""
-    rows = wh.rows(
-        "SELECT sum(value) AS total, sum(CASE WHEN list_contains(?, channel) THEN value END) AS sel "
-        "FROM attribution_results WHERE model = ?",
-        [list(channels), model],
-    )
-    total, sel = rows[0]["total"], rows[0]["sel"]
-    if not total:
-        return None
-    return float(sel or 0.0) / float(total)
+def range_channels(wh: Warehouse, start: date, end: date, model: str | None = None,
+                   stages: Sequence[str] = FUNNEL_STAGES) -> pd.DataFrame:
+    """Every channel's metrics of ``[start, end]`` as one bucket (:data:`CHANNEL_KEYS`, the table's
+    impressions, clicks and touches, the funnel stages): one ``metric_frame`` call per range, cached, from
+    which each channel selection is a sum."""
+    keys = [*CHANNEL_KEYS, "impressions", "clicks", "touchpoints", *(f"stage_{s}" for s in stages)]
+
+    def compute() -> pd.DataFrame:
+        with wh.cursor() as cur:
+            return metric_frame(cur, keys, start, end, grain="range", by_channel=True, model=model)
+
+    return wh.cached(("range_channels", start.isoformat(), end.isoformat(), model, tuple(stages)), compute)
+
+
+def used_model(wh: Warehouse, model: str | None = None) -> str | None:
+    """The attribution model of the per-channel split (:func:`omnimix.metrics.attribution_model`)."""
+
+    def compute() -> str | None:
+        with wh.cursor() as cur:
+            return attribution_model(cur, model)
+
+    return wh.cached(("attribution_model", model), compute)
+
+
+def select_channels(wh: Warehouse, per: pd.DataFrame, channels: Sequence[str], model: str | None = None
+                    ) -> pd.DataFrame:
+    """The rows of ``channels`` in a per-channel frame; a channel the frame lacks (no spend, touches or
+    credit) gets zero spend and touches, and zero credit (NaN without attribution results)."""
+    sel = per[per["channel"].isin(channels)].reset_index(drop=True)
+    missing = [c for c in channels if c not in set(sel["channel"])]
+    if missing:
+        split = 0.0 if used_model(wh, model) is not None else math.nan
+        extra = pd.DataFrame({"period": per["period"].iloc[0] if len(per) else pd.NaT, "channel": missing})
+        for k in per.columns.drop(["period", "channel"]):
+            extra[k] = split if k in ("revenue", "conversions", "attributed_new_customers") else 0.0
+        sel = pd.concat([sel, extra], ignore_index=True)
+    return sel
+
+
+def kpi_frames(
+    wh: Warehouse, f: Filters, lookback_days: int = 30, model: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The metrics layer's frames behind :func:`kpis`: all-channel totals over the range and, with a
+    channel filter, the per-channel rows of the selected channels (both one bucket: ``grain="range"``)."""
+    tot = range_totals(wh, f.start, f.end, lookback_days, model)
+    per = select_channels(wh, range_channels(wh, f.start, f.end, model), f.channels, model) if f.channels else None
+    return tot, per
 
 
 def kpis(wh: Warehouse, f: Filters, lookback_days: int = 30, model: str | None = None) -> dict[str, Any]:
-    """Headline KPIs for the Overview page.
-
-    spend and conversions/revenue over [start, end]; CAC = spend / new customers; LTV = mean predicted
-    CLV (``clv_customers``) or historical revenue per customer; ROAS = attributed revenue / spend
-    (needs ``attribution_results``); MER = all revenue / all spend; cross-channel conversion = share of
-    converting people touched by >= 2 channels in the lookback window before the range end.
-    """
+    """Headline KPIs for the Overview page and ``GET /api/v1/kpis`` (definitions: docs/web.md)."""
     return wh.cached(("kpis", *f.key(), lookback_days, model), lambda: _kpis(wh, f, lookback_days, model))
 
 
 def _kpis(wh: Warehouse, f: Filters, lookback_days: int, model: str | None) -> dict[str, Any]:
+    tot, per = kpi_frames(wh, f, lookback_days, model)
+    used = used_model(wh, model)
+    ltv_value, ltv_source = wh.cached(("ltv",), lambda: _ltv(wh))
+    t = tot.iloc[0]
     notes: list[dict[str, str]] = []
-    ts = ts_range(f)
-    spend_all = spend_sel = 0.0
-    if wh.has("spend"):
-        chan, cp = chan_clause(f)
-        row = wh.rows(
-            "SELECT sum(spend) AS s_all, sum(CASE WHEN true" + chan + " THEN spend END) AS s_sel "
-            'FROM spend WHERE "date" BETWEEN ? AND ?',
-            [*cp, f.start, f.end],
-        )[0]
-        spend_all = float(row["s_all"] or 0.0)
-        spend_sel = float(row["s_sel"] or 0.0)
-    revenue_all = 0.0
-    conversions = 0
-    converting = 0
-    new_customers = 0
-    conv_joins, conv_person = person_sql(wh, "conversions", "c") if wh.has("conversions") else ("", "NULL")
-    if wh.has("conversions"):
-        row = wh.rows(
-            f"SELECT sum(c.value) AS rev, count(*) AS n, count(DISTINCT {conv_person}) AS people "
-            f"FROM conversions c {conv_joins} WHERE c.ts >= ? AND c.ts < ?",
-            ts,
-        )[0]
-        revenue_all = float(row["rev"] or 0.0)
-        conversions = int(row["n"])
-        converting = int(row["people"])
-    if wh.has("conversions"):
-        # new customers = people whose FIRST purchase ever falls in the range (the CAC a CMO means), with
-        # people joined across identifiers when identity resolution has run — not people first *seen*
-        new_customers = int(
-            wh.scalar(
-                f"SELECT count(*) FROM (SELECT {conv_person} AS p, min(c.ts) AS first_ts FROM conversions c "
-                f"{conv_joins} GROUP BY 1) WHERE p IS NOT NULL AND first_ts >= ? AND first_ts < ?",
-                ts,
-            )
-            or 0
-        )
-        new_source = "first_purchase"
+    spend_all, revenue_all = float(t["spend"]), float(t["revenue"])
+    conversions_all, new_all = float(t["conversions"]), float(t["new_customers"])
+    revenue: float | None
+    conversions: float | None
+    new: float | None
+    if per is None:  # counts stay whole numbers; under a filter they are attributed shares
+        spend, revenue, conversions, new = spend_all, revenue_all, int(conversions_all), int(new_all)
+        cac = _f(t["cac"])
     else:
-        new_source = "none"
-    # revenue for the channel selection
-    models = attribution_models(wh)
-    model = model if model in models else default_model(models)
-    revenue_sel: float | None = revenue_all
-    roas: float | None = None
-    if model is not None:
-        share = _attr_share(wh, model, f.channels) if f.channels else 1.0
-        revenue_sel = None if share is None else revenue_all * share
-        roas = div(revenue_sel, spend_sel)
-    else:
-        notes.append({"metric": "roas", **_hint("attribution")})
-        if f.channels:
-            revenue_sel = None
-            notes.append(
-                {
-                    "metric": "revenue",
-                    "message": "revenue cannot be split by channel without "
-                    "attribution results — " + _hint("attribution")["message"],
-                }
-            )
-    # LTV
-    ltv: float | None
-    if wh.result_state("clv") is None:
-        ltv = num(wh.scalar("SELECT avg(clv) FROM clv_customers"))
-        ltv_source = "clv_customers"
-    elif wh.has("conversions"):
-        row = wh.rows(
-            f"SELECT sum(c.value) AS rev, count(DISTINCT {conv_person}) AS people "
-            f"FROM conversions c {conv_joins}"
-        )[0]
-        ltv = div(num(row["rev"]), float(row["people"] or 0))
-        ltv_source = "historical"
-        notes.append(
-            {
-                "metric": "ltv",
-                "message": "historical revenue per customer; predicted CLV is " + _hint("clv")["message"],
-            }
-        )
-    else:
-        ltv, ltv_source = None, "none"
-    cac = div(spend_sel if f.channels else spend_all, float(new_customers) if new_customers else None)
-    cross = cross_channel(wh, f, lookback_days)
+        spend = _sum(per["spend"]) or 0.0
+        revenue, conversions, new = (_sum(per[k]) for k in ("revenue", "conversions", "attributed_new_customers"))
+        cac = div(spend, new)
+        if used is None:
+            notes.append({"metric": "revenue", "code": "no_attribution_split",
+                          "message": "revenue, conversions and new customers cannot be split by channel without "
+                          "attribution results — " + not_computed("attribution")["message"]})
+    roas = div(revenue, spend) if used is not None else None
+    if used is None:
+        notes.append({"metric": "roas", "code": "no_attribution", **_hint("attribution")})
+    if ltv_source == "historical":
+        notes.append({"metric": "ltv", "code": "ltv_historical",
+                      "message": "historical revenue per customer; predicted CLV is " + _hint("clv")["message"]})
     return {
         "start": f.start.isoformat(),
         "end": f.end.isoformat(),
         "channels": list(f.channels),
-        "spend": spend_sel if f.channels else spend_all,
+        "spend": spend,
         "spend_total": spend_all,
-        "revenue": revenue_sel,
+        "revenue": revenue,
         "revenue_total": revenue_all,
         "conversions": conversions,
-        "converting_customers": converting,
-        "new_customers": new_customers,
-        "new_customers_source": new_source,
+        "conversions_total": int(conversions_all),
+        "converting_customers": int(t["converting_customers"]),
+        "new_customers": new,
+        "new_customers_total": int(new_all),
+        "new_customers_source": "first_purchase",
         "cac": cac,
-        "ltv": ltv,
+        "ltv": ltv_value,
         "ltv_source": ltv_source,
-        "ltv_cac": div(ltv, cac),
+        "ltv_cac": div(ltv_value, cac),
         "roas": roas,
-        "attribution_model": model,
-        "mer": div(revenue_all, spend_all),
-        "cross_channel_rate": cross["rate"],
-        "multi_channel_customers": cross["multi_channel"],
+        "attribution_model": used,
+        "mer": _f(t["mer"]),
+        "cross_channel_rate": _f(t["cross_channel_share"]),
+        "multi_channel_customers": int(t["multi_channel_customers"]),
+        "scope": dict(SCOPE) if f.channels else dict.fromkeys(SCOPE, "all_channels"),
         "notes": notes,
     }
+
+
+def _ltv(wh: Warehouse) -> tuple[float | None, str]:
+    with wh.cursor() as cur:
+        return ltv(cur)
 
 
 def _hint(key: str) -> dict[str, str]:
@@ -169,86 +211,32 @@ def _hint(key: str) -> dict[str, str]:
     return {"message": nc["message"]}
 
 
-def cross_channel(wh: Warehouse, f: Filters, lookback_days: int = 30) -> dict[str, Any]:
-    """Converting people in the range and how many were touched by >= 2 channels.
-
-    A touch counts when it falls between ``start - lookback_days`` and the range end.
-    """
-    if not (wh.has("conversions") and wh.has("touchpoints")):
-        return {"converting": 0, "multi_channel": 0, "rate": None}
-    cj, cp = person_sql(wh, "conversions", "c")
-    tj, tp = person_sql(wh, "touchpoints", "t")
-    ts = ts_range(f)
-    t0 = ts[0] - timedelta(days=lookback_days)
-    row = wh.rows(
-        f"WITH conv AS (SELECT DISTINCT {cp} AS p FROM conversions c {cj} WHERE c.ts >= ? AND c.ts < ?), "
-        f"touch AS (SELECT {tp} AS p, count(DISTINCT t.channel) AS n FROM touchpoints t {tj} "
-        f"WHERE t.ts >= ? AND t.ts < ? GROUP BY 1) "
-        "SELECT count(*) AS converting, count(*) FILTER (WHERE touch.n >= 2) AS multi "
-        "FROM conv LEFT JOIN touch ON conv.p = touch.p WHERE conv.p IS NOT NULL",
-        [*ts, t0, ts[1]],
-    )[0]
-    n = int(row["converting"])
-    m = int(row["multi"])
-    return {"converting": n, "multi_channel": m, "rate": (m / n) if n else None}
-
-
 def by_channel(wh: Warehouse, f: Filters, model: str | None = None) -> list[dict[str, Any]]:
-    """Per channel: spend, impressions, clicks, touchpoints and, with attribution results, ROAS."""
+    """Per channel: spend, impressions, clicks, touchpoints and, with attribution results, attributed
+    conversions and revenue (the range totals times the channel's share of credit) and ROAS."""
 
     def compute() -> list[dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        if wh.has("spend"):
-            chan, cp = chan_clause(f)
-            for r in wh.rows(
-                "SELECT channel, sum(spend) AS spend, sum(impressions) AS impressions, "
-                f'sum(clicks) AS clicks FROM spend WHERE "date" BETWEEN ? AND ?{chan} '
-                "GROUP BY 1",
-                [f.start, f.end, *cp],
-            ):
-                out[r["channel"]] = {
-                    "channel": r["channel"],
-                    "spend": float(r["spend"] or 0.0),
-                    "impressions": int(r["impressions"] or 0),
-                    "clicks": int(r["clicks"] or 0),
-                }
-        if wh.has("touchpoints"):
-            chan, cp = chan_clause(f)
-            for r in wh.rows(
-                f"SELECT channel, count(*) AS n FROM touchpoints WHERE ts >= ? AND ts < ?{chan} GROUP BY 1",
-                [*ts_range(f), *cp],
-            ):
-                out.setdefault(
-                    r["channel"], {"channel": r["channel"], "spend": 0.0, "impressions": 0, "clicks": 0}
-                )["touchpoints"] = int(r["n"])
-        models = attribution_models(wh)
-        m = model if model in models else default_model(models)
-        if m is not None and wh.has("conversions"):
-            rev = float(
-                wh.scalar(
-                    "SELECT coalesce(sum(value), 0) FROM conversions WHERE ts >= ? AND ts < ?", ts_range(f)
-                )
-                or 0.0
-            )
-            rows = wh.rows(
-                "SELECT channel, sum(conversions) AS conv, sum(value) AS value FROM attribution_results "
-                "WHERE model = ? GROUP BY 1",
-                [m],
-            )
-            total = sum(float(r["value"] or 0.0) for r in rows)
-            for r in rows:
-                if f.channels and r["channel"] not in f.channels:
-                    continue
-                d = out.setdefault(
-                    r["channel"], {"channel": r["channel"], "spend": 0.0, "impressions": 0, "clicks": 0}
-                )
-                d["attributed_conversions"] = num(r["conv"])
-                d["attributed_revenue"] = rev * float(r["value"] or 0.0) / total if total else None
-                d["roas"] = div(d["attributed_revenue"], d["spend"])
-        for d in out.values():
-            d.setdefault("touchpoints", 0)
-            d["attribution_model"] = m
-        return sorted(out.values(), key=lambda d: -d["spend"])
+        used = used_model(wh, model)
+        fr = range_channels(wh, f.start, f.end, model)
+        if f.channels:
+            fr = fr[fr["channel"].isin(f.channels)]
+        out = []
+        for r in fr.itertuples(index=False):
+            if not (r.spend or r.touchpoints or _f(r.revenue)):
+                continue  # a channel with credit in another period only
+            rev = _f(r.revenue) if used is not None else None
+            out.append({
+                "channel": str(r.channel),
+                "spend": float(r.spend),
+                "impressions": int(r.impressions),
+                "clicks": int(r.clicks),
+                "touchpoints": int(r.touchpoints),
+                "attributed_conversions": _f(r.conversions) if used is not None else None,
+                "attributed_revenue": rev,
+                "roas": div(rev, float(r.spend)),
+                "attribution_model": used,
+            })
+        return sorted(out, key=lambda d: (-d["spend"], d["channel"]))
 
     return wh.cached(("by_channel", *f.key(), model), compute)
 
@@ -267,3 +255,20 @@ def channels(wh: Warehouse) -> list[str]:
     return wh.cached(("channels",), compute)
 
 
+def mmm_kpi_unit(wh: Warehouse) -> str:
+    """The unit of the MMM's KPI, hence of the budget page's current and expected KPI: ``currency``
+    when the fit's weekly ``actual`` is the warehouse's weekly revenue (what ``omnimix mmm fit
+    --workspace`` models), ``count`` when it is the weekly number of conversions."""
+
+    def compute() -> str:
+        if wh.result_state("mmm_fit") is not None or not wh.has("conversions", ["ts", "value"]):
+            return "currency"
+        row = wh.rows(
+            "WITH w AS (SELECT CAST(date_trunc('week', ts) AS DATE) AS d, sum(value) AS v, count(*) AS n "
+            "FROM conversions GROUP BY 1) SELECT sum(abs(f.actual - w.v)) AS dv, sum(abs(f.actual - w.n)) AS dn "
+            "FROM mmm_fit f JOIN w ON w.d = CAST(f.date AS DATE)"
+        )[0]
+        dv, dn = _f(row["dv"]), _f(row["dn"])
+        return "count" if dv is not None and dn is not None and dn < dv else "currency"
+
+    return wh.cached(("mmm_kpi_unit",), compute)

@@ -1,8 +1,18 @@
-"""Optimizer runs (background jobs with progress) and saved, shareable budget scenarios."""
+"""Optimizer runs (background jobs with progress) and saved, shareable budget scenarios.
+
+The response curves are weekly (the MMM's steady-state response to a weekly spend), so a run plans one
+week; a scenario entered per month (``period = "month"``) is planned as ``budget / 4.3482`` per week
+(a month is 365.25 / 12 / 7 = 4.3482 weeks) and its money and KPI figures are answered per month
+(× 4.3482; ratios such as marginal ROI and the uplift share are the same). Requests the optimizer could
+never satisfy are refused at once with an error code: ``invalid_request`` (422, a field out of range),
+``unknown_channel`` (422), ``minimums_exceed_budget`` (422), ``not_computed`` (409, no curves) and
+``optimizer_unavailable`` (409).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -11,11 +21,84 @@ from omnimix.errors import OmnimixError
 from omnimix.web.admin import Actor, audit
 from omnimix.web.auth import ApiError, Principal
 from omnimix.web.deps import Analyst, AppContext, Ctx, ItemId, PathId, Viewer
-from omnimix.web.jobs import ScenarioSpec, optimizer_job
+from omnimix.web.jobs import ChannelBounds, Progress, ScenarioSpec, optimizer_job
+from omnimix.web.queries.kpis import mmm_kpi_unit
 from omnimix.web.queries.results import channel_status, read_curves
 from omnimix.web.registry import not_computed
 
 router = APIRouter(prefix="/api/v1", tags=["budget"])
+
+#: Weeks per month: 365.25 days / 12 months / 7 days.
+WEEKS_PER_MONTH = 4.3482
+#: Weeks in one budget period.
+PERIOD_WEEKS: dict[str, float] = {"week": 1.0, "month": WEEKS_PER_MONTH}
+#: Result fields in money or KPI units (scaled from one week to the period); the rest are ratios or text.
+_PER_PERIOD = ("allocation", "reserve", "expected_kpi", "budget", "spend", "unallocated", "objective_value",
+               "kpi_interval_90", "expected_revenue", "expected_profit", "current_allocation", "current_kpi",
+               "current_kpi_interval_90", "uplift_kpi", "uplift_interval_90", "group_totals", "current")
+
+
+class BudgetScenario(ScenarioSpec):
+    """A scenario of the Budget page: :class:`~omnimix.web.jobs.ScenarioSpec` plus its period.
+
+    Attributes:
+        period: ``week`` (default) or ``month``: the period of ``budget`` and of the per-channel min/max,
+            and of the money and KPI figures of the result.
+    """
+
+    period: Literal["week", "month"] = "week"
+
+
+def _scale(value: Any, k: float) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return float(value) * k
+    if isinstance(value, list):
+        return [_scale(v, k) for v in value]
+    if isinstance(value, dict):
+        return {n: _scale(v, k) for n, v in value.items()}
+    return value
+
+
+def per_period(result: dict[str, Any], period: str) -> dict[str, Any]:
+    """A one-week optimizer result in the money and KPI units of ``period`` (see the module doc)."""
+    k = PERIOD_WEEKS[period]
+    out = {n: (_scale(v, k) if n in _PER_PERIOD else v) for n, v in result.items()}
+    return {**out, "period": period, "weeks_per_period": k}
+
+
+def _weekly(spec: BudgetScenario) -> ScenarioSpec:
+    k = PERIOD_WEEKS[spec.period]
+    chans = {n: ChannelBounds(min=None if b.min is None else b.min / k, max=None if b.max is None else b.max / k)
+             for n, b in spec.channels.items()}
+    return ScenarioSpec(**{**spec.model_dump(exclude={"period", "channels"}), "budget": spec.budget / k,
+                           "channels": chans})
+
+
+def _check(spec: BudgetScenario, known: list[str]) -> None:
+    """Refuse, with an error code, what no optimizer run could satisfy."""
+    unknown = sorted(n for n in spec.channels if n not in known)
+    if unknown:
+        raise ApiError(422, "unknown_channel",
+                       f"scenario limits name channels without a response curve: {', '.join(unknown)}; "
+                       f"channels with curves: {', '.join(sorted(known))}",
+                       {"channels": unknown, "known": sorted(known)})
+    usable = spec.budget * (1 - spec.reserve)
+    mins = sum(b.min or 0.0 for b in spec.channels.values())
+    if mins > usable + 1e-9:
+        raise ApiError(422, "minimums_exceed_budget",
+                       f"per-channel minimums add up to {mins:,.2f}, above the budget after the reserve "
+                       f"({usable:,.2f} = {spec.budget:,.2f} × (1 − {spec.reserve})): lower the minimums, "
+                       "raise the budget or shrink the reserve",
+                       {"minimums": mins, "usable": usable, "budget": spec.budget, "reserve": spec.reserve})
+    try:
+        from omnimix.optimize import optimize_curves  # noqa: F401 - only whether it imports
+    except ImportError as exc:
+        raise ApiError(409, "optimizer_unavailable",
+                       "the budget optimizer is not available in this installation (cannot import "
+                       f"omnimix.optimize.optimize_curves: {exc}); install or merge the omnimix optimize "
+                       "module and retry") from None
 
 
 class SaveScenario(BaseModel):
@@ -32,7 +115,9 @@ class UpdateScenario(BaseModel):
 
 
 @router.post("/optimizer/runs", status_code=202, summary="Start an optimizer run for a scenario (analyst)")
-def start_run(c: Ctx, p: Analyst, spec: ScenarioSpec) -> dict[str, Any]:
+def start_run(c: Ctx, p: Analyst, spec: BudgetScenario) -> dict[str, Any]:
+    """Plan ``spec`` in the background (poll ``GET /optimizer/runs/{id}``); the result is per ``period``
+    and carries ``kpi_unit`` (``currency`` or ``count``: the MMM's KPI)."""
     if not c.warehouse.exists():
         raise ApiError(409, "not_computed", not_computed("response_curves")["message"])
     try:
@@ -40,8 +125,14 @@ def start_run(c: Ctx, p: Analyst, spec: ScenarioSpec) -> dict[str, Any]:
         status = channel_status(c.warehouse)
     except OmnimixError as exc:
         raise ApiError(409, "not_computed", str(exc)) from None
-    job = c.jobs.submit("optimize", p.username, spec.model_dump(),
-                        optimizer_job(curves, spec, status, c.config.taxonomy.channels))
+    _check(spec, list(curves.channels))
+    weekly = optimizer_job(curves, _weekly(spec), status, c.config.taxonomy.channels)
+    unit = mmm_kpi_unit(c.warehouse)
+
+    def run(progress: Progress, fn: Callable[[Progress], dict[str, Any]] = weekly) -> dict[str, Any]:
+        return {**per_period(fn(progress), spec.period), "kpi_unit": unit, "currency": c.currency}
+
+    job = c.jobs.submit("optimize", p.username, spec.model_dump(), run)
     return job.to_dict()
 
 
@@ -103,6 +194,7 @@ def compare(
                 "id": sc["id"],
                 "name": sc["name"],
                 "budget": sc["spec"].get("budget"),
+                "period": sc["spec"].get("period", "week"),
                 "reserve": sc["result"].get("reserve"),
                 "expected_kpi": sc["result"].get("expected_kpi"),
                 "allocation": [sc["result"].get("allocation", {}).get(ch, 0.0) for ch in chans],

@@ -40,7 +40,8 @@ def _kpis_body(c: AppContext, f: Filters, model: str | None) -> bytes:
 
 @router.get(
     "/kpis",
-    summary="Headline KPIs (spend, revenue, CAC, LTV, LTV:CAC, ROAS, MER, cross-channel)",
+    summary="Headline KPIs from the metrics layer (spend, revenue, conversions, new customers, CAC, LTV, "
+    "LTV:CAC, ROAS, MER, cross-channel); scope says which follow the channel filter",
     response_class=JSONResponse,
 )
 async def kpis(c: Ctx, p: Viewer, f: FilterParams, model: ModelParam = None) -> Response:
@@ -54,7 +55,7 @@ async def kpis(c: Ctx, p: Viewer, f: FilterParams, model: ModelParam = None) -> 
     return Response(body, media_type="application/json")
 
 
-@router.get("/kpis/trend", summary="Spend, revenue and conversions per day or week")
+@router.get("/kpis/trend", summary="Spend, revenue, conversions and new customers per day or week")
 def kpi_trend(
     c: Ctx, p: Viewer, f: FilterParams, grain: Annotated[Literal["auto", "day", "week"], Query()] = "auto"
 ) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def kpi_trend(
     return {**trend(c.warehouse, f, grain), "start": f.start, "end": f.end, "channels": list(f.channels)}
 
 
-@router.get("/kpis/funnel", summary="Touchpoints and people per funnel stage, then conversions")
+@router.get("/kpis/funnel", summary="The cumulative funnel: touches at each stage or later, then conversions")
 def kpi_funnel(c: Ctx, p: Viewer, f: FilterParams) -> dict[str, Any]:
     if _empty(c):
         raise ApiError(404, "no_warehouse", f"no warehouse at {c.warehouse.path}: run `omnimix ingest` first")

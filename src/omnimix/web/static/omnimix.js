@@ -47,7 +47,10 @@
     if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
     return fetch(url, opts).then(function (r) {
       return r.json().then(function (j) {
-        if (!r.ok) { throw new Error((j.error && j.error.message) || ("HTTP " + r.status)); }
+        if (!r.ok) {
+          var e = new Error((j.error && j.error.message) || ("HTTP " + r.status));
+          e.code = j.error && j.error.code; e.details = j.error && j.error.details; throw e;
+        }
         return j;
       });
     });
@@ -60,19 +63,52 @@
     var locale = root.getAttribute("data-locale") === "zh-CN" ? "zh-CN" : "en-US";
     var money = new Intl.NumberFormat(locale, { style: "currency", currency: root.getAttribute("data-currency"), maximumFractionDigits: 0 });
     var num = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
+    var unit = root.getAttribute("data-kpi-unit");
+    var weeks = JSON.parse(root.getAttribute("data-weeks") || '{"week": 1}');
+    var kpiNum = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+    function kpiText(v) { return v == null ? "—" : (unit === "currency" ? money.format(v) : kpiNum.format(v)); }
     var form = document.getElementById("scenario-form");
     var lastJob = null;
 
     function show(id, on) { var el = document.getElementById(id); if (el) { el.hidden = !on; } }
+    function fill(tpl, vals) { return String(tpl || "").replace(/\{(\w+)\}/g, function (m, k) { return vals[k] == null ? m : vals[k]; }); }
+    function explain(err) {
+      var code = err.code && i18n["error." + err.code] ? err.code : (err.code ? "other" : null);
+      if (!code) { return err.message; }
+      var d = err.details || {};
+      var detail = Array.isArray(d) ? d.map(function (x) { return (x.loc || []).slice(1).join(".") + ": " + x.msg; }).join("; ") : err.message;
+      return fill(i18n["error." + code], { channels: (d.channels || []).join(", "), minimums: d.minimums == null ? "" : money.format(d.minimums),
+        usable: d.usable == null ? "" : money.format(d.usable), detail: detail });
+    }
+    function fail(err) { var e = document.getElementById("run-error"); e.textContent = explain(err); show("run-error", true); show("run-status", false); }
+    function setPeriod(period) {
+      var k = weeks[period] || 1;
+      var q = function (sel, fn) { var els = root.querySelectorAll(sel); for (var i = 0; i < els.length; i++) { fn(els[i]); } };
+      q(".period-name", function (el) { el.textContent = i18n["period." + period]; });
+      q(".kpi-of", function (el) { el.textContent = i18n["kpi_of." + period]; });
+      q(".spend-of", function (el) { el.textContent = i18n["spend_of." + period]; });
+      q(".cur-spend", function (el) { el.textContent = money.format(k * Number(el.getAttribute("data-week"))); });
+      var now = document.getElementById("now-kpi");
+      if (now) { now.textContent = kpiText(k * Number(now.getAttribute("data-value"))); }
+      var iv = document.getElementById("now-interval");
+      if (iv) { iv.textContent = i18n.interval + " [" + kpiText(k * Number(iv.getAttribute("data-lo"))) + ", " + kpiText(k * Number(iv.getAttribute("data-hi"))) + "]"; }
+      var sp = document.getElementById("now-spend");
+      if (sp) { sp.textContent = money.format(k * Number(sp.getAttribute("data-value"))); }
+      var b = document.getElementById("s-budget");
+      if (b && !b.getAttribute("data-edited")) { b.value = Math.round(k * Number(b.getAttribute("data-week"))); }
+    }
 
     function render(job) {
       var res = job.result;
-      var kpi = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
-      document.getElementById("r-expected").textContent = kpi.format(res.expected_kpi);
+      var iv = function (p) { return p ? i18n.interval + " [" + kpiText(p[0]) + ", " + kpiText(p[1]) + "]" : ""; };
+      document.getElementById("r-kpi-of").textContent = i18n["kpi_of." + (res.period || "week")];
+      document.getElementById("r-expected").textContent = kpiText(res.expected_kpi);
       document.getElementById("r-reserve").textContent = money.format(res.reserve);
-      document.getElementById("r-current").textContent = res.current_kpi == null ? "—" : kpi.format(res.current_kpi);
+      document.getElementById("r-current").textContent = kpiText(res.current_kpi);
+      document.getElementById("r-current-interval").textContent = iv(res.current_kpi_interval_90);
       document.getElementById("r-uplift").textContent = res.uplift_pct == null ? "—" : (res.uplift_pct >= 0 ? "+" : "") + (100 * res.uplift_pct).toFixed(1) + "%";
-      document.getElementById("r-interval").textContent = res.kpi_interval_90 ? i18n.interval + " [" + kpi.format(res.kpi_interval_90[0]) + ", " + kpi.format(res.kpi_interval_90[1]) + "]" : (res.interval_note || i18n.no_interval);
+      document.getElementById("r-uplift-kpi").textContent = res.uplift_kpi == null ? "" : (res.uplift_kpi >= 0 ? "+" : "") + kpiText(res.uplift_kpi) + (res.uplift_interval_90 ? " " + iv(res.uplift_interval_90) : "");
+      document.getElementById("r-interval").textContent = res.kpi_interval_90 ? iv(res.kpi_interval_90) : (res.interval_note || i18n.no_interval);
       var notes = document.getElementById("r-notes");
       notes.innerHTML = "";
       (res.notes || []).forEach(function (n) { var li = document.createElement("li"); li.textContent = n; notes.appendChild(li); });
@@ -104,12 +140,16 @@
         document.getElementById("run-progress").value = job.progress;
         document.getElementById("run-stage").textContent = job.status === "running" || job.status === "queued" ? i18n.running + " " + job.stage : (job.status === "succeeded" ? i18n.done : i18n.failed);
         if (job.status === "succeeded") { lastJob = job; render(job); }
-        else if (job.status === "failed") { var e = document.getElementById("run-error"); e.textContent = job.error; show("run-error", true); }
+        else if (job.status === "failed") { var e = document.getElementById("run-error"); e.textContent = fill(i18n["error.optimizer_failed"], { detail: job.error }); show("run-error", true); }
         else { setTimeout(function () { poll(id); }, 250); }
-      }).catch(function (err) { var e = document.getElementById("run-error"); e.textContent = err.message; show("run-error", true); });
+      }).catch(fail);
     }
 
     if (form) {
+      var per = document.getElementById("s-period");
+      if (per) { per.addEventListener("change", function () { setPeriod(per.value); }); setPeriod(per.value); }
+      var bud = document.getElementById("s-budget");
+      if (bud) { bud.addEventListener("input", function () { bud.setAttribute("data-edited", "1"); }); }
       form.addEventListener("submit", function (ev) {
         ev.preventDefault();
         show("run-error", false); show("run-result", false); show("run-status", true);
@@ -125,10 +165,10 @@
           }
         }
         var spec = { name: form.elements.name.value, budget: Number(form.elements.budget.value),
-          reserve: Number(form.elements.reserve.value), objective: form.elements.objective.value, channels: channels,
+          reserve: Number(form.elements.reserve.value) / 100, period: form.elements.period.value,
+          objective: form.elements.objective.value, channels: channels,
           guardrails: form.elements.guardrails.checked, release: release };
-        api("POST", "/api/v1/optimizer/runs", spec).then(function (job) { poll(job.id); })
-          .catch(function (err) { var e = document.getElementById("run-error"); e.textContent = err.message; show("run-error", true); show("run-status", false); });
+        api("POST", "/api/v1/optimizer/runs", spec).then(function (job) { poll(job.id); }).catch(fail);
       });
     }
     var save = document.getElementById("save-form");

@@ -98,7 +98,7 @@ def test_overview_filter_changes_kpis(browser: Any, server: str, shots: Path) ->
     p.page.click("#f-apply")
     p.page.wait_for_load_state("networkidle")
     assert "channel=wechat" in p.page.url and "start=2026-02-01" in p.page.url
-    assert p.page.locator("#f-summary").inner_text() == "Feb 1, 2026 – Feb 28, 2026 · wechat"
+    assert p.page.locator("#f-summary").inner_text() == "Feb 1, 2026 – Feb 28, 2026 · WeChat"
     after = p.page.locator('[data-kpi="spend"] .value').inner_text()
     assert after != before and after.startswith("CN¥")
     assert p.page.locator("#channel-table tbody tr").count() == 1

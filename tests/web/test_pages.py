@@ -102,8 +102,8 @@ def test_every_page_renders_in_both_languages(admin_client: TestClient, lang: st
 def test_overview_numbers_follow_locale_and_filters(admin_client: TestClient) -> None:
     zh = admin_client.get("/?lang=zh-CN&start=2026-02-01&end=2026-02-28&channel=douyin").text
     en = admin_client.get("/?lang=en&start=2026-02-01&end=2026-02-28&channel=douyin").text
-    assert "2026年2月1日 – 2026年2月28日 · douyin" in zh
-    assert "Feb 1, 2026 – Feb 28, 2026 · douyin" in en
+    assert "2026年2月1日 – 2026年2月28日 · 抖音" in zh
+    assert "Feb 1, 2026 – Feb 28, 2026 · Douyin" in en
     zh_spend = re.search(r'data-kpi="spend"><div class="label">花费</div><div class="value">([^<]+)<', zh)
     en_spend = re.search(r'data-kpi="spend"><div class="label">Spend</div><div class="value">([^<]+)<', en)
     assert zh_spend and en_spend
@@ -146,7 +146,7 @@ def test_empty_workspace_pages(empty_env: Env) -> None:
     for path in ("/", "/channels", "/mix", "/budget", "/customers", "/data"):
         r = c.get(path + "?lang=en")
         assert r.status_code == 200, path
-    assert "The workspace has no warehouse yet." in c.get("/?lang=en").text
+    assert "No data has been loaded into this workspace yet." in c.get("/?lang=en").text
 
 
 def test_viewer_sees_no_run_button_or_export(env: Env) -> None:

@@ -108,7 +108,7 @@
       document.getElementById("r-current-interval").textContent = iv(res.current_kpi_interval_90);
       document.getElementById("r-uplift").textContent = res.uplift_pct == null ? "—" : (res.uplift_pct >= 0 ? "+" : "") + (100 * res.uplift_pct).toFixed(1) + "%";
       document.getElementById("r-uplift-kpi").textContent = res.uplift_kpi == null ? "" : (res.uplift_kpi >= 0 ? "+" : "") + kpiText(res.uplift_kpi) + (res.uplift_interval_90 ? " " + iv(res.uplift_interval_90) : "");
-      document.getElementById("r-interval").textContent = res.kpi_interval_90 ? iv(res.kpi_interval_90) : (res.interval_note || i18n.no_interval);
+      document.getElementById("r-interval").textContent = res.kpi_interval_90 ? iv(res.kpi_interval_90) : i18n.no_interval;
       var notes = document.getElementById("r-notes");
       notes.innerHTML = "";
       (res.notes || []).forEach(function (n) { var li = document.createElement("li"); li.textContent = n; notes.appendChild(li); });
@@ -116,18 +116,20 @@
       var tbody = document.querySelector("#result-table tbody");
       tbody.innerHTML = "";
       var chans = Object.keys(res.allocation);
+      var names = i18n.names || {};
+      var shown = chans.map(function (c) { return names[c] || c; });
       chans.forEach(function (ch) {
         var tr = document.createElement("tr");
         var r = rec[ch];
-        [ch, money.format(res.current[ch] || 0), money.format(res.allocation[ch]), num.format(res.marginal_roi[ch]), r ? (i18n[r.action] || r.action) : ""].forEach(function (v, k) {
+        [names[ch] || ch, money.format(res.current[ch] || 0), money.format(res.allocation[ch]), num.format(res.marginal_roi[ch]), r ? (i18n[r.action] || r.action) : ""].forEach(function (v, k) {
           var td = document.createElement("td"); td.textContent = v; if (k > 0 && k < 4) { td.className = "num"; } if (k === 4 && r) { td.title = r.reason; } tr.appendChild(td);
         });
         tbody.appendChild(tr);
       });
       draw(document.getElementById("chart-run"), {
         data: [
-          { type: "bar", name: i18n.current, x: chans, y: chans.map(function (c) { return res.current[c] || 0; }) },
-          { type: "bar", name: i18n.allocation, x: chans, y: chans.map(function (c) { return res.allocation[c]; }) }
+          { type: "bar", name: i18n.current, x: shown, y: chans.map(function (c) { return res.current[c] || 0; }) },
+          { type: "bar", name: i18n.allocation, x: shown, y: chans.map(function (c) { return res.allocation[c]; }) }
         ],
         layout: { barmode: "group", margin: { t: 20, r: 10, b: 40, l: 60 }, height: 320 }
       });
@@ -138,7 +140,7 @@
     function poll(id) {
       api("GET", "/api/v1/optimizer/runs/" + encodeURIComponent(id)).then(function (job) {
         document.getElementById("run-progress").value = job.progress;
-        document.getElementById("run-stage").textContent = job.status === "running" || job.status === "queued" ? i18n.running + " " + job.stage : (job.status === "succeeded" ? i18n.done : i18n.failed);
+        document.getElementById("run-stage").textContent = job.status === "running" || job.status === "queued" ? i18n.running + " " + (i18n["stage." + job.stage] || job.stage) : (job.status === "succeeded" ? i18n.done : i18n.failed);
         if (job.status === "succeeded") { lastJob = job; render(job); }
         else if (job.status === "failed") { var e = document.getElementById("run-error"); e.textContent = fill(i18n["error.optimizer_failed"], { detail: job.error }); show("run-error", true); }
         else { setTimeout(function () { poll(id); }, 250); }

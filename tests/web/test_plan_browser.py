@@ -54,7 +54,7 @@ def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) 
         assert p.page.locator("#pva-table tbody tr").count() == 2
         assert p.page.locator(".raci-problem").count() == 1
         assert p.page.locator(".cluster-warning").count() >= 1
-        p.page.screenshot(path=str(shots / f"plan-{lang}.png"), full_page=True)
+        p.page.screenshot(path=str(shots / f"planflow-plan-{lang}.png"), full_page=True)
 
         p.page.click('a[href="/plan/calendar"]')
         p.page.wait_for_load_state("networkidle")
@@ -66,7 +66,7 @@ def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) 
         # the Gantt draws one bar per calendar row
         bars = p.page.locator("#chart-gantt .barlayer .point").count()
         assert bars == p.page.locator("#calendar-table tbody tr").count()
-        p.page.screenshot(path=str(shots / f"plan-calendar-{lang}.png"), full_page=True)
+        p.page.screenshot(path=str(shots / f"planflow-calendar-{lang}.png"), full_page=True)
 
         p.goto(f"/plan?lang={lang}")
         p.page.click('a[href="/plan/handoff"]')
@@ -75,5 +75,5 @@ def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) 
         assert p.page.locator("#stages-table tbody tr").count() >= 5
         assert p.page.locator("#breaches-table tbody tr").count() >= 1
         assert p.page.locator('nav a[data-nav="plan"].active').count() == 1
-        p.page.screenshot(path=str(shots / f"plan-handoff-{lang}.png"), full_page=True)
+        p.page.screenshot(path=str(shots / f"planflow-handoff-{lang}.png"), full_page=True)
     assert p.errors == [], p.errors

@@ -85,6 +85,7 @@ def test_every_page_both_languages_in_chromium(browser: Any, i18n_server: tuple[
         p.goto(f"{path}?lang=en")
         plain[path] = p.page.content()
     paths, missing = page_paths(app, plain)
+    paths += [] if "/customers/C00001" in paths else ["/customers/C00001"]  # the one with every timeline kind
     assert not missing, f"no page links to {missing}"
     leaks: dict[tuple[str, str], list[str]] = {}
     overflow: dict[tuple[str, str], list[str]] = {}

@@ -29,7 +29,14 @@
 
   function draw(el, fig) {
     if (!window.Plotly) { return; }
-    window.Plotly.newPlot(el, fig.data, fig.layout || {}, config);
+    var layout = fig.layout || {};
+    if (lang === "zh-CN") {  /* full numbers (80,000) rather than the SI suffixes (80k) Chinese readers do not use */
+      ["xaxis", "yaxis", "yaxis2"].forEach(function (ax) {
+        if (ax === "yaxis2" && !layout[ax]) { return; }
+        layout[ax] = Object.assign({ exponentformat: "none", separatethousands: true }, layout[ax] || {});
+      });
+    }
+    window.Plotly.newPlot(el, fig.data, layout, config);
   }
 
   function drawAll() {

@@ -86,3 +86,28 @@ def test_empty_states_name_what_and_who() -> None:
     st = not_computed("mmm", "table mmm_channels lacks columns roi_lo, roi_hi")
     assert empty_state(st, EN)["reason"] == "the table mmm_channels lacks columns roi_lo, roi_hi"
     assert empty_state(not_computed("clv"), ZH)["reason"] == "数据仓库中还没有该结果表"
+
+
+def test_admin_errors_of_the_app_state(tmp_path: Path) -> None:
+    """The user errors AppState raises, as the admin page shows them."""
+    import pytest
+
+    from omnimix.errors import UsageError
+    from omnimix.web.messages import admin_error
+    from omnimix.web.state import AppState
+
+    st = AppState(f"sqlite:///{tmp_path / 'app.db'}")
+    st.add_user("ana", "ana-pass-123", "admin")
+    cases = [
+        (lambda: st.add_user("bob", "short", "viewer"), "密码太短：至少需要 8 个字符。"),
+        (lambda: st.add_user("ana", "long-enough-1", "viewer"), "用户“ana”已存在：请先删除，或换一个用户名。"),
+        (lambda: st.add_user("bo b", "long-enough-1", "viewer"), "用户名“bo b”不可用"),
+        (lambda: st.add_user("bob", "long-enough-1", "boss"), "未知角色“boss”：请从查看者、分析师、管理员中选择。"),
+        (lambda: st.remove_user("ana"), "“ana”是最后一位管理员"),
+        (lambda: st.remove_user("ghost"), "没有用户“ghost”。"),
+    ]
+    for call, want in cases:
+        with pytest.raises(UsageError) as exc:
+            call()
+        assert admin_error(exc.value, ZH).startswith(want), (str(exc.value), admin_error(exc.value, ZH))
+        assert not _HAN.search(admin_error(exc.value, EN))

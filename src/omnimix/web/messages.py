@@ -208,3 +208,26 @@ def advice_reason(text: Any, fmt: Formatter, held: dict[str, str] | None = None,
     out = (fmt.t(f"advice.{verb}").replace("{m}", m.group("m")).replace("{lo}", m.group("lo"))
            .replace("{hi}", m.group("hi")).replace("{where}", where).replace("{tau}", m.group("tau")))
     return out + (fmt.t("advice.nothing_to_cut") if m.group("nothing") else "")
+
+
+#: (form, catalogue key) of the user and token errors of omnimix.web.state / omnimix.web.admin.
+_ADMIN_ERRORS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^unknown role '(?P<v>[^']*)': use one of .*$"), "unknown_role"),
+    (re.compile(r"^invalid username '(?P<v>[^']*)': use 1-64 letters, digits or \. _ - @$"), "bad_username"),
+    (re.compile(r"^password too short: use at least (?P<v>\d+) characters$"), "short_password"),
+    (re.compile(r"^user '(?P<v>[^']*)' already exists: remove it first or pick another name$"), "user_exists"),
+    (re.compile(r"^no user '(?P<v>[^']*)': see `omnimix users list`$"), "no_user"),
+    (re.compile(r"^'(?P<v>[^']*)' is the last admin: make another admin first$"), "last_admin"),
+]
+
+
+def admin_error(text: Any, fmt: Formatter) -> str:
+    """A user or token error of the admin actions in ``fmt``'s language (as written for other forms)."""
+    t = str(text)
+    for pattern, key in _ADMIN_ERRORS:
+        m = pattern.match(t)
+        if m:
+            roles = ("、" if fmt.locale == "zh-CN" else ", ").join(
+                fmt.name("role", r) for r in ("viewer", "analyst", "admin"))
+            return fmt.t(f"admin.error.{key}").replace("{v}", m.group("v")).replace("{roles}", roles)
+    return t

@@ -18,6 +18,7 @@ from omnimix.web.admin import Actor
 from omnimix.web.auth import Principal
 from omnimix.web.deps import AppContext, Ctx, PageAdmin, PathId
 from omnimix.web.i18n import translate
+from omnimix.web.messages import admin_error
 from omnimix.web.rendering import forbidden, formatter, locale_of, render
 from omnimix.web.security import ROLES, same
 
@@ -75,7 +76,7 @@ def _form_action(
     try:
         return action(Actor.of(p.username, request))
     except UsageError as exc:
-        return admin_view(request, c, p, message=str(exc), status_code=400)
+        return admin_view(request, c, p, message=admin_error(exc, formatter(request, c)), status_code=400)
 
 
 @router.get("/admin", response_class=HTMLResponse)

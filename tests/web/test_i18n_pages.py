@@ -123,3 +123,26 @@ def test_empty_states_speak_to_viewers(tmp_path: Path) -> None:
             assert CATALOG[lang]["empty.plan"] in page
     finally:
         gen.close()
+
+
+def test_viewers_read_no_cli_command_on_any_page(tmp_path: Path) -> None:
+    """Empty states, notes and hints speak to viewers in plain words: no ``omnimix <command>`` on any page of
+    a workspace without results (where every page is mostly empty states), in either language."""
+    from .sample import build_sample_workspace
+
+    ws = build_sample_workspace(tmp_path / "ws", with_results=False, with_identity=False, users=20, days=20)
+    gen = make_env(ws)
+    env = next(gen)
+    try:
+        paths = [p for p in page_routes(env.app) if "{" not in p and p != "/admin"]  # /admin: viewers get 403
+        found = {}
+        for lang in LANGS:
+            for path in paths:
+                _, page = _get(env, path, lang, role="viewer")
+                main = page.split("<main", 1)[1].split("</main>", 1)[0]
+                hits = re.findall(r"\bomnimix [a-z][\w-]*(?: [a-z][\w-]*)?", text_of(main))
+                if hits:
+                    found[(lang, path)] = hits
+        assert found == {}
+    finally:
+        gen.close()

@@ -1,12 +1,16 @@
-"""Fixtures: a small sample workspace, the app, users of every role and their API tokens."""
+"""Fixtures: a small sample workspace, the app, users of every role and their API tokens; for the browser
+tests a live server per app, chromium through Playwright, a screenshot folder."""
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,3 +126,98 @@ def pclient(penv: Env) -> TestClient:
     c = TestClient(penv.app)  # type: ignore[arg-type]
     login(c, "viewer")
     return c
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Browser tests (marked ``browser``): one live uvicorn server per app, Debian's chromium through Playwright.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Where screenshots go: ``$OMNIMIX_SCREENSHOTS``, else bench-out/screens/ of the checkout.
+SCREENS = Path(__file__).resolve().parents[2] / "bench-out" / "screens"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def live_server(app: object) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port (in a thread) for the block; yields the base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start within 20 s"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        th.join(10)
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    d = Path(os.environ["OMNIMIX_SCREENSHOTS"]) if os.environ.get("OMNIMIX_SCREENSHOTS") else SCREENS
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class BrowserPage:
+    """A browser tab that records console errors and uncaught page errors (``errors``)."""
+
+    def __init__(self, browser: Any, base: str, width: int = 1400, height: int = 1000) -> None:
+        self.ctx = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+        self.page = self.ctx.new_page()
+        self.base = base
+        self.errors: list[str] = []
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+
+    def goto(self, path: str) -> Any:
+        resp = self.page.goto(self.base + path, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+        return resp
+
+    def login(self, user: str, password: str) -> None:
+        self.goto("/login")
+        self.page.fill("#username", user)
+        self.page.fill("#password", password)
+        self.page.click("#login-submit")
+        self.page.wait_for_load_state("networkidle")

@@ -1,16 +1,13 @@
 """Browser tests: Playwright driving Debian's chromium against a live uvicorn server.
 
-Marked ``browser`` (excluded from the default run). Screenshots go to ``$OMNIMIX_SCREENSHOTS`` when set,
-else to a pytest temp directory. Any JavaScript console error or uncaught page error fails the test.
+Marked ``browser`` (excluded from the default run); the live server, the browser and the screenshot folder
+(``$OMNIMIX_SCREENSHOTS``, else bench-out/screens/) come from conftest.py. Any JavaScript console error or
+uncaught page error fails the test.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import sys
-import threading
-import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,19 +15,10 @@ from typing import Any
 
 import pytest
 
+from .conftest import BrowserPage, live_server
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = ["/", "/channels", "/mix", "/budget", "/customers", "/customers/C00001", "/data", "/admin"]
 CHARTS = {"/": 2, "/channels": 2, "/mix": 4, "/customers": 1}
 
@@ -47,16 +35,8 @@ def proportional(curves: Any, budget: float, reserve: float, objective: str, **_
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from omnimix.web.app import create_app
 
     from .sample import build_sample_workspace
@@ -67,77 +47,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sys.modules["omnimix.optimize"] = mod
     ws = build_sample_workspace(tmp_path_factory.mktemp("browser_ws"))
     app = create_app(ws)
-    st = app.state.ctx.state
-    st.add_user("ana", "ana-pass-123", "admin")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    th.join(10)
-    if saved is None:
-        sys.modules.pop("omnimix.optimize", None)
-    else:
-        sys.modules["omnimix.optimize"] = saved
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = (
-        Path(os.environ["OMNIMIX_SCREENSHOTS"])
-        if os.environ.get("OMNIMIX_SCREENSHOTS")
-        else tmp_path_factory.mktemp("screenshots")
-    )
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-class Page:
-    """A page that records console errors and page errors."""
-
-    def __init__(self, browser: Any, base: str) -> None:
-        self.ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-        self.page = self.ctx.new_page()
-        self.base = base
-        self.errors: list[str] = []
-        self.page.on(
-            "console",
-            lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )
-        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-
-    def goto(self, path: str) -> Any:
-        resp = self.page.goto(self.base + path, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
-        return resp
-
-    def login(self, user: str, password: str) -> None:
-        self.goto("/login")
-        self.page.fill("#username", user)
-        self.page.fill("#password", password)
-        self.page.click("#login-submit")
-        self.page.wait_for_load_state("networkidle")
+    app.state.ctx.state.add_user("ana", "ana-pass-123", "admin")
+    try:
+        with live_server(app) as url:
+            yield url
+    finally:
+        if saved is None:
+            sys.modules.pop("omnimix.optimize", None)
+        else:
+            sys.modules["omnimix.optimize"] = saved
 
 
 def test_login_every_page_both_languages(browser: Any, server: str, shots: Path) -> None:
-    p = Page(browser, server)
+    p = BrowserPage(browser, server)
     p.goto("/")
     assert "/login" in p.page.url
     p.login("ana", "wrong-password")
@@ -155,7 +77,7 @@ def test_login_every_page_both_languages(browser: Any, server: str, shots: Path)
                 p.page.wait_for_selector(".chart .main-svg", timeout=15000)
                 assert p.page.locator(".chart .plot-container").count() >= want, path
             name = path.strip("/").replace("/", "_") or "overview"
-            p.page.screenshot(path=str(shots / f"{name}-{lang}.png"), full_page=True)
+            p.page.screenshot(path=str(shots / f"basic-{name}-{lang}.png"), full_page=True)
     # the switch links work from any page
     p.goto("/data?lang=en")
     p.page.click("#lang-zh")
@@ -166,7 +88,7 @@ def test_login_every_page_both_languages(browser: Any, server: str, shots: Path)
 
 
 def test_overview_filter_changes_kpis(browser: Any, server: str, shots: Path) -> None:
-    p = Page(browser, server)
+    p = BrowserPage(browser, server)
     p.login("ana", "ana-pass-123")
     p.goto("/?lang=en")
     before = p.page.locator('[data-kpi="spend"] .value').inner_text()
@@ -176,7 +98,7 @@ def test_overview_filter_changes_kpis(browser: Any, server: str, shots: Path) ->
     p.page.click("#f-apply")
     p.page.wait_for_load_state("networkidle")
     assert "channel=wechat" in p.page.url and "start=2026-02-01" in p.page.url
-    assert p.page.locator("#f-summary").inner_text() == "Feb 1, 2026 – Feb 28, 2026 · wechat"
+    assert p.page.locator("#f-summary").inner_text() == "Feb 1, 2026 – Feb 28, 2026 · WeChat"
     after = p.page.locator('[data-kpi="spend"] .value').inner_text()
     assert after != before and after.startswith("CN¥")
     assert p.page.locator("#channel-table tbody tr").count() == 1
@@ -186,7 +108,7 @@ def test_overview_filter_changes_kpis(browser: Any, server: str, shots: Path) ->
 
 
 def test_budget_run_save_compare(browser: Any, server: str, shots: Path) -> None:
-    p = Page(browser, server)
+    p = BrowserPage(browser, server)
     p.login("ana", "ana-pass-123")
     ids = []
     for name, budget in (("Plan 80k", "80000"), ("Plan 120k", "120000")):

@@ -1,7 +1,7 @@
 """The Budget page in a browser: the period switch rescales what it shows, errors are explained by code.
 
-Marked ``browser`` (Playwright driving Debian's chromium, as tests/web/test_browser.py, whose server and
-browser fixtures it shares).
+Marked ``browser`` (Playwright driving Debian's chromium, as tests/web/test_browser.py, whose server
+fixture it shares; the browser comes from conftest.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from .test_browser import Page, browser, server  # noqa: F401 - fixtures
+from .conftest import BrowserPage
+from .test_browser import server  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ def _money(text: str) -> float:
 
 
 def test_period_switch_and_error_codes(browser: Any, server: str) -> None:  # noqa: F811 - fixtures
-    p = Page(browser, server)
+    p = BrowserPage(browser, server)
     p.login("ana", "ana-pass-123")
     p.goto("/budget?lang=zh-CN")
     week_kpi = _money(p.page.locator("#now-kpi").inner_text())

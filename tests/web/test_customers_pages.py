@@ -121,7 +121,7 @@ def test_timeline_is_ordered_and_has_every_kind(penv: Env, pclient: TestClient) 
     assert "Times in Asia/Shanghai" in text
     assert "Jan 12, 2026 20:45 Order · CN¥688.00 Purchase · online" in text
     assert "Jan 7, 2026 12:30 Touchpoint · Xiaohongshu" in text and "campaign spring_launch" in text
-    assert "Lifecycle stage · Marketing-qualified lead owner zhang.san" in text
+    assert "Lifecycle stage · Marketing qualified lead (MQL) owner zhang.san" in text
     consent = [r[2] for r in rows if r[0] == "consent"]
     assert "changed" not in consent[0] and "changed" in consent[1]  # e-mail consent withdrawn on R2
     assert "e-mail: no" in visible_text("<main>" + consent[1] + "</main>")

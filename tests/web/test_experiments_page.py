@@ -119,7 +119,10 @@ def test_selecting_a_test_without_series(exp_env: Env) -> None:
 
 
 def test_empty_workspace_says_what_to_run(empty_env: Env) -> None:
-    login(empty_env.client, "viewer")
+    login(empty_env.client, "viewer")  # a viewer reads what will appear and who produces it, no command
+    r = empty_env.client.get("/experiments", params={"lang": "en"})
+    assert r.status_code == 200 and "once an analyst" in r.text and "omnimix experiment" not in r.text
+    login(empty_env.client, "analyst")
     r = empty_env.client.get("/experiments", params={"lang": "en"})
     assert r.status_code == 200 and "omnimix experiment record" in r.text
     assert "omnimix experiment plan --workspace DIR --save" in r.text

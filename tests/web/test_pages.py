@@ -102,8 +102,8 @@ def test_every_page_renders_in_both_languages(admin_client: TestClient, lang: st
 def test_overview_numbers_follow_locale_and_filters(admin_client: TestClient) -> None:
     zh = admin_client.get("/?lang=zh-CN&start=2026-02-01&end=2026-02-28&channel=douyin").text
     en = admin_client.get("/?lang=en&start=2026-02-01&end=2026-02-28&channel=douyin").text
-    assert "2026年2月1日 – 2026年2月28日 · douyin" in zh
-    assert "Feb 1, 2026 – Feb 28, 2026 · douyin" in en
+    assert "2026年2月1日 – 2026年2月28日 · 抖音" in zh
+    assert "Feb 1, 2026 – Feb 28, 2026 · Douyin" in en
     zh_spend = re.search(r'data-kpi="spend"><div class="label">花费</div><div class="value">([^<]+)<', zh)
     en_spend = re.search(r'data-kpi="spend"><div class="label">Spend</div><div class="value">([^<]+)<', en)
     assert zh_spend and en_spend
@@ -128,13 +128,16 @@ def test_language_links_keep_the_query(admin_client: TestClient) -> None:
     ],
 )
 def test_not_computed_states(bare_env: Env, path: str, command: str) -> None:
-    c = TestClient(bare_env.app)  # type: ignore[arg-type]
-    login(c, "viewer")
-    for lang, word in (("en", "Not computed yet"), ("zh-CN", "尚未计算")):
-        r = c.get(f"{path}?lang={lang}")
-        assert r.status_code == 200
-        assert word in r.text and f"<code>{command}" in r.text
-        assert 'data-state="not-computed"' in r.text
+    """Viewers read what will appear and who produces it; analysts also get the command."""
+    for role in ("viewer", "analyst"):
+        c = TestClient(bare_env.app)  # type: ignore[arg-type]
+        login(c, role)
+        for lang, word in (("en", "Not computed yet"), ("zh-CN", "尚未计算")):
+            r = c.get(f"{path}?lang={lang}")
+            assert r.status_code == 200
+            assert word in r.text and 'data-state="not-computed"' in r.text
+            assert (f"<code>{command}" in r.text) is (role == "analyst")
+            assert ("analyst" in r.text if lang == "en" else "分析师" in r.text)
 
 
 def test_empty_workspace_pages(empty_env: Env) -> None:
@@ -143,7 +146,7 @@ def test_empty_workspace_pages(empty_env: Env) -> None:
     for path in ("/", "/channels", "/mix", "/budget", "/customers", "/data"):
         r = c.get(path + "?lang=en")
         assert r.status_code == 200, path
-    assert "The workspace has no warehouse yet." in c.get("/?lang=en").text
+    assert "No data has been loaded into this workspace yet." in c.get("/?lang=en").text
 
 
 def test_viewer_sees_no_run_button_or_export(env: Env) -> None:
@@ -183,7 +186,9 @@ def test_customers_page_without_identity_resolution(bare_env: Env) -> None:
     c = TestClient(bare_env.app)  # type: ignore[arg-type]
     login(c, "viewer")
     r = c.get("/customers?lang=en")
-    assert "<code>omnimix resolve</code>" in r.text
+    assert "once the data team links the loaded identifiers" in r.text and "omnimix resolve" not in r.text
+    login(c, "analyst")
+    assert "<code>omnimix resolve</code>" in c.get("/customers?lang=en").text
     body = c.get("/api/v1/customers").json()
     assert body["total"] == 0 and "omnimix resolve" in body["message"]
 
@@ -208,6 +213,6 @@ def test_data_page_lists_configured_sources(tmp_path: Path) -> None:
         c = TestClient(e.app)  # type: ignore[arg-type]
         login(c, "viewer")
         page = c.get("/data?lang=en").text
-        assert "<td>crm</td><td><code>exports/hubspot_*.csv</code></td><td></td><td>contacts</td>" in page
+        assert "<td>crm</td><td><code>exports/hubspot_*.csv</code></td><td></td><td>CRM and POS contacts</td>" in page
     finally:
         gen.close()

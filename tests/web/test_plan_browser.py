@@ -1,14 +1,12 @@
 """Browser test of the plan pages (/plan, /plan/calendar, /plan/handoff) in both languages: Playwright + Debian chromium.
 
-Marked ``browser`` (excluded from the default run); reuses the fixtures of test_browser.py's pattern
+Marked ``browser`` (excluded from the default run); uses conftest.py's live server, browser and screenshot folder
 (a live uvicorn server on a sample workspace, here with a plan.toml). Any JavaScript console error or
 uncaught page error fails the test.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,16 +15,14 @@ import pytest
 
 from omnimix.plan.retail import retail_peaks
 
+from .conftest import BrowserPage, live_server
 from .plan_sample import write_plan
-from .test_browser import Page, _free_port, browser, shots  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def plan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from omnimix.ingest.workflow import ingest_files
     from omnimix.simulate.crm import simulate_crm
     from omnimix.web.app import create_app
@@ -40,21 +36,12 @@ def plan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ingest_files(ws, [root / "crm" / "crm_stage_history.csv"])
     app = create_app(ws)
     app.state.ctx.state.add_user("ana", "ana-pass-123", "admin")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    th.join(10)
+    with live_server(app) as url:
+        yield url
 
 
-def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) -> None:  # noqa: F811
-    p = Page(browser, plan_server)
+def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) -> None:
+    p = BrowserPage(browser, plan_server)
     p.login("ana", "ana-pass-123")
     titles = {"zh-CN": ("年度计划", "计划日历", "线索交接"), "en": ("Plan", "Plan calendar", "Lead hand-off")}
     for lang in ("zh-CN", "en"):
@@ -67,7 +54,7 @@ def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) 
         assert p.page.locator("#pva-table tbody tr").count() == 2
         assert p.page.locator(".raci-problem").count() == 1
         assert p.page.locator(".cluster-warning").count() >= 1
-        p.page.screenshot(path=str(shots / f"plan-{lang}.png"), full_page=True)
+        p.page.screenshot(path=str(shots / f"planflow-plan-{lang}.png"), full_page=True)
 
         p.page.click('a[href="/plan/calendar"]')
         p.page.wait_for_load_state("networkidle")
@@ -79,7 +66,7 @@ def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) 
         # the Gantt draws one bar per calendar row
         bars = p.page.locator("#chart-gantt .barlayer .point").count()
         assert bars == p.page.locator("#calendar-table tbody tr").count()
-        p.page.screenshot(path=str(shots / f"plan-calendar-{lang}.png"), full_page=True)
+        p.page.screenshot(path=str(shots / f"planflow-calendar-{lang}.png"), full_page=True)
 
         p.goto(f"/plan?lang={lang}")
         p.page.click('a[href="/plan/handoff"]')
@@ -88,5 +75,5 @@ def test_plan_pages_both_languages(browser: Any, plan_server: str, shots: Path) 
         assert p.page.locator("#stages-table tbody tr").count() >= 5
         assert p.page.locator("#breaches-table tbody tr").count() >= 1
         assert p.page.locator('nav a[data-nav="plan"].active').count() == 1
-        p.page.screenshot(path=str(shots / f"plan-handoff-{lang}.png"), full_page=True)
+        p.page.screenshot(path=str(shots / f"planflow-handoff-{lang}.png"), full_page=True)
     assert p.errors == [], p.errors

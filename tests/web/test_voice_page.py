@@ -77,6 +77,6 @@ def test_voice_page(voice_env: Env, lang: str, words: list[str]) -> None:
 
 def test_voice_page_not_computed(bare_env: Env) -> None:
     c = TestClient(bare_env.app)  # type: ignore[arg-type]
-    login(c, "viewer")
+    login(c, "analyst")
     r = c.get("/voice?lang=en")
     assert r.status_code == 200 and 'data-state="not-computed"' in r.text and "omnimix voice check" in r.text

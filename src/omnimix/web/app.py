@@ -41,13 +41,14 @@ from omnimix.web.auth import (
     same,
 )
 from omnimix.web.deps import AppContext
-from omnimix.web.i18n import LOCALES, translate
+from omnimix.web.i18n import CATALOG, LOCALES, translate
 from omnimix.web.jobs import JobManager
+from omnimix.web.messages import invalid_fields
 from omnimix.web.pages import admin as admin_page
 from omnimix.web.pages import budget, channels, customers, data, experiments, login, mix, overview, voice
 from omnimix.web.pages import plan as plan_page
 from omnimix.web.pages import review as review_page
-from omnimix.web.rendering import busy_page, locale_of, render
+from omnimix.web.rendering import busy_page, formatter, locale_of, render
 from omnimix.web.routers import (
     api_admin,
     api_alerts,
@@ -107,6 +108,12 @@ def error_json(
     if details is not None:
         body["details"] = details
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def _is_page(request: Request) -> bool:
+    """Whether ``request`` asked for a page (HTML error pages) rather than the API or a static file."""
+    path = request.url.path
+    return not (path.startswith("/api/") or path.startswith("/static/") or path == "/openapi.json")
 
 
 def _is_public(path: str) -> bool:
@@ -262,20 +269,20 @@ def create_app(
 
     @app.exception_handler(PageForbidden)
     async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
-        p = request.state.principal
-        loc = locale_of(request, context)
-        return render(
-            request,
-            context,
-            p,
-            "error.html",
-            "forbidden",
-            status_code=403,
-            message=f"{translate('forbidden', loc)} ({exc.needed})",
-        )
+        p = request.scope.get("state", {}).get("principal")
+        fmt = formatter(request, context)
+        return render(request, context, p, "error.html", "error.title.403", status_code=403,
+                      message=f"{fmt.t('forbidden')} "
+                      + fmt.t("error.forbidden_role").replace("{role}", fmt.name("role", exc.needed)))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_page(request):  # a page address: an HTML error page in the page's language
+            title = f"error.title.{exc.status_code}"
+            message = translate("error.not_found", locale_of(request, context)) if exc.status_code == 404 else ""
+            return render(request, context, request.scope.get("state", {}).get("principal"), "error.html",
+                          title if title in CATALOG["en"] else "error.title.400", status_code=exc.status_code,
+                          message=message, headers=dict(exc.headers) if exc.headers else None)
         codes = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "too_large"}
         return error_json(
             exc.status_code,
@@ -285,8 +292,13 @@ def create_app(
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errs = exc.errors()
+        if _is_page(request):
+            fmt = formatter(request, context)
+            p = request.scope.get("state", {}).get("principal")
+            return render(request, context, p, "error.html", "error.title.422", status_code=422,
+                          message=fmt.t("error.invalid").replace("{fields}", invalid_fields(errs, fmt)))
         first = errs[0] if errs else {}
         where = ".".join(str(x) for x in first.get("loc", ()))
         msg = f"invalid request: {where}: {first.get('msg', '')}" if first else "invalid request"

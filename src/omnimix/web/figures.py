@@ -52,6 +52,14 @@ def channel_colors(channels: Iterable[Any]) -> dict[str, str]:
 def color_of(colors: Mapping[str, str] | None, channel: Any) -> str:
     """The colour of ``channel`` in ``colors`` (:data:`OTHER_COLOR` when absent)."""
     return (colors or {}).get(str(channel), OTHER_COLOR)
+def date_axis(fmt: Formatter | None) -> dict[str, Any]:
+    """A date axis in the page's language: ``3月1日`` ticks and ``2026年3月1日`` hovers in zh-CN (plotly's
+    month names are English; static/omnimix.js registers the zh-CN ones for the rest), default in English."""
+    if fmt is None or fmt.locale != "zh-CN":
+        return {"type": "date"}
+    return {"type": "date", "tickformat": "%-m月%-d日", "hoverformat": "%Y年%-m月%-d日"}
+
+
 LAYOUT: dict[str, Any] = {
     "margin": {"t": 20, "r": 10, "b": 40, "l": 60},
     "height": 340,
@@ -88,6 +96,7 @@ def trend_fig(tr: dict[str, Any], fmt: Formatter) -> dict[str, Any]:
         ],
         "layout": {
             **LAYOUT,
+            "xaxis": date_axis(fmt),
             "yaxis": {"title": {"text": fmt.currency}},
             "yaxis2": {
                 "overlaying": "y",
@@ -210,7 +219,7 @@ def fit_fig(fit: list[dict[str, Any]], fmt: Formatter | None = None) -> dict[str
                 "y": [r["predicted"] for r in fit],
             },
         ],
-        "layout": LAYOUT,
+        "layout": {**LAYOUT, "xaxis": date_axis(fmt)},
     }
 
 

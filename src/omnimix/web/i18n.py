@@ -7,6 +7,7 @@ The locale comes from ``?lang=`` (which also sets the ``omx_lang`` cookie), then
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -379,25 +380,31 @@ def load_locale_files(directory: Path = LOCALE_DIR, catalog: dict[str, dict[str,
 load_locale_files()
 
 
+def fold_key(key: str) -> str:
+    """A data key folded for lookup: lower case, apostrophes dropped, other runs of non-alphanumerics as one
+    ``_`` (``"Can't Lose Them"`` → ``cant_lose_them``, ``"Organic Search"`` → ``organic_search``)."""
+    return re.sub(r"[^0-9a-z]+", "_", key.lower().replace("'", "").replace("’", "")).strip("_")
+
+
 def display_name(kind: str, key: Any, locale: str, names: Mapping[str, str] | None = None) -> str:
     """The reader-facing name of a data key: a channel, model, funnel stage, diagnostic, segment, role…
 
     For channels in zh-CN the workspace's own names come first (``names``, from ``[taxonomy.channels]``
-    in omnimix.toml); then ``name.<kind>.<key>`` in the catalogue, in the locale and then in English.
-    Unknown keys are shown as they are (a workspace may define its own channels); in English with
-    underscores as spaces.
+    in omnimix.toml); then ``name.<kind>.<key>`` in the catalogue (the key as written, then
+    :func:`fold_key` of it), in the locale and then in English. Unknown keys are shown as they are (a
+    workspace may define its own channels); in English with underscores as spaces.
     """
     if key is None:
         return "—"
     k = str(key)
     if kind == "channel" and locale == "zh-CN" and names and names.get(k):
         return names[k]
-    hit = CATALOG.get(locale, {}).get(f"name.{kind}.{k}")
-    if hit:
-        return hit
-    hit = CATALOG["en"].get(f"name.{kind}.{k}")
-    if hit:
-        return hit
+    folded = fold_key(k)
+    for lang in (locale, "en"):
+        table = CATALOG.get(lang, {})
+        hit = table.get(f"name.{kind}.{k}") or table.get(f"name.{kind}.{folded}")
+        if hit:
+            return hit
     return k.replace("_", " ") if locale == "en" else k
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from omnimix.web.auth import Principal
 from omnimix.web.deps import AppContext
 from omnimix.web.i18n import LANG_COOKIE, Formatter, normalize_locale, pick_locale, translate
+from omnimix.web.messages import empty_state
 
 #: Navigation entries (translation key, path) in menu order.
 NAV: list[tuple[str, str]] = [
@@ -57,19 +58,16 @@ def render(
     template: str,
     title_key: str,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
     """Render ``template`` with the shared context plus ``context`` (no caching: pages are per user)."""
     loc = locale_of(request, c)
     fmt = Formatter(loc, c.currency, c.config.workspace.timezone, c.config.taxonomy.channels)
-    channel_names = c.config.taxonomy.channels
 
     def lang_url(lang: str) -> str:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", lang)]
         return request.url.path + "?" + urlencode(params)
-
-    def channel_name(ch: str) -> str:
-        return channel_names.get(ch, ch) if loc == "zh-CN" else ch
 
     resp = c.templates.TemplateResponse(
         request,
@@ -83,7 +81,10 @@ def render(
             "csrf": p.csrf if p else "",
             "nav": NAV,
             "title": translate(title_key, loc),
-            "channel_name": channel_name,
+            "channel_name": fmt.channel,  # display names of data keys, in the page's language
+            "name": fmt.name,
+            "empty": lambda state: empty_state(state, fmt),
+            "analyst": p is not None and p.at_least("analyst"),
             "workspace_name": c.config.workspace.name,
             "charts": False,
             **context,
@@ -93,6 +94,8 @@ def render(
     if normalize_locale(request.query_params.get("lang")):
         resp.set_cookie(LANG_COOKIE, loc, max_age=365 * 86400, samesite="lax")
     resp.headers["Cache-Control"] = "no-store"
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
     return resp  # type: ignore[no-any-return]
 
 

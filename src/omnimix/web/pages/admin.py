@@ -17,7 +17,9 @@ from omnimix.web import admin as actions
 from omnimix.web.admin import Actor
 from omnimix.web.auth import Principal
 from omnimix.web.deps import AppContext, Ctx, PageAdmin, PathId
-from omnimix.web.rendering import CSRF_MESSAGE, forbidden, render
+from omnimix.web.i18n import translate
+from omnimix.web.messages import admin_error
+from omnimix.web.rendering import forbidden, formatter, locale_of, render
 from omnimix.web.security import ROLES, same
 
 router = APIRouter(include_in_schema=False)
@@ -56,16 +58,25 @@ def admin_view(
     )
 
 
+def _said(request: Request, c: AppContext, key: str, **fields: str) -> str:
+    """The confirmation ``key`` in the page's language, roles by their display names."""
+    fmt = formatter(request, c)
+    text = fmt.t(key)
+    for k, v in fields.items():
+        text = text.replace("{" + k + "}", fmt.name("role", v) if k == "role" else v)
+    return text
+
+
 def _form_action(
     request: Request, c: AppContext, p: Principal, csrf_token: str, action: Callable[[Actor], HTMLResponse]
 ) -> HTMLResponse:
     """Check the form's CSRF token, run ``action`` as the caller, show its error on the admin page."""
     if not same(p.csrf, csrf_token):
-        return forbidden(request, c, p, CSRF_MESSAGE)
+        return forbidden(request, c, p, translate("error.csrf", locale_of(request, c)))
     try:
         return action(Actor.of(p.username, request))
     except UsageError as exc:
-        return admin_view(request, c, p, message=str(exc), status_code=400)
+        return admin_view(request, c, p, message=admin_error(exc, formatter(request, c)), status_code=400)
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -91,7 +102,7 @@ def admin_add_user(
 ) -> HTMLResponse:
     def act(actor: Actor) -> HTMLResponse:
         actions.add_user(c.state, actor, username, password, role)
-        return admin_view(request, c, p, message=f"{username} ({role}) ✓")
+        return admin_view(request, c, p, message=_said(request, c, "admin.added", user=username, role=role))
 
     return _form_action(request, c, p, csrf_token, act)
 
@@ -107,7 +118,7 @@ def admin_set_role(
 ) -> HTMLResponse:
     def act(actor: Actor) -> HTMLResponse:
         actions.set_role(c.state, actor, username, role)
-        return admin_view(request, c, p, message=f"{username}: {role} ✓")
+        return admin_view(request, c, p, message=_said(request, c, "admin.role_set", user=username, role=role))
 
     return _form_action(request, c, p, csrf_token, act)
 
@@ -118,7 +129,7 @@ def admin_remove_user(
 ) -> HTMLResponse:
     def act(actor: Actor) -> HTMLResponse:
         actions.remove_user(c.state, actor, username)
-        return admin_view(request, c, p, message=f"{username} ✗")
+        return admin_view(request, c, p, message=_said(request, c, "admin.removed", user=username))
 
     return _form_action(request, c, p, csrf_token, act)
 
@@ -147,7 +158,7 @@ def admin_revoke_token(
         try:
             actions.revoke_token(c.state, actor, token_id)
         except actions.NotFound:
-            return admin_view(request, c, p, message=f"token {token_id} not found")
-        return admin_view(request, c, p, message=f"token {token_id} ✗")
+            return admin_view(request, c, p, message=_said(request, c, "admin.token_not_found", id=str(token_id)))
+        return admin_view(request, c, p, message=_said(request, c, "admin.token_revoked", id=str(token_id)))
 
     return _form_action(request, c, p, csrf_token, act)

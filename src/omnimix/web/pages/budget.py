@@ -17,6 +17,7 @@ from omnimix.errors import OmnimixError, WarehouseBusy
 from omnimix.web.deps import MAX_ID, Ctx, ItemId, PageViewer
 from omnimix.web.figures import grouped_bars
 from omnimix.web.i18n import Formatter, translate
+from omnimix.web.messages import advice_reason, hold_text
 from omnimix.web.queries.kpis import mmm_kpi_unit
 from omnimix.web.queries.results import channel_status, current_kpi, response_curves
 from omnimix.web.registry import not_computed
@@ -24,6 +25,9 @@ from omnimix.web.rendering import formatter, locale_of, render
 from omnimix.web.routers.api_budget import PERIOD_WEEKS
 
 router = APIRouter(include_in_schema=False)
+
+#: The stages a budget job reports (:mod:`omnimix.web.jobs`), named in the page's language.
+JOB_STAGES = ("starting", "validating", "loading optimizer", "optimizing", "summarising", "done", "failed")
 
 #: Error codes of ``POST /api/v1/optimizer/runs`` the page explains in its own words.
 ERROR_CODES = ("invalid_request", "unknown_channel", "minimums_exceed_budget", "optimizer_unavailable",
@@ -63,7 +67,8 @@ def budget_page(
     if compared:
         chans = sorted({ch for s in compared for ch in s["result"].get("allocation", {})})
         compare_fig = grouped_bars(
-            chans, [(s["name"], [s["result"]["allocation"].get(ch, 0.0) for ch in chans]) for s in compared]
+            [formatter(request, c).channel(ch) for ch in chans],
+            [(s["name"], [s["result"]["allocation"].get(ch, 0.0) for ch in chans]) for s in compared],
         )
     loc = locale_of(request, c)
     js_i18n = {k: translate(f"budget.{k}", loc) for k in ("running", "failed", "done", "allocation")}
@@ -88,7 +93,11 @@ def budget_page(
         raise
     except OmnimixError as exc:
         status, now = {}, {**now, "status_error": str(exc)}
-    held = {ch: st.describe() for ch, st in status.items() if st.held}
+    held = {ch: hold_text(st.status, st.reason, fmt) for ch, st in status.items() if st.held}
+    # channel display names and the job's stage words for the script-drawn result
+    js_i18n["names"] = {str(r["channel"]): fmt.channel(r["channel"]) for r in curves["items"]}  # type: ignore[assignment]
+    for stage in JOB_STAGES:
+        js_i18n[f"stage.{stage}"] = translate(f"budget.stage.{stage}", loc)
     return render(
         request,
         c,
@@ -113,4 +122,5 @@ def budget_page(
         kpi_text=lambda v: kpi_text(fmt, v, unit),
         kpi_label=lambda period: kpi_label(fmt, unit, period),
         period_weeks=PERIOD_WEEKS,
+        advice_text=lambda text, ch: advice_reason(text, fmt, held, ch),
     )

@@ -14,7 +14,7 @@ from omnimix.web.figures import segment_fig
 from omnimix.web.i18n import CATALOG, Formatter, translate
 from omnimix.web.queries.customers import customer_profile, customer_timeline, customers
 from omnimix.web.queries.results import persona_cards
-from omnimix.web.registry import IDENTITY_HINT, not_computed
+from omnimix.web.registry import not_computed
 from omnimix.web.rendering import error_page, formatter, locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -81,7 +81,6 @@ def customers_page(
         seg_fig=seg_fig,
         q=q_,
         no_customers=not wh.exists() or wh.count("customers") == 0,
-        identity_hint=IDENTITY_HINT,
         segment=segment,
         total=total,
         rows=rows,
@@ -126,7 +125,7 @@ def timeline_view(items: list[dict[str, Any]], fmt: Formatter) -> list[dict[str,
             if r["detail"] and r["detail"] != fmt.currency:
                 details.append(str(r["detail"]))
         elif kind == "identifier":
-            what = f"{what} · {_label(fmt, 'id_type', r['label'])}"
+            what = f"{what} · {fmt.name('identifier', r['label'])}"
             details.append(str(r["detail"] or ""))
             if r.get("hashed"):
                 details.append(fmt.t("pages.timeline.hashed"))
@@ -136,7 +135,7 @@ def timeline_view(items: list[dict[str, Any]], fmt: Formatter) -> list[dict[str,
             if r["label"]:
                 details.append(f"{fmt.t('pages.timeline.source')} {r['label']}")
         elif kind == "stage":
-            what = f"{what} · {_label(fmt, 'lifecycle', r['label'], 'stage')}"
+            what = f"{what} · {fmt.name('lifecycle', r['label'])}"
             if r["channel"]:
                 details.append(fmt.channel(r["channel"]))
             if r["detail"]:
@@ -162,11 +161,12 @@ def customer_page(
     wh = c.warehouse
     prof = customer_profile(wh, customer_id, reveal=False) if wh.exists() else None
     if prof is None:
-        return error_page(request, c, p, "nav.customers", 404, f"no customer {customer_id!r}")
+        return error_page(request, c, p, "nav.customers", 404,
+                          translate("error.no_customer", locale_of(request, c)).replace("{id}", customer_id))
     fmt = formatter(request, c)
     tl = customer_timeline(wh, customer_id, offset, limit)
     for i in prof["identifiers"]:
-        i["type_name"] = _label(fmt, "id_type", i["id_type"])
+        i["type_name"] = fmt.name("identifier", i["id_type"])
     title = f"{translate('nav.customers', locale_of(request, c))} · {customer_id}"
     return render(
         request, c, p, "customer.html", "nav.customers", active="customers", cust=prof, title=title,

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from omnimix.web.deps import Ctx, PageViewer
+from omnimix.web.messages import translator
 from omnimix.web.pii import mask_text
 from omnimix.web.queries.quality import loads, quarantine_rows, quarantine_summary, table_counts
-from omnimix.web.rendering import render
+from omnimix.web.rendering import formatter, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,4 +51,5 @@ def data_page(
         offset=offset,
         limit=limit,
         base=base,
+        reason_text=translator(formatter(request, c)),
     )

@@ -12,7 +12,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from omnimix.web.admin import Actor, audit
 from omnimix.web.auth import client_ip
 from omnimix.web.deps import Ctx, PageViewer
-from omnimix.web.rendering import CSRF_MESSAGE, forbidden, render, safe_next
+from omnimix.web.i18n import translate
+from omnimix.web.rendering import forbidden, locale_of, render, safe_next
 from omnimix.web.security import (
     PRELOGIN_COOKIE,
     PRELOGIN_MAX_AGE,
@@ -128,7 +129,7 @@ def logout(
     request: Request, c: Ctx, p: PageViewer, csrf_token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     if not same(p.csrf, csrf_token):
-        return forbidden(request, c, p, CSRF_MESSAGE)
+        return forbidden(request, c, p, translate("error.csrf", locale_of(request, c)))
     sid = c.signer.load(request.cookies.get(SESSION_COOKIE, ""))
     if sid is not None:
         c.state.revoke_session(sid)  # the cookie is dead server-side, whatever the browser keeps

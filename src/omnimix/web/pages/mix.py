@@ -19,8 +19,6 @@ from omnimix.web.rendering import formatter, render
 
 router = APIRouter(include_in_schema=False)
 
-#: A check whose name reads differently from the metric of the same name (the check is on the rate).
-_CHECK_NAME = {"divergences": "divergence_rate"}
 #: The review's own warning sentences that are read from structure (omnimix.mmm.checks.assess).
 _CHECK_WARNING = re.compile(r"^(\w+): .* = (.+) \(expected (.+)\)$")
 _OUTSIDE_WARNING = re.compile(
@@ -90,7 +88,7 @@ def _warning(fmt: Formatter, text: str, checks: dict[str, dict[str, Any]], chann
 def diag_view(panel: dict[str, Any], fmt: Formatter, channels: list[str]) -> dict[str, Any]:
     """The panel's reader-facing texts: names, formatted values and thresholds, warnings."""
     checks = [
-        {**c, "label": fmt.name("diagnostic", _CHECK_NAME.get(c["name"], c["name"])),
+        {**c, "label": fmt.name("check", c["name"]),
          "shown": diag_value(fmt, c["value"], c["type"]) if c["applies"] else fmt.t("pages.diag.not_applicable"),
          "bound": diag_threshold(fmt, c["name"], c["threshold"], c["type"]),
          "kind": fmt.t(f"pages.diag.level.{c['level']}") if c["level"] in ("gate", "review") else "—"}

@@ -23,14 +23,17 @@ from fastapi.responses import HTMLResponse
 from omnimix.errors import OmnimixError
 from omnimix.metrics import METRICS
 from omnimix.plan.actual import Target, plan_vs_actual
-from omnimix.plan.calendar import CalendarEntry, gantt_figure, peak_entry, plan_calendar
+from omnimix.plan.calendar import KINDS, CalendarEntry, gantt_figure, peak_entry, plan_calendar
 from omnimix.plan.content import content_matrix, topic_clusters
 from omnimix.plan.raci import check_raci, raci_table
 from omnimix.plan.retail import retail_peaks
 from omnimix.plan.spec import Plan, load_plan
+from omnimix.taxonomy import FUNNEL_STAGES
 from omnimix.web.deps import Ctx, PageViewer
-from omnimix.web.i18n import CATALOG
-from omnimix.web.rendering import locale_of, render
+from omnimix.web.figures import date_axis
+from omnimix.web.i18n import CATALOG, Formatter
+from omnimix.web.messages import matrix_gaps
+from omnimix.web.rendering import formatter, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,12 +45,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "nav.plan": "Plan",
         "nav.plan_calendar": "Plan calendar",
         "plan.none": "No plan file yet.",
-        "plan.none_hint": "Write the year's plan to this file (see docs/plan.md), then reload:",
         "plan.invalid": "The plan file has problems:",
         "plan.year": "Year",
         "plan.budget": "Budget",
         "plan.goals": "Goals",
         "plan.goal": "Goal",
+        "plan.goal_id": "ID",
         "plan.kpi": "KPI",
         "plan.target": "Target",
         "plan.deadline": "Deadline",
@@ -94,7 +97,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "plan.kind.flight": "flight",
         "plan.goal_ids": "Goals",
         "nav.plan_handoff": "Lead hand-off",
-        "plan.handoff_none": "No lifecycle stage events yet:",
         "plan.stages": "Lifecycle stages",
         "plan.entered": "Entered",
         "plan.current": "Now in stage",
@@ -131,12 +133,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "nav.plan": "年度计划",
         "nav.plan_calendar": "计划日历",
         "plan.none": "还没有计划文件。",
-        "plan.none_hint": "把年度计划写入这个文件（见 docs/plan.md），然后刷新：",
         "plan.invalid": "计划文件有问题：",
         "plan.year": "年度",
         "plan.budget": "预算",
         "plan.goals": "目标",
         "plan.goal": "目标",
+        "plan.goal_id": "编号",
         "plan.kpi": "指标",
         "plan.target": "目标值",
         "plan.deadline": "截止日期",
@@ -183,7 +185,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "plan.kind.flight": "投放排期",
         "plan.goal_ids": "目标",
         "nav.plan_handoff": "线索交接",
-        "plan.handoff_none": "还没有生命周期阶段数据：",
         "plan.stages": "生命周期阶段",
         "plan.entered": "进入人数",
         "plan.current": "当前人数",
@@ -279,9 +280,13 @@ def plan_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
     if plan is not None:
         rows, as_of, note = _pva(c, plan, locale_of(request, c) == "zh-CN")
         raci = raci_table(plan)
+        matrix = content_matrix(plan)
+        fmt = formatter(request, c)
         ctxd.update(
+            matrix_gaps=matrix_gaps(matrix, FUNNEL_STAGES, [pe.id for pe in plan.personas], fmt),
+            metric_label=lambda k: (METRICS[k].zh if fmt.locale == "zh-CN" else METRICS[k].en) if k in METRICS else k,
             pva=rows, as_of=as_of, pva_note=note, clusters=topic_clusters(plan, locale=locale_of(request, c)),
-            matrix=content_matrix(plan), raci=raci, raci_problems=check_raci(raci, locale_of(request, c)),
+            matrix=matrix, raci=raci, raci_problems=check_raci(raci, locale_of(request, c)),
         )
     return render(request, c, p, "plan.html", "nav.plan", **ctxd)
 
@@ -299,8 +304,30 @@ def plan_calendar_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
     return render(
         request, c, p, "calendar.html", "nav.plan_calendar", active="plan", charts=True, plan=plan,
         problem=problem, plan_file=str(plan_path(c.workspace)), year=year, entries=entries,
-        gantt=gantt_figure(entries, loc),
+        gantt=_gantt(entries, formatter(request, c)),
     )
+
+
+def _gantt(entries: list[CalendarEntry], fmt: Formatter) -> dict[str, Any]:
+    """:func:`gantt_figure` with its hover texts in the page's language: dates, channel display names,
+    goal ids and the amount in the workspace currency."""
+    fig = gantt_figure(entries, fmt.locale)
+    kinds = [k for k in KINDS if any(e.kind == k for e in entries)]
+    sep = "、" if fmt.locale == "zh-CN" else ", "
+    for trace, kind in zip(fig["data"], kinds, strict=True):
+        texts = []
+        for e in (x for x in entries if x.kind == kind):
+            parts = [fmt.channel(e.name) if kind == "flight" else e.name, f"{fmt.date(e.start)} – {fmt.date(e.end)}"]
+            if e.channels and kind != "flight":
+                parts.append(sep.join(fmt.channel(ch) for ch in e.channels))
+            if e.goal_ids:
+                parts.append(f"{fmt.t('plan.goal_ids')}: {sep.join(e.goal_ids)}")
+            if e.amount is not None:
+                parts.append(fmt.money(e.amount))
+            texts.append("<br>".join(parts))
+        trace["text"] = texts
+    fig["layout"]["xaxis"] = {**fig["layout"].get("xaxis", {}), **date_axis(fmt)}
+    return fig
 
 
 #: Breaches listed on the hand-off page (the count covers all of them).
@@ -318,7 +345,6 @@ def plan_handoff_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
             report = c.warehouse.cached(("plan_handoff",), lambda: lifecycle_report(c.ws).to_json())
         except OmnimixError as exc:
             problem = str(exc)
-    zh = locale_of(request, c) == "zh-CN"
-    names = {s["stage"]: s["names"]["zh" if zh else "en"] for s in (report or {}).get("stages", [])}
+    fmt = formatter(request, c)
     return render(request, c, p, "handoff.html", "nav.plan_handoff", active="plan", report=report,
-                  problem=problem, max_breaches=MAX_BREACHES, zh=zh, stage_name=lambda k: names.get(k, k))
+                  problem=problem, max_breaches=MAX_BREACHES, stage_name=lambda k: fmt.name("lifecycle", k))

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from omnimix.web.deps import Ctx, PageViewer
+from omnimix.web.messages import with_channel_names
 from omnimix.web.registry import not_computed
-from omnimix.web.rendering import render
+from omnimix.web.rendering import formatter, render
 from omnimix.web.warehouse import Warehouse
 
 router = APIRouter(include_in_schema=False)
@@ -108,4 +109,10 @@ def voice_page(
         ctxd["campaigns"] = camps
         ctxd["selected"] = next((x for x in camps if x["campaign"] == campaign), camps[0] if camps else None)
         ctxd["worst"] = _worst(wh, campaign)
+    fmt = formatter(request, c)
+    known = list(c.config.taxonomy.channels) + [str(a["channel"]) for a in ctxd["worst"] if a.get("channel")]
+    for a in ctxd["worst"]:
+        for i in a["issues"]:
+            i["message"] = with_channel_names(i["message"], known, fmt)
+            i["suggestion"] = with_channel_names(i["suggestion"], known, fmt) if i["suggestion"] else i["suggestion"]
     return render(request, c, p, "voice.html", "nav.voice", **ctxd)

@@ -2,10 +2,41 @@
 (function () {
   "use strict";
   var config = { responsive: true, displaylogo: false };
+  var lang = document.documentElement.getAttribute("lang") || "en";
+  /* Plotly's own words (toolbar tips, month and day names of date axes) in Chinese: the zh-CN pages are
+     wholly Chinese, charts included. The bundle ships English only; this is its zh-CN locale. */
+  var ZH = {
+    moduleType: "locale", name: "zh-CN",
+    dictionary: {
+      "Autoscale": "自动缩放", "Box Select": "矩形框选", "Lasso Select": "套索选择", "Pan": "平移",
+      "Reset axes": "重置坐标轴", "Reset view": "重置视图", "Reset": "重置", "Zoom": "缩放", "Zoom in": "放大",
+      "Zoom out": "缩小", "Download plot as a png": "下载为 PNG 图片", "Download plot": "下载图表",
+      "Show closest data on hover": "悬停显示最近的数据", "Compare data on hover": "悬停比较数据",
+      "Toggle Spike Lines": "切换辅助线", "Toggle show closest data on hover": "切换悬停显示最近数据",
+      "Double-click to zoom back out": "双击恢复缩放", "Snapshot succeeded": "已生成快照",
+      "Taking snapshot - this may take a few seconds": "正在生成快照，请稍候",
+      "Error:": "错误：", "Produced with Plotly.js": "由 Plotly.js 生成", "trace": "序列"
+    },
+    format: {
+      days: ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+      shortDays: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+      months: ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"],
+      shortMonths: ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"],
+      date: "%Y-%m-%d", decimal: ".", thousands: ","
+    }
+  };
+  if (lang === "zh-CN" && window.Plotly) { window.Plotly.register(ZH); config.locale = "zh-CN"; }
 
   function draw(el, fig) {
     if (!window.Plotly) { return; }
-    window.Plotly.newPlot(el, fig.data, fig.layout || {}, config);
+    var layout = fig.layout || {};
+    if (lang === "zh-CN") {  /* full numbers (80,000) rather than the SI suffixes (80k) Chinese readers do not use */
+      ["xaxis", "yaxis", "yaxis2"].forEach(function (ax) {
+        if (ax === "yaxis2" && !layout[ax]) { return; }
+        layout[ax] = Object.assign({ exponentformat: "none", separatethousands: true }, layout[ax] || {});
+      });
+    }
+    window.Plotly.newPlot(el, fig.data, layout, config);
   }
 
   function drawAll() {
@@ -84,7 +115,7 @@
       document.getElementById("r-current-interval").textContent = iv(res.current_kpi_interval_90);
       document.getElementById("r-uplift").textContent = res.uplift_pct == null ? "—" : (res.uplift_pct >= 0 ? "+" : "") + (100 * res.uplift_pct).toFixed(1) + "%";
       document.getElementById("r-uplift-kpi").textContent = res.uplift_kpi == null ? "" : (res.uplift_kpi >= 0 ? "+" : "") + kpiText(res.uplift_kpi) + (res.uplift_interval_90 ? " " + iv(res.uplift_interval_90) : "");
-      document.getElementById("r-interval").textContent = res.kpi_interval_90 ? iv(res.kpi_interval_90) : (res.interval_note || i18n.no_interval);
+      document.getElementById("r-interval").textContent = res.kpi_interval_90 ? iv(res.kpi_interval_90) : i18n.no_interval;
       var notes = document.getElementById("r-notes");
       notes.innerHTML = "";
       (res.notes || []).forEach(function (n) { var li = document.createElement("li"); li.textContent = n; notes.appendChild(li); });
@@ -92,18 +123,20 @@
       var tbody = document.querySelector("#result-table tbody");
       tbody.innerHTML = "";
       var chans = Object.keys(res.allocation);
+      var names = i18n.names || {};
+      var shown = chans.map(function (c) { return names[c] || c; });
       chans.forEach(function (ch) {
         var tr = document.createElement("tr");
         var r = rec[ch];
-        [ch, money.format(res.current[ch] || 0), money.format(res.allocation[ch]), num.format(res.marginal_roi[ch]), r ? (i18n[r.action] || r.action) : ""].forEach(function (v, k) {
+        [names[ch] || ch, money.format(res.current[ch] || 0), money.format(res.allocation[ch]), num.format(res.marginal_roi[ch]), r ? (i18n[r.action] || r.action) : ""].forEach(function (v, k) {
           var td = document.createElement("td"); td.textContent = v; if (k > 0 && k < 4) { td.className = "num"; } if (k === 4 && r) { td.title = r.reason; } tr.appendChild(td);
         });
         tbody.appendChild(tr);
       });
       draw(document.getElementById("chart-run"), {
         data: [
-          { type: "bar", name: i18n.current, x: chans, y: chans.map(function (c) { return res.current[c] || 0; }) },
-          { type: "bar", name: i18n.allocation, x: chans, y: chans.map(function (c) { return res.allocation[c]; }) }
+          { type: "bar", name: i18n.current, x: shown, y: chans.map(function (c) { return res.current[c] || 0; }) },
+          { type: "bar", name: i18n.allocation, x: shown, y: chans.map(function (c) { return res.allocation[c]; }) }
         ],
         layout: { barmode: "group", margin: { t: 20, r: 10, b: 40, l: 60 }, height: 320 }
       });
@@ -114,7 +147,7 @@
     function poll(id) {
       api("GET", "/api/v1/optimizer/runs/" + encodeURIComponent(id)).then(function (job) {
         document.getElementById("run-progress").value = job.progress;
-        document.getElementById("run-stage").textContent = job.status === "running" || job.status === "queued" ? i18n.running + " " + job.stage : (job.status === "succeeded" ? i18n.done : i18n.failed);
+        document.getElementById("run-stage").textContent = job.status === "running" || job.status === "queued" ? i18n.running + " " + (i18n["stage." + job.stage] || job.stage) : (job.status === "succeeded" ? i18n.done : i18n.failed);
         if (job.status === "succeeded") { lastJob = job; render(job); }
         else if (job.status === "failed") { var e = document.getElementById("run-error"); e.textContent = fill(i18n["error.optimizer_failed"], { detail: job.error }); show("run-error", true); }
         else { setTimeout(function () { poll(id); }, 250); }

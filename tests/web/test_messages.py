@@ -1,0 +1,113 @@
+"""Module messages shown on pages, rebuilt in the page's language (omnimix.web.messages, #20 item 2).
+
+The quarantine reasons are the ones a real ingest writes (a spend file with one problem per row); the
+optimizer's advice and the MMM's hold reasons are the sentences omnimix.optimize.advice and
+omnimix.mmm.checks write.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from omnimix.web.i18n import Formatter
+from omnimix.web.messages import advice_reason, empty_state, hold_text, quarantine_reason
+from omnimix.web.registry import not_computed
+from omnimix.workspace import Workspace
+
+ZH = Formatter("zh-CN", "CNY")
+EN = Formatter("en", "CNY")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+#: English words of the modules' sentences that must not be left in a zh-CN rebuild.
+_ENGLISH = re.compile(r"missing value|not a valid|negative value|unknown currency|duplicate key|earlier row|is outside|"
+                      r"marginal ROI|threshold|at current spend|held at|weakly identified|prior|posterior|column ", re.I)
+
+SPEND = """date,channel,campaign,spend,currency
+2026-01-01,douyin,a,100,CNY
+,douyin,b,100,CNY
+2026-01-02,douyin,c,abc,CNY
+2026-01-03,douyin,d,-5,CNY
+2026-01-04,douyin,e,10,XXX
+1890-01-05,douyin,f,10,CNY
+2026-01-01,douyin,a,100,CNY
+2026-01-06,douyin,g,1,2,CNY
+"""
+
+
+def test_quarantine_reasons_of_a_real_ingest_in_both_languages(tmp_path: Path) -> None:
+    from omnimix.ingest.workflow import ingest_files
+
+    ws = Workspace.init(tmp_path / "ws")
+    f = tmp_path / "spend.csv"
+    f.write_text(SPEND, encoding="utf-8")
+    ingest_files(ws, [f], table="spend")
+    con = ws.connect(read_only=True)
+    try:
+        reasons = [r[0] for r in con.execute("SELECT reason FROM quarantine ORDER BY line").fetchall()]
+    finally:
+        con.close()
+    assert len(reasons) >= 6, reasons
+    for text in reasons:
+        zh, en = quarantine_reason(text, ZH), quarantine_reason(text, EN)
+        assert _HAN.search(zh) and not _ENGLISH.search(zh), (text, zh)
+        assert en and not _HAN.search(en), (text, en)
+    shown = {quarantine_reason(t, ZH) for t in reasons}
+    assert any("缺少值（必填）" in s for s in shown)
+    assert any("“abc”不是有效的数字" in s for s in shown)
+    assert any("负值 -5" in s for s in shown)
+    assert any("未知货币“XXX”" in s for s in shown)
+    assert any("与本文件中前面的一行重复" in s for s in shown)
+    # an unknown form is shown as written
+    assert quarantine_reason("something new went wrong", ZH) == "something new went wrong"
+
+
+def test_optimizer_advice_and_hold_reasons() -> None:
+    above = "marginal ROI 1.8 [1.3, 2.4] at current spend lies above the threshold 1"
+    assert advice_reason(above, ZH) == "在当前花费下的边际 ROI 1.8 [1.3, 2.4] 高于门槛 1"
+    assert advice_reason(above, EN) == above
+    none = "marginal ROI 0.4 [0.2, 0.7] at 120 (no spend today) is below the threshold 1; nothing to cut"
+    assert advice_reason(none, ZH) == "在花费 120 处（当前没有投放）的边际 ROI 0.4 [0.2, 0.7] 低于门槛 1；没有可削减的花费"
+    weak = ("weakly identified: the data removed only 12% of the prior's variance; a lift test would pin it")
+    held = hold_text("weak", weak, ZH)
+    assert held == "识别较弱: 数据只消除了先验方差的 12%；一次增量实验即可确定"
+    assert hold_text("weak", weak, EN).startswith("Weakly identified: the data removed only 12%")
+    assert hold_text("conflict", "", ZH) == "未通过先验与数据冲突检验"
+    assert advice_reason("held at current spend: weakly identified: x", ZH, {"douyin": held}, "douyin") == (
+        "保持当前投放：" + held)
+    for text in (above, none):
+        assert not _ENGLISH.search(advice_reason(text, ZH))
+
+
+def test_empty_states_name_what_and_who() -> None:
+    st = not_computed("attribution", "table attribution_results is empty")
+    zh, en = empty_state(st, ZH), empty_state(st, EN)
+    assert "分析师" in zh["text"] and "analyst" in en["text"]
+    assert zh["reason"] == "表 attribution_results 没有数据行" and en["command"].startswith("omnimix attribute")
+    st = not_computed("mmm", "table mmm_channels lacks columns roi_lo, roi_hi")
+    assert empty_state(st, EN)["reason"] == "the table mmm_channels lacks columns roi_lo, roi_hi"
+    assert empty_state(not_computed("clv"), ZH)["reason"] == "数据仓库中还没有该结果表"
+
+
+def test_admin_errors_of_the_app_state(tmp_path: Path) -> None:
+    """The user errors AppState raises, as the admin page shows them."""
+    import pytest
+
+    from omnimix.errors import UsageError
+    from omnimix.web.messages import admin_error
+    from omnimix.web.state import AppState
+
+    st = AppState(f"sqlite:///{tmp_path / 'app.db'}")
+    st.add_user("ana", "ana-pass-123", "admin")
+    cases = [
+        (lambda: st.add_user("bob", "short", "viewer"), "密码太短：至少需要 8 个字符。"),
+        (lambda: st.add_user("ana", "long-enough-1", "viewer"), "用户“ana”已存在：请先删除，或换一个用户名。"),
+        (lambda: st.add_user("bo b", "long-enough-1", "viewer"), "用户名“bo b”不可用"),
+        (lambda: st.add_user("bob", "long-enough-1", "boss"), "未知角色“boss”：请从查看者、分析师、管理员中选择。"),
+        (lambda: st.remove_user("ana"), "“ana”是最后一位管理员"),
+        (lambda: st.remove_user("ghost"), "没有用户“ghost”。"),
+    ]
+    for call, want in cases:
+        with pytest.raises(UsageError) as exc:
+            call()
+        assert admin_error(exc.value, ZH).startswith(want), (str(exc.value), admin_error(exc.value, ZH))
+        assert not _HAN.search(admin_error(exc.value, EN))

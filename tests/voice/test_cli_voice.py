@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from omnimix.cli import main
+from tests.conftest import RunCli
 
 BRAND = Path(__file__).parent / "corpus" / "brands" / "coffee.toml"
 CSV = """asset_id,channel,campaign,language,text,published_at
@@ -14,46 +14,32 @@ w1,wechat,双11,zh-CN,双11满300减60！截止11月12日,2026-10-31
 """
 
 
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_check_json_and_gate(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OMNIMIX_VOICE_EMBEDDINGS", "lexical")
     p = tmp_path / "content.csv"
     p.write_text(CSV, encoding="utf-8")
-    try:
-        main(["voice", "check", str(p), "--brand", str(BRAND), "--json"])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    js = json.loads(capsys.readouterr().out)
+    code, out, _ = run_cli(["voice", "check", str(p), "--brand", str(BRAND), "--json"])
+    js = json.loads(out)
     assert code == 0
     assert [a["asset_id"] for a in js["assets"]] == ["d1", "w1"]
     assert js["conflicts"][0]["assets"] == ["d1", "w1"] and js["conflicts"][0]["campaign"] == "双11"
-    code, _, err = _run(["voice", "check", str(p), "--brand", str(BRAND), "--fail-below", "90"], capsys)
+    code, _, err = run_cli(["voice", "check", str(p), "--brand", str(BRAND), "--fail-below", "90"])
     assert code == 1 and "w1" in err
 
 
-def test_bad_input_names_file_row_and_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_names_file_row_and_column(tmp_path: Path, run_cli: RunCli) -> None:
     p = tmp_path / "content.csv"
     p.write_text("asset_id,text\na1,\n", encoding="utf-8")
-    code, _, err = _run(["voice", "check", str(p), "--brand", str(BRAND)], capsys)
+    code, _, err = run_cli(["voice", "check", str(p), "--brand", str(BRAND)])
     assert code == 3 and "row 2, column text" in err and str(p) in err
-    code, _, err = _run(["voice", "check", "--brand", str(BRAND)], capsys)
+    code, _, err = run_cli(["voice", "check", "--brand", str(BRAND)])
     assert code == 2 and "exactly one" in err
 
 
 def test_workspace_content_table_and_results(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from omnimix.workspace import Workspace
 
@@ -62,16 +48,11 @@ def test_workspace_content_table_and_results(
     p = tmp_path / "content.csv"
     p.write_text(CSV, encoding="utf-8")
     for args in (["init", str(ws_dir)], ["ingest", str(p), "--table", "content", "--workspace", str(ws_dir)]):
-        try:
-            main(args)
-        except SystemExit as exc:
-            assert not exc.code, capsys.readouterr()
-    capsys.readouterr()
-    try:
-        main(["voice", "check", "--workspace", str(ws_dir), "--brand", str(BRAND), "--save", "--json"])
-    except SystemExit as exc:
-        assert not exc.code
-    js = json.loads(capsys.readouterr().out)
+        code, out, err = run_cli(args)
+        assert code == 0, (out, err)
+    code, out, _ = run_cli(["voice", "check", "--workspace", str(ws_dir), "--brand", str(BRAND), "--save", "--json"])
+    assert code == 0
+    js = json.loads(out)
     assert {a["asset_id"] for a in js["assets"]} == {"d1", "w1"}
     con = Workspace.loaded(ws_dir).connect(read_only=True)
     try:
@@ -83,7 +64,7 @@ def test_workspace_content_table_and_results(
 
 
 def test_unsupported_vale_rule_is_a_warning_on_stderr(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OMNIMIX_VOICE_EMBEDDINGS", "lexical")
     style = tmp_path / "styles" / "House"
@@ -100,7 +81,7 @@ def test_unsupported_vale_rule_is_a_warning_on_stderr(
     )
     p = tmp_path / "content.csv"
     p.write_text("asset_id,text\na1,新鲜烘焙的豆子很便宜\n", encoding="utf-8")
-    code, out, err = _run(["voice", "check", str(p), "--brand", str(brand), "--json"], capsys)
+    code, out, err = run_cli(["voice", "check", str(p), "--brand", str(brand), "--json"])
     assert code == 0
     warn = [line for line in err.splitlines() if line.startswith("warning:")]
     assert len(warn) == 1 and "Spell.yml" in warn[0] and "House.Spell" in warn[0] and "spelling" in warn[0]

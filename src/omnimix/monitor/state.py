@@ -23,7 +23,8 @@ from omnimix.monitor.alerts import KINDS, Alert
 STATUSES = ("open", "acked", "resolved")
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """Now in UTC without a zone: what the app-state tables' ``DateTime`` columns store."""
     return datetime.now(UTC).replace(tzinfo=None)
 
 
@@ -43,8 +44,8 @@ class AlertRow(_Base):
     message: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
-    first_seen: Mapped[datetime] = mapped_column(DateTime, default=_now)
-    last_seen: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    first_seen: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     seen: Mapped[int] = mapped_column(Integer, default=1)
     acked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     acked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -60,7 +61,7 @@ class DeliveryRow(_Base):
     ok: Mapped[bool] = mapped_column(default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 
 
 class KVRow(_Base):
@@ -130,12 +131,12 @@ class AlertStore:
                     s.flush()
                     new.append((row.id, a))
                 elif row.status == "resolved":
-                    row.status, row.resolved_at, row.last_seen = "open", None, _now()
+                    row.status, row.resolved_at, row.last_seen = "open", None, utc_now()
                     row.seen += 1
                     row.payload, row.message, row.severity = _payload(a), a.message, a.severity
                     new.append((row.id, a))
                 else:
-                    row.last_seen = _now()
+                    row.last_seen = utc_now()
                     row.seen += 1
         return new
 
@@ -146,9 +147,9 @@ class AlertStore:
                 raise UsageError(f"no alert with id {alert_id}; list them with `omnimix alerts list`")
             row.status = status
             if status == "acked":
-                row.acked_by, row.acked_at = who, _now()
+                row.acked_by, row.acked_at = who, utc_now()
             if status == "resolved":
-                row.resolved_at = _now()
+                row.resolved_at = utc_now()
             if note:
                 row.note = note
             return _row_json(row)

@@ -14,17 +14,13 @@ decision.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from omnimix.monitor.state import open_state
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+from omnimix.monitor.state import open_state, utc_now
 
 
 class _Base(DeclarativeBase):
@@ -35,7 +31,7 @@ class RunRow(_Base):
     __tablename__ = "review_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(String(16), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
     files: Mapped[list[str]] = mapped_column(JSON, default=list)
 

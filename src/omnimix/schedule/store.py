@@ -9,7 +9,7 @@ The same SQLAlchemy database as the dashboard's users and the monitor's alert st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, Text, select
@@ -17,13 +17,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from omnimix.errors import UsageError
 from omnimix.monitor.state import default_url as default_url  # re-exported: the scheduler's default
-from omnimix.monitor.state import open_state
+from omnimix.monitor.state import open_state, utc_now
 
 STATUSES = ("running", "ok", "failed", "skipped")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class _Base(DeclarativeBase):
@@ -36,7 +32,7 @@ class RunRow(_Base):
     job: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     trigger: Mapped[str] = mapped_column(String(16), default="cron")
-    started: Mapped[datetime] = mapped_column(DateTime, default=_now, index=True)
+    started: Mapped[datetime] = mapped_column(DateTime, default=utc_now, index=True)
     ended: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
     message: Mapped[str] = mapped_column(Text, default="")
@@ -84,7 +80,7 @@ class RunStore:
     def start(self, job: str, kind: str, trigger: str) -> int:
         """Record a run as started; return its id."""
         with self.session() as s, s.begin():
-            row = RunRow(job=job, kind=kind, trigger=trigger, started=_now(), status="running", message="")
+            row = RunRow(job=job, kind=kind, trigger=trigger, started=utc_now(), status="running", message="")
             s.add(row)
             s.flush()
             return row.id
@@ -97,7 +93,7 @@ class RunStore:
             row = s.get(RunRow, run_id)
             if row is None:
                 raise UsageError(f"no scheduled run with id {run_id}")
-            row.ended, row.status, row.message = _now(), status, message[:4000]
+            row.ended, row.status, row.message = utc_now(), status, message[:4000]
             return _run(row)
 
     def runs(self, job: str | None = None, limit: int = 50) -> list[JobRun]:

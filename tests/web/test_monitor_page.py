@@ -184,5 +184,98 @@ def test_anomaly_lines_in_the_page_language(mon_env: Env) -> None:
     assert "is below the expected band" in en and en.startswith("Revenue (")
     shift = message({**a, "value": 5000.0}, Formatter("en", "CNY"))  # a change point's day inside the band
     assert "shifted down from" in shift
-    data = {**a, "kind": "data", "metric": "source_stopped", "message": "source x stopped"}
-    assert message(data, Formatter("zh-CN", "CNY")) == "source x stopped"
+    # an alert stored without detail: a plain line in zh-CN, the monitor's own message in English
+    data = {**a, "kind": "data", "metric": "source_stopped", "channel": None, "message": "source x stopped"}
+    assert message(data, Formatter("en", "CNY")) == "source x stopped"
+    assert message(data, Formatter("zh-CN", "CNY")).startswith("数据源停止加载：")
+
+
+#: A run of three or more English words (what a zh-CN page must not show in an alert's line).
+ENGLISH = re.compile(r"[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]{2,}){2,}")
+
+
+def _kind_alerts() -> list:
+    """One real alert of each data, model and pacing check (and a rule), from the monitor's detectors."""
+    from datetime import date
+
+    import duckdb
+    import pandas as pd
+
+    from omnimix.config import MonitorRule
+    from omnimix.monitor.data import load_jumps, stopped_sources
+    from omnimix.monitor.model import drift, review_failed
+    from omnimix.monitor.pacing import pacing_alerts
+    from omnimix.monitor.rules import threshold_alerts
+
+    con = duckdb.connect()
+    rows = []
+    for wk in range(14):
+        lo = date(2026, 1, 1) + pd.Timedelta(days=7 * wk)
+        for src in ("shop", "web") if wk < 8 else ("shop",):
+            n, q = (7000, 3000) if (src == "shop" and wk == 13) else (700, 3)
+            rows.append({"target_table": "conversions", "source": src, "file": f"{src}{wk}.csv", "rows_in": n,
+                         "rows_quarantined": q, "date_min": lo, "date_max": lo + pd.Timedelta(days=6),
+                         "loaded_at": lo + pd.Timedelta(days=7)})
+    con.register("loads_df", pd.DataFrame(rows))
+    con.execute("CREATE TABLE loads AS SELECT * FROM loads_df")
+    con.register("diag_df", pd.DataFrame({"metric": ["passed", "check:rhat:passed", "check:holdout:passed"],
+                                          "value": [0.0, 0.0, 1.0]}))
+    con.execute("CREATE TABLE mmm_diagnostics AS SELECT * FROM diag_df")
+    today = date(2026, 4, 8)
+    out = [*stopped_sources(con, date(2026, 3, 1)), *load_jumps(con, date(2026, 3, 30)), *review_failed(con, today)]
+    out += drift({"fingerprint": "a", "roi": {"search": [2.0, 1.5, 2.5]}},
+                 {"fingerprint": "b", "roi": {"search": [4.0, 3.2, 4.8]}}, today)
+    days = pd.date_range("2026-03-01", "2026-03-15")
+    spend = pd.DataFrame({"period": days, "channel": "search", "spend": 90.0})
+    spend.loc[4, "spend"] = 250.0
+    d0, d1 = date(2026, 3, 1), date(2026, 3, 15)
+    out += pacing_alerts(spend, {"search": (100.0, None)}, d0, d1)  # over the day cap
+    out += pacing_alerts(spend.assign(spend=60.0), {"search": (120.0, None)}, d0, d1)  # under-delivery
+    out += pacing_alerts(spend.assign(spend=180.0), {"search": (None, 3000.0)}, d0, d1)  # over-delivery
+    out += pacing_alerts(spend.assign(spend=300.0), {"search": (None, 3000.0)}, d0, d1)  # over the cap
+    kpi = pd.DataFrame({"period": days, "revenue": 100.0})
+    kpi.loc[9, "revenue"] = 900.0
+    out += threshold_alerts([MonitorRule(metric="revenue", above=500.0)], kpi, None, d0)
+    return out
+
+
+def test_data_model_pacing_lines_in_the_page_language(tmp_path: Path) -> None:
+    from omnimix.web.alerts_view import message
+    from omnimix.web.i18n import Formatter
+
+    alerts = _kind_alerts()
+    codes = {(a.detail or {}).get("code") for a in alerts}
+    assert {"source_stopped", "load_rows", "quarantine_rate", "mmm_review", "roi_drift", "spend_day",
+            "month_over_cap", "month_over_pace", "month_under_pace", "rule_above"} <= codes, codes
+    store = AlertStore(f"sqlite:///{tmp_path / 'state.db'}")
+    store.record(alerts)
+    zh_fmt, en_fmt = Formatter("zh-CN", "CNY"), Formatter("en", "CNY")
+    for a in store.list(None, 100):
+        zh, en = message(a, zh_fmt), message(a, en_fmt)
+        assert not ENGLISH.search(zh), (a["metric"], zh)
+        assert re.search(r"[\u4e00-\u9fff]", zh), zh
+        assert ENGLISH.search(en) and not re.search(r"[\u4e00-\u9fff]", en), en
+        assert "{" not in zh and "{" not in en
+    by = {a["detail"]["code"]: a for a in store.list(None, 100)}
+    assert "web" in message(by["source_stopped"], zh_fmt) and "web" in message(by["source_stopped"], en_fmt)
+    assert "R-hat" in message(by["mmm_review"], zh_fmt) and "holdout" not in message(by["mmm_review"], en_fmt)
+    assert "under-delivery" in message(by["month_under_pace"], en_fmt)
+    assert "投放不足" in message(by["month_under_pace"], zh_fmt)
+    # the CLI contract is unchanged: no detail in the alert's JSON
+    assert set(alerts[0].to_json()) == {"kind", "metric", "channel", "date", "value", "expected", "severity",
+                                        "message"}
+
+
+def test_monitor_page_rebuilds_every_kind_in_zh(mon_env: Env) -> None:
+    _store(mon_env).record(_kind_alerts())
+    c = _client(mon_env)
+    login(c, "viewer")
+    for lang in ("zh-CN", "en"):
+        r = c.get(f"/monitor?lang={lang}&status=all&kind=")
+        assert r.status_code == 200
+        cells = re.findall(r'<tr class="alert-detail"><td[^>]*><span class="muted">([^<]*)</span>', r.text)
+        assert cells
+        if lang == "zh-CN":
+            assert [x for x in cells if ENGLISH.search(x)] == []
+        else:
+            assert any("this month" in x for x in cells) and any("loaded nothing after" in x for x in cells)

@@ -35,6 +35,10 @@ class Alert:
         trace: for an anomaly, the series around the alert as the detector saw it —
             ``{"dates", "value", "mean", "lo", "hi"}`` (lists; None where a day has no value or band) —
             kept with the alert state for the dashboard's chart; not part of the CLI contract.
+        detail: the structured facts behind ``message`` — ``{"code": ..., ...}`` (the source and table of a
+            data alert, the failed checks of a model review, the pace and cap of a pacing alert, a rule's
+            threshold) — kept with the alert state so the dashboard can write the line in its own
+            language; not part of the CLI contract.
     """
 
     kind: str
@@ -50,6 +54,7 @@ class Alert:
     who: tuple[str, ...] = field(default=(), compare=False)
     p: float | None = field(default=None, compare=False)
     trace: dict[str, list[Any]] | None = field(default=None, compare=False, repr=False)
+    detail: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:

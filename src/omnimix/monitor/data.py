@@ -79,7 +79,9 @@ def stopped_sources(con: Any, since: date) -> list[Alert]:
                          "critical" if lag > 7 else "warning",
                          f"source {source} ({table}) has loaded nothing after {last.date().isoformat()}: "
                          f"{lag:.0f} days behind the newest data ({newest.date().isoformat()}), usually "
-                         f"every {gap:.0f} day(s)"))
+                         f"every {gap:.0f} day(s)",
+                         detail={"code": "source_stopped", "source": str(source), "table": str(table),
+                                 "last": last.date().isoformat(), "newest": newest.date().isoformat()}))
     return out
 
 
@@ -109,11 +111,13 @@ def load_jumps(con: Any, since: date) -> list[Alert]:
             if med > 0 and (pd_ > ROWS_FACTOR * med or pd_ < med / ROWS_FACTOR):
                 out.append(Alert("data", "load_rows", None, day, pd_, med, med / ROWS_FACTOR, med * ROWS_FACTOR,
                                  "warning", f"load of {source} ({table}) from {day}: {pd_:,.0f} rows a day "
-                                 f"against {med:,.0f} usually"))
+                                 f"against {med:,.0f} usually",
+                                 detail={"code": "load_rows", "source": str(source), "table": str(table)}))
             n, q = int(r["rows_in"] or 0), int(r["q"])
             rate = q / n if n else 0.0
             if n and rate > max(QUARANTINE_MIN, 3 * share) and stats.binom.sf(q - 1, n, max(share, 1e-4)) < 1e-4:
                 out.append(Alert("data", "quarantine_rate", None, day, rate, share, None, 3 * share, "warning",
                                  f"load of {source} ({table}) from {day}: {rate:.1%} of rows quarantined "
-                                 f"against {share:.1%} usually"))
+                                 f"against {share:.1%} usually",
+                                 detail={"code": "quarantine_rate", "source": str(source), "table": str(table)}))
     return out

@@ -40,7 +40,7 @@ def review_failed(con: Any, today: date) -> list[Alert]:
     why = f": failed checks {', '.join(failed)}" if failed else ""
     return [Alert("model", "mmm_review", None, today.isoformat(), 0.0, None, None, None, "warning",
                   f"the latest MMM fit failed review{why}; KPI bands use the seasonal forecast only "
-                  "(refit with `omnimix mmm fit`)")]
+                  "(refit with `omnimix mmm fit`)", detail={"code": "mmm_review", "failed": failed})]
 
 
 def roi_snapshot(con: Any) -> dict[str, Any] | None:
@@ -66,5 +66,6 @@ def drift(previous: dict[str, Any] | None, current: dict[str, Any] | None, today
         if not lo0 <= m1 <= hi0 and not lo1 <= m0 <= hi1:
             out.append(Alert("model", "roi_drift", c, today.isoformat(), m1, m0, lo0, hi0, "warning",
                              f"ROI of {c} moved from {m0:.3g} ({lo0:.3g}–{hi0:.3g}) to {m1:.3g} "
-                             f"({lo1:.3g}–{hi1:.3g}) at the last refit"))
+                             f"({lo1:.3g}–{hi1:.3g}) at the last refit",
+                             detail={"code": "roi_drift", "lo1": lo1, "hi1": hi1}))
     return out

@@ -59,7 +59,8 @@ def pacing_alerts(spend: pd.DataFrame, budgets: Mapping[str, tuple[float | None,
                 if d >= since and v > OVER_DAY * daily:
                     out.append(Alert("pacing", "spend", ch, d.isoformat(), v, daily, 0.0, OVER_DAY * daily,
                                      "critical", f"{ch} spent {v:,.2f} on {d.isoformat()}: above {OVER_DAY:g}× "
-                                     f"its daily budget {daily:,.2f}"))
+                                     f"its daily budget {daily:,.2f}",
+                                     detail={"code": "spend_day", "daily": daily, "factor": OVER_DAY}))
         cap = monthly_cap(daily, monthly)
         if cap is None:
             continue
@@ -75,13 +76,15 @@ def pacing_alerts(spend: pd.DataFrame, budgets: Mapping[str, tuple[float | None,
         day = end.isoformat()
         if mtd > cap:
             out.append(Alert("pacing", "spend_month", ch, day, mtd, expected, None, cap, "critical",
-                             f"{ch} has spent {mtd:,.2f} this month: above the monthly cap {cap:,.2f}"))
+                             f"{ch} has spent {mtd:,.2f} this month: above the monthly cap {cap:,.2f}",
+                             detail={"code": "month_over_cap", "cap": cap}))
         elif pace > hi:
             out.append(Alert("pacing", "spend_month", ch, day, mtd, expected, None, cap, "warning",
                              f"{ch} is on pace for {pace:,.2f} this month: above the cap {cap:,.2f} "
-                             f"(over-delivery)"))
+                             f"(over-delivery)", detail={"code": "month_over_pace", "pace": pace, "cap": cap}))
         elif elapsed >= MIN_DAYS and pace < lo:
             out.append(Alert("pacing", "spend_month", ch, day, mtd, expected, lo * elapsed / n_days, cap,
                              "warning", f"{ch} is on pace for {pace:,.2f} this month: below "
-                             f"{UNDER_PACE:.0%} of the budget {cap:,.2f} (under-delivery)"))
+                             f"{UNDER_PACE:.0%} of the budget {cap:,.2f} (under-delivery)",
+                             detail={"code": "month_under_pace", "pace": pace, "cap": cap, "share": UNDER_PACE}))
     return out

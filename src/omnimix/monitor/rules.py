@@ -87,6 +87,7 @@ def threshold_alerts(rules: Sequence[MonitorRule], total: pd.DataFrame, per_chan
                     out.append(Alert("anomaly", r.metric, r.channel, days[k].isoformat(), float(v[k]), None,
                                      r.below, r.above, r.severity,
                                      f"rule: {METRICS[r.metric].en}{where} {v[k]:,.4g} on {days[k].isoformat()} "
-                                     f"is {word} the threshold {bound:,.4g}", who=tuple(r.who)))
+                                     f"is {word} the threshold {bound:,.4g}", who=tuple(r.who),
+                                     detail={"code": "rule_" + word, "bound": float(bound)}))
                 prev = bool(h)
     return out

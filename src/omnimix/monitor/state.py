@@ -96,6 +96,8 @@ def _payload(a: Alert) -> dict[str, Any]:
     out = a.to_json()
     if a.trace is not None:
         out["trace"] = a.trace
+    if a.detail is not None:
+        out["detail"] = a.detail
     return out
 
 

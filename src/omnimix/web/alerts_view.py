@@ -85,24 +85,76 @@ def _value(fmt: Formatter, metric: str, x: Any) -> str:
     return fmt.num(v, 0 if abs(v) >= 100 or v == round(v) else 1)
 
 
+def _what(a: dict[str, Any], fmt: Formatter) -> str:
+    return fmt.name("metric", a["metric"]) + (f" ({fmt.channel(a['channel'])})" if a.get("channel") else "")
+
+
+def _detail_line(a: dict[str, Any], fmt: Formatter) -> str | None:
+    """A data, model, pacing or rule alert's line from its stored ``detail`` (see
+    :class:`omnimix.monitor.alerts.Alert`) and band; None when the alert has no detail (stored before
+    the monitor kept one) or an unknown code."""
+    d = a.get("detail") or {}
+    code = d.get("code")
+    e = a.get("expected") or {}
+    m = a["metric"]
+    v, mu, hi = a.get("value"), e.get("mean"), e.get("hi")
+    what, day = _what(a, fmt), fmt.date(a["date"])
+    if code == "source_stopped":
+        return fmt.t("monitor.msg.source_stopped").format(
+            source=d.get("source"), table=d.get("table"), last=fmt.date(d.get("last")),
+            newest=fmt.date(d.get("newest")), lag=fmt.num(v), gap=fmt.num(mu))
+    if code == "load_rows":
+        return fmt.t("monitor.msg.load_rows").format(source=d.get("source"), table=d.get("table"), date=day,
+                                                     value=fmt.num(v), usual=fmt.num(mu))
+    if code == "quarantine_rate":
+        return fmt.t("monitor.msg.quarantine_rate").format(source=d.get("source"), table=d.get("table"),
+                                                           date=day, value=fmt.pct(v), usual=fmt.pct(mu))
+    if code == "mmm_review":
+        failed = [fmt.name("check", k) for k in d.get("failed") or []]
+        key = "monitor.msg.mmm_review_checks" if failed else "monitor.msg.mmm_review"
+        return fmt.t(key).format(checks=fmt.t("monitor.list_sep").join(failed))
+    if code == "roi_drift":
+        return fmt.t("monitor.msg.roi_drift").format(
+            channel=fmt.channel(a.get("channel")), old=fmt.ratio(mu), old_lo=fmt.ratio(e.get("lo")),
+            old_hi=fmt.ratio(hi), new=fmt.ratio(v), new_lo=fmt.ratio(d.get("lo1")), new_hi=fmt.ratio(d.get("hi1")))
+    if code == "spend_day":
+        f = float(d.get("factor") or 0.0)
+        return fmt.t("monitor.msg.spend_day").format(channel=fmt.channel(a.get("channel")), value=fmt.money(v),
+                                                     date=day, factor=fmt.num(f, 0 if f == round(f) else 1),
+                                                     daily=fmt.money(d.get("daily")))
+    if code in ("month_over_cap", "month_over_pace", "month_under_pace"):
+        return fmt.t(f"monitor.msg.{code}").format(
+            channel=fmt.channel(a.get("channel")), value=fmt.money(v), pace=fmt.money(d.get("pace")),
+            cap=fmt.money(d.get("cap")), share=fmt.pct(d.get("share"), 0))
+    if code in ("rule_above", "rule_below"):
+        return fmt.t(f"monitor.msg.{code}").format(what=what, value=_value(fmt, m, v), date=day,
+                                                   bound=_value(fmt, m, d.get("bound")))
+    return None
+
+
 def message(a: dict[str, Any], fmt: Formatter) -> str:
-    """The alert's line in the page's language: anomalies are rebuilt from their fields (metric,
-    channel, value, band, day); data, model and pacing alerts keep the monitor's own message."""
-    if a.get("kind") != "anomaly":
-        return str(a.get("message") or "")
+    """The alert's line in the page's language, rebuilt from its fields: anomalies from metric,
+    channel, value, band and day; data, model, pacing and rule alerts from their stored ``detail``; an
+    alert stored without detail gets a plain line of its metric, value and expected value (the
+    monitor's English ``message`` is only shown on English pages)."""
+    line = _detail_line(a, fmt)
+    if line is not None:
+        return line
     e = a.get("expected") or {}
     v, lo, hi, mu = a.get("value"), e.get("lo"), e.get("hi"), e.get("mean")
-    if v is None or mu is None:
-        return str(a.get("message") or "")
-    what = fmt.name("metric", a["metric"]) + (f" ({fmt.channel(a['channel'])})" if a.get("channel") else "")
+    m = a["metric"]
+    if a.get("kind") != "anomaly" or v is None or mu is None:
+        if fmt.locale == "en" and a.get("message"):
+            return str(a["message"])
+        return fmt.t("monitor.msg.generic").format(what=_what(a, fmt), value=_value(fmt, m, v),
+                                                   date=fmt.date(a["date"]), mean=_value(fmt, m, mu))
     up = float(v) > float(mu)
     inside = lo is not None and hi is not None and float(lo) <= float(v) <= float(hi)
     # a change point is dated on the shift's first day, which may itself lie inside the band
     key = ("monitor.msg.shift_up" if up else "monitor.msg.shift_down") if inside else (
         "monitor.msg.above" if up else "monitor.msg.below")
-    return fmt.t(key).format(what=what, value=_value(fmt, a["metric"], v), date=fmt.date(a["date"]),
-                             lo=_value(fmt, a["metric"], lo), hi=_value(fmt, a["metric"], hi),
-                             mean=_value(fmt, a["metric"], mu))
+    return fmt.t(key).format(what=_what(a, fmt), value=_value(fmt, m, v), date=fmt.date(a["date"]),
+                             lo=_value(fmt, m, lo), hi=_value(fmt, m, hi), mean=_value(fmt, m, mu))
 
 
 def alert_fig(a: dict[str, Any], fmt: Formatter) -> dict[str, Any] | None:

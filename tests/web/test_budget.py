@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import sys
 import types
@@ -250,3 +252,44 @@ def test_with_the_real_optimizer_when_installed(env: Env) -> None:
     assert sum(alloc.values()) <= 80000 + 1e-6 and job["result"]["reserve"] == pytest.approx(20000)
     m = job["result"]["marginal_roi"]
     assert m["baidu"] == pytest.approx(m["wechat"], rel=0.01)  # equal marginal returns where unconstrained
+
+
+def test_plan_notes_and_run_errors_carry_a_message_code(env: Env) -> None:
+    """The real optimizer's notes and a guardrail-infeasible error get a message_code the page writes in its
+    own language (the English message stays beside it); the page ships those strings in zh-CN."""
+    pytest.importorskip("omnimix.optimize")
+    cur = env.client.get("/api/v1/mmm/response-curves", headers=env.headers("viewer")).json()["items"]
+    spend = {str(r["channel"]): float(r["current_spend"] or 0.0) for r in cur}
+    big = sum(spend.values()) * 10
+    top = max(spend, key=lambda k: spend[k])
+    job = run(env, {"budget": big, "guardrails": True})
+    crossed = run(env, {"budget": sum(spend.values()) * 2, "guardrails": True, "channels": {top: {"min": spend[top] * 2}}})
+    for j in (job, crossed):
+        assert j["status"] == "succeeded", j["error"]
+        coded = j["result"]["notes_coded"]
+        assert [n["message"] for n in coded] == j["result"]["notes"] and coded
+        assert None not in {n["message_code"] for n in coded}, coded  # every note these runs write has a code
+    codes = [n["message_code"] for n in job["result"]["notes_coded"]]
+    assert codes[0] == "guardrails" and "unallocated_guardrail" in codes
+    assert job["result"]["notes_coded"][0]["params"] == {"lo": -30, "hi": 30}
+    un = next(n for n in job["result"]["notes_coded"] if n["message_code"] == "unallocated_guardrail")
+    assert un["params"]["amount"] == pytest.approx(job["result"]["unallocated"]) and un["params"]["amount"] > 0
+    drop = [n for n in crossed["result"]["notes_coded"] if n["message_code"] == "default_max_dropped"]
+    assert [n["params"] for n in drop] == [{"channel": top}]
+    bad = run(env, {"budget": sum(spend.values()) * 0.05, "guardrails": True})
+    assert bad["status"] == "failed" and bad["error_code"] == "infeasible_guardrails", bad["error"]
+    assert bad["error_params"] == {"lo": -30, "hi": 30}
+    c = env.client
+    login(c, "analyst")
+
+    def strings(lang: str) -> dict[str, Any]:
+        m = re.search(r"data-i18n='([^']+)'", c.get(f"/budget?lang={lang}").text)
+        assert m is not None
+        return dict(json.loads(html.unescape(m.group(1))))
+
+    zh, en = strings("zh-CN"), strings("en")
+    assert "已达到护栏允许的最大值" in zh["note.unallocated_guardrail"] and "在护栏内" in zh["error.infeasible_guardrails"]
+    assert "hold_why" in zh and "护栏" in zh["note.guardrails"]
+    assert "every channel is at its guardrail maximum" in en["note.unallocated_guardrail"]
+    assert not re.search(r"[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}", "".join(v for k, v in zh.items() if k.startswith(
+        ("note.", "error.infeasible"))))

@@ -29,6 +29,10 @@ router = APIRouter(include_in_schema=False)
 #: The stages a budget job reports (:mod:`omnimix.web.jobs`), named in the page's language.
 JOB_STAGES = ("starting", "validating", "loading optimizer", "optimizing", "summarising", "done", "failed")
 
+#: Keys of the plan notes and run errors the API codes (locales/budgetmsg.toml, ``budgetmsg.`` prefix).
+BUDGET_MESSAGES = ("note.guardrails", "note.held", "note.released", "note.default_max_dropped",
+                   "note.default_min_dropped", "note.unallocated", "note.unallocated_guardrail",
+                   "error.infeasible_guardrails", "error.infeasible")
 #: Error codes of ``POST /api/v1/optimizer/runs`` the page explains in its own words.
 ERROR_CODES = ("invalid_request", "unknown_channel", "minimums_exceed_budget", "optimizer_unavailable",
                "not_computed", "optimizer_failed", "forbidden", "other")
@@ -94,6 +98,10 @@ def budget_page(
     except OmnimixError as exc:
         status, now = {}, {**now, "status_error": str(exc)}
     held = {ch: hold_text(st.status, st.reason, fmt) for ch, st in status.items() if st.held}
+    # the plan's notes and a failed run's error, written by the API's message_code (api_budget.coded_notes)
+    js_i18n["hold_why"] = held  # type: ignore[assignment]
+    for key in BUDGET_MESSAGES:
+        js_i18n[key] = translate(f"budgetmsg.{key}", loc)
     # channel display names and the job's stage words for the script-drawn result
     js_i18n["names"] = {str(r["channel"]): fmt.channel(r["channel"]) for r in curves["items"]}  # type: ignore[assignment]
     for stage in JOB_STAGES:

@@ -11,6 +11,7 @@ never satisfy are refused at once with an error code: ``invalid_request`` (422, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -66,6 +67,66 @@ def per_period(result: dict[str, Any], period: str) -> dict[str, Any]:
     k = PERIOD_WEEKS[period]
     out = {n: (_scale(v, k) if n in _PER_PERIOD else v) for n, v in result.items()}
     return {**out, "period": period, "weeks_per_period": k}
+
+
+#: (form, code) of the optimizer's plan notes (:mod:`omnimix.optimize.guard`, :mod:`omnimix.optimize.budget`,
+#: :mod:`omnimix.optimize.workflow`) that a dashboard run can produce; the page writes them by code.
+_NOTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^guardrails: every channel within (?P<lo>[+-]\d+)% … (?P<hi>[+-]\d+)% of current spend .*$"),
+     "guardrails"),
+    (re.compile(r"^(?P<channel>\S+) held at current spend \(.*\); plan it with --release \S+$"), "held"),
+    (re.compile(r"^(?P<channel>\S+) is .*; planned anyway \(released\)$"), "released"),
+    (re.compile(r"^(?P<channel>\S+): the minimum you set is beyond the default maximum, so that default is dropped$"),
+     "default_max_dropped"),
+    (re.compile(r"^(?P<channel>\S+): the maximum you set is beyond the default minimum, so that default is dropped$"),
+     "default_min_dropped"),
+    (re.compile(r"^\S+ of the budget is left unallocated: every channel is at its maximum$"), "unallocated"),
+    (re.compile(r"^\S+ of the budget is unallocated: every channel is at its guardrail maximum; .*$"),
+     "unallocated_guardrail"),
+]
+#: The guardrails' clause the optimizer adds to an infeasible plan's error (:func:`omnimix.optimize.run_optimizer`).
+_GUARD_INFEASIBLE = re.compile(r"\(the guardrails keep every channel within (?P<lo>[+-]\d+)% … (?P<hi>[+-]\d+)% of "
+                               r"current spend")
+_INFEASIBLE = re.compile(r"^(?:The constraints cannot all hold|No allocation meets)")
+
+
+def coded_notes(notes: list[Any], result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's notes as ``{"message", "message_code", "params"}`` (``message_code`` None for a note of
+    an unknown form: the page shows ``message``). Amounts come from ``result`` (already per period)."""
+    out: list[dict[str, Any]] = []
+    for n in notes:
+        text = str(n)
+        code, params = None, {}
+        for form, c in _NOTES:
+            m = form.match(text)
+            if m:
+                code, params = c, m.groupdict()
+                break
+        if code in ("unallocated", "unallocated_guardrail"):
+            params = {"amount": result.get("unallocated")}
+        elif code == "guardrails":
+            params = {"lo": int(params["lo"]), "hi": int(params["hi"])}
+        out.append({"message": text, "message_code": code, "params": params})
+    return out
+
+
+def error_code(error: str | None) -> tuple[str | None, dict[str, Any]]:
+    """A failed run's error as ``(message_code, params)``: ``infeasible_guardrails`` (with the guardrails'
+    ``lo``/``hi`` in percent), ``infeasible``, or None (an error of another form)."""
+    if not error:
+        return None, {}
+    m = _GUARD_INFEASIBLE.search(error)
+    if m:
+        return "infeasible_guardrails", {"lo": int(m.group("lo")), "hi": int(m.group("hi"))}
+    if _INFEASIBLE.match(error):
+        return "infeasible", {}
+    return None, {}
+
+
+def _job_json(job: Any) -> dict[str, Any]:
+    out: dict[str, Any] = job.to_dict()
+    code, params = error_code(out.get("error"))
+    return {**out, "error_code": code, "error_params": params}
 
 
 def _weekly(spec: BudgetScenario) -> ScenarioSpec:
@@ -130,16 +191,18 @@ def start_run(c: Ctx, p: Analyst, spec: BudgetScenario) -> dict[str, Any]:
     unit = mmm_kpi_unit(c.warehouse)
 
     def run(progress: Progress, fn: Callable[[Progress], dict[str, Any]] = weekly) -> dict[str, Any]:
-        return {**per_period(fn(progress), spec.period), "kpi_unit": unit, "currency": c.currency}
+        out = per_period(fn(progress), spec.period)
+        return {**out, "notes_coded": coded_notes(list(out.get("notes") or []), out), "kpi_unit": unit,
+                "currency": c.currency}
 
     job = c.jobs.submit("optimize", p.username, spec.model_dump(), run)
-    return job.to_dict()
+    return _job_json(job)
 
 
 @router.get("/optimizer/runs", summary="Recent optimizer runs (newest first)")
 def list_runs(c: Ctx, p: Viewer, mine: Annotated[bool, Query()] = False) -> dict[str, Any]:
     jobs = c.jobs.list(p.username if mine else None)
-    return {"items": [j.to_dict() for j in jobs]}
+    return {"items": [_job_json(j) for j in jobs]}
 
 
 @router.get("/optimizer/runs/{job_id}", summary="One run: status, progress, result or error")
@@ -149,7 +212,7 @@ def get_run(c: Ctx, p: Viewer, job_id: str) -> dict[str, Any]:
         raise ApiError(
             404, "not_found", f"no optimizer run {job_id!r}: list runs with GET /api/v1/optimizer/runs"
         )
-    return job.to_dict()
+    return _job_json(job)
 
 
 def _visible(c: AppContext, p: Principal, scenario_id: int) -> dict[str, Any]:

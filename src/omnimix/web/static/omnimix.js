@@ -87,6 +87,18 @@
       return fill(i18n["error." + code], { channels: (d.channels || []).join(", "), minimums: d.minimums == null ? "" : money.format(d.minimums),
         usable: d.usable == null ? "" : money.format(d.usable), detail: detail });
     }
+    // a plan note or run error by its message_code in the page's language; its English message otherwise
+    function noteText(n) {
+      var tpl = n.message_code ? i18n["note." + n.message_code] : null;
+      if (!tpl) { return n.message; }
+      var p = n.params || {}, ch = p.channel;
+      return fill(tpl, { channel: ch == null ? null : ((i18n.names || {})[ch] || ch), why: ch == null ? null : ((i18n.hold_why || {})[ch] || i18n.held),
+        amount: p.amount == null ? null : money.format(p.amount), lo: p.lo, hi: p.hi });
+    }
+    function runError(job) {
+      var tpl = job.error_code ? i18n["error." + job.error_code] : null;
+      return tpl ? fill(tpl, job.error_params || {}) : fill(i18n["error.optimizer_failed"], { detail: job.error });
+    }
     function fail(err) { var e = document.getElementById("run-error"); e.textContent = explain(err); show("run-error", true); show("run-status", false); }
     function setPeriod(period) {
       var k = weeks[period] || 1;
@@ -118,7 +130,11 @@
       document.getElementById("r-interval").textContent = res.kpi_interval_90 ? iv(res.kpi_interval_90) : i18n.no_interval;
       var notes = document.getElementById("r-notes");
       notes.innerHTML = "";
-      (res.notes || []).forEach(function (n) { var li = document.createElement("li"); li.textContent = n; notes.appendChild(li); });
+      (res.notes_coded || (res.notes || []).map(function (n) { return { message: n }; })).forEach(function (n) {
+        var li = document.createElement("li");
+        li.textContent = noteText(n);
+        notes.appendChild(li);
+      });
       var rec = res.recommendation || {};
       var tbody = document.querySelector("#result-table tbody");
       tbody.innerHTML = "";
@@ -149,7 +165,7 @@
         document.getElementById("run-progress").value = job.progress;
         document.getElementById("run-stage").textContent = job.status === "running" || job.status === "queued" ? i18n.running + " " + (i18n["stage." + job.stage] || job.stage) : (job.status === "succeeded" ? i18n.done : i18n.failed);
         if (job.status === "succeeded") { lastJob = job; render(job); }
-        else if (job.status === "failed") { var e = document.getElementById("run-error"); e.textContent = fill(i18n["error.optimizer_failed"], { detail: job.error }); show("run-error", true); }
+        else if (job.status === "failed") { var e = document.getElementById("run-error"); e.textContent = runError(job); show("run-error", true); }
         else { setTimeout(function () { poll(id); }, 250); }
       }).catch(fail);
     }

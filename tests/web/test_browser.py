@@ -32,6 +32,9 @@ def proportional(curves: Any, budget: float, reserve: float, objective: str, **_
         "reserve": budget * reserve,
         "expected_kpi": 4321.0,
         "marginal_roi": {k: 0.8 for k in ch},
+        # the real optimizer's first note under guardrails (its form: omnimix.optimize.guard.guard_constraints)
+        "notes": ["guardrails: every channel within -30% … +30% of current spend unless bounded otherwise "
+                  "(--bound 'all=-30%:+50%' widens, --no-guardrails drops them)"] if _kw.get("guardrails") else [],
     }
 
 

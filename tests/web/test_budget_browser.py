@@ -38,6 +38,10 @@ def test_period_switch_and_error_codes(browser: Any, server: str) -> None:  # no
     p.page.wait_for_selector("#run-result:not([hidden])", timeout=20000)
     assert p.page.locator("#r-kpi-of").inner_text() == "KPI（收入，CNY，每月）"
     assert p.page.locator("#r-expected").inner_text().startswith("¥")
+    # the plan's notes (the guardrails' band at least) are written in Chinese, not the optimizer's English
+    notes = p.page.locator("#r-notes li").all_inner_texts()
+    assert any(n.startswith("护栏：") for n in notes), notes
+    assert not [n for n in notes if re.search(r"[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}", n)], notes
     assert p.errors == [], p.errors
     # minimums above the budget: refused at once, explained in the page's language with the figures
     p.page.fill("#s-budget", "1000")

@@ -246,3 +246,30 @@ def test_sdid_jackknife_matches_leave_one_out_and_needs_two_treated(panel: GeoPa
     assert sdid_jackknife_se(Yp, Yq, tr, omega, lam) == pytest.approx(want, rel=1e-10)
     with pytest.raises(Exception, match="at least 2 treated"):
         analyze(panel, "sdid", [truth["treated"][0]], truth["test_start"], truth["test_end"], inference="jackknife")
+
+
+def test_placebo_space_is_exact_over_assignments() -> None:
+    """Issue #16: every assignment is read by the same rule, so with one treated geo the p-values of the
+    n possible assignments are exactly {1/n, 2/n, ..., 1} (size <= α under random assignment). The old
+    rule (placebos among the controls only, each fitted without the treated geo) broke this."""
+    from omnimix.experiments.inference import placebo_space_effects
+    from omnimix.simulate.geo import simulate_geo_panel
+
+    frame, truth = simulate_geo_panel(n_geos=8, n_days=60, test_days=14, treated=1, effect=0.0, seed=3, cost=False)
+    panel = GeoPanel.from_frame(frame)
+    ps = sorted(analyze(panel, "synthetic_control", [g], truth["test_start"], truth["test_end"],
+                        inference="placebo_space").p_value for g in panel.geos)
+    np.testing.assert_allclose(ps, np.arange(1, 9) / 8)
+    # at τ0 != 0 the placebo effects are those of a refit with the treated geos' test outcomes minus τ0
+    from omnimix.experiments.prepared import prepare
+
+    d = prepare(panel, panel.geos[:2], truth["test_start"], truth["test_end"])
+
+    def fitter(y: np.ndarray, X: np.ndarray, fit: np.ndarray) -> np.ndarray:
+        return sc_fit(y, X, fit)[0]
+
+    eff, slope, _ = placebo_space_effects(d.Y, d.treated, d.pre, d.post, fitter, np.random.default_rng(0))
+    Yn = d.Y.copy()
+    Yn[np.ix_(d.post, d.treated)] -= 7.0
+    eff7, _, _ = placebo_space_effects(Yn, d.treated, d.pre, d.post, fitter, np.random.default_rng(0))
+    np.testing.assert_allclose(eff - 7.0 * slope, eff7, atol=1e-6 * max(1.0, float(np.abs(eff).max())))

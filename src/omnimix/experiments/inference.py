@@ -8,9 +8,10 @@ level`` exactly when 0 lies outside the interval.
 * :func:`conformal_pvalue` — Chernozhukov, Wüthrich & Zhu (2021): impose the null on the treated
   series, refit the counterfactual on *all* dates, and compare the test-period mean residual with
   its values under the ``T`` cyclic (moving-block) shifts of the residual series.
-* :func:`placebo_space_pvalue` — placebo-in-space: each control geo (or random control group of the
-  treated group's size) is treated as if treated; its effect, divided by its pre-period RMSE, is
-  compared with the treated group's ``|τ̂ - τ0| / RMSE``.
+* :func:`placebo_space_effects` — placebo-in-space over assignments: every other group of the treated
+  group's size (from all geos; seeded draws when there are many) is read exactly as the treated group,
+  with the treated geos' outcomes under the null; its ``|effect| / pre-period RMSE`` is compared with
+  the treated group's ``|τ̂ - τ0| / RMSE``.
 * :func:`placebo_time_pvalue` — placebo-in-time: windows of the test's length inside the pre-period
   play the test; the treated group's shifted effect is ranked among the windows' effects.
 """
@@ -18,6 +19,8 @@ level`` exactly when 0 lies outside the interval.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import combinations
+from math import comb
 
 import numpy as np
 from numpy.typing import NDArray
@@ -103,37 +106,60 @@ def invert(pfun: Callable[[float], float], center: float, scale: float, alpha: f
     return lo, hi, p0
 
 
-def placebo_space_effects(y_ctrl: Arr, pre: Mask, post: Mask, n_treated: int, fitter: Fitter,
-                          rng: np.random.Generator, max_placebos: int = 200) -> tuple[Arr, Arr]:
-    """Placebo effects and pre-period RMSEs: control groups of the treated group's size play the treated.
+def placebo_space_effects(Y: Arr, treated: NDArray[np.int64], pre: Mask, post: Mask, fitter: Fitter,
+                          rng: np.random.Generator, max_placebos: int = 200) -> tuple[Arr, Arr, Arr]:
+    """Placebo-in-space over assignments: ``(effects at τ0 = 0, slopes in τ0, pre-period RMSEs)``.
 
-    With one treated geo every control geo is a placebo; with more, up to ``max_placebos`` random
-    groups of ``n_treated`` controls (distinct, drawn with the seeded ``rng``).
+    ``Y`` holds *every* geo (dates × geos), ``treated`` the observed group. A placebo is another group
+    of the treated group's size drawn from all geos (every other geo when one is treated; every other
+    group when there are at most ``max_placebos``; else ``max_placebos`` distinct seeded draws), read
+    exactly like the observed group: its mean series against the synthetic control of all the geos
+    outside it, fitted on the pre-period. Under the sharp null "effect τ0" the observed treated geos'
+    untreated test-period outcomes are ``Y - τ0``; they may sit inside a placebo group or among its
+    donors. The weights are fitted on pre-period dates only, so the counterfactual is affine in the
+    test-period values and a placebo's effect at τ0 is ``effects - τ0 · slopes`` (slope: the placebo's
+    share of treated geos minus its donor weight on them). The observed group's statistic is then one
+    draw of the same statistic over assignments, which makes the rank test exact (size ≤ α) under
+    random assignment (Abadie, Diamond & Hainmueller 2010; Firpo & Possebom 2018).
     """
-    n = y_ctrl.shape[1]
-    groups: list[NDArray[np.int64]]
-    if n_treated == 1:
-        groups = [np.array([j], dtype=np.int64) for j in range(n)]
+    n = Y.shape[1]
+    k = int(treated.size)
+    obs = tuple(sorted(int(j) for j in treated))
+    groups: list[tuple[int, ...]]
+    if comb(n, k) - 1 <= max_placebos:
+        groups = [c for c in combinations(range(n), k) if c != obs]
     else:
-        seen: set[tuple[int, ...]] = set()
+        seen: set[tuple[int, ...]] = {obs}
         groups = []
         for _ in range(max_placebos * 5):
-            key = tuple(sorted(rng.choice(n, size=n_treated, replace=False).tolist()))
+            key = tuple(sorted(rng.choice(n, size=k, replace=False).tolist()))
             if key not in seen:
                 seen.add(key)
-                groups.append(np.array(key, dtype=np.int64))
+                groups.append(key)
             if len(groups) >= max_placebos:
                 break
-    eff, rmse = [], []
+    is_tr = np.zeros(n, dtype=bool)
+    is_tr[treated] = True
     rows = pre | post
-    for g in groups:
+    fit, test = pre[rows], post[rows]
+    eff, slope, rmse = [], [], []
+    for key in groups:
+        g = np.array(key, dtype=np.int64)
         donors = np.setdiff1d(np.arange(n), g)
-        y = y_ctrl[:, g].mean(axis=1)
-        cf = fitter(y[rows], y_ctrl[rows][:, donors], pre[rows])
-        r = y[rows] - cf
-        eff.append(float(r[post[rows]].mean()))
-        rmse.append(float(np.sqrt(np.mean(r[pre[rows]] ** 2))))
-    return np.asarray(eff), np.maximum(np.asarray(rmse), 1e-12)
+        y = Y[rows][:, g].mean(axis=1)
+        X = Y[rows][:, donors]
+        cf = fitter(y, X, fit)
+        r = y - cf
+        share = float(is_tr[g].mean())
+        if is_tr[donors].any():
+            shifted = X + np.outer(test, is_tr[donors]).astype(float)
+            on_treated = float((fitter(y, shifted, fit) - cf)[test].mean())
+        else:
+            on_treated = 0.0
+        eff.append(float(r[test].mean()))
+        slope.append(share - on_treated)
+        rmse.append(float(np.sqrt(np.mean(r[fit] ** 2))))
+    return np.asarray(eff), np.asarray(slope), np.maximum(np.asarray(rmse), 1e-12)
 
 
 def placebo_time_effects(y1: Arr, Y0: Arr, pre: Mask, n_test: int, fitter: Fitter) -> Arr:

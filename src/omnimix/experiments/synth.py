@@ -142,12 +142,11 @@ def analyze_synth(d: Design, *, augmented: bool, level: float, inference: str,
             return conformal_pvalue(y1, Y0, rows, post, tau0, fitter)
         details["permutations"] = int(rows.sum())
     elif inference == "placebo_space":
-        eff, r = placebo_space_effects(Y0, pre, post, d.n_treated, fitter, rng)
-        ratios = np.abs(eff) / r
+        eff, slope, r = placebo_space_effects(d.Y, d.treated, pre, post, fitter, rng)
         details["placebos"] = int(eff.size)
 
         def pfun(tau0: float) -> float:
-            return rank_pvalue(abs(att - tau0) / max(rmse, 1e-12), ratios)
+            return rank_pvalue(abs(att - tau0) / max(rmse, 1e-12), np.abs(eff - tau0 * slope) / r)
     elif inference == "placebo_time":
         eff = placebo_time_effects(y1, Y0, pre, d.n_post, fitter)
         if eff.size < 1:

@@ -111,3 +111,59 @@ def test_admin_errors_of_the_app_state(tmp_path: Path) -> None:
             call()
         assert admin_error(exc.value, ZH).startswith(want), (str(exc.value), admin_error(exc.value, ZH))
         assert not _HAN.search(admin_error(exc.value, EN))
+
+
+#: the scheduled runs' message forms (omnimix.schedule.jobs / scheduler; tests/schedule pins them)
+RUN_MESSAGES = [
+    "no files in the watch folders (inbox)",
+    "2 file(s): 2 rows loaded, 0 quarantined, 0 already loaded; 1 failed (moved to failed/): bad.csv: "
+    "MISSING COLUMNS spend",
+    "1 file(s): 1 rows loaded, 0 quarantined, 0 already loaded",
+    "12 series 2026-03-01 – 2026-03-31: 3 alert(s), 1 new, 1 of 1 deliveries ok",
+    "refit (map) of 2 channel(s): passed review",
+    "refit (nuts) of all channel(s): FAILED review: rhat_max 1.2 > 1.01",
+    "review 2026-03 (zh-CN) written to /ws/reports: 2 file(s)",
+    "warehouse locked: another load holds the lock",
+]
+_RUN_ENGLISH = re.compile(r"watch folders|rows loaded|quarantined|already loaded|moved to|series|alert\(s\)|"
+                          r"deliveries|refit|review|written to|file\(s\)|warehouse locked|channel\(s\)")
+
+
+def test_run_messages_rebuilt_in_chinese_and_kept_in_english() -> None:
+    from omnimix.web.messages import run_message
+
+    for text in RUN_MESSAGES:
+        zh = run_message(text, ZH)
+        assert _HAN.search(zh), (text, zh)
+        # the data parts (folders, file names, the reasons, the period) survive
+        assert not _RUN_ENGLISH.search(zh.replace("/ws/reports", "").replace("failed/", "")), (text, zh)
+        en = run_message(text, EN)
+        assert not _HAN.search(en)
+        for token in re.findall(r"\d{4}-\d{2}(?:-\d{2})?|\d+|inbox|bad\.csv|rhat_max", text):
+            assert token in zh and token in en, (token, text, zh)
+    assert run_message("ValueError: boom", ZH) == "ValueError: boom"  # unknown form: as written
+    assert "NUTS" in run_message(RUN_MESSAGES[5], ZH) and "全部" in run_message(RUN_MESSAGES[5], ZH)
+
+
+AUDIT_DETAILS = [
+    ("user_add", "role=analyst"), ("login", "role=viewer"), ("role_change", "viewer -> admin"),
+    ("token_create", "owner=ana name=ci"), ("scenario_save", "shared=True"), ("scenario_save", "shared=False"),
+    ("login_failed", "bad CSRF token"), ("login_refused", "locked; retry after 300 s"),
+    ("login_failed", "wrong username or password"), ("login_failed", "wrong username or password; blocked for 60 s"),
+    ("alert_ack", "anomaly spend douyin 2026-03-05; checked with the agency"),
+    ("alert_resolve", "pacing revenue * 2026-03-06"), ("user_add", "demo login (admin)"),
+]
+_AUDIT_ENGLISH = re.compile(r"role|owner|shared|CSRF token|retry|wrong|password|locked|blocked|viewer|admin|"
+                            r"analyst|douyin|\*|anomaly|pacing|demo", re.I)
+
+
+def test_audit_details_in_chinese() -> None:
+    from omnimix.web.messages import audit_detail
+
+    for action, text in AUDIT_DETAILS:
+        zh = audit_detail(action, text, ZH)
+        assert _HAN.search(zh), (text, zh)
+        assert not _AUDIT_ENGLISH.search(zh.replace("CSRF", "").replace("checked with the agency", "")), (text, zh)
+        assert not _HAN.search(audit_detail(action, text, EN))
+    assert "checked with the agency" in audit_detail(*AUDIT_DETAILS[10], ZH)  # the user's note as written
+    assert audit_detail("settings", "timezone=Asia/Shanghai", ZH) == "timezone=Asia/Shanghai"

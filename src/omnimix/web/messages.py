@@ -231,3 +231,92 @@ def admin_error(text: Any, fmt: Formatter) -> str:
                 fmt.name("role", r) for r in ("viewer", "analyst", "admin"))
             return fmt.t(f"admin.error.{key}").replace("{v}", m.group("v")).replace("{roles}", roles)
     return t
+
+
+#: (pattern, catalogue key) of each scheduled run's message form (:mod:`omnimix.schedule.jobs`,
+#: :mod:`omnimix.schedule.scheduler`); named groups fill the key's fields.
+_RUNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^no files in the watch folders \((?P<folders>.*)\)$"), "no_files"),
+    (re.compile(r"^(?P<files>\d+) file\(s\): (?P<loaded>\d+) rows loaded, (?P<quarantined>\d+) quarantined, "
+                r"(?P<already>\d+) already loaded(?:; (?P<failed>\d+) failed \(moved to failed/\): (?P<detail>.*))?$"),
+     "ingest"),
+    (re.compile(r"^(?P<series>\d+) series (?P<since>\S+) – (?P<end>\S+): (?P<alerts>\d+) alert\(s\), (?P<new>\d+) new, "
+                r"(?P<ok>\d+) of (?P<deliveries>\d+) deliveries ok$"), "monitor"),
+    (re.compile(r"^refit \((?P<mode>\w+)\) of (?P<n>\S+) channel\(s\): passed review$"), "refit_passed"),
+    (re.compile(r"^refit \((?P<mode>\w+)\) of (?P<n>\S+) channel\(s\): FAILED review: (?P<reasons>.*)$"),
+     "refit_failed"),
+    (re.compile(r"^review (?:(?P<period>\S+) )?\((?P<lang>[\w-]+)\) written to (?P<out>.+): (?P<files>\d+) file\(s\)$"),
+     "review"),
+    (re.compile(r"^warehouse locked: (?P<detail>.*)$"), "locked"),
+]
+
+
+def run_message(text: Any, fmt: Formatter) -> str:
+    """A scheduled run's message (``schedule_runs.message``) in ``fmt``'s language, rebuilt from its form;
+    parts that are data (file names, folders, the MMM's reasons, an error's own text) stay as written."""
+    t = str(text or "").strip()
+    for pattern, key in _RUNS:
+        m = pattern.match(t)
+        if m is None:
+            continue
+        fields = {k: v for k, v in m.groupdict().items() if v is not None}
+        if key in ("refit_passed", "refit_failed"):
+            mode_key = f"runmsg.mode.{fields['mode']}"
+            fields["mode"] = fmt.t(mode_key) if mode_key in CATALOG["en"] else fields["mode"]
+            if fields["n"] == "all":
+                fields["n"] = fmt.t("runmsg.all")
+        if key == "review":
+            fields.setdefault("period", "")
+        out = _fill(fmt.t(f"runmsg.{key}"), fields)
+        if key == "ingest" and "failed" in fields:
+            out += _fill(fmt.t("runmsg.ingest_failed"), fields)
+        return out
+    return t
+
+
+_AUDIT_ROLE = re.compile(r"^role=(?P<role>\w+)$")
+_AUDIT_CHANGE = re.compile(r"^(?P<before>\w+) -> (?P<after>\w+)$")
+_AUDIT_TOKEN = re.compile(r"^owner=(?P<owner>\S*) name=(?P<name>.*)$")
+_AUDIT_SHARED = re.compile(r"^shared=(?P<shared>True|False)$")
+_AUDIT_REFUSED = re.compile(r"^(?P<reason>locked|blocked|backoff|busy); retry after (?P<s>\d+) s$")
+_AUDIT_WRONG = re.compile(r"^wrong username or password"
+                          r"(?:; (?P<reason>locked|blocked|backoff|busy) for (?P<s>\d+) s)?$")
+_AUDIT_ALERT = re.compile(r"^(?P<kind>\S+) (?P<metric>\S+) (?P<channel>\S+) (?P<date>\d{4}-\d{2}-\d{2})"
+                          r"(?:; (?P<note>.*))?$")
+
+
+def audit_detail(action: str, text: Any, fmt: Formatter) -> str:
+    """An audit log row's detail (:func:`omnimix.web.admin.audit`) in ``fmt``'s language: roles, alert kinds,
+    metrics and channels by their display names, the login limiter's reasons in words; data (user names,
+    notes, settings values) as written."""
+    t = str(text or "").strip()
+    if not t:
+        return ""
+    if (m := _AUDIT_ROLE.match(t)) is not None:
+        return fmt.t("auditmsg.role").replace("{role}", fmt.name("role", m.group("role")))
+    if action == "role_change" and (m := _AUDIT_CHANGE.match(t)) is not None:
+        return f"{fmt.name('role', m.group('before'))} → {fmt.name('role', m.group('after'))}"
+    if (m := _AUDIT_TOKEN.match(t)) is not None:
+        return _fill(fmt.t("auditmsg.token"), m.groupdict())
+    if (m := _AUDIT_SHARED.match(t)) is not None:
+        return fmt.t("auditmsg.shared_" + ("yes" if m.group("shared") == "True" else "no"))
+    if t == "bad CSRF token":
+        return fmt.t("auditmsg.csrf")
+    if t == "demo login (admin)":
+        return fmt.t("auditmsg.demo")
+    if (m := _AUDIT_REFUSED.match(t)) is not None:
+        return _fill(fmt.t("auditmsg.refused"), {"reason": fmt.t("auditmsg.limit." + m.group("reason")),
+                                                 "s": m.group("s")})
+    if (m := _AUDIT_WRONG.match(t)) is not None:
+        out = fmt.t("auditmsg.wrong")
+        if m.group("reason"):
+            out += _fill(fmt.t("auditmsg.then"), {"reason": fmt.t("auditmsg.limit." + m.group("reason")),
+                                                  "s": m.group("s")})
+        return out
+    if action.startswith("alert_") and (m := _AUDIT_ALERT.match(t)) is not None:
+        ch = m.group("channel")
+        parts = [fmt.name("alert_kind", m.group("kind")), fmt.name("metric", m.group("metric")),
+                 fmt.t("auditmsg.all_channels") if ch == "*" else fmt.channel(ch), m.group("date")]
+        out = " ".join(parts)
+        return out + (("；" if fmt.locale == "zh-CN" else "; ") + m.group("note") if m.group("note") else "")
+    return t

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from omnimix.web.auth import Principal
 from omnimix.web.deps import AppContext
 from omnimix.web.i18n import LANG_COOKIE, Formatter, normalize_locale, pick_locale, translate
-from omnimix.web.messages import empty_state
+from omnimix.web.messages import audit_detail, empty_state, run_message
 
 #: Navigation entries (translation key, path) in menu order.
 NAV: list[tuple[str, str]] = [
@@ -84,6 +84,8 @@ def render(
             "channel_name": fmt.channel,  # display names of data keys, in the page's language
             "name": fmt.name,
             "empty": lambda state: empty_state(state, fmt),
+            "run_msg": lambda text: run_message(text, fmt),
+            "audit_msg": lambda action, text: audit_detail(action, text, fmt),
             "analyst": p is not None and p.at_least("analyst"),
             "workspace_name": c.config.workspace.name,
             "charts": False,

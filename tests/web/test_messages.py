@@ -167,3 +167,35 @@ def test_audit_details_in_chinese() -> None:
         assert not _HAN.search(audit_detail(action, text, EN))
     assert "checked with the agency" in audit_detail(*AUDIT_DETAILS[10], ZH)  # the user's note as written
     assert audit_detail("settings", "timezone=Asia/Shanghai", ZH) == "timezone=Asia/Shanghai"
+
+
+def test_plan_load_errors_in_chinese(tmp_path: Path) -> None:
+    """The errors a real load_plan raises: an unknown key, a missing key, a validator's fix, not TOML."""
+    from omnimix.errors import InputDataError
+    from omnimix.plan.spec import load_plan
+    from omnimix.web.messages import plan_problem
+
+    bad = tmp_path / "plan.toml"
+    bad.write_text('[plan]\nname = "x"\nyear = 2026\nbudget = 100\ncolour = 1\n'
+                   '[[goals]]\nid = "g1"\nchange = -2\n', encoding="utf-8")
+    texts = []
+    for content in (None, '[plan\n'):
+        if content is not None:
+            bad.write_text(content, encoding="utf-8")
+        try:
+            load_plan(bad)
+        except InputDataError as exc:
+            texts.append(str(exc))
+    try:
+        load_plan(tmp_path / "none.toml")
+    except InputDataError as exc:
+        texts.append(str(exc))
+    assert len(texts) == 3
+    for text in texts:
+        zh = plan_problem(text, ZH)
+        assert plan_problem(text, EN) == text  # the English rebuild is the module's own text
+        assert len(zh.split("\n")) == len(text.split("\n"))
+        assert not re.search(r"unknown key|missing: add|not a valid plan|not found|not valid TOML", zh), zh
+        assert _HAN.search(zh)
+        assert str(bad.name) in zh or "none.toml" in zh
+    assert "colour" in plan_problem(texts[0], ZH)  # the key path is kept

@@ -320,3 +320,35 @@ def audit_detail(action: str, text: Any, fmt: Formatter) -> str:
         out = " ".join(parts)
         return out + (("；" if fmt.locale == "zh-CN" else "; ") + m.group("note") if m.group("note") else "")
     return t
+
+
+_PLAN_LINES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(?P<file>.+): is not a valid plan \((?P<n>\d+) problem\(s\)\):$"), "invalid"),
+    (re.compile(r"^(?P<file>.+): has no \[plan\] table: add \[plan\] with name, year and budget \(see docs/plan.md\)$"),
+     "no_plan"),
+    (re.compile(r"^(?P<file>.+): not found: give the path of a plan.toml \(examples/plan.toml is one\)$"), "not_found"),
+    (re.compile(r"^(?P<file>.+): is not valid TOML: (?P<detail>.*)$"), "toml"),
+    (re.compile(r"^(?P<file>.+): is not UTF-8 text: save it as UTF-8$"), "utf8"),
+    (re.compile(r"^(?P<indent>\s*- )(?:(?P<key>[^:\s]+): )?unknown key: remove it or check its spelling against "
+                r"docs/plan.md$"), "unknown_key"),
+    (re.compile(r"^(?P<indent>\s*- )(?:(?P<key>[^:\s]+): )?missing: add it \(see docs/plan.md\)$"), "missing"),
+    (re.compile(r"^(?P<indent>\s*- )(?P<key>[^:\s]+): (?P<detail>.*)$"), "other"),
+]
+
+
+def plan_problem(text: Any, fmt: Formatter) -> str:
+    """A plan file's load error (:func:`omnimix.plan.spec.load_plan`, one problem a line) in ``fmt``'s
+    language: the lead, unknown and missing keys rebuilt by their form; a key's own fix (the plan model's
+    validators) follows its key path as written."""
+    out = []
+    for line in str(text or "").split("\n"):
+        for pattern, key in _PLAN_LINES:
+            m = pattern.match(line)
+            if m is None:
+                continue
+            fields = {k: v for k, v in m.groupdict().items() if v is not None}
+            fields.setdefault("key", "")
+            line = fields.pop("indent", "") + _fill(fmt.t(f"planmsg.{key}"), fields)
+            break
+        out.append(line)
+    return "\n".join(out)

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from omnimix.web.auth import Principal
 from omnimix.web.deps import AppContext
 from omnimix.web.i18n import LANG_COOKIE, Formatter, normalize_locale, pick_locale, translate
-from omnimix.web.messages import audit_detail, empty_state, run_message
+from omnimix.web.messages import audit_detail, empty_state, plan_problem, run_message
 
 #: Navigation entries (translation key, path) in menu order.
 NAV: list[tuple[str, str]] = [
@@ -85,6 +85,7 @@ def render(
             "name": fmt.name,
             "empty": lambda state: empty_state(state, fmt),
             "run_msg": lambda text: run_message(text, fmt),
+            "plan_msg": lambda text: plan_problem(text, fmt),
             "audit_msg": lambda action, text: audit_detail(action, text, fmt),
             "analyst": p is not None and p.at_least("analyst"),
             "workspace_name": c.config.workspace.name,

@@ -31,7 +31,8 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-METHODS = ["synthetic_control", "augmented_synthetic_control", "tbr", "tbr:ar1", "did", "did:cluster", "sdid"]
+METHODS = ["synthetic_control", "synthetic_control:conformal", "augmented_synthetic_control", "tbr", "tbr:ar1",
+           "did", "did:cluster", "sdid"]
 
 
 def speed(repeats: int) -> dict[str, float]:

@@ -204,7 +204,7 @@ def test_deterministic_and_json_contract(method: str, panel: GeoPanel,
     assert method in METHODS
 
 
-@pytest.mark.parametrize(("method", "inference"), [("synthetic_control", "placebo_space"),
+@pytest.mark.parametrize(("method", "inference"), [("synthetic_control", "conformal"),
                                                    ("synthetic_control", "placebo_time"),
                                                    ("augmented_synthetic_control", "placebo_space"),
                                                    ("did", "cluster"), ("tbr", "ar1"), ("sdid", "jackknife")])
@@ -273,3 +273,26 @@ def test_placebo_space_is_exact_over_assignments() -> None:
     Yn[np.ix_(d.post, d.treated)] -= 7.0
     eff7, _, _ = placebo_space_effects(Yn, d.treated, d.pre, d.post, fitter, np.random.default_rng(0))
     np.testing.assert_allclose(eff - 7.0 * slope, eff7, atol=1e-6 * max(1.0, float(np.abs(eff).max())))
+
+
+def test_synthetic_control_defaults_to_placebo_space_when_it_can_reject() -> None:
+    """Issue #16: placebo-in-space (exact under random assignment) is synthetic control's default; with
+    too few geos for 19 placebo groups its p-value could never go below 5%, so conformal is used and said."""
+    from omnimix.experiments.analysis import default_inference
+    from omnimix.simulate.geo import simulate_geo_panel
+
+    assert default_inference("synthetic_control", 40, 3, 0.9) == ("placebo_space", None)
+    assert default_inference("synthetic_control", 20, 1, 0.9) == ("placebo_space", None)   # 19 groups
+    assert default_inference("synthetic_control", 19, 1, 0.9)[0] == "conformal"            # 18 groups
+    assert default_inference("synthetic_control", 7, 2, 0.9) == ("placebo_space", None)    # C(7,2)-1 = 20
+    assert default_inference("synthetic_control", 200, 1, 0.99) == ("placebo_space", None)
+    assert default_inference("synthetic_control", 60, 1, 0.99)[0] == "conformal"        # needs 99 groups
+    assert default_inference("augmented_synthetic_control", 6, 1, 0.9) == ("conformal", None)
+    frame, truth = simulate_geo_panel(n_geos=6, n_days=60, test_days=14, treated=1, effect=0.0, seed=3, cost=False)
+    panel = GeoPanel.from_frame(frame)
+    r = analyze(panel, "synthetic_control", truth["treated"], truth["test_start"], truth["test_end"])
+    assert r.inference == "conformal" and "only 5 placebo group(s)" in r.details["inference_note"]
+    forced = analyze(panel, "synthetic_control", truth["treated"], truth["test_start"], truth["test_end"],
+                     inference="placebo_space")
+    assert forced.inference == "placebo_space" and "inference_note" not in forced.details
+    assert forced.p_value >= 1 / 6

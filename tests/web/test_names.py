@@ -12,6 +12,7 @@ import pytest
 from omnimix.attribution.models import MODELS
 from omnimix.clv.rfm import DEFAULT_SEGMENTS
 from omnimix.config import Config
+from omnimix.experiments.analysis import METHODS as EXPERIMENT_METHODS
 from omnimix.lifecycle.stages import STAGE_NAMES
 from omnimix.optimize.guard import CHANNEL_STATUSES
 from omnimix.schema import RESULTS, TABLES
@@ -21,10 +22,11 @@ from omnimix.web.queries.results import CHECK_TYPES, METRIC_TYPES
 from omnimix.web.security import ROLES
 
 NAMES = LOCALE_DIR / "names.toml"
-#: The kinds names.toml owns; other catalogues own metric, alert_kind, severity, decision, method.
+#: The kinds names.toml owns; other catalogues own metric, alert_kind, severity, decision, method,
+#: inference.
 OWNED = {"channel", "model", "stage", "lifecycle", "diagnostic", "check", "segment", "role", "action", "objective",
          "identifier", "series", "table", "channel_status"}
-FOREIGN = {"metric", "alert_kind", "severity", "decision", "method"}
+FOREIGN = {"metric", "alert_kind", "severity", "decision", "method", "inference"}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -75,6 +77,8 @@ def test_names_toml_holds_exactly_its_own_kinds_in_both_languages() -> None:
         ("table", list(TABLES) + list(RESULTS)),
         ("action", sorted(_audit_actions())),
         ("channel_status", list(CHANNEL_STATUSES)),
+        ("method", list(EXPERIMENT_METHODS)),
+        ("inference", sorted({i for infs in EXPERIMENT_METHODS.values() for i in infs})),
     ],
 )
 def test_every_key_of_the_code_has_a_name(kind: str, keys: list[str]) -> None:

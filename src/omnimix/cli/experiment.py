@@ -74,7 +74,9 @@ def analyze_cmd(
     assignment: Annotated[Path | None, typer.Option("--assignment", help="CSV geo,group")] = None,
     pre_start: Annotated[str | None, typer.Option("--pre-start", help="first pre-period day")] = None,
     level: Annotated[float, typer.Option("--level", help="interval level")] = 0.9,
-    inference: Annotated[str | None, typer.Option("--inference", help="inference method")] = None,
+    inference: Annotated[str | None, typer.Option(
+        "--inference", help="inference method (default: the method's first in docs/experiments.md; "
+        "synthetic_control: placebo_space, or conformal with fewer than 19 placebo groups)")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     chart: Annotated[Path | None, typer.Option("--chart", help="write an HTML chart here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -105,6 +107,8 @@ def analyze_cmd(
     pct = f"{level:.0%}"
     typer.echo(f"{res.method} ({res.inference}), treated {', '.join(res.treated)}, "
                f"test {res.test_start} .. {res.test_end}")
+    if res.details.get("inference_note"):
+        typer.echo(f"  note: {res.details['inference_note']}")
     for name, iv in (("ATT per geo per day", res.att), ("incremental KPI", res.incremental_kpi)):
         typer.echo(f"  {name:<22} {iv.mean:,.2f}  [{pct}: {iv.lo:,.2f} .. {iv.hi:,.2f}]")
     typer.echo(f"  {'lift':<22} {res.lift.mean:.2%}  [{res.lift.lo:.2%} .. {res.lift.hi:.2%}]")

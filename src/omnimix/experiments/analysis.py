@@ -3,7 +3,8 @@
 Methods (``method=``) and their inference (``inference=``, first = default):
 
 =============================== ==========================================================
-``synthetic_control``           ``conformal``, ``placebo_space``, ``placebo_time``
+``synthetic_control``           ``placebo_space`` (conformal with < 20 placebo groups), ``conformal``,
+                                ``placebo_time``
 ``augmented_synthetic_control`` ``conformal``, ``placebo_space``, ``placebo_time``
 ``tbr``                         ``t`` (the TBR predictive distribution), ``ar1`` (AR(1) errors)
 ``did``                         ``permutation``, ``cluster``
@@ -18,6 +19,7 @@ day before ``test_start``. Results are deterministic for a given ``seed``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import ceil, comb
 from typing import Any
 
 import numpy as np
@@ -29,14 +31,15 @@ from omnimix.experiments.prepared import Design, Estimate, prepare
 from omnimix.experiments.result import Interval, LiftResult
 
 METHODS: dict[str, tuple[str, ...]] = {
-    "synthetic_control": ("conformal", "placebo_space", "placebo_time"),
+    "synthetic_control": ("placebo_space", "conformal", "placebo_time"),
     "augmented_synthetic_control": ("conformal", "placebo_space", "placebo_time"),
     "tbr": ("t", "ar1"),
     "did": ("permutation", "cluster"),
     "sdid": ("placebo_variance", "jackknife"),
     "its": ("posterior",),
 }
-"""Method → its inference methods (the first is the default). ``its`` lives in
+"""Method → its inference methods (the first is the default; see :func:`default_inference` for the one
+exception). ``its`` lives in
 ``omnimix.experiments.its`` (``analyze_its(d, *, level, inference, rng) -> Estimate`` and
 ``its_point(d, M) -> float``), imported when asked for."""
 
@@ -101,6 +104,32 @@ def _point(d: Design, method: str, M: Any, est: Estimate) -> float:
     return sdid_point(d, M)
 
 
+MIN_PLACEBO_GROUPS = 19
+"""Placebo-in-space is synthetic control's default only with at least this many placebo groups (the
+smallest p-value is then 1/20 or less); with fewer it could never reject at 5%, and conformal is used."""
+
+
+def default_inference(method: str, n_geos: int, n_treated: int, level: float) -> tuple[str, str | None]:
+    """The inference used when none is asked for, and why when it is not the method's first.
+
+    Synthetic control defaults to placebo-in-space, exact under random assignment (issue #16: the
+    conformal test rejected 6.5% of 1,000 null worlds, placebo-in-space 3.4%). A permutation test over
+    ``m`` placebo groups cannot give a p-value below ``1/(m+1)``, so with too few geos for
+    ``max(MIN_PLACEBO_GROUPS, 1/(1-level) - 1)`` groups the conformal test is used instead and the
+    reason is returned.
+    """
+    first = METHODS[method][0]
+    if method != "synthetic_control":
+        return first, None
+    groups = comb(n_geos, n_treated) - 1
+    need = max(MIN_PLACEBO_GROUPS, ceil(1.0 / (1.0 - level) - 1e-9) - 1)
+    if groups >= need:
+        return first, None
+    return "conformal", (f"placebo-in-space would have only {groups} placebo group(s) ({n_geos} geos, "
+                         f"{n_treated} treated; it needs {need}), so its p-value could not go below "
+                         f"1/{groups + 1}: the conformal test is used")
+
+
 def analyze(panel: GeoPanel, method: str, treated: Sequence[str], test_start: Any, test_end: Any, *,
             pre_start: Any = None, level: float = 0.9, seed: int = 0, inference: str | None = None) -> LiftResult:
     """Estimate the effect of a geo test.
@@ -113,7 +142,7 @@ def analyze(panel: GeoPanel, method: str, treated: Sequence[str], test_start: An
         pre_start: first date of the pre-period (default: the panel's first date).
         level: two-sided interval level, in (0, 1).
         seed: seed of the permutation / placebo draws (same seed, same result).
-        inference: the inference method (default: the method's first, see the module docstring).
+        inference: the inference method (default: the method's first, see :func:`default_inference`).
 
     Returns:
         The :class:`LiftResult`; its intervals and p-value come from the one inference method.
@@ -122,15 +151,21 @@ def analyze(panel: GeoPanel, method: str, treated: Sequence[str], test_start: An
         raise UsageError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if not 0.0 < level < 1.0:
         raise UsageError(f"level {level} must be between 0 and 1 (0.9 = 90%)")
-    inf = inference or METHODS[method][0]
-    if inf not in METHODS[method]:
-        raise UsageError(f"inference {inf!r} is not available for {method}; use one of {METHODS[method]}")
+    if inference is not None and inference not in METHODS[method]:
+        raise UsageError(f"inference {inference!r} is not available for {method}; use one of {METHODS[method]}")
     min_controls = 1 if method in ("tbr", "its") else 2
     d = prepare(panel, treated, test_start, test_end, pre_start, min_controls=min_controls,
                 min_pre=1 if method == "did" else 3)
+    why: str | None = None
+    if inference is None:
+        inf, why = default_inference(method, len(d.geos), d.n_treated, level)
+    else:
+        inf = inference
     rng = np.random.default_rng(seed)
     with _one_blas_thread():
         est = _run(d, method, level, inf, rng)
+    if why:
+        est.details["inference_note"] = why
     n_t, n_post = d.n_treated, d.n_post
     k = float(n_t * n_post)
     att = Interval(est.att, est.lo, est.hi)

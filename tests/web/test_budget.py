@@ -276,6 +276,16 @@ def test_plan_notes_and_run_errors_carry_a_message_code(env: Env) -> None:
     assert un["params"]["amount"] == pytest.approx(job["result"]["unallocated"]) and un["params"]["amount"] > 0
     drop = [n for n in crossed["result"]["notes_coded"] if n["message_code"] == "default_max_dropped"]
     assert [n["params"] for n in drop] == [{"channel": top}]
+    # the scale / hold / cut reasons also come in the request's language (the result table's tooltips)
+    def get(lang: str) -> dict[str, Any]:
+        return dict(env.client.get(f"/api/v1/optimizer/runs/{job['id']}", params={"lang": lang},
+                                   headers=env.headers("viewer")).json()["result"]["recommendation"])
+
+    rec = get("en")
+    assert rec and all(r["reason_text"] == r["reason"] for r in rec.values())  # English: the module's own text
+    for ch, r in get("zh-CN").items():
+        assert r["reason"] == rec[ch]["reason"] and re.search(r"[\u4e00-\u9fff]", r["reason_text"]), r
+        assert not re.search(r"[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}", r["reason_text"]), r["reason_text"]
     bad = run(env, {"budget": sum(spend.values()) * 0.05, "guardrails": True})
     assert bad["status"] == "failed" and bad["error_code"] == "infeasible_guardrails", bad["error"]
     assert bad["error_params"] == {"lo": -30, "hi": 30}

@@ -199,3 +199,41 @@ def test_plan_load_errors_in_chinese(tmp_path: Path) -> None:
         assert _HAN.search(zh)
         assert str(bad.name) in zh or "none.toml" in zh
     assert "colour" in plan_problem(texts[0], ZH)  # the key path is kept
+
+
+def test_lifecycle_report_errors_in_chinese(tmp_path: Path) -> None:
+    """The hand-off page's reasons, from the lifecycle code's real errors: each form rebuilt in zh-CN,
+    the English rebuild equal to the code's own text, the values (items, keys, stages, file) kept."""
+    import datetime as dt
+
+    from omnimix.errors import OmnimixError
+    from omnimix.lifecycle import lifecycle_report
+    from omnimix.lifecycle.sla import BusinessCalendar, _dates, _parse_hours
+    from omnimix.lifecycle.stages import StageModel
+    from omnimix.web.messages import lifecycle_problem
+
+    cases = [
+        (lambda: _parse_hours(["9-12"]), "9-12"),
+        (lambda: _parse_hours(["12:00-09:00"]), "12:00-09:00"),
+        (lambda: _parse_hours(["09:00-12:00", "11:00-13:00"]), "11:00-13:00"),
+        (lambda: _parse_hours([]), "work_hours"),
+        (lambda: _dates(["2026-13-01"], "extra_holidays"), "2026-13-01"),
+        (lambda: BusinessCalendar(((32400, 64800),), frozenset(range(1, 6))).is_workday(dt.date(2200, 1, 5)),
+         "2200"),
+        (lambda: StageModel(stages=("lead", "mql", "sql", "opportunity"), customer="won"), "won"),
+    ]
+    ws = Workspace.init(tmp_path / "ws")
+    cases.append((lambda: lifecycle_report(ws), "warehouse"))
+    for make, kept in cases:
+        try:
+            make()
+        except OmnimixError as exc:
+            text = str(exc)
+        else:  # pragma: no cover - every case raises
+            raise AssertionError(f"no error for {kept}")
+        zh = lifecycle_problem(text, ZH)
+        assert lifecycle_problem(text, EN) == text, text
+        assert zh != text and _HAN.search(zh), text
+        assert kept in zh, (kept, zh)
+        assert not re.search(r"\b(expected|must be|give|is not|upgrade|load a)\b", zh), zh
+    assert lifecycle_problem("something else", ZH) == "something else"

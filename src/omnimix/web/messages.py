@@ -352,3 +352,32 @@ def plan_problem(text: Any, fmt: Formatter) -> str:
             break
         out.append(line)
     return "\n".join(out)
+
+
+#: (form, catalogue key) of the lifecycle report's configuration and data errors
+#: (:mod:`omnimix.lifecycle.sla`, :mod:`omnimix.lifecycle.stages`, :func:`omnimix.lifecycle.lifecycle_report`).
+_LIFECYCLE: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^\[lifecycle\] work_hours item (?P<item>.+): expected 'HH:MM-HH:MM', e\.g\. '09:00-12:00'$"),
+     "hours_form"),
+    (re.compile(r"^\[lifecycle\] work_hours item (?P<item>.+): the start must be before the end, within one day$"),
+     "hours_order"),
+    (re.compile(r"^\[lifecycle\] work_hours (?P<item>.+) overlap: give disjoint intervals$"), "hours_overlap"),
+    (re.compile(r"^\[lifecycle\] work_hours is empty: give at least one 'HH:MM-HH:MM' interval$"), "hours_empty"),
+    (re.compile(r"^\[lifecycle\] (?P<key>\w+) item (?P<item>.+) is not an ISO date \(YYYY-MM-DD\)$"), "date"),
+    (re.compile(r"^the mainland-China holiday calendar \(chinesecalendar (?P<version>[^)]+)\) does not cover "
+                r"(?P<year>\d+): .*$"), "calendar"),
+    (re.compile(r"^\[lifecycle\] stage (?P<stage>.+) is not in stages (?P<stages>\[.*\]): add it to stages or "
+                r"name another stage$"), "stage"),
+    (re.compile(r"^(?P<file>.+): no lifecycle stage events: load a stage-history export .*$"), "no_events"),
+]
+
+
+def lifecycle_problem(text: Any, fmt: Formatter) -> str:
+    """Why the lifecycle report (the plan's hand-off page) cannot be built, in ``fmt``'s language; an
+    error of another form is shown as written."""
+    t = str(text or "")
+    for pattern, key in _LIFECYCLE:
+        m = pattern.match(t)
+        if m:
+            return _fill(fmt.t(f"lifemsg.{key}"), {k: v for k, v in m.groupdict().items() if v is not None})
+    return t

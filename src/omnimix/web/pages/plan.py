@@ -32,7 +32,7 @@ from omnimix.taxonomy import FUNNEL_STAGES
 from omnimix.web.deps import Ctx, PageViewer
 from omnimix.web.figures import date_axis
 from omnimix.web.i18n import CATALOG, Formatter
-from omnimix.web.messages import matrix_gaps
+from omnimix.web.messages import lifecycle_problem, matrix_gaps
 from omnimix.web.rendering import formatter, locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -346,5 +346,7 @@ def plan_handoff_page(request: Request, c: Ctx, p: PageViewer) -> HTMLResponse:
         except OmnimixError as exc:
             problem = str(exc)
     fmt = formatter(request, c)
+    if problem is not None:
+        problem = lifecycle_problem(problem, fmt)
     return render(request, c, p, "handoff.html", "nav.plan_handoff", active="plan", report=report,
                   problem=problem, max_breaches=MAX_BREACHES, stage_name=lambda k: fmt.name("lifecycle", k))

@@ -205,14 +205,36 @@ def list_runs(c: Ctx, p: Viewer, mine: Annotated[bool, Query()] = False) -> dict
     return {"items": [_job_json(j) for j in jobs]}
 
 
+def _with_reason_texts(out: dict[str, Any], request: Request, c: AppContext) -> dict[str, Any]:
+    """Each channel's scale / hold / cut reason also as ``reason_text`` in the request's language
+    (``?lang=``, the language cookie or Accept-Language), as the budget page writes a saved scenario's."""
+    res = out.get("result")
+    rec = res.get("recommendation") if isinstance(res, dict) else None
+    if not isinstance(rec, dict) or not rec:
+        return out
+    from omnimix.web.messages import advice_reason, hold_text
+    from omnimix.web.rendering import formatter
+
+    fmt = formatter(request, c)
+    try:
+        status = channel_status(c.warehouse) if c.warehouse.exists() else {}
+    except OmnimixError:
+        status = {}
+    held = {ch: hold_text(st.status, st.reason, fmt) for ch, st in status.items() if st.held}
+    texts = {ch: {**r, "reason_text": advice_reason(r.get("reason"), fmt, held, ch)} if isinstance(r, dict) else r
+             for ch, r in rec.items()}
+    return {**out, "result": {**res, "recommendation": texts}}
+
+
 @router.get("/optimizer/runs/{job_id}", summary="One run: status, progress, result or error")
-def get_run(c: Ctx, p: Viewer, job_id: str) -> dict[str, Any]:
+def get_run(request: Request, c: Ctx, p: Viewer, job_id: str) -> dict[str, Any]:
+    """``result.recommendation[channel].reason_text`` is the reason in the request's language."""
     job = c.jobs.get(job_id)
     if job is None:
         raise ApiError(
             404, "not_found", f"no optimizer run {job_id!r}: list runs with GET /api/v1/optimizer/runs"
         )
-    return _job_json(job)
+    return _with_reason_texts(_job_json(job), request, c)
 
 
 def _visible(c: AppContext, p: Principal, scenario_id: int) -> dict[str, Any]:

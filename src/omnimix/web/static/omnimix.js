@@ -145,7 +145,7 @@
         var tr = document.createElement("tr");
         var r = rec[ch];
         [names[ch] || ch, money.format(res.current[ch] || 0), money.format(res.allocation[ch]), num.format(res.marginal_roi[ch]), r ? (i18n[r.action] || r.action) : ""].forEach(function (v, k) {
-          var td = document.createElement("td"); td.textContent = v; if (k > 0 && k < 4) { td.className = "num"; } if (k === 4 && r) { td.title = r.reason; } tr.appendChild(td);
+          var td = document.createElement("td"); td.textContent = v; if (k > 0 && k < 4) { td.className = "num"; } if (k === 4 && r) { td.title = r.reason_text || r.reason; } tr.appendChild(td);
         });
         tbody.appendChild(tr);
       });

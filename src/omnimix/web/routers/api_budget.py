@@ -209,7 +209,9 @@ def _with_reason_texts(out: dict[str, Any], request: Request, c: AppContext) -> 
     """Each channel's scale / hold / cut reason also as ``reason_text`` in the request's language
     (``?lang=``, the language cookie or Accept-Language), as the budget page writes a saved scenario's."""
     res = out.get("result")
-    rec = res.get("recommendation") if isinstance(res, dict) else None
+    if not isinstance(res, dict):
+        return out
+    rec = res.get("recommendation")
     if not isinstance(rec, dict) or not rec:
         return out
     from omnimix.web.messages import advice_reason, hold_text

@@ -60,7 +60,8 @@ def _project_world(seed: int, lift: float) -> dict[str, Any]:
     return {"y": wide.to_numpy().T, "t0": t0, "treated": tr, "att": float(truth["att"])}
 
 
-def run_its(worlds: int, start: int = 0, record: str | None = None, family: str = "geo", trend: bool = False) -> None:
+def run_its(worlds: int, start: int = 0, record: str | None = None, family: str = "geo",
+            trend: bool | None = None) -> None:
     """ITS truth over worlds ``start .. start+worlds-1`` (seeds 5000+i); with ``record``, one JSON line per
     world is appended there and the summary covers every line of the file (so a long run can be split
     over processes: each process's JAX memory grows with the number of fits)."""
@@ -79,7 +80,7 @@ def run_its(worlds: int, start: int = 0, record: str | None = None, family: str 
             tr = w["treated"]
             ctrl = np.setdiff1d(np.arange(y.shape[0]), tr)
             r = its_fit(y[tr].sum(0), y[ctrl].sum(0)[:, None], test_start=w["t0"], n_treated=tr.size,
-                        level=0.9, seed=i, config=ItsConfig(trend=trend))  # fmt: skip
+                        level=0.9, seed=i, config=ItsConfig() if trend is None else ItsConfig(trend=trend))  # fmt: skip
             if bucket == "effect" and w["att"] != 0:
                 rec.update(cover=bool(r.att["lo"] <= w["att"] <= r.att["hi"]),
                            err=abs(r.att["mean"] - w["att"]) / w["att"], seconds=r.seconds)  # fmt: skip
@@ -95,7 +96,7 @@ def run_its(worlds: int, start: int = 0, record: str | None = None, family: str 
     rej = [r["reject"] for r in recs]
     err = [r["err"] for r in recs]
     shape = "5 treated, 30 test days" if family == "geo" else "simulate_geo_panel: 3 treated, 28 test days"
-    shape += ", local linear trend" if trend else ""
+    shape += ", local level only" if trend is False else ", local linear trend"
     print(f"ITS/BSTS over {len(recs)} effect worlds + {len(recs)} null worlds (40 geos x 120 days, {shape})")
     print(f"  90% interval covers the true ATT: {np.mean(cover):.3f} ({sum(cover)}/{len(cover)})")
     print(f"  median abs error of ATT: {np.median(err):.3f} of the true ATT")
@@ -246,7 +247,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lifts", default="0.004,0.006,0.008", help="design: lifts to check")
     ap.add_argument("--family", default="geo", choices=["geo", "project"], help="its: world family")
     ap.add_argument("--start", type=int, default=0, help="its: first world")
-    ap.add_argument("--trend", action="store_true", help="its: add the local linear trend (ItsConfig(trend=True))")
+    ap.add_argument("--trend", action=argparse.BooleanOptionalAction, default=None,
+                    help="its: the local linear trend (default: ItsConfig's, on); --no-trend: local level only")
     ap.add_argument("--record", default=None, help="its: JSON-lines file to append to and summarise")
     ap.add_argument("--tests", type=int, default=2)
     ap.add_argument("--random", type=int, default=2)

@@ -51,6 +51,17 @@ def test_small_read_covers_and_p_agrees_with_interval() -> None:
     assert again.total == r.total  # same seed, same result
 
 
+def test_trend_is_the_default_and_an_its_option_only() -> None:
+    from omnimix.experiments import GeoPanel, analyze
+    from omnimix.simulate.geo import simulate_geo_panel
+
+    assert ItsConfig().trend is True
+    frame, truth = simulate_geo_panel(n_geos=8, n_days=40, test_days=7, treated=1, seed=1, cost=False)
+    with pytest.raises(UsageError, match="option of the 'its' model"):
+        analyze(GeoPanel.from_frame(frame), "did", truth["treated"], truth["test_start"], truth["test_end"],
+                trend=False)
+
+
 def test_bad_windows() -> None:
     with pytest.raises(UsageError, match="does not fit"):
         its_fit(np.ones(10), None, test_start=1)
@@ -74,3 +85,7 @@ def test_analyze_routes_its() -> None:
     js = r.to_json()
     assert js["method"] == "its" and js["att"]["lo"] <= js["att"]["mean"] <= js["att"]["hi"]
     assert (js["att"]["lo"] > 0 or js["att"]["hi"] < 0) == (js["p_value"] < 0.10)
+    assert r.details["trend"] is True           # the local linear trend is the default (issue #16)
+    flat = analyze(p, "its", ["g0", "g1"], "2024-03-21", "2024-04-09", level=0.9, seed=0, trend=False)
+    assert flat.details["trend"] is False       # CausalImpact's local level
+    assert flat.att.hi - flat.att.lo < r.att.hi - r.att.lo   # the slope's uncertainty widens the interval

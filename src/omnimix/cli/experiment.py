@@ -77,6 +77,9 @@ def analyze_cmd(
     inference: Annotated[str | None, typer.Option(
         "--inference", help="inference method (default: the method's first in docs/experiments.md; "
         "synthetic_control: placebo_space, or conformal with fewer than 19 placebo groups)")] = None,
+    trend: Annotated[bool | None, typer.Option(
+        "--trend/--no-trend", help="its: local linear trend (default on); --no-trend is CausalImpact's "
+        "local-level model")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     chart: Annotated[Path | None, typer.Option("--chart", help="write an HTML chart here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -94,7 +97,7 @@ def analyze_cmd(
 
     panel = GeoPanel.from_file(data, geo_col, date_col, kpi_col, cost_col)
     res = analyze(panel, method.value, geos, test_start, test_end, pre_start=pre_start, level=level,
-                  seed=seed, inference=inference)
+                  seed=seed, inference=inference, trend=trend)
     if chart is not None:
         from omnimix.experiments.charts import lift_chart
 

@@ -70,7 +70,8 @@ def _one_blas_thread() -> Any:
 _CONTROLLER: Any = None
 
 
-def _run(d: Design, method: str, level: float, inference: str, rng: np.random.Generator) -> Estimate:
+def _run(d: Design, method: str, level: float, inference: str, rng: np.random.Generator,
+         trend: bool | None = None) -> Estimate:
     if method in ("synthetic_control", "augmented_synthetic_control"):
         from omnimix.experiments.synth import analyze_synth
         return analyze_synth(d, augmented=method == "augmented_synthetic_control", level=level,
@@ -82,7 +83,9 @@ def _run(d: Design, method: str, level: float, inference: str, rng: np.random.Ge
         from omnimix.experiments.did import analyze_did
         return analyze_did(d, level=level, inference=inference, rng=rng)
     if method == "its":
-        return _its().analyze_its(d, level=level, inference=inference, rng=rng)  # type: ignore[no-any-return]
+        its = _its()
+        config = None if trend is None else its.ItsConfig(trend=trend)
+        return its.analyze_its(d, level=level, inference=inference, rng=rng, config=config)  # type: ignore[no-any-return]
     from omnimix.experiments.did import analyze_sdid
     return analyze_sdid(d, level=level, rng=rng, inference=inference)
 
@@ -113,8 +116,8 @@ def default_inference(method: str, n_geos: int, n_treated: int, level: float) ->
     """The inference used when none is asked for, and why when it is not the method's first.
 
     Synthetic control defaults to placebo-in-space, exact under random assignment (issue #16: on 1,000 null
-    worlds with the simulator's assignment the conformal 5% test rejected 6.5%, placebo-in-space 5.2%). A permutation test over
-    ``m`` placebo groups cannot give a p-value below ``1/(m+1)``, so with too few geos for
+    worlds with the simulator's assignment the conformal 5% test rejected 6.5%, placebo-in-space 5.2%).
+    A permutation test over ``m`` placebo groups cannot give a p-value below ``1/(m+1)``, so with too few geos for
     ``max(MIN_PLACEBO_GROUPS, 1/(1-level) - 1)`` groups the conformal test is used instead and the
     reason is returned.
     """
@@ -131,7 +134,8 @@ def default_inference(method: str, n_geos: int, n_treated: int, level: float) ->
 
 
 def analyze(panel: GeoPanel, method: str, treated: Sequence[str], test_start: Any, test_end: Any, *,
-            pre_start: Any = None, level: float = 0.9, seed: int = 0, inference: str | None = None) -> LiftResult:
+            pre_start: Any = None, level: float = 0.9, seed: int = 0, inference: str | None = None,
+            trend: bool | None = None) -> LiftResult:
     """Estimate the effect of a geo test.
 
     Args:
@@ -143,6 +147,8 @@ def analyze(panel: GeoPanel, method: str, treated: Sequence[str], test_start: An
         level: two-sided interval level, in (0, 1).
         seed: seed of the permutation / placebo draws (same seed, same result).
         inference: the inference method (default: the method's first, see :func:`default_inference`).
+        trend: ``its`` only: the local linear trend (default on, ``ItsConfig.trend``); ``False`` is
+            CausalImpact's local-level model.
 
     Returns:
         The :class:`LiftResult`; its intervals and p-value come from the one inference method.
@@ -151,6 +157,8 @@ def analyze(panel: GeoPanel, method: str, treated: Sequence[str], test_start: An
         raise UsageError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if not 0.0 < level < 1.0:
         raise UsageError(f"level {level} must be between 0 and 1 (0.9 = 90%)")
+    if trend is not None and method != "its":
+        raise UsageError(f"trend is an option of the 'its' model, not of {method}")
     if inference is not None and inference not in METHODS[method]:
         raise UsageError(f"inference {inference!r} is not available for {method}; use one of {METHODS[method]}")
     min_controls = 1 if method in ("tbr", "its") else 2
@@ -163,7 +171,7 @@ def analyze(panel: GeoPanel, method: str, treated: Sequence[str], test_start: An
         inf = inference
     rng = np.random.default_rng(seed)
     with _one_blas_thread():
-        est = _run(d, method, level, inf, rng)
+        est = _run(d, method, level, inf, rng, trend)
     if why:
         est.details["inference_note"] = why
     n_t, n_post = d.n_treated, d.n_post

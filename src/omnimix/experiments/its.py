@@ -5,7 +5,7 @@ as a structural time series with control regressors (Brodersen et al. 2015)::
 
     y_t = μ_t + s_t·β_s + x_t·β + ε_t,      ε_t ~ N(0, σ_obs²)
     μ_{t+1} = μ_t + δ_t + η_t,               η_t ~ N(0, σ_level²)      (local level)
-    δ_{t+1} = δ_t + ζ_t,                     ζ_t ~ N(0, σ_slope²)      (local linear trend, optional)
+    δ_{t+1} = δ_t + ζ_t,                     ζ_t ~ N(0, σ_slope²)      (local linear trend, the default)
 
 with ``s_t`` the S−1 centred day-of-period dummies of a fixed seasonal pattern (period S; the
 stochastic dummy seasonal of BSTS with its disturbance at zero — the pattern the controls do not carry)
@@ -47,13 +47,15 @@ class ItsConfig:
 
     Attributes:
         season: seasonal period (7 for a day-of-week pattern in daily data); 0 or 1 for none.
-        trend: add a local linear trend (slope random walk) to the local level.
+        trend: add a local linear trend (slope random walk) to the local level — the default (issue #16:
+            calibrated on both simulator families, where the local level alone covered 71% with 21%
+            false rejections on geos that drift apart); ``False`` is CausalImpact's default local level.
         level_scale: half-normal scale of the state disturbances (standardised units).
         warmup, samples, chains: NUTS settings (chains run vectorised).
     """
 
     season: int = 7
-    trend: bool = False
+    trend: bool = True
     level_scale: float = 0.02
     warmup: int = 300
     samples: int = 400
@@ -254,7 +256,7 @@ def its_fit(
     p = float(min(1.0, 2.0 * min((total <= 0).mean(), (total >= 0).mean())))
     n_days = t_len - test_start
     div = int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
-    info = {"divergences": div, "draws": int(total.size), "test_days": n_days,
+    info = {"divergences": div, "draws": int(total.size), "test_days": n_days, "trend": cfg.trend,
             **{f"mean_{k}": float(np.mean(v)) * (sd if k.startswith("s_") else 1.0)
                for k, v in post.items() if k.startswith("s_")}}  # fmt: skip
     return ItsResult(

@@ -184,6 +184,11 @@ def hold_text(status: str, reason: str, fmt: Formatter) -> str:
     return f"{word}: {reason}"
 
 
+def held_texts(status: dict[str, Any], fmt: Formatter) -> dict[str, str]:
+    """:func:`hold_text` of every held channel of ``status`` (channel → ``ChannelStatus``)."""
+    return {ch: hold_text(st.status, st.reason, fmt) for ch, st in status.items() if st.held}
+
+
 _ADVICE = re.compile(
     r"^marginal ROI (?P<m>\S+) \[(?P<lo>\S+), (?P<hi>\S+)\] (?:at current spend|at (?P<at>\S+) \(no spend today\)) "
     r"(?P<verb>lies above|lies below|straddles|is below) the threshold (?P<tau>\S+?)(?P<nothing>; nothing to cut)?$")

@@ -17,7 +17,7 @@ from omnimix.errors import OmnimixError, WarehouseBusy
 from omnimix.web.deps import MAX_ID, Ctx, ItemId, PageViewer
 from omnimix.web.figures import grouped_bars
 from omnimix.web.i18n import Formatter, translate
-from omnimix.web.messages import advice_reason, hold_text
+from omnimix.web.messages import advice_reason, held_texts
 from omnimix.web.queries.kpis import mmm_kpi_unit
 from omnimix.web.queries.results import channel_status, current_kpi, response_curves
 from omnimix.web.registry import not_computed
@@ -97,7 +97,7 @@ def budget_page(
         raise
     except OmnimixError as exc:
         status, now = {}, {**now, "status_error": str(exc)}
-    held = {ch: hold_text(st.status, st.reason, fmt) for ch, st in status.items() if st.held}
+    held = held_texts(status, fmt)
     # the plan's notes and a failed run's error, written by the API's message_code (api_budget.coded_notes)
     js_i18n["hold_why"] = held  # type: ignore[assignment]
     for key in BUDGET_MESSAGES:

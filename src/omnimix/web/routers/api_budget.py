@@ -214,7 +214,7 @@ def _with_reason_texts(out: dict[str, Any], request: Request, c: AppContext) -> 
     rec = res.get("recommendation")
     if not isinstance(rec, dict) or not rec:
         return out
-    from omnimix.web.messages import advice_reason, hold_text
+    from omnimix.web.messages import advice_reason, held_texts
     from omnimix.web.rendering import formatter
 
     fmt = formatter(request, c)
@@ -222,7 +222,7 @@ def _with_reason_texts(out: dict[str, Any], request: Request, c: AppContext) -> 
         status = channel_status(c.warehouse) if c.warehouse.exists() else {}
     except OmnimixError:
         status = {}
-    held = {ch: hold_text(st.status, st.reason, fmt) for ch, st in status.items() if st.held}
+    held = held_texts(status, fmt)
     texts = {ch: {**r, "reason_text": advice_reason(r.get("reason"), fmt, held, ch)} if isinstance(r, dict) else r
              for ch, r in rec.items()}
     return {**out, "result": {**res, "recommendation": texts}}
